@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <oxport/oxport.h>
+
+/**
+ * oxp_get_version:
+ *
+ * Returns: the version of the oxport library the program runs with.
+ */
+const char *
+oxp_get_version (void)
+{
+  return PACKAGE_VERSION;
+}

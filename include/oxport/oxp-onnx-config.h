@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(OXP_INSIDE) && !defined(OXP_COMPILATION)
+#error "Only <oxport/oxport.h> can be included directly."
+#endif
+
+#include <json-glib/json-glib.h>
+#include <oxport/oxp-types.h>
+#include <oxport/oxp-tensor-spec.h>
+#include <oxport/oxp-tensor.h>
+
+G_BEGIN_DECLS
+
+/**
+ * OxpShapes:
+ *
+ * The sizes dummy inputs are generated for (optimum's DEFAULT_DUMMY_SHAPES).
+ * Initialise with oxp_shapes_init_default(), then change what you need.
+ */
+typedef struct {
+  gint64 batch_size;
+  gint64 sequence_length;
+  gint64 past_sequence_length;
+  gint64 encoder_sequence_length;
+  gint64 num_choices;
+  gint64 width;
+  gint64 height;
+  gint64 num_channels;
+  gint64 feature_size;
+  gint64 nb_max_frames;
+  gint64 audio_sequence_length;
+  /* Seed of the pseudo-random values; equal shapes and seed give equal tensors. */
+  guint32 seed;
+  /*< private >*/
+  gint64 _oxp_reserved[8];
+} OxpShapes;
+
+OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
+
+#define OXP_TYPE_ONNX_CONFIG (oxp_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfig, oxp_onnx_config, OXP, ONNX_CONFIG, GObject)
+
+/**
+ * OxpOnnxConfigClass:
+ * @default_opset: opset written when the user asks for none (set in class_init)
+ * @min_opset: lowest opset the graph can be written in
+ * @atol: default validation tolerance
+ * @create_normalized_config: the #OxpNormalizedConfig view of config.json
+ *   (middle-end classes pick the variant; plugins add key aliases)
+ * @get_inputs: ordered graph inputs for the config's task, use_past, behaviour
+ * @get_outputs: ordered graph outputs (default: the task → outputs table)
+ * @get_atol: tolerance for the config's task (default: @atol)
+ * @create_dummy_input_generators: generators able to produce every input
+ * @dup_submodels: the configs of the files one export writes (default: self)
+ * @build_graph: adds the model's nodes to @graph (the inputs and outputs the
+ *   config declares are already there when it is called)
+ */
+struct _OxpOnnxConfigClass
+{
+  GObjectClass parent_class;
+
+  guint  default_opset;
+  guint  min_opset;
+  double atol;
+
+  OxpNormalizedConfig *(*create_normalized_config) (OxpOnnxConfig *self,
+                                                    JsonObject    *config,
+                                                    GError       **error);
+  GPtrArray *(*get_inputs)  (OxpOnnxConfig *self);
+  GPtrArray *(*get_outputs) (OxpOnnxConfig *self);
+  double     (*get_atol)    (OxpOnnxConfig *self);
+  GPtrArray *(*create_dummy_input_generators) (OxpOnnxConfig *self);
+  GPtrArray *(*dup_submodels) (OxpOnnxConfig *self);
+  gboolean   (*build_graph) (OxpOnnxConfig *self,
+                             OxpGraph      *graph,
+                             OxpCheckpoint *checkpoint,
+                             GError       **error);
+
+  /*< private >*/
+  gpointer _oxp_reserved[16];
+};
+
+/* Construction: @config is the checkpoint's config.json object, @task a
+ * canonical task name (synonyms are folded by OxpTasksManager).  Fails when
+ * the normalized config lacks a key the config needs. */
+OXP_API OxpOnnxConfig *oxp_onnx_config_new (GType        config_type,
+                                            const char  *task,
+                                            JsonObject  *config,
+                                            GError     **error);
+
+/* Getters. */
+OXP_API const char          *oxp_onnx_config_get_task              (OxpOnnxConfig *self);
+OXP_API OxpNormalizedConfig *oxp_onnx_config_get_normalized_config (OxpOnnxConfig *self);
+OXP_API const char          *oxp_onnx_config_get_model_type        (OxpOnnxConfig *self);
+OXP_API guint                oxp_onnx_config_get_default_opset     (OxpOnnxConfig *self);
+OXP_API guint                oxp_onnx_config_get_min_opset         (OxpOnnxConfig *self);
+OXP_API double               oxp_onnx_config_get_atol              (OxpOnnxConfig *self);
+/* File the config's graph is written to: "model.onnx", "decoder_model.onnx", … */
+OXP_API const char          *oxp_onnx_config_get_file_name         (OxpOnnxConfig *self);
+OXP_API void                 oxp_onnx_config_set_file_name         (OxpOnnxConfig *self,
+                                                                    const char    *file_name);
+
+/* Opset to export with; 0 means the default.  Fails below min_opset. */
+OXP_API guint    oxp_onnx_config_get_opset (OxpOnnxConfig *self);
+OXP_API gboolean oxp_onnx_config_set_opset (OxpOnnxConfig *self,
+                                            guint          opset,
+                                            GError       **error);
+
+/* Ordered inputs and outputs. (transfer container) (element-type OxpTensorSpec) */
+OXP_API GPtrArray *oxp_onnx_config_get_inputs  (OxpOnnxConfig *self);
+OXP_API GPtrArray *oxp_onnx_config_get_outputs (OxpOnnxConfig *self);
+
+/* The configs of the files an export writes. (transfer full) (element-type OxpOnnxConfig) */
+OXP_API GPtrArray *oxp_onnx_config_dup_submodels (OxpOnnxConfig *self);
+
+/* Dummy inputs for every declared input at @shapes, in input order.
+ * (transfer full) (element-type OxpTensor) */
+OXP_API GPtrArray *oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
+                                                          const OxpShapes *shapes,
+                                                          GError         **error);
+
+/* Adds inputs and outputs to @graph, then calls build_graph. */
+OXP_API gboolean oxp_onnx_config_build_graph (OxpOnnxConfig *self,
+                                              OxpGraph      *graph,
+                                              OxpCheckpoint *checkpoint,
+                                              GError       **error);
+
+/* optimum's flatten_output_collection_property: ("present", 3, "key") → "present.3.key". */
+OXP_API char    *oxp_onnx_config_flatten_output_name (const char *name,
+                                                      guint       index,
+                                                      const char *leaf);
+/* Whether a model of @n_parameters fp32 parameters needs external data (≥ 2 GiB). */
+OXP_API gboolean oxp_onnx_config_needs_external_data (guint64 n_parameters);
+
+G_END_DECLS

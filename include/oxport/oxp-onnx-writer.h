@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(OXP_INSIDE) && !defined(OXP_COMPILATION)
+#error "Only <oxport/oxport.h> can be included directly."
+#endif
+
+#include <oxport/oxp-types.h>
+#include <oxport/oxp-graph.h>
+
+G_BEGIN_DECLS
+
+/**
+ * OxpExternalData:
+ * @OXP_EXTERNAL_DATA_AUTO: inline below 2 GiB of weights, external above
+ * @OXP_EXTERNAL_DATA_NEVER: always inline (fails above 2 GiB)
+ * @OXP_EXTERNAL_DATA_ALWAYS: always one `<model>.onnx_data` file beside the model
+ */
+typedef enum {
+  OXP_EXTERNAL_DATA_AUTO,
+  OXP_EXTERNAL_DATA_NEVER,
+  OXP_EXTERNAL_DATA_ALWAYS,
+} OxpExternalData;
+
+/* Progress of a write: bytes of weights written so far and in all. */
+typedef void (*OxpProgressFunc) (guint64 done, guint64 total, gpointer user_data);
+
+#define OXP_TYPE_ONNX_WRITER (oxp_onnx_writer_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpOnnxWriter, oxp_onnx_writer, OXP, ONNX_WRITER, GObject)
+
+OXP_API OxpOnnxWriter *oxp_onnx_writer_new (void);
+OXP_API void oxp_onnx_writer_set_external_data (OxpOnnxWriter *self, OxpExternalData mode);
+/* metadata_props of the ModelProto (e.g. "source_model_type", "task"). */
+OXP_API void oxp_onnx_writer_set_metadata      (OxpOnnxWriter *self,
+                                                const char    *key,
+                                                const char    *value);
+OXP_API void oxp_onnx_writer_set_progress_func (OxpOnnxWriter  *self,
+                                                OxpProgressFunc func,
+                                                gpointer        user_data,
+                                                GDestroyNotify  notify);
+/* Checks @graph, then writes @path (and its .onnx_data) through temporary
+ * files renamed at the end; on failure nothing is left behind. */
+OXP_API gboolean oxp_onnx_writer_write (OxpOnnxWriter *self,
+                                        OxpGraph      *graph,
+                                        const char    *path,
+                                        GError       **error);
+
+G_END_DECLS

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(OXP_INSIDE) && !defined(OXP_COMPILATION)
+#error "Only <oxport/oxport.h> can be included directly."
+#endif
+
+#include <oxport/oxp-types.h>
+
+G_BEGIN_DECLS
+
+/* The plugin ABI.  A plugin is loaded when its major equals the core's and
+ * its minor is not newer than the core's. */
+#define OXP_PLUGIN_ABI_MAJOR 1
+#define OXP_PLUGIN_ABI_MINOR 0
+
+/* Called once after the descriptor was checked; it only registers models
+ * with oxp_plugin_register_model().  Returning FALSE (with @error set)
+ * rejects the whole plugin and discards its registrations. */
+typedef gboolean (*OxpPluginInitFunc) (OxpPlugin *plugin, GError **error);
+
+/**
+ * OxpPluginDesc:
+ *
+ * What a plugin module exports, as read-only data, under the symbol
+ * `oxp_plugin_<name>_desc` where <name> is the module file name without a
+ * leading "lib", the "oxport-" prefix and the extension, with '-' turned into
+ * '_' (oxport-bert.so → oxp_plugin_bert_desc).  Declare it with
+ * OXP_PLUGIN_DEFINE().
+ */
+typedef struct {
+  guint32           abi_major;
+  guint32           abi_minor;
+  const char       *name;
+  const char       *description;
+  const char       *version;
+  const char       *license;
+  OxpPluginInitFunc init;
+  /*< private >*/
+  gpointer          _oxp_reserved[8];
+} OxpPluginDesc;
+
+#if defined(__GNUC__)
+#define OXP_PLUGIN_EXPORT __attribute__ ((visibility ("default")))
+#else
+#define OXP_PLUGIN_EXPORT
+#endif
+
+/* OXP_PLUGIN_DEFINE (bert, "BERT-family encoders", bert_plugin_init, "1.0", "LGPL-2.1-or-later") */
+#define OXP_PLUGIN_DEFINE(name, description, init, version, license)            \
+  OXP_PLUGIN_EXPORT extern const OxpPluginDesc oxp_plugin_##name##_desc;        \
+  OXP_PLUGIN_EXPORT const OxpPluginDesc oxp_plugin_##name##_desc = {            \
+    OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR, #name, (description),          \
+    (version), (license), (init), { NULL, }                                     \
+  };
+
+/* Registers @config_type (a subtype of OxpOnnxConfig) for @model_type (the
+ * config.json "model_type"), with its canonical @tasks and the Hugging Face
+ * @architectures class names it handles (NULL-terminated arrays; tasks may
+ * carry "-with-past").  Only valid inside init.  Returns FALSE when the
+ * core refuses the registration; the reason is recorded and listed by
+ * `oxport plugins`. */
+OXP_API gboolean oxp_plugin_register_model (OxpPlugin          *plugin,
+                                            const char         *model_type,
+                                            GType               config_type,
+                                            const char * const *tasks,
+                                            const char * const *architectures);
+
+/* Plugin facts (for listings). */
+OXP_API const char *oxp_plugin_get_name        (OxpPlugin *plugin);
+OXP_API const char *oxp_plugin_get_description (OxpPlugin *plugin);
+OXP_API const char *oxp_plugin_get_version     (OxpPlugin *plugin);
+OXP_API const char *oxp_plugin_get_license     (OxpPlugin *plugin);
+OXP_API const char *oxp_plugin_get_filename    (OxpPlugin *plugin);
+/* Model types this plugin registered successfully. (transfer none) */
+OXP_API const char * const *oxp_plugin_get_model_types (OxpPlugin *plugin);
+
+G_END_DECLS

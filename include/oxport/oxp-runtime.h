@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(OXP_INSIDE) && !defined(OXP_COMPILATION)
+#error "Only <oxport/oxport.h> can be included directly."
+#endif
+
+#include <oxport/oxp-types.h>
+#include <oxport/oxp-tensor.h>
+#include <oxport/oxp-tensor-spec.h>
+
+G_BEGIN_DECLS
+
+#define OXP_RUNTIME_ERROR (oxp_runtime_error_quark ())
+OXP_API GQuark oxp_runtime_error_quark (void);
+
+/**
+ * OxpRuntimeError:
+ * @OXP_RUNTIME_ERROR_NOT_FOUND: libonnxruntime.so.1 could not be found or loaded
+ * @OXP_RUNTIME_ERROR_VERSION: the library lacks a needed API version
+ * @OXP_RUNTIME_ERROR_LOAD: a model could not be loaded (corrupt, unsupported op, …)
+ * @OXP_RUNTIME_ERROR_RUN: running a model failed
+ * @OXP_RUNTIME_ERROR_INPUT: an input tensor does not fit the model
+ */
+typedef enum {
+  OXP_RUNTIME_ERROR_NOT_FOUND,
+  OXP_RUNTIME_ERROR_VERSION,
+  OXP_RUNTIME_ERROR_LOAD,
+  OXP_RUNTIME_ERROR_RUN,
+  OXP_RUNTIME_ERROR_INPUT,
+} OxpRuntimeError;
+
+/* OxpRuntime: ONNX Runtime loaded at run time (no build-time dependency).
+ * OxpRuntimeSession: one loaded model. */
+typedef struct _OxpRuntimeSession OxpRuntimeSession;
+
+#define OXP_TYPE_RUNTIME (oxp_runtime_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpRuntime, oxp_runtime, OXP, RUNTIME, GObject)
+
+#define OXP_TYPE_RUNTIME_SESSION (oxp_runtime_session_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpRuntimeSession, oxp_runtime_session, OXP, RUNTIME_SESSION, GObject)
+
+/* Loads @library_path, or when NULL: $OXPORT_ONNXRUNTIME, then
+ * libonnxruntime.so.1 on the library search path.  ORT's own logging is
+ * dropped unless @verbose. */
+OXP_API OxpRuntime *oxp_runtime_new (const char *library_path,
+                                     gboolean    verbose,
+                                     GError    **error);
+OXP_API const char *oxp_runtime_get_version      (OxpRuntime *self);
+OXP_API const char *oxp_runtime_get_library_path (OxpRuntime *self);
+
+OXP_API OxpRuntimeSession *oxp_runtime_open_session (OxpRuntime  *self,
+                                                     const char  *model_path,
+                                                     GError     **error);
+
+/* The model's inputs and outputs as ORT reports them (symbolic dims keep
+ * their names).  (transfer none) (element-type OxpTensorSpec) */
+OXP_API GPtrArray *oxp_runtime_session_get_inputs  (OxpRuntimeSession *self);
+OXP_API GPtrArray *oxp_runtime_session_get_outputs (OxpRuntimeSession *self);
+
+/* Runs with @inputs (element-type OxpTensor, matched by name) and returns
+ * every output in model order. (transfer full) (element-type OxpTensor) */
+OXP_API GPtrArray *oxp_runtime_session_run (OxpRuntimeSession *self,
+                                            GPtrArray         *inputs,
+                                            GError           **error);
+
+G_END_DECLS
