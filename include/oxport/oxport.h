@@ -23,5 +23,6 @@
 #include <oxport/oxp-onnx-writer.h>
 #include <oxport/oxp-runtime.h>
 #include <oxport/oxp-validator.h>
+#include <oxport/oxp-exporter.h>
 
 #undef OXP_INSIDE
