@@ -473,7 +473,16 @@ oxp_tasks_manager_create_config (OxpTasksManager *self,
   if (onnx_config == NULL)
     return NULL;
   if (_oxp_task_has_past (canonical))
-    g_object_set (onnx_config, "use-past", TRUE, NULL);
+    {
+      /* Registration made sure the type has "use-past"; a copy sets it even
+       * when it is construct-only, and the check then covers the past
+       * inputs and outputs too. */
+      g_autoptr (OxpOnnxConfig) past = oxp_onnx_config_copy (onnx_config, "use-past", TRUE, NULL);
+
+      if (!oxp_onnx_config_check (past, error))
+        return NULL;
+      g_set_object (&onnx_config, past);
+    }
   return g_steal_pointer (&onnx_config);
 }
 

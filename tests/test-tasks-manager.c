@@ -12,6 +12,11 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* A config.json with what the default outputs of every test task need. */
+#define TEST_CONFIG_KEYS                                                        \
+  "\"vocab_size\": 32, \"hidden_size\": 8, \"num_attention_heads\": 2, "    \
+  "\"num_hidden_layers\": 1, \"num_labels\": 3, \"intermediate_size\": 16"
+
 static char *
 built_dir (const char *kind)
 {
@@ -95,7 +100,7 @@ static void
 assert_core_usable (OxpTasksManager *manager)
 {
   g_autofree char *good = built_plugin ("good", "good");
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\"}");
+  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -673,7 +678,7 @@ static void
 test_create_config (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\"}");
+  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
 
   for (gsize i = 0; i < G_N_ELEMENTS (create_cases); i++)
     {
@@ -717,7 +722,7 @@ static void
 test_create_config_model_type_from_json (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest-seq2seq\"}");
+  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest-seq2seq\", " TEST_CONFIG_KEYS "}");
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -841,7 +846,8 @@ test_infer_then_create (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
   g_autoptr (JsonObject) config = json_config (
-    "{\"model_type\":\"oxptest-decoder\",\"architectures\":[\"OxpTestDecoderForCausalLM\"]}");
+    "{\"model_type\":\"oxptest-decoder\",\"architectures\":[\"OxpTestDecoderForCausalLM\"], "
+    TEST_CONFIG_KEYS "}");
   g_autoptr (GError) error = NULL;
   g_autofree char *task = oxp_tasks_manager_infer_task (manager, config, &error);
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
