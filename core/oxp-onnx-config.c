@@ -93,7 +93,20 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
   terms = g_strsplit (param, "+", -1);
   for (guint i = 0; terms[i] != NULL; i++)
     {
-      gint64 v = resolve_term (shapes, g_strstrip (terms[i]));
+      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames). */
+      g_auto (GStrv) factors = g_strsplit_set (terms[i], "*/", -1);
+      const char *ops = terms[i];
+      gint64 v = resolve_term (shapes, g_strstrip (factors[0]));
+
+      for (guint f = 1; v >= 0 && factors[f] != NULL; f++)
+        {
+          gint64 n = resolve_term (shapes, g_strstrip (factors[f]));
+          ops = strpbrk (ops, "*/");
+          if (n < 0 || ops == NULL || (*ops == '/' && n == 0))
+            return -1;
+          v = *ops == '/' ? v / n : v * n;
+          ops++;
+        }
       if (v < 0)
         return -1;
       sum += v;

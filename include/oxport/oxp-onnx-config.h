@@ -45,7 +45,8 @@ OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
  * "audio_sequence_length"; optimum's other names for them
  * ("decoder_sequence_length", "past_decoder_sequence_length",
  * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
- * and sums of those and numbers ("past_sequence_length + sequence_length").
+ * and sums of those and numbers ("past_sequence_length + sequence_length"),
+ * each optionally divided or multiplied by a number ("encoder_sequence_length / 2").
  * Returns -1 for a name it does not know. */
 OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
 /* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);
