@@ -179,7 +179,8 @@ OXP_API GPtrArray *oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
                                                           const OxpShapes *shapes,
                                                           GError         **error);
 
-/* Adds inputs and outputs to @graph, then calls build_graph. */
+/* Adds the inputs and outputs to @graph (float ones in the graph's float
+ * type), calls build_graph, then oxp_graph_check(). */
 OXP_API gboolean oxp_onnx_config_build_graph (OxpOnnxConfig *self,
                                               OxpGraph      *graph,
                                               OxpCheckpoint *checkpoint,
