@@ -116,7 +116,9 @@ test -x "$bindir/oxport" || bindir="$prefix/bin"
 if test -x "$bindir/oxport"; then
   if LD_LIBRARY_PATH="$libdir" OXPORT_PLUGIN_PATH_ONLY=1 OXPORT_PLUGIN_PATH= \
        "$bindir/oxport" plugins --plugin-dir "$plugindir" > "$tmp/cli.txt" 2>&1 \
-     && grep -q 'hello' "$tmp/cli.txt"; then
+     && grep -q '^  hello 0\.0\.1 ' "$tmp/cli.txt" \
+     && grep -q '^    hello: feature-extraction, text-classification$' "$tmp/cli.txt" \
+     && ! grep -q '^Rejected' "$tmp/cli.txt"; then
     ok "oxport plugins --plugin-dir DIR lists the plugin"
   else
     not_ok "oxport plugins --plugin-dir DIR lists the plugin"
