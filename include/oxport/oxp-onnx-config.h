@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-normalized-config.h>
 #include <oxport/oxp-tensor-spec.h>
 #include <oxport/oxp-tensor.h>
 
@@ -37,6 +38,23 @@ typedef struct {
 } OxpShapes;
 
 OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
+
+/* The size of one symbolic dim at @shapes: "batch_size", "sequence_length",
+ * "past_sequence_length", "encoder_sequence_length", "num_choices", "width",
+ * "height", "num_channels", "feature_size", "nb_max_frames",
+ * "audio_sequence_length"; optimum's other names for them
+ * ("decoder_sequence_length", "past_decoder_sequence_length",
+ * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
+ * and sums of those and numbers ("past_sequence_length + sequence_length").
+ * Returns -1 for a name it does not know. */
+OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
+/* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);
+ * fails with OXP_CONFIG_ERROR_INVALID_VALUE naming the tensor and the dim
+ * when a dim is unknown or a name cannot be resolved. */
+OXP_API gboolean oxp_shapes_resolve_spec (const OxpShapes     *shapes,
+                                          const OxpTensorSpec *spec,
+                                          gint64              *out_shape,
+                                          GError             **error);
 
 #define OXP_TYPE_ONNX_CONFIG (oxp_onnx_config_get_type ())
 OXP_API
@@ -82,6 +100,12 @@ struct _OxpOnnxConfigClass
   gpointer _oxp_reserved[16];
 };
 
+/* Per-task tolerance, for class_init: get_atol() returns it for @task
+ * (subclasses inherit it) before falling back on the class's @atol. */
+OXP_API void oxp_onnx_config_class_set_task_atol (OxpOnnxConfigClass *klass,
+                                                  const char         *task,
+                                                  double              atol);
+
 /* Construction: @config is the checkpoint's config.json object, @task a
  * canonical task name (synonyms are folded by OxpTasksManager).  Fails when
  * the normalized config lacks a key the config needs. */
@@ -101,6 +125,39 @@ OXP_API double               oxp_onnx_config_get_atol              (OxpOnnxConfi
 OXP_API const char          *oxp_onnx_config_get_file_name         (OxpOnnxConfig *self);
 OXP_API void                 oxp_onnx_config_set_file_name         (OxpOnnxConfig *self,
                                                                     const char    *file_name);
+
+/* Element type that float inputs and outputs are declared with (FLOAT by
+ * default; FLOAT16 or BFLOAT16 for a half-precision export).
+ * oxp_onnx_config_get_inputs()/get_outputs() and the dummy inputs follow it. */
+OXP_API OxpDataType oxp_onnx_config_get_float_type (OxpOnnxConfig *self);
+OXP_API void        oxp_onnx_config_set_float_type (OxpOnnxConfig *self,
+                                                    OxpDataType    dtype);
+
+/* A new instance of the same type sharing task, normalized config, opset,
+ * float type, file name and every other read-write property, with the
+ * NULL-terminated property/value pairs given changed:
+ * oxp_onnx_config_copy (self, "use-past", TRUE, NULL). (transfer full) */
+OXP_API OxpOnnxConfig *oxp_onnx_config_copy (OxpOnnxConfig *self,
+                                             const char    *first_property_name,
+                                             ...) G_GNUC_NULL_TERMINATED;
+
+/* For get_inputs/get_outputs implementations: the integer @name of the
+ * normalized config.  A missing or invalid value returns 1 (a shape-safe
+ * placeholder) and is recorded; oxp_onnx_config_check() and
+ * oxp_onnx_config_new() then fail with that error. */
+OXP_API gint64   oxp_onnx_config_require_int (OxpOnnxConfig *self, const char *name);
+/* Computes the inputs and outputs once and reports the first missing or
+ * invalid config value they needed, or an unsupported task. */
+OXP_API gboolean oxp_onnx_config_check (OxpOnnxConfig *self, GError **error);
+
+/* The task → default outputs table (optimum's _TASK_TO_COMMON_OUTPUTS)
+ * for the config's task, with concrete sizes from the normalized config
+ * (hidden_size, num_labels, vocab_size); what get_outputs() returns by
+ * default.  An unknown task gives an empty array and is recorded like a
+ * missing key.  (transfer container) (element-type OxpTensorSpec) */
+OXP_API GPtrArray *oxp_onnx_config_get_common_outputs (OxpOnnxConfig *self);
+/* Whether the table has an entry for @task. */
+OXP_API gboolean   oxp_onnx_config_task_has_common_outputs (const char *task);
 
 /* Opset to export with; 0 means the default.  Fails below min_opset. */
 OXP_API guint    oxp_onnx_config_get_opset (OxpOnnxConfig *self);

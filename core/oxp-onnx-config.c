@@ -1,0 +1,1055 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <gobject/gvaluecollector.h>
+#include <oxport/oxport.h>
+
+#include "oxp-onnx-config-private.h"
+
+/**
+ * oxp_shapes_init_default:
+ * @shapes: (out caller-allocates): the shapes to fill
+ *
+ * optimum's DEFAULT_DUMMY_SHAPES: batch 2, sequence 16, 4 choices, 64×64
+ * images with 3 channels, 80 features × 3000 frames, 16000 audio samples;
+ * past 16 and encoder 16 tokens; seed 42.
+ */
+void
+oxp_shapes_init_default (OxpShapes *shapes)
+{
+  g_return_if_fail (shapes != NULL);
+
+  memset (shapes, 0, sizeof *shapes);
+  shapes->batch_size = 2;
+  shapes->sequence_length = 16;
+  shapes->past_sequence_length = 16;
+  shapes->encoder_sequence_length = 16;
+  shapes->num_choices = 4;
+  shapes->width = 64;
+  shapes->height = 64;
+  shapes->num_channels = 3;
+  shapes->feature_size = 80;
+  shapes->nb_max_frames = 3000;
+  shapes->audio_sequence_length = 16000;
+  shapes->seed = 42;
+}
+
+static gint64
+resolve_term (const OxpShapes *shapes, const char *term)
+{
+  static const struct {
+    const char *name;
+    gsize offset;
+  } names[] = {
+    { "batch_size", G_STRUCT_OFFSET (OxpShapes, batch_size) },
+    { "text_batch_size", G_STRUCT_OFFSET (OxpShapes, batch_size) },
+    { "image_batch_size", G_STRUCT_OFFSET (OxpShapes, batch_size) },
+    { "sequence_length", G_STRUCT_OFFSET (OxpShapes, sequence_length) },
+    { "decoder_sequence_length", G_STRUCT_OFFSET (OxpShapes, sequence_length) },
+    { "past_sequence_length", G_STRUCT_OFFSET (OxpShapes, past_sequence_length) },
+    { "past_decoder_sequence_length", G_STRUCT_OFFSET (OxpShapes, past_sequence_length) },
+    { "encoder_sequence_length", G_STRUCT_OFFSET (OxpShapes, encoder_sequence_length) },
+    { "encoder_sequence_length_out", G_STRUCT_OFFSET (OxpShapes, encoder_sequence_length) },
+    { "num_choices", G_STRUCT_OFFSET (OxpShapes, num_choices) },
+    { "width", G_STRUCT_OFFSET (OxpShapes, width) },
+    { "height", G_STRUCT_OFFSET (OxpShapes, height) },
+    { "num_channels", G_STRUCT_OFFSET (OxpShapes, num_channels) },
+    { "feature_size", G_STRUCT_OFFSET (OxpShapes, feature_size) },
+    { "nb_max_frames", G_STRUCT_OFFSET (OxpShapes, nb_max_frames) },
+    { "audio_sequence_length", G_STRUCT_OFFSET (OxpShapes, audio_sequence_length) },
+  };
+  char *end = NULL;
+
+  if (g_ascii_isdigit (*term))
+    {
+      gint64 v = g_ascii_strtoll (term, &end, 10);
+      return (end && *end == '\0') ? v : -1;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (strcmp (names[i].name, term) == 0)
+      return G_STRUCT_MEMBER (gint64, shapes, names[i].offset);
+  return -1;
+}
+
+/**
+ * oxp_shapes_resolve_dim:
+ * @shapes: the requested sizes
+ * @param: a symbolic dim, or a sum of them and numbers
+ *
+ * Returns: the size, or -1 when @param names an unknown dim
+ */
+gint64
+oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
+{
+  g_auto (GStrv) terms = NULL;
+  gint64 sum = 0;
+
+  g_return_val_if_fail (shapes != NULL, -1);
+  g_return_val_if_fail (param != NULL, -1);
+
+  terms = g_strsplit (param, "+", -1);
+  for (guint i = 0; terms[i] != NULL; i++)
+    {
+      gint64 v = resolve_term (shapes, g_strstrip (terms[i]));
+      if (v < 0)
+        return -1;
+      sum += v;
+    }
+  return sum;
+}
+
+/**
+ * oxp_shapes_resolve_spec:
+ * @shapes: the requested sizes
+ * @spec: an input spec
+ * @out_shape: (out caller-allocates) (array): room for the spec's rank
+ * @error: return location for an error
+ *
+ * Returns: TRUE when every dim of @spec has a size
+ */
+gboolean
+oxp_shapes_resolve_spec (const OxpShapes     *shapes,
+                         const OxpTensorSpec *spec,
+                         gint64              *out_shape,
+                         GError             **error)
+{
+  guint rank;
+
+  g_return_val_if_fail (shapes != NULL, FALSE);
+  g_return_val_if_fail (spec != NULL, FALSE);
+
+  rank = oxp_tensor_spec_get_rank (spec);
+  for (guint i = 0; i < rank; i++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+      gint64 v = param ? oxp_shapes_resolve_dim (shapes, param)
+                       : oxp_tensor_spec_get_dim_value (spec, i);
+      if (v < 0)
+        {
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                       "input '%s': dim %u (%s) has no size in the requested shapes",
+                       oxp_tensor_spec_get_name (spec), i, param ? param : "unknown");
+          return FALSE;
+        }
+      out_shape[i] = v;
+    }
+  return TRUE;
+}
+
+/* OxpOnnxConfig */
+
+typedef struct
+{
+  char *task;
+  OxpNormalizedConfig *normalized;
+  guint opset;
+  OxpDataType float_type;
+  char *file_name;
+  GError *deferred_error;
+} OxpOnnxConfigPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxConfig, oxp_onnx_config, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_TASK,
+  PROP_NORMALIZED_CONFIG,
+  PROP_FILE_NAME,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+GPtrArray *
+_oxp_spec_array_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+}
+
+void
+_oxp_onnx_config_defer_error (OxpOnnxConfig *self, GError *error)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  if (priv->deferred_error == NULL)
+    priv->deferred_error = error;
+  else
+    g_error_free (error);
+}
+
+/* The task → outputs table.  Braced dims are normalized-config integers. */
+typedef struct
+{
+  const char *task;
+  const char *name;
+  const char *dims;
+} OxpCommonOutput;
+
+static const OxpCommonOutput common_outputs[] = {
+  { "audio-classification", "logits", "batch_size,{num_labels}" },
+  { "audio-frame-classification", "logits", "batch_size,sequence_length,{num_labels}" },
+  { "audio-xvector", "logits", "batch_size,{num_labels}" },
+  { "audio-xvector", "embeddings", "batch_size,{xvector_output_dim}" },
+  { "automatic-speech-recognition", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "depth-estimation", "predicted_depth", "batch_size,height,width" },
+  { "document-question-answering", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "feature-extraction", "last_hidden_state", "batch_size,sequence_length,{hidden_size}" },
+  { "fill-mask", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "image-classification", "logits", "batch_size,{num_labels}" },
+  { "image-segmentation", "logits", "batch_size,?,height,width" },
+  { "image-to-image", "reconstruction", "batch_size,num_channels,height,width" },
+  { "image-to-text", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "masked-im", "reconstruction", "batch_size,num_channels,height,width" },
+  { "multiple-choice", "logits", "batch_size,num_choices" },
+  { "object-detection", "logits", "batch_size,num_queries,?" },
+  { "object-detection", "pred_boxes", "batch_size,num_queries,4" },
+  { "question-answering", "start_logits", "batch_size,sequence_length" },
+  { "question-answering", "end_logits", "batch_size,sequence_length" },
+  { "semantic-segmentation", "logits", "batch_size,{num_labels},height,width" },
+  { "text2text-generation", "logits", "batch_size,decoder_sequence_length,{vocab_size}" },
+  { "text-classification", "logits", "batch_size,{num_labels}" },
+  { "text-generation", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "token-classification", "logits", "batch_size,sequence_length,{num_labels}" },
+  { "visual-question-answering", "logits", "batch_size,sequence_length,{vocab_size}" },
+  { "zero-shot-image-classification", "logits_per_image", "image_batch_size,text_batch_size" },
+  { "zero-shot-image-classification", "logits_per_text", "text_batch_size,image_batch_size" },
+  { "zero-shot-image-classification", "text_embeds", "text_batch_size,{projection_dim}" },
+  { "zero-shot-image-classification", "image_embeds", "image_batch_size,{projection_dim}" },
+};
+
+/**
+ * oxp_onnx_config_task_has_common_outputs:
+ * @task: a canonical task name
+ *
+ * Returns: whether the task → outputs table has @task
+ */
+gboolean
+oxp_onnx_config_task_has_common_outputs (const char *task)
+{
+  g_return_val_if_fail (task != NULL, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (common_outputs); i++)
+    if (strcmp (common_outputs[i].task, task) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A spec from a table template: braced items are read with require_int. */
+static OxpTensorSpec *
+spec_from_template (OxpOnnxConfig *self, const char *name, const char *dims)
+{
+  g_auto (GStrv) items = g_strsplit (dims, ",", -1);
+  guint rank = g_strv_length (items);
+  OxpTensorSpec *spec = oxp_tensor_spec_new (name, OXP_DATA_TYPE_FLOAT, dims);
+
+  for (guint i = 0; i < rank; i++)
+    {
+      gsize len = strlen (items[i]);
+      if (len > 2 && items[i][0] == '{' && items[i][len - 1] == '}')
+        {
+          g_autofree char *key = g_strndup (items[i] + 1, len - 2);
+          oxp_tensor_spec_set_dim_value (spec, i, oxp_onnx_config_require_int (self, key));
+        }
+    }
+  return spec;
+}
+
+/**
+ * oxp_onnx_config_get_common_outputs:
+ * @self: a config
+ *
+ * Returns: (transfer container) (element-type OxpTensorSpec): the task's
+ *   default outputs
+ */
+GPtrArray *
+oxp_onnx_config_get_common_outputs (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+  GPtrArray *outputs;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+
+  outputs = _oxp_spec_array_new ();
+  for (gsize i = 0; i < G_N_ELEMENTS (common_outputs); i++)
+    if (g_strcmp0 (common_outputs[i].task, priv->task) == 0)
+      g_ptr_array_add (outputs,
+                       spec_from_template (self, common_outputs[i].name, common_outputs[i].dims));
+  if (outputs->len == 0)
+    _oxp_onnx_config_defer_error (
+        self, g_error_new (OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
+                           "%s has no default outputs for task '%s'",
+                           G_OBJECT_TYPE_NAME (self), priv->task ? priv->task : "(none)"));
+  return outputs;
+}
+
+/* Default vfuncs. */
+
+static OxpNormalizedConfig *
+oxp_onnx_config_real_create_normalized_config (OxpOnnxConfig *self,
+                                               JsonObject    *config,
+                                               GError       **error)
+{
+  return oxp_normalized_text_config_new (config);
+}
+
+static GPtrArray *
+oxp_onnx_config_real_get_inputs (OxpOnnxConfig *self)
+{
+  return _oxp_spec_array_new ();
+}
+
+static GPtrArray *
+oxp_onnx_config_real_get_outputs (OxpOnnxConfig *self)
+{
+  return oxp_onnx_config_get_common_outputs (self);
+}
+
+static GQuark
+task_atol_quark (void)
+{
+  return g_quark_from_static_string ("oxp-onnx-config-task-atol");
+}
+
+static double
+oxp_onnx_config_real_get_atol (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  if (priv->task)
+    for (GType t = G_OBJECT_TYPE (self); t != G_TYPE_OBJECT; t = g_type_parent (t))
+      {
+        GHashTable *table = g_type_get_qdata (t, task_atol_quark ());
+        double *atol = table ? g_hash_table_lookup (table, priv->task) : NULL;
+        if (atol)
+          return *atol;
+      }
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->atol;
+}
+
+static GPtrArray *
+oxp_onnx_config_real_create_dummy_input_generators (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+  GPtrArray *gens = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_ptr_array_add (gens, oxp_dummy_text_input_generator_new (priv->task, priv->normalized));
+  return gens;
+}
+
+static GPtrArray *
+oxp_onnx_config_real_dup_submodels (OxpOnnxConfig *self)
+{
+  GPtrArray *models = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (models, g_object_ref (self));
+  return models;
+}
+
+static gboolean
+oxp_onnx_config_real_build_graph (OxpOnnxConfig *self,
+                                  OxpGraph      *graph,
+                                  OxpCheckpoint *checkpoint,
+                                  GError       **error)
+{
+  g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_UNSUPPORTED,
+               "%s does not implement build_graph", G_OBJECT_TYPE_NAME (self));
+  return FALSE;
+}
+
+static void
+oxp_onnx_config_finalize (GObject *object)
+{
+  OxpOnnxConfig *self = OXP_ONNX_CONFIG (object);
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  g_clear_pointer (&priv->task, g_free);
+  g_clear_object (&priv->normalized);
+  g_clear_pointer (&priv->file_name, g_free);
+  g_clear_error (&priv->deferred_error);
+
+  G_OBJECT_CLASS (oxp_onnx_config_parent_class)->finalize (object);
+}
+
+static void
+oxp_onnx_config_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  OxpOnnxConfig *self = OXP_ONNX_CONFIG (object);
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_TASK:
+      g_value_set_string (value, priv->task);
+      break;
+    case PROP_NORMALIZED_CONFIG:
+      g_value_set_object (value, priv->normalized);
+      break;
+    case PROP_FILE_NAME:
+      g_value_set_string (value, priv->file_name);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_config_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  OxpOnnxConfig *self = OXP_ONNX_CONFIG (object);
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_TASK:
+      g_free (priv->task);
+      priv->task = g_value_dup_string (value);
+      break;
+    case PROP_NORMALIZED_CONFIG:
+      g_clear_object (&priv->normalized);
+      priv->normalized = g_value_dup_object (value);
+      break;
+    case PROP_FILE_NAME:
+      oxp_onnx_config_set_file_name (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_config_class_init (OxpOnnxConfigClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = oxp_onnx_config_finalize;
+  object_class->get_property = oxp_onnx_config_get_property;
+  object_class->set_property = oxp_onnx_config_set_property;
+
+  /* optimum's OnnxConfig defaults. */
+  klass->default_opset = 14;
+  klass->min_opset = 11;
+  klass->atol = 1e-5;
+
+  klass->create_normalized_config = oxp_onnx_config_real_create_normalized_config;
+  klass->get_inputs = oxp_onnx_config_real_get_inputs;
+  klass->get_outputs = oxp_onnx_config_real_get_outputs;
+  klass->get_atol = oxp_onnx_config_real_get_atol;
+  klass->create_dummy_input_generators = oxp_onnx_config_real_create_dummy_input_generators;
+  klass->dup_submodels = oxp_onnx_config_real_dup_submodels;
+  klass->build_graph = oxp_onnx_config_real_build_graph;
+
+  /**
+   * OxpOnnxConfig:task:
+   *
+   * The canonical task the config exports ("feature-extraction", …).
+   */
+  properties[PROP_TASK] = g_param_spec_string (
+      "task", NULL, NULL, "feature-extraction",
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OxpOnnxConfig:normalized-config:
+   *
+   * The view of config.json the config reads its sizes from.
+   */
+  properties[PROP_NORMALIZED_CONFIG] = g_param_spec_object (
+      "normalized-config", NULL, NULL, OXP_TYPE_NORMALIZED_CONFIG,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OxpOnnxConfig:file-name:
+   *
+   * The file the config's graph is written to.
+   */
+  properties[PROP_FILE_NAME] = g_param_spec_string ("file-name", NULL, NULL, "model.onnx",
+                                                    G_PARAM_READWRITE | G_PARAM_CONSTRUCT
+                                                        | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+oxp_onnx_config_init (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  priv->float_type = OXP_DATA_TYPE_FLOAT;
+}
+
+/**
+ * oxp_onnx_config_class_set_task_atol:
+ * @klass: a config class, in its class_init
+ * @task: a canonical task name
+ * @atol: the validation tolerance for @task
+ */
+void
+oxp_onnx_config_class_set_task_atol (OxpOnnxConfigClass *klass, const char *task, double atol)
+{
+  GType type;
+  GHashTable *table;
+  double *value;
+
+  g_return_if_fail (OXP_IS_ONNX_CONFIG_CLASS (klass));
+  g_return_if_fail (task != NULL);
+
+  type = G_TYPE_FROM_CLASS (klass);
+  table = g_type_get_qdata (type, task_atol_quark ());
+  if (table == NULL)
+    {
+      /* Lives as long as the type, i.e. for the process. */
+      table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_type_set_qdata (type, task_atol_quark (), table);
+    }
+  value = g_new (double, 1);
+  *value = atol;
+  g_hash_table_replace (table, g_strdup (task), value);
+}
+
+/**
+ * oxp_onnx_config_new:
+ * @config_type: a non-abstract subtype of #OxpOnnxConfig
+ * @task: a canonical task name
+ * @config: the checkpoint's config.json object
+ * @error: return location for an error
+ *
+ * Creates the config, its normalized view of @config, and checks that
+ * the inputs and outputs of @task can be computed from it.
+ *
+ * Returns: (transfer full) (nullable): the config, or NULL with @error set
+ */
+OxpOnnxConfig *
+oxp_onnx_config_new (GType config_type, const char *task, JsonObject *config, GError **error)
+{
+  g_autoptr (OxpOnnxConfig) self = NULL;
+  OxpOnnxConfigPrivate *priv;
+  OxpNormalizedConfig *normalized;
+
+  g_return_val_if_fail (g_type_is_a (config_type, OXP_TYPE_ONNX_CONFIG), NULL);
+  g_return_val_if_fail (!G_TYPE_IS_ABSTRACT (config_type), NULL);
+  g_return_val_if_fail (task != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (config_type, "task", task, NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  if (priv->normalized == NULL)
+    {
+      normalized = OXP_ONNX_CONFIG_GET_CLASS (self)->create_normalized_config (self, config, error);
+      if (normalized == NULL)
+        return NULL;
+      priv->normalized = normalized;
+    }
+  if (!oxp_onnx_config_check (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * oxp_onnx_config_check:
+ * @self: a config
+ * @error: return location for an error
+ *
+ * Returns: TRUE when the inputs and outputs could be computed
+ */
+gboolean
+oxp_onnx_config_check (OxpOnnxConfig *self, GError **error)
+{
+  OxpOnnxConfigPrivate *priv;
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), FALSE);
+  priv = oxp_onnx_config_get_instance_private (self);
+
+  if (priv->normalized == NULL)
+    {
+      g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_MISSING_KEY,
+                   "%s has no normalized config", G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+  g_clear_error (&priv->deferred_error);
+  inputs = oxp_onnx_config_get_inputs (self);
+  outputs = oxp_onnx_config_get_outputs (self);
+  if (priv->deferred_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&priv->deferred_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * oxp_onnx_config_require_int:
+ * @self: a config
+ * @name: a common attribute name of the normalized config
+ *
+ * Returns: the value, or 1 after recording the error
+ */
+gint64
+oxp_onnx_config_require_int (OxpOnnxConfig *self, const char *name)
+{
+  OxpOnnxConfigPrivate *priv;
+  GError *error = NULL;
+  gint64 value = 1;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), 1);
+  g_return_val_if_fail (name != NULL, 1);
+  priv = oxp_onnx_config_get_instance_private (self);
+
+  if (priv->normalized == NULL)
+    return 1;
+  if (!oxp_normalized_config_get_int (priv->normalized, name, &value, &error))
+    {
+      _oxp_onnx_config_defer_error (self, error);
+      return 1;
+    }
+  if (value < 0)
+    {
+      _oxp_onnx_config_defer_error (
+          self, g_error_new (OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                             "%s: '%s' is %" G_GINT64_FORMAT ", expected a size >= 0",
+                             oxp_normalized_config_get_source (priv->normalized), name, value));
+      return 1;
+    }
+  return value;
+}
+
+const char *
+oxp_onnx_config_get_task (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->task;
+}
+
+/**
+ * oxp_onnx_config_get_normalized_config:
+ * @self: a config
+ *
+ * Returns: (transfer none): the normalized view of config.json
+ */
+OxpNormalizedConfig *
+oxp_onnx_config_get_normalized_config (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->normalized;
+}
+
+/**
+ * oxp_onnx_config_get_model_type:
+ * @self: a config
+ *
+ * Returns: (nullable): config.json's "model_type"
+ */
+const char *
+oxp_onnx_config_get_model_type (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->normalized ? oxp_normalized_config_get_model_type (priv->normalized) : NULL;
+}
+
+guint
+oxp_onnx_config_get_default_opset (OxpOnnxConfig *self)
+{
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), 0);
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->default_opset;
+}
+
+guint
+oxp_onnx_config_get_min_opset (OxpOnnxConfig *self)
+{
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), 0);
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->min_opset;
+}
+
+/**
+ * oxp_onnx_config_get_atol:
+ * @self: a config
+ *
+ * Returns: the validation tolerance for the config's task
+ */
+double
+oxp_onnx_config_get_atol (OxpOnnxConfig *self)
+{
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), 0.0);
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->get_atol (self);
+}
+
+const char *
+oxp_onnx_config_get_file_name (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->file_name;
+}
+
+/**
+ * oxp_onnx_config_set_file_name:
+ * @self: a config
+ * @file_name: (nullable): e.g. "decoder_model.onnx"; NULL for "model.onnx"
+ */
+void
+oxp_onnx_config_set_file_name (OxpOnnxConfig *self, const char *file_name)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_if_fail (OXP_IS_ONNX_CONFIG (self));
+  priv = oxp_onnx_config_get_instance_private (self);
+  if (file_name == NULL)
+    file_name = "model.onnx";
+  if (g_strcmp0 (priv->file_name, file_name) == 0)
+    return;
+  g_free (priv->file_name);
+  priv->file_name = g_strdup (file_name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_NAME]);
+}
+
+OxpDataType
+oxp_onnx_config_get_float_type (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), OXP_DATA_TYPE_FLOAT);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->float_type;
+}
+
+/**
+ * oxp_onnx_config_set_float_type:
+ * @self: a config
+ * @dtype: FLOAT, FLOAT16 or BFLOAT16
+ */
+void
+oxp_onnx_config_set_float_type (OxpOnnxConfig *self, OxpDataType dtype)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_if_fail (OXP_IS_ONNX_CONFIG (self));
+  g_return_if_fail (dtype == OXP_DATA_TYPE_FLOAT || dtype == OXP_DATA_TYPE_FLOAT16
+                    || dtype == OXP_DATA_TYPE_BFLOAT16);
+  priv = oxp_onnx_config_get_instance_private (self);
+  priv->float_type = dtype;
+}
+
+/**
+ * oxp_onnx_config_get_opset:
+ * @self: a config
+ *
+ * Returns: the opset set with oxp_onnx_config_set_opset(), else the default
+ */
+guint
+oxp_onnx_config_get_opset (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), 0);
+  priv = oxp_onnx_config_get_instance_private (self);
+  return priv->opset ? priv->opset : OXP_ONNX_CONFIG_GET_CLASS (self)->default_opset;
+}
+
+/**
+ * oxp_onnx_config_set_opset:
+ * @self: a config
+ * @opset: the opset to export with; 0 for the default
+ * @error: return location for an error
+ *
+ * Returns: FALSE (OXP_EXPORT_ERROR_OPSET) when @opset is below the
+ *   config's min_opset
+ */
+gboolean
+oxp_onnx_config_set_opset (OxpOnnxConfig *self, guint opset, GError **error)
+{
+  OxpOnnxConfigPrivate *priv;
+  guint min_opset;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), FALSE);
+  priv = oxp_onnx_config_get_instance_private (self);
+
+  min_opset = OXP_ONNX_CONFIG_GET_CLASS (self)->min_opset;
+  if (opset != 0 && opset < min_opset)
+    {
+      const char *model_type = oxp_onnx_config_get_model_type (self);
+      g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_OPSET,
+                   "opset %u is too old for %s (model type '%s', task '%s'): it needs opset %u "
+                   "or newer",
+                   opset, G_OBJECT_TYPE_NAME (self), model_type ? model_type : "unknown",
+                   priv->task, min_opset);
+      return FALSE;
+    }
+  priv->opset = opset;
+  return TRUE;
+}
+
+/* Declares FLOAT specs of @specs as @float_type (in place, copies when shared). */
+static void
+apply_float_type (GPtrArray *specs, OxpDataType float_type)
+{
+  if (float_type == OXP_DATA_TYPE_FLOAT)
+    return;
+  for (guint i = 0; i < specs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+      OxpTensorSpec *copy;
+      g_autofree char *dims = NULL;
+
+      if (oxp_tensor_spec_get_dtype (spec) != OXP_DATA_TYPE_FLOAT)
+        continue;
+      dims = oxp_tensor_spec_dims_to_string (spec);
+      copy = oxp_tensor_spec_new_rank (oxp_tensor_spec_get_name (spec), float_type,
+                                       oxp_tensor_spec_get_rank (spec));
+      for (guint d = 0; d < oxp_tensor_spec_get_rank (spec); d++)
+        {
+          const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+          if (param)
+            oxp_tensor_spec_set_dim_param (copy, d, param);
+          else
+            oxp_tensor_spec_set_dim_value (copy, d, oxp_tensor_spec_get_dim_value (spec, d));
+        }
+      /* The array's free func drops the old spec. */
+      specs->pdata[i] = copy;
+      oxp_tensor_spec_unref (spec);
+    }
+}
+
+/* Make sure the array owns its specs whatever the vfunc returned. */
+static GPtrArray *
+own_specs (GPtrArray *specs)
+{
+  GPtrArray *owned;
+
+  if (specs == NULL)
+    return _oxp_spec_array_new ();
+  owned = _oxp_spec_array_new ();
+  for (guint i = 0; i < specs->len; i++)
+    g_ptr_array_add (owned, oxp_tensor_spec_ref (g_ptr_array_index (specs, i)));
+  g_ptr_array_unref (specs);
+  return owned;
+}
+
+/**
+ * oxp_onnx_config_get_inputs:
+ * @self: a config
+ *
+ * Returns: (transfer container) (element-type OxpTensorSpec): the ordered
+ *   inputs, float ones in the config's float type
+ */
+GPtrArray *
+oxp_onnx_config_get_inputs (OxpOnnxConfig *self)
+{
+  GPtrArray *specs;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  specs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_inputs (self));
+  apply_float_type (specs, oxp_onnx_config_get_float_type (self));
+  return specs;
+}
+
+/**
+ * oxp_onnx_config_get_outputs:
+ * @self: a config
+ *
+ * Returns: (transfer container) (element-type OxpTensorSpec): the ordered
+ *   outputs, float ones in the config's float type
+ */
+GPtrArray *
+oxp_onnx_config_get_outputs (OxpOnnxConfig *self)
+{
+  GPtrArray *specs;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  specs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_outputs (self));
+  apply_float_type (specs, oxp_onnx_config_get_float_type (self));
+  return specs;
+}
+
+/**
+ * oxp_onnx_config_dup_submodels:
+ * @self: a config
+ *
+ * Returns: (transfer full) (element-type OxpOnnxConfig): the configs of
+ *   the files one export writes, in writing order
+ */
+GPtrArray *
+oxp_onnx_config_dup_submodels (OxpOnnxConfig *self)
+{
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->dup_submodels (self);
+}
+
+/**
+ * oxp_onnx_config_generate_dummy_inputs:
+ * @self: a config
+ * @shapes: the sizes to generate for
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type OxpTensor) (nullable): one tensor
+ *   per input, in input order
+ */
+GPtrArray *
+oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
+                                       const OxpShapes *shapes,
+                                       GError         **error)
+{
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) generators = NULL;
+  g_autoptr (GPtrArray) tensors = NULL;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  g_return_val_if_fail (shapes != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  inputs = oxp_onnx_config_get_inputs (self);
+  generators = OXP_ONNX_CONFIG_GET_CLASS (self)->create_dummy_input_generators (self);
+  tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (inputs, i);
+      const char *name = oxp_tensor_spec_get_name (spec);
+      OxpDummyInputGenerator *gen = NULL;
+      OxpTensor *tensor;
+
+      for (guint g = 0; generators && g < generators->len && gen == NULL; g++)
+        if (oxp_dummy_input_generator_supports_input (g_ptr_array_index (generators, g), name))
+          gen = g_ptr_array_index (generators, g);
+      if (gen == NULL)
+        {
+          g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_UNSUPPORTED,
+                       "no dummy input generator of %s produces input '%s'",
+                       G_OBJECT_TYPE_NAME (self), name);
+          return NULL;
+        }
+      tensor = oxp_dummy_input_generator_generate (gen, spec, shapes, error);
+      if (tensor == NULL)
+        return NULL;
+      g_ptr_array_add (tensors, tensor);
+    }
+  return g_steal_pointer (&tensors);
+}
+
+/**
+ * oxp_onnx_config_copy:
+ * @self: a config
+ * @first_property_name: (nullable): the first property to change, or NULL
+ * @...: its value, then more name/value pairs, NULL-terminated
+ *
+ * Returns: (transfer full): a new config of the same type
+ */
+OxpOnnxConfig *
+oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
+{
+  OxpOnnxConfigPrivate *priv, *copy_priv;
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  g_autoptr (GArray) values = g_array_new (FALSE, TRUE, sizeof (GValue));
+  GObjectClass *klass;
+  g_autofree GParamSpec **pspecs = NULL;
+  guint n_pspecs = 0;
+  const char *name;
+  OxpOnnxConfig *copy;
+  va_list ap;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
+  priv = oxp_onnx_config_get_instance_private (self);
+  klass = G_OBJECT_GET_CLASS (self);
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+
+  /* The changes first, collected with the types the class declares. */
+  va_start (ap, first_property_name);
+  for (name = first_property_name; name != NULL; name = va_arg (ap, const char *))
+    {
+      GParamSpec *pspec = g_object_class_find_property (klass, name);
+      GValue value = G_VALUE_INIT;
+      g_autofree char *err = NULL;
+
+      if (pspec == NULL)
+        {
+          g_critical ("%s: %s has no property '%s'", G_STRFUNC, G_OBJECT_TYPE_NAME (self), name);
+          break;
+        }
+      G_VALUE_COLLECT_INIT (&value, pspec->value_type, ap, 0, &err);
+      if (err)
+        {
+          g_critical ("%s: %s", G_STRFUNC, err);
+          g_value_unset (&value);
+          break;
+        }
+      g_ptr_array_add (names, (gpointer) pspec->name);
+      g_array_append_val (values, value);
+    }
+  va_end (ap);
+
+  /* Then every other read-write property as it is on @self. */
+  pspecs = g_object_class_list_properties (klass, &n_pspecs);
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec *pspec = pspecs[i];
+      GValue value = G_VALUE_INIT;
+      gboolean given = FALSE;
+
+      if ((pspec->flags & (G_PARAM_READABLE | G_PARAM_WRITABLE))
+          != (G_PARAM_READABLE | G_PARAM_WRITABLE))
+        continue;
+      for (guint j = 0; j < names->len && !given; j++)
+        given = strcmp (g_ptr_array_index (names, j), pspec->name) == 0;
+      if (given)
+        continue;
+      g_value_init (&value, pspec->value_type);
+      g_object_get_property (G_OBJECT (self), pspec->name, &value);
+      g_ptr_array_add (names, (gpointer) pspec->name);
+      g_array_append_val (values, value);
+    }
+
+  copy = (OxpOnnxConfig *) g_object_new_with_properties (G_OBJECT_TYPE (self), names->len,
+                                                         (const char **) names->pdata,
+                                                         (const GValue *) values->data);
+  copy_priv = oxp_onnx_config_get_instance_private (copy);
+  copy_priv->opset = priv->opset;
+  copy_priv->float_type = priv->float_type;
+  return copy;
+}
+
+/**
+ * oxp_onnx_config_flatten_output_name:
+ * @name: a collection name ("present")
+ * @index: the element's index
+ * @leaf: (nullable): the element's field ("key"), or NULL
+ *
+ * Returns: (transfer full): "name.index.leaf" or "name.index"
+ */
+char *
+oxp_onnx_config_flatten_output_name (const char *name, guint index, const char *leaf)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  if (leaf == NULL || *leaf == '\0')
+    return g_strdup_printf ("%s.%u", name, index);
+  return g_strdup_printf ("%s.%u.%s", name, index, leaf);
+}
+
+/**
+ * oxp_onnx_config_needs_external_data:
+ * @n_parameters: number of fp32 parameters
+ *
+ * Returns: whether 4 × @n_parameters bytes reach protobuf's 2 GiB limit
+ *   (optimum's check)
+ */
+gboolean
+oxp_onnx_config_needs_external_data (guint64 n_parameters)
+{
+  const guint64 limit = G_GUINT64_CONSTANT (2) * 1024 * 1024 * 1024;
+  if (n_parameters > G_MAXUINT64 / 4)
+    return TRUE;
+  return n_parameters * 4 >= limit;
+}
