@@ -492,6 +492,19 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
   return g_strdup (canonical);
 }
 
+/* The tolerance asked for, else the config's (loosened for half precision). */
+static double
+exporter_atol (OxpExporter *self, OxpOnnxConfig *config)
+{
+  double atol = oxp_onnx_config_get_atol (config);
+
+  if (self->atol >= 0)
+    return self->atol;
+  if (self->float_type != OXP_DATA_TYPE_FLOAT)
+    atol = MAX (atol, OXP_EXPORTER_HALF_ATOL);
+  return atol;
+}
+
 /* Runs every written file in ONNX Runtime.  Never fails the export: the
  * outcome goes into @result, and the files stay. */
 static void
@@ -511,7 +524,6 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
     }
   result->runtime_version = g_strdup (oxp_runtime_get_version (runtime));
   validator = oxp_validator_new (runtime);
-  oxp_validator_set_atol (validator, self->atol > 0 ? self->atol : 0.0);
   oxp_validator_set_reference (validator, self->reference);
 
   result->validation = OXP_EXPORT_VALIDATION_PASSED;
@@ -524,6 +536,7 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
       OxpValidationReport *report = NULL;
 
       emit_progress (self, OXP_EXPORT_STAGE_VALIDATE, file_name, i, result->submodels->len);
+      oxp_validator_set_atol (validator, exporter_atol (self, config));
       if (!oxp_validator_validate (validator, config, path, &report, &local_error))
         {
           result->validation = OXP_EXPORT_VALIDATION_FAILED;

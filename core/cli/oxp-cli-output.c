@@ -286,13 +286,17 @@ oxp_cli_spec_to_json (const OxpTensorSpec *spec)
   return json_builder_get_root (b);
 }
 
-static void
-print_specs (const char *title, GPtrArray *specs, const char *indent)
+static guint
+specs_name_width (GPtrArray *specs, guint width)
 {
-  guint name_width = 4;
-
   for (guint i = 0; i < specs->len; i++)
-    name_width = MAX (name_width, strlen (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i))));
+    width = MAX (width, strlen (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i))));
+  return width;
+}
+
+static void
+print_specs (const char *title, GPtrArray *specs, guint name_width, const char *indent)
+{
   for (guint i = 0; i < specs->len; i++)
     {
       OxpTensorSpec *spec = g_ptr_array_index (specs, i);
@@ -312,9 +316,10 @@ oxp_cli_print_config_io (OxpOnnxConfig *config, const char *indent)
 {
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
   g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
+  guint width = specs_name_width (outputs, specs_name_width (inputs, 4));
 
-  print_specs ("inputs", inputs, indent);
-  print_specs ("outputs", outputs, indent);
+  print_specs ("inputs", inputs, width, indent);
+  print_specs ("outputs", outputs, width, indent);
 }
 
 static void
@@ -393,8 +398,12 @@ static const char *const normalized_names[] = {
 static char *
 json_value_to_string (JsonNode *node)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonGenerator) generator = NULL;
 
+  /* Doubles as people write them (1e-12), not with 17 digits. */
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return g_strdup_printf ("%g", json_node_get_double (node));
+  generator = json_generator_new ();
   json_generator_set_root (generator, node);
   return json_generator_to_data (generator, NULL);
 }

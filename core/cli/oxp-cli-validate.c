@@ -42,8 +42,12 @@ static void
 print_report (OxpValidationReport *report)
 {
   g_autofree char *table = oxp_validation_report_to_table (report);
+  g_auto (GStrv) lines = g_strsplit (table, "\n", -1);
 
-  printf ("%s:\n%s", oxp_validation_report_get_model_path (report), table);
+  printf ("  %s:\n", oxp_validation_report_get_model_path (report));
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      printf ("    %s\n", lines[i]);
 }
 
 /* The reference comparisons of @report, one line each: what --dtype fp16
@@ -92,6 +96,29 @@ oxp_cli_export_validation_to_json (OxpExportResult *result)
     json_array_add_element (array, oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
   json_node_take_array (node, array);
   return node;
+}
+
+/* An `export --dtype fp16` model declares float16 inputs and outputs; the
+ * config.json beside it does not say so, the model does. */
+static void
+adapt_to_float_type (OxpRuntime *runtime, OxpOnnxConfig *config, const char *path)
+{
+  g_autoptr (OxpRuntimeSession) session = oxp_runtime_open_session (runtime, path, NULL);
+  GPtrArray *outputs;
+
+  if (session == NULL)
+    return; /* the validator reports why */
+  outputs = oxp_runtime_session_get_outputs (session);
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      OxpDataType dtype = oxp_tensor_spec_get_dtype (g_ptr_array_index (outputs, i));
+
+      if (dtype == OXP_DATA_TYPE_FLOAT16 || dtype == OXP_DATA_TYPE_BFLOAT16)
+        {
+          oxp_onnx_config_set_float_type (config, dtype);
+          return;
+        }
+    }
 }
 
 /* The config to validate @file_name with, among the submodels of @config. */
@@ -286,8 +313,9 @@ oxp_cli_validate (int argc, char **argv)
   if (runtime == NULL)
     {
       oxp_cli_error ("%s", error->message);
-      fprintf (stderr, "Set OXPORT_ONNXRUNTIME to the path of libonnxruntime.so.1 "
-                       "(e.g. from `npm install onnxruntime-node`).\n");
+      if (strstr (error->message, "OXPORT_ONNXRUNTIME") == NULL)
+        fprintf (stderr, "Set OXPORT_ONNXRUNTIME to the path of libonnxruntime.so.1 "
+                         "(e.g. from `npm install onnxruntime-node`).\n");
       status = OXP_CLI_EXIT_USER;
       goto out;
     }
@@ -309,6 +337,14 @@ oxp_cli_validate (int argc, char **argv)
                        "%s is not one of the files a %s export writes; pass --task", path, task);
           goto fail;
         }
+      if (sub != NULL)
+        adapt_to_float_type (runtime, sub, path);
+      if (atol_text == NULL)
+        oxp_validator_set_atol (validator, sub != NULL && oxp_onnx_config_get_float_type (sub)
+                                                              != OXP_DATA_TYPE_FLOAT
+                                               ? MAX (oxp_onnx_config_get_atol (sub),
+                                                      OXP_EXPORTER_HALF_ATOL)
+                                               : 0.0);
       if (!oxp_validator_validate (validator, sub, path, &report, &local_error))
         {
           if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)
