@@ -225,8 +225,7 @@ struct _OxpRuntime
   char *library_path;
   char *version;
   gboolean verbose;
-  gboolean ltdl_initialized;
-  lt_dlhandle handle;
+  lt_dlhandle handle; /* borrowed from loaded_libraries */
   OxpOrtApi api;
   OxpOrtEnv *env;
   OxpOrtMemoryInfo *cpu_memory;
@@ -294,12 +293,6 @@ oxp_runtime_finalize (GObject *object)
     self->api.ReleaseMemoryInfo (self->cpu_memory);
   if (self->env != NULL)
     self->api.ReleaseEnv (self->env);
-  /* The library stays loaded (it is made resident): ORT keeps a helper
-   * thread running inside it until the process exits. */
-  if (self->handle != NULL)
-    lt_dlclose (self->handle);
-  if (self->ltdl_initialized)
-    lt_dlexit ();
   g_free (self->library_path);
   g_free (self->version);
 
@@ -322,12 +315,71 @@ oxp_runtime_init (OxpRuntime *self)
   "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/" ORT_LIBRARY_NAME                          \
   " after `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`)"
 
+/* Libraries opened so far, by the name they were asked for.  They stay
+ * loaded for the life of the process (resident): ORT keeps a helper thread
+ * running inside the library after its last environment is released, so
+ * unloading it would pull the code from under that thread. */
+typedef struct
+{
+  char *name;
+  lt_dlhandle handle;
+} LoadedLibrary;
+
+static GMutex loaded_libraries_lock;
+static GPtrArray *loaded_libraries;
+
+/* Opens @name (a path, or a file name to look up on the library search
+ * path) once per process; NULL with @ltdl_error set when it cannot be. */
+static lt_dlhandle
+open_library_once (const char *name, char **ltdl_error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&loaded_libraries_lock);
+  lt_dladvise advise = NULL;
+  lt_dlhandle handle = NULL;
+  LoadedLibrary *loaded;
+
+  if (loaded_libraries == NULL)
+    {
+      if (lt_dlinit () != 0)
+        {
+          *ltdl_error = g_strdup_printf ("libltdl failed to initialise: %s", lt_dlerror ());
+          return NULL;
+        }
+      loaded_libraries = g_ptr_array_new ();
+    }
+  for (guint i = 0; i < loaded_libraries->len; i++)
+    {
+      loaded = g_ptr_array_index (loaded_libraries, i);
+      if (g_str_equal (loaded->name, name))
+        return loaded->handle;
+    }
+
+  /* RTLD_LOCAL: ORT's many C++ symbols must not leak into the process. */
+  if (lt_dladvise_init (&advise) == 0 && lt_dladvise_local (&advise) == 0)
+    handle = lt_dlopenadvise (name, advise);
+  if (handle == NULL)
+    {
+      const char *message = lt_dlerror ();
+
+      *ltdl_error = g_strdup (message != NULL ? message : "unknown error");
+    }
+  lt_dladvise_destroy (&advise);
+  if (handle == NULL)
+    return NULL;
+
+  lt_dlmakeresident (handle);
+  loaded = g_new0 (LoadedLibrary, 1);
+  loaded->name = g_strdup (name);
+  loaded->handle = handle;
+  g_ptr_array_add (loaded_libraries, loaded);
+  return handle;
+}
+
 static gboolean
 runtime_open_library (OxpRuntime *self, const char *requested, GError **error)
 {
   g_autofree char *path = NULL;
-  lt_dladvise advise = NULL;
-  const char *ltdl_error;
+  g_autofree char *ltdl_error = NULL;
 
   if (requested != NULL && *requested != '\0')
     {
@@ -337,34 +389,20 @@ runtime_open_library (OxpRuntime *self, const char *requested, GError **error)
         path = g_strdup (requested);
     }
 
-  if (lt_dlinit () != 0)
-    {
-      g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
-                   "Cannot load ONNX Runtime: libltdl failed to initialise: %s", lt_dlerror ());
-      return FALSE;
-    }
-  self->ltdl_initialized = TRUE;
-
-  /* RTLD_LOCAL: ORT's many C++ symbols must not leak into the process. */
-  if (lt_dladvise_init (&advise) == 0 && lt_dladvise_local (&advise) == 0)
-    self->handle = lt_dlopenadvise (path != NULL ? path : ORT_LIBRARY_NAME, advise);
-  ltdl_error = self->handle == NULL ? lt_dlerror () : NULL;
-  lt_dladvise_destroy (&advise);
-
+  self->handle = open_library_once (path != NULL ? path : ORT_LIBRARY_NAME, &ltdl_error);
   if (self->handle == NULL)
     {
       if (path != NULL)
         g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
                      "ONNX Runtime not found: cannot load %s: %s. " ORT_HINT ".", path,
-                     ltdl_error != NULL ? ltdl_error : "unknown error");
+                     ltdl_error);
       else
         g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
                      "ONNX Runtime not found: %s is not on the library search path "
-                     "and OXPORT_ONNXRUNTIME is not set. " ORT_HINT ".",
-                     ORT_LIBRARY_NAME);
+                     "and OXPORT_ONNXRUNTIME is not set (%s). " ORT_HINT ".",
+                     ORT_LIBRARY_NAME, ltdl_error);
       return FALSE;
     }
-  lt_dlmakeresident (self->handle);
 
   if (path == NULL)
     {

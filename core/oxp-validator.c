@@ -1107,7 +1107,7 @@ run_reference (OxpValidator        *self,
   if (reference == NULL)
     {
       report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, NAN,
-                  OXP_VALIDATION_ERROR_REFERENCE, "cannot read %s: %s", self->reference,
+                  OXP_VALIDATION_ERROR_REFERENCE, "reference file unreadable: %s",
                   local_error->message);
       return;
     }
