@@ -26,8 +26,8 @@ generate_models (void)
   g_autofree char *err = NULL;
   int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err, &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, &err, &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, &error))
     g_error ("gen-test-models.py failed: %s\n%s", error->message, err);
@@ -89,7 +89,7 @@ session_open (OxpRuntime *runtime, const char *name)
 static GPtrArray *
 make_inputs (gint64 batch, gint64 seq, OxpDataType ids_type, gint64 offset)
 {
-  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   gint64 shape[] = { batch, seq };
   OxpTensor *mask = oxp_tensor_new ("attention_mask", OXP_DATA_TYPE_INT64, shape, 2);
   OxpTensor *ids = oxp_tensor_new ("input_ids", ids_type, shape, 2);
@@ -307,7 +307,7 @@ test_session_run (void)
   for (gint64 i = 0; i < batch * seq; i++)
     for (int k = 0; k < 4; k++)
       {
-        float expected = (float) (i + 7) * W[k] + (float) mask[i] * B[k];
+        float expected = (float)(i + 7) * W[k] + (float)mask[i] * B[k];
 
         g_assert_cmpfloat_with_epsilon (oxp_tensor_get_element_as_double (hidden, i * 4 + k),
                                         expected, 1e-5);
@@ -386,8 +386,7 @@ static const RunErrorCase run_error_cases[] = {
     "input input_ids is int32, the model expects int64" },
   { "frozen-input.onnx", 3, OXP_DATA_TYPE_INT64, NULL, NULL, OXP_RUNTIME_ERROR_INPUT,
     "axis 0 must be 2" },
-  { "frozen-reshape.onnx", 3, OXP_DATA_TYPE_INT64, NULL, NULL, OXP_RUNTIME_ERROR_RUN,
-    "Reshape" },
+  { "frozen-reshape.onnx", 3, OXP_DATA_TYPE_INT64, NULL, NULL, OXP_RUNTIME_ERROR_RUN, "Reshape" },
 };
 
 static void

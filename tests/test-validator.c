@@ -30,10 +30,10 @@ G_DEFINE_TYPE (TestConfig, test_config, OXP_TYPE_ONNX_CONFIG)
 static GPtrArray *
 test_config_get_inputs (OxpOnnxConfig *self)
 {
-  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
 
-  g_ptr_array_add (specs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64,
-                                               "batch_size,sequence_length"));
+  g_ptr_array_add (
+      specs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length"));
   g_ptr_array_add (specs, oxp_tensor_spec_new ("attention_mask", OXP_DATA_TYPE_INT64,
                                                "batch_size,sequence_length"));
   return specs;
@@ -42,7 +42,7 @@ test_config_get_inputs (OxpOnnxConfig *self)
 static GPtrArray *
 test_config_get_outputs (OxpOnnxConfig *self)
 {
-  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
 
   g_ptr_array_add (specs, oxp_tensor_spec_new ("last_hidden_state", OXP_DATA_TYPE_FLOAT,
                                                "batch_size,sequence_length,4"));
@@ -106,8 +106,8 @@ generate_models (void)
   g_autofree char *err = NULL;
   int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err, &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, &err, &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, &error))
     g_error ("gen-test-models.py failed: %s\n%s", error->message, err);
@@ -193,10 +193,8 @@ validate (Fixture *f, const char *model, const char *reference, GError **error)
 
 /* The check for @name/@kind at @shape_set (NULL: the static one). */
 static const OxpValidationCheck *
-find_check (OxpValidationReport   *report,
-            const char            *name,
-            OxpValidationCheckKind kind,
-            const char            *shape_set)
+find_check (OxpValidationReport *report, const char *name, OxpValidationCheckKind kind,
+            const char *shape_set)
 {
   for (guint i = 0; i < oxp_validation_report_get_n_checks (report); i++)
     {
@@ -233,9 +231,8 @@ typedef struct
 
 static const FailureCase failure_cases[] = {
   /* An output outside the tolerance: one element off by 0.01. */
-  { "good.onnx", "off-reference.safetensors", OXP_VALIDATION_ERROR_TOLERANCE,
-    "last_hidden_state", OXP_VALIDATION_CHECK_REFERENCE, "reference",
-    "exceeds the tolerance 0.0001" },
+  { "good.onnx", "off-reference.safetensors", OXP_VALIDATION_ERROR_TOLERANCE, "last_hidden_state",
+    OXP_VALIDATION_CHECK_REFERENCE, "reference", "exceeds the tolerance 0.0001" },
   /* Batch and sequence swapped behind declared shapes that look right. */
   { "wrong-shape.onnx", NULL, OXP_VALIDATION_ERROR_SHAPE, "last_hidden_state",
     OXP_VALIDATION_CHECK_RUN, SET_1, "shape [16,2,4], expected [batch_size,sequence_length,4]" },
@@ -260,11 +257,10 @@ static const FailureCase failure_cases[] = {
     OXP_VALIDATION_CHECK_RUN, SET_1, "not finite: element 0 is inf" },
   { "corrupt.onnx", NULL, OXP_VALIDATION_ERROR_LOAD, "corrupt.onnx", OXP_VALIDATION_CHECK_LOAD,
     NULL, "Protobuf parsing failed" },
-  { "good.onnx", "wrong-shape-reference.safetensors", OXP_VALIDATION_ERROR_SHAPE,
-    "pooler_output", OXP_VALIDATION_CHECK_REFERENCE, "reference",
-    "shape [2,4], the reference's is [2,3]" },
-  { "good.onnx", "no-input-reference.safetensors", OXP_VALIDATION_ERROR_REFERENCE,
-    "attention_mask", OXP_VALIDATION_CHECK_REFERENCE, "reference",
+  { "good.onnx", "wrong-shape-reference.safetensors", OXP_VALIDATION_ERROR_SHAPE, "pooler_output",
+    OXP_VALIDATION_CHECK_REFERENCE, "reference", "shape [2,4], the reference's is [2,3]" },
+  { "good.onnx", "no-input-reference.safetensors", OXP_VALIDATION_ERROR_REFERENCE, "attention_mask",
+    OXP_VALIDATION_CHECK_REFERENCE, "reference",
     "has no tensor for the model's input attention_mask" },
   { "good.onnx", "absent.safetensors", OXP_VALIDATION_ERROR_REFERENCE, "good.onnx",
     OXP_VALIDATION_CHECK_REFERENCE, "reference", "reference file unreadable: " },
@@ -382,9 +378,8 @@ test_no_config (Fixture *f, gconstpointer data)
   g_assert_true (oxp_validator_validate (f->validator, NULL, path, &report, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (oxp_validation_report_get_n_checks (report), ==, 3);
-  g_assert_cmpfloat (oxp_validation_check_get_atol (
-                         find_check (report, "pooler_output", OXP_VALIDATION_CHECK_REFERENCE,
-                                     "reference")),
+  g_assert_cmpfloat (oxp_validation_check_get_atol (find_check (
+                         report, "pooler_output", OXP_VALIDATION_CHECK_REFERENCE, "reference")),
                      ==, 1e-4);
 }
 
@@ -412,8 +407,7 @@ test_shapes (Fixture *f, gconstpointer data)
   oxp_validator_set_shapes (f->validator, &first, &custom);
   g_assert_true (oxp_validator_validate (f->validator, f->config, path, &report, &error));
   g_assert_no_error (error);
-  find_check (report, "pooler_output", OXP_VALIDATION_CHECK_RUN,
-              "batch_size=5,sequence_length=1");
+  find_check (report, "pooler_output", OXP_VALIDATION_CHECK_RUN, "batch_size=5,sequence_length=1");
 }
 
 /* ORT not found: no runtime, hence no validator; the error says how to
@@ -516,8 +510,8 @@ test_json (Fixture *f, gconstpointer data)
           g_assert_false (json_object_get_boolean_member (check, "passed"));
           g_assert_cmpstr (json_object_get_string_member (check, "error"), ==, "tolerance");
           g_assert_cmpstr (json_object_get_string_member (check, "shapes"), ==, "reference");
-          g_assert_cmpfloat (fabs (json_object_get_double_member (check, "max_abs_diff") - 0.01),
-                             <, 1e-4);
+          g_assert_cmpfloat (fabs (json_object_get_double_member (check, "max_abs_diff") - 0.01), <,
+                             1e-4);
           g_assert_cmpfloat (json_object_get_double_member (check, "atol"), ==, 1e-4);
         }
       if (g_str_equal (json_object_get_string_member (check, "check"), "input"))
@@ -538,8 +532,8 @@ failure_test_path (const FailureCase *c)
 
   if (c->reference != NULL)
     {
-      g_autofree char *ref = g_strndup (c->reference,
-                                        strlen (c->reference) - strlen (".safetensors"));
+      g_autofree char *ref
+          = g_strndup (c->reference, strlen (c->reference) - strlen (".safetensors"));
 
       return g_strdup_printf ("/oxp/validator/failure/%s/%s", base, ref);
     }
@@ -566,8 +560,7 @@ main (int argc, char **argv)
       g_setenv ("OXP_TEST_VALIDATOR_MODELS", models_dir, TRUE);
     }
 
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/oxp/validator/pass", test_pass);
   ADD ("/oxp/validator/atol-override", test_atol_override);
   ADD ("/oxp/validator/no-config", test_no_config);
