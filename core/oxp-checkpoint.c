@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <oxport/oxport.h>
+
+#include "oxp-safetensors-private.h"
+
+/**
+ * OxpCheckpoint:
+ *
+ * A Hugging Face model folder opened for export: `config.json` parsed with
+ * json-glib and the safetensors weights memory-mapped, from one
+ * `model.safetensors` or from shards listed in
+ * `model.safetensors.index.json`. Every file is validated completely when
+ * the checkpoint is opened; afterwards tensors are borrowed views into the
+ * maps, valid as long as the checkpoint lives.
+ */
+
+struct _OxpCheckpointTensor
+{
+  const OxpSafetensorsEntry *entry;
+  const guint8 *data;
+  const char *file;
+};
+
+typedef struct
+{
+  char *path;
+  GMappedFile *map;
+  OxpSafetensorsHeader *header;
+  OxpCheckpointTensor *tensors; /* one per header entry, in file order */
+} Shard;
+
+struct _OxpCheckpoint
+{
+  GObject parent_instance;
+
+  char *path;
+  JsonObject *config;
+  const char *model_type; /* borrowed from config */
+  GPtrArray *shards;      /* Shard*, in file-name order */
+  GPtrArray *order;       /* OxpCheckpointTensor*, shard by shard in file order */
+  GHashTable *by_name;    /* name → OxpCheckpointTensor* */
+  guint64 n_parameters;
+};
+
+G_DEFINE_FINAL_TYPE (OxpCheckpoint, oxp_checkpoint, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_PATH,
+  PROP_MODEL_TYPE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+shard_free (Shard *shard)
+{
+  g_free (shard->tensors);
+  _oxp_safetensors_header_free (shard->header);
+  g_clear_pointer (&shard->map, g_mapped_file_unref);
+  g_free (shard->path);
+  g_free (shard);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Shard, shard_free)
+
+static void
+oxp_checkpoint_finalize (GObject *object)
+{
+  OxpCheckpoint *self = OXP_CHECKPOINT (object);
+
+  g_clear_pointer (&self->by_name, g_hash_table_unref);
+  g_clear_pointer (&self->order, g_ptr_array_unref);
+  g_clear_pointer (&self->shards, g_ptr_array_unref);
+  g_clear_pointer (&self->config, json_object_unref);
+  g_free (self->path);
+  G_OBJECT_CLASS (oxp_checkpoint_parent_class)->finalize (object);
+}
+
+static void
+oxp_checkpoint_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  OxpCheckpoint *self = OXP_CHECKPOINT (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_MODEL_TYPE:
+      g_value_set_string (value, self->model_type);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_checkpoint_class_init (OxpCheckpointClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = oxp_checkpoint_finalize;
+  object_class->get_property = oxp_checkpoint_get_property;
+
+  /**
+   * OxpCheckpoint:path:
+   *
+   * The model folder, or the file for oxp_checkpoint_open_safetensors().
+   */
+  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL,
+                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * OxpCheckpoint:model-type:
+   *
+   * `model_type` of config.json; %NULL without a config.
+   */
+  properties[PROP_MODEL_TYPE] = g_param_spec_string ("model-type", NULL, NULL, NULL,
+                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+oxp_checkpoint_init (OxpCheckpoint *self)
+{
+  self->shards = g_ptr_array_new_with_free_func ((GDestroyNotify) shard_free);
+  self->order = g_ptr_array_new ();
+  self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+/* Maps and validates one safetensors file. */
+static Shard *
+shard_open (const char *path, GError **error)
+{
+  g_autoptr (Shard) shard = g_new0 (Shard, 1);
+  g_autoptr (GError) local_error = NULL;
+  const guint8 *data;
+  gsize size;
+
+  shard->path = g_strdup (path);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+                   "%s: is a folder, expected a safetensors file", path);
+      return NULL;
+    }
+  shard->map = g_mapped_file_new (path, FALSE, &local_error);
+  if (shard->map == NULL)
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR,
+                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                       ? OXP_CHECKPOINT_ERROR_NOT_FOUND
+                       : OXP_CHECKPOINT_ERROR_IO,
+                   "%s: cannot map the file: %s", path, local_error->message);
+      return NULL;
+    }
+  data = (const guint8 *) g_mapped_file_get_contents (shard->map);
+  size = g_mapped_file_get_length (shard->map);
+  shard->header = _oxp_safetensors_parse (data, size, path, error);
+  if (shard->header == NULL)
+    return NULL;
+
+  shard->tensors = g_new0 (OxpCheckpointTensor, MAX (shard->header->entries->len, 1));
+  for (guint i = 0; i < shard->header->entries->len; i++)
+    {
+      const OxpSafetensorsEntry *e = g_ptr_array_index (shard->header->entries, i);
+
+      shard->tensors[i].entry = e;
+      shard->tensors[i].data = data + shard->header->data_offset + e->begin;
+      shard->tensors[i].file = shard->path;
+    }
+  return g_steal_pointer (&shard);
+}
+
+/* Adds a shard's tensors; a name already held by another shard is an error. */
+static gboolean
+add_shard (OxpCheckpoint *self, Shard *shard, GError **error)
+{
+  g_ptr_array_add (self->shards, shard);
+  for (guint i = 0; i < shard->header->entries->len; i++)
+    {
+      OxpCheckpointTensor *t = &shard->tensors[i];
+      OxpCheckpointTensor *other = g_hash_table_lookup (self->by_name, t->entry->name);
+
+      if (other != NULL)
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_DUPLICATE,
+                       "tensor '%s' is in two shards: %s and %s", t->entry->name, other->file,
+                       t->file);
+          return FALSE;
+        }
+      g_hash_table_insert (self->by_name, t->entry->name, t);
+      g_ptr_array_add (self->order, t);
+      self->n_parameters += t->entry->n_elements;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_config (OxpCheckpoint *self, GError **error)
+{
+  g_autofree char *path = g_build_filename (self->path, "config.json", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gsize length;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                   "%s: missing: a model folder needs a config.json with its \"model_type\"",
+                   path);
+      return FALSE;
+    }
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot read: %s",
+                   path, local_error->message);
+      return FALSE;
+    }
+  self->config = _oxp_checkpoint_config_parse (contents, length, path, &self->model_type, error);
+  return self->config != NULL;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Names of the folder's entries, sorted so that errors are reproducible. */
+static GPtrArray *
+list_folder (const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  d = g_dir_open (dir, 0, &local_error);
+  if (d == NULL)
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot list: %s",
+                   dir, local_error->message);
+      return NULL;
+    }
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_strings);
+  return g_steal_pointer (&names);
+}
+
+static gboolean
+is_shard_name (const char *name)
+{
+  return g_str_has_prefix (name, "model-") && strstr (name, "-of-") != NULL
+         && g_str_has_suffix (name, ".safetensors");
+}
+
+/* The weight formats of other frameworks, which oxport does not read. */
+static const char *
+foreign_format (const char *name)
+{
+  static const struct
+  {
+    const char *suffix;
+    const char *format;
+  } formats[] = {
+    { ".bin", "PyTorch pickle" }, { ".pt", "PyTorch pickle" },   { ".pth", "PyTorch pickle" },
+    { ".ckpt", "PyTorch pickle" }, { ".h5", "TensorFlow HDF5" }, { ".msgpack", "Flax msgpack" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (g_str_has_suffix (name, formats[i].suffix))
+      return formats[i].format;
+  return NULL;
+}
+
+/* No model.safetensors and no index: explains what the folder holds instead. */
+static void
+set_no_weights_error (const char *dir, GError **error)
+{
+  g_autoptr (GPtrArray) names = list_folder (dir, error);
+
+  if (names == NULL)
+    return;
+  for (guint i = 0; i < names->len; i++)
+    if (is_shard_name (names->pdata[i]))
+      {
+        g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                     "%s: sharded weights (%s) without model.safetensors.index.json: the "
+                     "index is needed to know which shard holds which tensor",
+                     dir, (const char *) names->pdata[i]);
+        return;
+      }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *format = foreign_format (names->pdata[i]);
+
+      if (format != NULL)
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
+                       "%s: the weights are only in %s (%s format), which oxport does not "
+                       "read: it needs safetensors (model.safetensors, or "
+                       "model-0000K-of-0000N.safetensors shards with "
+                       "model.safetensors.index.json). Convert them with transformers: "
+                       "model = AutoModel.from_pretrained(dir); "
+                       "model.save_pretrained(dir, safe_serialization=True)",
+                       dir, (const char *) names->pdata[i], format);
+          return;
+        }
+    }
+  g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
+               "%s: no weights: expected model.safetensors, or model.safetensors.index.json "
+               "with its shards",
+               dir);
+}
+
+static gboolean
+load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GHashTable) weight_map = NULL;
+  g_autoptr (GHashTable) shard_names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr (GPtrArray) tensor_names = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  gsize length;
+
+  if (!g_file_get_contents (index_path, &contents, &length, &local_error))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot read: %s",
+                   index_path, local_error->message);
+      return FALSE;
+    }
+  weight_map = _oxp_safetensors_index_parse (contents, length, index_path, error);
+  if (weight_map == NULL)
+    return FALSE;
+
+  /* Shards in file-name order (model-00001-of-… first); the first tensor
+   * naming each shard is kept for the error message of a missing one. */
+  tensor_names = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, weight_map);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (tensor_names, key);
+  g_ptr_array_sort (tensor_names, compare_strings);
+  for (guint i = 0; i < tensor_names->len; i++)
+    {
+      const char *shard = g_hash_table_lookup (weight_map, tensor_names->pdata[i]);
+
+      if (g_hash_table_insert (shard_names, (gpointer) shard, tensor_names->pdata[i]))
+        g_ptr_array_add (sorted, (gpointer) shard);
+    }
+  g_ptr_array_sort (sorted, compare_strings);
+  if (sorted->len == 0)
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                   "%s: \"weight_map\" is empty: it lists no tensor and no shard", index_path);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const char *name = sorted->pdata[i];
+      g_autofree char *path = g_build_filename (self->path, name, NULL);
+      Shard *shard;
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                       "%s: points at shard %s (for tensor '%s'), which is missing from %s",
+                       index_path, name, (const char *) g_hash_table_lookup (shard_names, name),
+                       self->path);
+          return FALSE;
+        }
+      shard = shard_open (path, error);
+      if (shard == NULL || !add_shard (self, shard, error))
+        return FALSE;
+    }
+
+  /* The index and the shards must agree both ways. */
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      const OxpCheckpointTensor *t = self->order->pdata[i];
+      const char *listed = g_hash_table_lookup (weight_map, t->entry->name);
+      g_autofree char *base = g_path_get_basename (t->file);
+
+      if (listed == NULL)
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                       "%s: tensor '%s' of shard %s is missing from the index", index_path,
+                       t->entry->name, base);
+          return FALSE;
+        }
+      if (strcmp (listed, base) != 0)
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                       "%s: says tensor '%s' is in %s, but it is in %s", index_path,
+                       t->entry->name, listed, base);
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < tensor_names->len; i++)
+    if (!g_hash_table_contains (self->by_name, tensor_names->pdata[i]))
+      {
+        g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
+                     "%s: points at tensor '%s' in %s, which that shard does not hold",
+                     index_path, (const char *) tensor_names->pdata[i],
+                     (const char *) g_hash_table_lookup (weight_map, tensor_names->pdata[i]));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * oxp_checkpoint_open:
+ * @dir: a model folder
+ * @error: return location for an error in %OXP_CHECKPOINT_ERROR
+ *
+ * Opens a model folder: reads config.json and maps and validates every
+ * weight file. A folder with `model.safetensors` uses it; otherwise
+ * `model.safetensors.index.json` lists the shards.
+ *
+ * Returns: (transfer full): the checkpoint, or %NULL with @error set
+ */
+OxpCheckpoint *
+oxp_checkpoint_open (const char *dir, GError **error)
+{
+  g_autoptr (OxpCheckpoint) self = NULL;
+  g_autofree char *single = NULL;
+  g_autofree char *index = NULL;
+
+  g_return_val_if_fail (dir != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
+                   g_file_test (dir, G_FILE_TEST_EXISTS)
+                       ? "%s: not a folder: a model is a folder with config.json and "
+                         "model.safetensors"
+                       : "%s: no such model folder",
+                   dir);
+      return NULL;
+    }
+
+  self = g_object_new (OXP_TYPE_CHECKPOINT, NULL);
+  self->path = g_strdup (dir);
+  if (!load_config (self, error))
+    return NULL;
+
+  single = g_build_filename (dir, "model.safetensors", NULL);
+  index = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  if (g_file_test (single, G_FILE_TEST_EXISTS))
+    {
+      Shard *shard = shard_open (single, error);
+
+      if (shard == NULL || !add_shard (self, shard, error))
+        return NULL;
+    }
+  else if (g_file_test (index, G_FILE_TEST_EXISTS))
+    {
+      if (!load_sharded (self, index, error))
+        return NULL;
+    }
+  else
+    {
+      set_no_weights_error (dir, error);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+/**
+ * oxp_checkpoint_open_safetensors:
+ * @path: a .safetensors file
+ * @error: return location for an error in %OXP_CHECKPOINT_ERROR
+ *
+ * Maps and validates one safetensors file on its own, without config.json
+ * (reference vectors, for instance).
+ *
+ * Returns: (transfer full): the checkpoint, or %NULL with @error set
+ */
+OxpCheckpoint *
+oxp_checkpoint_open_safetensors (const char *path, GError **error)
+{
+  g_autoptr (OxpCheckpoint) self = NULL;
+  Shard *shard;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
+                   "%s: no such safetensors file", path);
+      return NULL;
+    }
+  self = g_object_new (OXP_TYPE_CHECKPOINT, NULL);
+  self->path = g_strdup (path);
+  shard = shard_open (path, error);
+  if (shard == NULL || !add_shard (self, shard, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/**
+ * oxp_checkpoint_get_path:
+ * @self: a checkpoint
+ *
+ * Returns: (transfer none): the folder (or file) it was opened from
+ */
+const char *
+oxp_checkpoint_get_path (OxpCheckpoint *self)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  return self->path;
+}
+
+/**
+ * oxp_checkpoint_get_config:
+ * @self: a checkpoint
+ *
+ * Returns: (transfer none) (nullable): config.json, %NULL for a checkpoint
+ *   from oxp_checkpoint_open_safetensors()
+ */
+JsonObject *
+oxp_checkpoint_get_config (OxpCheckpoint *self)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  return self->config;
+}
+
+/**
+ * oxp_checkpoint_get_model_type:
+ * @self: a checkpoint
+ *
+ * Returns: (transfer none) (nullable): `model_type` of config.json
+ */
+const char *
+oxp_checkpoint_get_model_type (OxpCheckpoint *self)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  return self->model_type;
+}
+
+/**
+ * oxp_checkpoint_get_n_tensors:
+ * @self: a checkpoint
+ *
+ * Returns: the number of tensors in all its files
+ */
+guint
+oxp_checkpoint_get_n_tensors (OxpCheckpoint *self)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), 0);
+  return self->order->len;
+}
+
+/**
+ * oxp_checkpoint_get_nth:
+ * @self: a checkpoint
+ * @i: an index below oxp_checkpoint_get_n_tensors()
+ *
+ * Tensors in file order: shard by shard (in file-name order), and by data
+ * offset within a file.
+ *
+ * Returns: (transfer none): the @i-th tensor
+ */
+const OxpCheckpointTensor *
+oxp_checkpoint_get_nth (OxpCheckpoint *self, guint i)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  g_return_val_if_fail (i < self->order->len, NULL);
+  return self->order->pdata[i];
+}
+
+/**
+ * oxp_checkpoint_lookup:
+ * @self: a checkpoint
+ * @name: a tensor name
+ *
+ * Returns: (transfer none) (nullable): the tensor, %NULL when absent
+ */
+const OxpCheckpointTensor *
+oxp_checkpoint_lookup (OxpCheckpoint *self, const char *name)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  return g_hash_table_lookup (self->by_name, name);
+}
+
+/**
+ * oxp_checkpoint_get_tensor:
+ * @self: a checkpoint
+ * @name: a tensor name
+ * @error: return location for %OXP_CHECKPOINT_ERROR_MISSING_TENSOR
+ *
+ * Returns: (transfer none): the tensor, or %NULL with @error set
+ */
+const OxpCheckpointTensor *
+oxp_checkpoint_get_tensor (OxpCheckpoint *self, const char *name, GError **error)
+{
+  const OxpCheckpointTensor *t;
+
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  t = g_hash_table_lookup (self->by_name, name);
+  if (t == NULL)
+    g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR,
+                 "tensor '%s' is not in the checkpoint %s (%u tensors)", name, self->path,
+                 self->order->len);
+  return t;
+}
+
+static char *
+format_expected_shape (const gint64 *shape, guint rank)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < rank; i++)
+    {
+      if (i > 0)
+        g_string_append (s, ", ");
+      if (shape[i] < 0)
+        g_string_append_c (s, '*');
+      else
+        g_string_append_printf (s, "%" G_GINT64_FORMAT, shape[i]);
+    }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+/**
+ * oxp_checkpoint_expect_tensor:
+ * @self: a checkpoint
+ * @name: a tensor name
+ * @shape: (array length=rank) (nullable): the expected shape; -1 matches any size
+ * @rank: the expected rank
+ * @error: return location for an error in %OXP_CHECKPOINT_ERROR
+ *
+ * Like oxp_checkpoint_get_tensor(), and checks the shape:
+ * %OXP_CHECKPOINT_ERROR_TENSOR_SHAPE names the expected and found shapes.
+ *
+ * Returns: (transfer none): the tensor, or %NULL with @error set
+ */
+const OxpCheckpointTensor *
+oxp_checkpoint_expect_tensor (OxpCheckpoint *self, const char *name, const gint64 *shape,
+                              guint rank, GError **error)
+{
+  const OxpCheckpointTensor *t;
+  gboolean match;
+
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), NULL);
+  g_return_val_if_fail (shape != NULL || rank == 0, NULL);
+
+  t = oxp_checkpoint_get_tensor (self, name, error);
+  if (t == NULL)
+    return NULL;
+  match = t->entry->rank == rank;
+  for (guint i = 0; match && i < rank; i++)
+    match = shape[i] < 0 || shape[i] == t->entry->shape[i];
+  if (!match)
+    {
+      g_autofree char *expected = format_expected_shape (shape, rank);
+      g_autofree char *found = format_expected_shape (t->entry->shape, t->entry->rank);
+
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE,
+                   "%s: tensor '%s' has shape %s, expected %s", t->file, name, found, expected);
+      return NULL;
+    }
+  return t;
+}
+
+/**
+ * oxp_checkpoint_get_n_parameters:
+ * @self: a checkpoint
+ *
+ * Returns: the sum of the element counts of all tensors
+ */
+guint64
+oxp_checkpoint_get_n_parameters (OxpCheckpoint *self)
+{
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (self), 0);
+  return self->n_parameters;
+}
+
+const char *
+oxp_checkpoint_tensor_get_name (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return t->entry->name;
+}
+
+OxpDataType
+oxp_checkpoint_tensor_get_dtype (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, OXP_DATA_TYPE_UNDEFINED);
+  return t->entry->dtype;
+}
+
+guint
+oxp_checkpoint_tensor_get_rank (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, 0);
+  return t->entry->rank;
+}
+
+/**
+ * oxp_checkpoint_tensor_get_shape:
+ * @t: a checkpoint tensor
+ *
+ * Returns: (transfer none) (array) (nullable): the dims, %NULL for a scalar
+ */
+const gint64 *
+oxp_checkpoint_tensor_get_shape (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return t->entry->shape;
+}
+
+gsize
+oxp_checkpoint_tensor_get_n_elements (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, 0);
+  return (gsize) t->entry->n_elements;
+}
+
+/**
+ * oxp_checkpoint_tensor_get_data:
+ * @t: a checkpoint tensor
+ *
+ * The bytes in the memory map: little-endian, row-major. safetensors does
+ * not promise alignment, so read elements with memcpy().
+ *
+ * Returns: (transfer none): the data
+ */
+gconstpointer
+oxp_checkpoint_tensor_get_data (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return t->data;
+}
+
+gsize
+oxp_checkpoint_tensor_get_size (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, 0);
+  return (gsize) (t->entry->end - t->entry->begin);
+}
+
+const char *
+oxp_checkpoint_tensor_get_file (const OxpCheckpointTensor *t)
+{
+  g_return_val_if_fail (t != NULL, NULL);
+  return t->file;
+}
+
+/**
+ * oxp_checkpoint_tensor_to_tensor:
+ * @t: a checkpoint tensor
+ *
+ * Copies the tensor into memory, in host byte order.
+ *
+ * Returns: (transfer full): a new #OxpTensor
+ */
+OxpTensor *
+oxp_checkpoint_tensor_to_tensor (const OxpCheckpointTensor *t)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  gsize size;
+
+  g_return_val_if_fail (t != NULL, NULL);
+
+  size = (gsize) (t->entry->end - t->entry->begin);
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  {
+    guint8 *copy = g_memdup2 (t->data, size);
+    gsize w = t->entry->element_size;
+
+    for (gsize i = 0; w > 1 && i < size; i += w)
+      for (gsize j = 0; j < w / 2; j++)
+        {
+          guint8 tmp = copy[i + j];
+          copy[i + j] = copy[i + w - 1 - j];
+          copy[i + w - 1 - j] = tmp;
+        }
+    bytes = g_bytes_new_take (copy, size);
+  }
+#else
+  bytes = g_bytes_new (t->data, size);
+#endif
+  return oxp_tensor_new_from_bytes (t->entry->name, t->entry->dtype, t->entry->shape,
+                                    t->entry->rank, bytes);
+}
