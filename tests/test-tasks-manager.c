@@ -267,10 +267,12 @@ test_reject_init_discards (void)
 {
   g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
   g_autofree char *path = built_plugin ("broken", "initfail");
+  g_autoptr (GPtrArray) types = NULL;
 
   g_assert_false (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
   g_assert_null (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest-initfail"));
-  g_assert_cmpuint (oxp_tasks_manager_list_model_types (manager)->len, ==, 0);
+  types = oxp_tasks_manager_list_model_types (manager);
+  g_assert_cmpuint (types->len, ==, 0);
 }
 
 static void
