@@ -713,6 +713,19 @@ test_decoder_text_generation (void)
   assert_io (decoder, &shapes, "input_ids[2,14] attention_mask[2,14]",
              "logits[2,14,320] present.0.key[2,4,14,8] present.0.value[2,4,14,8] "
              "present.1.key[2,4,14,8] present.1.value[2,4,14,8]");
+
+  /* Other tasks of a decoder: one model.onnx, no cache. */
+  {
+    g_autoptr (OxpOnnxConfig) cls = new_config (
+        test_gpt2_config_get_type (), "text-classification",
+        "{\"model_type\": \"gpt2\", \"n_embd\": 32, \"n_layer\": 2, \"n_head\": 4,"
+        " \"vocab_size\": 320, \"num_labels\": 5}");
+    g_autoptr (GPtrArray) models = oxp_onnx_config_dup_submodels (cls);
+    g_assert_cmpuint (models->len, ==, 1);
+    g_assert_true (g_ptr_array_index (models, 0) == cls);
+    g_assert_cmpstr (oxp_onnx_config_get_file_name (cls), ==, "model.onnx");
+    assert_io (cls, &shapes, "input_ids[2,14] attention_mask[2,14]", "logits[2,5]");
+  }
 }
 
 static void
