@@ -866,6 +866,7 @@ test_properties (void)
   g_autofree char *path = NULL;
   g_autofree char *model_type = NULL;
 
+  g_assert_cmpstr (g_quark_to_string (OXP_CHECKPOINT_ERROR), ==, "oxp-checkpoint-error-quark");
   g_object_get (ckpt, "path", &path, "model-type", &model_type, NULL);
   g_assert_cmpstr (path, ==, dir);
   g_assert_cmpstr (model_type, ==, "bert");
