@@ -43,8 +43,12 @@ OXP_API
 G_DECLARE_FINAL_TYPE (OxpRuntimeSession, oxp_runtime_session, OXP, RUNTIME_SESSION, GObject)
 
 /* Loads @library_path, or when NULL: $OXPORT_ONNXRUNTIME, then
- * libonnxruntime.so.1 on the library search path.  ORT's own logging is
- * dropped unless @verbose. */
+ * libonnxruntime.so.1 on the library search path (a directory names the
+ * libonnxruntime.so.1 inside it).  ORT's own logging is dropped unless
+ * @verbose, which lets ORT print its warnings and errors to stderr; ORT's
+ * environment is process-wide, so the first runtime created decides.
+ * Fails with OXP_RUNTIME_ERROR_NOT_FOUND (the message says how to point
+ * oxport at the library) or OXP_RUNTIME_ERROR_VERSION (older than 1.5). */
 OXP_API OxpRuntime *oxp_runtime_new (const char *library_path,
                                      gboolean    verbose,
                                      GError    **error);
@@ -54,6 +58,9 @@ OXP_API const char *oxp_runtime_get_library_path (OxpRuntime *self);
 OXP_API OxpRuntimeSession *oxp_runtime_open_session (OxpRuntime  *self,
                                                      const char  *model_path,
                                                      GError     **error);
+
+/* The file the session was opened from. */
+OXP_API const char *oxp_runtime_session_get_model_path (OxpRuntimeSession *self);
 
 /* The model's inputs and outputs as ORT reports them (symbolic dims keep
  * their names).  (transfer none) (element-type OxpTensorSpec) */

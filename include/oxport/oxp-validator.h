@@ -5,6 +5,159 @@
 #error "Only <oxport/oxport.h> can be included directly."
 #endif
 
+#include <json-glib/json-glib.h>
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-onnx-config.h>
+#include <oxport/oxp-runtime.h>
 
-/* PENDING: this header's API is being written (replace this file whole). */
+G_BEGIN_DECLS
+
+#define OXP_VALIDATION_ERROR (oxp_validation_error_quark ())
+OXP_API GQuark oxp_validation_error_quark (void);
+
+/**
+ * OxpValidationError:
+ * @OXP_VALIDATION_ERROR_LOAD: ONNX Runtime cannot load the model file
+ * @OXP_VALIDATION_ERROR_INPUT: an input is missing, unexpected, out of order,
+ *   of another element type or rank, or has a dimension other than declared
+ * @OXP_VALIDATION_ERROR_OUTPUT: the same for an output (e.g. a missing output)
+ * @OXP_VALIDATION_ERROR_FROZEN_DIMENSION: a dimension the config declares
+ *   symbolic is a fixed number in the model
+ * @OXP_VALIDATION_ERROR_RUN: running the model failed at a shape set or on
+ *   the reference inputs
+ * @OXP_VALIDATION_ERROR_SHAPE: an output's shape differs from its spec, binds
+ *   a symbolic dimension to another size than the inputs do, or differs from
+ *   the reference's shape
+ * @OXP_VALIDATION_ERROR_NOT_FINITE: an output holds NaN or infinity
+ * @OXP_VALIDATION_ERROR_TOLERANCE: an output differs from the reference by
+ *   more than the tolerance
+ * @OXP_VALIDATION_ERROR_REFERENCE: the reference file is unreadable, lacks an
+ *   input, or holds none of the model's outputs
+ */
+typedef enum {
+  OXP_VALIDATION_ERROR_LOAD,
+  OXP_VALIDATION_ERROR_INPUT,
+  OXP_VALIDATION_ERROR_OUTPUT,
+  OXP_VALIDATION_ERROR_FROZEN_DIMENSION,
+  OXP_VALIDATION_ERROR_RUN,
+  OXP_VALIDATION_ERROR_SHAPE,
+  OXP_VALIDATION_ERROR_NOT_FINITE,
+  OXP_VALIDATION_ERROR_TOLERANCE,
+  OXP_VALIDATION_ERROR_REFERENCE,
+} OxpValidationError;
+
+/**
+ * OxpValidationCheckKind:
+ * @OXP_VALIDATION_CHECK_LOAD: the model file loads ("load")
+ * @OXP_VALIDATION_CHECK_INPUT: one input's name, position, element type and
+ *   dimensions against the config ("input")
+ * @OXP_VALIDATION_CHECK_OUTPUT: the same for one output ("output")
+ * @OXP_VALIDATION_CHECK_RUN: one output at one dummy shape set: shape and
+ *   finite values; or the run itself when it failed ("run")
+ * @OXP_VALIDATION_CHECK_REFERENCE: one output against the reference values
+ *   ("reference")
+ */
+typedef enum {
+  OXP_VALIDATION_CHECK_LOAD,
+  OXP_VALIDATION_CHECK_INPUT,
+  OXP_VALIDATION_CHECK_OUTPUT,
+  OXP_VALIDATION_CHECK_RUN,
+  OXP_VALIDATION_CHECK_REFERENCE,
+} OxpValidationCheckKind;
+
+/* The short name shown in reports: "load", "input", "output", "run", "reference". */
+OXP_API const char *oxp_validation_check_kind_to_string (OxpValidationCheckKind kind);
+
+/* One row of a report, owned by the report. */
+typedef struct _OxpValidationCheck OxpValidationCheck;
+
+/* Row getters.  name: the input or output, or the model file's base name for
+ * load and failed runs.  shape_set: "batch_size=2,sequence_length=16",
+ * "reference", or NULL for static checks.  max_abs_diff and atol: NAN
+ * unless values were compared.  reason: NULL when passed.  error_code: an
+ * OxpValidationError, -1 when passed. */
+OXP_API OxpValidationCheckKind oxp_validation_check_get_kind         (const OxpValidationCheck *check);
+OXP_API const char            *oxp_validation_check_get_name         (const OxpValidationCheck *check);
+OXP_API const char            *oxp_validation_check_get_shape_set    (const OxpValidationCheck *check);
+OXP_API double                 oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check);
+OXP_API double                 oxp_validation_check_get_atol         (const OxpValidationCheck *check);
+OXP_API gboolean               oxp_validation_check_get_passed       (const OxpValidationCheck *check);
+OXP_API const char            *oxp_validation_check_get_reason       (const OxpValidationCheck *check);
+OXP_API gint                   oxp_validation_check_get_error_code   (const OxpValidationCheck *check);
+
+/* OxpValidationReport: every check made on one model file, in the order
+ * made (load, inputs, outputs, first shape set, second shape set,
+ * reference). */
+#define OXP_TYPE_VALIDATION_REPORT (oxp_validation_report_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, OXP, VALIDATION_REPORT, GObject)
+
+OXP_API const char *oxp_validation_report_get_model_path (OxpValidationReport *self);
+OXP_API guint       oxp_validation_report_get_n_checks   (OxpValidationReport *self);
+OXP_API const OxpValidationCheck *oxp_validation_report_get_check (OxpValidationReport *self,
+                                                                  guint                index);
+/* TRUE when every check passed. */
+OXP_API gboolean    oxp_validation_report_get_passed     (OxpValidationReport *self);
+/* The first failing check, or NULL. */
+OXP_API const OxpValidationCheck *oxp_validation_report_get_first_failure (OxpValidationReport *self);
+/* FALSE with @error set (OXP_VALIDATION_ERROR, the first failure's code; the
+ * message names the model file, the input or output, the shape set and the
+ * reason) when a check failed; TRUE otherwise. */
+OXP_API gboolean    oxp_validation_report_to_error       (OxpValidationReport *self,
+                                                          GError             **error);
+/* An aligned text table, one row per check, ending in a newline:
+ * NAME  CHECK  SHAPES  MAX ABS DIFF  ATOL  RESULT. (transfer full) */
+OXP_API char       *oxp_validation_report_to_table       (OxpValidationReport *self);
+/* {"model", "passed", "error" (null or the message), "checks": [{"name",
+ * "check", "shapes", "max_abs_diff", "atol", "passed", "reason", "error"}]}
+ * with null for what does not apply. (transfer full) */
+OXP_API JsonNode   *oxp_validation_report_to_json        (OxpValidationReport *self);
+
+/* OxpValidator: the counterpart of optimum's validate_model_outputs for one
+ * exported file and the OxpOnnxConfig it was exported with. */
+#define OXP_TYPE_VALIDATOR (oxp_validator_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpValidator, oxp_validator, OXP, VALIDATOR, GObject)
+
+OXP_API OxpValidator *oxp_validator_new (OxpRuntime *runtime);
+
+/* Tolerance for the reference comparison; 0 (the default) means the
+ * config's (oxp_onnx_config_get_atol()), or 1e-4 without a config. */
+OXP_API void   oxp_validator_set_atol (OxpValidator *self, double atol);
+OXP_API double oxp_validator_get_atol (OxpValidator *self);
+
+/* A safetensors file holding inputs and expected outputs under their ONNX
+ * names (extra tensors are ignored); NULL for none. */
+OXP_API void        oxp_validator_set_reference (OxpValidator *self, const char *path);
+OXP_API const char *oxp_validator_get_reference (OxpValidator *self);
+
+/* The two shape sets dummy inputs are generated at.  Defaults: optimum's
+ * (oxp_shapes_init_default()), then batch 3, sequence 11, past 7, encoder
+ * sequence 13 with another seed, so that no symbolic size equals another. */
+OXP_API void oxp_validator_set_shapes (OxpValidator    *self,
+                                       const OxpShapes *first,
+                                       const OxpShapes *second);
+OXP_API void oxp_validator_get_shapes (OxpValidator *self,
+                                       OxpShapes    *first,
+                                       OxpShapes    *second);
+
+/* Validates @model_path against @config: the model loads; its inputs and
+ * outputs have the config's names, order, element types and dims (symbolic
+ * ones symbolic); it runs at both shape sets with dummy inputs from the
+ * config's generators, every output with the declared shape, one size per
+ * symbolic name across all inputs and outputs, and finite values; with a
+ * reference, every output present there is within the tolerance.  With
+ * @config NULL only loading and the reference comparison are done.
+ *
+ * @report (out) (optional) (transfer full) receives every check made, also
+ * when validation fails.  Returns FALSE with @error set: in
+ * OXP_VALIDATION_ERROR when a check failed (see
+ * oxp_validation_report_to_error()); in another domain when the checks could
+ * not be made (dummy inputs could not be generated). */
+OXP_API gboolean oxp_validator_validate (OxpValidator         *self,
+                                         OxpOnnxConfig        *config,
+                                         const char           *model_path,
+                                         OxpValidationReport **report,
+                                         GError              **error);
+
+G_END_DECLS

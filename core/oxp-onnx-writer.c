@@ -1,0 +1,1229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <oxport/oxport.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "onnx.pb-c.h"
+#include "oxp-graph-private.h"
+#include "oxp-onnx-writer-convert-private.h"
+
+/**
+ * OxpOnnxWriter:
+ *
+ * Writes an #OxpGraph as an ONNX ModelProto.  Everything but the weights is
+ * built as protobuf-c messages and packed; each initializer's TensorProto is
+ * framed by hand around its packed header (dims, data_type, name) so that
+ * its raw_data can be streamed from the checkpoint's memory map in bounded
+ * chunks (converted or transposed on the way), never held whole in memory.
+ * Weights go inline below protobuf's 2 GiB limit, else into one
+ * `<model>_data` file.  Files are written under temporary names in the
+ * output folder and renamed at the end; on failure they are removed.
+ */
+
+/* Bounded working memory of a write. */
+#define CHUNK_SIZE ((gsize) 8 << 20)
+#define SINK_BUFFER_SIZE ((gsize) 1 << 20)
+/* Protobuf messages cannot exceed 2 GiB. */
+#define PROTOBUF_LIMIT ((guint64) G_MAXINT32)
+/* Like onnx's convert_model_to_external_data(): tensors of at least 1 KiB go
+ * external; those of at least 1 MiB start on a 64 KiB boundary so that they
+ * can be memory-mapped where they lie (page size or Windows' allocation
+ * granularity). */
+#define EXTERNAL_MIN_SIZE 1024
+#define ALIGN_MIN_SIZE ((guint64) 1 << 20)
+#define ALIGNMENT ((guint64) 65536)
+
+typedef struct {
+  char *key;
+  char *value;
+} MetadataEntry;
+
+struct _OxpOnnxWriter {
+  GObject parent_instance;
+
+  OxpExternalData external_data;
+  GArray *metadata; /* MetadataEntry, in insertion order */
+  OxpProgressFunc progress_func;
+  gpointer progress_data;
+  GDestroyNotify progress_notify;
+};
+
+G_DEFINE_FINAL_TYPE (OxpOnnxWriter, oxp_onnx_writer, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_EXTERNAL_DATA,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+metadata_entry_clear (gpointer data)
+{
+  MetadataEntry *e = data;
+
+  g_free (e->key);
+  g_free (e->value);
+}
+
+static void
+oxp_onnx_writer_finalize (GObject *object)
+{
+  OxpOnnxWriter *self = OXP_ONNX_WRITER (object);
+
+  g_array_unref (self->metadata);
+  if (self->progress_notify != NULL)
+    self->progress_notify (self->progress_data);
+
+  G_OBJECT_CLASS (oxp_onnx_writer_parent_class)->finalize (object);
+}
+
+static void
+oxp_onnx_writer_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  OxpOnnxWriter *self = OXP_ONNX_WRITER (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXTERNAL_DATA:
+      g_value_set_int (value, self->external_data);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_writer_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  OxpOnnxWriter *self = OXP_ONNX_WRITER (object);
+
+  switch (prop_id)
+    {
+    case PROP_EXTERNAL_DATA:
+      oxp_onnx_writer_set_external_data (self, g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_writer_class_init (OxpOnnxWriterClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = oxp_onnx_writer_finalize;
+  object_class->get_property = oxp_onnx_writer_get_property;
+  object_class->set_property = oxp_onnx_writer_set_property;
+
+  /* An int holding an OxpExternalData (the enum has no GType). */
+  properties[PROP_EXTERNAL_DATA] = g_param_spec_int (
+      "external-data", NULL, NULL, OXP_EXTERNAL_DATA_AUTO, OXP_EXTERNAL_DATA_ALWAYS,
+      OXP_EXTERNAL_DATA_AUTO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+oxp_onnx_writer_init (OxpOnnxWriter *self)
+{
+  self->metadata = g_array_new (FALSE, TRUE, sizeof (MetadataEntry));
+  g_array_set_clear_func (self->metadata, metadata_entry_clear);
+}
+
+/**
+ * oxp_onnx_writer_new:
+ *
+ * Returns: (transfer full): a writer with external data in %OXP_EXTERNAL_DATA_AUTO mode
+ */
+OxpOnnxWriter *
+oxp_onnx_writer_new (void)
+{
+  return g_object_new (OXP_TYPE_ONNX_WRITER, NULL);
+}
+
+void
+oxp_onnx_writer_set_external_data (OxpOnnxWriter *self, OxpExternalData mode)
+{
+  g_return_if_fail (OXP_IS_ONNX_WRITER (self));
+  g_return_if_fail (mode >= OXP_EXTERNAL_DATA_AUTO && mode <= OXP_EXTERNAL_DATA_ALWAYS);
+
+  if (self->external_data == mode)
+    return;
+  self->external_data = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTERNAL_DATA]);
+}
+
+/**
+ * oxp_onnx_writer_set_metadata:
+ * @self: a writer
+ * @key: the metadata_props key
+ * @value: (nullable): its value; NULL removes the key
+ *
+ * Keys are written in the order they were first set.
+ */
+void
+oxp_onnx_writer_set_metadata (OxpOnnxWriter *self, const char *key, const char *value)
+{
+  MetadataEntry e;
+
+  g_return_if_fail (OXP_IS_ONNX_WRITER (self));
+  g_return_if_fail (key != NULL);
+
+  for (guint i = 0; i < self->metadata->len; i++)
+    {
+      MetadataEntry *old = &g_array_index (self->metadata, MetadataEntry, i);
+
+      if (strcmp (old->key, key) != 0)
+        continue;
+      if (value == NULL)
+        g_array_remove_index (self->metadata, i);
+      else
+        {
+          g_free (old->value);
+          old->value = g_strdup (value);
+        }
+      return;
+    }
+  if (value == NULL)
+    return;
+  e.key = g_strdup (key);
+  e.value = g_strdup (value);
+  g_array_append_val (self->metadata, e);
+}
+
+/**
+ * oxp_onnx_writer_set_progress_func:
+ * @self: a writer
+ * @func: (nullable): called after each chunk of weights written
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data
+ */
+void
+oxp_onnx_writer_set_progress_func (OxpOnnxWriter  *self,
+                                   OxpProgressFunc func,
+                                   gpointer        user_data,
+                                   GDestroyNotify  notify)
+{
+  g_return_if_fail (OXP_IS_ONNX_WRITER (self));
+
+  if (self->progress_notify != NULL)
+    self->progress_notify (self->progress_data);
+  self->progress_func = func;
+  self->progress_data = user_data;
+  self->progress_notify = notify;
+}
+
+/* --- Messages ------------------------------------------------------------ */
+
+/* Every message of a write is allocated here and freed at the end; strings
+ * point into the graph, which outlives the write. */
+typedef struct {
+  GPtrArray *allocs;
+} Arena;
+
+static gpointer
+arena_alloc (Arena *arena, gsize size)
+{
+  gpointer p = g_malloc0 (MAX (size, 1));
+
+  g_ptr_array_add (arena->allocs, p);
+  return p;
+}
+
+#define arena_new(arena, T, n) ((T *) arena_alloc ((arena), sizeof (T) * (n)))
+
+static Onnx__ValueInfoProto *
+build_value_info (Arena *arena, OxpTensorSpec *spec)
+{
+  Onnx__ValueInfoProto *vi = arena_new (arena, Onnx__ValueInfoProto, 1);
+  Onnx__TypeProto *type = arena_new (arena, Onnx__TypeProto, 1);
+  Onnx__TypeProto__Tensor *tt = arena_new (arena, Onnx__TypeProto__Tensor, 1);
+  Onnx__TensorShapeProto *shape = arena_new (arena, Onnx__TensorShapeProto, 1);
+  guint rank = oxp_tensor_spec_get_rank (spec);
+
+  onnx__value_info_proto__init (vi);
+  onnx__type_proto__init (type);
+  onnx__type_proto__tensor__init (tt);
+  onnx__tensor_shape_proto__init (shape);
+
+  vi->name = (char *) oxp_tensor_spec_get_name (spec);
+  vi->type = type;
+  type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  type->tensor_type = tt;
+  tt->has_elem_type = TRUE;
+  tt->elem_type = oxp_tensor_spec_get_dtype (spec);
+  tt->shape = shape;
+  shape->n_dim = rank;
+  shape->dim = arena_new (arena, Onnx__TensorShapeProto__Dimension *, rank);
+  for (guint i = 0; i < rank; i++)
+    {
+      Onnx__TensorShapeProto__Dimension *dim = arena_new (arena, Onnx__TensorShapeProto__Dimension, 1);
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+      gint64 value = oxp_tensor_spec_get_dim_value (spec, i);
+
+      onnx__tensor_shape_proto__dimension__init (dim);
+      if (param != NULL)
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+          dim->dim_param = (char *) param;
+        }
+      else if (value >= 0)
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+          dim->dim_value = value;
+        }
+      shape->dim[i] = dim;
+    }
+  return vi;
+}
+
+/* A small in-memory tensor (attribute values). */
+static Onnx__TensorProto *
+build_tensor (Arena *arena, OxpTensor *t)
+{
+  Onnx__TensorProto *tp = arena_new (arena, Onnx__TensorProto, 1);
+  guint rank = oxp_tensor_get_rank (t);
+
+  onnx__tensor_proto__init (tp);
+  tp->n_dims = rank;
+  tp->dims = arena_new (arena, int64_t, rank);
+  for (guint i = 0; i < rank; i++)
+    tp->dims[i] = oxp_tensor_get_shape (t)[i];
+  tp->has_data_type = TRUE;
+  tp->data_type = oxp_tensor_get_dtype (t);
+  tp->has_raw_data = TRUE;
+  tp->raw_data.len = oxp_tensor_get_size (t);
+  tp->raw_data.data = (guint8 *) oxp_tensor_get_data (t);
+  return tp;
+}
+
+static Onnx__GraphProto *build_graph (Arena *arena, OxpGraph *graph);
+
+static Onnx__AttributeProto *
+build_attribute (Arena *arena, OxpAttr *attr)
+{
+  Onnx__AttributeProto *ap = arena_new (arena, Onnx__AttributeProto, 1);
+
+  onnx__attribute_proto__init (ap);
+  ap->name = attr->name;
+  ap->has_type = TRUE;
+  switch (attr->kind)
+    {
+    case OXP_ATTR_FLOAT:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+      ap->has_f = TRUE;
+      ap->f = attr->f;
+      break;
+    case OXP_ATTR_INT:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+      ap->has_i = TRUE;
+      ap->i = attr->i;
+      break;
+    case OXP_ATTR_STRING:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+      ap->has_s = TRUE;
+      ap->s.data = (guint8 *) attr->s;
+      ap->s.len = strlen (attr->s);
+      break;
+    case OXP_ATTR_TENSOR:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+      ap->t = build_tensor (arena, attr->t);
+      break;
+    case OXP_ATTR_GRAPH:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
+      ap->g = build_graph (arena, attr->g);
+      break;
+    case OXP_ATTR_FLOATS:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+      ap->n_floats = attr->n;
+      ap->floats = attr->values;
+      break;
+    case OXP_ATTR_INTS:
+      ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+      ap->n_ints = attr->n;
+      ap->ints = attr->values;
+      break;
+    }
+  return ap;
+}
+
+/* Everything of @graph but the initializers (all kept by the main graph and
+ * written by hand). */
+static Onnx__GraphProto *
+build_graph (Arena *arena, OxpGraph *graph)
+{
+  Onnx__GraphProto *gp = arena_new (arena, Onnx__GraphProto, 1);
+  GPtrArray *nodes = _oxp_graph_get_nodes (graph);
+  GPtrArray *inputs = oxp_graph_get_inputs (graph);
+  GPtrArray *outputs = oxp_graph_get_outputs (graph);
+
+  onnx__graph_proto__init (gp);
+  gp->name = (char *) oxp_graph_get_name (graph);
+  gp->doc_string = (char *) _oxp_graph_get_doc_string (graph);
+
+  gp->n_node = nodes->len;
+  gp->node = arena_new (arena, Onnx__NodeProto *, nodes->len);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      OxpNode *node = g_ptr_array_index (nodes, i);
+      Onnx__NodeProto *np = arena_new (arena, Onnx__NodeProto, 1);
+
+      onnx__node_proto__init (np);
+      np->name = (char *) node->name;
+      np->op_type = (char *) node->op_type;
+      np->domain = (char *) node->domain;
+      np->n_input = node->n_inputs;
+      np->input = arena_new (arena, char *, node->n_inputs);
+      for (guint j = 0; j < node->n_inputs; j++)
+        np->input[j] = (char *) (node->inputs[j] ? node->inputs[j] : "");
+      np->n_output = node->n_outputs;
+      np->output = (char **) node->outputs;
+      np->n_attribute = node->attrs->len;
+      np->attribute = arena_new (arena, Onnx__AttributeProto *, node->attrs->len);
+      for (guint j = 0; j < node->attrs->len; j++)
+        np->attribute[j] = build_attribute (arena, g_ptr_array_index (node->attrs, j));
+      gp->node[i] = np;
+    }
+
+  gp->n_input = inputs->len;
+  gp->input = arena_new (arena, Onnx__ValueInfoProto *, inputs->len);
+  for (guint i = 0; i < inputs->len; i++)
+    gp->input[i] = build_value_info (arena, g_ptr_array_index (inputs, i));
+  gp->n_output = outputs->len;
+  gp->output = arena_new (arena, Onnx__ValueInfoProto *, outputs->len);
+  for (guint i = 0; i < outputs->len; i++)
+    gp->output[i] = build_value_info (arena, g_ptr_array_index (outputs, i));
+  return gp;
+}
+
+/* ONNX IR version for an ai.onnx opset (docs/Versioning.md of onnx). */
+static gint64
+ir_version_for_opset (guint opset)
+{
+  if (opset <= 18)
+    return 8;
+  if (opset <= 20)
+    return 9;
+  if (opset <= 22)
+    return 10;
+  return 11;
+}
+
+/* --- Output files -------------------------------------------------------- */
+
+/* A file being written: a temporary name, renamed at the end. */
+typedef struct {
+  char *path;     /* the final name, used in messages */
+  char *tmp_path; /* NULL once renamed or removed */
+  int fd;
+  guint8 *buf;
+  gsize len;
+  guint64 offset; /* bytes written so far, buffered ones included */
+} Sink;
+
+static void
+set_write_error (GError **error, int errsv, const char *path)
+{
+  if (errsv == ENOSPC || errsv == EFBIG || errsv == EDQUOT)
+    g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_NO_SPACE,
+                 "Could not write “%s”: %s (the disk is full or a file size limit was hit)", path,
+                 g_strerror (errsv));
+  else
+    g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Could not write “%s”: %s", path,
+                 g_strerror (errsv));
+}
+
+static gboolean
+sink_open (Sink *sink, const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+
+  memset (sink, 0, sizeof *sink);
+  sink->fd = -1;
+  sink->path = g_strdup (path);
+  /* Our own O_EXCL loop rather than mkstemp(), so that the file gets the
+   * usual 0666 & ~umask mode. */
+  for (guint attempt = 0; attempt < 100; attempt++)
+    {
+      g_autofree char *tmp = g_strdup_printf ("%s/.%s.tmp-%08x", dir, base, g_random_int ());
+
+      sink->fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (sink->fd >= 0)
+        {
+          sink->tmp_path = g_steal_pointer (&tmp);
+          break;
+        }
+      if (errno != EEXIST)
+        {
+          int errsv = errno;
+
+          g_set_error (error, OXP_EXPORT_ERROR,
+                       errsv == ENOSPC || errsv == EDQUOT ? OXP_EXPORT_ERROR_NO_SPACE
+                                                          : OXP_EXPORT_ERROR_IO,
+                       "Could not create a temporary file for “%s” in “%s”: %s", path, dir,
+                       g_strerror (errsv));
+          return FALSE;
+        }
+    }
+  if (sink->fd < 0)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                   "Could not create a temporary file for “%s” in “%s”", path, dir);
+      return FALSE;
+    }
+  sink->buf = g_malloc (SINK_BUFFER_SIZE);
+  return TRUE;
+}
+
+/* Removes what is left of a failed write. */
+static void
+sink_discard (Sink *sink)
+{
+  if (sink->fd >= 0)
+    close (sink->fd);
+  sink->fd = -1;
+  if (sink->tmp_path != NULL)
+    g_unlink (sink->tmp_path);
+  g_clear_pointer (&sink->tmp_path, g_free);
+  g_clear_pointer (&sink->buf, g_free);
+  g_clear_pointer (&sink->path, g_free);
+}
+
+static gboolean
+write_all (Sink *sink, const void *data, gsize len, GError **error)
+{
+  const guint8 *p = data;
+
+  while (len > 0)
+    {
+      ssize_t n = write (sink->fd, p, MIN (len, (gsize) 1 << 30));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          set_write_error (error, n < 0 ? errno : ENOSPC, sink->path);
+          return FALSE;
+        }
+      p += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+sink_flush (Sink *sink, GError **error)
+{
+  gsize len = sink->len;
+
+  sink->len = 0;
+  return write_all (sink, sink->buf, len, error);
+}
+
+static gboolean
+sink_write (Sink *sink, const void *data, gsize len, GError **error)
+{
+  sink->offset += len;
+  if (sink->len + len <= SINK_BUFFER_SIZE)
+    {
+      memcpy (sink->buf + sink->len, data, len);
+      sink->len += len;
+      return TRUE;
+    }
+  if (!sink_flush (sink, error))
+    return FALSE;
+  if (len < SINK_BUFFER_SIZE)
+    {
+      memcpy (sink->buf, data, len);
+      sink->len = len;
+      return TRUE;
+    }
+  return write_all (sink, data, len, error);
+}
+
+static gboolean
+sink_write_zeros (Sink *sink, gsize len, GError **error)
+{
+  static const guint8 zeros[4096];
+
+  while (len > 0)
+    {
+      gsize n = MIN (len, sizeof zeros);
+
+      if (!sink_write (sink, zeros, n, error))
+        return FALSE;
+      len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+sink_close (Sink *sink, GError **error)
+{
+  int fd = sink->fd;
+
+  if (!sink_flush (sink, error))
+    return FALSE;
+  sink->fd = -1;
+  if (close (fd) != 0)
+    {
+      set_write_error (error, errno, sink->path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sink_commit (Sink *sink, GError **error)
+{
+  if (g_rename (sink->tmp_path, sink->path) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Could not rename “%s” to “%s”: %s",
+                   sink->tmp_path, sink->path, g_strerror (errsv));
+      return FALSE;
+    }
+  g_clear_pointer (&sink->tmp_path, g_free);
+  return TRUE;
+}
+
+/* --- Varints --------------------------------------------------------------- */
+
+static gsize
+varint_size (guint64 v)
+{
+  gsize n = 1;
+
+  while (v >= 0x80)
+    {
+      v >>= 7;
+      n++;
+    }
+  return n;
+}
+
+static gsize
+encode_varint (guint8 *out, guint64 v)
+{
+  gsize n = 0;
+
+  while (v >= 0x80)
+    {
+      out[n++] = (guint8) (v | 0x80);
+      v >>= 7;
+    }
+  out[n++] = (guint8) v;
+  return n;
+}
+
+/* Tag and length of a length-delimited field. */
+static gboolean
+write_field_header (Sink *sink, guint field, guint64 len, GError **error)
+{
+  guint8 buf[24];
+  gsize n = encode_varint (buf, ((guint64) field << 3) | 2);
+
+  n += encode_varint (buf + n, len);
+  return sink_write (sink, buf, n, error);
+}
+
+static gsize
+field_header_size (guint field, guint64 len)
+{
+  return varint_size (((guint64) field << 3) | 2) + varint_size (len);
+}
+
+/* Field numbers of onnx.proto used by the hand-written framing. */
+enum {
+  MODEL_FIELD_GRAPH = 7,
+  GRAPH_FIELD_INITIALIZER = 5,
+  TENSOR_FIELD_RAW_DATA = 9,
+};
+
+/* --- Reading the weights ----------------------------------------------------- */
+
+/* A file-backed, read-only mapping of this process (from /proc/self/maps).
+ * Knowing that a tensor lies in one lets the writer copy it in the kernel
+ * (copy_file_range) and drop the pages it has streamed (MADV_DONTNEED, which
+ * on such a mapping only forgets them: they come back from the page cache),
+ * so resident memory stays bounded whatever the checkpoint size. */
+typedef struct {
+  guintptr start, end;
+  guint64 offset;
+  dev_t dev;
+  guint64 inode;
+  gboolean writable;
+} Mapping;
+
+static GArray *
+read_mappings (void)
+{
+  GArray *maps = g_array_new (FALSE, FALSE, sizeof (Mapping));
+  FILE *f = fopen ("/proc/self/maps", "re");
+  char line[4096];
+
+  if (f == NULL)
+    return maps;
+  while (fgets (line, sizeof line, f) != NULL)
+    {
+      unsigned long start, end, offset, inode;
+      unsigned int major, minor;
+      char perms[8];
+      Mapping m;
+
+      if (sscanf (line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms, &offset, &major, &minor,
+                  &inode)
+              != 7
+          || inode == 0)
+        continue;
+      m.start = start;
+      m.end = end;
+      m.offset = offset;
+      m.dev = makedev (major, minor);
+      m.inode = inode;
+      m.writable = strchr (perms, 'w') != NULL;
+      g_array_append_val (maps, m);
+    }
+  fclose (f);
+  return maps;
+}
+
+typedef struct {
+  OxpOnnxWriter *writer;
+  OxpGraph *graph;
+  GArray *mappings;
+  GHashTable *source_fds; /* checkpoint file → fd (GINT_TO_POINTER (fd + 1)), or 0 if unusable */
+  guint8 *chunk;          /* CHUNK_SIZE, or more for a long transposed row */
+  gsize chunk_size;
+  guint8 *chunk2;
+  guint64 done, total;
+} WriteContext;
+
+static const Mapping *
+find_mapping (WriteContext *ctx, gconstpointer data, gsize size)
+{
+  guintptr p = (guintptr) data;
+
+  for (guint i = 0; i < ctx->mappings->len; i++)
+    {
+      const Mapping *m = &g_array_index (ctx->mappings, Mapping, i);
+
+      if (p >= m->start && p + size <= m->end && !m->writable)
+        return m;
+    }
+  return NULL;
+}
+
+/* Forgets the pages of a streamed range of a read-only file mapping. */
+static void
+drop_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, gsize size)
+{
+  const Mapping *m;
+  guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  guintptr start, end;
+
+  if (init->checkpoint == NULL || size == 0 || (m = find_mapping (ctx, data, size)) == NULL)
+    return;
+  start = (guintptr) data & ~(page - 1);
+  end = ((guintptr) data + size + page - 1) & ~(page - 1);
+  start = MAX (start, m->start);
+  end = MIN (end, m->end);
+  if (end > start)
+    madvise ((void *) start, end - start, MADV_DONTNEED);
+}
+
+/* An fd on the file behind @init's mapping and the offset of its data. */
+static int
+source_fd (WriteContext *ctx, const OxpInitializer *init, off_t *offset)
+{
+  const Mapping *m;
+  gpointer cached;
+  int fd;
+
+  if (init->checkpoint == NULL || init->file == NULL
+      || (m = find_mapping (ctx, init->data, init->src_size)) == NULL)
+    return -1;
+  *offset = (off_t) (m->offset + ((guintptr) init->data - m->start));
+  if (g_hash_table_lookup_extended (ctx->source_fds, init->file, NULL, &cached))
+    fd = GPOINTER_TO_INT (cached) - 1;
+  else
+    {
+      struct stat st;
+
+      fd = g_open (init->file, O_RDONLY | O_CLOEXEC, 0);
+      /* Only the very file that is mapped (it may have been replaced since). */
+      if (fd >= 0 && (fstat (fd, &st) != 0 || st.st_dev != m->dev || st.st_ino != m->inode))
+        {
+          close (fd);
+          fd = -1;
+        }
+      g_hash_table_insert (ctx->source_fds, g_strdup (init->file), GINT_TO_POINTER (fd + 1));
+    }
+  return fd;
+}
+
+static void
+report_progress (WriteContext *ctx, guint64 n)
+{
+  ctx->done += n;
+  if (ctx->writer->progress_func != NULL)
+    ctx->writer->progress_func (ctx->done, ctx->total, ctx->writer->progress_data);
+}
+
+/* Copies in the kernel; FALSE with no error set when not possible here. */
+static gboolean
+copy_range (WriteContext *ctx, Sink *sink, const OxpInitializer *init, gboolean *copied,
+            GError **error)
+{
+  off_t offset;
+  int fd = source_fd (ctx, init, &offset);
+  gsize left = init->src_size;
+
+  *copied = FALSE;
+  if (fd < 0 || !sink_flush (sink, error))
+    return fd < 0;
+  while (left > 0)
+    {
+      ssize_t n = copy_file_range (fd, &offset, sink->fd, NULL, MIN (left, (gsize) 64 << 20), 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && left == init->src_size
+          && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP
+              || errno == EBADF || errno == EPERM))
+        return TRUE; /* not supported here: write from the map instead */
+      if (n <= 0)
+        {
+          set_write_error (error, n < 0 ? errno : EIO, sink->path);
+          return FALSE;
+        }
+      left -= n;
+      report_progress (ctx, n);
+    }
+  sink->offset += init->src_size;
+  *copied = TRUE;
+  return TRUE;
+}
+
+/* Streams @init's data as it is written: raw, converted or transposed. */
+static gboolean
+write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
+{
+  OxpDataType dst_dtype = _oxp_initializer_get_dtype (ctx->graph, init);
+  gsize src_elem = oxp_data_type_get_size (init->src_dtype);
+  gsize dst_elem = oxp_data_type_get_size (dst_dtype);
+  const guint8 *src = init->data;
+  gboolean convert = dst_dtype != init->src_dtype;
+
+  if (!init->transpose && !convert)
+    {
+      gboolean copied;
+
+      if (init->src_size >= CHUNK_SIZE)
+        {
+          if (!copy_range (ctx, sink, init, &copied, error))
+            return FALSE;
+          if (copied)
+            return TRUE;
+        }
+      for (gsize off = 0; off < init->src_size; off += CHUNK_SIZE)
+        {
+          gsize n = MIN (CHUNK_SIZE, init->src_size - off);
+
+          if (!sink_write (sink, src + off, n, error))
+            return FALSE;
+          drop_pages (ctx, init, src + off, n);
+          report_progress (ctx, n);
+        }
+      return TRUE;
+    }
+
+  if (!init->transpose)
+    {
+      gsize per_chunk = CHUNK_SIZE / MAX (src_elem, dst_elem);
+      gsize n_elements = init->src_size / src_elem;
+
+      for (gsize i = 0; i < n_elements; i += per_chunk)
+        {
+          gsize n = MIN (per_chunk, n_elements - i);
+
+          _oxp_convert_floats (dst_dtype, ctx->chunk, init->src_dtype, src + i * src_elem, n);
+          if (!sink_write (sink, ctx->chunk, n * dst_elem, error))
+            return FALSE;
+          drop_pages (ctx, init, src + i * src_elem, n * src_elem);
+          report_progress (ctx, n * dst_elem);
+        }
+      return TRUE;
+    }
+
+  /* Transposed: blocks of whole output rows (source columns), gathered into
+   * the chunk and converted into the second one. */
+  {
+    gsize rows = init->shape[0], cols = init->shape[1];
+    gsize row_bytes = rows * MAX (src_elem, dst_elem);
+    gsize k_max, need;
+
+    if (rows == 0 || cols == 0)
+      return TRUE;
+    k_max = MAX (CHUNK_SIZE / row_bytes, 1);
+    need = k_max * row_bytes;
+    if (need > ctx->chunk_size)
+      {
+        ctx->chunk = g_realloc (ctx->chunk, need);
+        ctx->chunk2 = g_realloc (ctx->chunk2, need);
+        ctx->chunk_size = need;
+      }
+    for (gsize j0 = 0; j0 < cols; j0 += k_max)
+      {
+        gsize k = MIN (k_max, cols - j0);
+        guint8 *out = ctx->chunk;
+
+        _oxp_transpose_rows (ctx->chunk, src, src_elem, rows, cols, j0, k);
+        if (convert)
+          {
+            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, k * rows);
+            out = ctx->chunk2;
+          }
+        if (!sink_write (sink, out, k * rows * dst_elem, error))
+          return FALSE;
+        report_progress (ctx, k * rows * dst_elem);
+      }
+    /* Every block reads across the whole tensor: forget it only at the end. */
+    drop_pages (ctx, init, src, init->src_size);
+    return TRUE;
+  }
+}
+
+/* --- The model ------------------------------------------------------------- */
+
+typedef struct {
+  OxpInitializer *init;
+  guint64 size;     /* raw_data bytes as written */
+  gboolean external;
+  guint64 offset;   /* in the data file */
+  guint8 *header;   /* packed TensorProto without raw_data */
+  gsize header_len;
+  guint64 field_len; /* the whole initializer field in GraphProto */
+} InitPlan;
+
+static void
+init_plan_clear (gpointer data)
+{
+  InitPlan *p = data;
+
+  g_free (p->header);
+}
+
+/* Packs the TensorProto of @plan without its data: dims, type, name and,
+ * when external, where the data is. */
+static void
+plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
+{
+  OxpInitializer *init = plan->init;
+  Onnx__TensorProto tp;
+  Onnx__StringStringEntryProto location, offset, length;
+  Onnx__StringStringEntryProto *entries[3] = { &location, &offset, &length };
+  g_autofree char *offset_str = NULL, *length_str = NULL;
+  gint64 dims[16];
+
+  g_assert (init->rank <= G_N_ELEMENTS (dims));
+  onnx__tensor_proto__init (&tp);
+  _oxp_initializer_get_dims (init, dims);
+  tp.n_dims = init->rank;
+  tp.dims = dims;
+  tp.has_data_type = TRUE;
+  tp.data_type = _oxp_initializer_get_dtype (graph, init);
+  tp.name = (char *) init->name;
+  if (plan->external)
+    {
+      offset_str = g_strdup_printf ("%" G_GUINT64_FORMAT, plan->offset);
+      length_str = g_strdup_printf ("%" G_GUINT64_FORMAT, plan->size);
+      onnx__string_string_entry_proto__init (&location);
+      onnx__string_string_entry_proto__init (&offset);
+      onnx__string_string_entry_proto__init (&length);
+      location.key = (char *) "location";
+      location.value = (char *) data_location;
+      offset.key = (char *) "offset";
+      offset.value = offset_str;
+      length.key = (char *) "length";
+      length.value = length_str;
+      tp.n_external_data = 3;
+      tp.external_data = entries;
+      tp.has_data_location = TRUE;
+      tp.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    }
+  plan->header_len = onnx__tensor_proto__get_packed_size (&tp);
+  plan->header = g_malloc (MAX (plan->header_len, 1));
+  onnx__tensor_proto__pack (&tp, plan->header);
+
+  if (plan->external)
+    plan->field_len = plan->header_len;
+  else
+    plan->field_len = plan->header_len + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size)
+                      + plan->size;
+  plan->field_len += field_header_size (GRAPH_FIELD_INITIALIZER, plan->field_len);
+}
+
+static GArray *
+make_plans (OxpGraph *graph, gboolean external, const char *data_location, guint64 *data_file_size)
+{
+  GPtrArray *inits = _oxp_graph_get_initializers (graph);
+  GArray *plans = g_array_sized_new (FALSE, TRUE, sizeof (InitPlan), inits->len);
+  guint64 offset = 0;
+
+  g_array_set_clear_func (plans, init_plan_clear);
+  for (guint i = 0; i < inits->len; i++)
+    {
+      InitPlan plan = { 0 };
+
+      plan.init = g_ptr_array_index (inits, i);
+      plan.size = _oxp_initializer_get_size (graph, plan.init);
+      plan.external = external && plan.size >= EXTERNAL_MIN_SIZE;
+      if (plan.external)
+        {
+          if (plan.size >= ALIGN_MIN_SIZE)
+            offset = (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+          plan.offset = offset;
+          offset += plan.size;
+        }
+      plan_pack_header (graph, &plan, data_location);
+      g_array_append_val (plans, plan);
+    }
+  *data_file_size = offset;
+  return plans;
+}
+
+static guint8 *
+pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len, guint8 **graph_buf,
+            gsize *graph_len)
+{
+  Onnx__ModelProto model;
+  Onnx__GraphProto *gp = build_graph (arena, graph);
+  g_autoptr (GPtrArray) domains = _oxp_graph_dup_extra_domains (graph);
+  guint8 *buf;
+
+  onnx__model_proto__init (&model);
+  model.has_ir_version = TRUE;
+  model.ir_version = ir_version_for_opset (oxp_graph_get_opset (graph));
+  model.producer_name = (char *) "oxport";
+  model.producer_version = (char *) PACKAGE_VERSION;
+  model.n_opset_import = 1 + domains->len;
+  model.opset_import = arena_new (arena, Onnx__OperatorSetIdProto *, model.n_opset_import);
+  for (guint i = 0; i < model.n_opset_import; i++)
+    {
+      Onnx__OperatorSetIdProto *op = arena_new (arena, Onnx__OperatorSetIdProto, 1);
+      const char *domain = i == 0 ? "" : g_ptr_array_index (domains, i - 1);
+
+      onnx__operator_set_id_proto__init (op);
+      op->domain = (char *) domain;
+      op->has_version = TRUE;
+      op->version = oxp_graph_get_domain_opset (graph, domain);
+      model.opset_import[i] = op;
+    }
+  model.n_metadata_props = self->metadata->len;
+  model.metadata_props = arena_new (arena, Onnx__StringStringEntryProto *, self->metadata->len);
+  for (guint i = 0; i < self->metadata->len; i++)
+    {
+      MetadataEntry *e = &g_array_index (self->metadata, MetadataEntry, i);
+      Onnx__StringStringEntryProto *kv = arena_new (arena, Onnx__StringStringEntryProto, 1);
+
+      onnx__string_string_entry_proto__init (kv);
+      kv->key = e->key;
+      kv->value = e->value;
+      model.metadata_props[i] = kv;
+    }
+
+  /* The graph is framed by hand after the rest of the model, so that its
+   * initializers can be appended to it. */
+  *graph_len = onnx__graph_proto__get_packed_size (gp);
+  *graph_buf = g_malloc (MAX (*graph_len, 1));
+  onnx__graph_proto__pack (gp, *graph_buf);
+
+  *model_len = onnx__model_proto__get_packed_size (&model);
+  buf = g_malloc (MAX (*model_len, 1));
+  onnx__model_proto__pack (&model, buf);
+  return buf;
+}
+
+/**
+ * oxp_onnx_writer_write:
+ * @self: a writer
+ * @graph: a main graph (not a subgraph)
+ * @path: the model file ("out/model.onnx"); external data goes to
+ *   "out/model.onnx_data"
+ * @error: return location for an error
+ *
+ * Returns: %TRUE, or %FALSE with @error set: what oxp_graph_check() reports,
+ *   %OXP_EXPORT_ERROR_UNSUPPORTED when the model exceeds 2 GiB with
+ *   %OXP_EXTERNAL_DATA_NEVER, %OXP_EXPORT_ERROR_NO_SPACE when the disk is full
+ *   or a file size limit was hit, %OXP_EXPORT_ERROR_IO for other failures;
+ *   then no file is left behind
+ */
+gboolean
+oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, GError **error)
+{
+  Arena arena = { 0 };
+  g_autofree guint8 *model_buf = NULL;
+  g_autofree guint8 *graph_buf = NULL;
+  gsize model_len, graph_len;
+  g_autoptr (GArray) plans = NULL;
+  g_autofree char *data_path = NULL;
+  g_autofree char *data_location = NULL;
+  guint64 inline_size = 0, data_file_size = 0, graph_total;
+  gboolean external;
+  Sink model = { 0 }, data = { 0 };
+  WriteContext ctx = { 0 };
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (OXP_IS_ONNX_WRITER (self), FALSE);
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  model.fd = data.fd = -1;
+  if (!oxp_graph_check (graph, error))
+    return FALSE;
+
+  arena.allocs = g_ptr_array_new_with_free_func (g_free);
+  data_path = g_strconcat (path, "_data", NULL);
+  data_location = g_path_get_basename (data_path);
+  model_buf = pack_model (self, graph, &arena, &model_len, &graph_buf, &graph_len);
+
+  /* Decide where the weights go from the exact inline size. */
+  plans = make_plans (graph, FALSE, NULL, &data_file_size);
+  for (guint i = 0; i < plans->len; i++)
+    inline_size += g_array_index (plans, InitPlan, i).field_len;
+  inline_size += model_len + field_header_size (MODEL_FIELD_GRAPH, graph_len + inline_size)
+                 + graph_len;
+  switch (self->external_data)
+    {
+    case OXP_EXTERNAL_DATA_ALWAYS:
+      external = TRUE;
+      break;
+    case OXP_EXTERNAL_DATA_NEVER:
+      if (inline_size > PROTOBUF_LIMIT)
+        {
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                       "Model “%s” would be %" G_GUINT64_FORMAT " bytes, more than the 2 GiB a "
+                       "protobuf file can hold; write its weights as external data",
+                       path, inline_size);
+          goto out;
+        }
+      external = FALSE;
+      break;
+    case OXP_EXTERNAL_DATA_AUTO:
+    default:
+      external = inline_size > PROTOBUF_LIMIT;
+      break;
+    }
+  if (external)
+    {
+      g_clear_pointer (&plans, g_array_unref);
+      plans = make_plans (graph, TRUE, data_location, &data_file_size);
+    }
+
+  ctx.writer = self;
+  ctx.graph = graph;
+  ctx.mappings = read_mappings ();
+  ctx.source_fds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ctx.chunk_size = CHUNK_SIZE;
+  ctx.chunk = g_malloc (CHUNK_SIZE);
+  ctx.chunk2 = g_malloc (CHUNK_SIZE);
+  for (guint i = 0; i < plans->len; i++)
+    ctx.total += g_array_index (plans, InitPlan, i).size;
+
+  if (external)
+    {
+      if (!sink_open (&data, data_path, error))
+        goto out;
+      for (guint i = 0; i < plans->len; i++)
+        {
+          InitPlan *plan = &g_array_index (plans, InitPlan, i);
+
+          if (!plan->external)
+            continue;
+          if (!sink_write_zeros (&data, plan->offset - data.offset, error)
+              || !write_initializer_data (&ctx, &data, plan->init, error))
+            goto out;
+        }
+      if (!sink_close (&data, error))
+        goto out;
+    }
+
+  if (!sink_open (&model, path, error))
+    goto out;
+  graph_total = graph_len;
+  for (guint i = 0; i < plans->len; i++)
+    graph_total += g_array_index (plans, InitPlan, i).field_len;
+  if (!sink_write (&model, model_buf, model_len, error)
+      || !write_field_header (&model, MODEL_FIELD_GRAPH, graph_total, error)
+      || !sink_write (&model, graph_buf, graph_len, error))
+    goto out;
+  for (guint i = 0; i < plans->len; i++)
+    {
+      InitPlan *plan = &g_array_index (plans, InitPlan, i);
+      guint64 body = plan->external ? plan->header_len
+                                    : plan->header_len
+                                          + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size)
+                                          + plan->size;
+
+      if (!write_field_header (&model, GRAPH_FIELD_INITIALIZER, body, error)
+          || !sink_write (&model, plan->header, plan->header_len, error))
+        goto out;
+      if (plan->external)
+        continue;
+      if (!write_field_header (&model, TENSOR_FIELD_RAW_DATA, plan->size, error)
+          || !write_initializer_data (&ctx, &model, plan->init, error))
+        goto out;
+    }
+  if (!sink_close (&model, error))
+    goto out;
+
+  if (external && !sink_commit (&data, error))
+    goto out;
+  if (!sink_commit (&model, error))
+    {
+      if (external)
+        g_unlink (data_path);
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  sink_discard (&model);
+  sink_discard (&data);
+  if (ctx.source_fds != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, ctx.source_fds);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (GPOINTER_TO_INT (value) > 0)
+          close (GPOINTER_TO_INT (value) - 1);
+      g_hash_table_unref (ctx.source_fds);
+    }
+  g_clear_pointer (&ctx.mappings, g_array_unref);
+  g_free (ctx.chunk);
+  g_free (ctx.chunk2);
+  g_ptr_array_unref (arena.allocs);
+  return ok;
+}

@@ -1,0 +1,1251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <oxport/oxport.h>
+
+#include <math.h>
+#include <string.h>
+
+/* Tolerance when there is neither a config nor an override (optimum's
+ * usual value for fp32 exports). */
+#define DEFAULT_ATOL 1e-4
+
+G_DEFINE_QUARK (oxp - validation - error - quark, oxp_validation_error)
+
+/* ---------------------------------------------------------------- checks */
+
+/* What a row is about, for the error message. */
+typedef enum
+{
+  SUBJECT_MODEL,
+  SUBJECT_INPUT,
+  SUBJECT_OUTPUT,
+} Subject;
+
+struct _OxpValidationCheck
+{
+  OxpValidationCheckKind kind;
+  Subject subject;
+  char *name;
+  char *shape_set;
+  double max_abs_diff;
+  double atol;
+  gint error_code; /* -1 when passed */
+  char *reason;
+};
+
+static void
+check_free (OxpValidationCheck *check)
+{
+  g_free (check->name);
+  g_free (check->shape_set);
+  g_free (check->reason);
+  g_free (check);
+}
+
+/**
+ * oxp_validation_check_kind_to_string:
+ * @kind: a #OxpValidationCheckKind
+ *
+ * Returns: the name reports use for @kind.
+ */
+const char *
+oxp_validation_check_kind_to_string (OxpValidationCheckKind kind)
+{
+  switch (kind)
+    {
+    case OXP_VALIDATION_CHECK_LOAD:
+      return "load";
+    case OXP_VALIDATION_CHECK_INPUT:
+      return "input";
+    case OXP_VALIDATION_CHECK_OUTPUT:
+      return "output";
+    case OXP_VALIDATION_CHECK_RUN:
+      return "run";
+    case OXP_VALIDATION_CHECK_REFERENCE:
+      return "reference";
+    default:
+      return "unknown";
+    }
+}
+
+OxpValidationCheckKind
+oxp_validation_check_get_kind (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, OXP_VALIDATION_CHECK_LOAD);
+  return check->kind;
+}
+
+const char *
+oxp_validation_check_get_name (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, NULL);
+  return check->name;
+}
+
+const char *
+oxp_validation_check_get_shape_set (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, NULL);
+  return check->shape_set;
+}
+
+double
+oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, NAN);
+  return check->max_abs_diff;
+}
+
+double
+oxp_validation_check_get_atol (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, NAN);
+  return check->atol;
+}
+
+gboolean
+oxp_validation_check_get_passed (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, FALSE);
+  return check->error_code < 0;
+}
+
+const char *
+oxp_validation_check_get_reason (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, NULL);
+  return check->reason;
+}
+
+gint
+oxp_validation_check_get_error_code (const OxpValidationCheck *check)
+{
+  g_return_val_if_fail (check != NULL, -1);
+  return check->error_code;
+}
+
+/* ---------------------------------------------------------------- report */
+
+struct _OxpValidationReport
+{
+  GObject parent_instance;
+
+  char *model_path;
+  GPtrArray *checks; /* OxpValidationCheck */
+};
+
+G_DEFINE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, G_TYPE_OBJECT)
+
+static void
+oxp_validation_report_finalize (GObject *object)
+{
+  OxpValidationReport *self = OXP_VALIDATION_REPORT (object);
+
+  g_free (self->model_path);
+  g_ptr_array_unref (self->checks);
+
+  G_OBJECT_CLASS (oxp_validation_report_parent_class)->finalize (object);
+}
+
+static void
+oxp_validation_report_class_init (OxpValidationReportClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = oxp_validation_report_finalize;
+}
+
+static void
+oxp_validation_report_init (OxpValidationReport *self)
+{
+  self->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)check_free);
+}
+
+static OxpValidationReport *
+report_new (const char *model_path)
+{
+  OxpValidationReport *self = g_object_new (OXP_TYPE_VALIDATION_REPORT, NULL);
+
+  self->model_path = g_strdup (model_path);
+  return self;
+}
+
+/* Appends a row; @code -1 means passed, else @reason_format says why not. */
+G_GNUC_PRINTF (9, 10)
+static void
+report_add (OxpValidationReport *self, OxpValidationCheckKind kind, Subject subject,
+            const char *name, const char *shape_set, double max_abs_diff, double atol, gint code,
+            const char *reason_format, ...)
+{
+  OxpValidationCheck *check = g_new0 (OxpValidationCheck, 1);
+
+  check->kind = kind;
+  check->subject = subject;
+  check->name = g_strdup (name);
+  check->shape_set = g_strdup (shape_set);
+  check->max_abs_diff = max_abs_diff;
+  check->atol = atol;
+  check->error_code = code;
+  if (reason_format != NULL)
+    {
+      va_list args;
+
+      va_start (args, reason_format);
+      check->reason = g_strdup_vprintf (reason_format, args);
+      va_end (args);
+    }
+  g_ptr_array_add (self->checks, check);
+}
+
+static void
+report_pass (OxpValidationReport *self, OxpValidationCheckKind kind, Subject subject,
+             const char *name, const char *shape_set)
+{
+  report_add (self, kind, subject, name, shape_set, NAN, NAN, -1, NULL);
+}
+
+/**
+ * oxp_validation_report_get_model_path:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: the model file the report is about.
+ */
+const char *
+oxp_validation_report_get_model_path (OxpValidationReport *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), NULL);
+  return self->model_path;
+}
+
+/**
+ * oxp_validation_report_get_n_checks:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: the number of checks made.
+ */
+guint
+oxp_validation_report_get_n_checks (OxpValidationReport *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), 0);
+  return self->checks->len;
+}
+
+/**
+ * oxp_validation_report_get_check:
+ * @self: a #OxpValidationReport
+ * @index: below oxp_validation_report_get_n_checks()
+ *
+ * Returns: (transfer none): the check.
+ */
+const OxpValidationCheck *
+oxp_validation_report_get_check (OxpValidationReport *self, guint index)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), NULL);
+  g_return_val_if_fail (index < self->checks->len, NULL);
+  return g_ptr_array_index (self->checks, index);
+}
+
+/**
+ * oxp_validation_report_get_first_failure:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: (transfer none) (nullable): the first failing check.
+ */
+const OxpValidationCheck *
+oxp_validation_report_get_first_failure (OxpValidationReport *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), NULL);
+
+  for (guint i = 0; i < self->checks->len; i++)
+    {
+      const OxpValidationCheck *check = g_ptr_array_index (self->checks, i);
+
+      if (check->error_code >= 0)
+        return check;
+    }
+  return NULL;
+}
+
+/**
+ * oxp_validation_report_get_passed:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: whether every check passed.
+ */
+gboolean
+oxp_validation_report_get_passed (OxpValidationReport *self)
+{
+  return oxp_validation_report_get_first_failure (self) == NULL;
+}
+
+static char *
+check_describe (OxpValidationReport *self, const OxpValidationCheck *check)
+{
+  GString *s = g_string_new (self->model_path);
+
+  if (check->subject == SUBJECT_INPUT)
+    g_string_append_printf (s, ": input %s", check->name);
+  else if (check->subject == SUBJECT_OUTPUT)
+    g_string_append_printf (s, ": output %s", check->name);
+  if (check->kind == OXP_VALIDATION_CHECK_REFERENCE)
+    g_string_append (s, check->subject == SUBJECT_MODEL ? ": reference" : " (reference)");
+  else if (check->shape_set != NULL)
+    g_string_append_printf (s, "%s%s", check->subject == SUBJECT_MODEL ? ": at " : " at ",
+                            check->shape_set);
+  g_string_append_printf (s, ": %s", check->reason);
+  return g_string_free (s, FALSE);
+}
+
+/**
+ * oxp_validation_report_to_error:
+ * @self: a #OxpValidationReport
+ * @error: return location for a #GError
+ *
+ * Turns the first failure into @error (in #OXP_VALIDATION_ERROR).
+ *
+ * Returns: %TRUE when every check passed.
+ */
+gboolean
+oxp_validation_report_to_error (OxpValidationReport *self, GError **error)
+{
+  const OxpValidationCheck *failure;
+  g_autofree char *message = NULL;
+
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), FALSE);
+
+  failure = oxp_validation_report_get_first_failure (self);
+  if (failure == NULL)
+    return TRUE;
+  message = check_describe (self, failure);
+  g_set_error_literal (error, OXP_VALIDATION_ERROR, failure->error_code, message);
+  return FALSE;
+}
+
+static char *
+format_number (double value)
+{
+  if (isnan (value))
+    return g_strdup ("-");
+  return g_strdup_printf ("%.3g", value);
+}
+
+/**
+ * oxp_validation_report_to_table:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: (transfer full): the checks as an aligned text table.
+ */
+char *
+oxp_validation_report_to_table (OxpValidationReport *self)
+{
+  enum
+  {
+    N_COLUMNS = 6
+  };
+  static const char *const headers[N_COLUMNS]
+      = { "NAME", "CHECK", "SHAPES", "MAX ABS DIFF", "ATOL", "RESULT" };
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+  gsize widths[N_COLUMNS] = { 0 };
+  GString *out = g_string_new (NULL);
+  guint n_rows;
+
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), NULL);
+
+  for (guint c = 0; c < N_COLUMNS; c++)
+    g_ptr_array_add (cells, g_strdup (headers[c]));
+  for (guint i = 0; i < self->checks->len; i++)
+    {
+      const OxpValidationCheck *check = g_ptr_array_index (self->checks, i);
+
+      g_ptr_array_add (cells, g_strdup (check->name));
+      g_ptr_array_add (cells, g_strdup (oxp_validation_check_kind_to_string (check->kind)));
+      g_ptr_array_add (cells, g_strdup (check->shape_set != NULL ? check->shape_set : "-"));
+      g_ptr_array_add (cells, format_number (check->max_abs_diff));
+      g_ptr_array_add (cells, format_number (check->atol));
+      g_ptr_array_add (cells, check->error_code < 0 ? g_strdup ("ok")
+                                                    : g_strdup_printf ("FAIL: %s", check->reason));
+    }
+
+  n_rows = cells->len / N_COLUMNS;
+  for (guint r = 0; r < n_rows; r++)
+    for (guint c = 0; c < N_COLUMNS - 1; c++)
+      widths[c] = MAX (widths[c],
+                       (gsize)g_utf8_strlen (g_ptr_array_index (cells, r * N_COLUMNS + c), -1));
+
+  for (guint r = 0; r < n_rows; r++)
+    {
+      for (guint c = 0; c < N_COLUMNS; c++)
+        {
+          const char *cell = g_ptr_array_index (cells, r * N_COLUMNS + c);
+
+          g_string_append (out, cell);
+          if (c < N_COLUMNS - 1)
+            {
+              for (gsize pad = (gsize)g_utf8_strlen (cell, -1); pad < widths[c] + 2; pad++)
+                g_string_append_c (out, ' ');
+            }
+        }
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+json_add_number_or_null (JsonBuilder *builder, const char *member, double value)
+{
+  json_builder_set_member_name (builder, member);
+  if (isnan (value))
+    json_builder_add_null_value (builder);
+  else if (isinf (value))
+    /* JSON has no infinity. */
+    json_builder_add_string_value (builder, value > 0 ? "inf" : "-inf");
+  else
+    json_builder_add_double_value (builder, value);
+}
+
+static void
+json_add_string_or_null (JsonBuilder *builder, const char *member, const char *value)
+{
+  json_builder_set_member_name (builder, member);
+  if (value == NULL)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_string_value (builder, value);
+}
+
+static const char *
+error_code_to_string (gint code)
+{
+  switch (code)
+    {
+    case OXP_VALIDATION_ERROR_LOAD:
+      return "load";
+    case OXP_VALIDATION_ERROR_INPUT:
+      return "input";
+    case OXP_VALIDATION_ERROR_OUTPUT:
+      return "output";
+    case OXP_VALIDATION_ERROR_FROZEN_DIMENSION:
+      return "frozen-dimension";
+    case OXP_VALIDATION_ERROR_RUN:
+      return "run";
+    case OXP_VALIDATION_ERROR_SHAPE:
+      return "shape";
+    case OXP_VALIDATION_ERROR_NOT_FINITE:
+      return "not-finite";
+    case OXP_VALIDATION_ERROR_TOLERANCE:
+      return "tolerance";
+    case OXP_VALIDATION_ERROR_REFERENCE:
+      return "reference";
+    default:
+      return NULL;
+    }
+}
+
+/**
+ * oxp_validation_report_to_json:
+ * @self: a #OxpValidationReport
+ *
+ * Returns: (transfer full): the report as a JSON object.
+ */
+JsonNode *
+oxp_validation_report_to_json (OxpValidationReport *self)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (OXP_IS_VALIDATION_REPORT (self), NULL);
+
+  oxp_validation_report_to_error (self, &error);
+
+  json_builder_begin_object (builder);
+  json_add_string_or_null (builder, "model", self->model_path);
+  json_builder_set_member_name (builder, "passed");
+  json_builder_add_boolean_value (builder, error == NULL);
+  json_add_string_or_null (builder, "error", error != NULL ? error->message : NULL);
+  json_builder_set_member_name (builder, "checks");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->checks->len; i++)
+    {
+      const OxpValidationCheck *check = g_ptr_array_index (self->checks, i);
+
+      json_builder_begin_object (builder);
+      json_add_string_or_null (builder, "name", check->name);
+      json_add_string_or_null (builder, "check", oxp_validation_check_kind_to_string (check->kind));
+      json_add_string_or_null (builder, "shapes", check->shape_set);
+      json_add_number_or_null (builder, "max_abs_diff", check->max_abs_diff);
+      json_add_number_or_null (builder, "atol", check->atol);
+      json_builder_set_member_name (builder, "passed");
+      json_builder_add_boolean_value (builder, check->error_code < 0);
+      json_add_string_or_null (builder, "reason", check->reason);
+      json_add_string_or_null (builder, "error", error_code_to_string (check->error_code));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/* ------------------------------------------------------------- validator */
+
+struct _OxpValidator
+{
+  GObject parent_instance;
+
+  OxpRuntime *runtime;
+  double atol;
+  char *reference;
+  OxpShapes shapes[2];
+};
+
+G_DEFINE_FINAL_TYPE (OxpValidator, oxp_validator, G_TYPE_OBJECT)
+
+static void
+oxp_validator_finalize (GObject *object)
+{
+  OxpValidator *self = OXP_VALIDATOR (object);
+
+  g_clear_object (&self->runtime);
+  g_free (self->reference);
+
+  G_OBJECT_CLASS (oxp_validator_parent_class)->finalize (object);
+}
+
+static void
+oxp_validator_class_init (OxpValidatorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = oxp_validator_finalize;
+}
+
+static void
+oxp_validator_init (OxpValidator *self)
+{
+  oxp_shapes_init_default (&self->shapes[0]);
+  self->shapes[1] = self->shapes[0];
+  /* Sizes unlike the defaults and unlike each other, so that a dimension
+   * frozen at export, or bound to the wrong symbol, shows. */
+  self->shapes[1].batch_size = 3;
+  self->shapes[1].sequence_length = 11;
+  self->shapes[1].past_sequence_length = 7;
+  self->shapes[1].encoder_sequence_length = 13;
+  self->shapes[1].seed = self->shapes[0].seed + 1;
+}
+
+/**
+ * oxp_validator_new:
+ * @runtime: the ONNX Runtime to validate with
+ *
+ * Returns: (transfer full): a validator with the default tolerance, shape
+ *   sets and no reference.
+ */
+OxpValidator *
+oxp_validator_new (OxpRuntime *runtime)
+{
+  OxpValidator *self;
+
+  g_return_val_if_fail (OXP_IS_RUNTIME (runtime), NULL);
+
+  self = g_object_new (OXP_TYPE_VALIDATOR, NULL);
+  self->runtime = g_object_ref (runtime);
+  return self;
+}
+
+void
+oxp_validator_set_atol (OxpValidator *self, double atol)
+{
+  g_return_if_fail (OXP_IS_VALIDATOR (self));
+  self->atol = (isnan (atol) || atol < 0) ? 0 : atol;
+}
+
+double
+oxp_validator_get_atol (OxpValidator *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), 0);
+  return self->atol;
+}
+
+void
+oxp_validator_set_reference (OxpValidator *self, const char *path)
+{
+  g_return_if_fail (OXP_IS_VALIDATOR (self));
+  g_free (self->reference);
+  self->reference = g_strdup (path);
+}
+
+const char *
+oxp_validator_get_reference (OxpValidator *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), NULL);
+  return self->reference;
+}
+
+void
+oxp_validator_set_shapes (OxpValidator *self, const OxpShapes *first, const OxpShapes *second)
+{
+  g_return_if_fail (OXP_IS_VALIDATOR (self));
+  g_return_if_fail (first != NULL && second != NULL);
+  self->shapes[0] = *first;
+  self->shapes[1] = *second;
+}
+
+void
+oxp_validator_get_shapes (OxpValidator *self, OxpShapes *first, OxpShapes *second)
+{
+  g_return_if_fail (OXP_IS_VALIDATOR (self));
+  if (first != NULL)
+    *first = self->shapes[0];
+  if (second != NULL)
+    *second = self->shapes[1];
+}
+
+/* -------------------------------------------------------- static checks */
+
+/* Runtime messages start with the model's path, which the report's own
+ * messages already give. */
+static const char *
+strip_path (const char *message, const char *model_path)
+{
+  gsize n = strlen (model_path);
+
+  if (strncmp (message, model_path, n) == 0 && message[n] == ':' && message[n + 1] == ' ')
+    return message + n + 2;
+  return message;
+}
+
+static const OxpTensorSpec *
+spec_lookup (GPtrArray *specs, const char *name, guint *index)
+{
+  for (guint i = 0; i < specs->len; i++)
+    {
+      const OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+
+      if (g_strcmp0 (oxp_tensor_spec_get_name (spec), name) == 0)
+        {
+          if (index != NULL)
+            *index = i;
+          return spec;
+        }
+    }
+  return NULL;
+}
+
+static const char *
+dtype_name (OxpDataType dtype)
+{
+  const char *name = oxp_data_type_to_string (dtype);
+
+  return name != NULL ? name : "unknown";
+}
+
+static gboolean
+same_names (GPtrArray *a, GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    if (spec_lookup (b, oxp_tensor_spec_get_name (g_ptr_array_index (a, i)), NULL) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* Compares one declared spec with the model's; returns the error code (or
+ * -1) and sets @reason. */
+static gint
+compare_spec (const OxpTensorSpec *want, const OxpTensorSpec *have, gint mismatch_code,
+              char **reason)
+{
+  guint rank = oxp_tensor_spec_get_rank (want);
+  g_autofree char *want_dims = oxp_tensor_spec_dims_to_string (want);
+  g_autofree char *have_dims = oxp_tensor_spec_dims_to_string (have);
+
+  if (oxp_tensor_spec_get_dtype (want) != oxp_tensor_spec_get_dtype (have))
+    {
+      *reason = g_strdup_printf ("element type is %s, the config declares %s",
+                                 dtype_name (oxp_tensor_spec_get_dtype (have)),
+                                 dtype_name (oxp_tensor_spec_get_dtype (want)));
+      return mismatch_code;
+    }
+  if (oxp_tensor_spec_get_rank (have) != rank)
+    {
+      *reason = g_strdup_printf ("rank is %u ([%s]), the config declares rank %u ([%s])",
+                                 oxp_tensor_spec_get_rank (have), have_dims, rank, want_dims);
+      return mismatch_code;
+    }
+  /* Frozen dimensions first: they are the mistake worth naming. */
+  for (guint axis = 0; axis < rank; axis++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (want, axis);
+      gint64 fixed = oxp_tensor_spec_get_dim_value (have, axis);
+
+      if (param != NULL && fixed >= 0)
+        {
+          *reason = g_strdup_printf ("frozen dimension: axis %u is fixed at %" G_GINT64_FORMAT
+                                     " in the model ([%s]), the config declares it symbolic "
+                                     "(%s) ([%s])",
+                                     axis, fixed, have_dims, param, want_dims);
+          return OXP_VALIDATION_ERROR_FROZEN_DIMENSION;
+        }
+    }
+  for (guint axis = 0; axis < rank; axis++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (want, axis);
+      const char *have_param = oxp_tensor_spec_get_dim_param (have, axis);
+      gint64 value = oxp_tensor_spec_get_dim_value (want, axis);
+      gint64 have_value = oxp_tensor_spec_get_dim_value (have, axis);
+
+      if (param != NULL && g_strcmp0 (param, have_param) != 0)
+        {
+          *reason = g_strdup_printf ("axis %u is %s%s%s in the model ([%s]), the config names it "
+                                     "%s ([%s])",
+                                     axis, have_param != NULL ? "named " : "dynamic but unnamed",
+                                     have_param != NULL ? have_param : "", "", have_dims, param,
+                                     want_dims);
+          return mismatch_code;
+        }
+      /* A number in the config may be dynamic in the model: that only
+       * makes the model more general. */
+      if (value >= 0 && have_value >= 0 && value != have_value)
+        {
+          *reason = g_strdup_printf ("axis %u is %" G_GINT64_FORMAT " in the model ([%s]), the "
+                                     "config declares %" G_GINT64_FORMAT " ([%s])",
+                                     axis, have_value, have_dims, value, want_dims);
+          return mismatch_code;
+        }
+    }
+  return -1;
+}
+
+/* Checks the model's inputs (@outputs FALSE) or outputs against the
+ * config's.  Returns FALSE when the model cannot be fed the config's
+ * inputs (a name, type or rank differs). */
+static gboolean
+check_signature (OxpValidationReport *report, GPtrArray *declared, GPtrArray *actual,
+                 gboolean outputs)
+{
+  OxpValidationCheckKind kind = outputs ? OXP_VALIDATION_CHECK_OUTPUT : OXP_VALIDATION_CHECK_INPUT;
+  Subject subject = outputs ? SUBJECT_OUTPUT : SUBJECT_INPUT;
+  gint code = outputs ? OXP_VALIDATION_ERROR_OUTPUT : OXP_VALIDATION_ERROR_INPUT;
+  const char *what = outputs ? "output" : "input";
+  gboolean order_comparable = same_names (declared, actual);
+  gboolean feedable = TRUE;
+
+  for (guint i = 0; i < declared->len; i++)
+    {
+      const OxpTensorSpec *want = g_ptr_array_index (declared, i);
+      const char *name = oxp_tensor_spec_get_name (want);
+      const OxpTensorSpec *have;
+      g_autofree char *reason = NULL;
+      guint index = 0;
+      gint result;
+
+      have = spec_lookup (actual, name, &index);
+      if (have == NULL)
+        {
+          report_add (report, kind, subject, name, NULL, NAN, NAN, code,
+                      "missing %s: the config declares %s #%u, the model has no %s of that name",
+                      what, what, i, what);
+          feedable = FALSE;
+          continue;
+        }
+      if (order_comparable && index != i)
+        {
+          report_add (report, kind, subject, name, NULL, NAN, NAN, code,
+                      "%s order differs: it is %s #%u in the model, the config declares #%u", what,
+                      what, index, i);
+          continue;
+        }
+      result = compare_spec (want, have, code, &reason);
+      if (result >= 0)
+        {
+          report_add (report, kind, subject, name, NULL, NAN, NAN, result, "%s", reason);
+          if (result == code)
+            feedable = FALSE;
+          continue;
+        }
+      report_pass (report, kind, subject, name, NULL);
+    }
+
+  for (guint i = 0; i < actual->len; i++)
+    {
+      const char *name = oxp_tensor_spec_get_name (g_ptr_array_index (actual, i));
+
+      if (spec_lookup (declared, name, NULL) == NULL)
+        {
+          report_add (report, kind, subject, name, NULL, NAN, NAN, code,
+                      "unexpected %s: the model has %s #%u, which the config does not declare",
+                      what, what, i);
+          feedable = FALSE;
+        }
+    }
+  return feedable;
+}
+
+/* ----------------------------------------------------------- dummy runs */
+
+typedef struct
+{
+  char *param;
+  gint64 value;
+  char *where; /* "input input_ids axis 0" */
+} Binding;
+
+static void
+binding_free (Binding *binding)
+{
+  g_free (binding->param);
+  g_free (binding->where);
+  g_free (binding);
+}
+
+static Binding *
+binding_lookup (GPtrArray *bindings, const char *param)
+{
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      Binding *binding = g_ptr_array_index (bindings, i);
+
+      if (g_str_equal (binding->param, param))
+        return binding;
+    }
+  return NULL;
+}
+
+static char *
+shape_to_string (const gint64 *shape, guint rank)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < rank; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? "," : "", shape[i]);
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+/* Checks @tensor's shape against @spec, binding symbolic dims in
+ * @bindings; NULL when it fits, else the reason. */
+static char *
+check_shape (const OxpTensorSpec *spec, const OxpTensor *tensor, const char *what,
+             GPtrArray *bindings)
+{
+  guint rank = oxp_tensor_spec_get_rank (spec);
+  const gint64 *shape = oxp_tensor_get_shape (tensor);
+  g_autofree char *have = shape_to_string (shape, oxp_tensor_get_rank (tensor));
+  g_autofree char *want = oxp_tensor_spec_dims_to_string (spec);
+
+  if (oxp_tensor_get_rank (tensor) != rank)
+    return g_strdup_printf ("shape %s has rank %u, expected [%s]", have,
+                            oxp_tensor_get_rank (tensor), want);
+
+  for (guint axis = 0; axis < rank; axis++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, axis);
+      gint64 fixed = oxp_tensor_spec_get_dim_value (spec, axis);
+
+      if (fixed >= 0 && shape[axis] != fixed)
+        return g_strdup_printf ("shape %s, expected [%s]: axis %u is %" G_GINT64_FORMAT
+                                ", expected %" G_GINT64_FORMAT,
+                                have, want, axis, shape[axis], fixed);
+      if (param != NULL)
+        {
+          Binding *binding = binding_lookup (bindings, param);
+
+          if (binding == NULL)
+            {
+              binding = g_new0 (Binding, 1);
+              binding->param = g_strdup (param);
+              binding->value = shape[axis];
+              binding->where
+                  = g_strdup_printf ("%s %s axis %u", what, oxp_tensor_get_name (tensor), axis);
+              g_ptr_array_add (bindings, binding);
+            }
+          else if (binding->value != shape[axis])
+            return g_strdup_printf ("shape %s, expected [%s]: axis %u (%s) is %" G_GINT64_FORMAT
+                                    ", but %s is %" G_GINT64_FORMAT " in %s",
+                                    have, want, axis, param, shape[axis], param, binding->value,
+                                    binding->where);
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+is_float_type (OxpDataType dtype)
+{
+  return dtype == OXP_DATA_TYPE_FLOAT || dtype == OXP_DATA_TYPE_DOUBLE
+         || dtype == OXP_DATA_TYPE_FLOAT16 || dtype == OXP_DATA_TYPE_BFLOAT16;
+}
+
+/* Index of the first non-finite element, or -1. */
+static gssize
+find_non_finite (const OxpTensor *tensor)
+{
+  OxpDataType dtype = oxp_tensor_get_dtype (tensor);
+  gsize n = oxp_tensor_get_n_elements (tensor);
+
+  if (!is_float_type (dtype))
+    return -1;
+  if (dtype == OXP_DATA_TYPE_FLOAT)
+    {
+      const float *data = oxp_tensor_get_data (tensor);
+
+      for (gsize i = 0; i < n; i++)
+        if (!isfinite (data[i]))
+          return (gssize)i;
+      return -1;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (oxp_tensor_get_element_as_double (tensor, i)))
+      return (gssize)i;
+  return -1;
+}
+
+static OxpTensor *
+tensor_lookup (GPtrArray *tensors, const char *name)
+{
+  for (guint i = 0; i < tensors->len; i++)
+    {
+      OxpTensor *tensor = g_ptr_array_index (tensors, i);
+
+      if (g_strcmp0 (oxp_tensor_get_name (tensor), name) == 0)
+        return tensor;
+    }
+  return NULL;
+}
+
+/* "batch_size=2,sequence_length=16" from the inputs' symbolic dims. */
+static char *
+shape_set_label (GPtrArray *bindings, guint index)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      Binding *binding = g_ptr_array_index (bindings, i);
+
+      g_string_append_printf (s, "%s%s=%" G_GINT64_FORMAT, s->len > 0 ? "," : "", binding->param,
+                              binding->value);
+    }
+  if (s->len == 0)
+    g_string_append_printf (s, "shape set %u", index + 1);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
+           OxpOnnxConfig *config, GPtrArray *declared_inputs, GPtrArray *declared_outputs,
+           guint index, GError **error)
+{
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autoptr (GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify)binding_free);
+  g_autoptr (GError) run_error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *basename = g_path_get_basename (report->model_path);
+  GPtrArray *model_outputs = oxp_runtime_session_get_outputs (session);
+  char *input_problem = NULL;
+
+  inputs = oxp_onnx_config_generate_dummy_inputs (config, &self->shapes[index], error);
+  if (inputs == NULL)
+    return FALSE;
+
+  /* The inputs fix the size of every symbolic name. */
+  for (guint i = 0; i < declared_inputs->len && input_problem == NULL; i++)
+    {
+      const OxpTensorSpec *spec = g_ptr_array_index (declared_inputs, i);
+      OxpTensor *tensor = tensor_lookup (inputs, oxp_tensor_spec_get_name (spec));
+
+      if (tensor == NULL)
+        input_problem = g_strdup_printf ("the config's dummy input generators gave no %s",
+                                         oxp_tensor_spec_get_name (spec));
+      else
+        input_problem = check_shape (spec, tensor, "input", bindings);
+    }
+  label = shape_set_label (bindings, index);
+  if (input_problem != NULL)
+    {
+      /* The config contradicts itself: not the model's fault. */
+      g_set_error (error, OXP_VALIDATION_ERROR, OXP_VALIDATION_ERROR_INPUT,
+                   "%s: dummy inputs at %s do not fit the config's own inputs: %s",
+                   report->model_path, label, input_problem);
+      g_free (input_problem);
+      return FALSE;
+    }
+
+  outputs = oxp_runtime_session_run (session, inputs, &run_error);
+  if (outputs == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_MODEL, basename, label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_RUN, "%s",
+                  strip_path (run_error->message, report->model_path));
+      return TRUE;
+    }
+
+  for (guint i = 0; i < declared_outputs->len; i++)
+    {
+      const OxpTensorSpec *spec = g_ptr_array_index (declared_outputs, i);
+      const char *name = oxp_tensor_spec_get_name (spec);
+      guint model_index = 0;
+      g_autofree char *problem = NULL;
+      OxpTensor *tensor;
+      gssize bad;
+
+      /* A missing output was already reported by the static check. */
+      if (spec_lookup (model_outputs, name, &model_index) == NULL)
+        continue;
+      tensor = g_ptr_array_index (outputs, model_index);
+
+      problem = check_shape (spec, tensor, "output", bindings);
+      if (problem != NULL)
+        {
+          report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,
+                      OXP_VALIDATION_ERROR_SHAPE, "%s", problem);
+          continue;
+        }
+      bad = find_non_finite (tensor);
+      if (bad >= 0)
+        {
+          report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,
+                      OXP_VALIDATION_ERROR_NOT_FINITE,
+                      "not finite: element %" G_GSSIZE_FORMAT " is %g", bad,
+                      oxp_tensor_get_element_as_double (tensor, (gsize)bad));
+          continue;
+        }
+      report_pass (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label);
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ reference */
+
+static double
+max_abs_diff (const OxpTensor *actual, const OxpTensor *expected)
+{
+  gsize n = oxp_tensor_get_n_elements (actual);
+  double worst = 0;
+
+  if (oxp_tensor_get_dtype (actual) == OXP_DATA_TYPE_FLOAT
+      && oxp_tensor_get_dtype (expected) == OXP_DATA_TYPE_FLOAT)
+    {
+      const float *a = oxp_tensor_get_data (actual);
+      const float *e = oxp_tensor_get_data (expected);
+
+      for (gsize i = 0; i < n; i++)
+        {
+          double d;
+
+          if (a[i] == e[i])
+            continue;
+          d = fabs ((double)a[i] - (double)e[i]);
+          if (isnan (d))
+            return INFINITY;
+          worst = MAX (worst, d);
+        }
+      return worst;
+    }
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double a = oxp_tensor_get_element_as_double (actual, i);
+      double e = oxp_tensor_get_element_as_double (expected, i);
+      double d;
+
+      if (a == e)
+        continue;
+      d = fabs (a - e);
+      if (isnan (d))
+        return INFINITY;
+      worst = MAX (worst, d);
+    }
+  return worst;
+}
+
+static gboolean
+same_shape (const OxpTensor *a, const OxpTensor *b)
+{
+  guint rank = oxp_tensor_get_rank (a);
+
+  return rank == oxp_tensor_get_rank (b)
+         && memcmp (oxp_tensor_get_shape (a), oxp_tensor_get_shape (b), rank * sizeof (gint64))
+                == 0;
+}
+
+static void
+run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
+               double atol)
+{
+  static const char label[] = "reference";
+  g_autoptr (OxpCheckpoint) reference = NULL;
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *basename = g_path_get_basename (report->model_path);
+  GPtrArray *model_inputs = oxp_runtime_session_get_inputs (session);
+  GPtrArray *model_outputs = oxp_runtime_session_get_outputs (session);
+  gboolean inputs_ok = TRUE;
+  guint n_compared = 0;
+
+  reference = oxp_checkpoint_open_safetensors (self->reference, &local_error);
+  if (reference == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_REFERENCE, "reference file unreadable: %s",
+                  local_error->message);
+      return;
+    }
+
+  for (guint i = 0; i < model_inputs->len; i++)
+    {
+      const OxpTensorSpec *spec = g_ptr_array_index (model_inputs, i);
+      const char *name = oxp_tensor_spec_get_name (spec);
+      const OxpCheckpointTensor *value = oxp_checkpoint_lookup (reference, name);
+
+      if (value == NULL)
+        {
+          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_INPUT, name, label, NAN, NAN,
+                      OXP_VALIDATION_ERROR_REFERENCE, "%s has no tensor for the model's input %s",
+                      self->reference, name);
+          inputs_ok = FALSE;
+          continue;
+        }
+      if (oxp_checkpoint_tensor_get_dtype (value) != oxp_tensor_spec_get_dtype (spec))
+        {
+          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_INPUT, name, label, NAN, NAN,
+                      OXP_VALIDATION_ERROR_REFERENCE, "%s holds input %s as %s, the model takes %s",
+                      self->reference, name, dtype_name (oxp_checkpoint_tensor_get_dtype (value)),
+                      dtype_name (oxp_tensor_spec_get_dtype (spec)));
+          inputs_ok = FALSE;
+          continue;
+        }
+      g_ptr_array_add (inputs, oxp_checkpoint_tensor_to_tensor (value));
+    }
+  if (!inputs_ok)
+    return;
+
+  outputs = oxp_runtime_session_run (session, inputs, &local_error);
+  if (outputs == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_RUN, "on the reference inputs: %s",
+                  strip_path (local_error->message, report->model_path));
+      return;
+    }
+
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      OxpTensor *actual = g_ptr_array_index (outputs, i);
+      const char *name = oxp_tensor_spec_get_name (g_ptr_array_index (model_outputs, i));
+      const OxpCheckpointTensor *value = oxp_checkpoint_lookup (reference, name);
+      g_autoptr (OxpTensor) expected = NULL;
+      double diff;
+
+      if (value == NULL)
+        continue;
+      n_compared++;
+      expected = oxp_checkpoint_tensor_to_tensor (value);
+      if (!same_shape (actual, expected))
+        {
+          g_autofree char *have
+              = shape_to_string (oxp_tensor_get_shape (actual), oxp_tensor_get_rank (actual));
+          g_autofree char *want
+              = shape_to_string (oxp_tensor_get_shape (expected), oxp_tensor_get_rank (expected));
+
+          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, NAN,
+                      atol, OXP_VALIDATION_ERROR_SHAPE, "shape %s, the reference's is %s", have,
+                      want);
+          continue;
+        }
+      diff = max_abs_diff (actual, expected);
+      if (!(diff <= atol))
+        report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, diff, atol,
+                    OXP_VALIDATION_ERROR_TOLERANCE,
+                    "max abs difference %.3g exceeds the tolerance %.3g", diff, atol);
+      else
+        report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, diff, atol,
+                    -1, NULL);
+    }
+
+  if (n_compared == 0)
+    report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, atol,
+                OXP_VALIDATION_ERROR_REFERENCE, "%s holds none of the model's outputs",
+                self->reference);
+}
+
+/**
+ * oxp_validator_validate:
+ * @self: a #OxpValidator
+ * @config: (nullable): the config @model_path was exported with
+ * @model_path: the ONNX file
+ * @report: (out) (optional) (transfer full): every check made
+ * @error: return location for a #GError
+ *
+ * Validates one exported file; see the header for what is checked.
+ *
+ * Returns: %TRUE when every check passed.
+ */
+gboolean
+oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *model_path,
+                        OxpValidationReport **report, GError **error)
+{
+  g_autoptr (OxpValidationReport) result = NULL;
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  g_autoptr (GError) load_error = NULL;
+  g_autoptr (GPtrArray) declared_inputs = NULL;
+  g_autoptr (GPtrArray) declared_outputs = NULL;
+  g_autofree char *basename = NULL;
+  gboolean feedable = TRUE;
+  double atol;
+
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), FALSE);
+  g_return_val_if_fail (config == NULL || OXP_IS_ONNX_CONFIG (config), FALSE);
+  g_return_val_if_fail (model_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (report != NULL)
+    *report = NULL;
+
+  result = report_new (model_path);
+  basename = g_path_get_basename (model_path);
+
+  session = oxp_runtime_open_session (self->runtime, model_path, &load_error);
+  if (session == NULL)
+    {
+      report_add (result, OXP_VALIDATION_CHECK_LOAD, SUBJECT_MODEL, basename, NULL, NAN, NAN,
+                  OXP_VALIDATION_ERROR_LOAD, "%s", strip_path (load_error->message, model_path));
+      goto done;
+    }
+  report_pass (result, OXP_VALIDATION_CHECK_LOAD, SUBJECT_MODEL, basename, NULL);
+
+  if (config != NULL)
+    {
+      declared_inputs = oxp_onnx_config_get_inputs (config);
+      declared_outputs = oxp_onnx_config_get_outputs (config);
+
+      feedable = check_signature (result, declared_inputs, oxp_runtime_session_get_inputs (session),
+                                  FALSE);
+      check_signature (result, declared_outputs, oxp_runtime_session_get_outputs (session), TRUE);
+
+      /* The model cannot take the config's inputs: running it would only
+       * repeat the failure above. */
+      for (guint i = 0; i < G_N_ELEMENTS (self->shapes) && feedable; i++)
+        if (!run_dummy (self, result, session, config, declared_inputs, declared_outputs, i, error))
+          {
+            if (report != NULL)
+              *report = g_steal_pointer (&result);
+            return FALSE;
+          }
+    }
+
+  atol = self->atol > 0 ? self->atol : config != NULL ? oxp_onnx_config_get_atol (config) : 0;
+  if (!(atol > 0))
+    atol = DEFAULT_ATOL;
+  if (self->reference != NULL && feedable)
+    run_reference (self, result, session, atol);
+
+done:
+  {
+    gboolean passed = oxp_validation_report_to_error (result, error);
+
+    if (report != NULL)
+      *report = g_steal_pointer (&result);
+    return passed;
+  }
+}
