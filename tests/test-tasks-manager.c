@@ -851,13 +851,22 @@ test_infer_then_create (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *task = oxp_tasks_manager_infer_task (manager, config, &error);
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
   gboolean use_past = FALSE;
+  gboolean found = FALSE;
 
   g_assert_no_error (error);
   onnx_config = oxp_tasks_manager_create_config (manager, NULL, task, config, &error);
   g_assert_no_error (error);
   g_object_get (onnx_config, "use-past", &use_past, NULL);
   g_assert_true (use_past);
+  /* The core's OxpOnnxConfigWithPast then declares the cache outputs. */
+  g_assert_true (OXP_IS_ONNX_CONFIG_WITH_PAST (onnx_config));
+  outputs = oxp_onnx_config_get_outputs (onnx_config);
+  for (guint i = 0; i < outputs->len; i++)
+    if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (outputs, i)), "present.0.key") == 0)
+      found = TRUE;
+  g_assert_true (found);
 }
 
 int

@@ -347,7 +347,7 @@ fill_mask_head (Ctx *c, const char *h)
       w = tname (c, "%sembeddings.word_embeddings.weight", c->prefix);
       flags = OXP_LINEAR_SHARED_WEIGHT;
     }
-  b = (bias_alt != NULL && !has_tensor (c, bias)) ? bias_alt : bias;
+  b = (!has_tensor (c, bias) && bias_alt != NULL && has_tensor (c, bias_alt)) ? bias_alt : bias;
   return oxp_block_linear_from (c->graph, c->checkpoint, x, w, b, out, s->vocab_size, flags,
                                 c->error);
 }

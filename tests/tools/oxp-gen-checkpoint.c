@@ -37,9 +37,10 @@ static const struct
   Kind kind;
   guint size;
 } dtypes[] = {
-  { "F64", KIND_F64, 8 }, { "F32", KIND_F32, 4 }, { "F16", KIND_F16, 2 }, { "BF16", KIND_BF16, 2 },
-  { "I64", KIND_I64, 8 }, { "I32", KIND_I32, 4 }, { "I16", KIND_I16, 2 }, { "I8", KIND_I8, 1 },
-  { "U8", KIND_U8, 1 },   { "BOOL", KIND_BOOL, 1 },
+  { "F64", KIND_F64, 8 },   { "F32", KIND_F32, 4 }, { "F16", KIND_F16, 2 },
+  { "BF16", KIND_BF16, 2 }, { "I64", KIND_I64, 8 }, { "I32", KIND_I32, 4 },
+  { "I16", KIND_I16, 2 },   { "I8", KIND_I8, 1 },   { "U8", KIND_U8, 1 },
+  { "BOOL", KIND_BOOL, 1 },
 };
 
 typedef struct
@@ -62,8 +63,7 @@ tensor_free (Tensor *t)
   g_free (t);
 }
 
-static void G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN
-die (const char *format, ...)
+static void G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN die (const char *format, ...)
 {
   va_list ap;
 
@@ -80,7 +80,7 @@ die (const char *format, ...)
 static GPtrArray *
 parse_tensor_list (const char *text, const char *source)
 {
-  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) tensor_free);
+  g_autoptr (GPtrArray) tensors = g_ptr_array_new_with_free_func ((GDestroyNotify)tensor_free);
   g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
 
@@ -116,7 +116,7 @@ parse_tensor_list (const char *text, const char *source)
       if (t->dtype == NULL)
         die ("%s: line %u: unknown dtype '%s' (expected F64, F32, F16, BF16, I64, I32, I16, I8, "
              "U8 or BOOL)",
-             source, ln + 1, (const char *) words->pdata[1]);
+             source, ln + 1, (const char *)words->pdata[1]);
       if (!g_hash_table_add (names, t->name))
         die ("%s: line %u: tensor '%s' is listed twice", source, ln + 1, t->name);
 
@@ -175,7 +175,7 @@ float_to_bf16 (float f)
   guint32 bits;
 
   memcpy (&bits, &f, 4);
-  return (guint16) ((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+  return (guint16)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
 }
 
 /* IEEE half, round to nearest even (the values here are finite). */
@@ -187,32 +187,32 @@ float_to_f16 (float f)
 
   memcpy (&bits, &f, 4);
   sign = (bits >> 16) & 0x8000;
-  exp = (gint32) ((bits >> 23) & 0xff) - 127 + 15;
+  exp = (gint32)((bits >> 23) & 0xff) - 127 + 15;
   mant = bits & 0x7fffff;
   if (exp >= 31)
-    return (guint16) (sign | 0x7c00);
+    return (guint16)(sign | 0x7c00);
   if (exp <= 0)
     {
       guint32 shift, half, rounded;
 
       if (exp < -10)
-        return (guint16) sign;
+        return (guint16)sign;
       mant |= 0x800000;
-      shift = (guint32) (14 - exp);
+      shift = (guint32)(14 - exp);
       half = 1u << (shift - 1);
       rounded = mant >> shift;
       if ((mant & ((1u << shift) - 1)) > half
           || ((mant & ((1u << shift) - 1)) == half && (rounded & 1)))
         rounded++;
-      return (guint16) (sign | rounded);
+      return (guint16)(sign | rounded);
     }
   {
-    guint32 h = sign | ((guint32) exp << 10) | (mant >> 13);
+    guint32 h = sign | ((guint32)exp << 10) | (mant >> 13);
     guint32 rest = mant & 0x1fff;
 
     if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
       h++; /* may carry into the exponent, which is right */
-    return (guint16) h;
+    return (guint16)h;
   }
 }
 
@@ -224,7 +224,7 @@ fill (const Tensor *t, guint8 *out, gsize n, guint64 *state, float scale)
     {
       guint64 r = xorshift64 (state);
       /* Uniform in [-scale, scale): variance scale²/3 = 1/fan_in. */
-      float u = ((float) (r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale;
+      float u = ((float)(r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale;
       guint64 small = (r >> 33) % 100;
 
       switch (t->kind)
@@ -252,28 +252,28 @@ fill (const Tensor *t, guint8 *out, gsize n, guint64 *state, float scale)
           break;
         case KIND_I64:
           {
-            gint64 v = GINT64_TO_LE ((gint64) small);
+            gint64 v = GINT64_TO_LE ((gint64)small);
             memcpy (out + 8 * i, &v, 8);
           }
           break;
         case KIND_I32:
           {
-            gint32 v = GINT32_TO_LE ((gint32) small);
+            gint32 v = GINT32_TO_LE ((gint32)small);
             memcpy (out + 4 * i, &v, 4);
           }
           break;
         case KIND_I16:
           {
-            gint16 v = GINT16_TO_LE ((gint16) small);
+            gint16 v = GINT16_TO_LE ((gint16)small);
             memcpy (out + 2 * i, &v, 2);
           }
           break;
         case KIND_I8:
         case KIND_U8:
-          out[i] = (guint8) small;
+          out[i] = (guint8)small;
           break;
         case KIND_BOOL:
-          out[i] = (guint8) (r >> 63);
+          out[i] = (guint8)(r >> 63);
           break;
         }
 #if G_BYTE_ORDER == G_BIG_ENDIAN
@@ -327,12 +327,12 @@ write_file (const char *path, GPtrArray *tensors, guint first, guint last, guint
       json_builder_set_member_name (builder, "shape");
       json_builder_begin_array (builder);
       for (guint d = 0; d < t->shape->len; d++)
-        json_builder_add_int_value (builder, (gint64) g_array_index (t->shape, guint64, d));
+        json_builder_add_int_value (builder, (gint64)g_array_index (t->shape, guint64, d));
       json_builder_end_array (builder);
       json_builder_set_member_name (builder, "data_offsets");
       json_builder_begin_array (builder);
-      json_builder_add_int_value (builder, (gint64) offset);
-      json_builder_add_int_value (builder, (gint64) (offset + t->n_bytes));
+      json_builder_add_int_value (builder, (gint64)offset);
+      json_builder_add_int_value (builder, (gint64)(offset + t->n_bytes));
       json_builder_end_array (builder);
       json_builder_end_object (builder);
       offset += t->n_bytes;
@@ -347,7 +347,7 @@ write_file (const char *path, GPtrArray *tensors, guint first, guint last, guint
   while (header->len % 8 != 0)
     g_string_append_c (header, ' ');
   for (int i = 0; i < 8; i++)
-    prefix[i] = (guint8) ((guint64) header->len >> (8 * i));
+    prefix[i] = (guint8)((guint64)header->len >> (8 * i));
 
   f = g_fopen (path, "wb");
   if (f == NULL)
@@ -357,16 +357,16 @@ write_file (const char *path, GPtrArray *tensors, guint first, guint last, guint
   for (guint i = first; i < last; i++)
     {
       const Tensor *t = tensors->pdata[i];
-      guint64 mix = seed ^ ((guint64) (t->index + 1) * G_GUINT64_CONSTANT (0xd1b54a32d192ed03));
+      guint64 mix = seed ^ ((guint64)(t->index + 1) * G_GUINT64_CONSTANT (0xd1b54a32d192ed03));
       guint64 state = splitmix64 (&mix) | 1;
       guint64 fan_in = t->shape->len ? g_array_index (t->shape, guint64, t->shape->len - 1) : 1;
-      float scale = sqrtf (3.0f / (float) MAX (fan_in, 1));
+      float scale = sqrtf (3.0f / (float)MAX (fan_in, 1));
       guint64 left = t->n_elements;
       gsize per_chunk = CHUNK_BYTES / t->element_size;
 
       while (left > 0)
         {
-          gsize n = (gsize) MIN (left, (guint64) per_chunk);
+          gsize n = (gsize)MIN (left, (guint64)per_chunk);
 
           fill (t, buffer, n, &state, scale);
           write_or_die (f, buffer, n * t->element_size, path);
@@ -391,10 +391,9 @@ write_index (const char *path, GPtrArray *tensors, const guint *shard_of, guint 
     g_ptr_array_add (sorted, tensors->pdata[i]);
   /* Sorted by name, as transformers writes it. */
   for (guint i = 1; i < sorted->len; i++)
-    for (guint j = i; j > 0
-                      && strcmp (((Tensor *) sorted->pdata[j - 1])->name,
-                                 ((Tensor *) sorted->pdata[j])->name)
-                             > 0;
+    for (guint j = i;
+         j > 0
+         && strcmp (((Tensor *)sorted->pdata[j - 1])->name, ((Tensor *)sorted->pdata[j])->name) > 0;
          j--)
       {
         gpointer tmp = sorted->pdata[j];
@@ -406,15 +405,15 @@ write_index (const char *path, GPtrArray *tensors, const guint *shard_of, guint 
   json_builder_set_member_name (builder, "metadata");
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "total_size");
-  json_builder_add_int_value (builder, (gint64) total);
+  json_builder_add_int_value (builder, (gint64)total);
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "weight_map");
   json_builder_begin_object (builder);
   for (guint i = 0; i < sorted->len; i++)
     {
       const Tensor *t = sorted->pdata[i];
-      g_autofree char *shard = g_strdup_printf ("model-%05u-of-%05u.safetensors",
-                                                shard_of[t->index] + 1, n_shards);
+      g_autofree char *shard
+          = g_strdup_printf ("model-%05u-of-%05u.safetensors", shard_of[t->index] + 1, n_shards);
 
       json_builder_set_member_name (builder, t->name);
       json_builder_add_string_value (builder, shard);
@@ -534,7 +533,7 @@ main (int argc, char *argv[])
   else if (!g_file_get_contents (tensors_file, &list, &length, &error))
     die ("%s", error->message);
   tensors = parse_tensor_list (list, tensors_file ? tensors_file : "standard input");
-  if ((guint) n_shards > tensors->len)
+  if ((guint)n_shards > tensors->len)
     die ("--shards %d: more shards than tensors (%u)", n_shards, tensors->len);
   if (!g_file_get_contents (config_file, &config, &length, &error))
     die ("%s", error->message);
@@ -543,13 +542,13 @@ main (int argc, char *argv[])
     die ("%s: cannot create the folder: %s", outdir, g_strerror (errno));
   remove_old_checkpoint (outdir);
   config_out = g_build_filename (outdir, "config.json", NULL);
-  if (!g_file_set_contents (config_out, config, (gssize) length, &error))
+  if (!g_file_set_contents (config_out, config, (gssize)length, &error))
     die ("%s", error->message);
 
   for (guint i = 0; i < tensors->len; i++)
     {
-      total += ((Tensor *) tensors->pdata[i])->n_bytes;
-      n_params += ((Tensor *) tensors->pdata[i])->n_elements;
+      total += ((Tensor *)tensors->pdata[i])->n_bytes;
+      n_params += ((Tensor *)tensors->pdata[i])->n_elements;
     }
 
   /* Contiguous runs: shard k ends once it reaches (k+1)/N of the bytes,
@@ -564,10 +563,10 @@ main (int argc, char *argv[])
         guint left_after = tensors->len - i - 1;
 
         shard_of[i] = k;
-        cum += ((Tensor *) tensors->pdata[i])->n_bytes;
-        if (k + 1 < (guint) n_shards
-            && (left_after == (guint) n_shards - k - 1
-                || (double) cum >= (double) total * (k + 1) / n_shards))
+        cum += ((Tensor *)tensors->pdata[i])->n_bytes;
+        if (k + 1 < (guint)n_shards
+            && (left_after == (guint)n_shards - k - 1
+                || (double)cum >= (double)total * (k + 1) / n_shards))
           k++;
       }
   }
@@ -577,26 +576,26 @@ main (int argc, char *argv[])
     {
       g_autofree char *path = g_build_filename (outdir, "model.safetensors", NULL);
 
-      write_file (path, tensors, 0, tensors->len, (guint64) seed, buffer);
+      write_file (path, tensors, 0, tensors->len, (guint64)seed, buffer);
     }
   else
     {
       g_autofree char *index = g_build_filename (outdir, "model.safetensors.index.json", NULL);
       guint first = 0;
 
-      for (guint k = 0; k < (guint) n_shards; k++)
+      for (guint k = 0; k < (guint)n_shards; k++)
         {
-          g_autofree char *name = g_strdup_printf ("model-%05u-of-%05d.safetensors", k + 1,
-                                                   n_shards);
+          g_autofree char *name
+              = g_strdup_printf ("model-%05u-of-%05d.safetensors", k + 1, n_shards);
           g_autofree char *path = g_build_filename (outdir, name, NULL);
           guint last = first;
 
           while (last < tensors->len && shard_of[last] == k)
             last++;
-          write_file (path, tensors, first, last, (guint64) seed, buffer);
+          write_file (path, tensors, first, last, (guint64)seed, buffer);
           first = last;
         }
-      write_index (index, tensors, shard_of, (guint) n_shards, total);
+      write_index (index, tensors, shard_of, (guint)n_shards, total);
     }
 
   size_text = format_size (total);
