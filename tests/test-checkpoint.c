@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -124,6 +126,31 @@ read_f32 (const OxpCheckpointTensor *t, gsize i)
 
   memcpy (&f, &bits, 4);
   return f;
+}
+
+/* TRUE when @p lies in a mapping of @file (Linux /proc/self/maps): the
+ * weights are the memory map itself, not a copy. */
+static gboolean
+pointer_is_mapped_from (gconstpointer p, const char *file)
+{
+  g_autofree char *maps = NULL;
+  g_autofree char *real = realpath (file, NULL);
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_nonnull (real);
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return TRUE; /* no /proc: nothing to check against */
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start, end;
+
+      if (g_str_has_suffix (lines[i], real)
+          && sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2
+          && (guintptr) p >= start && (guintptr) p < end)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* ---- malformed safetensors headers (one data-driven case each) -------- */
@@ -442,6 +469,8 @@ test_sharded_good (void)
   g_assert_nonnull (t);
   base = g_path_get_basename (oxp_checkpoint_tensor_get_file (t));
   g_assert_cmpstr (base, ==, SHARD2);
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT16);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_size (t), ==, 6);
   /* The byte pattern of write_safetensors: data byte i is i * 7 + 1. */
@@ -589,6 +618,8 @@ test_bert_real (void)
                + oxp_checkpoint_tensor_get_size (oxp_checkpoint_get_nth (ckpt, i - 1)));
 
   t = oxp_checkpoint_lookup (ckpt, "embeddings.word_embeddings.weight");
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   assert_shape (t, 2, (gint64[]){ 320, 32 });
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_n_elements (t), ==, 320 * 32);
