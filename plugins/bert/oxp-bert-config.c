@@ -14,7 +14,7 @@ struct _OxpDistilBertOnnxConfig
   OxpBertOnnxConfig parent_instance;
 };
 
-G_DEFINE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP_TYPE_ONNX_CONFIG)
+G_DEFINE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG)
 G_DEFINE_FINAL_TYPE (OxpDistilBertOnnxConfig, oxp_distil_bert_onnx_config, OXP_TYPE_BERT_ONNX_CONFIG)
 
 static const struct {
@@ -33,37 +33,15 @@ static const struct {
   { "electra", OXP_BERT_KIND_ELECTRA, "electra", "gelu", 0 },
 };
 
-static gboolean
-token_types_input (OxpOnnxConfig *self)
-{
-  return !OXP_IS_DISTIL_BERT_ONNX_CONFIG (self);
-}
-
-/* input_ids, attention_mask[, token_type_ids]: [batch_size, sequence_length],
- * with num_choices in between for multiple-choice. */
-static GPtrArray *
-oxp_bert_onnx_config_get_inputs (OxpOnnxConfig *self)
-{
-  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
-  const char *dims = g_strcmp0 (oxp_onnx_config_get_task (self), "multiple-choice") == 0
-                       ? "batch_size,num_choices,sequence_length"
-                       : "batch_size,sequence_length";
-
-  g_ptr_array_add (inputs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64, dims));
-  g_ptr_array_add (inputs, oxp_tensor_spec_new ("attention_mask", OXP_DATA_TYPE_INT64, dims));
-  if (token_types_input (self))
-    g_ptr_array_add (inputs, oxp_tensor_spec_new ("token_type_ids", OXP_DATA_TYPE_INT64, dims));
-  return inputs;
-}
-
 static OxpNormalizedConfig *
 oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self,
                                                JsonObject    *config,
                                                GError       **error)
 {
-  OxpNormalizedConfig *nc = oxp_normalized_text_config_new (config);
+  OxpNormalizedConfig *nc = OXP_ONNX_CONFIG_CLASS (oxp_bert_onnx_config_parent_class)
+                              ->create_normalized_config (self, config, error);
 
-  if (g_strcmp0 (oxp_normalized_config_get_model_type (nc), "distilbert") == 0)
+  if (nc != NULL && g_strcmp0 (oxp_normalized_config_get_model_type (nc), "distilbert") == 0)
     oxp_normalized_config_set_aliases (nc, "hidden_size", "dim", "num_layers", "n_layers",
                                        "num_attention_heads", "n_heads", "intermediate_size",
                                        "hidden_dim", "hidden_act", "activation", NULL);
@@ -204,10 +182,10 @@ oxp_bert_onnx_config_class_init (OxpBertOnnxConfigClass *klass)
 {
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
+  OXP_TEXT_ENCODER_ONNX_CONFIG_CLASS (klass)->uses_token_type_ids = TRUE;
   config_class->default_opset = 17;
   config_class->min_opset = 14;
   config_class->atol = 1e-4; /* optimum's BertOnnxConfig.ATOL_FOR_VALIDATION */
-  config_class->get_inputs = oxp_bert_onnx_config_get_inputs;
   config_class->create_normalized_config = oxp_bert_onnx_config_create_normalized_config;
   config_class->build_graph = oxp_bert_onnx_config_build_graph;
 }
@@ -220,6 +198,7 @@ oxp_bert_onnx_config_init (OxpBertOnnxConfig *self)
 static void
 oxp_distil_bert_onnx_config_class_init (OxpDistilBertOnnxConfigClass *klass)
 {
+  OXP_TEXT_ENCODER_ONNX_CONFIG_CLASS (klass)->uses_token_type_ids = FALSE;
 }
 
 static void
