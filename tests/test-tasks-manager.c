@@ -851,19 +851,32 @@ test_infer_then_create (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *task = oxp_tasks_manager_infer_task (manager, config, &error);
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
   gboolean use_past = FALSE;
+  gboolean found = FALSE;
 
   g_assert_no_error (error);
   onnx_config = oxp_tasks_manager_create_config (manager, NULL, task, config, &error);
   g_assert_no_error (error);
   g_object_get (onnx_config, "use-past", &use_past, NULL);
   g_assert_true (use_past);
+  /* The core's OxpOnnxConfigWithPast then declares the cache outputs. */
+  g_assert_true (OXP_IS_ONNX_CONFIG_WITH_PAST (onnx_config));
+  outputs = oxp_onnx_config_get_outputs (onnx_config);
+  for (guint i = 0; i < outputs->len; i++)
+    if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (outputs, i)), "present.0.key") == 0)
+      found = TRUE;
+  g_assert_true (found);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* Only the directories each test names: not the real plugins the harness
+   * puts on the path, nor installed ones. */
+  g_unsetenv ("OXPORT_PLUGIN_PATH");
+  g_setenv ("OXPORT_PLUGIN_PATH_ONLY", "1", TRUE);
 
   g_test_add_func ("/oxp/plugin/load/good", test_load_good);
   g_test_add_func ("/oxp/plugin/load/file-names", test_load_file_names);

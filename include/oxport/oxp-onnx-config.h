@@ -45,7 +45,8 @@ OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
  * "audio_sequence_length"; optimum's other names for them
  * ("decoder_sequence_length", "past_decoder_sequence_length",
  * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
- * and sums of those and numbers ("past_sequence_length + sequence_length").
+ * and sums of those and numbers ("past_sequence_length + sequence_length"),
+ * each optionally divided or multiplied by a number ("encoder_sequence_length / 2").
  * Returns -1 for a name it does not know. */
 OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
 /* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);
@@ -178,7 +179,8 @@ OXP_API GPtrArray *oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
                                                           const OxpShapes *shapes,
                                                           GError         **error);
 
-/* Adds inputs and outputs to @graph, then calls build_graph. */
+/* Adds the inputs and outputs to @graph (float ones in the graph's float
+ * type), calls build_graph, then oxp_graph_check(). */
 OXP_API gboolean oxp_onnx_config_build_graph (OxpOnnxConfig *self,
                                               OxpGraph      *graph,
                                               OxpCheckpoint *checkpoint,

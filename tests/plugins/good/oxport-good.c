@@ -8,6 +8,31 @@
 OXP_TEST_DEFINE_CONFIG (OxpTestGoodConfig, oxp_test_good_config)
 OXP_TEST_DEFINE_PAST_CONFIG (OxpTestGoodPastConfig, oxp_test_good_past_config)
 
+/* The decoder uses the core's own OxpOnnxConfigWithPast. */
+typedef struct
+{
+  OxpOnnxConfigWithPast parent_instance;
+} OxpTestGoodDecoderConfig;
+
+typedef struct
+{
+  OxpOnnxConfigWithPastClass parent_class;
+} OxpTestGoodDecoderConfigClass;
+
+static GType oxp_test_good_decoder_config_get_type (void);
+G_DEFINE_TYPE (OxpTestGoodDecoderConfig, oxp_test_good_decoder_config,
+               OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+
+static void
+oxp_test_good_decoder_config_class_init (OxpTestGoodDecoderConfigClass *klass)
+{
+}
+
+static void
+oxp_test_good_decoder_config_init (OxpTestGoodDecoderConfig *self)
+{
+}
+
 static gboolean
 good_plugin_init (OxpPlugin *plugin, GError **error)
 {
@@ -46,7 +71,8 @@ good_plugin_init (OxpPlugin *plugin, GError **error)
   /* A refused registration is recorded by the core; the others still count. */
   oxp_plugin_register_model (plugin, "oxptest", oxp_test_good_config_get_type (), encoder_tasks,
                              encoder_archs);
-  oxp_plugin_register_model (plugin, "oxptest-decoder", past_type, decoder_tasks, decoder_archs);
+  oxp_plugin_register_model (plugin, "oxptest-decoder", oxp_test_good_decoder_config_get_type (),
+                             decoder_tasks, decoder_archs);
   oxp_plugin_register_model (plugin, "oxptest-seq2seq", past_type, seq2seq_tasks, seq2seq_archs);
   /* No architectures: inference then trusts the class-name suffix alone. */
   oxp_plugin_register_model (plugin, "oxptest-speech", past_type, speech_tasks, NULL);
