@@ -15,14 +15,16 @@ struct _OxpDistilBertOnnxConfig
 };
 
 G_DEFINE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG)
-G_DEFINE_FINAL_TYPE (OxpDistilBertOnnxConfig, oxp_distil_bert_onnx_config, OXP_TYPE_BERT_ONNX_CONFIG)
+G_DEFINE_FINAL_TYPE (OxpDistilBertOnnxConfig, oxp_distil_bert_onnx_config,
+                     OXP_TYPE_BERT_ONNX_CONFIG)
 
-static const struct {
+static const struct
+{
   const char *model_type;
   OxpBertKind kind;
   const char *base_prefix;
   const char *default_act;
-  gint64      default_pad;
+  gint64 default_pad;
 } variants[] = {
   { "bert", OXP_BERT_KIND_BERT, "bert", "gelu", 0 },
   { "roberta", OXP_BERT_KIND_ROBERTA, "roberta", "gelu", 1 },
@@ -34,12 +36,11 @@ static const struct {
 };
 
 static OxpNormalizedConfig *
-oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self,
-                                               JsonObject    *config,
-                                               GError       **error)
+oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *config,
+                                               GError **error)
 {
   OxpNormalizedConfig *nc = OXP_ONNX_CONFIG_CLASS (oxp_bert_onnx_config_parent_class)
-                              ->create_normalized_config (self, config, error);
+                                ->create_normalized_config (self, config, error);
 
   if (nc != NULL && g_strcmp0 (oxp_normalized_config_get_model_type (nc), "distilbert") == 0)
     oxp_normalized_config_set_aliases (nc, "hidden_size", "dim", "num_layers", "n_layers",
@@ -49,10 +50,7 @@ oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self,
 }
 
 gboolean
-_oxp_bert_spec_init (OxpBertSpec          *spec,
-                     OxpNormalizedConfig  *nc,
-                     const char           *task,
-                     GError              **error)
+_oxp_bert_spec_init (OxpBertSpec *spec, OxpNormalizedConfig *nc, const char *task, GError **error)
 {
   const char *model_type = oxp_normalized_config_get_model_type (nc);
   const char *position_type;
@@ -92,7 +90,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
       return FALSE;
     }
 
-  spec->pad_token_id = oxp_normalized_config_get_int_or (nc, "pad_token_id", variants[v].default_pad);
+  spec->pad_token_id
+      = oxp_normalized_config_get_int_or (nc, "pad_token_id", variants[v].default_pad);
   spec->embedding_size = spec->hidden_size;
   spec->type_vocab_size = 0;
   if (spec->kind == OXP_BERT_KIND_DISTILBERT)
@@ -112,7 +111,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
           || spec->inner_group_num < 1)
         {
           g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-                       "%s: num_hidden_groups %" G_GINT64_FORMAT " and inner_group_num %" G_GINT64_FORMAT
+                       "%s: num_hidden_groups %" G_GINT64_FORMAT
+                       " and inner_group_num %" G_GINT64_FORMAT
                        " must be at least 1 (and groups at most num_hidden_layers)",
                        oxp_normalized_config_get_source (nc), spec->num_hidden_groups,
                        spec->inner_group_num);
@@ -121,7 +121,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
     }
 
   spec->hidden_act_key = spec->kind == OXP_BERT_KIND_DISTILBERT ? "activation" : "hidden_act";
-  spec->hidden_act = oxp_normalized_config_get_string_or (nc, "hidden_act", variants[v].default_act);
+  spec->hidden_act
+      = oxp_normalized_config_get_string_or (nc, "hidden_act", variants[v].default_act);
   if (!oxp_block_activation_is_supported (spec->hidden_act))
     {
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
@@ -164,10 +165,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
 }
 
 static gboolean
-oxp_bert_onnx_config_build_graph (OxpOnnxConfig *self,
-                                  OxpGraph      *graph,
-                                  OxpCheckpoint *checkpoint,
-                                  GError       **error)
+oxp_bert_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                                  GError **error)
 {
   OxpBertSpec spec;
 
