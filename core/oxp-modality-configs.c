@@ -111,7 +111,8 @@ oxp_text_decoder_onnx_config_dup_submodels (OxpOnnxConfig *config)
 {
   GPtrArray *models;
 
-  if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config)))
+  if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
+      || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
     return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)->dup_submodels (config);
 
   /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */

@@ -96,7 +96,7 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
       /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames). */
       g_auto (GStrv) factors = g_strsplit_set (terms[i], "*/", -1);
       const char *ops = terms[i];
-      gint64 v = resolve_term (shapes, g_strstrip (factors[0]));
+      gint64 v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
 
       for (guint f = 1; v >= 0 && factors[f] != NULL; f++)
         {

@@ -52,9 +52,10 @@ struct _OxpTextEncoderOnnxConfigClass
  * Inputs: input_ids [batch_size, sequence_length], attention_mask
  * ([batch_size, past_sequence_length + sequence_length] with past inputs,
  * else [batch_size, sequence_length]), past_key_values.{i}.key/.value.
- * Outputs and submodels: #OxpOnnxConfigWithPast's; without use-past the
- * single file is still decoder_model.onnx with the present outputs, as
- * optimum 1.13 writes text-generation.  Normalized config: text.
+ * Outputs and submodels: #OxpOnnxConfigWithPast's, except that
+ * text-generation without use-past is still written as decoder_model.onnx
+ * with the present outputs, as optimum 1.13 does (other tasks give
+ * model.onnx without presents).  Normalized config: text.
  * Generators: text, past key values.
  */
 #define OXP_TYPE_TEXT_DECODER_ONNX_CONFIG (oxp_text_decoder_onnx_config_get_type ())

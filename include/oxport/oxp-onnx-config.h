@@ -63,15 +63,24 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfig, oxp_onnx_config, OXP, ONNX_CONFIG, GObj
 
 /**
  * OxpOnnxConfigClass:
- * @default_opset: opset written when the user asks for none (set in class_init)
- * @min_opset: lowest opset the graph can be written in
- * @atol: default validation tolerance
+ * @default_opset: opset written when the user asks for none (set in
+ *   class_init; 14 unless changed)
+ * @min_opset: lowest opset the graph can be written in (11 unless changed)
+ * @atol: default validation tolerance (1e-5 unless changed; per-task values
+ *   with oxp_onnx_config_class_set_task_atol())
  * @create_normalized_config: the #OxpNormalizedConfig view of config.json
  *   (middle-end classes pick the variant; plugins add key aliases)
- * @get_inputs: ordered graph inputs for the config's task, use_past, behaviour
- * @get_outputs: ordered graph outputs (default: the task → outputs table)
- * @get_atol: tolerance for the config's task (default: @atol)
- * @create_dummy_input_generators: generators able to produce every input
+ * @get_inputs: ordered graph inputs for the config's task, use_past,
+ *   behaviour; a new array owning its specs (free func oxp_tensor_spec_unref).
+ *   Read sizes with oxp_onnx_config_require_int() so that a missing key
+ *   makes construction fail
+ * @get_outputs: ordered graph outputs, same rules (default: the task →
+ *   outputs table, oxp_onnx_config_get_common_outputs())
+ * @get_atol: tolerance for the config's task (default: the per-task value,
+ *   else @atol)
+ * @create_dummy_input_generators: generators able to produce every input;
+ *   a new array owning them (free func g_object_unref), first match wins
+ *   (default: a text generator)
  * @dup_submodels: the configs of the files one export writes (default: self)
  * @build_graph: adds the model's nodes to @graph (the inputs and outputs the
  *   config declares are already there when it is called)
