@@ -6,6 +6,9 @@
 
 #include <ltdl.h>
 #include <string.h>
+#if defined(HAVE_DLFCN_H)
+#include <dlfcn.h>
+#endif
 
 #include <oxport/oxport.h>
 
@@ -109,21 +112,56 @@ ensure_ltdl (const char *path, GError **error)
   return ok;
 }
 
+/* libltdl says "file not found" for every failure; find the real reason. */
+static char *
+describe_open_failure (const char *path, const char *lt_reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, &error);
+  guchar magic[4] = { 0 };
+  gsize n = 0;
+
+  if (stream == NULL)
+    return g_strdup (error->message);
+  if (!g_input_stream_read_all (G_INPUT_STREAM (stream), magic, sizeof magic, &n, NULL, &error))
+    return g_strdup (error->message);
+#if defined(__ELF__)
+  if (n < sizeof magic || memcmp (magic, "\177ELF", 4) != 0)
+    return g_strdup ("not a shared object (no ELF header)");
+#endif
+#if defined(HAVE_DLFCN_H)
+  {
+    /* libltdl's own dlopen just failed on this file, so this one fails the
+     * same way, now with the loader's message (a missing dependency, a
+     * wrong architecture, …). */
+    void *handle = dlopen (path, RTLD_LAZY | RTLD_LOCAL);
+
+    if (handle == NULL)
+      return g_strdup (dlerror ());
+    dlclose (handle);
+  }
+#endif
+  return g_strdup (lt_reason ? lt_reason : "unknown reason");
+}
+
 static lt_dlhandle
 open_module (const char *path, GError **error)
 {
   lt_dladvise advise = NULL;
   lt_dlhandle handle = NULL;
-  const char *reason;
 
   /* Local symbols: every plugin exports the same kind of names. */
   if (lt_dladvise_init (&advise) == 0 && lt_dladvise_local (&advise) == 0)
     handle = lt_dlopenadvise (path, advise);
-  reason = lt_dlerror ();
   lt_dladvise_destroy (&advise);
   if (handle == NULL)
-    g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE, "%s: not a loadable module: %s",
-                 path, reason ? reason : "unknown reason");
+    {
+      g_autofree char *reason = describe_open_failure (path, lt_dlerror ());
+
+      g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
+                   "%s: not a loadable module: %s", path, reason);
+    }
   return handle;
 }
 

@@ -223,7 +223,8 @@ typedef struct
 } RejectCase;
 
 static const RejectCase reject_cases[] = {
-  { "notso", "notso", OXP_PLUGIN_ERROR_MODULE, "not a loadable module", NULL },
+  { "notso", "notso", OXP_PLUGIN_ERROR_MODULE,
+    "not a loadable module: not a shared object (no ELF header)", NULL },
   { "broken", "nodesc", OXP_PLUGIN_ERROR_NO_DESCRIPTOR, "oxp_plugin_nodesc_desc", NULL },
   { "broken", "abimajor", OXP_PLUGIN_ERROR_ABI, "ABI 2.0", "OXP_TEST_ABIMAJOR_INIT_RAN" },
   { "broken", "abiminor", OXP_PLUGIN_ERROR_ABI, "ABI 1.1", "OXP_TEST_ABIMINOR_INIT_RAN" },
@@ -259,6 +260,21 @@ test_reject_file (gconstpointer data)
 
   assert_core_usable (manager);
   g_assert_cmpuint (oxp_tasks_manager_get_plugins (manager)->len, ==, 1);
+}
+
+/* A file that is not there is rejected with the system's reason. */
+static void
+test_reject_missing_file (void)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autoptr (GError) error = NULL;
+  const char *path = "/nonexistent/oxport-missing.so";
+  const char *text;
+
+  g_assert_false (oxp_tasks_manager_load_plugin_file (manager, path, &error));
+  g_assert_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE);
+  text = assert_single_rejection (manager, path, OXP_PLUGIN_ERROR_MODULE);
+  g_assert_nonnull (strstr (text, "No such file or directory"));
 }
 
 /* A failed init discards what the plugin registered before failing. */
@@ -902,6 +918,7 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, &reject_cases[i], test_reject_file);
     }
+  g_test_add_func ("/oxp/plugin/reject/missing-file", test_reject_missing_file);
   g_test_add_func ("/oxp/plugin/reject/initfail-discards", test_reject_init_discards);
   g_test_add_func ("/oxp/plugin/reject/badtype", test_reject_bad_type);
   g_test_add_func ("/oxp/plugin/reject/duplicate", test_reject_duplicate);
