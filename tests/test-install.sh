@@ -83,11 +83,18 @@ else
   diag "$tmp/stage.log"
 fi
 
+# A sanitizer build (configure --enable-sanitizers) needs its users built
+# the same way, or the ASan runtime is not loaded first.
+san_flags=
+if nm -D "$libdir/liboxport-1.0.so" 2>/dev/null | grep -q ' U __asan_'; then
+  san_flags="-fsanitize=address,undefined"
+fi
+
 # 4. A plugin built out of tree against the installed oxport.
 plugindir="$tmp/plugins"
 mkdir -p "$plugindir"
 # shellcheck disable=SC2046
-if $cc -shared -fPIC -fvisibility=hidden -Wall -Werror=implicit-function-declaration \
+if $cc $san_flags -shared -fPIC -fvisibility=hidden -Wall -Werror=implicit-function-declaration \
       -o "$plugindir/oxport-hello.so" "$srcdir/plugins/outoftree/oxport-hello.c" \
       $(pkg-config --cflags --libs oxport-1.0) > "$tmp/plugin.log" 2>&1; then
   ok "plugin built out of tree with pkg-config --cflags --libs oxport-1.0"
@@ -105,7 +112,7 @@ fi
 
 # 6. A program linked against the installed library.
 # shellcheck disable=SC2046
-if $cc -Wall -Werror=implicit-function-declaration -o "$tmp/list-plugins" \
+if $cc $san_flags -Wall -Werror=implicit-function-declaration -o "$tmp/list-plugins" \
       "$srcdir/plugins/outoftree/list-plugins.c" \
       $(pkg-config --cflags --libs oxport-1.0) > "$tmp/program.log" 2>&1; then
   ok "program built against the installed library"
