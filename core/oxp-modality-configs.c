@@ -18,8 +18,8 @@ add_spec (GPtrArray *specs, const char *name, OxpDataType dtype, const char *dim
 static void
 add_hidden_states (OxpOnnxConfig *config, GPtrArray *specs, const char *name)
 {
-  OxpTensorSpec *spec = oxp_tensor_spec_new (name, OXP_DATA_TYPE_FLOAT,
-                                             "batch_size,encoder_sequence_length,?");
+  OxpTensorSpec *spec
+      = oxp_tensor_spec_new (name, OXP_DATA_TYPE_FLOAT, "batch_size,encoder_sequence_length,?");
   oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
   g_ptr_array_add (specs, spec);
 }
@@ -98,9 +98,9 @@ oxp_text_decoder_onnx_config_create_dummy_input_generators (OxpOnnxConfig *confi
   GPtrArray *gens = new_generators ();
   OxpDummyInputGenerator *text = oxp_dummy_text_input_generator_new (task, nc);
 
-  g_object_set (text, "use-past-in-inputs",
-                oxp_onnx_config_with_past_get_use_past_in_inputs (OXP_ONNX_CONFIG_WITH_PAST (config)),
-                NULL);
+  g_object_set (
+      text, "use-past-in-inputs",
+      oxp_onnx_config_with_past_get_use_past_in_inputs (OXP_ONNX_CONFIG_WITH_PAST (config)), NULL);
   g_ptr_array_add (gens, text);
   g_ptr_array_add (gens, oxp_dummy_past_key_values_generator_new (task, nc));
   return gens;
@@ -113,7 +113,8 @@ oxp_text_decoder_onnx_config_dup_submodels (OxpOnnxConfig *config)
 
   if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
       || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
-    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)->dup_submodels (config);
+    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
+        ->dup_submodels (config);
 
   /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
   models = g_ptr_array_new_with_free_func (g_object_unref);
@@ -151,7 +152,8 @@ oxp_text_seq2seq_onnx_config_get_inputs (OxpOnnxConfig *config)
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *inputs = _oxp_spec_array_new ();
 
-  switch (oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+  switch (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {
     case OXP_CONFIG_BEHAVIOR_ENCODER:
       add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,encoder_sequence_length");
@@ -180,9 +182,8 @@ oxp_text_seq2seq_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_text_seq2seq_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                       JsonObject    *json,
-                                                       GError       **error)
+oxp_text_seq2seq_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                       GError **error)
 {
   return oxp_normalized_seq2seq_config_new (json);
 }
@@ -229,9 +230,8 @@ oxp_vision_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                 JsonObject    *json,
-                                                 GError       **error)
+oxp_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                 GError **error)
 {
   return oxp_normalized_vision_config_new (json);
 }
@@ -241,9 +241,9 @@ oxp_vision_onnx_config_create_dummy_input_generators (OxpOnnxConfig *config)
 {
   GPtrArray *gens = new_generators ();
 
-  g_ptr_array_add (gens, oxp_dummy_vision_input_generator_new (
-                             oxp_onnx_config_get_task (config),
-                             oxp_onnx_config_get_normalized_config (config)));
+  g_ptr_array_add (
+      gens, oxp_dummy_vision_input_generator_new (oxp_onnx_config_get_task (config),
+                                                  oxp_onnx_config_get_normalized_config (config)));
   return gens;
 }
 
@@ -281,9 +281,8 @@ oxp_text_and_vision_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_text_and_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                          JsonObject    *json,
-                                                          GError       **error)
+oxp_text_and_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                          GError **error)
 {
   return oxp_normalized_text_and_vision_config_new (json);
 }
@@ -306,8 +305,7 @@ oxp_text_and_vision_onnx_config_class_init (OxpTextAndVisionOnnxConfigClass *kla
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
   config_class->get_inputs = oxp_text_and_vision_onnx_config_get_inputs;
-  config_class->create_normalized_config
-      = oxp_text_and_vision_onnx_config_create_normalized_config;
+  config_class->create_normalized_config = oxp_text_and_vision_onnx_config_create_normalized_config;
   config_class->create_dummy_input_generators
       = oxp_text_and_vision_onnx_config_create_dummy_input_generators;
 }
@@ -335,9 +333,9 @@ oxp_audio_onnx_config_create_dummy_input_generators (OxpOnnxConfig *config)
 {
   GPtrArray *gens = new_generators ();
 
-  g_ptr_array_add (gens, oxp_dummy_audio_input_generator_new (
-                             oxp_onnx_config_get_task (config),
-                             oxp_onnx_config_get_normalized_config (config)));
+  g_ptr_array_add (
+      gens, oxp_dummy_audio_input_generator_new (oxp_onnx_config_get_task (config),
+                                                 oxp_onnx_config_get_normalized_config (config)));
   return gens;
 }
 
@@ -367,7 +365,8 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *inputs = _oxp_spec_array_new ();
 
-  switch (oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+  switch (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {
     case OXP_CONFIG_BEHAVIOR_ENCODER:
       add_spec (inputs, "input_features", OXP_DATA_TYPE_FLOAT,
@@ -392,9 +391,8 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_audio_to_text_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                        JsonObject    *json,
-                                                        GError       **error)
+oxp_audio_to_text_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                        GError **error)
 {
   OxpNormalizedConfig *nc = oxp_normalized_seq2seq_config_new (json);
 

@@ -32,8 +32,7 @@ static GParamSpec *properties[N_PROPS];
 
 static void
 oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self,
-                                                       GPtrArray             *specs,
-                                                       OxpPastDirection       direction)
+                                                       GPtrArray *specs, OxpPastDirection direction)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
       = oxp_onnx_seq2seq_config_with_past_get_instance_private (
@@ -57,11 +56,11 @@ oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *se
 
   for (gint64 i = 0; i < n_layers; i++)
     {
-      static const char * const leaves[] = { "decoder.key", "decoder.value", "encoder.key",
-                                             "encoder.value" };
+      static const char *const leaves[]
+          = { "decoder.key", "decoder.value", "encoder.key", "encoder.value" };
       for (guint l = 0; l < (with_encoder ? 4u : 2u); l++)
         {
-          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint) i, leaves[l]);
+          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint)i, leaves[l]);
           g_ptr_array_add (specs, oxp_onnx_config_with_past_new_cache_spec (
                                       self, name, "decoder_num_attention_heads",
                                       l < 2 ? decoder_length : "encoder_sequence_length_out"));
@@ -157,9 +156,7 @@ oxp_onnx_seq2seq_config_with_past_dup_submodels (OxpOnnxConfig *config)
 }
 
 static void
-oxp_onnx_seq2seq_config_with_past_get_property (GObject    *object,
-                                                guint       prop_id,
-                                                GValue     *value,
+oxp_onnx_seq2seq_config_with_past_get_property (GObject *object, guint prop_id, GValue *value,
                                                 GParamSpec *pspec)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
@@ -177,10 +174,8 @@ oxp_onnx_seq2seq_config_with_past_get_property (GObject    *object,
 }
 
 static void
-oxp_onnx_seq2seq_config_with_past_set_property (GObject      *object,
-                                                guint         prop_id,
-                                                const GValue *value,
-                                                GParamSpec   *pspec)
+oxp_onnx_seq2seq_config_with_past_set_property (GObject *object, guint prop_id, const GValue *value,
+                                                GParamSpec *pspec)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
       = oxp_onnx_seq2seq_config_with_past_get_instance_private (
@@ -246,9 +241,8 @@ oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *se
  */
 OxpOnnxConfig *
 oxp_onnx_seq2seq_config_with_past_with_behavior (OxpOnnxSeq2SeqConfigWithPast *self,
-                                                 OxpConfigBehavior             behavior,
-                                                 gboolean                      use_past,
-                                                 gboolean                      use_past_in_inputs)
+                                                 OxpConfigBehavior behavior, gboolean use_past,
+                                                 gboolean use_past_in_inputs)
 {
   g_return_val_if_fail (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self), NULL);
 

@@ -7,7 +7,8 @@
 #include <oxport/oxport.h>
 
 /* One dim: param != NULL → symbolic; else value >= 0 → number; else unknown. */
-typedef struct {
+typedef struct
+{
   gint64 value;
   char *param;
 } OxpDim;
