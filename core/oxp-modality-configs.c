@@ -15,11 +15,16 @@ add_spec (GPtrArray *specs, const char *name, OxpDataType dtype, const char *dim
   g_ptr_array_add (specs, oxp_tensor_spec_new (name, dtype, dims));
 }
 
+/* The encoder's output as a decoder input. */
 static void
 add_hidden_states (OxpOnnxConfig *config, GPtrArray *specs, const char *name)
 {
-  OxpTensorSpec *spec
-      = oxp_tensor_spec_new (name, OXP_DATA_TYPE_FLOAT, "batch_size,encoder_sequence_length,?");
+  g_autofree char *length
+      = _oxp_seq2seq_encoder_output_length (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config));
+  OxpTensorSpec *spec = oxp_tensor_spec_new_rank (name, OXP_DATA_TYPE_FLOAT, 3);
+
+  oxp_tensor_spec_set_dim_param (spec, 0, "batch_size");
+  oxp_tensor_spec_set_dim_param (spec, 1, length);
   oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
   g_ptr_array_add (specs, spec);
 }

@@ -162,8 +162,9 @@ struct _OxpAudioOnnxConfigClass
  * encoder_sequence_length] (feature_size: the normalized config's
  * feature_size, aliased to num_mel_bins).  Decoder inputs: input_ids
  * [batch_size, decoder_sequence_length], encoder_hidden_states [batch_size,
- * encoder_sequence_length, hidden_size] (without past inputs only), then
- * the past.  Monolith inputs: input_features, decoder_input_ids.
+ * encoder_sequence_length (/ encoder_length_divisor), hidden_size] (without
+ * past inputs only), then the past.  Whisper sets the parent class's
+ * encoder_length_divisor to 2.  Monolith inputs: input_features, decoder_input_ids.
  * Normalized config: seq2seq.  Generators: audio, text, seq2seq past.
  */
 #define OXP_TYPE_AUDIO_TO_TEXT_ONNX_CONFIG (oxp_audio_to_text_onnx_config_get_type ())
