@@ -927,7 +927,6 @@ test_audio_to_text (void)
 
   g_assert_cmpuint (submodels->len, ==, 3);
   shapes_for (&shapes, 2, 5, 0, 30);
-  shapes.feature_size = 16;
   assert_io (g_ptr_array_index (submodels, 0), &shapes, "input_features[2,16,30]",
              "last_hidden_state[2,15,32]");
   assert_io (g_ptr_array_index (submodels, 1), &shapes,
@@ -947,7 +946,6 @@ test_audio_to_text (void)
              "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8]");
   /* Monolith inputs. */
   shapes_for (&shapes, 2, 5, 0, 30);
-  shapes.feature_size = 16;
   assert_io (base, &shapes, "input_features[2,16,30] decoder_input_ids[2,5]", "logits[2,5,320]");
 }
 
@@ -958,14 +956,23 @@ test_vision_and_multimodal (void)
       = new_config (test_vit_config_get_type (), "image-classification", vit_json);
   g_autoptr (OxpOnnxConfig) clip
       = new_config (test_clip_config_get_type (), "zero-shot-image-classification", clip_json);
+  g_autoptr (OxpOnnxConfig) vit_fe
+      = new_config (test_vit_config_get_type (), "feature-extraction", vit_json);
+  g_autoptr (OxpOnnxConfig) any_fe
+      = new_config (test_vit_config_get_type (), "feature-extraction", text_json);
   g_autoptr (OxpOnnxConfig) wav2vec
       = new_config (test_wav2vec_config_get_type (), "audio-classification", text_json);
   OxpShapes shapes;
 
+  /* The image geometry is the model's, whatever the requested shapes. */
   shapes_for (&shapes, 2, 11, 0, 0);
-  shapes.height = shapes.width = 30;
+  shapes.height = shapes.width = 64;
   g_assert_true (OXP_IS_NORMALIZED_VISION_CONFIG (oxp_onnx_config_get_normalized_config (vit)));
   assert_io (vit, &shapes, "pixel_values[2,3,30,30]", "logits[2,3]");
+  /* ViT feature-extraction: 15 × 15 patches + [CLS], as in the reference case. */
+  assert_io (vit_fe, &shapes, "pixel_values[2,3,30,30]", "last_hidden_state[2,226,32]");
+  /* Without a known geometry the dims stay symbolic. */
+  assert_io (any_fe, &shapes, "pixel_values[2,3,64,64]", "last_hidden_state[2,11,32]");
   g_assert_true (
       OXP_IS_NORMALIZED_TEXT_AND_VISION_CONFIG (oxp_onnx_config_get_normalized_config (clip)));
   assert_io (clip, &shapes, "input_ids[2,11] pixel_values[2,3,30,30] attention_mask[2,11]",
