@@ -77,12 +77,16 @@ test_spec_expression_dims (void)
       = oxp_tensor_spec_new ("present.0.key", OXP_DATA_TYPE_FLOAT,
                              "batch_size,4,past_sequence_length + sequence_length,8");
   g_autoptr (OxpTensorSpec) scalar = oxp_tensor_spec_new ("s", OXP_DATA_TYPE_INT64, "");
+  g_autoptr (OxpTensorSpec) minus = oxp_tensor_spec_new ("m", OXP_DATA_TYPE_INT64, "-1,2");
   g_autofree char *empty = NULL;
 
   g_assert_cmpuint (oxp_tensor_spec_get_rank (spec), ==, 4);
   g_assert_cmpstr (oxp_tensor_spec_get_dim_param (spec, 2), ==,
                    "past_sequence_length + sequence_length");
   g_assert_cmpuint (oxp_tensor_spec_get_rank (scalar), ==, 0);
+  g_assert_null (oxp_tensor_spec_get_dim_param (minus, 0));
+  g_assert_cmpint (oxp_tensor_spec_get_dim_value (minus, 0), ==, -1);
+  g_assert_cmpint (oxp_tensor_spec_get_dim_value (minus, 1), ==, 2);
   empty = oxp_tensor_spec_dims_to_string (scalar);
   g_assert_cmpstr (empty, ==, "");
 }
