@@ -26,7 +26,7 @@ const_f32 (OxpGraph *graph, const char *hint, float value)
 {
   g_autoptr (OxpTensor) t = oxp_tensor_new (hint, OXP_DATA_TYPE_FLOAT, NULL, 0);
 
-  *(float *) oxp_tensor_get_mutable_data (t) = value;
+  *(float *)oxp_tensor_get_mutable_data (t) = value;
   return oxp_graph_add_constant (graph, hint, t);
 }
 
@@ -123,15 +123,9 @@ narrow_float (OxpGraph *graph)
 /* ---- dense layers and norms ------------------------------------------- */
 
 const char *
-oxp_block_linear_from (OxpGraph       *graph,
-                       OxpCheckpoint  *checkpoint,
-                       const char     *x,
-                       const char     *weight,
-                       const char     *bias,
-                       gint64          in_features,
-                       gint64          out_features,
-                       OxpLinearFlags  flags,
-                       GError        **error)
+oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                       const char *weight, const char *bias, gint64 in_features,
+                       gint64 out_features, OxpLinearFlags flags, GError **error)
 {
   gint64 shape[2];
   const char *w, *y;
@@ -184,31 +178,19 @@ oxp_block_linear_from (OxpGraph       *graph,
 }
 
 const char *
-oxp_block_linear (OxpGraph       *graph,
-                  OxpCheckpoint  *checkpoint,
-                  const char     *x,
-                  const char     *prefix,
-                  gint64          in_features,
-                  gint64          out_features,
-                  OxpLinearFlags  flags,
-                  GError        **error)
+oxp_block_linear (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                  gint64 in_features, gint64 out_features, OxpLinearFlags flags, GError **error)
 {
   g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
   g_autofree char *bias = (flags & OXP_LINEAR_NO_BIAS) ? NULL : g_strconcat (prefix, ".bias", NULL);
 
-  return oxp_block_linear_from (graph, checkpoint, x, weight, bias, in_features,
-                                out_features, flags, error);
+  return oxp_block_linear_from (graph, checkpoint, x, weight, bias, in_features, out_features,
+                                flags, error);
 }
 
 static gboolean
-add_norm_weights (OxpGraph      *graph,
-                  OxpCheckpoint *checkpoint,
-                  const char    *weight,
-                  const char    *bias,
-                  gint64         hidden,
-                  const char   **w_out,
-                  const char   **b_out,
-                  GError       **error)
+add_norm_weights (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *weight, const char *bias,
+                  gint64 hidden, const char **w_out, const char **b_out, GError **error)
 {
   if (!oxp_checkpoint_expect_tensor (checkpoint, weight, &hidden, 1, error))
     return FALSE;
@@ -228,14 +210,9 @@ add_norm_weights (OxpGraph      *graph,
 }
 
 const char *
-oxp_block_layer_norm_from (OxpGraph       *graph,
-                           OxpCheckpoint  *checkpoint,
-                           const char     *x,
-                           const char     *weight,
-                           const char     *bias,
-                           gint64          hidden,
-                           double          eps,
-                           GError        **error)
+oxp_block_layer_norm_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                           const char *weight, const char *bias, gint64 hidden, double eps,
+                           GError **error)
 {
   const char *w, *b, *xf, *mean, *d, *var, *std, *y;
 
@@ -253,7 +230,7 @@ oxp_block_layer_norm_from (OxpGraph       *graph,
 
       node = oxp_graph_add_node (graph, "LayerNormalization", inputs, b ? 3 : 2, 1);
       oxp_node_set_attr_int (node, "axis", -1);
-      oxp_node_set_attr_float (node, "epsilon", (float) eps);
+      oxp_node_set_attr_float (node, "epsilon", (float)eps);
       return oxp_node_get_output (node, 0);
     }
 
@@ -261,9 +238,10 @@ oxp_block_layer_norm_from (OxpGraph       *graph,
   xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
   mean = reduce_mean_last (graph, xf);
   d = oxp_graph_op (graph, "Sub", xf, mean, NULL);
-  var = reduce_mean_last (graph, oxp_graph_op (graph, "Pow", d, const_f32 (graph, "two", 2.0f), NULL));
+  var = reduce_mean_last (graph,
+                          oxp_graph_op (graph, "Pow", d, const_f32 (graph, "two", 2.0f), NULL));
   std = oxp_graph_op (graph, "Sqrt",
-                      oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float) eps), NULL),
+                      oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
                       NULL);
   y = oxp_graph_op (graph, "Div", d, std, NULL);
   if (narrow_float (graph))
@@ -275,13 +253,8 @@ oxp_block_layer_norm_from (OxpGraph       *graph,
 }
 
 const char *
-oxp_block_layer_norm (OxpGraph       *graph,
-                      OxpCheckpoint  *checkpoint,
-                      const char     *x,
-                      const char     *prefix,
-                      gint64          hidden,
-                      double          eps,
-                      GError        **error)
+oxp_block_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                      gint64 hidden, double eps, GError **error)
 {
   g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
   g_autofree char *bias = g_strconcat (prefix, ".bias", NULL);
@@ -290,13 +263,8 @@ oxp_block_layer_norm (OxpGraph       *graph,
 }
 
 const char *
-oxp_block_rms_norm (OxpGraph       *graph,
-                    OxpCheckpoint  *checkpoint,
-                    const char     *x,
-                    const char     *prefix,
-                    gint64          hidden,
-                    double          eps,
-                    GError        **error)
+oxp_block_rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                    gint64 hidden, double eps, GError **error)
 {
   g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
   const char *w, *b, *xf, *var, *inv, *y;
@@ -309,13 +277,14 @@ oxp_block_rms_norm (OxpGraph       *graph,
     return NULL;
 
   xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
-  var = reduce_mean_last (graph, oxp_graph_op (graph, "Pow", xf, const_f32 (graph, "two", 2.0f), NULL));
-  inv = oxp_graph_op (graph, "Reciprocal",
-                      oxp_graph_op (graph, "Sqrt",
-                                    oxp_graph_op (graph, "Add", var,
-                                                  const_f32 (graph, "eps", (float) eps), NULL),
-                                    NULL),
-                      NULL);
+  var = reduce_mean_last (graph,
+                          oxp_graph_op (graph, "Pow", xf, const_f32 (graph, "two", 2.0f), NULL));
+  inv = oxp_graph_op (
+      graph, "Reciprocal",
+      oxp_graph_op (graph, "Sqrt",
+                    oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
+                    NULL),
+      NULL);
   y = oxp_graph_op (graph, "Mul", xf, inv, NULL);
   if (narrow_float (graph))
     y = cast (graph, y, oxp_graph_get_float_type (graph));
@@ -329,10 +298,10 @@ oxp_block_gelu (OxpGraph *graph, const char *x)
 {
   const char *e, *y;
 
-  e = oxp_graph_op (graph, "Erf",
-                    oxp_graph_op (graph, "Div", x,
-                                  oxp_graph_add_constant_float (graph, "sqrt2", G_SQRT2), NULL),
-                    NULL);
+  e = oxp_graph_op (
+      graph, "Erf",
+      oxp_graph_op (graph, "Div", x, oxp_graph_add_constant_float (graph, "sqrt2", G_SQRT2), NULL),
+      NULL);
   e = oxp_graph_op (graph, "Add", e, oxp_graph_add_constant_float (graph, "one", 1.0), NULL);
   y = oxp_graph_op (graph, "Mul", x, e, NULL);
   return oxp_graph_op (graph, "Mul", y, oxp_graph_add_constant_float (graph, "half", 0.5), NULL);
@@ -344,17 +313,17 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
   const char *x3, *inner, *t, *half_x;
 
   x3 = oxp_graph_op (graph, "Pow", x, oxp_graph_add_constant_float (graph, "three", 3.0), NULL);
-  inner = oxp_graph_op (graph, "Add", x,
-                        oxp_graph_op (graph, "Mul", x3,
-                                      oxp_graph_add_constant_float (graph, "coeff", 0.044715),
-                                      NULL),
-                        NULL);
-  t = oxp_graph_op (graph, "Tanh",
-                    oxp_graph_op (graph, "Mul", inner,
-                                  oxp_graph_add_constant_float (graph, "sqrt_2_over_pi",
-                                                                sqrt (2.0 / G_PI)),
-                                  NULL),
-                    NULL);
+  inner
+      = oxp_graph_op (graph, "Add", x,
+                      oxp_graph_op (graph, "Mul", x3,
+                                    oxp_graph_add_constant_float (graph, "coeff", 0.044715), NULL),
+                      NULL);
+  t = oxp_graph_op (
+      graph, "Tanh",
+      oxp_graph_op (graph, "Mul", inner,
+                    oxp_graph_add_constant_float (graph, "sqrt_2_over_pi", sqrt (2.0 / G_PI)),
+                    NULL),
+      NULL);
   t = oxp_graph_op (graph, "Add", t, oxp_graph_add_constant_float (graph, "one", 1.0), NULL);
   half_x = oxp_graph_op (graph, "Mul", x, oxp_graph_add_constant_float (graph, "half", 0.5), NULL);
   return oxp_graph_op (graph, "Mul", half_x, t, NULL);
@@ -365,10 +334,10 @@ oxp_block_quick_gelu (OxpGraph *graph, const char *x)
 {
   const char *s;
 
-  s = oxp_graph_op (graph, "Sigmoid",
-                    oxp_graph_op (graph, "Mul", x,
-                                  oxp_graph_add_constant_float (graph, "alpha", 1.702), NULL),
-                    NULL);
+  s = oxp_graph_op (
+      graph, "Sigmoid",
+      oxp_graph_op (graph, "Mul", x, oxp_graph_add_constant_float (graph, "alpha", 1.702), NULL),
+      NULL);
   return oxp_graph_op (graph, "Mul", x, s, NULL);
 }
 
@@ -384,7 +353,8 @@ oxp_block_swiglu (OxpGraph *graph, const char *gate, const char *up)
   return oxp_graph_op (graph, "Mul", oxp_block_silu (graph, gate), up, NULL);
 }
 
-typedef enum {
+typedef enum
+{
   ACT_GELU,
   ACT_GELU_TANH,
   ACT_QUICK_GELU,
@@ -395,9 +365,10 @@ typedef enum {
   ACT_LINEAR,
 } Activation;
 
-static const struct {
+static const struct
+{
   const char *name;
-  Activation  act;
+  Activation act;
 } activations[] = {
   { "gelu", ACT_GELU },
   { "gelu_python", ACT_GELU },
@@ -424,11 +395,8 @@ oxp_block_activation_is_supported (const char *hf_name)
 }
 
 const char *
-oxp_block_activation (OxpGraph    *graph,
-                      const char  *x,
-                      const char  *hf_name,
-                      const char  *config_key,
-                      GError     **error)
+oxp_block_activation (OxpGraph *graph, const char *x, const char *hf_name, const char *config_key,
+                      GError **error)
 {
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL, NULL);
@@ -467,8 +435,7 @@ oxp_block_activation (OxpGraph    *graph,
       g_string_append_printf (known, "%s%s", i ? ", " : "", activations[i].name);
     g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
                  "config.json key “%s”: unsupported activation “%s” (supported: %s)",
-                 config_key ? config_key : "hidden_act", hf_name ? hf_name : "(none)",
-                 known->str);
+                 config_key ? config_key : "hidden_act", hf_name ? hf_name : "(none)", known->str);
   }
   return NULL;
 }
@@ -476,13 +443,8 @@ oxp_block_activation (OxpGraph    *graph,
 /* ---- embeddings and positions ----------------------------------------- */
 
 const char *
-oxp_block_embedding (OxpGraph       *graph,
-                     OxpCheckpoint  *checkpoint,
-                     const char     *ids,
-                     const char     *weight,
-                     gint64          num,
-                     gint64          dim,
-                     GError        **error)
+oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids,
+                     const char *weight, gint64 num, gint64 dim, GError **error)
 {
   gint64 shape[2] = { num, dim };
   const char *w;
@@ -511,15 +473,13 @@ oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past
   seq = dim_of (graph, input_ids, 1);
   start = past_length ? past_length : oxp_graph_add_constant_int64 (graph, "zero", 0);
   end = past_length ? oxp_graph_op (graph, "Add", past_length, seq, NULL) : seq;
-  range = oxp_graph_op (graph, "Range", start, end,
-                        oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  range = oxp_graph_op (graph, "Range", start, end, oxp_graph_add_constant_int64 (graph, "one", 1),
+                        NULL);
   return unsqueeze (graph, range, batch_axis, 1);
 }
 
 const char *
-oxp_block_padded_position_ids (OxpGraph   *graph,
-                               const char *input_ids,
-                               gint64      padding_idx,
+oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 padding_idx,
                                const char *past_length)
 {
   const char *pad, *keep, *count;
@@ -530,8 +490,8 @@ oxp_block_padded_position_ids (OxpGraph   *graph,
   pad = oxp_graph_add_constant_int64 (graph, "padding_idx", padding_idx);
   keep = oxp_graph_op (graph, "Not", oxp_graph_op (graph, "Equal", input_ids, pad, NULL), NULL);
   keep = cast (graph, keep, OXP_DATA_TYPE_INT64);
-  count = oxp_graph_op (graph, "CumSum", keep,
-                        oxp_graph_add_constant_int64 (graph, "axis", 1), NULL);
+  count
+      = oxp_graph_op (graph, "CumSum", keep, oxp_graph_add_constant_int64 (graph, "axis", 1), NULL);
   if (past_length != NULL)
     count = oxp_graph_op (graph, "Add", count, past_length, NULL);
   count = oxp_graph_op (graph, "Mul", count, keep, NULL);
@@ -546,7 +506,8 @@ oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL, NULL);
 
-  out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index), NULL);
+  out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index),
+                      NULL);
   set_int (graph, "axis", 1);
   return out;
 }
@@ -570,9 +531,7 @@ oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
 }
 
 const char *
-oxp_block_causal_attention_mask (OxpGraph   *graph,
-                                 const char *attention_mask,
-                                 const char *query_ids)
+oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids)
 {
   static const gint64 col[] = { 1 };
   static const gint64 lead[] = { 0, 1 };
@@ -598,7 +557,8 @@ oxp_block_causal_attention_mask (OxpGraph   *graph,
   causal = unsqueeze (graph, causal, lead, 2);
   if (attention_mask == NULL)
     return causal;
-  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask), NULL);
+  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask),
+                       NULL);
 }
 
 /* ---- attention -------------------------------------------------------- */
@@ -613,7 +573,8 @@ oxp_block_split_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL, NULL);
 
-  r = oxp_graph_op (graph, "Reshape", x, oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
+  r = oxp_graph_op (graph, "Reshape", x, oxp_graph_add_constant_int64s (graph, "shape", shape, 4),
+                    NULL);
   return transpose (graph, r, perm, 4);
 }
 
@@ -628,16 +589,13 @@ oxp_block_merge_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
   g_return_val_if_fail (x != NULL, NULL);
 
   t = transpose (graph, x, perm, 4);
-  return oxp_graph_op (graph, "Reshape", t, oxp_graph_add_constant_int64s (graph, "shape", shape, 3), NULL);
+  return oxp_graph_op (graph, "Reshape", t,
+                       oxp_graph_add_constant_int64s (graph, "shape", shape, 3), NULL);
 }
 
 const char *
-oxp_block_attention (OxpGraph   *graph,
-                     const char *query,
-                     const char *key,
-                     const char *value,
-                     const char *mask,
-                     double      scale)
+oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                     const char *mask, double scale)
 {
   static const gint64 perm[] = { 0, 1, 3, 2 };
   const char *scores, *probs;
@@ -670,11 +628,8 @@ oxp_block_concat_past (OxpGraph *graph, const char *past, const char *current)
 }
 
 const char *
-oxp_block_repeat_kv (OxpGraph   *graph,
-                     const char *x,
-                     gint64      n_kv_heads,
-                     gint64      n_rep,
-                     gint64      head_dim)
+oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n_rep,
+                     gint64 head_dim)
 {
   static const gint64 axis[] = { 2 };
   const gint64 expand[] = { 1, 1, n_rep, 1, 1 };
@@ -687,19 +642,17 @@ oxp_block_repeat_kv (OxpGraph   *graph,
   if (n_rep == 1)
     return x;
   u = unsqueeze (graph, x, axis, 1);
-  u = oxp_graph_op (graph, "Expand", u, oxp_graph_add_constant_int64s (graph, "repeats", expand, 5), NULL);
-  return oxp_graph_op (graph, "Reshape", u, oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
+  u = oxp_graph_op (graph, "Expand", u, oxp_graph_add_constant_int64s (graph, "repeats", expand, 5),
+                    NULL);
+  return oxp_graph_op (graph, "Reshape", u,
+                       oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
 }
 
 /* ---- rotary position embeddings --------------------------------------- */
 
 void
-oxp_block_rotary_cos_sin (OxpGraph    *graph,
-                          const char  *position_ids,
-                          gint64       rotary_dim,
-                          double       theta,
-                          const char **cos_out,
-                          const char **sin_out)
+oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
+                          double theta, const char **cos_out, const char **sin_out)
 {
   static const gint64 last[] = { -1 };
   static const gint64 heads[] = { 1 };
@@ -716,7 +669,7 @@ oxp_block_rotary_cos_sin (OxpGraph    *graph,
   inv = oxp_tensor_new ("inv_freq", OXP_DATA_TYPE_FLOAT, &half, 1);
   inv_data = oxp_tensor_get_mutable_data (inv);
   for (gint64 i = 0; i < half; i++)
-    inv_data[i] = 1.0f / powf ((float) theta, (float) (2 * i) / (float) rotary_dim);
+    inv_data[i] = 1.0f / powf ((float)theta, (float)(2 * i) / (float)rotary_dim);
 
   pos = unsqueeze (graph, cast (graph, position_ids, OXP_DATA_TYPE_FLOAT), last, 1);
   freqs = oxp_graph_op (graph, "Mul", pos, oxp_graph_add_constant (graph, "inv_freq", inv), NULL);
@@ -734,12 +687,8 @@ oxp_block_rotary_cos_sin (OxpGraph    *graph,
 }
 
 const char *
-oxp_block_rotary (OxpGraph   *graph,
-                  const char *x,
-                  const char *cos,
-                  const char *sin,
-                  gint64      rotary_dim,
-                  gint64      head_dim)
+oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *sin,
+                  gint64 rotary_dim, gint64 head_dim)
 {
   gint64 half = rotary_dim / 2;
   const char *xr, *x1, *x2, *rotated, *out;
@@ -753,12 +702,12 @@ oxp_block_rotary (OxpGraph   *graph,
   x2 = slice_last (graph, xr, 3, half, rotary_dim);
   rotated = oxp_graph_op (graph, "Concat", oxp_graph_op (graph, "Neg", x2, NULL), x1, NULL);
   set_int (graph, "axis", -1);
-  out = oxp_graph_op (graph, "Add",
-                      oxp_graph_op (graph, "Mul", xr, cos, NULL),
+  out = oxp_graph_op (graph, "Add", oxp_graph_op (graph, "Mul", xr, cos, NULL),
                       oxp_graph_op (graph, "Mul", rotated, sin, NULL), NULL);
   if (rotary_dim < head_dim)
     {
-      out = oxp_graph_op (graph, "Concat", out, slice_last (graph, x, 3, rotary_dim, head_dim), NULL);
+      out = oxp_graph_op (graph, "Concat", out, slice_last (graph, x, 3, rotary_dim, head_dim),
+                          NULL);
       set_int (graph, "axis", -1);
     }
   return out;

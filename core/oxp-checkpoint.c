@@ -261,22 +261,57 @@ is_shard_name (const char *name)
          && g_str_has_suffix (name, ".safetensors");
 }
 
-/* The weight formats of other frameworks, which oxport does not read. */
-static const char *
-foreign_format (const char *name)
+/* The weight formats of other frameworks, which oxport does not read, and
+ * how transformers loads each to save it again as safetensors. */
+typedef struct
 {
-  static const struct
-  {
-    const char *suffix;
-    const char *format;
-  } formats[] = {
-    { ".bin", "PyTorch pickle" },  { ".pt", "PyTorch pickle" },  { ".pth", "PyTorch pickle" },
-    { ".ckpt", "PyTorch pickle" }, { ".h5", "TensorFlow HDF5" }, { ".msgpack", "Flax msgpack" },
-  };
+  const char *suffix;
+  const char *format;
+  const char *load;
+} ForeignFormat;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
-    if (g_str_has_suffix (name, formats[i].suffix))
-      return formats[i].format;
+static const ForeignFormat foreign_formats[] = {
+  { ".bin", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".pt", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".pth", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".ckpt", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".h5", "TensorFlow HDF5", "AutoModel.from_pretrained(dir, from_tf=True)" },
+  { ".msgpack", "Flax msgpack", "AutoModel.from_pretrained(dir, from_flax=True)" },
+};
+
+/* Trainer state saved next to the weights: never the weights themselves. */
+static gboolean
+is_trainer_file (const char *name)
+{
+  return strcmp (name, "training_args.bin") == 0 || g_str_has_prefix (name, "optimizer.")
+         || g_str_has_prefix (name, "scheduler.") || g_str_has_prefix (name, "scaler.")
+         || g_str_has_prefix (name, "rng_state");
+}
+
+/* The foreign weight file of the folder, preferring the names transformers
+ * writes (pytorch_model.bin, tf_model.h5, …). */
+static const ForeignFormat *
+find_foreign_weights (GPtrArray *names, const char **file)
+{
+  static const char *const preferred[] = { "pytorch_model", "model", "tf_model", "flax_model" };
+
+  for (int pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < names->len; i++)
+      {
+        const char *name = names->pdata[i];
+        gboolean is_preferred = FALSE;
+
+        for (gsize p = 0; p < G_N_ELEMENTS (preferred); p++)
+          is_preferred |= g_str_has_prefix (name, preferred[p]);
+        if ((pass == 0 && !is_preferred) || is_trainer_file (name))
+          continue;
+        for (gsize f = 0; f < G_N_ELEMENTS (foreign_formats); f++)
+          if (g_str_has_suffix (name, foreign_formats[f].suffix))
+            {
+              *file = name;
+              return &foreign_formats[f];
+            }
+      }
   return NULL;
 }
 
@@ -285,6 +320,8 @@ static void
 set_no_weights_error (const char *dir, GError **error)
 {
   g_autoptr (GPtrArray) names = list_folder (dir, error);
+  const ForeignFormat *foreign;
+  const char *file = NULL;
 
   if (names == NULL)
     return;
@@ -297,22 +334,17 @@ set_no_weights_error (const char *dir, GError **error)
                      dir, (const char *)names->pdata[i]);
         return;
       }
-  for (guint i = 0; i < names->len; i++)
+  foreign = find_foreign_weights (names, &file);
+  if (foreign != NULL)
     {
-      const char *format = foreign_format (names->pdata[i]);
-
-      if (format != NULL)
-        {
-          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
-                       "%s: the weights are only in %s (%s format), which oxport does not "
-                       "read: it needs safetensors (model.safetensors, or "
-                       "model-0000K-of-0000N.safetensors shards with "
-                       "model.safetensors.index.json). Convert them with transformers: "
-                       "model = AutoModel.from_pretrained(dir); "
-                       "model.save_pretrained(dir, safe_serialization=True)",
-                       dir, (const char *)names->pdata[i], format);
-          return;
-        }
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
+                   "%s: the weights are only in %s (%s format), which oxport does not read: "
+                   "it needs safetensors (model.safetensors, or "
+                   "model-0000K-of-0000N.safetensors shards with model.safetensors.index.json). "
+                   "Convert them with transformers: model = %s; "
+                   "model.save_pretrained(dir, safe_serialization=True)",
+                   dir, file, foreign->format, foreign->load);
+      return;
     }
   g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
                "%s: no weights: expected model.safetensors, or model.safetensors.index.json "

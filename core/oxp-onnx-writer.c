@@ -529,6 +529,29 @@ write_all (Sink *sink, const void *data, gsize len, GError **error)
 }
 
 static gboolean
+pwrite_all (Sink *sink, const void *data, gsize len, guint64 offset, GError **error)
+{
+  const guint8 *p = data;
+
+  while (len > 0)
+    {
+      ssize_t n = pwrite (sink->fd, p, len, (off_t) offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          set_write_error (error, n < 0 ? errno : ENOSPC, sink->path);
+          return FALSE;
+        }
+      p += n;
+      len -= n;
+      offset += n;
+    }
+  return TRUE;
+}
+
+static gboolean
 sink_flush (Sink *sink, GError **error)
 {
   gsize len = sink->len;
@@ -874,40 +897,55 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
       return TRUE;
     }
 
-  /* Transposed: blocks of whole output rows (source columns), gathered into
-   * the chunk and converted into the second one. */
+  /* Transposed: bands of source rows, each read once and forgotten.  A band
+   * of rows [i0, i0 + b) becomes, in every output row j, the run of
+   * elements [i0, i0 + b): written in place with pwrite() (the file is
+   * regular; the output stays sequential at the scale of a band). */
   {
     gsize rows = init->shape[0], cols = init->shape[1];
-    gsize row_bytes = rows * MAX (src_elem, dst_elem);
-    gsize k_max, need;
+    gsize row_bytes = cols * MAX (src_elem, dst_elem);
+    guint64 base, total = (guint64) rows * cols * dst_elem;
+    gsize band, need;
 
     if (rows == 0 || cols == 0)
       return TRUE;
-    k_max = MAX (CHUNK_SIZE / row_bytes, 1);
-    need = k_max * row_bytes;
+    if (!sink_flush (sink, error))
+      return FALSE;
+    base = sink->offset;
+    band = MAX (CHUNK_SIZE / row_bytes, 1);
+    need = band * row_bytes;
     if (need > ctx->chunk_size)
       {
         ctx->chunk = g_realloc (ctx->chunk, need);
         ctx->chunk2 = g_realloc (ctx->chunk2, need);
         ctx->chunk_size = need;
       }
-    for (gsize j0 = 0; j0 < cols; j0 += k_max)
+    for (gsize i0 = 0; i0 < rows; i0 += band)
       {
-        gsize k = MIN (k_max, cols - j0);
+        gsize b = MIN (band, rows - i0);
+        const guint8 *band_src = src + (gsize) i0 * cols * src_elem;
         guint8 *out = ctx->chunk;
 
-        _oxp_transpose_rows (ctx->chunk, src, src_elem, rows, cols, j0, k);
+        _oxp_transpose_rows (ctx->chunk, band_src, src_elem, b, cols, 0, cols);
         if (convert)
           {
-            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, k * rows);
+            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, b * cols);
             out = ctx->chunk2;
           }
-        if (!sink_write (sink, out, k * rows * dst_elem, error))
-          return FALSE;
-        report_progress (ctx, k * rows * dst_elem);
+        for (gsize j = 0; j < cols; j++)
+          if (!pwrite_all (sink, out + j * b * dst_elem, b * dst_elem,
+                           base + ((guint64) j * rows + i0) * dst_elem, error))
+            return FALSE;
+        drop_pages (ctx, init, band_src, b * cols * src_elem);
+        report_progress (ctx, (guint64) b * cols * dst_elem);
       }
-    /* Every block reads across the whole tensor: forget it only at the end. */
-    drop_pages (ctx, init, src, init->src_size);
+    /* pwrite() leaves the file position where it was. */
+    if (lseek (sink->fd, (off_t) (base + total), SEEK_SET) < 0)
+      {
+        set_write_error (error, errno, sink->path);
+        return FALSE;
+      }
+    sink->offset += total;
     return TRUE;
   }
 }

@@ -54,15 +54,6 @@ G_GNUC_INTERNAL
 void _oxp_safetensors_header_free (OxpSafetensorsHeader *header);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OxpSafetensorsHeader, _oxp_safetensors_header_free)
 
-/* The safetensors dtype name ("F32", …) → OxpDataType and element size;
- * FALSE for a name safetensors or oxport does not know. */
-G_GNUC_INTERNAL
-gboolean _oxp_safetensors_dtype_from_name (const char *name, OxpDataType *dtype,
-                                           gsize *element_size);
-/* OxpDataType → safetensors dtype name, NULL when it has none. */
-G_GNUC_INTERNAL
-const char *_oxp_safetensors_dtype_to_name (OxpDataType dtype);
-
 /* Parses a JSON document from @data (@size bytes, no NUL needed) after
  * checking it is UTF-8 without NUL bytes and not nested too deeply; the
  * root must be an object. Errors use @code and name @filename. */

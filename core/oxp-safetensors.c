@@ -7,7 +7,9 @@
 
 /* Defined here rather than in oxp-checkpoint.c because the parsers are its
  * first users and the fuzzer links this file alone. */
-G_DEFINE_QUARK (oxp - checkpoint - error - quark, oxp_checkpoint_error)
+/* clang-format off */
+G_DEFINE_QUARK (oxp-checkpoint-error-quark, oxp_checkpoint_error)
+/* clang-format on */
 
 typedef struct
 {
@@ -26,27 +28,12 @@ static const DtypeInfo dtype_table[] = {
 
 #define SUPPORTED_DTYPES "F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL"
 
-gboolean
-_oxp_safetensors_dtype_from_name (const char *name, OxpDataType *dtype, gsize *element_size)
+static const DtypeInfo *
+lookup_dtype (const char *name)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
     if (strcmp (dtype_table[i].name, name) == 0)
-      {
-        if (dtype != NULL)
-          *dtype = dtype_table[i].dtype;
-        if (element_size != NULL)
-          *element_size = dtype_table[i].size;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-const char *
-_oxp_safetensors_dtype_to_name (OxpDataType dtype)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
-    if (dtype_table[i].dtype == dtype)
-      return dtype_table[i].name;
+      return &dtype_table[i];
   return NULL;
 }
 
@@ -221,6 +208,7 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
   JsonObject *object;
   JsonNode *dtype_node, *shape_node, *offsets_node;
   JsonArray *array;
+  const DtypeInfo *info;
   const char *dtype_name;
   gint64 begin, end;
   guint64 n_bytes;
@@ -247,13 +235,13 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
       return NULL;
     }
   dtype_name = json_node_get_string (dtype_node);
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
-    if (strcmp (dtype_table[i].name, dtype_name) == 0)
-      {
-        entry->dtype = dtype_table[i].dtype;
-        entry->dtype_name = dtype_table[i].name;
-        entry->element_size = dtype_table[i].size;
-      }
+  info = lookup_dtype (dtype_name);
+  if (info != NULL)
+    {
+      entry->dtype = info->dtype;
+      entry->dtype_name = info->name;
+      entry->element_size = info->size;
+    }
   if (entry->dtype_name == NULL)
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_DTYPE,

@@ -820,11 +820,13 @@ shape_to_string (const gint64 *shape, guint rank)
   return g_string_free (s, FALSE);
 }
 
-/* Checks @tensor's shape against @spec, binding symbolic dims in
- * @bindings; NULL when it fits, else the reason. */
+/* Checks @tensor's shape against @spec: numbers as declared, each
+ * symbolic name one size across every tensor (@bindings) and, when
+ * @shapes knows the name (or sum of names), the size it asks for.  NULL
+ * when it fits, else the reason. */
 static char *
 check_shape (const OxpTensorSpec *spec, const OxpTensor *tensor, const char *what,
-             GPtrArray *bindings)
+             GPtrArray *bindings, const OxpShapes *shapes)
 {
   guint rank = oxp_tensor_spec_get_rank (spec);
   const gint64 *shape = oxp_tensor_get_shape (tensor);
@@ -839,6 +841,7 @@ check_shape (const OxpTensorSpec *spec, const OxpTensor *tensor, const char *wha
     {
       const char *param = oxp_tensor_spec_get_dim_param (spec, axis);
       gint64 fixed = oxp_tensor_spec_get_dim_value (spec, axis);
+      gint64 expected;
 
       if (fixed >= 0 && shape[axis] != fixed)
         return g_strdup_printf ("shape %s, expected [%s]: axis %u is %" G_GINT64_FORMAT
@@ -862,6 +865,11 @@ check_shape (const OxpTensorSpec *spec, const OxpTensor *tensor, const char *wha
                                     ", but %s is %" G_GINT64_FORMAT " in %s",
                                     have, want, axis, param, shape[axis], param, binding->value,
                                     binding->where);
+          expected = oxp_shapes_resolve_dim (shapes, param);
+          if (expected >= 0 && shape[axis] != expected)
+            return g_strdup_printf ("shape %s, expected [%s]: axis %u (%s) is %" G_GINT64_FORMAT
+                                    ", the shape set has %s = %" G_GINT64_FORMAT,
+                                    have, want, axis, param, shape[axis], param, expected);
         }
     }
   return NULL;
@@ -957,7 +965,7 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
         input_problem = g_strdup_printf ("the config's dummy input generators gave no %s",
                                          oxp_tensor_spec_get_name (spec));
       else
-        input_problem = check_shape (spec, tensor, "input", bindings);
+        input_problem = check_shape (spec, tensor, "input", bindings, &self->shapes[index]);
     }
   label = shape_set_label (bindings, index);
   if (input_problem != NULL)
@@ -993,7 +1001,7 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
         continue;
       tensor = g_ptr_array_index (outputs, model_index);
 
-      problem = check_shape (spec, tensor, "output", bindings);
+      problem = check_shape (spec, tensor, "output", bindings, &self->shapes[index]);
       if (problem != NULL)
         {
           report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,

@@ -33,7 +33,7 @@ def value_info(name, elem_type, dims):
 
 def build(path, *, input_dims=("batch_size", "sequence_length"), outputs=None,
           transpose=False, freeze_batch=None, slice_batch=None, divide_by_zero=False,
-          pooler_type=TensorProto.FLOAT):
+          pooler_type=TensorProto.FLOAT, hidden_seq_name="sequence_length"):
     """Builds one variant and writes it to path."""
     nodes = [
         helper.make_node("Cast", ["input_ids"], ["ids_f"], to=TensorProto.FLOAT),
@@ -86,7 +86,7 @@ def build(path, *, input_dims=("batch_size", "sequence_length"), outputs=None,
     batch = input_dims[0]
     all_outputs = {
         "last_hidden_state": value_info("last_hidden_state", TensorProto.FLOAT,
-                                        [batch, "sequence_length", HIDDEN]),
+                                        [batch, hidden_seq_name, HIDDEN]),
         "pooler_output": value_info("pooler_output", pooler_type, [batch, HIDDEN]),
     }
     if outputs is None:
@@ -204,6 +204,8 @@ def main():
     build(os.path.join(out, "frozen-reshape.onnx"), freeze_batch=2)
     build(os.path.join(out, "frozen-graph.onnx"), slice_batch=2)
     build(os.path.join(out, "not-finite.onnx"), divide_by_zero=True)
+    # Declares the sequence axis of last_hidden_state as the past length.
+    build(os.path.join(out, "past-named.onnx"), hidden_seq_name="past_sequence_length")
     with open(os.path.join(out, "corrupt.onnx"), "wb") as f:
         f.write(b"\x08\x07\x12\x0coxport-tests\x3a\xff\xff\xff\x0fnot a graph")
     references(out)

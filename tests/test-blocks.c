@@ -21,18 +21,20 @@ static char *workdir;
 
 #define F32_MIN (-3.4028234663852886e38)
 
-typedef const char *(*BuildFunc) (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error);
+typedef const char *(*BuildFunc) (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                  GError **error);
 typedef OxpTensor *(*ExpectFunc) (void);
 
-typedef struct {
+typedef struct
+{
   const char *path;
   const char *inputs[4]; /* reference tensors fed as graph inputs */
   const char *expected;  /* reference tensor … */
-  ExpectFunc  expect;    /* … or a closed form */
-  BuildFunc   build;
-  guint       opset;
+  ExpectFunc expect;     /* … or a closed form */
+  BuildFunc build;
+  guint opset;
   OxpDataType float_type;
-  double      atol;
+  double atol;
 } BlockCase;
 
 /* ---- fp16 inputs ------------------------------------------------------- */
@@ -40,13 +42,17 @@ typedef struct {
 static guint16
 half_from_float (float f)
 {
-  union { float f; guint32 u; } v = { f };
+  union
+  {
+    float f;
+    guint32 u;
+  } v = { f };
   guint32 sign = (v.u >> 16) & 0x8000, mant;
   gint32 exp;
 
   if ((v.u & 0x7f800000) == 0x7f800000)
     return sign | 0x7c00 | ((v.u & 0x7fffff) ? 0x200 : 0);
-  exp = (gint32) ((v.u >> 23) & 0xff) - 127 + 15;
+  exp = (gint32)((v.u >> 23) & 0xff) - 127 + 15;
   mant = v.u & 0x7fffff;
   if (exp >= 31)
     return sign | 0x7c00;
@@ -56,7 +62,7 @@ half_from_float (float f)
       if (exp < -10)
         return sign;
       mant |= 0x800000;
-      shift = (guint32) (14 - exp);
+      shift = (guint32)(14 - exp);
       {
         guint32 h = mant >> shift, rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
         if (rem > halfway || (rem == halfway && (h & 1)))
@@ -65,7 +71,7 @@ half_from_float (float f)
       }
     }
   {
-    guint32 h = ((guint32) exp << 10) | (mant >> 13), rem = mant & 0x1fff;
+    guint32 h = ((guint32)exp << 10) | (mant >> 13), rem = mant & 0x1fff;
     if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
       h++;
     return sign | h;
@@ -113,7 +119,7 @@ test_block (gconstpointer data)
   const BlockCase *c = data;
   g_autoptr (GError) error = NULL;
   g_autoptr (OxpGraph) graph = oxp_graph_new ("block", c->opset);
-  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (OxpTensor) expected = NULL;
   g_autoptr (OxpOnnxWriter) writer = NULL;
   g_autoptr (OxpRuntimeSession) session = NULL;
@@ -148,8 +154,9 @@ test_block (gconstpointer data)
   g_assert_nonnull (y);
 
   expected = c->expect ? c->expect () : ref_tensor (c->expected);
-  out_type = oxp_tensor_get_dtype (expected) == OXP_DATA_TYPE_FLOAT ? c->float_type
-                                                                      : oxp_tensor_get_dtype (expected);
+  out_type = oxp_tensor_get_dtype (expected) == OXP_DATA_TYPE_FLOAT
+                 ? c->float_type
+                 : oxp_tensor_get_dtype (expected);
   out_spec = oxp_tensor_spec_new_rank ("y", out_type, oxp_tensor_get_rank (expected));
   oxp_graph_add_output (graph, out_spec);
   oxp_graph_bind_output (graph, "y", y, &error);
@@ -243,7 +250,7 @@ build_rms_norm (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **
 }
 
 #define ACT_BUILDER(fn, name)                                                                      \
-  static const char *build_act_##fn (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,       \
+  static const char *build_act_##fn (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,        \
                                      GError **error)                                               \
   {                                                                                                \
     return oxp_block_activation (g, in[0], name, "hidden_act", error);                             \
@@ -290,7 +297,8 @@ build_padded_position_ids (OxpGraph *g, OxpCheckpoint *ck, const char *const *in
 }
 
 static const char *
-build_padded_position_ids_past (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+build_padded_position_ids_past (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                GError **error)
 {
   return oxp_block_padded_position_ids (g, in[0], 1, oxp_graph_add_constant_int64 (g, "past", 3));
 }
@@ -416,7 +424,7 @@ expect_attention_mask (void)
 
   for (gint64 b = 0; b < 2; b++)
     for (gint64 j = 0; j < 6; j++)
-      d[b * 6 + j] = key_masked (b, j) ? (float) F32_MIN : 0.0f;
+      d[b * 6 + j] = key_masked (b, j) ? (float)F32_MIN : 0.0f;
   return t;
 }
 
@@ -431,7 +439,7 @@ expect_causal_mask (void)
   for (gint64 b = 0; b < 2; b++)
     for (gint64 i = 0; i < 5; i++)
       for (gint64 j = 0; j < 6; j++)
-        d[(b * 5 + i) * 6 + j] = (j > i + 1 || key_masked (b, j)) ? (float) F32_MIN : 0.0f;
+        d[(b * 5 + i) * 6 + j] = (j > i + 1 || key_masked (b, j)) ? (float)F32_MIN : 0.0f;
   return t;
 }
 
@@ -444,7 +452,7 @@ expect_causal_mask_no_padding (void)
 
   for (gint64 i = 0; i < 5; i++)
     for (gint64 j = 0; j < 5; j++)
-      d[i * 5 + j] = j > i ? (float) F32_MIN : 0.0f;
+      d[i * 5 + j] = j > i ? (float)F32_MIN : 0.0f;
   return t;
 }
 
@@ -468,6 +476,8 @@ expect_select_token (void)
 #define F32 OXP_DATA_TYPE_FLOAT
 #define F16 OXP_DATA_TYPE_FLOAT16
 
+/* One row per case; kept one line each (clang-format would spread them out). */
+/* clang-format off */
 static const BlockCase cases[] = {
   { "/oxp/blocks/linear", { "linear.x" }, "linear.y", NULL, build_linear, 17, F32, 1e-5 },
   { "/oxp/blocks/linear/shared-weight", { "linear.x" }, "linear.y", NULL, build_linear_shared, 17, F32, 1e-5 },
@@ -515,6 +525,7 @@ static const BlockCase cases[] = {
   { "/oxp/blocks/rotary/full", { "rope.x", "rope.positions" }, "rope.full", NULL, build_rotary, 14, F32, 1e-5 },
   { "/oxp/blocks/rotary/partial", { "rope.x", "rope.positions" }, "rope.partial", NULL, build_rotary_partial, 14, F32, 1e-5 },
 };
+/* clang-format on */
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -532,7 +543,8 @@ test_missing_tensor (void)
   g_clear_error (&error);
 
   /* The weight exists, its bias does not. */
-  g_assert_null (oxp_block_linear_from (g, refs, x, "linear.weight", "linear.nope", 5, 4, 0, &error));
+  g_assert_null (
+      oxp_block_linear_from (g, refs, x, "linear.weight", "linear.nope", 5, 4, 0, &error));
   g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR);
   g_assert_nonnull (strstr (error->message, "linear.nope"));
   g_clear_error (&error);
@@ -605,8 +617,8 @@ generate_refs (void)
   const char *argv[] = { python ? python : "python3", script, workdir, NULL };
   int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, &err_out, &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, &err_out, &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, &error))
     g_error ("%s failed: %s\n%s", script, error->message, err_out);

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -124,6 +126,31 @@ read_f32 (const OxpCheckpointTensor *t, gsize i)
 
   memcpy (&f, &bits, 4);
   return f;
+}
+
+/* TRUE when @p lies in a mapping of @file (Linux /proc/self/maps): the
+ * weights are the memory map itself, not a copy. */
+static gboolean
+pointer_is_mapped_from (gconstpointer p, const char *file)
+{
+  g_autofree char *maps = NULL;
+  g_autofree char *real = realpath (file, NULL);
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_nonnull (real);
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return TRUE; /* no /proc: nothing to check against */
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start, end;
+
+      if (g_str_has_suffix (lines[i], real)
+          && sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2
+          && (guintptr)p >= start && (guintptr)p < end)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* ---- malformed safetensors headers (one data-driven case each) -------- */
@@ -394,6 +421,34 @@ test_foreign_only (gconstpointer data)
                      "safe_serialization=True");
   assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "needs safetensors",
                      "model.safetensors.index.json");
+  if (g_str_has_suffix (name, ".h5"))
+    assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "TensorFlow",
+                       "from_tf=True");
+}
+
+static void
+test_foreign_prefers_weights (void)
+{
+  g_autofree char *dir = make_model_dir (good_config);
+
+  /* Trainer state sorts first but is not the weights. */
+  write_text (dir, "optimizer.pt", "x");
+  write_text (dir, "training_args.bin", "x");
+  write_text (dir, "adapter.ckpt", "x");
+  write_text (dir, "pytorch_model-00001-of-00002.bin", "x");
+  write_text (dir, "pytorch_model-00002-of-00002.bin", "x");
+  assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
+                     "only in pytorch_model-00001-of-00002.bin", "safe_serialization=True");
+}
+
+static void
+test_trainer_files_only (void)
+{
+  g_autofree char *dir = make_model_dir (good_config);
+
+  write_text (dir, "training_args.bin", "x");
+  write_text (dir, "rng_state.pth", "x");
+  assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_NOT_FOUND, "no weights", "model.safetensors");
 }
 
 /* ---- sharded folders --------------------------------------------------- */
@@ -442,6 +497,8 @@ test_sharded_good (void)
   g_assert_nonnull (t);
   base = g_path_get_basename (oxp_checkpoint_tensor_get_file (t));
   g_assert_cmpstr (base, ==, SHARD2);
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT16);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_size (t), ==, 6);
   /* The byte pattern of write_safetensors: data byte i is i * 7 + 1. */
@@ -589,6 +646,8 @@ test_bert_real (void)
                + oxp_checkpoint_tensor_get_size (oxp_checkpoint_get_nth (ckpt, i - 1)));
 
   t = oxp_checkpoint_lookup (ckpt, "embeddings.word_embeddings.weight");
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   assert_shape (t, 2, (gint64[]){ 320, 32 });
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_n_elements (t), ==, 320 * 32);
@@ -807,6 +866,7 @@ test_properties (void)
   g_autofree char *path = NULL;
   g_autofree char *model_type = NULL;
 
+  g_assert_cmpstr (g_quark_to_string (OXP_CHECKPOINT_ERROR), ==, "oxp-checkpoint-error-quark");
   g_object_get (ckpt, "path", &path, "model-type", &model_type, NULL);
   g_assert_cmpstr (path, ==, dir);
   g_assert_cmpstr (model_type, ==, "bert");
@@ -859,7 +919,8 @@ static const char gen_tensors[] = "# a tiny model\n"
                                   "bytes U8 7\n"
                                   "i16 I16 3\n"
                                   "i32 I32 2,2\n"
-                                  "scalar F32\n";
+                                  "scalar F32\n"
+                                  "blk.{0..2}.w F16 2,3\n";
 
 static OxpCheckpoint *
 gen_and_open (const char *config, const char *shards, const char *seed)
@@ -890,16 +951,16 @@ test_gen_tool (void)
   double sum2 = 0;
 
   g_assert_cmpstr (oxp_checkpoint_get_model_type (one), ==, "bert");
-  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (one), ==, 11);
+  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (one), ==, 14);
   g_assert_cmpuint (oxp_checkpoint_get_n_parameters (one), ==,
-                    400 + 64 + 8 + 32 + 16 + 6 + 5 + 7 + 3 + 4 + 1);
+                    400 + 64 + 8 + 32 + 16 + 6 + 5 + 7 + 3 + 4 + 1 + 3 * 6);
   g_assert_true (g_file_test (index, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (shard3, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (three), ==, 11);
+  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (three), ==, 14);
 
   /* Same seed: same values however the tensors are sharded, in the same
    * order; another seed: other values. */
-  for (guint i = 0; i < 11; i++)
+  for (guint i = 0; i < 14; i++)
     {
       const OxpCheckpointTensor *a = oxp_checkpoint_get_nth (one, i);
       const OxpCheckpointTensor *b = oxp_checkpoint_get_nth (three, i);
@@ -922,6 +983,12 @@ test_gen_tool (void)
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (oxp_checkpoint_lookup (one, "mask")), ==,
                    OXP_DATA_TYPE_BOOL);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_rank (oxp_checkpoint_lookup (one, "scalar")), ==, 0);
+  /* A {A..B} range in a name stands for one tensor per value, in order. */
+  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (one, 11)), ==,
+                   "blk.0.w");
+  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (one, 13)), ==,
+                   "blk.2.w");
+  assert_shape (oxp_checkpoint_lookup (one, "blk.1.w"), 2, (gint64[]){ 2, 3 });
 
   /* Uniform with variance 1/fan_in (fan_in 8): |x| <= sqrt(3/8), mean of
    * squares near 1/8. */
@@ -952,6 +1019,13 @@ test_gen_tool (void)
     g_clear_pointer (&err, g_free);
     g_assert_cmpint (run_gen (args, "w F32 2\nw F32 3\n", &err), !=, 0);
     g_assert_nonnull (strstr (err, "line 2"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_gen (args, "\nl.{3..1}.w F32 2\n", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "line 2"));
+    g_assert_nonnull (strstr (err, "{3..1}"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_gen (args, "l.{0..1}.w F32 2\nl.1.w F32 2\n", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "'l.1.w' is listed twice"));
     g_clear_pointer (&err, g_free);
   }
   {
@@ -990,6 +1064,9 @@ main (int argc, char *argv[])
       g_test_add_data_func (path, foreign_files[i], test_foreign_only);
     }
 
+  g_test_add_func ("/oxp/checkpoint/folder/unsupported/prefers-weights",
+                   test_foreign_prefers_weights);
+  g_test_add_func ("/oxp/checkpoint/folder/trainer-files-only", test_trainer_files_only);
   g_test_add_func ("/oxp/checkpoint/sharded/good", test_sharded_good);
   g_test_add_func ("/oxp/checkpoint/sharded/single-file-wins", test_sharded_single_wins);
   g_test_add_func ("/oxp/checkpoint/sharded/no-index", test_sharded_no_index);

@@ -88,19 +88,21 @@ else
   sed 's/^/# /' "$tmp/stdout" "$tmp/py-err"
 fi
 
-expect 1 "an output outside the tolerance" "tolerance" \
+expect 1 "an output outside the tolerance" "last_hidden_state (reference): max abs difference" \
   "$good" --task feature-extraction --reference "$data/vectors.safetensors"
 expect_error_line "tolerance"
 
-expect 1 "a wrong output shape" "last_hidden_state" \
+expect 1 "a wrong output shape" "shape [16,2,32], expected [batch_size,sequence_length,32]" \
   "$(outdir wrong-shape bert-like-wrong-shape.onnx)" --task feature-extraction
-expect 1 "a missing output" "missing output" \
+expect 1 "a missing output" "output last_hidden_state: missing output" \
   "$(outdir missing-output bert-like-missing-output.onnx)" --task feature-extraction
-expect 1 "a dimension frozen at export fails at the second shape set" "batch_size=3" \
+expect 1 "a dimension frozen at export fails at the second shape set" \
+  "last_hidden_state at batch_size=3,sequence_length=11: shape [2,11,32]" \
   "$(outdir frozen bert-like-frozen.onnx)" --task feature-extraction
 
 printf 'not an onnx model\n' >"$tmp/corrupt.onnx"
-expect 1 "a corrupt model file" "corrupt.onnx" "$tmp/corrupt.onnx" --model "$data" \
+expect 1 "a corrupt model file" "corrupt.onnx: ONNX Runtime cannot load the model" \
+  "$tmp/corrupt.onnx" --model "$data" \
   --task feature-extraction
 expect_error_line "corrupt model"
 
@@ -109,7 +111,8 @@ expect 1 "a model file that does not exist" "absent.onnx" "$tmp/absent.onnx" --m
 
 saved_runtime=$OXPORT_ONNXRUNTIME
 export OXPORT_ONNXRUNTIME=/nonexistent
-expect nonzero "ONNX Runtime not found" "OXPORT_ONNXRUNTIME" "$good" --task feature-extraction
+expect nonzero "ONNX Runtime not found" "Set OXPORT_ONNXRUNTIME to the path of" "$good" \
+  --task feature-extraction
 OXPORT_ONNXRUNTIME=$saved_runtime
 expect_error_line "ONNX Runtime not found"
 

@@ -161,8 +161,9 @@ run 1 tasks nonesuch-model && err_has "nonesuch-model" \
   && ok "tasks of an unknown model type: exit 1 naming it" || not_ok "tasks of an unknown model type"
 
 # --- with the real BERT plugin ----------------------------------------------------
+# Only the plugin's presence decides; a crash of oxport must fail below, not skip.
 have_bert=no
-"$OXPORT" tasks bert >/dev/null 2>&1 && have_bert=yes
+"$OXPORT" plugins 2>/dev/null | grep -q "^    bert: " && have_bert=yes
 if [ "$have_bert" = yes ]; then
   run 0 tasks "$bert_case" && out_has "^  text-classification$" \
     && out_has "^Inferred from .*: text-classification$" \

@@ -23,10 +23,17 @@ prefix="$tmp/prefix"
 
 echo "1..9"
 
-# 1. make install into the temporary prefix.  The outer `make check` must
-# not leak its command-line variables or job server into this make.
-if (cd "$builddir" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-      make install prefix="$prefix") > "$tmp/install.log" 2>&1; then
+# The outer `make check` must not leak its command-line variables or job
+# server into these makes.
+submake () {
+  (cd "$builddir" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@")
+}
+
+# 1. make install into the temporary prefix.  libtool refuses to relink
+# plugin modules for a prefix other than the configured one (only DESTDIR
+# staging is supported for them), so they are left out here and checked
+# with DESTDIR below.
+if submake install prefix="$prefix" plugins_LTLIBRARIES= > "$tmp/install.log" 2>&1; then
   ok "make install prefix=$prefix"
 else
   not_ok "make install prefix=$prefix"
@@ -54,11 +61,26 @@ else
   echo "# .pc: ${pcdir:-none}; prefix=$pc_prefix libdir=$libdir includedir=$includedir pluginsdir=$pluginsdir"
 fi
 
-# 3. Installed plugins are modules only (no libtool archives).
-if test -z "$(find "$prefix" -path '*/oxport-1.0/plugins/*' -name '*.la')"; then
-  ok "no .la file in the installed plugins directory"
+# 3. A staged install (DESTDIR) installs every built plugin into pluginsdir,
+# as modules only (no libtool archives).
+stage="$tmp/stage"
+staged_pluginsdir=$(PKG_CONFIG_PATH="$builddir" pkg-config --variable=pluginsdir oxport-1.0)
+if submake install DESTDIR="$stage" > "$tmp/stage.log" 2>&1; then
+  missing=
+  for so in "$builddir"/plugins/*/.libs/*.so; do
+    test -f "$so" || continue
+    test -f "$stage$staged_pluginsdir/$(basename "$so")" || missing="$missing $(basename "$so")"
+  done
+  leftovers=$(find "$stage$staged_pluginsdir" -name '*.la' 2>/dev/null)
+  if test -z "$missing" && test -z "$leftovers"; then
+    ok "make install DESTDIR puts the plugins in pluginsdir, without .la files"
+  else
+    not_ok "make install DESTDIR puts the plugins in pluginsdir, without .la files"
+    echo "# missing:$missing; left over: $leftovers"
+  fi
 else
-  not_ok "libtool archives left in the plugins directory"
+  not_ok "make install DESTDIR=$stage"
+  diag "$tmp/stage.log"
 fi
 
 # 4. A plugin built out of tree against the installed oxport.

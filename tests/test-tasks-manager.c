@@ -873,6 +873,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  /* Only the directories each test names: not the real plugins the harness
+   * puts on the path, nor installed ones. */
+  g_unsetenv ("OXPORT_PLUGIN_PATH");
+  g_setenv ("OXPORT_PLUGIN_PATH_ONLY", "1", TRUE);
 
   g_test_add_func ("/oxp/plugin/load/good", test_load_good);
   g_test_add_func ("/oxp/plugin/load/file-names", test_load_file_names);

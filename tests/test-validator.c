@@ -66,8 +66,40 @@ test_config_init (TestConfig *self)
 {
 }
 
+/* The same, but declaring the sequence axis of last_hidden_state as the
+ * past length: equal to the sequence length at optimum's default shapes,
+ * so only a second shape set that changes them apart can tell. */
+typedef TestConfig TestPastConfig;
+typedef TestConfigClass TestPastConfigClass;
+
+static GType test_past_config_get_type (void);
+G_DEFINE_TYPE (TestPastConfig, test_past_config, test_config_get_type ())
+
+static GPtrArray *
+test_past_config_get_outputs (OxpOnnxConfig *self)
+{
+  GPtrArray *specs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
+
+  g_ptr_array_add (specs, oxp_tensor_spec_new ("last_hidden_state", OXP_DATA_TYPE_FLOAT,
+                                               "batch_size,past_sequence_length,4"));
+  g_ptr_array_add (specs,
+                   oxp_tensor_spec_new ("pooler_output", OXP_DATA_TYPE_FLOAT, "batch_size,4"));
+  return specs;
+}
+
+static void
+test_past_config_class_init (TestPastConfigClass *klass)
+{
+  OXP_ONNX_CONFIG_CLASS (klass)->get_outputs = test_past_config_get_outputs;
+}
+
+static void
+test_past_config_init (TestPastConfig *self)
+{
+}
+
 static OxpOnnxConfig *
-config_new (void)
+config_new_of_type (GType type)
 {
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (GError) error = NULL;
@@ -77,10 +109,15 @@ config_new (void)
                            "\"pad_token_id\": 0, \"hidden_size\": 4}",
                            &error);
   g_assert_no_error (error);
-  config = oxp_onnx_config_new (test_config_get_type (), "feature-extraction",
-                                json_node_get_object (node), &error);
+  config = oxp_onnx_config_new (type, "feature-extraction", json_node_get_object (node), &error);
   g_assert_no_error (error);
   return config;
+}
+
+static OxpOnnxConfig *
+config_new (void)
+{
+  return config_new_of_type (test_config_get_type ());
 }
 
 /* ------------------------------------------------------------------------
@@ -410,6 +447,34 @@ test_shapes (Fixture *f, gconstpointer data)
   find_check (report, "pooler_output", OXP_VALIDATION_CHECK_RUN, "batch_size=5,sequence_length=1");
 }
 
+/* A symbolic size is checked against the shape set, not only against the
+ * other tensors: here the output's past_sequence_length is really the
+ * sequence length, which only the second shape set shows. */
+static void
+test_dim_from_shape_set (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpOnnxConfig) config = NULL;
+  g_autoptr (OxpValidationReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = model_path ("past-named.onnx");
+  const OxpValidationCheck *failure;
+
+  if (f->runtime == NULL)
+    return;
+  config = config_new_of_type (test_past_config_get_type ());
+  g_assert_false (oxp_validator_validate (f->validator, config, path, &report, &error));
+  g_assert_error (error, OXP_VALIDATION_ERROR, OXP_VALIDATION_ERROR_SHAPE);
+  g_assert_true (oxp_validation_check_get_passed (
+      find_check (report, "last_hidden_state", OXP_VALIDATION_CHECK_RUN, SET_1)));
+  failure = oxp_validation_report_get_first_failure (report);
+  g_assert_cmpstr (oxp_validation_check_get_name (failure), ==, "last_hidden_state");
+  g_assert_cmpstr (oxp_validation_check_get_shape_set (failure), ==,
+                   "batch_size=3,sequence_length=11");
+  assert_contains (oxp_validation_check_get_reason (failure),
+                   "axis 1 (past_sequence_length) is 11, the shape set has "
+                   "past_sequence_length = 7");
+}
+
 /* ORT not found: no runtime, hence no validator; the error says how to
  * point oxport at the library. */
 static void
@@ -565,6 +630,7 @@ main (int argc, char **argv)
   ADD ("/oxp/validator/atol-override", test_atol_override);
   ADD ("/oxp/validator/no-config", test_no_config);
   ADD ("/oxp/validator/shapes", test_shapes);
+  ADD ("/oxp/validator/dim-from-shape-set", test_dim_from_shape_set);
   ADD ("/oxp/validator/report/table", test_table);
   ADD ("/oxp/validator/report/json", test_json);
 #undef ADD

@@ -511,6 +511,8 @@ static const float conversion_values[] = {
   1.01171875f /* 1 + 3·2^-8: bf16 tie up */, 3.3895314e38f, INFINITY, -INFINITY, NAN,
 };
 
+#define WIDE_COLS 700001
+
 static void
 write_float_type_model (OxpDataType float_type, const char *name)
 {
@@ -529,10 +531,16 @@ write_float_type_model (OxpDataType float_type, const char *name)
   g_autoptr (OxpTensorSpec) v = oxp_tensor_spec_new ("values", float_type, "?");
   g_autoptr (OxpTensorSpec) k = oxp_tensor_spec_new ("kept", OXP_DATA_TYPE_FLOAT, "?");
   g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+  g_autofree float *wide = NULL;
   const char *h;
 
   st_add (st, "w", "F32", (const gint64[]){ 2, 3 }, 2, w, sizeof w);
   st_add (st, "values", "F32", &n, 1, conversion_values, sizeof conversion_values);
+  /* Rows of 2.8 MB: the writer transposes it in several bands. */
+  wide = g_new (float, 3 * WIDE_COLS);
+  for (gsize i = 0; i < 3 * WIDE_COLS; i++)
+    wide[i] = (float) i * 0.001f - 1000.0f;
+  st_add (st, "wide", "F32", (const gint64[]){ 3, WIDE_COLS }, 2, wide, 3 * WIDE_COLS * sizeof (float));
   ckpt = st_finish (st, st_path);
 
   oxp_graph_set_float_type (g, float_type);
@@ -545,6 +553,10 @@ write_float_type_model (OxpDataType float_type, const char *name)
   bind (g, "y", h);
   bind (g, "values", weight (g, ckpt, "values", OXP_WEIGHT_NONE));
   bind (g, "kept", weight (g, ckpt, "values", OXP_WEIGHT_KEEP_DTYPE));
+  /* Unused by the nodes; check-onnx.py compares their values. */
+  g_assert_cmpstr (weight (g, ckpt, "wide", OXP_WEIGHT_TRANSPOSE), ==, "wide.T");
+  g_assert_cmpstr (weight (g, ckpt, "wide", OXP_WEIGHT_TRANSPOSE | OXP_WEIGHT_KEEP_DTYPE), ==,
+                   "wide.T_1");
   /* For check-onnx.py: where the source tensors are. */
   oxp_onnx_writer_set_metadata (writer, "oxp_test_source", st_file);
   g_assert_true (oxp_onnx_writer_write (writer, g, path, &error));

@@ -14,15 +14,17 @@ struct _OxpDistilBertOnnxConfig
   OxpBertOnnxConfig parent_instance;
 };
 
-G_DEFINE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP_TYPE_ONNX_CONFIG)
-G_DEFINE_FINAL_TYPE (OxpDistilBertOnnxConfig, oxp_distil_bert_onnx_config, OXP_TYPE_BERT_ONNX_CONFIG)
+G_DEFINE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG)
+G_DEFINE_FINAL_TYPE (OxpDistilBertOnnxConfig, oxp_distil_bert_onnx_config,
+                     OXP_TYPE_BERT_ONNX_CONFIG)
 
-static const struct {
+static const struct
+{
   const char *model_type;
   OxpBertKind kind;
   const char *base_prefix;
   const char *default_act;
-  gint64      default_pad;
+  gint64 default_pad;
 } variants[] = {
   { "bert", OXP_BERT_KIND_BERT, "bert", "gelu", 0 },
   { "roberta", OXP_BERT_KIND_ROBERTA, "roberta", "gelu", 1 },
@@ -33,37 +35,14 @@ static const struct {
   { "electra", OXP_BERT_KIND_ELECTRA, "electra", "gelu", 0 },
 };
 
-static gboolean
-token_types_input (OxpOnnxConfig *self)
-{
-  return !OXP_IS_DISTIL_BERT_ONNX_CONFIG (self);
-}
-
-/* input_ids, attention_mask[, token_type_ids]: [batch_size, sequence_length],
- * with num_choices in between for multiple-choice. */
-static GPtrArray *
-oxp_bert_onnx_config_get_inputs (OxpOnnxConfig *self)
-{
-  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
-  const char *dims = g_strcmp0 (oxp_onnx_config_get_task (self), "multiple-choice") == 0
-                       ? "batch_size,num_choices,sequence_length"
-                       : "batch_size,sequence_length";
-
-  g_ptr_array_add (inputs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64, dims));
-  g_ptr_array_add (inputs, oxp_tensor_spec_new ("attention_mask", OXP_DATA_TYPE_INT64, dims));
-  if (token_types_input (self))
-    g_ptr_array_add (inputs, oxp_tensor_spec_new ("token_type_ids", OXP_DATA_TYPE_INT64, dims));
-  return inputs;
-}
-
 static OxpNormalizedConfig *
-oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self,
-                                               JsonObject    *config,
-                                               GError       **error)
+oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *config,
+                                               GError **error)
 {
-  OxpNormalizedConfig *nc = oxp_normalized_text_config_new (config);
+  OxpNormalizedConfig *nc = OXP_ONNX_CONFIG_CLASS (oxp_bert_onnx_config_parent_class)
+                                ->create_normalized_config (self, config, error);
 
-  if (g_strcmp0 (oxp_normalized_config_get_model_type (nc), "distilbert") == 0)
+  if (nc != NULL && g_strcmp0 (oxp_normalized_config_get_model_type (nc), "distilbert") == 0)
     oxp_normalized_config_set_aliases (nc, "hidden_size", "dim", "num_layers", "n_layers",
                                        "num_attention_heads", "n_heads", "intermediate_size",
                                        "hidden_dim", "hidden_act", "activation", NULL);
@@ -71,10 +50,7 @@ oxp_bert_onnx_config_create_normalized_config (OxpOnnxConfig *self,
 }
 
 gboolean
-_oxp_bert_spec_init (OxpBertSpec          *spec,
-                     OxpNormalizedConfig  *nc,
-                     const char           *task,
-                     GError              **error)
+_oxp_bert_spec_init (OxpBertSpec *spec, OxpNormalizedConfig *nc, const char *task, GError **error)
 {
   const char *model_type = oxp_normalized_config_get_model_type (nc);
   const char *position_type;
@@ -114,7 +90,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
       return FALSE;
     }
 
-  spec->pad_token_id = oxp_normalized_config_get_int_or (nc, "pad_token_id", variants[v].default_pad);
+  spec->pad_token_id
+      = oxp_normalized_config_get_int_or (nc, "pad_token_id", variants[v].default_pad);
   spec->embedding_size = spec->hidden_size;
   spec->type_vocab_size = 0;
   if (spec->kind == OXP_BERT_KIND_DISTILBERT)
@@ -134,7 +111,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
           || spec->inner_group_num < 1)
         {
           g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-                       "%s: num_hidden_groups %" G_GINT64_FORMAT " and inner_group_num %" G_GINT64_FORMAT
+                       "%s: num_hidden_groups %" G_GINT64_FORMAT
+                       " and inner_group_num %" G_GINT64_FORMAT
                        " must be at least 1 (and groups at most num_hidden_layers)",
                        oxp_normalized_config_get_source (nc), spec->num_hidden_groups,
                        spec->inner_group_num);
@@ -143,7 +121,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
     }
 
   spec->hidden_act_key = spec->kind == OXP_BERT_KIND_DISTILBERT ? "activation" : "hidden_act";
-  spec->hidden_act = oxp_normalized_config_get_string_or (nc, "hidden_act", variants[v].default_act);
+  spec->hidden_act
+      = oxp_normalized_config_get_string_or (nc, "hidden_act", variants[v].default_act);
   if (!oxp_block_activation_is_supported (spec->hidden_act))
     {
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
@@ -186,10 +165,8 @@ _oxp_bert_spec_init (OxpBertSpec          *spec,
 }
 
 static gboolean
-oxp_bert_onnx_config_build_graph (OxpOnnxConfig *self,
-                                  OxpGraph      *graph,
-                                  OxpCheckpoint *checkpoint,
-                                  GError       **error)
+oxp_bert_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                                  GError **error)
 {
   OxpBertSpec spec;
 
@@ -204,10 +181,10 @@ oxp_bert_onnx_config_class_init (OxpBertOnnxConfigClass *klass)
 {
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
+  OXP_TEXT_ENCODER_ONNX_CONFIG_CLASS (klass)->uses_token_type_ids = TRUE;
   config_class->default_opset = 17;
   config_class->min_opset = 14;
   config_class->atol = 1e-4; /* optimum's BertOnnxConfig.ATOL_FOR_VALIDATION */
-  config_class->get_inputs = oxp_bert_onnx_config_get_inputs;
   config_class->create_normalized_config = oxp_bert_onnx_config_create_normalized_config;
   config_class->build_graph = oxp_bert_onnx_config_build_graph;
 }
@@ -220,6 +197,7 @@ oxp_bert_onnx_config_init (OxpBertOnnxConfig *self)
 static void
 oxp_distil_bert_onnx_config_class_init (OxpDistilBertOnnxConfigClass *klass)
 {
+  OXP_TEXT_ENCODER_ONNX_CONFIG_CLASS (klass)->uses_token_type_ids = FALSE;
 }
 
 static void

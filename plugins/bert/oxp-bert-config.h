@@ -7,11 +7,12 @@ G_BEGIN_DECLS
 
 /* BERT, ALBERT, ELECTRA: input_ids, attention_mask, token_type_ids. */
 #define OXP_TYPE_BERT_ONNX_CONFIG (oxp_bert_onnx_config_get_type ())
-G_DECLARE_DERIVABLE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP, BERT_ONNX_CONFIG, OxpOnnxConfig)
+G_DECLARE_DERIVABLE_TYPE (OxpBertOnnxConfig, oxp_bert_onnx_config, OXP, BERT_ONNX_CONFIG,
+                          OxpTextEncoderOnnxConfig)
 
 struct _OxpBertOnnxConfigClass
 {
-  OxpOnnxConfigClass parent_class;
+  OxpTextEncoderOnnxConfigClass parent_class;
 };
 
 /* DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT: input_ids, attention_mask. */

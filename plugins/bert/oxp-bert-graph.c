@@ -11,18 +11,18 @@
 
 #include "oxp-bert-private.h"
 
-typedef struct {
+typedef struct
+{
   const OxpBertSpec *spec;
-  OxpGraph          *graph;
-  OxpCheckpoint     *checkpoint;
-  const char        *prefix; /* "<base_prefix>." or "" */
-  GPtrArray         *strings;
-  GError           **error;
+  OxpGraph *graph;
+  OxpCheckpoint *checkpoint;
+  const char *prefix; /* "<base_prefix>." or "" */
+  GPtrArray *strings;
+  GError **error;
 } Ctx;
 
 /* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3)
-tname (Ctx *c, const char *format, ...)
+static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
 {
   va_list ap;
   char *s;
@@ -54,7 +54,8 @@ has_tensor (Ctx *c, const char *name)
 static const char *
 linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out)
 {
-  return oxp_block_linear (c->graph, c->checkpoint, x, prefix, in, out, OXP_LINEAR_DEFAULT, c->error);
+  return oxp_block_linear (c->graph, c->checkpoint, x, prefix, in, out, OXP_LINEAR_DEFAULT,
+                           c->error);
 }
 
 static const char *
@@ -107,9 +108,9 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
        * its all-zeros buffer: row 0 for every position. */
       const char *tt = token_types ? token_types
                                    : oxp_graph_add_constant_int64 (c->graph, "token_type_zero", 0);
-      const char *te = oxp_block_embedding (c->graph, c->checkpoint, tt,
-                                            tname (c, "%sembeddings.token_type_embeddings.weight", p),
-                                            s->type_vocab_size, e, c->error);
+      const char *te = oxp_block_embedding (
+          c->graph, c->checkpoint, tt, tname (c, "%sembeddings.token_type_embeddings.weight", p),
+          s->type_vocab_size, e, c->error);
       if (te == NULL)
         return NULL;
       x = oxp_graph_op (c->graph, "Add", x, te, NULL);
@@ -120,8 +121,8 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
   else
     pos = oxp_block_position_ids (c->graph, ids, NULL);
   pe = oxp_block_embedding (c->graph, c->checkpoint, pos,
-                            tname (c, "%sembeddings.position_embeddings.weight", p), s->max_positions,
-                            e, c->error);
+                            tname (c, "%sembeddings.position_embeddings.weight", p),
+                            s->max_positions, e, c->error);
   if (pe == NULL)
     return NULL;
   x = oxp_graph_op (c->graph, "Add", x, pe, NULL);
@@ -132,23 +133,25 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
 /* ---- encoder ------------------------------------------------------------ */
 
 /* Tensor names of one post-LN encoder layer, relative to its prefix. */
-typedef struct {
+typedef struct
+{
   const char *q, *k, *v, *o, *attention_norm, *ffn_in, *ffn_out, *output_norm;
 } LayerNames;
 
 static const LayerNames bert_layer_names = {
-  "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-  "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm",
+  "attention.self.query",   "attention.self.key",         "attention.self.value",
+  "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+  "output.dense",           "output.LayerNorm",
 };
 
 static const LayerNames distilbert_layer_names = {
   "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
-  "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm",
+  "sa_layer_norm",   "ffn.lin1",        "ffn.lin2",        "output_layer_norm",
 };
 
 static const LayerNames albert_layer_names = {
-  "attention.query", "attention.key", "attention.value", "attention.dense",
-  "attention.LayerNorm", "ffn", "ffn_output", "full_layer_layer_norm",
+  "attention.query",     "attention.key", "attention.value", "attention.dense",
+  "attention.LayerNorm", "ffn",           "ffn_output",      "full_layer_layer_norm",
 };
 
 /* h1 = LN(h + O·attention(Q h, K h, V h)); out = LN(h1 + W2·act(W1 h1)). */
@@ -167,7 +170,7 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix, cons
   ctx = oxp_block_attention (c->graph, oxp_block_split_heads (c->graph, q, heads, dim),
                              oxp_block_split_heads (c->graph, k, heads, dim),
                              oxp_block_split_heads (c->graph, v, heads, dim), mask,
-                             1.0 / sqrt ((double) dim));
+                             1.0 / sqrt ((double)dim));
   ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
   if ((ctx = linear (c, ctx, L (o), hs, hs)) == NULL)
     return NULL;
@@ -179,7 +182,8 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix, cons
 
   oxp_graph_push_scope (c->graph, "ffn");
   if ((f = linear (c, h1, L (ffn_in), hs, s->intermediate_size)) == NULL
-      || (f = oxp_block_activation (c->graph, f, s->hidden_act, s->hidden_act_key, c->error)) == NULL
+      || (f = oxp_block_activation (c->graph, f, s->hidden_act, s->hidden_act_key, c->error))
+             == NULL
       || (f = linear (c, f, L (ffn_out), s->intermediate_size, hs)) == NULL)
     return NULL;
   f = layer_norm (c, oxp_graph_op (c->graph, "Add", f, h1, NULL), L (output_norm), hs,
@@ -201,7 +205,8 @@ encoder (Ctx *c, const char *h, const char *mask)
       switch (s->kind)
         {
         case OXP_BERT_KIND_DISTILBERT:
-          h = encoder_layer (c, h, mask, tname (c, "%stransformer.layer.%" G_GINT64_FORMAT ".", p, i),
+          h = encoder_layer (c, h, mask,
+                             tname (c, "%stransformer.layer.%" G_GINT64_FORMAT ".", p, i),
                              &distilbert_layer_names);
           break;
         case OXP_BERT_KIND_ALBERT:
@@ -236,8 +241,8 @@ pooler (Ctx *c, const char *h)
   const OxpBertSpec *s = c->spec;
   const char *dense = s->kind == OXP_BERT_KIND_ALBERT ? tname (c, "%spooler", c->prefix)
                                                       : tname (c, "%spooler.dense", c->prefix);
-  const char *x = linear (c, oxp_block_select_token (c->graph, h, 0), dense, s->hidden_size,
-                          s->hidden_size);
+  const char *x
+      = linear (c, oxp_block_select_token (c->graph, h, 0), dense, s->hidden_size, s->hidden_size);
 
   return x ? oxp_graph_op (c->graph, "Tanh", x, NULL) : NULL;
 }
@@ -317,7 +322,8 @@ fill_mask_head (Ctx *c, const char *h)
       bias = "vocab_projector.bias", bias_alt = NULL;
       break;
     case OXP_BERT_KIND_ALBERT:
-      dense = "predictions.dense", norm = "predictions.LayerNorm", decoder = "predictions.decoder.weight";
+      dense = "predictions.dense", norm = "predictions.LayerNorm",
+      decoder = "predictions.decoder.weight";
       bias = "predictions.bias", bias_alt = "predictions.decoder.bias";
       out = e;
       break;
@@ -417,8 +423,8 @@ build (Ctx *c)
       /* ALBERT maps its embeddings into the encoder; ELECTRA projects them
        * when their size differs from the hidden size. */
       const char *proj = s->kind == OXP_BERT_KIND_ALBERT
-                           ? tname (c, "%sencoder.embedding_hidden_mapping_in", c->prefix)
-                           : tname (c, "%sembeddings_project", c->prefix);
+                             ? tname (c, "%sencoder.embedding_hidden_mapping_in", c->prefix)
+                             : tname (c, "%sembeddings_project", c->prefix);
       if ((h = linear (c, h, proj, s->embedding_size, s->hidden_size)) == NULL)
         return FALSE;
     }
@@ -457,9 +463,9 @@ build (Ctx *c)
     {
       const char *out_prefix = NULL;
       const char *x = sentence_features (c, h, &out_prefix);
-      const char *logits = x ? linear (c, x, out_prefix, s->hidden_size,
-                                       multiple_choice ? 1 : s->num_labels)
-                             : NULL;
+      const char *logits
+          = x ? linear (c, x, out_prefix, s->hidden_size, multiple_choice ? 1 : s->num_labels)
+              : NULL;
       if (logits != NULL && multiple_choice)
         {
           /* [batch·choices, 1] → [batch, choices]. */
@@ -481,10 +487,8 @@ build (Ctx *c)
 }
 
 gboolean
-_oxp_bert_build_graph (const OxpBertSpec *spec,
-                       OxpGraph          *graph,
-                       OxpCheckpoint     *checkpoint,
-                       GError           **error)
+_oxp_bert_build_graph (const OxpBertSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                       GError **error)
 {
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
   Ctx c = { spec, graph, checkpoint, "", strings, error };

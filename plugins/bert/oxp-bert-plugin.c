@@ -6,16 +6,20 @@
 #include "oxp-bert-config.h"
 
 static const char *const tasks[] = {
-  "feature-extraction", "fill-mask",          "text-classification",
-  "token-classification", "question-answering", "multiple-choice",
+  "feature-extraction",
+  "fill-mask",
+  "text-classification",
+  "token-classification",
+  "question-answering",
+  "multiple-choice",
   NULL,
 };
 
 #define ARCHITECTURES(prefix)                                                                      \
   {                                                                                                \
-    prefix "Model", prefix "ForMaskedLM", prefix "ForSequenceClassification",                     \
-        prefix "ForTokenClassification", prefix "ForQuestionAnswering", prefix "ForMultipleChoice", \
-        NULL                                                                                       \
+    prefix "Model", prefix "ForMaskedLM", prefix "ForSequenceClassification",                      \
+        prefix "ForTokenClassification", prefix "ForQuestionAnswering",                            \
+        prefix "ForMultipleChoice", NULL                                                           \
   }
 
 static const char *const bert_archs[] = ARCHITECTURES ("Bert");
@@ -43,5 +47,7 @@ bert_plugin_init (OxpPlugin *plugin, GError **error)
   return TRUE;
 }
 
-OXP_PLUGIN_DEFINE (bert, "BERT-family encoders: BERT, RoBERTa, XLM-RoBERTa, CamemBERT, DistilBERT, ALBERT, ELECTRA",
-                   bert_plugin_init, PACKAGE_VERSION, "LGPL-2.1-or-later")
+OXP_PLUGIN_DEFINE (
+    bert,
+    "BERT-family encoders: BERT, RoBERTa, XLM-RoBERTa, CamemBERT, DistilBERT, ALBERT, ELECTRA",
+    bert_plugin_init, PACKAGE_VERSION, "LGPL-2.1-or-later")

@@ -12,7 +12,7 @@
 static int
 compare_doubles (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
@@ -42,7 +42,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (OxpRuntime) runtime = NULL;
   g_autoptr (OxpRuntimeSession) session = NULL;
-  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
   g_autofree double *times = NULL;
   GPtrArray *inputs;

@@ -17,7 +17,17 @@
 
 #include "oxp-safetensors-private.h"
 
+int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+/* A warning or critical from GLib or json-glib on some input would mean the
+ * library prints: make it a crash the fuzzer reports. */
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  return 0;
+}
 
 static void
 check_error (GError *error)

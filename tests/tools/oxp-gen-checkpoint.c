@@ -77,6 +77,36 @@ static void G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN die (const char *format, ...)
 
 /* ---- the tensor list ---------------------------------------------------- */
 
+/* Expands the first "{A..B}" of @name into B - A + 1 names. */
+static GPtrArray *
+expand_name (const char *name, const char *source, guint ln)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *open = strchr (name, '{');
+  const char *dots = open ? strstr (open, "..") : NULL;
+  const char *close = dots ? strchr (dots, '}') : NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *last = NULL;
+  guint64 a, b;
+
+  if (close == NULL)
+    {
+      g_ptr_array_add (names, g_strdup (name));
+      return names;
+    }
+  first = g_strndup (open + 1, (gsize)(dots - open - 1));
+  last = g_strndup (dots + 2, (gsize)(close - dots - 2));
+  if (!g_ascii_string_to_unsigned (first, 10, 0, G_MAXUINT32, &a, NULL)
+      || !g_ascii_string_to_unsigned (last, 10, 0, G_MAXUINT32, &b, NULL) || a > b
+      || b - a >= 1000000)
+    die ("%s: line %u: '%.*s' in '%s' is not a range {A..B} with A <= B", source, ln,
+         (int)(close - open + 1), open, name);
+  for (guint64 k = a; k <= b; k++)
+    g_ptr_array_add (names, g_strdup_printf ("%.*s%" G_GUINT64_FORMAT "%s", (int)(open - name),
+                                             name, k, close + 1));
+  return names;
+}
+
 static GPtrArray *
 parse_tensor_list (const char *text, const char *source)
 {
@@ -84,12 +114,17 @@ parse_tensor_list (const char *text, const char *source)
   g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
 
-  for (guint ln = 0; lines[ln] != NULL; ln++)
+  for (guint ln = 1; lines[ln - 1] != NULL; ln++)
     {
       g_auto (GStrv) tokens = NULL;
       g_autoptr (GPtrArray) words = g_ptr_array_new ();
-      char *line = g_strstrip (lines[ln]);
-      Tensor *t;
+      g_autoptr (GArray) shape = g_array_new (FALSE, FALSE, sizeof (guint64));
+      g_autoptr (GPtrArray) expanded = NULL;
+      char *line = g_strstrip (lines[ln - 1]);
+      const char *dtype = NULL;
+      Kind kind = KIND_F32;
+      guint element_size = 0;
+      guint64 n_elements = 1, n_bytes;
 
       if (*line == '\0' || *line == '#')
         continue;
@@ -99,28 +134,20 @@ parse_tensor_list (const char *text, const char *source)
           g_ptr_array_add (words, tokens[i]);
       if (words->len < 2 || words->len > 3)
         die ("%s: line %u: expected \"NAME DTYPE DIM,DIM,...\" (no dims for a scalar), got \"%s\"",
-             source, ln + 1, line);
+             source, ln, line);
 
-      t = g_new0 (Tensor, 1);
-      t->name = g_strdup (words->pdata[0]);
-      t->shape = g_array_new (FALSE, FALSE, sizeof (guint64));
-      t->index = tensors->len;
-      g_ptr_array_add (tensors, t);
       for (gsize i = 0; i < G_N_ELEMENTS (dtypes); i++)
         if (g_ascii_strcasecmp (dtypes[i].name, words->pdata[1]) == 0)
           {
-            t->dtype = dtypes[i].name;
-            t->kind = dtypes[i].kind;
-            t->element_size = dtypes[i].size;
+            dtype = dtypes[i].name;
+            kind = dtypes[i].kind;
+            element_size = dtypes[i].size;
           }
-      if (t->dtype == NULL)
+      if (dtype == NULL)
         die ("%s: line %u: unknown dtype '%s' (expected F64, F32, F16, BF16, I64, I32, I16, I8, "
              "U8 or BOOL)",
-             source, ln + 1, (const char *)words->pdata[1]);
-      if (!g_hash_table_add (names, t->name))
-        die ("%s: line %u: tensor '%s' is listed twice", source, ln + 1, t->name);
+             source, ln, (const char *)words->pdata[1]);
 
-      t->n_elements = 1;
       if (words->len == 3)
         {
           g_auto (GStrv) dims = g_strsplit (words->pdata[2], ",", -1);
@@ -130,15 +157,33 @@ parse_tensor_list (const char *text, const char *source)
               guint64 dim;
 
               if (!g_ascii_string_to_unsigned (dims[i], 10, 0, G_MAXINT64, &dim, NULL))
-                die ("%s: line %u: dimension '%s' of tensor '%s' is not a non-negative integer",
-                     source, ln + 1, dims[i], t->name);
-              g_array_append_val (t->shape, dim);
-              if (!g_uint64_checked_mul (&t->n_elements, t->n_elements, dim))
-                die ("%s: line %u: tensor '%s' is too large", source, ln + 1, t->name);
+                die ("%s: line %u: dimension '%s' is not a non-negative integer", source, ln,
+                     dims[i]);
+              g_array_append_val (shape, dim);
+              if (!g_uint64_checked_mul (&n_elements, n_elements, dim))
+                die ("%s: line %u: the tensor is too large", source, ln);
             }
         }
-      if (!g_uint64_checked_mul (&t->n_bytes, t->n_elements, t->element_size))
-        die ("%s: line %u: tensor '%s' is too large", source, ln + 1, t->name);
+      if (!g_uint64_checked_mul (&n_bytes, n_elements, element_size))
+        die ("%s: line %u: the tensor is too large", source, ln);
+
+      expanded = expand_name (words->pdata[0], source, ln);
+      for (guint i = 0; i < expanded->len; i++)
+        {
+          Tensor *t = g_new0 (Tensor, 1);
+
+          t->name = g_strdup (expanded->pdata[i]);
+          t->dtype = dtype;
+          t->kind = kind;
+          t->element_size = element_size;
+          t->shape = g_array_ref (shape);
+          t->n_elements = n_elements;
+          t->n_bytes = n_bytes;
+          t->index = tensors->len;
+          g_ptr_array_add (tensors, t);
+          if (!g_hash_table_add (names, t->name))
+            die ("%s: line %u: tensor '%s' is listed twice", source, ln, t->name);
+        }
     }
   if (tensors->len == 0)
     die ("%s: no tensors listed", source);
@@ -498,9 +543,10 @@ main (int argc, char *argv[])
       context,
       "Tensor list: one tensor per line, \"NAME DTYPE DIM,DIM,...\", with DTYPE one of\n"
       "F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL; no DIMs for a scalar, 0 for an empty\n"
-      "dimension; blank lines and lines starting with '#' are skipped. The tensors are\n"
-      "written in list order; shards split the list into N contiguous runs of about\n"
-      "equal size.\n"
+      "dimension; blank lines and lines starting with '#' are skipped. A range {A..B}\n"
+      "in NAME stands for B-A+1 tensors (\"layer.{0..11}.bias F32 768\"). The tensors\n"
+      "are written in list order; shards split the list into N contiguous runs of\n"
+      "about equal size.\n"
       "\n"
       "Values: floats uniform in [-a, a) with a = sqrt(3 / fan_in), fan_in being the last\n"
       "dimension (variance 1/fan_in); integers uniform in [0, 100); BOOL 0 or 1. Each\n"
@@ -510,8 +556,30 @@ main (int argc, char *argv[])
       "\n"
       "Example (a 2.5 GiB checkpoint in 4 shards):\n"
       "  echo '{\"model_type\": \"bert\"}' > cfg.json\n"
-      "  for i in $(seq 0 19); do echo \"layer.$i.weight F32 4096,8192\"; done |\n"
-      "    oxp-gen-checkpoint --config cfg.json --shards 4 --seed 1 big-model/\n");
+      "  echo 'layer.{0..19}.weight F32 4096,8192' |\n"
+      "    oxp-gen-checkpoint --config cfg.json --shards 4 --seed 1 big-model/\n"
+      "\n"
+      "BERT-base (BertModel, 109M parameters; pair it with bert-base-uncased's config.json):\n"
+      "  embeddings.word_embeddings.weight F32 30522,768\n"
+      "  embeddings.position_embeddings.weight F32 512,768\n"
+      "  embeddings.token_type_embeddings.weight F32 2,768\n"
+      "  embeddings.LayerNorm.weight F32 768\n"
+      "  embeddings.LayerNorm.bias F32 768\n"
+      "  encoder.layer.{0..11}.attention.self.query.weight F32 768,768\n"
+      "  encoder.layer.{0..11}.attention.self.query.bias F32 768\n"
+      "  (the same two lines for key and value)\n"
+      "  encoder.layer.{0..11}.attention.output.dense.weight F32 768,768\n"
+      "  encoder.layer.{0..11}.attention.output.dense.bias F32 768\n"
+      "  encoder.layer.{0..11}.attention.output.LayerNorm.weight F32 768\n"
+      "  encoder.layer.{0..11}.attention.output.LayerNorm.bias F32 768\n"
+      "  encoder.layer.{0..11}.intermediate.dense.weight F32 3072,768\n"
+      "  encoder.layer.{0..11}.intermediate.dense.bias F32 3072\n"
+      "  encoder.layer.{0..11}.output.dense.weight F32 768,3072\n"
+      "  encoder.layer.{0..11}.output.dense.bias F32 768\n"
+      "  encoder.layer.{0..11}.output.LayerNorm.weight F32 768\n"
+      "  encoder.layer.{0..11}.output.LayerNorm.bias F32 768\n"
+      "  pooler.dense.weight F32 768,768\n"
+      "  pooler.dense.bias F32 768\n");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("%s (see --help)", error->message);
