@@ -114,8 +114,8 @@ oxp_checkpoint_class_init (OxpCheckpointClass *klass)
    *
    * The model folder, or the file for oxp_checkpoint_open_safetensors().
    */
-  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL,
-                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PATH]
+      = g_param_spec_string ("path", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * OxpCheckpoint:model-type:
    *
@@ -129,7 +129,7 @@ oxp_checkpoint_class_init (OxpCheckpointClass *klass)
 static void
 oxp_checkpoint_init (OxpCheckpoint *self)
 {
-  self->shards = g_ptr_array_new_with_free_func ((GDestroyNotify) shard_free);
+  self->shards = g_ptr_array_new_with_free_func ((GDestroyNotify)shard_free);
   self->order = g_ptr_array_new ();
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
 }
@@ -160,7 +160,7 @@ shard_open (const char *path, GError **error)
                    "%s: cannot map the file: %s", path, local_error->message);
       return NULL;
     }
-  data = (const guint8 *) g_mapped_file_get_contents (shard->map);
+  data = (const guint8 *)g_mapped_file_get_contents (shard->map);
   size = g_mapped_file_get_length (shard->map);
   shard->header = _oxp_safetensors_parse (data, size, path, error);
   if (shard->header == NULL)
@@ -213,8 +213,7 @@ load_config (OxpCheckpoint *self, GError **error)
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
-                   "%s: missing: a model folder needs a config.json with its \"model_type\"",
-                   path);
+                   "%s: missing: a model folder needs a config.json with its \"model_type\"", path);
       return FALSE;
     }
   if (!g_file_get_contents (path, &contents, &length, &local_error))
@@ -230,7 +229,7 @@ load_config (OxpCheckpoint *self, GError **error)
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Names of the folder's entries, sorted so that errors are reproducible. */
@@ -245,8 +244,8 @@ list_folder (const char *dir, GError **error)
   d = g_dir_open (dir, 0, &local_error);
   if (d == NULL)
     {
-      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot list: %s",
-                   dir, local_error->message);
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot list: %s", dir,
+                   local_error->message);
       return NULL;
     }
   while ((name = g_dir_read_name (d)) != NULL)
@@ -262,22 +261,57 @@ is_shard_name (const char *name)
          && g_str_has_suffix (name, ".safetensors");
 }
 
-/* The weight formats of other frameworks, which oxport does not read. */
-static const char *
-foreign_format (const char *name)
+/* The weight formats of other frameworks, which oxport does not read, and
+ * how transformers loads each to save it again as safetensors. */
+typedef struct
 {
-  static const struct
-  {
-    const char *suffix;
-    const char *format;
-  } formats[] = {
-    { ".bin", "PyTorch pickle" }, { ".pt", "PyTorch pickle" },   { ".pth", "PyTorch pickle" },
-    { ".ckpt", "PyTorch pickle" }, { ".h5", "TensorFlow HDF5" }, { ".msgpack", "Flax msgpack" },
-  };
+  const char *suffix;
+  const char *format;
+  const char *load;
+} ForeignFormat;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
-    if (g_str_has_suffix (name, formats[i].suffix))
-      return formats[i].format;
+static const ForeignFormat foreign_formats[] = {
+  { ".bin", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".pt", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".pth", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".ckpt", "PyTorch pickle", "AutoModel.from_pretrained(dir)" },
+  { ".h5", "TensorFlow HDF5", "AutoModel.from_pretrained(dir, from_tf=True)" },
+  { ".msgpack", "Flax msgpack", "AutoModel.from_pretrained(dir, from_flax=True)" },
+};
+
+/* Trainer state saved next to the weights: never the weights themselves. */
+static gboolean
+is_trainer_file (const char *name)
+{
+  return strcmp (name, "training_args.bin") == 0 || g_str_has_prefix (name, "optimizer.")
+         || g_str_has_prefix (name, "scheduler.") || g_str_has_prefix (name, "scaler.")
+         || g_str_has_prefix (name, "rng_state");
+}
+
+/* The foreign weight file of the folder, preferring the names transformers
+ * writes (pytorch_model.bin, tf_model.h5, …). */
+static const ForeignFormat *
+find_foreign_weights (GPtrArray *names, const char **file)
+{
+  static const char *const preferred[] = { "pytorch_model", "model", "tf_model", "flax_model" };
+
+  for (int pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < names->len; i++)
+      {
+        const char *name = names->pdata[i];
+        gboolean is_preferred = FALSE;
+
+        for (gsize p = 0; p < G_N_ELEMENTS (preferred); p++)
+          is_preferred |= g_str_has_prefix (name, preferred[p]);
+        if ((pass == 0 && !is_preferred) || is_trainer_file (name))
+          continue;
+        for (gsize f = 0; f < G_N_ELEMENTS (foreign_formats); f++)
+          if (g_str_has_suffix (name, foreign_formats[f].suffix))
+            {
+              *file = name;
+              return &foreign_formats[f];
+            }
+      }
   return NULL;
 }
 
@@ -286,6 +320,8 @@ static void
 set_no_weights_error (const char *dir, GError **error)
 {
   g_autoptr (GPtrArray) names = list_folder (dir, error);
+  const ForeignFormat *foreign;
+  const char *file = NULL;
 
   if (names == NULL)
     return;
@@ -295,25 +331,20 @@ set_no_weights_error (const char *dir, GError **error)
         g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
                      "%s: sharded weights (%s) without model.safetensors.index.json: the "
                      "index is needed to know which shard holds which tensor",
-                     dir, (const char *) names->pdata[i]);
+                     dir, (const char *)names->pdata[i]);
         return;
       }
-  for (guint i = 0; i < names->len; i++)
+  foreign = find_foreign_weights (names, &file);
+  if (foreign != NULL)
     {
-      const char *format = foreign_format (names->pdata[i]);
-
-      if (format != NULL)
-        {
-          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
-                       "%s: the weights are only in %s (%s format), which oxport does not "
-                       "read: it needs safetensors (model.safetensors, or "
-                       "model-0000K-of-0000N.safetensors shards with "
-                       "model.safetensors.index.json). Convert them with transformers: "
-                       "model = AutoModel.from_pretrained(dir); "
-                       "model.save_pretrained(dir, safe_serialization=True)",
-                       dir, (const char *) names->pdata[i], format);
-          return;
-        }
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
+                   "%s: the weights are only in %s (%s format), which oxport does not read: "
+                   "it needs safetensors (model.safetensors, or "
+                   "model-0000K-of-0000N.safetensors shards with model.safetensors.index.json). "
+                   "Convert them with transformers: model = %s; "
+                   "model.save_pretrained(dir, safe_serialization=True)",
+                   dir, file, foreign->format, foreign->load);
+      return;
     }
   g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
                "%s: no weights: expected model.safetensors, or model.safetensors.index.json "
@@ -355,8 +386,8 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
     {
       const char *shard = g_hash_table_lookup (weight_map, tensor_names->pdata[i]);
 
-      if (g_hash_table_insert (shard_names, (gpointer) shard, tensor_names->pdata[i]))
-        g_ptr_array_add (sorted, (gpointer) shard);
+      if (g_hash_table_insert (shard_names, (gpointer)shard, tensor_names->pdata[i]))
+        g_ptr_array_add (sorted, (gpointer)shard);
     }
   g_ptr_array_sort (sorted, compare_strings);
   if (sorted->len == 0)
@@ -376,7 +407,7 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
         {
           g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
                        "%s: points at shard %s (for tensor '%s'), which is missing from %s",
-                       index_path, name, (const char *) g_hash_table_lookup (shard_names, name),
+                       index_path, name, (const char *)g_hash_table_lookup (shard_names, name),
                        self->path);
           return FALSE;
         }
@@ -402,8 +433,8 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
       if (strcmp (listed, base) != 0)
         {
           g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
-                       "%s: says tensor '%s' is in %s, but it is in %s", index_path,
-                       t->entry->name, listed, base);
+                       "%s: says tensor '%s' is in %s, but it is in %s", index_path, t->entry->name,
+                       listed, base);
           return FALSE;
         }
     }
@@ -411,9 +442,9 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
     if (!g_hash_table_contains (self->by_name, tensor_names->pdata[i]))
       {
         g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_INDEX,
-                     "%s: points at tensor '%s' in %s, which that shard does not hold",
-                     index_path, (const char *) tensor_names->pdata[i],
-                     (const char *) g_hash_table_lookup (weight_map, tensor_names->pdata[i]));
+                     "%s: points at tensor '%s' in %s, which that shard does not hold", index_path,
+                     (const char *)tensor_names->pdata[i],
+                     (const char *)g_hash_table_lookup (weight_map, tensor_names->pdata[i]));
         return FALSE;
       }
   return TRUE;
@@ -732,7 +763,7 @@ gsize
 oxp_checkpoint_tensor_get_n_elements (const OxpCheckpointTensor *t)
 {
   g_return_val_if_fail (t != NULL, 0);
-  return (gsize) t->entry->n_elements;
+  return (gsize)t->entry->n_elements;
 }
 
 /**
@@ -755,7 +786,7 @@ gsize
 oxp_checkpoint_tensor_get_size (const OxpCheckpointTensor *t)
 {
   g_return_val_if_fail (t != NULL, 0);
-  return (gsize) (t->entry->end - t->entry->begin);
+  return (gsize)(t->entry->end - t->entry->begin);
 }
 
 const char *
@@ -781,7 +812,7 @@ oxp_checkpoint_tensor_to_tensor (const OxpCheckpointTensor *t)
 
   g_return_val_if_fail (t != NULL, NULL);
 
-  size = (gsize) (t->entry->end - t->entry->begin);
+  size = (gsize)(t->entry->end - t->entry->begin);
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   {
     guint8 *copy = g_memdup2 (t->data, size);

@@ -391,9 +391,29 @@ oxp_dummy_vision_input_generator_generate (OxpDummyInputGenerator *self,
   const char *name = oxp_tensor_spec_get_name (spec);
   guint rank = oxp_tensor_spec_get_rank (spec);
 
+  OxpNormalizedConfig *nc = oxp_dummy_input_generator_get_normalized_config (self);
+  g_autofree gint64 *real = g_memdup2 (shape, MAX (rank, 1) * sizeof (gint64));
+  gint64 height = -1, width = -1;
+
+  /* The model only accepts its own image geometry (optimum reads it from
+   * the config too); the requested shapes are the fallback. */
+  if (nc && oxp_normalized_config_has (nc, "image_size"))
+    oxp_normalized_config_get_image_size (nc, &height, &width, NULL);
+  for (guint d = 0; d < rank; d++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+      if (param == NULL)
+        continue;
+      if (strcmp (param, "num_channels") == 0 && nc)
+        real[d] = oxp_normalized_config_get_int_or (nc, "num_channels", shape[d]);
+      else if (strcmp (param, "height") == 0 && height > 0)
+        real[d] = height;
+      else if (strcmp (param, "width") == 0 && width > 0)
+        real[d] = width;
+    }
   if (strcmp (name, "pixel_mask") == 0)
-    return oxp_dummy_constant_tensor (name, oxp_tensor_spec_get_dtype (spec), shape, rank, 1.0);
-  return generate_past (self, spec, shape, shapes, error);
+    return oxp_dummy_constant_tensor (name, oxp_tensor_spec_get_dtype (spec), real, rank, 1.0);
+  return generate_past (self, spec, real, shapes, error);
 }
 
 static void
@@ -431,13 +451,39 @@ G_DEFINE_TYPE (OxpDummyAudioInputGenerator, oxp_dummy_audio_input_generator,
 
 static const char * const audio_inputs[] = { "input_features", "input_values", NULL };
 
+static OxpTensor *
+oxp_dummy_audio_input_generator_generate (OxpDummyInputGenerator *self,
+                                          const OxpTensorSpec    *spec,
+                                          const gint64           *shape,
+                                          const OxpShapes        *shapes,
+                                          GError                **error)
+{
+  OxpNormalizedConfig *nc = oxp_dummy_input_generator_get_normalized_config (self);
+  const char *name = oxp_tensor_spec_get_name (spec);
+  guint rank = oxp_tensor_spec_get_rank (spec);
+  g_autofree gint64 *real = g_memdup2 (shape, MAX (rank, 1) * sizeof (gint64));
+
+  for (guint d = 0; d < rank; d++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+      if (param == NULL)
+        continue;
+      /* The mel bins are fixed by the model; raw audio has its own length. */
+      if (strcmp (param, "feature_size") == 0 && nc)
+        real[d] = oxp_normalized_config_get_int_or (nc, "feature_size", shape[d]);
+      else if (strcmp (param, "sequence_length") == 0 && strcmp (name, "input_values") == 0)
+        real[d] = shapes->audio_sequence_length;
+    }
+  return generate_past (self, spec, real, shapes, error);
+}
+
 static void
 oxp_dummy_audio_input_generator_class_init (OxpDummyAudioInputGeneratorClass *klass)
 {
   OxpDummyInputGeneratorClass *gen_class = OXP_DUMMY_INPUT_GENERATOR_CLASS (klass);
 
   gen_class->supported_inputs = audio_inputs;
-  gen_class->generate = generate_past;
+  gen_class->generate = oxp_dummy_audio_input_generator_generate;
 }
 
 static void

@@ -64,6 +64,7 @@ oxp_normalized_seq2seq_config_init (OxpNormalizedSeq2SeqConfig *self)
       "num_layers", "decoder_layers|num_decoder_layers|num_layers|num_hidden_layers",
       "num_attention_heads", "decoder_attention_heads|num_heads|num_attention_heads",
       "hidden_size", "d_model|hidden_size",
+      "head_dim", "head_dim|d_kv",
       "intermediate_size", "d_ff|decoder_ffn_dim|intermediate_size",
       "max_position_embeddings", "max_position_embeddings|n_positions|max_target_positions",
       "hidden_act", "activation_function|feed_forward_proj|hidden_act",

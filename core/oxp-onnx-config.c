@@ -93,7 +93,20 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
   terms = g_strsplit (param, "+", -1);
   for (guint i = 0; terms[i] != NULL; i++)
     {
-      gint64 v = resolve_term (shapes, g_strstrip (terms[i]));
+      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames). */
+      g_auto (GStrv) factors = g_strsplit_set (terms[i], "*/", -1);
+      const char *ops = terms[i];
+      gint64 v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
+
+      for (guint f = 1; v >= 0 && factors[f] != NULL; f++)
+        {
+          gint64 n = resolve_term (shapes, g_strstrip (factors[f]));
+          ops = strpbrk (ops, "*/");
+          if (n < 0 || ops == NULL || (*ops == '/' && n == 0))
+            return -1;
+          v = *ops == '/' ? v / n : v * n;
+          ops++;
+        }
       if (v < 0)
         return -1;
       sum += v;
@@ -354,7 +367,7 @@ oxp_onnx_config_real_build_graph (OxpOnnxConfig *self,
                                   OxpCheckpoint *checkpoint,
                                   GError       **error)
 {
-  g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_UNSUPPORTED,
+  g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
                "%s does not implement build_graph", G_OBJECT_TYPE_NAME (self));
   return FALSE;
 }
@@ -782,7 +795,7 @@ oxp_onnx_config_set_opset (OxpOnnxConfig *self, guint opset, GError **error)
   if (opset != 0 && opset < min_opset)
     {
       const char *model_type = oxp_onnx_config_get_model_type (self);
-      g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_OPSET,
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_OPSET,
                    "opset %u is too old for %s (model type '%s', task '%s'): it needs opset %u "
                    "or newer",
                    opset, G_OBJECT_TYPE_NAME (self), model_type ? model_type : "unknown",
@@ -927,7 +940,7 @@ oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
           gen = g_ptr_array_index (generators, g);
       if (gen == NULL)
         {
-          g_set_error (error, _OXP_EXPORT_ERROR_QUARK, OXP_EXPORT_ERROR_UNSUPPORTED,
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
                        "no dummy input generator of %s produces input '%s'",
                        G_OBJECT_TYPE_NAME (self), name);
           return NULL;
@@ -938,6 +951,56 @@ oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
       g_ptr_array_add (tensors, tensor);
     }
   return g_steal_pointer (&tensors);
+}
+
+/**
+ * oxp_onnx_config_build_graph:
+ * @self: a config
+ * @graph: an empty graph
+ * @checkpoint: (nullable): the weights
+ * @error: return location for an error
+ *
+ * Declares the config's inputs and outputs on @graph (float specs in the
+ * graph's float type), calls the build_graph vfunc, then oxp_graph_check().
+ *
+ * Returns: TRUE when the graph is complete and consistent
+ */
+gboolean
+oxp_onnx_config_build_graph (OxpOnnxConfig *self,
+                             OxpGraph      *graph,
+                             OxpCheckpoint *checkpoint,
+                             GError       **error)
+{
+  OxpOnnxConfigPrivate *priv;
+  OxpDataType float_type;
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), FALSE);
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  priv = oxp_onnx_config_get_instance_private (self);
+
+  g_clear_error (&priv->deferred_error);
+  float_type = oxp_graph_get_float_type (graph);
+  inputs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_inputs (self));
+  outputs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_outputs (self));
+  if (priv->deferred_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&priv->deferred_error));
+      return FALSE;
+    }
+  apply_float_type (inputs, float_type);
+  apply_float_type (outputs, float_type);
+
+  for (guint i = 0; i < inputs->len; i++)
+    oxp_graph_add_input (graph, g_ptr_array_index (inputs, i));
+  for (guint i = 0; i < outputs->len; i++)
+    oxp_graph_add_output (graph, g_ptr_array_index (outputs, i));
+
+  if (!OXP_ONNX_CONFIG_GET_CLASS (self)->build_graph (self, graph, checkpoint, error))
+    return FALSE;
+  return oxp_graph_check (graph, error);
 }
 
 /**

@@ -36,12 +36,8 @@ typedef struct _OxpOrtMemoryInfo OxpOrtMemoryInfo;
 typedef struct _OxpOrtAllocator OxpOrtAllocator;
 
 typedef void (*OxpOrtFn) (void);
-typedef void (*OxpOrtLoggingFn) (void       *param,
-                                 int         severity,
-                                 const char *category,
-                                 const char *logid,
-                                 const char *code_location,
-                                 const char *message);
+typedef void (*OxpOrtLoggingFn) (void *param, int severity, const char *category, const char *logid,
+                                 const char *code_location, const char *message);
 
 typedef struct
 {
@@ -92,11 +88,8 @@ typedef struct
   void (*ReleaseStatus) (OxpOrtStatus *status);
 
   OxpOrtStatus *(*CreateEnv) (int log_level, const char *logid, OxpOrtEnv **out);
-  OxpOrtStatus *(*CreateEnvWithCustomLogger) (OxpOrtLoggingFn fn,
-                                              void           *param,
-                                              int             log_level,
-                                              const char     *logid,
-                                              OxpOrtEnv     **out);
+  OxpOrtStatus *(*CreateEnvWithCustomLogger) (OxpOrtLoggingFn fn, void *param, int log_level,
+                                              const char *logid, OxpOrtEnv **out);
   void (*ReleaseEnv) (OxpOrtEnv *env);
 
   OxpOrtStatus *(*CreateSessionOptions) (OxpOrtSessionOptions **out);
@@ -104,62 +97,45 @@ typedef struct
   OxpOrtStatus *(*SetSessionLogSeverityLevel) (OxpOrtSessionOptions *so, int level);
   OxpOrtStatus *(*SetIntraOpNumThreads) (OxpOrtSessionOptions *so, int n);
   OxpOrtStatus *(*SetInterOpNumThreads) (OxpOrtSessionOptions *so, int n);
-  OxpOrtStatus *(*AddSessionConfigEntry) (OxpOrtSessionOptions *so,
-                                          const char           *key,
-                                          const char           *value);
+  OxpOrtStatus *(*AddSessionConfigEntry) (OxpOrtSessionOptions *so, const char *key,
+                                          const char *value);
   void (*ReleaseSessionOptions) (OxpOrtSessionOptions *so);
 
-  OxpOrtStatus *(*CreateSession) (const OxpOrtEnv            *env,
-                                  const char                 *model_path,
-                                  const OxpOrtSessionOptions *so,
-                                  OxpOrtSession             **out);
-  OxpOrtStatus *(*Run) (OxpOrtSession            *session,
-                        const OxpOrtRunOptions   *run_options,
-                        const char *const        *input_names,
-                        const OxpOrtValue *const *inputs,
-                        size_t                    n_inputs,
-                        const char *const        *output_names,
-                        size_t                    n_outputs,
-                        OxpOrtValue             **outputs);
+  OxpOrtStatus *(*CreateSession) (const OxpOrtEnv *env, const char *model_path,
+                                  const OxpOrtSessionOptions *so, OxpOrtSession **out);
+  OxpOrtStatus *(*Run) (OxpOrtSession *session, const OxpOrtRunOptions *run_options,
+                        const char *const *input_names, const OxpOrtValue *const *inputs,
+                        size_t n_inputs, const char *const *output_names, size_t n_outputs,
+                        OxpOrtValue **outputs);
   OxpOrtStatus *(*SessionGetInputCount) (const OxpOrtSession *session, size_t *out);
   OxpOrtStatus *(*SessionGetOutputCount) (const OxpOrtSession *session, size_t *out);
-  OxpOrtStatus *(*SessionGetInputTypeInfo) (const OxpOrtSession *session,
-                                            size_t               index,
-                                            OxpOrtTypeInfo     **out);
-  OxpOrtStatus *(*SessionGetOutputTypeInfo) (const OxpOrtSession *session,
-                                             size_t               index,
-                                             OxpOrtTypeInfo     **out);
-  OxpOrtStatus *(*SessionGetInputName) (const OxpOrtSession *session,
-                                        size_t               index,
-                                        OxpOrtAllocator     *allocator,
-                                        char               **out);
-  OxpOrtStatus *(*SessionGetOutputName) (const OxpOrtSession *session,
-                                         size_t               index,
-                                         OxpOrtAllocator     *allocator,
-                                         char               **out);
+  OxpOrtStatus *(*SessionGetInputTypeInfo) (const OxpOrtSession *session, size_t index,
+                                            OxpOrtTypeInfo **out);
+  OxpOrtStatus *(*SessionGetOutputTypeInfo) (const OxpOrtSession *session, size_t index,
+                                             OxpOrtTypeInfo **out);
+  OxpOrtStatus *(*SessionGetInputName) (const OxpOrtSession *session, size_t index,
+                                        OxpOrtAllocator *allocator, char **out);
+  OxpOrtStatus *(*SessionGetOutputName) (const OxpOrtSession *session, size_t index,
+                                         OxpOrtAllocator *allocator, char **out);
   void (*ReleaseSession) (OxpOrtSession *session);
 
-  OxpOrtStatus *(*CreateTensorWithDataAsOrtValue) (const OxpOrtMemoryInfo *info,
-                                                   void                   *data,
-                                                   size_t                  data_bytes,
-                                                   const int64_t          *shape,
-                                                   size_t                  rank,
-                                                   int                     element_type,
-                                                   OxpOrtValue           **out);
+  OxpOrtStatus *(*CreateTensorWithDataAsOrtValue) (const OxpOrtMemoryInfo *info, void *data,
+                                                   size_t data_bytes, const int64_t *shape,
+                                                   size_t rank, int element_type,
+                                                   OxpOrtValue **out);
   OxpOrtStatus *(*GetTensorMutableData) (OxpOrtValue *value, void **out);
   OxpOrtStatus *(*GetTensorTypeAndShape) (const OxpOrtValue *value, OxpOrtTensorInfo **out);
   OxpOrtStatus *(*GetValueType) (const OxpOrtValue *value, int *out);
   void (*ReleaseValue) (OxpOrtValue *value);
 
-  OxpOrtStatus *(*CastTypeInfoToTensorInfo) (const OxpOrtTypeInfo    *type_info,
+  OxpOrtStatus *(*CastTypeInfoToTensorInfo) (const OxpOrtTypeInfo *type_info,
                                              const OxpOrtTensorInfo **out);
   OxpOrtStatus *(*GetOnnxTypeFromTypeInfo) (const OxpOrtTypeInfo *type_info, int *out);
   OxpOrtStatus *(*GetTensorElementType) (const OxpOrtTensorInfo *info, int *out);
   OxpOrtStatus *(*GetDimensionsCount) (const OxpOrtTensorInfo *info, size_t *out);
   OxpOrtStatus *(*GetDimensions) (const OxpOrtTensorInfo *info, int64_t *dims, size_t n);
-  OxpOrtStatus *(*GetSymbolicDimensions) (const OxpOrtTensorInfo *info,
-                                          const char            **names,
-                                          size_t                  n);
+  OxpOrtStatus *(*GetSymbolicDimensions) (const OxpOrtTensorInfo *info, const char **names,
+                                          size_t n);
   void (*ReleaseTypeInfo) (OxpOrtTypeInfo *type_info);
   void (*ReleaseTensorTypeAndShapeInfo) (OxpOrtTensorInfo *info);
 
@@ -173,7 +149,7 @@ typedef struct
 static void
 ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 {
-#define BIND(member, slot) api->member = (__typeof__ (api->member)) slots[slot]
+#define BIND(member, slot) api->member = (__typeof__ (api->member))slots[slot]
   BIND (GetErrorCode, 1);
   BIND (GetErrorMessage, 2);
   BIND (CreateEnv, 3);
@@ -216,7 +192,7 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 #undef BIND
 }
 
-G_DEFINE_QUARK (oxp-runtime-error-quark, oxp_runtime_error)
+G_DEFINE_QUARK (oxp - runtime - error - quark, oxp_runtime_error)
 
 struct _OxpRuntime
 {
@@ -225,8 +201,7 @@ struct _OxpRuntime
   char *library_path;
   char *version;
   gboolean verbose;
-  gboolean ltdl_initialized;
-  lt_dlhandle handle;
+  lt_dlhandle handle; /* borrowed from loaded_libraries */
   OxpOrtApi api;
   OxpOrtEnv *env;
   OxpOrtMemoryInfo *cpu_memory;
@@ -252,11 +227,7 @@ G_DEFINE_FINAL_TYPE (OxpRuntimeSession, oxp_runtime_session, G_TYPE_OBJECT)
  * context) and releases it; TRUE when @status is NULL. */
 G_GNUC_PRINTF (5, 6)
 static gboolean
-ort_check (OxpRuntime   *self,
-           OxpOrtStatus *status,
-           GError      **error,
-           gint          code,
-           const char   *format,
+ort_check (OxpRuntime *self, OxpOrtStatus *status, GError **error, gint code, const char *format,
            ...)
 {
   g_autofree char *context = NULL;
@@ -276,12 +247,8 @@ ort_check (OxpRuntime   *self,
 }
 
 static void
-ort_log_drop (void       *param,
-              int         severity,
-              const char *category,
-              const char *logid,
-              const char *code_location,
-              const char *message)
+ort_log_drop (void *param, int severity, const char *category, const char *logid,
+              const char *code_location, const char *message)
 {
 }
 
@@ -294,12 +261,6 @@ oxp_runtime_finalize (GObject *object)
     self->api.ReleaseMemoryInfo (self->cpu_memory);
   if (self->env != NULL)
     self->api.ReleaseEnv (self->env);
-  /* The library stays loaded (it is made resident): ORT keeps a helper
-   * thread running inside it until the process exits. */
-  if (self->handle != NULL)
-    lt_dlclose (self->handle);
-  if (self->ltdl_initialized)
-    lt_dlexit ();
   g_free (self->library_path);
   g_free (self->version);
 
@@ -322,12 +283,71 @@ oxp_runtime_init (OxpRuntime *self)
   "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/" ORT_LIBRARY_NAME                          \
   " after `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`)"
 
+/* Libraries opened so far, by the name they were asked for.  They stay
+ * loaded for the life of the process (resident): ORT keeps a helper thread
+ * running inside the library after its last environment is released, so
+ * unloading it would pull the code from under that thread. */
+typedef struct
+{
+  char *name;
+  lt_dlhandle handle;
+} LoadedLibrary;
+
+static GMutex loaded_libraries_lock;
+static GPtrArray *loaded_libraries;
+
+/* Opens @name (a path, or a file name to look up on the library search
+ * path) once per process; NULL with @ltdl_error set when it cannot be. */
+static lt_dlhandle
+open_library_once (const char *name, char **ltdl_error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&loaded_libraries_lock);
+  lt_dladvise advise = NULL;
+  lt_dlhandle handle = NULL;
+  LoadedLibrary *loaded;
+
+  if (loaded_libraries == NULL)
+    {
+      if (lt_dlinit () != 0)
+        {
+          *ltdl_error = g_strdup_printf ("libltdl failed to initialise: %s", lt_dlerror ());
+          return NULL;
+        }
+      loaded_libraries = g_ptr_array_new ();
+    }
+  for (guint i = 0; i < loaded_libraries->len; i++)
+    {
+      loaded = g_ptr_array_index (loaded_libraries, i);
+      if (g_str_equal (loaded->name, name))
+        return loaded->handle;
+    }
+
+  /* RTLD_LOCAL: ORT's many C++ symbols must not leak into the process. */
+  if (lt_dladvise_init (&advise) == 0 && lt_dladvise_local (&advise) == 0)
+    handle = lt_dlopenadvise (name, advise);
+  if (handle == NULL)
+    {
+      const char *message = lt_dlerror ();
+
+      *ltdl_error = g_strdup (message != NULL ? message : "unknown error");
+    }
+  lt_dladvise_destroy (&advise);
+  if (handle == NULL)
+    return NULL;
+
+  lt_dlmakeresident (handle);
+  loaded = g_new0 (LoadedLibrary, 1);
+  loaded->name = g_strdup (name);
+  loaded->handle = handle;
+  g_ptr_array_add (loaded_libraries, loaded);
+  return handle;
+}
+
 static gboolean
 runtime_open_library (OxpRuntime *self, const char *requested, GError **error)
 {
   g_autofree char *path = NULL;
-  lt_dladvise advise = NULL;
-  const char *ltdl_error;
+  g_autofree char *ltdl_error = NULL;
 
   if (requested != NULL && *requested != '\0')
     {
@@ -337,34 +357,19 @@ runtime_open_library (OxpRuntime *self, const char *requested, GError **error)
         path = g_strdup (requested);
     }
 
-  if (lt_dlinit () != 0)
-    {
-      g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
-                   "Cannot load ONNX Runtime: libltdl failed to initialise: %s", lt_dlerror ());
-      return FALSE;
-    }
-  self->ltdl_initialized = TRUE;
-
-  /* RTLD_LOCAL: ORT's many C++ symbols must not leak into the process. */
-  if (lt_dladvise_init (&advise) == 0 && lt_dladvise_local (&advise) == 0)
-    self->handle = lt_dlopenadvise (path != NULL ? path : ORT_LIBRARY_NAME, advise);
-  ltdl_error = self->handle == NULL ? lt_dlerror () : NULL;
-  lt_dladvise_destroy (&advise);
-
+  self->handle = open_library_once (path != NULL ? path : ORT_LIBRARY_NAME, &ltdl_error);
   if (self->handle == NULL)
     {
       if (path != NULL)
         g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
-                     "ONNX Runtime not found: cannot load %s: %s. " ORT_HINT ".", path,
-                     ltdl_error != NULL ? ltdl_error : "unknown error");
+                     "ONNX Runtime not found: cannot load %s: %s. " ORT_HINT ".", path, ltdl_error);
       else
         g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
                      "ONNX Runtime not found: %s is not on the library search path "
-                     "and OXPORT_ONNXRUNTIME is not set. " ORT_HINT ".",
-                     ORT_LIBRARY_NAME);
+                     "and OXPORT_ONNXRUNTIME is not set (%s). " ORT_HINT ".",
+                     ORT_LIBRARY_NAME, ltdl_error);
       return FALSE;
     }
-  lt_dlmakeresident (self->handle);
 
   if (path == NULL)
     {
@@ -399,7 +404,7 @@ runtime_bind_api (OxpRuntime *self, GError **error)
   guint64 major = 0, minor = 0;
   guint32 requested;
 
-  get_api_base = (const OxpOrtApiBase *(*) (void)) lt_dlsym (self->handle, "OrtGetApiBase");
+  get_api_base = (const OxpOrtApiBase *(*)(void))lt_dlsym (self->handle, "OrtGetApiBase");
   if (get_api_base == NULL || (base = get_api_base ()) == NULL)
     {
       g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_NOT_FOUND,
@@ -428,7 +433,7 @@ runtime_bind_api (OxpRuntime *self, GError **error)
                    self->version, self->library_path, ORT_API_VERSION_MIN, ORT_API_VERSION_MIN);
       return FALSE;
     }
-  requested = (guint32) MIN (minor, (guint64) ORT_API_VERSION_MAX);
+  requested = (guint32)MIN (minor, (guint64)ORT_API_VERSION_MAX);
   slots = base->get_api (requested);
   if (slots == NULL)
     {
@@ -569,12 +574,8 @@ data_type_name (OxpDataType dtype)
 
 /* A tensor spec from ORT's description of one model input or output. */
 static OxpTensorSpec *
-spec_from_type_info (OxpRuntime           *rt,
-                     const char           *model_path,
-                     const char           *kind,
-                     const char           *name,
-                     const OxpOrtTypeInfo *type_info,
-                     GError              **error)
+spec_from_type_info (OxpRuntime *rt, const char *model_path, const char *kind, const char *name,
+                     const OxpOrtTypeInfo *type_info, GError **error)
 {
   const OxpOrtTensorInfo *info = NULL;
   g_autofree int64_t *dims = NULL;
@@ -611,14 +612,14 @@ spec_from_type_info (OxpRuntime           *rt,
                      name))
     return NULL;
 
-  spec = oxp_tensor_spec_new_rank (name, (OxpDataType) element_type_from_ort (element_type),
-                                   (guint) rank);
+  spec = oxp_tensor_spec_new_rank (name, (OxpDataType)element_type_from_ort (element_type),
+                                   (guint)rank);
   for (size_t i = 0; i < rank; i++)
     {
       if (dims[i] >= 0)
-        oxp_tensor_spec_set_dim_value (spec, (guint) i, dims[i]);
+        oxp_tensor_spec_set_dim_value (spec, (guint)i, dims[i]);
       else if (params[i] != NULL && params[i][0] != '\0')
-        oxp_tensor_spec_set_dim_param (spec, (guint) i, params[i]);
+        oxp_tensor_spec_set_dim_param (spec, (guint)i, params[i]);
     }
   return spec;
 }
@@ -630,8 +631,8 @@ session_read_specs (OxpRuntimeSession *self, gboolean outputs, GError **error)
 {
   OxpRuntime *rt = self->runtime;
   const char *kind = outputs ? "output" : "input";
-  g_autoptr (GPtrArray) specs = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) oxp_tensor_spec_unref);
+  g_autoptr (GPtrArray) specs
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
   size_t count = 0;
 
   if (!ort_check (rt,
@@ -650,11 +651,10 @@ session_read_specs (OxpRuntimeSession *self, gboolean outputs, GError **error)
 
       if (!ort_check (
               rt,
-              outputs
-                  ? rt->api.SessionGetOutputName (self->session, i, rt->allocator, &ort_name)
-                  : rt->api.SessionGetInputName (self->session, i, rt->allocator, &ort_name),
-              error, OXP_RUNTIME_ERROR_LOAD, "%s: cannot read the name of %s %zu",
-              self->model_path, kind, i))
+              outputs ? rt->api.SessionGetOutputName (self->session, i, rt->allocator, &ort_name)
+                      : rt->api.SessionGetInputName (self->session, i, rt->allocator, &ort_name),
+              error, OXP_RUNTIME_ERROR_LOAD, "%s: cannot read the name of %s %zu", self->model_path,
+              kind, i))
         return NULL;
       name = g_strdup (ort_name);
       /* The name was allocated by ORT's allocator; freeing it cannot fail
@@ -715,7 +715,7 @@ static OxpOrtSessionOptions *
 create_session_options (OxpRuntime *rt, const char *model_path, GError **error)
 {
   OxpOrtSessionOptions *so = NULL;
-  int threads = CLAMP ((int) g_get_num_processors (), 1, ORT_INTRA_OP_THREADS);
+  int threads = CLAMP ((int)g_get_num_processors (), 1, ORT_INTRA_OP_THREADS);
 
   if (!ort_check (rt, rt->api.CreateSessionOptions (&so), error, OXP_RUNTIME_ERROR_LOAD,
                   "%s: cannot create session options", model_path))
@@ -728,13 +728,12 @@ create_session_options (OxpRuntime *rt, const char *model_path, GError **error)
       || !ort_check (rt, rt->api.SetSessionExecutionMode (so, ORT_EXECUTION_SEQUENTIAL), error,
                      OXP_RUNTIME_ERROR_LOAD, "%s: cannot set the execution mode", model_path)
       /* Idle workers would otherwise spin on a CPU after every run. */
-      || !ort_check (rt,
-                     rt->api.AddSessionConfigEntry (so, "session.intra_op.allow_spinning", "0"),
+      || !ort_check (rt, rt->api.AddSessionConfigEntry (so, "session.intra_op.allow_spinning", "0"),
                      error, OXP_RUNTIME_ERROR_LOAD, "%s: cannot turn thread spinning off",
                      model_path)
       || !ort_check (rt,
-                     rt->api.SetSessionLogSeverityLevel (
-                         so, rt->verbose ? ORT_LOGGING_LEVEL_WARNING : ORT_LOGGING_LEVEL_FATAL),
+                     rt->api.SetSessionLogSeverityLevel (so, rt->verbose ? ORT_LOGGING_LEVEL_WARNING
+                                                                         : ORT_LOGGING_LEVEL_FATAL),
                      error, OXP_RUNTIME_ERROR_LOAD, "%s: cannot set the session's log level",
                      model_path))
     {
@@ -768,8 +767,8 @@ oxp_runtime_open_session (OxpRuntime *self, const char *model_path, GError **err
 
   if (!g_file_test (model_path, G_FILE_TEST_IS_REGULAR))
     {
-      g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_LOAD,
-                   "%s: no such model file", model_path);
+      g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_LOAD, "%s: no such model file",
+                   model_path);
       return NULL;
     }
 
@@ -873,10 +872,8 @@ shape_to_string (const gint64 *shape, guint rank)
 
 /* Checks @tensor against the model's @spec for input @name. */
 static gboolean
-check_input (OxpRuntimeSession   *self,
-             const OxpTensorSpec *spec,
-             const OxpTensor     *tensor,
-             GError             **error)
+check_input (OxpRuntimeSession *self, const OxpTensorSpec *spec, const OxpTensor *tensor,
+             GError **error)
 {
   const char *name = oxp_tensor_spec_get_name (spec);
   OxpDataType want = oxp_tensor_spec_get_dtype (spec);
@@ -964,42 +961,41 @@ tensor_from_value (OxpRuntimeSession *self, const char *name, OxpOrtValue *value
     }
   shape = g_new0 (gint64, MAX (rank, 1));
   G_STATIC_ASSERT (sizeof (gint64) == sizeof (int64_t));
-  if (!ort_check (rt, rt->api.GetDimensions (info, (int64_t *) shape, rank), error,
-                  OXP_RUNTIME_ERROR_RUN, "%s: output %s has no dimensions", self->model_path,
-                  name))
+  if (!ort_check (rt, rt->api.GetDimensions (info, (int64_t *)shape, rank), error,
+                  OXP_RUNTIME_ERROR_RUN, "%s: output %s has no dimensions", self->model_path, name))
     {
       rt->api.ReleaseTensorTypeAndShapeInfo (info);
       return NULL;
     }
   rt->api.ReleaseTensorTypeAndShapeInfo (info);
 
-  dtype = (OxpDataType) element_type_from_ort (element_type);
+  dtype = (OxpDataType)element_type_from_ort (element_type);
   element_size = oxp_data_type_get_size (dtype);
   if (element_size == 0)
     {
       g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_RUN,
                    "%s: output %s has element type %s (%d), which oxport cannot read",
-                   self->model_path, name, data_type_name (dtype), (int) dtype);
+                   self->model_path, name, data_type_name (dtype), (int)dtype);
       return NULL;
     }
   for (size_t i = 0; i < rank; i++)
     {
-      if (shape[i] < 0 || (shape[i] > 0 && n_elements > G_MAXSIZE / element_size / (gsize) shape[i]))
+      if (shape[i] < 0 || (shape[i] > 0 && n_elements > G_MAXSIZE / element_size / (gsize)shape[i]))
         {
           g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_RUN,
                        "%s: output %s has an invalid shape", self->model_path, name);
           return NULL;
         }
-      n_elements *= (gsize) shape[i];
+      n_elements *= (gsize)shape[i];
     }
 
   if (n_elements > 0
-      && !ort_check (rt, rt->api.GetTensorMutableData (value, &data), error,
-                     OXP_RUNTIME_ERROR_RUN, "%s: output %s has no data", self->model_path, name))
+      && !ort_check (rt, rt->api.GetTensorMutableData (value, &data), error, OXP_RUNTIME_ERROR_RUN,
+                     "%s: output %s has no data", self->model_path, name))
     return NULL;
 
   bytes = g_bytes_new (n_elements > 0 ? data : NULL, n_elements * element_size);
-  tensor = oxp_tensor_new_from_bytes (name, dtype, shape, (guint) rank, bytes);
+  tensor = oxp_tensor_new_from_bytes (name, dtype, shape, (guint)rank, bytes);
   if (tensor == NULL)
     g_set_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_RUN,
                  "%s: output %s could not be copied", self->model_path, name);
@@ -1082,8 +1078,8 @@ oxp_runtime_session_run (OxpRuntimeSession *self, GPtrArray *inputs, GError **er
       /* ORT only reads input buffers; it wants a pointer even for no data. */
       ok = ort_check (rt,
                       rt->api.CreateTensorWithDataAsOrtValue (
-                          rt->cpu_memory, size > 0 ? (void *) data : empty_buffer, size,
-                          (const int64_t *) oxp_tensor_get_shape (tensor),
+                          rt->cpu_memory, size > 0 ? (void *)data : empty_buffer, size,
+                          (const int64_t *)oxp_tensor_get_shape (tensor),
                           oxp_tensor_get_rank (tensor),
                           element_type_to_ort (oxp_tensor_get_dtype (tensor)), &input_values[i]),
                       error, OXP_RUNTIME_ERROR_INPUT, "%s: input %s cannot be handed to ORT",
@@ -1097,16 +1093,16 @@ oxp_runtime_session_run (OxpRuntimeSession *self, GPtrArray *inputs, GError **er
       for (guint i = 0; i < n_outputs; i++)
         output_names[i] = oxp_tensor_spec_get_name (g_ptr_array_index (self->outputs, i));
 
-      status = rt->api.Run (self->session, NULL, input_names,
-                            (const OxpOrtValue *const *) input_values, n_inputs, output_names,
-                            n_outputs, output_values);
+      status
+          = rt->api.Run (self->session, NULL, input_names, (const OxpOrtValue *const *)input_values,
+                         n_inputs, output_names, n_outputs, output_values);
       ok = ort_check (rt, status, error, OXP_RUNTIME_ERROR_RUN, "%s: running the model failed",
                       self->model_path);
     }
 
   if (ok)
     {
-      outputs = g_ptr_array_new_full (n_outputs, (GDestroyNotify) oxp_tensor_unref);
+      outputs = g_ptr_array_new_full (n_outputs, (GDestroyNotify)oxp_tensor_unref);
       for (guint i = 0; i < n_outputs && ok; i++)
         {
           OxpTensor *tensor = tensor_from_value (self, output_names[i], output_values[i], error);

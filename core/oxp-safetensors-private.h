@@ -13,7 +13,7 @@
 G_BEGIN_DECLS
 
 /* Largest safetensors header accepted (the Rust reference uses the same). */
-#define OXP_SAFETENSORS_MAX_HEADER_SIZE ((guint64) 100 * 1000 * 1000)
+#define OXP_SAFETENSORS_MAX_HEADER_SIZE ((guint64)100 * 1000 * 1000)
 
 /* JSON nesting deeper than this is refused before json-glib sees it: its
  * parser recurses once per level and a crafted header would overflow the
@@ -27,9 +27,9 @@ typedef struct
   const char *dtype_name; /* as in the file: "F32", "BF16", … (static) */
   gsize element_size;
   guint rank;
-  gint64 *shape;      /* rank entries, NULL for a scalar */
+  gint64 *shape; /* rank entries, NULL for a scalar */
   guint64 n_elements;
-  guint64 begin;      /* byte range in the data section */
+  guint64 begin; /* byte range in the data section */
   guint64 end;
 } OxpSafetensorsEntry;
 
@@ -48,50 +48,30 @@ typedef struct
  * length prefix, JSON header, dtypes, shapes, and offsets that tile the data
  * section exactly. */
 G_GNUC_INTERNAL
-OxpSafetensorsHeader *_oxp_safetensors_parse (const guint8 *data,
-                                              gsize         size,
-                                              const char   *filename,
-                                              GError      **error);
+OxpSafetensorsHeader *_oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename,
+                                              GError **error);
 G_GNUC_INTERNAL
 void _oxp_safetensors_header_free (OxpSafetensorsHeader *header);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OxpSafetensorsHeader, _oxp_safetensors_header_free)
-
-/* The safetensors dtype name ("F32", …) → OxpDataType and element size;
- * FALSE for a name safetensors or oxport does not know. */
-G_GNUC_INTERNAL
-gboolean _oxp_safetensors_dtype_from_name (const char  *name,
-                                           OxpDataType *dtype,
-                                           gsize       *element_size);
-/* OxpDataType → safetensors dtype name, NULL when it has none. */
-G_GNUC_INTERNAL
-const char *_oxp_safetensors_dtype_to_name (OxpDataType dtype);
 
 /* Parses a JSON document from @data (@size bytes, no NUL needed) after
  * checking it is UTF-8 without NUL bytes and not nested too deeply; the
  * root must be an object. Errors use @code and name @filename. */
 G_GNUC_INTERNAL
-JsonObject *_oxp_json_parse_object (const char *data,
-                                    gsize       size,
-                                    const char *filename,
-                                    gint        code,
-                                    GError    **error);
+JsonObject *_oxp_json_parse_object (const char *data, gsize size, const char *filename, gint code,
+                                    GError **error);
 
 /* Parses config.json: a JSON object with a non-empty string "model_type".
  * Returns the object (transfer full); @model_type borrows from it. */
 G_GNUC_INTERNAL
-JsonObject *_oxp_checkpoint_config_parse (const char  *data,
-                                          gsize        size,
-                                          const char  *filename,
-                                          const char **model_type,
-                                          GError     **error);
+JsonObject *_oxp_checkpoint_config_parse (const char *data, gsize size, const char *filename,
+                                          const char **model_type, GError **error);
 
 /* Parses model.safetensors.index.json. Returns tensor name → shard file
  * name (both owned by the table); every shard name is a plain file name
  * (no directory part). */
 G_GNUC_INTERNAL
-GHashTable *_oxp_safetensors_index_parse (const char *data,
-                                          gsize       size,
-                                          const char *filename,
-                                          GError    **error);
+GHashTable *_oxp_safetensors_index_parse (const char *data, gsize size, const char *filename,
+                                          GError **error);
 
 G_END_DECLS

@@ -7,7 +7,9 @@
 
 /* Defined here rather than in oxp-checkpoint.c because the parsers are its
  * first users and the fuzzer links this file alone. */
+/* clang-format off */
 G_DEFINE_QUARK (oxp-checkpoint-error-quark, oxp_checkpoint_error)
+/* clang-format on */
 
 typedef struct
 {
@@ -26,27 +28,12 @@ static const DtypeInfo dtype_table[] = {
 
 #define SUPPORTED_DTYPES "F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL"
 
-gboolean
-_oxp_safetensors_dtype_from_name (const char *name, OxpDataType *dtype, gsize *element_size)
+static const DtypeInfo *
+lookup_dtype (const char *name)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
     if (strcmp (dtype_table[i].name, name) == 0)
-      {
-        if (dtype != NULL)
-          *dtype = dtype_table[i].dtype;
-        if (element_size != NULL)
-          *element_size = dtype_table[i].size;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-const char *
-_oxp_safetensors_dtype_to_name (OxpDataType dtype)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
-    if (dtype_table[i].dtype == dtype)
-      return dtype_table[i].name;
+      return &dtype_table[i];
   return NULL;
 }
 
@@ -145,14 +132,14 @@ _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, code,
                    "%s: not valid JSON: contains a NUL byte at offset %" G_GSIZE_FORMAT, filename,
-                   (gsize) ((const char *) memchr (data, '\0', size) - data));
+                   (gsize)((const char *)memchr (data, '\0', size) - data));
       return NULL;
     }
   if (!g_utf8_validate_len (data, size, &invalid))
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, code,
                    "%s: not valid JSON: invalid UTF-8 at offset %" G_GSIZE_FORMAT, filename,
-                   (gsize) (invalid - data));
+                   (gsize)(invalid - data));
       return NULL;
     }
   if (!check_json_depth (data, size, filename, code, error))
@@ -165,7 +152,7 @@ _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint
   text[size] = '\0';
 
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, text, (gssize) size, &local_error))
+  if (!json_parser_load_from_data (parser, text, (gssize)size, &local_error))
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, code, "%s: not valid JSON: %s", filename,
                    local_error->message);
@@ -221,6 +208,7 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
   JsonObject *object;
   JsonNode *dtype_node, *shape_node, *offsets_node;
   JsonArray *array;
+  const DtypeInfo *info;
   const char *dtype_name;
   gint64 begin, end;
   guint64 n_bytes;
@@ -247,13 +235,13 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
       return NULL;
     }
   dtype_name = json_node_get_string (dtype_node);
-  for (gsize i = 0; i < G_N_ELEMENTS (dtype_table); i++)
-    if (strcmp (dtype_table[i].name, dtype_name) == 0)
-      {
-        entry->dtype = dtype_table[i].dtype;
-        entry->dtype_name = dtype_table[i].name;
-        entry->element_size = dtype_table[i].size;
-      }
+  info = lookup_dtype (dtype_name);
+  if (info != NULL)
+    {
+      entry->dtype = info->dtype;
+      entry->dtype_name = info->name;
+      entry->element_size = info->size;
+    }
   if (entry->dtype_name == NULL)
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_DTYPE,
@@ -289,11 +277,10 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
           return NULL;
         }
       entry->shape[i] = dim;
-      if (!g_uint64_checked_mul (&entry->n_elements, entry->n_elements, (guint64) dim))
+      if (!g_uint64_checked_mul (&entry->n_elements, entry->n_elements, (guint64)dim))
         {
           g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_SHAPE,
-                       "%s: tensor '%s': the element count of its shape overflows", filename,
-                       name);
+                       "%s: tensor '%s': the element count of its shape overflows", filename, name);
           return NULL;
         }
     }
@@ -311,7 +298,7 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
                    filename, name);
       return NULL;
     }
-  if ((guint64) end > data_size)
+  if ((guint64)end > data_size)
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_OFFSETS,
                    "%s: tensor '%s': data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
@@ -319,8 +306,8 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
                    filename, name, begin, end, data_size);
       return NULL;
     }
-  entry->begin = (guint64) begin;
-  entry->end = (guint64) end;
+  entry->begin = (guint64)begin;
+  entry->end = (guint64)end;
 
   if (!g_uint64_checked_mul (&n_bytes, entry->n_elements, entry->element_size)
       || n_bytes != entry->end - entry->begin)
@@ -329,10 +316,11 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
 
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_SHAPE,
                    "%s: tensor '%s': shape %s of %s (%" G_GSIZE_FORMAT
-                   " bytes each) needs %" G_GUINT64_FORMAT " elements, but data_offsets [%" G_GUINT64_FORMAT
-                   ", %" G_GUINT64_FORMAT "] hold %" G_GUINT64_FORMAT " bytes",
-                   filename, name, shape, entry->dtype_name, entry->element_size,
-                   entry->n_elements, entry->begin, entry->end, entry->end - entry->begin);
+                   " bytes each) needs %" G_GUINT64_FORMAT
+                   " elements, but data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                   "] hold %" G_GUINT64_FORMAT " bytes",
+                   filename, name, shape, entry->dtype_name, entry->element_size, entry->n_elements,
+                   entry->begin, entry->end, entry->end - entry->begin);
       return NULL;
     }
   return g_steal_pointer (&entry);
@@ -341,8 +329,8 @@ parse_entry (const char *filename, const char *name, JsonNode *node, guint64 dat
 static gint
 compare_entries (gconstpointer a, gconstpointer b)
 {
-  const OxpSafetensorsEntry *x = *(OxpSafetensorsEntry *const *) a;
-  const OxpSafetensorsEntry *y = *(OxpSafetensorsEntry *const *) b;
+  const OxpSafetensorsEntry *x = *(OxpSafetensorsEntry *const *)a;
+  const OxpSafetensorsEntry *y = *(OxpSafetensorsEntry *const *)b;
 
   if (x->begin != y->begin)
     return x->begin < y->begin ? -1 : 1;
@@ -374,8 +362,9 @@ check_tiling (OxpSafetensorsHeader *header, const char *filename, GError **error
       if (e->begin > expected)
         {
           g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_OFFSETS,
-                       "%s: a hole of %" G_GUINT64_FORMAT " bytes before tensor '%s': bytes [%"
-                       G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ") of the data section belong to "
+                       "%s: a hole of %" G_GUINT64_FORMAT
+                       " bytes before tensor '%s': bytes [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                       ") of the data section belong to "
                        "no tensor",
                        filename, e->begin - expected, e->name, expected, e->begin);
           return FALSE;
@@ -424,19 +413,20 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
   if (n > size - 8)
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_HEADER,
-                   "%s: header length %" G_GUINT64_FORMAT " runs past the end of the file (%"
-                   G_GSIZE_FORMAT " bytes): truncated or not a safetensors file",
+                   "%s: header length %" G_GUINT64_FORMAT
+                   " runs past the end of the file (%" G_GSIZE_FORMAT
+                   " bytes): truncated or not a safetensors file",
                    filename, n, size);
       return NULL;
     }
 
-  root = _oxp_json_parse_object ((const char *) data + 8, n, filename,
-                                 OXP_CHECKPOINT_ERROR_HEADER, error);
+  root = _oxp_json_parse_object ((const char *)data + 8, n, filename, OXP_CHECKPOINT_ERROR_HEADER,
+                                 error);
   if (root == NULL)
     return NULL;
 
   header = g_new0 (OxpSafetensorsHeader, 1);
-  header->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  header->entries = g_ptr_array_new_with_free_func ((GDestroyNotify)entry_free);
   header->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   header->header_size = n;
   header->data_offset = 8 + n;
@@ -456,8 +446,8 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
                        "%s: a tensor has an empty name", filename);
           return NULL;
         }
-      entry = parse_entry (filename, name, json_object_get_member (root, name),
-                           header->data_size, error);
+      entry = parse_entry (filename, name, json_object_get_member (root, name), header->data_size,
+                           error);
       if (entry == NULL)
         return NULL;
       if (!g_hash_table_insert (header->by_name, entry->name, entry))
@@ -512,8 +502,7 @@ _oxp_checkpoint_config_parse (const char *data, gsize size, const char *filename
 }
 
 GHashTable *
-_oxp_safetensors_index_parse (const char *data, gsize size, const char *filename,
-                              GError **error)
+_oxp_safetensors_index_parse (const char *data, gsize size, const char *filename, GError **error)
 {
   g_autoptr (JsonObject) index = NULL;
   g_autoptr (GHashTable) map = NULL;

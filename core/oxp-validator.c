@@ -10,7 +10,7 @@
  * usual value for fp32 exports). */
 #define DEFAULT_ATOL 1e-4
 
-G_DEFINE_QUARK (oxp-validation-error-quark, oxp_validation_error)
+G_DEFINE_QUARK (oxp - validation - error - quark, oxp_validation_error)
 
 /* ---------------------------------------------------------------- checks */
 
@@ -157,7 +157,7 @@ oxp_validation_report_class_init (OxpValidationReportClass *klass)
 static void
 oxp_validation_report_init (OxpValidationReport *self)
 {
-  self->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
+  self->checks = g_ptr_array_new_with_free_func ((GDestroyNotify)check_free);
 }
 
 static OxpValidationReport *
@@ -172,16 +172,9 @@ report_new (const char *model_path)
 /* Appends a row; @code -1 means passed, else @reason_format says why not. */
 G_GNUC_PRINTF (9, 10)
 static void
-report_add (OxpValidationReport   *self,
-            OxpValidationCheckKind kind,
-            Subject                subject,
-            const char            *name,
-            const char            *shape_set,
-            double                 max_abs_diff,
-            double                 atol,
-            gint                   code,
-            const char            *reason_format,
-            ...)
+report_add (OxpValidationReport *self, OxpValidationCheckKind kind, Subject subject,
+            const char *name, const char *shape_set, double max_abs_diff, double atol, gint code,
+            const char *reason_format, ...)
 {
   OxpValidationCheck *check = g_new0 (OxpValidationCheck, 1);
 
@@ -204,11 +197,8 @@ report_add (OxpValidationReport   *self,
 }
 
 static void
-report_pass (OxpValidationReport   *self,
-             OxpValidationCheckKind kind,
-             Subject                subject,
-             const char            *name,
-             const char            *shape_set)
+report_pass (OxpValidationReport *self, OxpValidationCheckKind kind, Subject subject,
+             const char *name, const char *shape_set)
 {
   report_add (self, kind, subject, name, shape_set, NAN, NAN, -1, NULL);
 }
@@ -347,7 +337,10 @@ format_number (double value)
 char *
 oxp_validation_report_to_table (OxpValidationReport *self)
 {
-  enum { N_COLUMNS = 6 };
+  enum
+  {
+    N_COLUMNS = 6
+  };
   static const char *const headers[N_COLUMNS]
       = { "NAME", "CHECK", "SHAPES", "MAX ABS DIFF", "ATOL", "RESULT" };
   g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
@@ -376,7 +369,7 @@ oxp_validation_report_to_table (OxpValidationReport *self)
   for (guint r = 0; r < n_rows; r++)
     for (guint c = 0; c < N_COLUMNS - 1; c++)
       widths[c] = MAX (widths[c],
-                       (gsize) g_utf8_strlen (g_ptr_array_index (cells, r * N_COLUMNS + c), -1));
+                       (gsize)g_utf8_strlen (g_ptr_array_index (cells, r * N_COLUMNS + c), -1));
 
   for (guint r = 0; r < n_rows; r++)
     {
@@ -387,7 +380,7 @@ oxp_validation_report_to_table (OxpValidationReport *self)
           g_string_append (out, cell);
           if (c < N_COLUMNS - 1)
             {
-              for (gsize pad = (gsize) g_utf8_strlen (cell, -1); pad < widths[c] + 2; pad++)
+              for (gsize pad = (gsize)g_utf8_strlen (cell, -1); pad < widths[c] + 2; pad++)
                 g_string_append_c (out, ' ');
             }
         }
@@ -657,10 +650,8 @@ same_names (GPtrArray *a, GPtrArray *b)
 /* Compares one declared spec with the model's; returns the error code (or
  * -1) and sets @reason. */
 static gint
-compare_spec (const OxpTensorSpec *want,
-              const OxpTensorSpec *have,
-              gint                 mismatch_code,
-              char               **reason)
+compare_spec (const OxpTensorSpec *want, const OxpTensorSpec *have, gint mismatch_code,
+              char **reason)
 {
   guint rank = oxp_tensor_spec_get_rank (want);
   g_autofree char *want_dims = oxp_tensor_spec_dims_to_string (want);
@@ -727,10 +718,8 @@ compare_spec (const OxpTensorSpec *want,
  * config's.  Returns FALSE when the model cannot be fed the config's
  * inputs (a name, type or rank differs). */
 static gboolean
-check_signature (OxpValidationReport *report,
-                 GPtrArray           *declared,
-                 GPtrArray           *actual,
-                 gboolean             outputs)
+check_signature (OxpValidationReport *report, GPtrArray *declared, GPtrArray *actual,
+                 gboolean outputs)
 {
   OxpValidationCheckKind kind = outputs ? OXP_VALIDATION_CHECK_OUTPUT : OXP_VALIDATION_CHECK_INPUT;
   Subject subject = outputs ? SUBJECT_OUTPUT : SUBJECT_INPUT;
@@ -831,13 +820,13 @@ shape_to_string (const gint64 *shape, guint rank)
   return g_string_free (s, FALSE);
 }
 
-/* Checks @tensor's shape against @spec, binding symbolic dims in
- * @bindings; NULL when it fits, else the reason. */
+/* Checks @tensor's shape against @spec: numbers as declared, each
+ * symbolic name one size across every tensor (@bindings) and, when
+ * @shapes knows the name (or sum of names), the size it asks for.  NULL
+ * when it fits, else the reason. */
 static char *
-check_shape (const OxpTensorSpec *spec,
-             const OxpTensor     *tensor,
-             const char          *what,
-             GPtrArray           *bindings)
+check_shape (const OxpTensorSpec *spec, const OxpTensor *tensor, const char *what,
+             GPtrArray *bindings, const OxpShapes *shapes)
 {
   guint rank = oxp_tensor_spec_get_rank (spec);
   const gint64 *shape = oxp_tensor_get_shape (tensor);
@@ -852,6 +841,7 @@ check_shape (const OxpTensorSpec *spec,
     {
       const char *param = oxp_tensor_spec_get_dim_param (spec, axis);
       gint64 fixed = oxp_tensor_spec_get_dim_value (spec, axis);
+      gint64 expected;
 
       if (fixed >= 0 && shape[axis] != fixed)
         return g_strdup_printf ("shape %s, expected [%s]: axis %u is %" G_GINT64_FORMAT
@@ -866,8 +856,8 @@ check_shape (const OxpTensorSpec *spec,
               binding = g_new0 (Binding, 1);
               binding->param = g_strdup (param);
               binding->value = shape[axis];
-              binding->where = g_strdup_printf ("%s %s axis %u", what,
-                                                oxp_tensor_get_name (tensor), axis);
+              binding->where
+                  = g_strdup_printf ("%s %s axis %u", what, oxp_tensor_get_name (tensor), axis);
               g_ptr_array_add (bindings, binding);
             }
           else if (binding->value != shape[axis])
@@ -875,6 +865,11 @@ check_shape (const OxpTensorSpec *spec,
                                     ", but %s is %" G_GINT64_FORMAT " in %s",
                                     have, want, axis, param, shape[axis], param, binding->value,
                                     binding->where);
+          expected = oxp_shapes_resolve_dim (shapes, param);
+          if (expected >= 0 && shape[axis] != expected)
+            return g_strdup_printf ("shape %s, expected [%s]: axis %u (%s) is %" G_GINT64_FORMAT
+                                    ", the shape set has %s = %" G_GINT64_FORMAT,
+                                    have, want, axis, param, shape[axis], param, expected);
         }
     }
   return NULL;
@@ -902,12 +897,12 @@ find_non_finite (const OxpTensor *tensor)
 
       for (gsize i = 0; i < n; i++)
         if (!isfinite (data[i]))
-          return (gssize) i;
+          return (gssize)i;
       return -1;
     }
   for (gsize i = 0; i < n; i++)
     if (!isfinite (oxp_tensor_get_element_as_double (tensor, i)))
-      return (gssize) i;
+      return (gssize)i;
   return -1;
 }
 
@@ -943,18 +938,13 @@ shape_set_label (GPtrArray *bindings, guint index)
 }
 
 static gboolean
-run_dummy (OxpValidator        *self,
-           OxpValidationReport *report,
-           OxpRuntimeSession   *session,
-           OxpOnnxConfig       *config,
-           GPtrArray           *declared_inputs,
-           GPtrArray           *declared_outputs,
-           guint                index,
-           GError             **error)
+run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
+           OxpOnnxConfig *config, GPtrArray *declared_inputs, GPtrArray *declared_outputs,
+           guint index, GError **error)
 {
   g_autoptr (GPtrArray) inputs = NULL;
   g_autoptr (GPtrArray) outputs = NULL;
-  g_autoptr (GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) binding_free);
+  g_autoptr (GPtrArray) bindings = g_ptr_array_new_with_free_func ((GDestroyNotify)binding_free);
   g_autoptr (GError) run_error = NULL;
   g_autofree char *label = NULL;
   g_autofree char *basename = g_path_get_basename (report->model_path);
@@ -975,7 +965,7 @@ run_dummy (OxpValidator        *self,
         input_problem = g_strdup_printf ("the config's dummy input generators gave no %s",
                                          oxp_tensor_spec_get_name (spec));
       else
-        input_problem = check_shape (spec, tensor, "input", bindings);
+        input_problem = check_shape (spec, tensor, "input", bindings, &self->shapes[index]);
     }
   label = shape_set_label (bindings, index);
   if (input_problem != NULL)
@@ -992,7 +982,8 @@ run_dummy (OxpValidator        *self,
   if (outputs == NULL)
     {
       report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_MODEL, basename, label, NAN, NAN,
-                  OXP_VALIDATION_ERROR_RUN, "%s", strip_path (run_error->message, report->model_path));
+                  OXP_VALIDATION_ERROR_RUN, "%s",
+                  strip_path (run_error->message, report->model_path));
       return TRUE;
     }
 
@@ -1010,7 +1001,7 @@ run_dummy (OxpValidator        *self,
         continue;
       tensor = g_ptr_array_index (outputs, model_index);
 
-      problem = check_shape (spec, tensor, "output", bindings);
+      problem = check_shape (spec, tensor, "output", bindings, &self->shapes[index]);
       if (problem != NULL)
         {
           report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,
@@ -1023,7 +1014,7 @@ run_dummy (OxpValidator        *self,
           report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,
                       OXP_VALIDATION_ERROR_NOT_FINITE,
                       "not finite: element %" G_GSSIZE_FORMAT " is %g", bad,
-                      oxp_tensor_get_element_as_double (tensor, (gsize) bad));
+                      oxp_tensor_get_element_as_double (tensor, (gsize)bad));
           continue;
         }
       report_pass (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label);
@@ -1051,7 +1042,7 @@ max_abs_diff (const OxpTensor *actual, const OxpTensor *expected)
 
           if (a[i] == e[i])
             continue;
-          d = fabs ((double) a[i] - (double) e[i]);
+          d = fabs ((double)a[i] - (double)e[i]);
           if (isnan (d))
             return INFINITY;
           worst = MAX (worst, d);
@@ -1086,15 +1077,12 @@ same_shape (const OxpTensor *a, const OxpTensor *b)
 }
 
 static void
-run_reference (OxpValidator        *self,
-               OxpValidationReport *report,
-               OxpRuntimeSession   *session,
-               double               atol)
+run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
+               double atol)
 {
   static const char label[] = "reference";
   g_autoptr (OxpCheckpoint) reference = NULL;
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (GPtrArray) outputs = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *basename = g_path_get_basename (report->model_path);
@@ -1107,7 +1095,7 @@ run_reference (OxpValidator        *self,
   if (reference == NULL)
     {
       report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, NAN,
-                  OXP_VALIDATION_ERROR_REFERENCE, "cannot read %s: %s", self->reference,
+                  OXP_VALIDATION_ERROR_REFERENCE, "reference file unreadable: %s",
                   local_error->message);
       return;
     }
@@ -1129,9 +1117,8 @@ run_reference (OxpValidator        *self,
       if (oxp_checkpoint_tensor_get_dtype (value) != oxp_tensor_spec_get_dtype (spec))
         {
           report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_INPUT, name, label, NAN, NAN,
-                      OXP_VALIDATION_ERROR_REFERENCE,
-                      "%s holds input %s as %s, the model takes %s", self->reference, name,
-                      dtype_name (oxp_checkpoint_tensor_get_dtype (value)),
+                      OXP_VALIDATION_ERROR_REFERENCE, "%s holds input %s as %s, the model takes %s",
+                      self->reference, name, dtype_name (oxp_checkpoint_tensor_get_dtype (value)),
                       dtype_name (oxp_tensor_spec_get_dtype (spec)));
           inputs_ok = FALSE;
           continue;
@@ -1144,8 +1131,8 @@ run_reference (OxpValidator        *self,
   outputs = oxp_runtime_session_run (session, inputs, &local_error);
   if (outputs == NULL)
     {
-      report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN,
-                  NAN, OXP_VALIDATION_ERROR_RUN, "on the reference inputs: %s",
+      report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_RUN, "on the reference inputs: %s",
                   strip_path (local_error->message, report->model_path));
       return;
     }
@@ -1164,13 +1151,14 @@ run_reference (OxpValidator        *self,
       expected = oxp_checkpoint_tensor_to_tensor (value);
       if (!same_shape (actual, expected))
         {
-          g_autofree char *have = shape_to_string (oxp_tensor_get_shape (actual),
-                                                   oxp_tensor_get_rank (actual));
-          g_autofree char *want = shape_to_string (oxp_tensor_get_shape (expected),
-                                                   oxp_tensor_get_rank (expected));
+          g_autofree char *have
+              = shape_to_string (oxp_tensor_get_shape (actual), oxp_tensor_get_rank (actual));
+          g_autofree char *want
+              = shape_to_string (oxp_tensor_get_shape (expected), oxp_tensor_get_rank (expected));
 
-          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, NAN, atol,
-                      OXP_VALIDATION_ERROR_SHAPE, "shape %s, the reference's is %s", have, want);
+          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, NAN,
+                      atol, OXP_VALIDATION_ERROR_SHAPE, "shape %s, the reference's is %s", have,
+                      want);
           continue;
         }
       diff = max_abs_diff (actual, expected);
@@ -1179,7 +1167,8 @@ run_reference (OxpValidator        *self,
                     OXP_VALIDATION_ERROR_TOLERANCE,
                     "max abs difference %.3g exceeds the tolerance %.3g", diff, atol);
       else
-        report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, diff, atol, -1, NULL);
+        report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, diff, atol,
+                    -1, NULL);
     }
 
   if (n_compared == 0)
@@ -1201,11 +1190,8 @@ run_reference (OxpValidator        *self,
  * Returns: %TRUE when every check passed.
  */
 gboolean
-oxp_validator_validate (OxpValidator         *self,
-                        OxpOnnxConfig        *config,
-                        const char           *model_path,
-                        OxpValidationReport **report,
-                        GError              **error)
+oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *model_path,
+                        OxpValidationReport **report, GError **error)
 {
   g_autoptr (OxpValidationReport) result = NULL;
   g_autoptr (OxpRuntimeSession) session = NULL;
@@ -1241,15 +1227,14 @@ oxp_validator_validate (OxpValidator         *self,
       declared_inputs = oxp_onnx_config_get_inputs (config);
       declared_outputs = oxp_onnx_config_get_outputs (config);
 
-      feedable = check_signature (result, declared_inputs,
-                                  oxp_runtime_session_get_inputs (session), FALSE);
+      feedable = check_signature (result, declared_inputs, oxp_runtime_session_get_inputs (session),
+                                  FALSE);
       check_signature (result, declared_outputs, oxp_runtime_session_get_outputs (session), TRUE);
 
       /* The model cannot take the config's inputs: running it would only
        * repeat the failure above. */
       for (guint i = 0; i < G_N_ELEMENTS (self->shapes) && feedable; i++)
-        if (!run_dummy (self, result, session, config, declared_inputs, declared_outputs, i,
-                        error))
+        if (!run_dummy (self, result, session, config, declared_inputs, declared_outputs, i, error))
           {
             if (report != NULL)
               *report = g_steal_pointer (&result);

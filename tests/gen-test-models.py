@@ -33,7 +33,7 @@ def value_info(name, elem_type, dims):
 
 def build(path, *, input_dims=("batch_size", "sequence_length"), outputs=None,
           transpose=False, freeze_batch=None, slice_batch=None, divide_by_zero=False,
-          pooler_type=TensorProto.FLOAT):
+          pooler_type=TensorProto.FLOAT, hidden_seq_name="sequence_length"):
     """Builds one variant and writes it to path."""
     nodes = [
         helper.make_node("Cast", ["input_ids"], ["ids_f"], to=TensorProto.FLOAT),
@@ -86,7 +86,7 @@ def build(path, *, input_dims=("batch_size", "sequence_length"), outputs=None,
     batch = input_dims[0]
     all_outputs = {
         "last_hidden_state": value_info("last_hidden_state", TensorProto.FLOAT,
-                                        [batch, "sequence_length", HIDDEN]),
+                                        [batch, hidden_seq_name, HIDDEN]),
         "pooler_output": value_info("pooler_output", pooler_type, [batch, HIDDEN]),
     }
     if outputs is None:
@@ -103,6 +103,46 @@ def build(path, *, input_dims=("batch_size", "sequence_length"), outputs=None,
     if not transpose:
         # The transposed variant contradicts its declared shapes on purpose.
         onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def build_bert_like(path, *, hidden=32, output="last_hidden_state", slice_batch=None,
+                    transpose=False):
+    """A graph with the inputs and output of a BERT feature-extraction
+    export (input_ids, attention_mask, token_type_ids [batch_size,
+    sequence_length] -> last_hidden_state [batch_size, sequence_length,
+    hidden]) but a made-up computation, for the CLI tests."""
+    rng = np.random.default_rng(hidden)
+    names = ("input_ids", "attention_mask", "token_type_ids")
+    nodes, initializers, terms = [], [
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis")], []
+    for name in names:
+        weight = rng.normal(size=hidden).astype(np.float32)
+        initializers.append(numpy_helper.from_array(weight, name + "_w"))
+        nodes.append(helper.make_node("Cast", [name], [name + "_f"], to=TensorProto.FLOAT))
+        nodes.append(helper.make_node("Unsqueeze", [name + "_f", "last_axis"], [name + "_u"]))
+        nodes.append(helper.make_node("Mul", [name + "_u", name + "_w"], [name + "_t"]))
+        terms.append(name + "_t")
+    nodes.append(helper.make_node("Sum", terms, ["hidden"]))
+    result = "hidden"
+    if slice_batch is not None:
+        for name, value in (("slice_start", 0), ("slice_end", slice_batch), ("slice_axis", 0)):
+            initializers.append(numpy_helper.from_array(np.array([value], dtype=np.int64), name))
+        nodes.append(helper.make_node("Slice", ["hidden", "slice_start", "slice_end",
+                                                "slice_axis"], ["hidden_sliced"]))
+        result = "hidden_sliced"
+    if transpose:
+        nodes.append(helper.make_node("Transpose", [result], ["hidden_t"], perm=[1, 0, 2]))
+        result = "hidden_t"
+    nodes.append(helper.make_node("Identity", [result], [output]))
+    graph = helper.make_graph(
+        nodes, "oxport_test_bert_like",
+        [value_info(name, TensorProto.INT64, ["batch_size", "sequence_length"]) for name in names],
+        [value_info(output, TensorProto.FLOAT, ["batch_size", "sequence_length", hidden])],
+        initializers)
+    model = helper.make_model(graph, producer_name="oxport-tests",
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
     onnx.save(model, path)
 
 
@@ -164,9 +204,15 @@ def main():
     build(os.path.join(out, "frozen-reshape.onnx"), freeze_batch=2)
     build(os.path.join(out, "frozen-graph.onnx"), slice_batch=2)
     build(os.path.join(out, "not-finite.onnx"), divide_by_zero=True)
+    # Declares the sequence axis of last_hidden_state as the past length.
+    build(os.path.join(out, "past-named.onnx"), hidden_seq_name="past_sequence_length")
     with open(os.path.join(out, "corrupt.onnx"), "wb") as f:
         f.write(b"\x08\x07\x12\x0coxport-tests\x3a\xff\xff\xff\x0fnot a graph")
     references(out)
+    build_bert_like(os.path.join(out, "bert-like.onnx"))
+    build_bert_like(os.path.join(out, "bert-like-missing-output.onnx"), output="hidden_states")
+    build_bert_like(os.path.join(out, "bert-like-frozen.onnx"), slice_batch=2)
+    build_bert_like(os.path.join(out, "bert-like-wrong-shape.onnx"), transpose=True)
 
 
 if __name__ == "__main__":

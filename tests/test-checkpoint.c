@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -18,7 +20,7 @@ write_file (const char *path, const void *data, gsize size)
 {
   g_autoptr (GError) error = NULL;
 
-  g_file_set_contents (path, data, (gssize) size, &error);
+  g_file_set_contents (path, data, (gssize)size, &error);
   g_assert_no_error (error);
 }
 
@@ -34,20 +36,20 @@ write_text (const char *dir, const char *name, const char *text)
  * data (@data, or a byte pattern when NULL). @declared overrides the
  * length prefix when non-zero. */
 static void
-write_safetensors_full (const char *path, const char *header, guint64 declared,
-                        const void *data, gsize data_size)
+write_safetensors_full (const char *path, const char *header, guint64 declared, const void *data,
+                        gsize data_size)
 {
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   guint64 n = declared ? declared : strlen (header);
   guint8 prefix[8];
 
   for (int i = 0; i < 8; i++)
-    prefix[i] = (guint8) (n >> (8 * i));
+    prefix[i] = (guint8)(n >> (8 * i));
   g_byte_array_append (bytes, prefix, 8);
-  g_byte_array_append (bytes, (const guint8 *) header, strlen (header));
+  g_byte_array_append (bytes, (const guint8 *)header, strlen (header));
   for (gsize i = 0; i < data_size; i++)
     {
-      guint8 b = data ? ((const guint8 *) data)[i] : (guint8) (i * 7 + 1);
+      guint8 b = data ? ((const guint8 *)data)[i] : (guint8)(i * 7 + 1);
       g_byte_array_append (bytes, &b, 1);
     }
   write_file (path, bytes->data, bytes->len);
@@ -118,13 +120,37 @@ assert_shape (const OxpCheckpointTensor *t, guint rank, const gint64 *shape)
 static float
 read_f32 (const OxpCheckpointTensor *t, gsize i)
 {
-  const guint8 *p = (const guint8 *) oxp_checkpoint_tensor_get_data (t) + 4 * i;
-  guint32 bits = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16
-                 | (guint32) p[3] << 24;
+  const guint8 *p = (const guint8 *)oxp_checkpoint_tensor_get_data (t) + 4 * i;
+  guint32 bits = (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
   float f;
 
   memcpy (&f, &bits, 4);
   return f;
+}
+
+/* TRUE when @p lies in a mapping of @file (Linux /proc/self/maps): the
+ * weights are the memory map itself, not a copy. */
+static gboolean
+pointer_is_mapped_from (gconstpointer p, const char *file)
+{
+  g_autofree char *maps = NULL;
+  g_autofree char *real = realpath (file, NULL);
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_nonnull (real);
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return TRUE; /* no /proc: nothing to check against */
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start, end;
+
+      if (g_str_has_suffix (lines[i], real)
+          && sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x", &start, &end) == 2
+          && (guintptr)p >= start && (guintptr)p < end)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* ---- malformed safetensors headers (one data-driven case each) -------- */
@@ -138,25 +164,25 @@ typedef struct
   const char *needle; /* the tensor or field the message must name */
 } HeaderCase;
 
-#define T1(dtype, shape, offsets) \
+#define T1(dtype, shape, offsets)                                                                  \
   "{\"w\": {\"dtype\": " dtype ", \"shape\": " shape ", \"data_offsets\": " offsets "}}"
 
 static const HeaderCase header_cases[] = {
   { "/oxp/checkpoint/safetensors/header-not-json", "{\"w\": {\"dtype\": ", 0,
     OXP_CHECKPOINT_ERROR_HEADER, "not valid JSON" },
   { "/oxp/checkpoint/safetensors/header-empty", "", 0, OXP_CHECKPOINT_ERROR_HEADER, "empty" },
-  { "/oxp/checkpoint/safetensors/header-not-object", "[1, 2, 3]", 0,
-    OXP_CHECKPOINT_ERROR_HEADER, "an array, expected an object" },
-  { "/oxp/checkpoint/safetensors/header-string", "\"weights\"", 0,
-    OXP_CHECKPOINT_ERROR_HEADER, "a string, expected an object" },
-  { "/oxp/checkpoint/safetensors/header-bad-utf8", "{\"w\xff\": 1}", 0,
-    OXP_CHECKPOINT_ERROR_HEADER, "UTF-8" },
+  { "/oxp/checkpoint/safetensors/header-not-object", "[1, 2, 3]", 0, OXP_CHECKPOINT_ERROR_HEADER,
+    "an array, expected an object" },
+  { "/oxp/checkpoint/safetensors/header-string", "\"weights\"", 0, OXP_CHECKPOINT_ERROR_HEADER,
+    "a string, expected an object" },
+  { "/oxp/checkpoint/safetensors/header-bad-utf8", "{\"w\xff\": 1}", 0, OXP_CHECKPOINT_ERROR_HEADER,
+    "UTF-8" },
   { "/oxp/checkpoint/safetensors/entry-not-object", "{\"w\": [1, 2]}", 0,
     OXP_CHECKPOINT_ERROR_HEADER, "'w'" },
   { "/oxp/checkpoint/safetensors/dtype-unknown", T1 ("\"Q7\"", "[2]", "[0, 8]"), 8,
     OXP_CHECKPOINT_ERROR_DTYPE, "'Q7'" },
-  { "/oxp/checkpoint/safetensors/dtype-unsupported-fp8", T1 ("\"F8_E4M3\"", "[2]", "[0, 2]"),
-    2, OXP_CHECKPOINT_ERROR_DTYPE, "'F8_E4M3'" },
+  { "/oxp/checkpoint/safetensors/dtype-unsupported-fp8", T1 ("\"F8_E4M3\"", "[2]", "[0, 2]"), 2,
+    OXP_CHECKPOINT_ERROR_DTYPE, "'F8_E4M3'" },
   { "/oxp/checkpoint/safetensors/dtype-lower-case", T1 ("\"f32\"", "[2]", "[0, 8]"), 8,
     OXP_CHECKPOINT_ERROR_DTYPE, "'f32'" },
   { "/oxp/checkpoint/safetensors/dtype-missing",
@@ -395,6 +421,34 @@ test_foreign_only (gconstpointer data)
                      "safe_serialization=True");
   assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "needs safetensors",
                      "model.safetensors.index.json");
+  if (g_str_has_suffix (name, ".h5"))
+    assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "TensorFlow",
+                       "from_tf=True");
+}
+
+static void
+test_foreign_prefers_weights (void)
+{
+  g_autofree char *dir = make_model_dir (good_config);
+
+  /* Trainer state sorts first but is not the weights. */
+  write_text (dir, "optimizer.pt", "x");
+  write_text (dir, "training_args.bin", "x");
+  write_text (dir, "adapter.ckpt", "x");
+  write_text (dir, "pytorch_model-00001-of-00002.bin", "x");
+  write_text (dir, "pytorch_model-00002-of-00002.bin", "x");
+  assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT,
+                     "only in pytorch_model-00001-of-00002.bin", "safe_serialization=True");
+}
+
+static void
+test_trainer_files_only (void)
+{
+  g_autofree char *dir = make_model_dir (good_config);
+
+  write_text (dir, "training_args.bin", "x");
+  write_text (dir, "rng_state.pth", "x");
+  assert_open_fails (dir, FALSE, OXP_CHECKPOINT_ERROR_NOT_FOUND, "no weights", "model.safetensors");
 }
 
 /* ---- sharded folders --------------------------------------------------- */
@@ -402,15 +456,15 @@ test_foreign_only (gconstpointer data)
 #define SHARD1 "model-00001-of-00002.safetensors"
 #define SHARD2 "model-00002-of-00002.safetensors"
 
-static const char shard1_header[] =
-  "{\"a\": {\"dtype\": \"F32\", \"shape\": [2, 2], \"data_offsets\": [0, 16]},"
-  " \"b\": {\"dtype\": \"I64\", \"shape\": [1], \"data_offsets\": [16, 24]}}";
-static const char shard2_header[] =
-  "{\"__metadata__\": {\"format\": \"pt\"},"
-  " \"c\": {\"dtype\": \"F16\", \"shape\": [3], \"data_offsets\": [0, 6]}}";
-static const char good_index[] =
-  "{\"metadata\": {\"total_size\": 30}, \"weight_map\": {\"a\": \"" SHARD1 "\", \"b\": \"" SHARD1
-  "\", \"c\": \"" SHARD2 "\"}}";
+static const char shard1_header[]
+    = "{\"a\": {\"dtype\": \"F32\", \"shape\": [2, 2], \"data_offsets\": [0, 16]},"
+      " \"b\": {\"dtype\": \"I64\", \"shape\": [1], \"data_offsets\": [16, 24]}}";
+static const char shard2_header[]
+    = "{\"__metadata__\": {\"format\": \"pt\"},"
+      " \"c\": {\"dtype\": \"F16\", \"shape\": [3], \"data_offsets\": [0, 6]}}";
+static const char good_index[]
+    = "{\"metadata\": {\"total_size\": 30}, \"weight_map\": {\"a\": \"" SHARD1
+      "\", \"b\": \"" SHARD1 "\", \"c\": \"" SHARD2 "\"}}";
 
 static char *
 make_sharded_dir (const char *index)
@@ -443,16 +497,18 @@ test_sharded_good (void)
   g_assert_nonnull (t);
   base = g_path_get_basename (oxp_checkpoint_tensor_get_file (t));
   g_assert_cmpstr (base, ==, SHARD2);
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT16);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_size (t), ==, 6);
   /* The byte pattern of write_safetensors: data byte i is i * 7 + 1. */
-  g_assert_cmpint (((const guint8 *) oxp_checkpoint_tensor_get_data (t))[5], ==, 36);
+  g_assert_cmpint (((const guint8 *)oxp_checkpoint_tensor_get_data (t))[5], ==, 36);
   g_clear_pointer (&base, g_free);
   base = g_path_get_basename (oxp_checkpoint_tensor_get_file (oxp_checkpoint_lookup (ckpt, "b")));
   g_assert_cmpstr (base, ==, SHARD1);
-  g_assert_cmpint (((const guint8 *) oxp_checkpoint_tensor_get_data (
-                       oxp_checkpoint_lookup (ckpt, "b")))[0],
-                   ==, 16 * 7 + 1);
+  g_assert_cmpint (
+      ((const guint8 *)oxp_checkpoint_tensor_get_data (oxp_checkpoint_lookup (ckpt, "b")))[0], ==,
+      16 * 7 + 1);
   g_assert_cmpstr (oxp_checkpoint_get_model_type (ckpt), ==, "bert");
 }
 
@@ -515,8 +571,8 @@ static const IndexCase index_cases[] = {
     "\", \"ghost\": \"" SHARD2 "\"}}",
     OXP_CHECKPOINT_ERROR_INDEX, "tensor 'ghost'", SHARD2 ", which that shard does not hold" },
   { "/oxp/checkpoint/index/unlisted-tensor",
-    "{\"weight_map\": {\"a\": \"" SHARD1 "\", \"c\": \"" SHARD2 "\"}}",
-    OXP_CHECKPOINT_ERROR_INDEX, "tensor 'b' of shard " SHARD1, "missing from the index" },
+    "{\"weight_map\": {\"a\": \"" SHARD1 "\", \"c\": \"" SHARD2 "\"}}", OXP_CHECKPOINT_ERROR_INDEX,
+    "tensor 'b' of shard " SHARD1, "missing from the index" },
   { "/oxp/checkpoint/index/wrong-shard",
     "{\"weight_map\": {\"a\": \"" SHARD1 "\", \"b\": \"" SHARD2 "\", \"c\": \"" SHARD2 "\"}}",
     OXP_CHECKPOINT_ERROR_INDEX, "tensor 'b' is in " SHARD2, "but it is in " SHARD1 },
@@ -584,12 +640,14 @@ test_bert_real (void)
   g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 38)), ==,
                    "pooler.dense.weight");
   for (guint i = 1; i < 39; i++)
-    g_assert_true ((const guint8 *) oxp_checkpoint_tensor_get_data (oxp_checkpoint_get_nth (ckpt, i))
-                   == (const guint8 *) oxp_checkpoint_tensor_get_data (
-                          oxp_checkpoint_get_nth (ckpt, i - 1))
-                          + oxp_checkpoint_tensor_get_size (oxp_checkpoint_get_nth (ckpt, i - 1)));
+    g_assert_true (
+        (const guint8 *)oxp_checkpoint_tensor_get_data (oxp_checkpoint_get_nth (ckpt, i))
+        == (const guint8 *)oxp_checkpoint_tensor_get_data (oxp_checkpoint_get_nth (ckpt, i - 1))
+               + oxp_checkpoint_tensor_get_size (oxp_checkpoint_get_nth (ckpt, i - 1)));
 
   t = oxp_checkpoint_lookup (ckpt, "embeddings.word_embeddings.weight");
+  g_assert_true (pointer_is_mapped_from (oxp_checkpoint_tensor_get_data (t),
+                                         oxp_checkpoint_tensor_get_file (t)));
   assert_shape (t, 2, (gint64[]){ 320, 32 });
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (t), ==, OXP_DATA_TYPE_FLOAT);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_n_elements (t), ==, 320 * 32);
@@ -687,12 +745,17 @@ typedef struct
 } DtypeCase;
 
 static const DtypeCase dtype_cases[] = {
-  { "F64", OXP_DATA_TYPE_DOUBLE, 8,
-    { 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0x04, 0xc0 }, { 1.0, -2.5 } },
+  { "F64",
+    OXP_DATA_TYPE_DOUBLE,
+    8,
+    { 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0x04, 0xc0 },
+    { 1.0, -2.5 } },
   { "F32", OXP_DATA_TYPE_FLOAT, 4, { 0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0 }, { 1.0, -2.5 } },
   { "F16", OXP_DATA_TYPE_FLOAT16, 2, { 0x00, 0x3c, 0x00, 0xc1 }, { 1.0, -2.5 } },
   { "BF16", OXP_DATA_TYPE_BFLOAT16, 2, { 0x80, 0x3f, 0x20, 0xc0 }, { 1.0, -2.5 } },
-  { "I64", OXP_DATA_TYPE_INT64, 8,
+  { "I64",
+    OXP_DATA_TYPE_INT64,
+    8,
     { 0x39, 0x30, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
     { 12345, -1 } },
   { "I32", OXP_DATA_TYPE_INT32, 4, { 0x39, 0x30, 0, 0, 0xfe, 0xff, 0xff, 0xff }, { 12345, -2 } },
@@ -719,7 +782,7 @@ test_every_dtype (void)
                               "%s\"t_%s\": {\"dtype\": \"%s\", \"shape\": [2], "
                               "\"data_offsets\": [%u, %u]}",
                               i ? ", " : "", c->name, c->name, data->len,
-                              (guint) (data->len + 2 * c->element_size));
+                              (guint)(data->len + 2 * c->element_size));
       g_byte_array_append (data, c->bytes, 2 * c->element_size);
     }
   g_string_append_c (header, '}');
@@ -741,7 +804,7 @@ test_every_dtype (void)
       g_assert_cmpuint (oxp_checkpoint_tensor_get_size (t), ==, 2 * c->element_size);
       g_assert_cmpmem (oxp_checkpoint_tensor_get_data (t), 2 * c->element_size, c->bytes,
                        2 * c->element_size);
-      g_assert_true (oxp_checkpoint_get_nth (ckpt, (guint) i) == t);
+      g_assert_true (oxp_checkpoint_get_nth (ckpt, (guint)i) == t);
 
       copy = oxp_checkpoint_tensor_to_tensor (t);
       g_assert_nonnull (copy);
@@ -763,14 +826,15 @@ test_file_order (void)
   const char *expected[] = { "empty", "first", "second", "last" };
 
   /* The header lists tensors in another order than their data. */
-  write_safetensors (dir, "model.safetensors",
-                     "{\"last\": {\"dtype\": \"U8\", \"shape\": [3], \"data_offsets\": [9, 12]},"
-                     " \"first\": {\"dtype\": \"I32\", \"shape\": [1, 1], \"data_offsets\": [0, 4]},"
-                     " \"__metadata__\": {\"format\": \"pt\", \"note\": \"ignored\"},"
-                     " \"second\": {\"dtype\": \"BF16\", \"shape\": [2, 1, 1], \"data_offsets\": [4, 8]},"
-                     " \"scalar\": {\"dtype\": \"BOOL\", \"shape\": [], \"data_offsets\": [8, 9]},"
-                     " \"empty\": {\"dtype\": \"F32\", \"shape\": [0, 5], \"data_offsets\": [0, 0]}}",
-                     12);
+  write_safetensors (
+      dir, "model.safetensors",
+      "{\"last\": {\"dtype\": \"U8\", \"shape\": [3], \"data_offsets\": [9, 12]},"
+      " \"first\": {\"dtype\": \"I32\", \"shape\": [1, 1], \"data_offsets\": [0, 4]},"
+      " \"__metadata__\": {\"format\": \"pt\", \"note\": \"ignored\"},"
+      " \"second\": {\"dtype\": \"BF16\", \"shape\": [2, 1, 1], \"data_offsets\": [4, 8]},"
+      " \"scalar\": {\"dtype\": \"BOOL\", \"shape\": [], \"data_offsets\": [8, 9]},"
+      " \"empty\": {\"dtype\": \"F32\", \"shape\": [0, 5], \"data_offsets\": [0, 0]}}",
+      12);
   ckpt = open_ok (dir);
   g_assert_cmpuint (oxp_checkpoint_get_n_tensors (ckpt), ==, 5);
   g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 0)), ==,
@@ -779,15 +843,13 @@ test_file_order (void)
                    expected[1]);
   g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 2)), ==,
                    expected[2]);
-  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 3)), ==,
-                   "scalar");
+  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 3)), ==, "scalar");
   g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, 4)), ==,
                    expected[3]);
   g_assert_null (oxp_checkpoint_lookup (ckpt, "__metadata__"));
 
   /* A scalar has rank 0 and one element; a zero-size tensor none. */
-  g_assert_cmpuint (oxp_checkpoint_tensor_get_rank (oxp_checkpoint_lookup (ckpt, "scalar")), ==,
-                    0);
+  g_assert_cmpuint (oxp_checkpoint_tensor_get_rank (oxp_checkpoint_lookup (ckpt, "scalar")), ==, 0);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_n_elements (oxp_checkpoint_lookup (ckpt, "scalar")),
                     ==, 1);
   assert_shape (oxp_checkpoint_lookup (ckpt, "empty"), 2, (gint64[]){ 0, 5 });
@@ -804,6 +866,7 @@ test_properties (void)
   g_autofree char *path = NULL;
   g_autofree char *model_type = NULL;
 
+  g_assert_cmpstr (g_quark_to_string (OXP_CHECKPOINT_ERROR), ==, "oxp-checkpoint-error-quark");
   g_object_get (ckpt, "path", &path, "model-type", &model_type, NULL);
   g_assert_cmpstr (path, ==, dir);
   g_assert_cmpstr (model_type, ==, "bert");
@@ -833,10 +896,10 @@ run_gen (const char *const *args, const char *stdin_text, char **err)
     g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, stdin_text, NULL, NULL, err, &error);
   g_assert_no_error (error);
@@ -856,7 +919,8 @@ static const char gen_tensors[] = "# a tiny model\n"
                                   "bytes U8 7\n"
                                   "i16 I16 3\n"
                                   "i32 I32 2,2\n"
-                                  "scalar F32\n";
+                                  "scalar F32\n"
+                                  "blk.{0..2}.w F16 2,3\n";
 
 static OxpCheckpoint *
 gen_and_open (const char *config, const char *shards, const char *seed)
@@ -879,45 +943,52 @@ test_gen_tool (void)
   g_autoptr (OxpCheckpoint) other = gen_and_open (config, "1", "8");
   g_autofree char *out = oxp_test_make_tmpdir ("oxp-gen-XXXXXX");
   g_autofree char *err = NULL;
-  g_autofree char *index = g_build_filename (oxp_checkpoint_get_path (three),
-                                             "model.safetensors.index.json", NULL);
+  g_autofree char *index
+      = g_build_filename (oxp_checkpoint_get_path (three), "model.safetensors.index.json", NULL);
   g_autofree char *shard3 = g_build_filename (oxp_checkpoint_get_path (three),
                                               "model-00003-of-00003.safetensors", NULL);
   const OxpCheckpointTensor *t;
   double sum2 = 0;
 
   g_assert_cmpstr (oxp_checkpoint_get_model_type (one), ==, "bert");
-  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (one), ==, 11);
+  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (one), ==, 14);
   g_assert_cmpuint (oxp_checkpoint_get_n_parameters (one), ==,
-                    400 + 64 + 8 + 32 + 16 + 6 + 5 + 7 + 3 + 4 + 1);
+                    400 + 64 + 8 + 32 + 16 + 6 + 5 + 7 + 3 + 4 + 1 + 3 * 6);
   g_assert_true (g_file_test (index, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (shard3, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (three), ==, 11);
+  g_assert_cmpuint (oxp_checkpoint_get_n_tensors (three), ==, 14);
 
   /* Same seed: same values however the tensors are sharded, in the same
    * order; another seed: other values. */
-  for (guint i = 0; i < 11; i++)
+  for (guint i = 0; i < 14; i++)
     {
       const OxpCheckpointTensor *a = oxp_checkpoint_get_nth (one, i);
       const OxpCheckpointTensor *b = oxp_checkpoint_get_nth (three, i);
 
       g_assert_cmpstr (oxp_checkpoint_tensor_get_name (a), ==, oxp_checkpoint_tensor_get_name (b));
-      g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (a), ==, oxp_checkpoint_tensor_get_dtype (b));
+      g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (a), ==,
+                       oxp_checkpoint_tensor_get_dtype (b));
       g_assert_cmpmem (oxp_checkpoint_tensor_get_data (a), oxp_checkpoint_tensor_get_size (a),
                        oxp_checkpoint_tensor_get_data (b), oxp_checkpoint_tensor_get_size (b));
     }
   t = oxp_checkpoint_lookup (one, "embeddings.weight");
-  g_assert_cmpint (memcmp (oxp_checkpoint_tensor_get_data (t),
-                           oxp_checkpoint_tensor_get_data (oxp_checkpoint_lookup (other,
-                                                                                  "embeddings.weight")),
-                           oxp_checkpoint_tensor_get_size (t)),
-                   !=, 0);
+  g_assert_cmpint (
+      memcmp (oxp_checkpoint_tensor_get_data (t),
+              oxp_checkpoint_tensor_get_data (oxp_checkpoint_lookup (other, "embeddings.weight")),
+              oxp_checkpoint_tensor_get_size (t)),
+      !=, 0);
   g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (one, 0)), ==,
                    "embeddings.weight");
   assert_shape (t, 2, (gint64[]){ 50, 8 });
   g_assert_cmpint (oxp_checkpoint_tensor_get_dtype (oxp_checkpoint_lookup (one, "mask")), ==,
                    OXP_DATA_TYPE_BOOL);
   g_assert_cmpuint (oxp_checkpoint_tensor_get_rank (oxp_checkpoint_lookup (one, "scalar")), ==, 0);
+  /* A {A..B} range in a name stands for one tensor per value, in order. */
+  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (one, 11)), ==,
+                   "blk.0.w");
+  g_assert_cmpstr (oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (one, 13)), ==,
+                   "blk.2.w");
+  assert_shape (oxp_checkpoint_lookup (one, "blk.1.w"), 2, (gint64[]){ 2, 3 });
 
   /* Uniform with variance 1/fan_in (fan_in 8): |x| <= sqrt(3/8), mean of
    * squares near 1/8. */
@@ -926,14 +997,14 @@ test_gen_tool (void)
       float v = read_f32 (t, i);
 
       g_assert_cmpfloat (fabsf (v), <=, sqrtf (3.0f / 8.0f));
-      sum2 += (double) v * v;
+      sum2 += (double)v * v;
     }
   g_assert_cmpfloat (sum2 / 400, >, 0.09);
   g_assert_cmpfloat (sum2 / 400, <, 0.16);
   for (gsize i = 0; i < 6; i++)
-    g_assert_cmpint (((const guint8 *) oxp_checkpoint_tensor_get_data (
-                         oxp_checkpoint_lookup (one, "mask")))[i],
-                     <=, 1);
+    g_assert_cmpint (
+        ((const guint8 *)oxp_checkpoint_tensor_get_data (oxp_checkpoint_lookup (one, "mask")))[i],
+        <=, 1);
 
   /* Bad input is refused with a message naming the line. */
   {
@@ -948,6 +1019,13 @@ test_gen_tool (void)
     g_clear_pointer (&err, g_free);
     g_assert_cmpint (run_gen (args, "w F32 2\nw F32 3\n", &err), !=, 0);
     g_assert_nonnull (strstr (err, "line 2"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_gen (args, "\nl.{3..1}.w F32 2\n", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "line 2"));
+    g_assert_nonnull (strstr (err, "{3..1}"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (run_gen (args, "l.{0..1}.w F32 2\nl.1.w F32 2\n", &err), !=, 0);
+    g_assert_nonnull (strstr (err, "'l.1.w' is listed twice"));
     g_clear_pointer (&err, g_free);
   }
   {
@@ -980,12 +1058,15 @@ main (int argc, char *argv[])
   g_test_add_func ("/oxp/checkpoint/safetensors/file-missing", test_safetensors_file_missing);
   for (gsize i = 0; i < G_N_ELEMENTS (foreign_files); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/oxp/checkpoint/folder/unsupported/%s",
-                                               foreign_files[i]);
+      g_autofree char *path
+          = g_strdup_printf ("/oxp/checkpoint/folder/unsupported/%s", foreign_files[i]);
 
       g_test_add_data_func (path, foreign_files[i], test_foreign_only);
     }
 
+  g_test_add_func ("/oxp/checkpoint/folder/unsupported/prefers-weights",
+                   test_foreign_prefers_weights);
+  g_test_add_func ("/oxp/checkpoint/folder/trainer-files-only", test_trainer_files_only);
   g_test_add_func ("/oxp/checkpoint/sharded/good", test_sharded_good);
   g_test_add_func ("/oxp/checkpoint/sharded/single-file-wins", test_sharded_single_wins);
   g_test_add_func ("/oxp/checkpoint/sharded/no-index", test_sharded_no_index);

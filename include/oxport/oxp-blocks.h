@@ -6,5 +6,199 @@
 #endif
 
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-graph.h>
+#include <oxport/oxp-checkpoint.h>
 
-/* PENDING: this header's API is being written (replace this file whole). */
+G_BEGIN_DECLS
+
+/*
+ * Transformer building blocks.
+ *
+ * Each block adds nodes to @graph under its current scope and returns the
+ * name of the value it computes (owned by the graph), or NULL with @error
+ * set when a checkpoint tensor is missing or misshaped (the error names the
+ * tensor; domain OXP_CHECKPOINT_ERROR) or a setting is unsupported
+ * (OXP_EXPORT_ERROR_UNSUPPORTED).  Activations are in the graph's float type
+ * (oxp_graph_get_float_type()); ids and masks are int64.  Sizes passed as -1
+ * accept any size when a weight's shape is checked.  The blocks need
+ * opset 13 or newer; they pick the operator forms of the graph's opset.
+ *
+ * Layouts: hidden states [batch, seq, hidden]; per-head tensors
+ * [batch, heads, seq, head_dim]; additive masks broadcastable to
+ * [batch, heads, query_seq, kv_seq].
+ */
+
+/**
+ * OxpLinearFlags:
+ * @OXP_LINEAR_DEFAULT: torch Linear: weight [out, in], bias [out] required
+ * @OXP_LINEAR_NO_BIAS: no bias
+ * @OXP_LINEAR_OPTIONAL_BIAS: add the bias when the checkpoint has it
+ * @OXP_LINEAR_WEIGHT_IN_OUT: the weight is stored [in, out] (GPT-2's Conv1D)
+ * @OXP_LINEAR_SHARED_WEIGHT: the [out, in] weight is also used untransposed
+ *   elsewhere (a decoder tied to the word embeddings): it is written once
+ *   and transposed by a Transpose node instead of while writing
+ */
+typedef enum {
+  OXP_LINEAR_DEFAULT = 0,
+  OXP_LINEAR_NO_BIAS = 1 << 0,
+  OXP_LINEAR_OPTIONAL_BIAS = 1 << 1,
+  OXP_LINEAR_WEIGHT_IN_OUT = 1 << 2,
+  OXP_LINEAR_SHARED_WEIGHT = 1 << 3,
+} OxpLinearFlags;
+
+/* Dense layers and norms.  The prefix forms read "<prefix>.weight" and
+ * "<prefix>.bias"; the _from forms take the tensor names (@bias nullable). */
+OXP_API const char *oxp_block_linear          (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *prefix,
+                                               gint64          in_features,
+                                               gint64          out_features,
+                                               OxpLinearFlags  flags,
+                                               GError        **error);
+OXP_API const char *oxp_block_linear_from     (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *weight,
+                                               const char     *bias,
+                                               gint64          in_features,
+                                               gint64          out_features,
+                                               OxpLinearFlags  flags,
+                                               GError        **error);
+/* Layer normalization over the last axis: LayerNormalization at opset 17
+ * and newer, ReduceMean/Sub/Pow/Sqrt/Div below (computed in float32 when
+ * the graph's float type is narrower). */
+OXP_API const char *oxp_block_layer_norm      (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *prefix,
+                                               gint64          hidden,
+                                               double          eps,
+                                               GError        **error);
+OXP_API const char *oxp_block_layer_norm_from (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *weight,
+                                               const char     *bias,
+                                               gint64          hidden,
+                                               double          eps,
+                                               GError        **error);
+/* RMS normalization (T5, LLaMA): x / sqrt(mean(x²) + eps) · "<prefix>.weight",
+ * computed in float32. */
+OXP_API const char *oxp_block_rms_norm        (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *prefix,
+                                               gint64          hidden,
+                                               double          eps,
+                                               GError        **error);
+
+/* Activations.  gelu is the exact (erf) form; gelu_tanh the tanh
+ * approximation (gelu_new, gelu_pytorch_tanh, gelu_fast); quick_gelu is
+ * x·sigmoid(1.702x); swiglu is silu(@gate)·@up. */
+OXP_API const char *oxp_block_gelu       (OxpGraph *graph, const char *x);
+OXP_API const char *oxp_block_gelu_tanh  (OxpGraph *graph, const char *x);
+OXP_API const char *oxp_block_quick_gelu (OxpGraph *graph, const char *x);
+OXP_API const char *oxp_block_silu       (OxpGraph *graph, const char *x);
+OXP_API const char *oxp_block_swiglu     (OxpGraph *graph, const char *gate, const char *up);
+/* The activation a Hugging Face config names (ACT2FN keys: gelu,
+ * gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate,
+ * quick_gelu, relu, silu, swish, tanh, sigmoid, linear).  An unknown name
+ * fails naming @config_key (e.g. "hidden_act") and the value. */
+OXP_API const char *oxp_block_activation (OxpGraph    *graph,
+                                          const char  *x,
+                                          const char  *hf_name,
+                                          const char  *config_key,
+                                          GError     **error);
+/* Whether oxp_block_activation() knows @hf_name. */
+OXP_API gboolean    oxp_block_activation_is_supported (const char *hf_name);
+
+/* Embeddings and positions. */
+/* Gather of the rows @ids (int64, any shape) of "@weight" [@num, @dim]. */
+OXP_API const char *oxp_block_embedding (OxpGraph       *graph,
+                                         OxpCheckpoint  *checkpoint,
+                                         const char     *ids,
+                                         const char     *weight,
+                                         gint64          num,
+                                         gint64          dim,
+                                         GError        **error);
+/* int64 [1, seq]: @past_length + arange(seq), seq being axis 1 of
+ * @input_ids; @past_length is an int64 scalar value or NULL for 0. */
+OXP_API const char *oxp_block_position_ids         (OxpGraph   *graph,
+                                                    const char *input_ids,
+                                                    const char *past_length);
+/* RoBERTa's positions, int64 like @input_ids:
+ * (cumsum(ids != pad) + past_length) · (ids != pad) + pad. */
+OXP_API const char *oxp_block_padded_position_ids  (OxpGraph   *graph,
+                                                    const char *input_ids,
+                                                    gint64      padding_idx,
+                                                    const char *past_length);
+/* x[:, @index, :] of [batch, seq, hidden] → [batch, hidden] (poolers). */
+OXP_API const char *oxp_block_select_token         (OxpGraph   *graph,
+                                                    const char *x,
+                                                    gint64      index);
+
+/* Masks.  The masked value is the float type's finfo.min (float32
+ * -3.4028234663852886e38), not -inf, as transformers does. */
+/* [batch, 1, 1, kv]: (1 - @attention_mask) · finfo.min. */
+OXP_API const char *oxp_block_attention_mask (OxpGraph   *graph,
+                                              const char *attention_mask);
+/* [batch|1, 1, q, kv]: query i (at position kv - q + i) sees keys j ≤ kv - q + i
+ * and the keys @attention_mask [batch, kv] keeps; q is axis 1 of @query_ids.
+ * Without @attention_mask, kv = q.  Both parts are combined with Min, so
+ * every value stays finite. */
+OXP_API const char *oxp_block_causal_attention_mask (OxpGraph   *graph,
+                                                     const char *attention_mask,
+                                                     const char *query_ids);
+
+/* Attention. */
+/* [batch, seq, heads·head_dim] → [batch, heads, seq, head_dim] and back. */
+OXP_API const char *oxp_block_split_heads (OxpGraph   *graph,
+                                           const char *x,
+                                           gint64      n_heads,
+                                           gint64      head_dim);
+OXP_API const char *oxp_block_merge_heads (OxpGraph   *graph,
+                                           const char *x,
+                                           gint64      n_heads,
+                                           gint64      head_dim);
+/* softmax(@scale · Q·Kᵀ + @mask) · V for [batch, heads, seq, head_dim]
+ * inputs; @mask (nullable) is any additive bias (padding, causal, T5's
+ * position bias); @scale is usually 1/√head_dim (T5: 1, no scaling node). */
+OXP_API const char *oxp_block_attention   (OxpGraph   *graph,
+                                           const char *query,
+                                           const char *key,
+                                           const char *value,
+                                           const char *mask,
+                                           double      scale);
+/* Concat(@past, @current) along the sequence axis 2. */
+OXP_API const char *oxp_block_concat_past (OxpGraph   *graph,
+                                           const char *past,
+                                           const char *current);
+/* Grouped-query attention: [batch, kv_heads, seq, head_dim] →
+ * [batch, kv_heads·@n_rep, seq, head_dim], each head repeated @n_rep times. */
+OXP_API const char *oxp_block_repeat_kv   (OxpGraph   *graph,
+                                           const char *x,
+                                           gint64      n_kv_heads,
+                                           gint64      n_rep,
+                                           gint64      head_dim);
+
+/* Rotary position embeddings, LLaMA's rotate_half convention.
+ * cos_sin(): from @position_ids int64 [batch|1, seq], cos and sin
+ * [batch|1, 1, seq, @rotary_dim] in the graph's float type (computed in
+ * float32), with inv_freq = @theta^(-2i/@rotary_dim).
+ * rotary(): x·cos + rotate_half(x)·sin on the first @rotary_dim channels of
+ * @x [batch, heads, seq, @head_dim]; the rest pass through. */
+OXP_API void        oxp_block_rotary_cos_sin (OxpGraph    *graph,
+                                              const char  *position_ids,
+                                              gint64       rotary_dim,
+                                              double       theta,
+                                              const char **cos_out,
+                                              const char **sin_out);
+OXP_API const char *oxp_block_rotary         (OxpGraph   *graph,
+                                              const char *x,
+                                              const char *cos,
+                                              const char *sin,
+                                              gint64      rotary_dim,
+                                              gint64      head_dim);
+
+G_END_DECLS

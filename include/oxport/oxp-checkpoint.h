@@ -94,7 +94,8 @@ OXP_API OxpDataType   oxp_checkpoint_tensor_get_dtype  (const OxpCheckpointTenso
 OXP_API guint         oxp_checkpoint_tensor_get_rank   (const OxpCheckpointTensor *t);
 OXP_API const gint64 *oxp_checkpoint_tensor_get_shape  (const OxpCheckpointTensor *t);
 OXP_API gsize         oxp_checkpoint_tensor_get_n_elements (const OxpCheckpointTensor *t);
-/* The bytes in the memory map (little-endian, row-major) and their size. */
+/* The bytes in the memory map (little-endian, row-major; safetensors does not
+ * promise alignment, so read elements with memcpy()) and their size. */
 OXP_API gconstpointer oxp_checkpoint_tensor_get_data   (const OxpCheckpointTensor *t);
 OXP_API gsize         oxp_checkpoint_tensor_get_size   (const OxpCheckpointTensor *t);
 /* The file the tensor lives in. */

@@ -166,7 +166,9 @@ oxp_dummy_seq2seq_past_key_values_generator_new (const char *task, OxpNormalized
  * OxpDummyVisionInputGenerator:
  *
  * pixel_values: uniform floats in [-1, 1) of shape [batch_size,
- * num_channels, height, width]; pixel_mask: ones.
+ * num_channels, height, width]; pixel_mask: ones.  Dims named num_channels,
+ * height and width take the normalized config's num_channels and
+ * image_size when it has them (the model accepts no other geometry).
  */
 #define OXP_TYPE_DUMMY_VISION_INPUT_GENERATOR (oxp_dummy_vision_input_generator_get_type ())
 OXP_API
@@ -185,8 +187,10 @@ OXP_API OxpDummyInputGenerator *oxp_dummy_vision_input_generator_new (const char
  * OxpDummyAudioInputGenerator:
  *
  * input_features: uniform floats in [-1, 1) of shape [batch_size,
- * feature_size, nb_max_frames]; input_values (raw audio): [batch_size,
- * audio_sequence_length].
+ * feature_size, nb_max_frames] (or whatever dims the spec names; a dim
+ * named feature_size takes the normalized config's feature_size when it
+ * has one); input_values (raw audio): its "sequence_length" dim is
+ * OxpShapes.audio_sequence_length.
  */
 #define OXP_TYPE_DUMMY_AUDIO_INPUT_GENERATOR (oxp_dummy_audio_input_generator_get_type ())
 OXP_API

@@ -6,5 +6,138 @@
 #endif
 
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-onnx-writer.h>
+#include <oxport/oxp-tasks-manager.h>
+#include <oxport/oxp-validator.h>
 
-/* PENDING: this header's API is being written (replace this file whole). */
+G_BEGIN_DECLS
+
+/**
+ * OxpExportStage:
+ * @OXP_EXPORT_STAGE_CHECKPOINT: opening the checkpoint (detail: the folder)
+ * @OXP_EXPORT_STAGE_CONFIG: choosing the task and creating the config (detail: the task)
+ * @OXP_EXPORT_STAGE_BUILD: building one submodel's graph (detail: its file name)
+ * @OXP_EXPORT_STAGE_WRITE: writing one submodel (detail: its file name;
+ *   done/total: bytes of weights)
+ * @OXP_EXPORT_STAGE_COPY: copying config.json and the tokenizer files (detail: the file name)
+ * @OXP_EXPORT_STAGE_VALIDATE: validating one written file with ONNX Runtime (detail: its file name)
+ *
+ * The steps of oxp_exporter_run(), in order, reported to the progress function.
+ */
+typedef enum {
+  OXP_EXPORT_STAGE_CHECKPOINT,
+  OXP_EXPORT_STAGE_CONFIG,
+  OXP_EXPORT_STAGE_BUILD,
+  OXP_EXPORT_STAGE_WRITE,
+  OXP_EXPORT_STAGE_COPY,
+  OXP_EXPORT_STAGE_VALIDATE,
+} OxpExportStage;
+
+/**
+ * OxpExportValidation:
+ * @OXP_EXPORT_VALIDATION_NOT_RUN: validation was not asked for
+ * @OXP_EXPORT_VALIDATION_SKIPPED: ONNX Runtime could not be loaded; the
+ *   model was written, the message says why and how to point oxport at ORT
+ * @OXP_EXPORT_VALIDATION_PASSED: every written file passed
+ * @OXP_EXPORT_VALIDATION_FAILED: a file failed; the model stays on disk
+ *
+ * What became of the validation after an export.
+ */
+typedef enum {
+  OXP_EXPORT_VALIDATION_NOT_RUN,
+  OXP_EXPORT_VALIDATION_SKIPPED,
+  OXP_EXPORT_VALIDATION_PASSED,
+  OXP_EXPORT_VALIDATION_FAILED,
+} OxpExportValidation;
+
+/* The validation tolerance of a half-precision export when none is given:
+ * fp16 keeps ~3 significant digits, and on the bundled BERT-family cases
+ * fp16 outputs differ from the fp32 references by 3.7e-4 … 3.4e-2
+ * (fill-mask logits); the fp32 tolerances (1e-4) cannot hold. */
+#define OXP_EXPORTER_HALF_ATOL 5e-2
+
+/* Called for each step (and repeatedly while weights are written). */
+typedef void (*OxpExportProgressFunc) (OxpExportStage stage,
+                                       const char    *detail,
+                                       guint64        done,
+                                       guint64        total,
+                                       gpointer       user_data);
+
+/* OxpExportResult: what one successful export wrote, for summaries. */
+#define OXP_TYPE_EXPORT_RESULT (oxp_export_result_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpExportResult, oxp_export_result, OXP, EXPORT_RESULT, GObject)
+
+/* OxpExporter: the export pipeline (checkpoint → config → graphs → files
+ * → validation) as one library call. */
+#define OXP_TYPE_EXPORTER (oxp_exporter_get_type ())
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpExporter, oxp_exporter, OXP, EXPORTER, GObject)
+
+/* An exporter using the plugins @manager has loaded. */
+OXP_API OxpExporter *oxp_exporter_new (OxpTasksManager *manager);
+
+/* Settings (all optional).  @task: NULL infers it from config.json; any
+ * synonym or "-with-past" form is accepted.  @opset: 0 is the config's
+ * default.  @float_type: OXP_DATA_TYPE_FLOAT (default) or FLOAT16.  @atol:
+ * a negative value uses the config's tolerance (for fp16 at least
+ * OXP_EXPORTER_HALF_ATOL).  @reference: a
+ * .safetensors file of inputs and expected outputs (nullable).
+ * @runtime_path: libonnxruntime.so.1 (NULL: $OXPORT_ONNXRUNTIME, then the
+ * library search path).  @verbose: let ONNX Runtime log. */
+OXP_API void oxp_exporter_set_task          (OxpExporter *self, const char *task);
+OXP_API void oxp_exporter_set_opset         (OxpExporter *self, guint opset);
+OXP_API void oxp_exporter_set_float_type    (OxpExporter *self, OxpDataType float_type);
+OXP_API void oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode);
+OXP_API void oxp_exporter_set_validate      (OxpExporter *self, gboolean validate);
+OXP_API void oxp_exporter_set_atol          (OxpExporter *self, double atol);
+OXP_API void oxp_exporter_set_reference     (OxpExporter *self, const char *reference);
+OXP_API void oxp_exporter_set_runtime_path  (OxpExporter *self, const char *runtime_path);
+OXP_API void oxp_exporter_set_verbose       (OxpExporter *self, gboolean verbose);
+OXP_API void oxp_exporter_set_progress_func (OxpExporter          *self,
+                                             OxpExportProgressFunc func,
+                                             gpointer              user_data,
+                                             GDestroyNotify        notify);
+
+/* Exports the checkpoint in @model_dir into @outdir (created when missing).
+ * On an error nothing this call wrote is left in @outdir, and @outdir is
+ * removed when this call created it.  A validation that fails or cannot
+ * run is not an error: the files stay and the result says what happened.
+ * (transfer full) */
+OXP_API OxpExportResult *oxp_exporter_run (OxpExporter *self,
+                                           const char  *model_dir,
+                                           const char  *outdir,
+                                           GError     **error);
+
+/* Result getters.  (transfer none) unless said otherwise. */
+OXP_API const char  *oxp_export_result_get_model_dir  (OxpExportResult *self);
+OXP_API const char  *oxp_export_result_get_outdir     (OxpExportResult *self);
+OXP_API const char  *oxp_export_result_get_model_type (OxpExportResult *self);
+/* The canonical task exported, and whether it was inferred from config.json. */
+OXP_API const char  *oxp_export_result_get_task       (OxpExportResult *self);
+OXP_API gboolean     oxp_export_result_get_task_inferred (OxpExportResult *self);
+OXP_API guint        oxp_export_result_get_opset      (OxpExportResult *self);
+OXP_API OxpDataType  oxp_export_result_get_float_type (OxpExportResult *self);
+OXP_API guint64      oxp_export_result_get_n_parameters (OxpExportResult *self);
+/* Wall time of the whole run, and of the validation alone, in seconds. */
+OXP_API double       oxp_export_result_get_elapsed    (OxpExportResult *self);
+OXP_API double       oxp_export_result_get_validation_elapsed (OxpExportResult *self);
+/* The configs of the written ONNX files, in writing order; each knows its
+ * file name, inputs and outputs. (element-type OxpOnnxConfig) */
+OXP_API GPtrArray   *oxp_export_result_get_submodels  (OxpExportResult *self);
+/* Every file written into the output folder (names relative to it), in
+ * writing order, and their sizes in bytes. */
+OXP_API guint        oxp_export_result_get_n_files    (OxpExportResult *self);
+OXP_API const char  *oxp_export_result_get_file_name  (OxpExportResult *self, guint i);
+OXP_API guint64      oxp_export_result_get_file_size  (OxpExportResult *self, guint i);
+/* Validation outcome; the message says why it was skipped or what failed
+ * (NULL when it passed or did not run). */
+OXP_API OxpExportValidation oxp_export_result_get_validation (OxpExportResult *self);
+OXP_API const char  *oxp_export_result_get_validation_message (OxpExportResult *self);
+/* One report per validated file, in writing order (also when validation
+ * failed); empty when it did not run. (element-type OxpValidationReport) */
+OXP_API GPtrArray   *oxp_export_result_get_validation_reports (OxpExportResult *self);
+/* The ONNX Runtime version validation ran with, or NULL. */
+OXP_API const char  *oxp_export_result_get_runtime_version (OxpExportResult *self);
+
+G_END_DECLS

@@ -6,5 +6,175 @@
 #endif
 
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-onnx-config.h>
+#include <oxport/oxp-onnx-config-with-past.h>
+#include <oxport/oxp-onnx-seq2seq-config-with-past.h>
 
-/* PENDING: this header's API is being written (replace this file whole). */
+G_BEGIN_DECLS
+
+/* Middle-end configs, one per modality (optimum's exporters/onnx/config.py).
+ * Each picks the normalized config variant, the inputs and the dummy input
+ * generators of its modality; an architecture derives from one, sets its
+ * class fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then oxp_normalized_config_set_alias),
+ * and implements build_graph.  All inputs are INT64 unless said otherwise. */
+
+/**
+ * OxpTextEncoderOnnxConfigClass:
+ * @uses_token_type_ids: add token_type_ids after input_ids, attention_mask
+ *
+ * Inputs: input_ids, attention_mask[, token_type_ids], each
+ * [batch_size, sequence_length], or [batch_size, num_choices,
+ * sequence_length] for multiple-choice.  Normalized config: text.
+ * Generators: text.
+ */
+#define OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG (oxp_text_encoder_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpTextEncoderOnnxConfig, oxp_text_encoder_onnx_config, OXP,
+                          TEXT_ENCODER_ONNX_CONFIG, OxpOnnxConfig)
+struct _OxpTextEncoderOnnxConfigClass
+{
+  OxpOnnxConfigClass parent_class;
+
+  gboolean uses_token_type_ids;
+
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpTextDecoderOnnxConfigClass:
+ * @past_before_attention_mask: order the past inputs before attention_mask
+ *   (GPT-2's forward signature) instead of after it (LLaMA's)
+ * @uses_position_ids: add position_ids [batch_size, sequence_length] after
+ *   attention_mask
+ *
+ * Inputs: input_ids [batch_size, sequence_length], attention_mask
+ * ([batch_size, past_sequence_length + sequence_length] with past inputs,
+ * else [batch_size, sequence_length]), past_key_values.{i}.key/.value.
+ * Outputs and submodels: #OxpOnnxConfigWithPast's, except that
+ * text-generation without use-past is still written as decoder_model.onnx
+ * with the present outputs, as optimum 1.13 does (other tasks give
+ * model.onnx without presents).  Normalized config: text.
+ * Generators: text, past key values.
+ */
+#define OXP_TYPE_TEXT_DECODER_ONNX_CONFIG (oxp_text_decoder_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config, OXP,
+                          TEXT_DECODER_ONNX_CONFIG, OxpOnnxConfigWithPast)
+struct _OxpTextDecoderOnnxConfigClass
+{
+  OxpOnnxConfigWithPastClass parent_class;
+
+  gboolean past_before_attention_mask;
+  gboolean uses_position_ids;
+
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpTextSeq2SeqOnnxConfigClass:
+ * @encoder_hidden_states_with_past: keep the encoder_hidden_states input in
+ *   the decoder with past (T5 does; BART does not)
+ *
+ * Encoder inputs: input_ids, attention_mask [batch_size,
+ * encoder_sequence_length].  Decoder inputs: encoder_attention_mask
+ * [batch_size, encoder_sequence_length], input_ids [batch_size,
+ * decoder_sequence_length], encoder_hidden_states [batch_size,
+ * encoder_sequence_length, hidden_size], then the past.  Monolith inputs:
+ * input_ids, attention_mask, decoder_input_ids.  Normalized config:
+ * seq2seq.  Generators: text, seq2seq past key values.
+ */
+#define OXP_TYPE_TEXT_SEQ2SEQ_ONNX_CONFIG (oxp_text_seq2seq_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpTextSeq2SeqOnnxConfig, oxp_text_seq2seq_onnx_config, OXP,
+                          TEXT_SEQ2SEQ_ONNX_CONFIG, OxpOnnxSeq2SeqConfigWithPast)
+struct _OxpTextSeq2SeqOnnxConfigClass
+{
+  OxpOnnxSeq2SeqConfigWithPastClass parent_class;
+
+  gboolean encoder_hidden_states_with_past;
+
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpVisionOnnxConfigClass:
+ *
+ * Inputs: pixel_values FLOAT [batch_size, num_channels, height, width]
+ * (the dummy generator takes the channels and image size from the
+ * normalized config).  Normalized config: vision.  Generators: vision.
+ */
+#define OXP_TYPE_VISION_ONNX_CONFIG (oxp_vision_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpVisionOnnxConfig, oxp_vision_onnx_config, OXP, VISION_ONNX_CONFIG,
+                          OxpOnnxConfig)
+struct _OxpVisionOnnxConfigClass
+{
+  OxpOnnxConfigClass parent_class;
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpTextAndVisionOnnxConfigClass:
+ *
+ * Inputs (CLIP's order): input_ids [text_batch_size, sequence_length],
+ * pixel_values FLOAT [image_batch_size, num_channels, height, width],
+ * attention_mask [text_batch_size, sequence_length].  Normalized config:
+ * text-and-vision.  Generators: text, vision.
+ */
+#define OXP_TYPE_TEXT_AND_VISION_ONNX_CONFIG (oxp_text_and_vision_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpTextAndVisionOnnxConfig, oxp_text_and_vision_onnx_config, OXP,
+                          TEXT_AND_VISION_ONNX_CONFIG, OxpOnnxConfig)
+struct _OxpTextAndVisionOnnxConfigClass
+{
+  OxpOnnxConfigClass parent_class;
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpAudioOnnxConfigClass:
+ *
+ * Inputs: input_values FLOAT [batch_size, sequence_length] (raw audio; the
+ * dummy generator uses OxpShapes.audio_sequence_length samples).
+ * Normalized config: text.  Generators: audio.
+ */
+#define OXP_TYPE_AUDIO_ONNX_CONFIG (oxp_audio_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpAudioOnnxConfig, oxp_audio_onnx_config, OXP, AUDIO_ONNX_CONFIG,
+                          OxpOnnxConfig)
+struct _OxpAudioOnnxConfigClass
+{
+  OxpOnnxConfigClass parent_class;
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+/**
+ * OxpAudioToTextOnnxConfigClass:
+ *
+ * Encoder inputs: input_features FLOAT [batch_size, feature_size,
+ * encoder_sequence_length] (feature_size: the normalized config's
+ * feature_size, aliased to num_mel_bins).  Decoder inputs: input_ids
+ * [batch_size, decoder_sequence_length], encoder_hidden_states [batch_size,
+ * encoder_sequence_length, hidden_size] (without past inputs only), then
+ * the past.  Monolith inputs: input_features, decoder_input_ids.
+ * Normalized config: seq2seq.  Generators: audio, text, seq2seq past.
+ */
+#define OXP_TYPE_AUDIO_TO_TEXT_ONNX_CONFIG (oxp_audio_to_text_onnx_config_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpAudioToTextOnnxConfig, oxp_audio_to_text_onnx_config, OXP,
+                          AUDIO_TO_TEXT_ONNX_CONFIG, OxpOnnxSeq2SeqConfigWithPast)
+struct _OxpAudioToTextOnnxConfigClass
+{
+  OxpOnnxSeq2SeqConfigWithPastClass parent_class;
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+G_END_DECLS

@@ -142,7 +142,8 @@ OXP_API OxpNormalizedConfig *oxp_normalized_config_dup_sub_config (OxpNormalized
  *   decoder_num_layers → decoder_layers|num_decoder_layers|num_layers,
  *   encoder_num_attention_heads → encoder_attention_heads|num_heads,
  *   decoder_num_attention_heads → decoder_attention_heads|num_heads,
- *   hidden_size → d_model|hidden_size, num_layers → decoder_num_layers' keys
+ *   hidden_size → d_model|hidden_size, head_dim → head_dim|d_kv,
+ *   num_layers and num_attention_heads → the decoder's keys
  * - vision: num_layers → num_hidden_layers; image_size, num_channels,
  *   patch_size as keys (oxp_normalized_config_get_image_size() reads
  *   a number or a [height, width] pair)

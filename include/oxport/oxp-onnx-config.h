@@ -45,7 +45,8 @@ OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
  * "audio_sequence_length"; optimum's other names for them
  * ("decoder_sequence_length", "past_decoder_sequence_length",
  * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
- * and sums of those and numbers ("past_sequence_length + sequence_length").
+ * and sums of those and numbers ("past_sequence_length + sequence_length"),
+ * each optionally divided or multiplied by a number ("encoder_sequence_length / 2").
  * Returns -1 for a name it does not know. */
 OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
 /* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);
@@ -62,15 +63,24 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfig, oxp_onnx_config, OXP, ONNX_CONFIG, GObj
 
 /**
  * OxpOnnxConfigClass:
- * @default_opset: opset written when the user asks for none (set in class_init)
- * @min_opset: lowest opset the graph can be written in
- * @atol: default validation tolerance
+ * @default_opset: opset written when the user asks for none (set in
+ *   class_init; 14 unless changed)
+ * @min_opset: lowest opset the graph can be written in (11 unless changed)
+ * @atol: default validation tolerance (1e-5 unless changed; per-task values
+ *   with oxp_onnx_config_class_set_task_atol())
  * @create_normalized_config: the #OxpNormalizedConfig view of config.json
  *   (middle-end classes pick the variant; plugins add key aliases)
- * @get_inputs: ordered graph inputs for the config's task, use_past, behaviour
- * @get_outputs: ordered graph outputs (default: the task → outputs table)
- * @get_atol: tolerance for the config's task (default: @atol)
- * @create_dummy_input_generators: generators able to produce every input
+ * @get_inputs: ordered graph inputs for the config's task, use_past,
+ *   behaviour; a new array owning its specs (free func oxp_tensor_spec_unref).
+ *   Read sizes with oxp_onnx_config_require_int() so that a missing key
+ *   makes construction fail
+ * @get_outputs: ordered graph outputs, same rules (default: the task →
+ *   outputs table, oxp_onnx_config_get_common_outputs())
+ * @get_atol: tolerance for the config's task (default: the per-task value,
+ *   else @atol)
+ * @create_dummy_input_generators: generators able to produce every input;
+ *   a new array owning them (free func g_object_unref), first match wins
+ *   (default: a text generator)
  * @dup_submodels: the configs of the files one export writes (default: self)
  * @build_graph: adds the model's nodes to @graph (the inputs and outputs the
  *   config declares are already there when it is called)
@@ -178,7 +188,8 @@ OXP_API GPtrArray *oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
                                                           const OxpShapes *shapes,
                                                           GError         **error);
 
-/* Adds inputs and outputs to @graph, then calls build_graph. */
+/* Adds the inputs and outputs to @graph (float ones in the graph's float
+ * type), calls build_graph, then oxp_graph_check(). */
 OXP_API gboolean oxp_onnx_config_build_graph (OxpOnnxConfig *self,
                                               OxpGraph      *graph,
                                               OxpCheckpoint *checkpoint,

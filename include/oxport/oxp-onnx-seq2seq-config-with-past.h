@@ -6,5 +6,65 @@
 #endif
 
 #include <oxport/oxp-types.h>
+#include <oxport/oxp-onnx-config-with-past.h>
 
-/* PENDING: this header's API is being written (replace this file whole). */
+G_BEGIN_DECLS
+
+/**
+ * OxpConfigBehavior:
+ * @OXP_CONFIG_BEHAVIOR_MONOLITH: the whole encoder-decoder in one graph
+ * @OXP_CONFIG_BEHAVIOR_ENCODER: the encoder alone (encoder_model.onnx)
+ * @OXP_CONFIG_BEHAVIOR_DECODER: the decoder alone (decoder_model.onnx,
+ *   decoder_with_past_model.onnx)
+ */
+typedef enum {
+  OXP_CONFIG_BEHAVIOR_MONOLITH,
+  OXP_CONFIG_BEHAVIOR_ENCODER,
+  OXP_CONFIG_BEHAVIOR_DECODER,
+} OxpConfigBehavior;
+
+#define OXP_TYPE_CONFIG_BEHAVIOR (oxp_config_behavior_get_type ())
+OXP_API GType oxp_config_behavior_get_type (void) G_GNUC_CONST;
+
+/* OxpOnnxSeq2SeqConfigWithPast: an encoder-decoder (optimum's
+ * OnnxSeq2SeqConfigWithPast).
+ *
+ * Past inputs per decoder layer i: past_key_values.i.decoder.key/.value
+ * [batch_size, heads, past_decoder_sequence_length, head_dim] and
+ * past_key_values.i.encoder.key/.value [batch_size, heads,
+ * encoder_sequence_length_out, head_dim].  Present outputs:
+ * present.i.decoder.key/.value ("past_decoder_sequence_length +
+ * decoder_sequence_length" with past inputs, else "decoder_sequence_length"),
+ * and present.i.encoder.key/.value only for a decoder without past inputs.
+ * Layers: decoder_num_layers; heads: decoder_num_attention_heads.
+ *
+ * Outputs: the encoder behaviour gives last_hidden_state [batch_size,
+ * encoder_sequence_length, hidden_size]; the others the task's default
+ * outputs with their sequence dim renamed decoder_sequence_length.
+ *
+ * Submodels of a monolith config: encoder_model.onnx, decoder_model.onnx,
+ * and with use-past decoder_with_past_model.onnx. */
+
+#define OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (oxp_onnx_seq2seq_config_with_past_get_type ())
+OXP_API
+G_DECLARE_DERIVABLE_TYPE (OxpOnnxSeq2SeqConfigWithPast, oxp_onnx_seq2seq_config_with_past, OXP,
+                          ONNX_SEQ2SEQ_CONFIG_WITH_PAST, OxpOnnxConfigWithPast)
+
+struct _OxpOnnxSeq2SeqConfigWithPastClass
+{
+  OxpOnnxConfigWithPastClass parent_class;
+
+  /*< private >*/
+  gpointer _oxp_reserved[8];
+};
+
+OXP_API OxpConfigBehavior oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *self);
+
+/* optimum's with_behavior(): a copy with another behaviour and past
+ * settings; the file name follows ("encoder_model.onnx", …). (transfer full) */
+OXP_API OxpOnnxConfig *oxp_onnx_seq2seq_config_with_past_with_behavior (OxpOnnxSeq2SeqConfigWithPast *self,
+                                                                        OxpConfigBehavior behavior,
+                                                                        gboolean          use_past,
+                                                                        gboolean          use_past_in_inputs);
+
+G_END_DECLS

@@ -54,6 +54,16 @@ typedef struct {
     (version), (license), (init), { NULL, }                                     \
   };
 
+#define OXP_TYPE_PLUGIN (oxp_plugin_get_type ())
+/**
+ * OxpPlugin:
+ *
+ * A loaded plugin module: its descriptor facts and what it registered.
+ * Owned by the #OxpTasksManager that loaded it.
+ */
+OXP_API
+G_DECLARE_FINAL_TYPE (OxpPlugin, oxp_plugin, OXP, PLUGIN, GObject)
+
 /* Registers @config_type (a subtype of OxpOnnxConfig) for @model_type (the
  * config.json "model_type"), with its canonical @tasks and the Hugging Face
  * @architectures class names it handles (NULL-terminated arrays; tasks may
@@ -66,7 +76,8 @@ OXP_API gboolean oxp_plugin_register_model (OxpPlugin          *plugin,
                                             const char * const *tasks,
                                             const char * const *architectures);
 
-/* Plugin facts (for listings). */
+/* Plugin facts (for listings); never NULL ("" when the descriptor left a
+ * field out). */
 OXP_API const char *oxp_plugin_get_name        (OxpPlugin *plugin);
 OXP_API const char *oxp_plugin_get_description (OxpPlugin *plugin);
 OXP_API const char *oxp_plugin_get_version     (OxpPlugin *plugin);

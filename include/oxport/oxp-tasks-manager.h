@@ -57,7 +57,8 @@ OXP_API gboolean oxp_tasks_manager_load_plugins (OxpTasksManager    *self,
                                                  const char * const *extra_dirs,
                                                  gboolean            no_default,
                                                  GError            **error);
-/* Loads one module file. */
+/* Loads one module file.  Returns FALSE with @error (also recorded as a
+ * rejection) when the file is rejected; loading a path twice is a no-op. */
 OXP_API gboolean oxp_tasks_manager_load_plugin_file (OxpTasksManager *self,
                                                      const char      *path,
                                                      GError         **error);
@@ -66,17 +67,31 @@ OXP_API gboolean oxp_tasks_manager_load_plugin_file (OxpTasksManager *self,
 OXP_API GPtrArray *oxp_tasks_manager_get_plugins (OxpTasksManager *self);
 /* Rejected files and registrations: (element-type utf8) "path: reason". (transfer none) */
 OXP_API GPtrArray *oxp_tasks_manager_get_rejections (OxpTasksManager *self);
+/* The same rejections as errors in the OXP_PLUGIN_ERROR domain, index for
+ * index, so callers can tell the reasons apart. (transfer none) (element-type GError) */
+OXP_API GPtrArray *oxp_tasks_manager_get_rejection_errors (OxpTasksManager *self);
 
 /* Registered model types, sorted. (transfer container) (element-type utf8) */
 OXP_API GPtrArray *oxp_tasks_manager_list_model_types (OxpTasksManager *self);
-/* Canonical tasks a model type supports, "-with-past" forms included. */
+/* Canonical tasks a model type supports, "-with-past" forms included, in
+ * registration order. (transfer container) (element-type utf8) */
 OXP_API GPtrArray *oxp_tasks_manager_get_supported_tasks (OxpTasksManager *self,
                                                           const char      *model_type,
                                                           GError         **error);
 /* The plugin that registered @model_type. (transfer none) */
 OXP_API OxpPlugin *oxp_tasks_manager_get_plugin_for_model_type (OxpTasksManager *self,
                                                                 const char      *model_type);
-/* A new config for (model type, task); folds synonyms and "-with-past". */
+/* Hugging Face class names registered for @model_type.
+ * (transfer container) (element-type utf8) */
+OXP_API GPtrArray *oxp_tasks_manager_get_architectures (OxpTasksManager *self,
+                                                        const char      *model_type,
+                                                        GError         **error);
+/* The config type registered for @model_type, or G_TYPE_INVALID. */
+OXP_API GType oxp_tasks_manager_get_config_type (OxpTasksManager *self,
+                                                 const char      *model_type);
+/* A new config for (model type, task); folds synonyms and "-with-past"
+ * ("-with-past" sets the config's "use-past" property).  @model_type may be
+ * NULL to take config.json's "model_type". (transfer full) */
 OXP_API OxpOnnxConfig *oxp_tasks_manager_create_config (OxpTasksManager *self,
                                                         const char      *model_type,
                                                         const char      *task,
@@ -86,11 +101,18 @@ OXP_API OxpOnnxConfig *oxp_tasks_manager_create_config (OxpTasksManager *self,
 /* Task names (no registry needed). */
 /* Canonical name for @task (synonyms, old names; keeps "-with-past"), or NULL if unknown. */
 OXP_API const char *oxp_tasks_manager_canonical_task (const char *task);
-/* Whether @task (canonical, maybe "-with-past") is a task name oxport knows. */
+/* Whether @task (canonical, maybe "-with-past") is a task name oxport knows;
+ * FALSE for synonyms, which oxp_tasks_manager_canonical_task() folds. */
 OXP_API gboolean    oxp_tasks_manager_is_known_task  (const char *task);
+/* The canonical task names (without "-with-past"), sorted. (transfer none) */
+OXP_API const char * const *oxp_tasks_manager_list_known_tasks (void);
+/* The synonyms of @task (any spelling), sorted; NULL-terminated, (transfer full). */
+OXP_API char **oxp_tasks_manager_dup_task_synonyms (const char *task);
 /* Infers the task from config.json's "architectures" (and model type):
  * BertForSequenceClassification → text-classification, *ForCausalLM →
- * text-generation-with-past.  (transfer full) */
+ * text-generation-with-past; "-with-past" when the model type registered it),
+ * checked against the tasks and architectures the model type registered.
+ * Fails with OXP_PLUGIN_ERROR_CANNOT_INFER_TASK.  (transfer full) */
 OXP_API char *oxp_tasks_manager_infer_task (OxpTasksManager *self,
                                             JsonObject      *config,
                                             GError         **error);

@@ -17,7 +17,17 @@
 
 #include "oxp-safetensors-private.h"
 
+int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+/* A warning or critical from GLib or json-glib on some input would mean the
+ * library prints: make it a crash the fuzzer reports. */
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  return 0;
+}
 
 static void
 check_error (GError *error)
@@ -49,7 +59,7 @@ check_header (const OxpSafetensorsHeader *h, gsize size)
         {
           if (e->shape[d] < 0)
             abort ();
-          n *= (guint64) e->shape[d];
+          n *= (guint64)e->shape[d];
         }
       if (n != e->n_elements || n * e->element_size != e->end - e->begin)
         abort ();
@@ -80,13 +90,13 @@ fuzz_header (const uint8_t *data, size_t size)
 
   if (size < 4)
     return;
-  data_size = (guint64) data[0] | (guint64) data[1] << 8 | (guint64) data[2] << 16
-              | (guint64) data[3] << 24;
+  data_size
+      = (guint64)data[0] | (guint64)data[1] << 8 | (guint64)data[2] << 16 | (guint64)data[3] << 24;
   data += 4;
   size -= 4;
   file = g_malloc (8 + size);
   for (int i = 0; i < 8; i++)
-    file[i] = (guint8) ((guint64) size >> (8 * i));
+    file[i] = (guint8)((guint64)size >> (8 * i));
   memcpy (file + 8, data, size);
   /* The parser never reads the data section, so it is not allocated: were
    * it read, AddressSanitizer would report it. */
@@ -98,8 +108,8 @@ fuzz_config (const char *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
   const char *model_type = NULL;
-  JsonObject *config = _oxp_checkpoint_config_parse (data, size, "config.json", &model_type,
-                                                     &error);
+  JsonObject *config
+      = _oxp_checkpoint_config_parse (data, size, "config.json", &model_type, &error);
 
   if (config == NULL)
     check_error (error);
@@ -113,8 +123,8 @@ static void
 fuzz_index (const char *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
-  GHashTable *map = _oxp_safetensors_index_parse (data, size, "model.safetensors.index.json",
-                                                  &error);
+  GHashTable *map
+      = _oxp_safetensors_index_parse (data, size, "model.safetensors.index.json", &error);
   GHashTableIter iter;
   gpointer shard;
 
@@ -144,10 +154,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       fuzz_header (data + 1, size - 1);
       break;
     case 2:
-      fuzz_config ((const char *) data + 1, size - 1);
+      fuzz_config ((const char *)data + 1, size - 1);
       break;
     default:
-      fuzz_index ((const char *) data + 1, size - 1);
+      fuzz_index ((const char *)data + 1, size - 1);
       break;
     }
   return 0;

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oxp-cli.h"
+
+/* `oxport export --model DIR OUTDIR`: the main job. */
+
+static const char export_description[] =
+  "Writes OUTDIR/model.onnx (or one file per submodel: encoder_model.onnx,\n"
+  "decoder_model.onnx, …), copies config.json and the tokenizer and\n"
+  "preprocessor files beside it, then validates the result with ONNX Runtime:\n"
+  "the model is run at two different shape sets with dummy inputs, and on the\n"
+  "inputs of --reference when given, whose outputs are compared within the\n"
+  "tolerance (the model's default, or --atol).\n"
+  "\n"
+  "When ONNX Runtime cannot be found the model is still written and the\n"
+  "summary says validation was skipped; set OXPORT_ONNXRUNTIME to the path of\n"
+  "libonnxruntime.so.1.  When validation fails the files stay in OUTDIR for\n"
+  "inspection and the exit status is 1.  When the export itself fails, nothing\n"
+  "it wrote is left in OUTDIR.\n"
+  "\n"
+  "Examples:\n"
+  "  oxport export --model ./my-bert ./my-bert-onnx\n"
+  "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
+  "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
+  "  oxport export --model ./my-bert --reference vectors.safetensors out/\n";
+
+typedef struct
+{
+  gboolean verbose;
+  OxpExportStage last_stage;
+  char *last_detail;
+} Progress;
+
+static const char *
+stage_name (OxpExportStage stage)
+{
+  switch (stage)
+    {
+    case OXP_EXPORT_STAGE_CHECKPOINT: return "opening checkpoint";
+    case OXP_EXPORT_STAGE_CONFIG: return "task";
+    case OXP_EXPORT_STAGE_BUILD: return "building graph";
+    case OXP_EXPORT_STAGE_WRITE: return "writing";
+    case OXP_EXPORT_STAGE_COPY: return "copying";
+    case OXP_EXPORT_STAGE_VALIDATE: return "validating";
+    default: return "?";
+    }
+}
+
+static void
+progress_cb (OxpExportStage stage, const char *detail, guint64 done, guint64 total,
+             gpointer user_data)
+{
+  Progress *p = user_data;
+
+  if (!p->verbose)
+    return;
+  /* Writing reports every chunk; print each step once. */
+  if (stage == p->last_stage && g_strcmp0 (detail, p->last_detail) == 0)
+    return;
+  p->last_stage = stage;
+  g_free (p->last_detail);
+  p->last_detail = g_strdup (detail);
+  if (stage == OXP_EXPORT_STAGE_WRITE && total > 0)
+    {
+      g_autofree char *size = g_format_size (total);
+      fprintf (stderr, "oxport: %s %s (%s of weights)\n", stage_name (stage), detail, size);
+    }
+  else
+    fprintf (stderr, "oxport: %s %s\n", stage_name (stage), detail != NULL ? detail : "");
+  (void) done;
+}
+
+static const char *
+validation_word (OxpExportValidation v)
+{
+  switch (v)
+    {
+    case OXP_EXPORT_VALIDATION_NOT_RUN: return "not run";
+    case OXP_EXPORT_VALIDATION_SKIPPED: return "skipped";
+    case OXP_EXPORT_VALIDATION_PASSED: return "passed";
+    case OXP_EXPORT_VALIDATION_FAILED: return "failed";
+    default: return "?";
+    }
+}
+
+static void
+print_summary (OxpExportResult *result)
+{
+  GPtrArray *submodels = oxp_export_result_get_submodels (result);
+  OxpExportValidation validation = oxp_export_result_get_validation (result);
+  guint name_width = 4;
+
+  printf ("Exported %s (%s%s) from %s to %s\n", oxp_export_result_get_model_type (result),
+          oxp_export_result_get_task (result),
+          oxp_export_result_get_task_inferred (result) ? ", inferred" : "",
+          oxp_export_result_get_model_dir (result), oxp_export_result_get_outdir (result));
+  printf ("  opset %u, %s, %" G_GUINT64_FORMAT " parameters\n",
+          oxp_export_result_get_opset (result),
+          oxp_data_type_to_string (oxp_export_result_get_float_type (result)),
+          oxp_export_result_get_n_parameters (result));
+  for (guint i = 0; i < submodels->len; i++)
+    {
+      OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
+
+      printf ("%s:\n", oxp_onnx_config_get_file_name (sub));
+      oxp_cli_print_config_io (sub, "  ");
+    }
+  printf ("Files:\n");
+  for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
+    name_width = MAX (name_width, strlen (oxp_export_result_get_file_name (result, i)));
+  for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
+    {
+      g_autofree char *size = g_format_size (oxp_export_result_get_file_size (result, i));
+
+      printf ("  %-*s %10s\n", (int) name_width, oxp_export_result_get_file_name (result, i), size);
+    }
+  oxp_cli_print_export_validation (result);
+  printf ("Time: %.2f s (validation %.2f s)\n", oxp_export_result_get_elapsed (result),
+          oxp_export_result_get_validation_elapsed (result));
+  printf ("Validation: %s\n", validation_word (validation));
+}
+
+static JsonNode *
+result_to_json (OxpExportResult *result)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  GPtrArray *submodels = oxp_export_result_get_submodels (result);
+  const char *message = oxp_export_result_get_validation_message (result);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "model_dir");
+  json_builder_add_string_value (b, oxp_export_result_get_model_dir (result));
+  json_builder_set_member_name (b, "outdir");
+  json_builder_add_string_value (b, oxp_export_result_get_outdir (result));
+  json_builder_set_member_name (b, "model_type");
+  json_builder_add_string_value (b, oxp_export_result_get_model_type (result));
+  json_builder_set_member_name (b, "task");
+  json_builder_add_string_value (b, oxp_export_result_get_task (result));
+  json_builder_set_member_name (b, "task_inferred");
+  json_builder_add_boolean_value (b, oxp_export_result_get_task_inferred (result));
+  json_builder_set_member_name (b, "opset");
+  json_builder_add_int_value (b, oxp_export_result_get_opset (result));
+  json_builder_set_member_name (b, "dtype");
+  json_builder_add_string_value (b, oxp_data_type_to_string (oxp_export_result_get_float_type (result)));
+  json_builder_set_member_name (b, "n_parameters");
+  json_builder_add_int_value (b, (gint64) oxp_export_result_get_n_parameters (result));
+  json_builder_set_member_name (b, "submodels");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < submodels->len; i++)
+    json_builder_add_value (b, oxp_cli_config_io_to_json (g_ptr_array_index (submodels, i)));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "files");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, oxp_export_result_get_file_name (result, i));
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, (gint64) oxp_export_result_get_file_size (result, i));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "elapsed_seconds");
+  json_builder_add_double_value (b, oxp_export_result_get_elapsed (result));
+  json_builder_set_member_name (b, "validation");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, validation_word (oxp_export_result_get_validation (result)));
+  json_builder_set_member_name (b, "message");
+  if (message != NULL)
+    json_builder_add_string_value (b, message);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "elapsed_seconds");
+  json_builder_add_double_value (b, oxp_export_result_get_validation_elapsed (result));
+  json_builder_set_member_name (b, "reports");
+  json_builder_add_value (b, oxp_cli_export_validation_to_json (result));
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gboolean
+parse_dtype (const char *dtype, OxpDataType *out)
+{
+  if (dtype == NULL || g_str_equal (dtype, "fp32") || g_str_equal (dtype, "float32"))
+    *out = OXP_DATA_TYPE_FLOAT;
+  else if (g_str_equal (dtype, "fp16") || g_str_equal (dtype, "float16"))
+    *out = OXP_DATA_TYPE_FLOAT16;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_external_data (const char *mode, OxpExternalData *out)
+{
+  if (mode == NULL || g_str_equal (mode, "auto"))
+    *out = OXP_EXTERNAL_DATA_AUTO;
+  else if (g_str_equal (mode, "never"))
+    *out = OXP_EXTERNAL_DATA_NEVER;
+  else if (g_str_equal (mode, "always"))
+    *out = OXP_EXTERNAL_DATA_ALWAYS;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+oxp_cli_parse_atol (const char *text, double *out)
+{
+  char *end = NULL;
+  double v;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  v = g_ascii_strtod (text, &end);
+  if (end == NULL || *end != '\0' || !isfinite (v) || v < 0)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+int
+oxp_cli_export (int argc, char **argv)
+{
+  OxpCliCommon common = { 0 };
+  g_autofree char *model_dir = NULL;
+  g_autofree char *task = NULL;
+  g_autofree char *dtype = NULL;
+  g_autofree char *atol_text = NULL;
+  g_autofree char *reference = NULL;
+  g_autofree char *external_data = NULL;
+  int opset = 0;
+  gboolean no_validate = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
+      "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
+    { "task", 't', 0, G_OPTION_ARG_STRING, &task,
+      "Task to export (default: inferred from config.json)", "TASK" },
+    { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)", "N" },
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype, "Weights and computation type: fp32 (default) or fp16",
+      "fp32|fp16" },
+    { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
+      "Absolute tolerance of the validation (default: the model's)", "X" },
+    { "no-validate", 0, 0, G_OPTION_ARG_NONE, &no_validate, "Do not validate with ONNX Runtime", NULL },
+    { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
+      "Also compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
+      "FILE.safetensors" },
+    { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
+      "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
+      "auto|never|always" },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (OxpTasksManager) manager = NULL;
+  g_autoptr (OxpExporter) exporter = NULL;
+  g_autoptr (OxpExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  Progress progress = { FALSE, (OxpExportStage) -1, NULL };
+  OxpDataType float_type;
+  OxpExternalData external_mode;
+  double atol = -1.0;
+  int status = OXP_CLI_EXIT_OK;
+
+  context = oxp_cli_context_new ("export", "--model DIR OUTDIR",
+                                 "Export the checkpoint in DIR to ONNX files in OUTDIR, and validate them.",
+                                 export_description, entries, &common, TRUE);
+  if (!oxp_cli_parse (context, "export", &argc, &argv))
+    {
+      status = OXP_CLI_EXIT_USER;
+      goto out;
+    }
+  if (model_dir == NULL)
+    {
+      status = oxp_cli_usage_error ("export", "Missing --model DIR");
+      goto out;
+    }
+  if (argc != 2)
+    {
+      if (argc < 2)
+        status = oxp_cli_usage_error ("export", "Missing OUTDIR");
+      else
+        status = oxp_cli_usage_error ("export", "Unexpected argument “%s”", argv[2]);
+      goto out;
+    }
+  if (!parse_dtype (dtype, &float_type))
+    {
+      status = oxp_cli_usage_error ("export", "--dtype must be fp32 or fp16, not “%s”", dtype);
+      goto out;
+    }
+  if (!parse_external_data (external_data, &external_mode))
+    {
+      status = oxp_cli_usage_error ("export", "--external-data must be auto, never or always, not “%s”",
+                                    external_data);
+      goto out;
+    }
+  if (atol_text != NULL && !oxp_cli_parse_atol (atol_text, &atol))
+    {
+      status = oxp_cli_usage_error ("export", "--atol must be a number ≥ 0, not “%s”", atol_text);
+      goto out;
+    }
+  if (opset < 0)
+    {
+      status = oxp_cli_usage_error ("export", "--opset must be a positive number, not %d", opset);
+      goto out;
+    }
+  if (reference != NULL && !g_file_test (reference, G_FILE_TEST_IS_REGULAR))
+    {
+      status = oxp_cli_usage_error ("export", "Reference file %s does not exist", reference);
+      goto out;
+    }
+  if (reference != NULL && no_validate)
+    {
+      status = oxp_cli_usage_error ("export", "--reference needs validation; drop --no-validate");
+      goto out;
+    }
+
+  manager = oxp_cli_load_plugins (&common, &error);
+  if (manager == NULL)
+    {
+      status = oxp_cli_report_error (error);
+      goto out;
+    }
+  exporter = oxp_exporter_new (manager);
+  oxp_exporter_set_task (exporter, task);
+  oxp_exporter_set_opset (exporter, (guint) opset);
+  oxp_exporter_set_float_type (exporter, float_type);
+  oxp_exporter_set_external_data (exporter, external_mode);
+  oxp_exporter_set_validate (exporter, !no_validate);
+  oxp_exporter_set_atol (exporter, atol);
+  oxp_exporter_set_reference (exporter, reference);
+  oxp_exporter_set_verbose (exporter, common.verbose);
+  progress.verbose = common.verbose;
+  oxp_exporter_set_progress_func (exporter, progress_cb, &progress, NULL);
+
+  result = oxp_exporter_run (exporter, model_dir, argv[1], &error);
+  if (result == NULL)
+    {
+      status = oxp_cli_report_error (error);
+      fprintf (stderr, "Nothing was left in %s.\n", argv[1]);
+      goto out;
+    }
+
+  if (common.json)
+    {
+      g_autoptr (JsonNode) root = result_to_json (result);
+      oxp_cli_print_json (root);
+    }
+  else
+    print_summary (result);
+
+  switch (oxp_export_result_get_validation (result))
+    {
+    case OXP_EXPORT_VALIDATION_SKIPPED:
+      fflush (stdout);
+      fprintf (stderr, "oxport: warning: validation skipped: %s\n",
+               oxp_export_result_get_validation_message (result));
+      fprintf (stderr, "The model was written to %s; run “oxport validate %s” once ONNX Runtime "
+                       "is available (set OXPORT_ONNXRUNTIME to libonnxruntime.so.1).\n",
+               argv[1], argv[1]);
+      break;
+    case OXP_EXPORT_VALIDATION_FAILED:
+      oxp_cli_error ("validation failed: %s", oxp_export_result_get_validation_message (result));
+      fprintf (stderr, "The exported files stay in %s for inspection.\n", argv[1]);
+      status = OXP_CLI_EXIT_USER;
+      break;
+    default:
+      break;
+    }
+
+out:
+  g_free (progress.last_detail);
+  oxp_cli_common_clear (&common);
+  return status;
+}

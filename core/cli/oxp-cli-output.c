@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "oxp-cli.h"
+
+/* What every command shares: option parsing, plugin loading, error
+ * reporting and the formatting of tensor specs. */
+
+void
+oxp_cli_error (const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fflush (stdout);
+  fprintf (stderr, "oxport: error: %s\n", message);
+}
+
+int
+oxp_cli_usage_error (const char *command, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  oxp_cli_error ("%s", message);
+  fprintf (stderr, "Run “oxport %s --help” for usage.\n", command);
+  return OXP_CLI_EXIT_USER;
+}
+
+int
+oxp_cli_exit_status_for_error (const GError *error)
+{
+  if (error == NULL)
+    return OXP_CLI_EXIT_INTERNAL;
+
+  /* Problems with what the user gave us: paths, files, options. */
+  if (error->domain == G_OPTION_ERROR || error->domain == G_FILE_ERROR
+      || error->domain == G_IO_ERROR || error->domain == JSON_PARSER_ERROR
+      || error->domain == OXP_CHECKPOINT_ERROR || error->domain == OXP_CONFIG_ERROR
+      || error->domain == OXP_VALIDATION_ERROR)
+    return OXP_CLI_EXIT_USER;
+
+  if (error->domain == OXP_PLUGIN_ERROR)
+    switch ((OxpPluginError) error->code)
+      {
+      case OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE:
+      case OXP_PLUGIN_ERROR_UNSUPPORTED_TASK:
+      case OXP_PLUGIN_ERROR_CANNOT_INFER_TASK:
+      case OXP_PLUGIN_ERROR_UNKNOWN_TASK:
+      case OXP_PLUGIN_ERROR_MODULE:
+        return OXP_CLI_EXIT_USER;
+      default:
+        return OXP_CLI_EXIT_INTERNAL;
+      }
+
+  if (error->domain == OXP_EXPORT_ERROR)
+    switch ((OxpExportError) error->code)
+      {
+      case OXP_EXPORT_ERROR_OPSET:
+      case OXP_EXPORT_ERROR_UNSUPPORTED:
+      case OXP_EXPORT_ERROR_IO:
+      case OXP_EXPORT_ERROR_NO_SPACE:
+        return OXP_CLI_EXIT_USER;
+      default:
+        /* A graph that does not check out is a plugin's bug. */
+        return OXP_CLI_EXIT_INTERNAL;
+      }
+
+  if (error->domain == OXP_RUNTIME_ERROR)
+    /* A model ONNX Runtime cannot run after it loaded is ours to fix. */
+    return error->code == OXP_RUNTIME_ERROR_RUN ? OXP_CLI_EXIT_INTERNAL : OXP_CLI_EXIT_USER;
+
+  return OXP_CLI_EXIT_INTERNAL;
+}
+
+int
+oxp_cli_report_error (const GError *error)
+{
+  int status = oxp_cli_exit_status_for_error (error);
+
+  oxp_cli_error ("%s", error != NULL ? error->message : "unknown error");
+  if (status == OXP_CLI_EXIT_INTERNAL)
+    fprintf (stderr, "This is an internal error of oxport or of a plugin; please report it.\n");
+  return status;
+}
+
+GOptionContext *
+oxp_cli_context_new (const char   *command,
+                     const char   *parameters,
+                     const char   *summary,
+                     const char   *description,
+                     GOptionEntry *entries,
+                     OxpCliCommon *common,
+                     gboolean      with_json)
+{
+  GOptionEntry common_entries[] = {
+    { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &common->plugin_dirs,
+      "Load plugins from DIR first (repeatable)", "DIR" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &common->verbose,
+      "Say more: progress, rejected plugins, ONNX Runtime's log", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &common->json, "Print the result as JSON (for scripts)",
+      NULL },
+    G_OPTION_ENTRY_NULL,
+  };
+  GOptionContext *context = g_option_context_new (parameters);
+
+  (void) command;
+  if (!with_json)
+    common_entries[2] = (GOptionEntry) G_OPTION_ENTRY_NULL;
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, description);
+  /* One list in --help: the command's options, then the common ones. */
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, common_entries, NULL);
+  return context;
+}
+
+gboolean
+oxp_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      oxp_cli_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+  /* A leftover option after "--" is an argument; one before it is not. */
+  for (int i = 1; i < *argc; i++)
+    {
+      const char *arg = (*argv)[i];
+
+      if (strcmp (arg, "--") == 0)
+        break;
+      if (arg[0] == '-' && arg[1] != '\0')
+        {
+          oxp_cli_usage_error (command, "Unknown option %s", arg);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+void
+oxp_cli_common_clear (OxpCliCommon *common)
+{
+  g_clear_pointer (&common->plugin_dirs, g_strfreev);
+}
+
+OxpTasksManager *
+oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  GPtrArray *rejections;
+
+  for (guint i = 0; common->plugin_dirs != NULL && common->plugin_dirs[i] != NULL; i++)
+    if (!g_file_test (common->plugin_dirs[i], G_FILE_TEST_IS_DIR))
+      {
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                     "Plugin folder %s (from --plugin-dir) does not exist or is not a folder",
+                     common->plugin_dirs[i]);
+        return NULL;
+      }
+  if (!oxp_tasks_manager_load_plugins (manager, (const char *const *) common->plugin_dirs, FALSE,
+                                       error))
+    return NULL;
+  rejections = oxp_tasks_manager_get_rejections (manager);
+  if (common->verbose)
+    for (guint i = 0; i < rejections->len; i++)
+      fprintf (stderr, "oxport: rejected plugin %s\n", (char *) g_ptr_array_index (rejections, i));
+  return g_steal_pointer (&manager);
+}
+
+void
+oxp_cli_print_json (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
+}
+
+char *
+oxp_cli_format_dims (const OxpTensorSpec *spec)
+{
+  GString *s = g_string_new ("[");
+  guint rank = oxp_tensor_spec_get_rank (spec);
+
+  for (guint i = 0; i < rank; i++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+      gint64 value = oxp_tensor_spec_get_dim_value (spec, i);
+
+      if (i > 0)
+        g_string_append (s, ", ");
+      if (param != NULL)
+        g_string_append (s, param);
+      else if (value >= 0)
+        g_string_append_printf (s, "%" G_GINT64_FORMAT, value);
+      else
+        g_string_append_c (s, '?');
+    }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+char *
+oxp_cli_format_dynamic_axes (const OxpTensorSpec *spec)
+{
+  GString *s = g_string_new (NULL);
+  guint rank = oxp_tensor_spec_get_rank (spec);
+
+  for (guint i = 0; i < rank; i++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+
+      if (param == NULL)
+        continue;
+      if (s->len > 0)
+        g_string_append (s, ", ");
+      g_string_append_printf (s, "%u: %s", i, param);
+    }
+  if (s->len == 0)
+    g_string_append (s, "none");
+  return g_string_free (s, FALSE);
+}
+
+JsonNode *
+oxp_cli_spec_to_json (const OxpTensorSpec *spec)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  guint rank = oxp_tensor_spec_get_rank (spec);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, oxp_tensor_spec_get_name (spec));
+  json_builder_set_member_name (b, "dtype");
+  json_builder_add_string_value (b, oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)));
+  json_builder_set_member_name (b, "dims");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < rank; i++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+      gint64 value = oxp_tensor_spec_get_dim_value (spec, i);
+
+      if (param != NULL)
+        json_builder_add_string_value (b, param);
+      else if (value >= 0)
+        json_builder_add_int_value (b, value);
+      else
+        json_builder_add_null_value (b);
+    }
+  json_builder_end_array (b);
+  /* optimum's dynamic_axes: {axis: name} for the symbolic dims. */
+  json_builder_set_member_name (b, "dynamic_axes");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < rank; i++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, i);
+      char key[16];
+
+      if (param == NULL)
+        continue;
+      g_snprintf (key, sizeof key, "%u", i);
+      json_builder_set_member_name (b, key);
+      json_builder_add_string_value (b, param);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static guint
+specs_name_width (GPtrArray *specs, guint width)
+{
+  for (guint i = 0; i < specs->len; i++)
+    width = MAX (width, strlen (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i))));
+  return width;
+}
+
+static void
+print_specs (const char *title, GPtrArray *specs, guint name_width, const char *indent)
+{
+  for (guint i = 0; i < specs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+      g_autofree char *dims = oxp_cli_format_dims (spec);
+      g_autofree char *axes = oxp_cli_format_dynamic_axes (spec);
+
+      printf ("%s%-8s %-*s %-8s %-34s dynamic axes {%s}\n", indent, i == 0 ? title : "",
+              (int) name_width, oxp_tensor_spec_get_name (spec),
+              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), dims, axes);
+    }
+  if (specs->len == 0)
+    printf ("%s%-8s (none)\n", indent, title);
+}
+
+void
+oxp_cli_print_config_io (OxpOnnxConfig *config, const char *indent)
+{
+  g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
+  g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
+  guint width = specs_name_width (outputs, specs_name_width (inputs, 4));
+
+  print_specs ("inputs", inputs, width, indent);
+  print_specs ("outputs", outputs, width, indent);
+}
+
+static void
+add_specs_json (JsonBuilder *b, const char *member, GPtrArray *specs)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < specs->len; i++)
+    json_builder_add_value (b, oxp_cli_spec_to_json (g_ptr_array_index (specs, i)));
+  json_builder_end_array (b);
+}
+
+JsonNode *
+oxp_cli_config_io_to_json (OxpOnnxConfig *config)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
+  g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, oxp_onnx_config_get_file_name (config));
+  add_specs_json (b, "inputs", inputs);
+  add_specs_json (b, "outputs", outputs);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gboolean
+oxp_cli_is_model_dir (const char *arg)
+{
+  return strchr (arg, G_DIR_SEPARATOR) != NULL || g_file_test (arg, G_FILE_TEST_IS_DIR);
+}
+
+JsonObject *
+oxp_cli_read_config_json (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "config.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NOT_FOUND,
+                   "Model folder %s does not exist", dir);
+      return NULL;
+    }
+  if (!json_parser_load_from_file (parser, path, &local_error))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG, "%s: %s", path,
+                   local_error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                   "%s: expected a JSON object", path);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* The common names optimum's normalized configs answer; inspect shows those
+ * the model's config resolves. */
+static const char *const normalized_names[] = {
+  "num_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
+  "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size", "num_labels",
+  "hidden_act", "layer_norm_eps", "pad_token_id", "bos_token_id", "eos_token_id",
+  "decoder_start_token_id", "encoder_num_layers", "decoder_num_layers",
+  "encoder_num_attention_heads", "decoder_num_attention_heads", "image_size", "num_channels",
+  "patch_size", "num_mel_bins", NULL,
+};
+
+static char *
+json_value_to_string (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = NULL;
+
+  /* Doubles as people write them (1e-12), not with 17 digits. */
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return g_strdup_printf ("%g", json_node_get_double (node));
+  generator = json_generator_new ();
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}
+
+void
+oxp_cli_print_normalized_config (OxpOnnxConfig *config, const char *indent)
+{
+  OxpNormalizedConfig *normalized = oxp_onnx_config_get_normalized_config (config);
+  guint width = 0;
+
+  if (normalized == NULL)
+    return;
+  for (guint i = 0; normalized_names[i] != NULL; i++)
+    if (oxp_normalized_config_has (normalized, normalized_names[i]))
+      width = MAX (width, strlen (normalized_names[i]) + 1);
+  for (guint i = 0; normalized_names[i] != NULL; i++)
+    {
+      JsonNode *node = oxp_normalized_config_lookup (normalized, normalized_names[i]);
+      g_autofree char *text = NULL;
+      g_autofree char *label = NULL;
+
+      if (node == NULL)
+        continue;
+      text = json_value_to_string (node);
+      label = g_strconcat (normalized_names[i], ":", NULL);
+      printf ("%s%-*s %s\n", indent, (int) width, label, text);
+    }
+}
+
+JsonNode *
+oxp_cli_normalized_config_to_json (OxpOnnxConfig *config)
+{
+  OxpNormalizedConfig *normalized = oxp_onnx_config_get_normalized_config (config);
+  JsonObject *object = json_object_new ();
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+
+  for (guint i = 0; normalized != NULL && normalized_names[i] != NULL; i++)
+    {
+      JsonNode *node = oxp_normalized_config_lookup (normalized, normalized_names[i]);
+
+      if (node != NULL)
+        json_object_set_member (object, normalized_names[i], json_node_copy (node));
+    }
+  json_node_take_object (root, object);
+  return root;
+}

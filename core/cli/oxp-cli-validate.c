@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "oxp-cli.h"
+
+/* `oxport validate MODEL.onnx|OUTDIR`: runs exported files in ONNX Runtime
+ * against the config they were exported with; and the validation part of
+ * `oxport export`'s summary. */
+
+static const char validate_description[] =
+  "Loads each exported file in ONNX Runtime and checks it against the model's\n"
+  "config: input and output names, order, element types and dynamic axes;\n"
+  "runs at two shape sets that differ in batch size and sequence length (so a\n"
+  "dimension frozen at export is caught), with finite outputs of the declared\n"
+  "shapes; and with --reference, compares every output found in FILE with the\n"
+  "tolerance (the model's, or --atol), printing the max absolute difference.\n"
+  "\n"
+  "The config comes from --model DIR, else from config.json beside the model\n"
+  "(export copies it there).  The task is --task, else the one the export\n"
+  "recorded in the model's metadata, else the one config.json implies.\n"
+  "ONNX Runtime is $OXPORT_ONNXRUNTIME (a path to libonnxruntime.so.1), else\n"
+  "libonnxruntime.so.1 on the library search path.\n"
+  "\n"
+  "Examples:\n"
+  "  oxport validate ./my-bert-onnx\n"
+  "  oxport validate ./my-bert-onnx/model.onnx --reference vectors.safetensors --atol 1e-4\n"
+  "  oxport validate model.onnx --model ./my-bert --task text-classification --json\n";
+
+static char *
+format_double (double v)
+{
+  if (isnan (v))
+    return g_strdup ("-");
+  return g_strdup_printf ("%.3g", v);
+}
+
+static void
+print_report (OxpValidationReport *report)
+{
+  g_autofree char *table = oxp_validation_report_to_table (report);
+  g_auto (GStrv) lines = g_strsplit (table, "\n", -1);
+
+  printf ("  %s:\n", oxp_validation_report_get_model_path (report));
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      printf ("    %s\n", lines[i]);
+}
+
+/* The reference comparisons of @report, one line each: what --dtype fp16
+ * users look at to see what precision they traded. */
+static void
+print_reference_summary (OxpValidationReport *report)
+{
+  for (guint i = 0; i < oxp_validation_report_get_n_checks (report); i++)
+    {
+      const OxpValidationCheck *check = oxp_validation_report_get_check (report, i);
+      g_autofree char *diff = NULL;
+      g_autofree char *atol = NULL;
+
+      if (oxp_validation_check_get_kind (check) != OXP_VALIDATION_CHECK_REFERENCE)
+        continue;
+      diff = format_double (oxp_validation_check_get_max_abs_diff (check));
+      atol = format_double (oxp_validation_check_get_atol (check));
+      printf ("  %s vs reference: max abs diff %s (atol %s) %s\n",
+              oxp_validation_check_get_name (check), diff, atol,
+              oxp_validation_check_get_passed (check) ? "ok" : "FAILED");
+    }
+}
+
+void
+oxp_cli_print_export_validation (OxpExportResult *result)
+{
+  GPtrArray *reports = oxp_export_result_get_validation_reports (result);
+
+  if (reports == NULL || reports->len == 0)
+    return;
+  printf ("Validation with ONNX Runtime %s:\n", oxp_export_result_get_runtime_version (result));
+  for (guint i = 0; i < reports->len; i++)
+    print_report (g_ptr_array_index (reports, i));
+  for (guint i = 0; i < reports->len; i++)
+    print_reference_summary (g_ptr_array_index (reports, i));
+}
+
+JsonNode *
+oxp_cli_export_validation_to_json (OxpExportResult *result)
+{
+  GPtrArray *reports = oxp_export_result_get_validation_reports (result);
+  JsonArray *array = json_array_new ();
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; reports != NULL && i < reports->len; i++)
+    json_array_add_element (array, oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
+  json_node_take_array (node, array);
+  return node;
+}
+
+/* An `export --dtype fp16` model declares float16 inputs and outputs; the
+ * config.json beside it does not say so, the model does. */
+static void
+adapt_to_float_type (OxpRuntime *runtime, OxpOnnxConfig *config, const char *path)
+{
+  g_autoptr (OxpRuntimeSession) session = oxp_runtime_open_session (runtime, path, NULL);
+  GPtrArray *outputs;
+
+  if (session == NULL)
+    return; /* the validator reports why */
+  outputs = oxp_runtime_session_get_outputs (session);
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      OxpDataType dtype = oxp_tensor_spec_get_dtype (g_ptr_array_index (outputs, i));
+
+      if (dtype == OXP_DATA_TYPE_FLOAT16 || dtype == OXP_DATA_TYPE_BFLOAT16)
+        {
+          oxp_onnx_config_set_float_type (config, dtype);
+          return;
+        }
+    }
+}
+
+/* The config to validate @file_name with, among the submodels of @config. */
+static OxpOnnxConfig *
+find_submodel (GPtrArray *submodels, const char *file_name)
+{
+  for (guint i = 0; i < submodels->len; i++)
+    {
+      OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
+
+      if (g_strcmp0 (oxp_onnx_config_get_file_name (sub), file_name) == 0)
+        return sub;
+    }
+  if (submodels->len == 1)
+    return g_ptr_array_index (submodels, 0);
+  return NULL;
+}
+
+int
+oxp_cli_validate (int argc, char **argv)
+{
+  OxpCliCommon common = { 0 };
+  g_autofree char *task_arg = NULL;
+  g_autofree char *reference = NULL;
+  g_autofree char *atol_text = NULL;
+  g_autofree char *model_arg = NULL;
+  GOptionEntry entries[] = {
+    { "task", 't', 0, G_OPTION_ARG_STRING, &task_arg,
+      "Task the model was exported for (default: from its metadata, else inferred)", "TASK" },
+    { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
+      "Compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
+      "FILE.safetensors" },
+    { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
+      "Absolute tolerance (default: the model's)", "X" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
+      "Folder with the config.json the model was exported from (default: beside the model)", "DIR" },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (OxpTasksManager) manager = NULL;
+  g_autoptr (OxpRuntime) runtime = NULL;
+  g_autoptr (OxpValidator) validator = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) submodels = NULL;
+  g_autoptr (OxpOnnxConfig) config = NULL;
+  g_autoptr (JsonObject) config_json = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) first_failure = NULL;
+  g_autofree char *config_dir = NULL;
+  g_autofree char *task = NULL;
+  const char *target;
+  double atol = 0.0;
+  int status = OXP_CLI_EXIT_OK;
+
+  context = oxp_cli_context_new ("validate", "MODEL.onnx|OUTDIR",
+                                 "Validate exported ONNX files with ONNX Runtime.",
+                                 validate_description, entries, &common, TRUE);
+  if (!oxp_cli_parse (context, "validate", &argc, &argv))
+    {
+      status = OXP_CLI_EXIT_USER;
+      goto out;
+    }
+  if (argc != 2)
+    {
+      if (argc < 2)
+        status = oxp_cli_usage_error ("validate", "Missing MODEL.onnx or OUTDIR");
+      else
+        status = oxp_cli_usage_error ("validate", "Unexpected argument “%s”", argv[2]);
+      goto out;
+    }
+  if (atol_text != NULL && !oxp_cli_parse_atol (atol_text, &atol))
+    {
+      status = oxp_cli_usage_error ("validate", "--atol must be a number ≥ 0, not “%s”", atol_text);
+      goto out;
+    }
+  if (reference != NULL && !g_file_test (reference, G_FILE_TEST_IS_REGULAR))
+    {
+      status = oxp_cli_usage_error ("validate", "Reference file %s does not exist", reference);
+      goto out;
+    }
+  target = argv[1];
+  if (g_file_test (target, G_FILE_TEST_IS_DIR))
+    config_dir = g_strdup (model_arg != NULL ? model_arg : target);
+  else if (g_file_test (target, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *dir = g_path_get_dirname (target);
+      config_dir = g_strdup (model_arg != NULL ? model_arg : dir);
+    }
+  else
+    {
+      g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s does not exist", target);
+      goto fail;
+    }
+
+  manager = oxp_cli_load_plugins (&common, &error);
+  if (manager == NULL)
+    goto fail;
+
+  /* The config: config.json (beside the model or --model) + the task. */
+  {
+    g_autofree char *config_path = g_build_filename (config_dir, "config.json", NULL);
+
+    if (g_file_test (config_path, G_FILE_TEST_EXISTS) || model_arg != NULL)
+      {
+        config_json = oxp_cli_read_config_json (config_dir, &error);
+        if (config_json == NULL)
+          goto fail;
+      }
+  }
+  if (task_arg != NULL)
+    {
+      const char *canonical = oxp_tasks_manager_canonical_task (task_arg);
+
+      if (canonical == NULL)
+        {
+          g_set_error (&error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
+                       "Unknown task “%s”", task_arg);
+          goto fail;
+        }
+      task = g_strdup (canonical);
+    }
+
+  if (config_json != NULL)
+    {
+      const char *model_type = json_object_get_string_member_with_default (config_json, "model_type", NULL);
+
+      if (model_type == NULL)
+        {
+          g_set_error (&error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE,
+                       "%s/config.json has no \"model_type\"", config_dir);
+          goto fail;
+        }
+      if (task == NULL)
+        {
+          /* What the export recorded, when the target names one file or
+           * the folder holds model.onnx. */
+          g_autofree char *probe = g_file_test (target, G_FILE_TEST_IS_DIR)
+                                       ? g_build_filename (target, "model.onnx", NULL)
+                                       : g_strdup (target);
+          g_autoptr (GHashTable) meta = NULL;
+
+          if (g_file_test (probe, G_FILE_TEST_IS_REGULAR))
+            meta = oxp_cli_read_onnx_metadata (probe, NULL);
+          if (meta != NULL && g_hash_table_lookup (meta, "task") != NULL)
+            task = g_strdup (g_hash_table_lookup (meta, "task"));
+        }
+      if (task == NULL)
+        {
+          task = oxp_tasks_manager_infer_task (manager, config_json, &error);
+          if (task == NULL)
+            goto fail;
+        }
+      config = oxp_tasks_manager_create_config (manager, model_type, task, config_json, &error);
+      if (config == NULL)
+        goto fail;
+      submodels = oxp_onnx_config_dup_submodels (config);
+    }
+
+  /* The files: the one given, or those of the config found in OUTDIR. */
+  if (!g_file_test (target, G_FILE_TEST_IS_DIR))
+    g_ptr_array_add (files, g_strdup (target));
+  else if (submodels != NULL)
+    {
+      for (guint i = 0; i < submodels->len; i++)
+        {
+          g_autofree char *path = g_build_filename (
+              target, oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i)), NULL);
+
+          if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add (files, g_steal_pointer (&path));
+        }
+    }
+  else
+    {
+      g_autofree char *path = g_build_filename (target, "model.onnx", NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (files, g_steal_pointer (&path));
+    }
+  if (files->len == 0)
+    {
+      g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "No exported model found in %s (expected %s)", target,
+                   submodels != NULL && submodels->len > 0
+                       ? oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0))
+                       : "model.onnx");
+      goto fail;
+    }
+
+  runtime = oxp_runtime_new (NULL, common.verbose, &error);
+  if (runtime == NULL)
+    {
+      oxp_cli_error ("%s", error->message);
+      if (strstr (error->message, "OXPORT_ONNXRUNTIME") == NULL)
+        fprintf (stderr, "Set OXPORT_ONNXRUNTIME to the path of libonnxruntime.so.1 "
+                         "(e.g. from `npm install onnxruntime-node`).\n");
+      status = OXP_CLI_EXIT_USER;
+      goto out;
+    }
+  validator = oxp_validator_new (runtime);
+  oxp_validator_set_atol (validator, atol);
+  oxp_validator_set_reference (validator, reference);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *path = g_ptr_array_index (files, i);
+      g_autofree char *base = g_path_get_basename (path);
+      OxpOnnxConfig *sub = submodels != NULL ? find_submodel (submodels, base) : NULL;
+      OxpValidationReport *report = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (submodels != NULL && sub == NULL)
+        {
+          g_set_error (&error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "%s is not one of the files a %s export writes; pass --task", path, task);
+          goto fail;
+        }
+      if (sub != NULL)
+        adapt_to_float_type (runtime, sub, path);
+      if (atol_text == NULL)
+        oxp_validator_set_atol (validator, sub != NULL && oxp_onnx_config_get_float_type (sub)
+                                                              != OXP_DATA_TYPE_FLOAT
+                                               ? MAX (oxp_onnx_config_get_atol (sub),
+                                                      OXP_EXPORTER_HALF_ATOL)
+                                               : 0.0);
+      if (!oxp_validator_validate (validator, sub, path, &report, &local_error))
+        {
+          if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)
+            {
+              g_clear_object (&report);
+              g_propagate_error (&error, g_steal_pointer (&local_error));
+              goto fail;
+            }
+          if (first_failure == NULL)
+            first_failure = g_steal_pointer (&local_error);
+        }
+      g_ptr_array_add (reports, report);
+    }
+
+  if (common.json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "task");
+      if (task != NULL)
+        json_builder_add_string_value (b, task);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "runtime_version");
+      json_builder_add_string_value (b, oxp_runtime_get_version (runtime));
+      json_builder_set_member_name (b, "passed");
+      json_builder_add_boolean_value (b, first_failure == NULL);
+      json_builder_set_member_name (b, "reports");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < reports->len; i++)
+        json_builder_add_value (b, oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      oxp_cli_print_json (root);
+    }
+  else
+    {
+      printf ("Validation with ONNX Runtime %s%s%s%s:\n", oxp_runtime_get_version (runtime),
+              task != NULL ? " (task " : "", task != NULL ? task : "", task != NULL ? ")" : "");
+      if (config == NULL)
+        printf ("  (no config.json: only loading and the reference were checked)\n");
+      for (guint i = 0; i < reports->len; i++)
+        print_report (g_ptr_array_index (reports, i));
+      for (guint i = 0; i < reports->len; i++)
+        print_reference_summary (g_ptr_array_index (reports, i));
+      printf ("Validation: %s\n", first_failure == NULL ? "passed" : "failed");
+    }
+  if (first_failure != NULL)
+    {
+      oxp_cli_error ("validation failed: %s", first_failure->message);
+      status = OXP_CLI_EXIT_USER;
+    }
+  goto out;
+
+fail:
+  status = oxp_cli_report_error (error);
+out:
+  oxp_cli_common_clear (&common);
+  return status;
+}

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Transformer building blocks composed of standard ONNX operators. */
+
+#include "config.h"
+
+#include <math.h>
+
+#include <oxport/oxport.h>
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void
+set_ints (OxpGraph *graph, const char *name, const gint64 *values, gsize n)
+{
+  oxp_node_set_attr_ints (oxp_graph_get_last_node (graph), name, values, n);
+}
+
+static void
+set_int (OxpGraph *graph, const char *name, gint64 value)
+{
+  oxp_node_set_attr_int (oxp_graph_get_last_node (graph), name, value);
+}
+
+static const char *
+const_f32 (OxpGraph *graph, const char *hint, float value)
+{
+  g_autoptr (OxpTensor) t = oxp_tensor_new (hint, OXP_DATA_TYPE_FLOAT, NULL, 0);
+
+  *(float *)oxp_tensor_get_mutable_data (t) = value;
+  return oxp_graph_add_constant (graph, hint, t);
+}
+
+static const char *
+cast (OxpGraph *graph, const char *x, OxpDataType to)
+{
+  const char *out = oxp_graph_op (graph, "Cast", x, NULL);
+
+  set_int (graph, "to", to);
+  return out;
+}
+
+static const char *
+unsqueeze (OxpGraph *graph, const char *x, const gint64 *axes, gsize n)
+{
+  const char *axes_value = oxp_graph_add_constant_int64s (graph, "axes", axes, n);
+
+  return oxp_graph_op (graph, "Unsqueeze", x, axes_value, NULL);
+}
+
+static const char *
+transpose (OxpGraph *graph, const char *x, const gint64 *perm, gsize n)
+{
+  const char *out = oxp_graph_op (graph, "Transpose", x, NULL);
+
+  set_ints (graph, "perm", perm, n);
+  return out;
+}
+
+/* Mean over the last axis, keeping it (axes became an input in opset 18). */
+static const char *
+reduce_mean_last (OxpGraph *graph, const char *x)
+{
+  static const gint64 last[] = { -1 };
+  const char *out;
+
+  if (oxp_graph_get_opset (graph) >= 18)
+    {
+      const char *axes = oxp_graph_add_constant_int64s (graph, "axes", last, 1);
+      out = oxp_graph_op (graph, "ReduceMean", x, axes, NULL);
+    }
+  else
+    {
+      out = oxp_graph_op (graph, "ReduceMean", x, NULL);
+      set_ints (graph, "axes", last, 1);
+    }
+  set_int (graph, "keepdims", 1);
+  return out;
+}
+
+/* Axis @axis of @x's shape as an int64 scalar. */
+static const char *
+dim_of (OxpGraph *graph, const char *x, gint64 axis)
+{
+  const char *shape = oxp_graph_op (graph, "Shape", x, NULL);
+  const char *index = oxp_graph_add_constant_int64 (graph, "axis", axis);
+  const char *out = oxp_graph_op (graph, "Gather", shape, index, NULL);
+
+  set_int (graph, "axis", 0);
+  return out;
+}
+
+static const char *
+slice_last (OxpGraph *graph, const char *x, gint64 axis, gint64 start, gint64 end)
+{
+  const char *starts = oxp_graph_add_constant_int64s (graph, "starts", &start, 1);
+  const char *ends = oxp_graph_add_constant_int64s (graph, "ends", &end, 1);
+  const char *axes = oxp_graph_add_constant_int64s (graph, "axes", &axis, 1);
+
+  return oxp_graph_op (graph, "Slice", x, starts, ends, axes, NULL);
+}
+
+/* torch.finfo(dtype).min of the graph's float type. */
+static double
+mask_min (OxpGraph *graph)
+{
+  switch (oxp_graph_get_float_type (graph))
+    {
+    case OXP_DATA_TYPE_FLOAT16:
+      return -65504.0;
+    case OXP_DATA_TYPE_BFLOAT16:
+      return -3.3895313892515355e38;
+    default:
+      return -3.4028234663852886e38;
+    }
+}
+
+static gboolean
+narrow_float (OxpGraph *graph)
+{
+  return oxp_graph_get_float_type (graph) != OXP_DATA_TYPE_FLOAT;
+}
+
+/* ---- dense layers and norms ------------------------------------------- */
+
+const char *
+oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                       const char *weight, const char *bias, gint64 in_features,
+                       gint64 out_features, OxpLinearFlags flags, GError **error)
+{
+  gint64 shape[2];
+  const char *w, *y;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && weight != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (flags & OXP_LINEAR_WEIGHT_IN_OUT)
+    {
+      shape[0] = in_features;
+      shape[1] = out_features;
+    }
+  else
+    {
+      shape[0] = out_features;
+      shape[1] = in_features;
+    }
+  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, shape, 2, error))
+    return NULL;
+
+  if (flags & OXP_LINEAR_WEIGHT_IN_OUT)
+    w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+  else if (flags & OXP_LINEAR_SHARED_WEIGHT)
+    {
+      static const gint64 perm[] = { 1, 0 };
+      w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+      if (w != NULL)
+        w = transpose (graph, w, perm, 2);
+    }
+  else
+    w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_TRANSPOSE, error);
+  if (w == NULL)
+    return NULL;
+
+  y = oxp_graph_op (graph, "MatMul", x, w, NULL);
+
+  if (bias == NULL || (flags & OXP_LINEAR_NO_BIAS))
+    return y;
+  if ((flags & OXP_LINEAR_OPTIONAL_BIAS) && oxp_checkpoint_lookup (checkpoint, bias) == NULL)
+    return y;
+  if (!oxp_checkpoint_expect_tensor (checkpoint, bias, &out_features, 1, error))
+    return NULL;
+  {
+    const char *b = oxp_graph_add_weight (graph, checkpoint, bias, OXP_WEIGHT_NONE, error);
+    if (b == NULL)
+      return NULL;
+    return oxp_graph_op (graph, "Add", y, b, NULL);
+  }
+}
+
+const char *
+oxp_block_linear (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                  gint64 in_features, gint64 out_features, OxpLinearFlags flags, GError **error)
+{
+  g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
+  g_autofree char *bias = (flags & OXP_LINEAR_NO_BIAS) ? NULL : g_strconcat (prefix, ".bias", NULL);
+
+  return oxp_block_linear_from (graph, checkpoint, x, weight, bias, in_features, out_features,
+                                flags, error);
+}
+
+static gboolean
+add_norm_weights (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *weight, const char *bias,
+                  gint64 hidden, const char **w_out, const char **b_out, GError **error)
+{
+  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, &hidden, 1, error))
+    return FALSE;
+  if (bias != NULL && !oxp_checkpoint_expect_tensor (checkpoint, bias, &hidden, 1, error))
+    return FALSE;
+  *w_out = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+  if (*w_out == NULL)
+    return FALSE;
+  *b_out = NULL;
+  if (bias != NULL)
+    {
+      *b_out = oxp_graph_add_weight (graph, checkpoint, bias, OXP_WEIGHT_NONE, error);
+      if (*b_out == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+oxp_block_layer_norm_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                           const char *weight, const char *bias, gint64 hidden, double eps,
+                           GError **error)
+{
+  const char *w, *b, *xf, *mean, *d, *var, *std, *y;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && weight != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!add_norm_weights (graph, checkpoint, weight, bias, hidden, &w, &b, error))
+    return NULL;
+
+  if (oxp_graph_get_opset (graph) >= 17)
+    {
+      OxpNode *node;
+      const char *inputs[3] = { x, w, b };
+
+      node = oxp_graph_add_node (graph, "LayerNormalization", inputs, b ? 3 : 2, 1);
+      oxp_node_set_attr_int (node, "axis", -1);
+      oxp_node_set_attr_float (node, "epsilon", (float)eps);
+      return oxp_node_get_output (node, 0);
+    }
+
+  /* Below opset 17: the statistics in float32, like stash_type=1. */
+  xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
+  mean = reduce_mean_last (graph, xf);
+  d = oxp_graph_op (graph, "Sub", xf, mean, NULL);
+  var = reduce_mean_last (graph,
+                          oxp_graph_op (graph, "Pow", d, const_f32 (graph, "two", 2.0f), NULL));
+  std = oxp_graph_op (graph, "Sqrt",
+                      oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
+                      NULL);
+  y = oxp_graph_op (graph, "Div", d, std, NULL);
+  if (narrow_float (graph))
+    y = cast (graph, y, oxp_graph_get_float_type (graph));
+  y = oxp_graph_op (graph, "Mul", y, w, NULL);
+  if (b != NULL)
+    y = oxp_graph_op (graph, "Add", y, b, NULL);
+  return y;
+}
+
+const char *
+oxp_block_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                      gint64 hidden, double eps, GError **error)
+{
+  g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
+  g_autofree char *bias = g_strconcat (prefix, ".bias", NULL);
+
+  return oxp_block_layer_norm_from (graph, checkpoint, x, weight, bias, hidden, eps, error);
+}
+
+const char *
+oxp_block_rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+                    gint64 hidden, double eps, GError **error)
+{
+  g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
+  const char *w, *b, *xf, *var, *inv, *y;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && prefix != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
+    return NULL;
+
+  xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
+  var = reduce_mean_last (graph,
+                          oxp_graph_op (graph, "Pow", xf, const_f32 (graph, "two", 2.0f), NULL));
+  inv = oxp_graph_op (
+      graph, "Reciprocal",
+      oxp_graph_op (graph, "Sqrt",
+                    oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
+                    NULL),
+      NULL);
+  y = oxp_graph_op (graph, "Mul", xf, inv, NULL);
+  if (narrow_float (graph))
+    y = cast (graph, y, oxp_graph_get_float_type (graph));
+  return oxp_graph_op (graph, "Mul", w, y, NULL);
+}
+
+/* ---- activations ------------------------------------------------------ */
+
+const char *
+oxp_block_gelu (OxpGraph *graph, const char *x)
+{
+  const char *e, *y;
+
+  e = oxp_graph_op (
+      graph, "Erf",
+      oxp_graph_op (graph, "Div", x, oxp_graph_add_constant_float (graph, "sqrt2", G_SQRT2), NULL),
+      NULL);
+  e = oxp_graph_op (graph, "Add", e, oxp_graph_add_constant_float (graph, "one", 1.0), NULL);
+  y = oxp_graph_op (graph, "Mul", x, e, NULL);
+  return oxp_graph_op (graph, "Mul", y, oxp_graph_add_constant_float (graph, "half", 0.5), NULL);
+}
+
+const char *
+oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
+{
+  const char *x3, *inner, *t, *half_x;
+
+  x3 = oxp_graph_op (graph, "Pow", x, oxp_graph_add_constant_float (graph, "three", 3.0), NULL);
+  inner
+      = oxp_graph_op (graph, "Add", x,
+                      oxp_graph_op (graph, "Mul", x3,
+                                    oxp_graph_add_constant_float (graph, "coeff", 0.044715), NULL),
+                      NULL);
+  t = oxp_graph_op (
+      graph, "Tanh",
+      oxp_graph_op (graph, "Mul", inner,
+                    oxp_graph_add_constant_float (graph, "sqrt_2_over_pi", sqrt (2.0 / G_PI)),
+                    NULL),
+      NULL);
+  t = oxp_graph_op (graph, "Add", t, oxp_graph_add_constant_float (graph, "one", 1.0), NULL);
+  half_x = oxp_graph_op (graph, "Mul", x, oxp_graph_add_constant_float (graph, "half", 0.5), NULL);
+  return oxp_graph_op (graph, "Mul", half_x, t, NULL);
+}
+
+const char *
+oxp_block_quick_gelu (OxpGraph *graph, const char *x)
+{
+  const char *s;
+
+  s = oxp_graph_op (
+      graph, "Sigmoid",
+      oxp_graph_op (graph, "Mul", x, oxp_graph_add_constant_float (graph, "alpha", 1.702), NULL),
+      NULL);
+  return oxp_graph_op (graph, "Mul", x, s, NULL);
+}
+
+const char *
+oxp_block_silu (OxpGraph *graph, const char *x)
+{
+  return oxp_graph_op (graph, "Mul", x, oxp_graph_op (graph, "Sigmoid", x, NULL), NULL);
+}
+
+const char *
+oxp_block_swiglu (OxpGraph *graph, const char *gate, const char *up)
+{
+  return oxp_graph_op (graph, "Mul", oxp_block_silu (graph, gate), up, NULL);
+}
+
+typedef enum
+{
+  ACT_GELU,
+  ACT_GELU_TANH,
+  ACT_QUICK_GELU,
+  ACT_RELU,
+  ACT_SILU,
+  ACT_TANH,
+  ACT_SIGMOID,
+  ACT_LINEAR,
+} Activation;
+
+static const struct
+{
+  const char *name;
+  Activation act;
+} activations[] = {
+  { "gelu", ACT_GELU },
+  { "gelu_python", ACT_GELU },
+  { "gelu_new", ACT_GELU_TANH },
+  { "gelu_pytorch_tanh", ACT_GELU_TANH },
+  { "gelu_fast", ACT_GELU_TANH },
+  { "gelu_accurate", ACT_GELU_TANH },
+  { "quick_gelu", ACT_QUICK_GELU },
+  { "relu", ACT_RELU },
+  { "silu", ACT_SILU },
+  { "swish", ACT_SILU },
+  { "tanh", ACT_TANH },
+  { "sigmoid", ACT_SIGMOID },
+  { "linear", ACT_LINEAR },
+};
+
+gboolean
+oxp_block_activation_is_supported (const char *hf_name)
+{
+  for (gsize i = 0; hf_name != NULL && i < G_N_ELEMENTS (activations); i++)
+    if (g_str_equal (activations[i].name, hf_name))
+      return TRUE;
+  return FALSE;
+}
+
+const char *
+oxp_block_activation (OxpGraph *graph, const char *x, const char *hf_name, const char *config_key,
+                      GError **error)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  for (gsize i = 0; hf_name != NULL && i < G_N_ELEMENTS (activations); i++)
+    {
+      if (!g_str_equal (activations[i].name, hf_name))
+        continue;
+      switch (activations[i].act)
+        {
+        case ACT_GELU:
+          return oxp_block_gelu (graph, x);
+        case ACT_GELU_TANH:
+          return oxp_block_gelu_tanh (graph, x);
+        case ACT_QUICK_GELU:
+          return oxp_block_quick_gelu (graph, x);
+        case ACT_RELU:
+          return oxp_graph_op (graph, "Relu", x, NULL);
+        case ACT_SILU:
+          return oxp_block_silu (graph, x);
+        case ACT_TANH:
+          return oxp_graph_op (graph, "Tanh", x, NULL);
+        case ACT_SIGMOID:
+          return oxp_graph_op (graph, "Sigmoid", x, NULL);
+        case ACT_LINEAR:
+          return x;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  {
+    g_autoptr (GString) known = g_string_new (NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS (activations); i++)
+      g_string_append_printf (known, "%s%s", i ? ", " : "", activations[i].name);
+    g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                 "config.json key “%s”: unsupported activation “%s” (supported: %s)",
+                 config_key ? config_key : "hidden_act", hf_name ? hf_name : "(none)", known->str);
+  }
+  return NULL;
+}
+
+/* ---- embeddings and positions ----------------------------------------- */
+
+const char *
+oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids,
+                     const char *weight, gint64 num, gint64 dim, GError **error)
+{
+  gint64 shape[2] = { num, dim };
+  const char *w;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (ids != NULL && weight != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, shape, 2, error))
+    return NULL;
+  w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+  if (w == NULL)
+    return NULL;
+  return oxp_graph_op (graph, "Gather", w, ids, NULL);
+}
+
+const char *
+oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past_length)
+{
+  static const gint64 batch_axis[] = { 0 };
+  const char *seq, *start, *end, *range;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (input_ids != NULL, NULL);
+
+  seq = dim_of (graph, input_ids, 1);
+  start = past_length ? past_length : oxp_graph_add_constant_int64 (graph, "zero", 0);
+  end = past_length ? oxp_graph_op (graph, "Add", past_length, seq, NULL) : seq;
+  range = oxp_graph_op (graph, "Range", start, end, oxp_graph_add_constant_int64 (graph, "one", 1),
+                        NULL);
+  return unsqueeze (graph, range, batch_axis, 1);
+}
+
+const char *
+oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 padding_idx,
+                               const char *past_length)
+{
+  const char *pad, *keep, *count;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (input_ids != NULL, NULL);
+
+  pad = oxp_graph_add_constant_int64 (graph, "padding_idx", padding_idx);
+  keep = oxp_graph_op (graph, "Not", oxp_graph_op (graph, "Equal", input_ids, pad, NULL), NULL);
+  keep = cast (graph, keep, OXP_DATA_TYPE_INT64);
+  count
+      = oxp_graph_op (graph, "CumSum", keep, oxp_graph_add_constant_int64 (graph, "axis", 1), NULL);
+  if (past_length != NULL)
+    count = oxp_graph_op (graph, "Add", count, past_length, NULL);
+  count = oxp_graph_op (graph, "Mul", count, keep, NULL);
+  return oxp_graph_op (graph, "Add", count, pad, NULL);
+}
+
+const char *
+oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
+{
+  const char *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+
+  out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index),
+                      NULL);
+  set_int (graph, "axis", 1);
+  return out;
+}
+
+/* ---- masks ------------------------------------------------------------ */
+
+const char *
+oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
+{
+  static const gint64 axes[] = { 1, 2 };
+  const char *m;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (attention_mask != NULL, NULL);
+
+  m = unsqueeze (graph, attention_mask, axes, 2);
+  m = cast (graph, m, oxp_graph_get_float_type (graph));
+  m = oxp_graph_op (graph, "Sub", oxp_graph_add_constant_float (graph, "one", 1.0), m, NULL);
+  return oxp_graph_op (graph, "Mul", m,
+                       oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)), NULL);
+}
+
+const char *
+oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids)
+{
+  static const gint64 col[] = { 1 };
+  static const gint64 lead[] = { 0, 1 };
+  const char *q, *kv, *zero, *one, *keys, *rows, *future, *causal;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query_ids != NULL, NULL);
+
+  q = dim_of (graph, query_ids, 1);
+  kv = attention_mask ? dim_of (graph, attention_mask, 1) : q;
+  zero = oxp_graph_add_constant_int64 (graph, "zero", 0);
+  one = oxp_graph_add_constant_int64 (graph, "one", 1);
+
+  keys = oxp_graph_op (graph, "Range", zero, kv, one, NULL);
+  rows = oxp_graph_op (graph, "Range", zero, q, one, NULL);
+  if (attention_mask != NULL)
+    rows = oxp_graph_op (graph, "Add", rows, oxp_graph_op (graph, "Sub", kv, q, NULL), NULL);
+  rows = unsqueeze (graph, rows, col, 1);
+  future = oxp_graph_op (graph, "Greater", keys, rows, NULL);
+  causal = oxp_graph_op (graph, "Where", future,
+                         oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)),
+                         oxp_graph_add_constant_float (graph, "zero", 0.0), NULL);
+  causal = unsqueeze (graph, causal, lead, 2);
+  if (attention_mask == NULL)
+    return causal;
+  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask),
+                       NULL);
+}
+
+/* ---- attention -------------------------------------------------------- */
+
+const char *
+oxp_block_split_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 head_dim)
+{
+  static const gint64 perm[] = { 0, 2, 1, 3 };
+  const gint64 shape[] = { 0, 0, n_heads, head_dim };
+  const char *r;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+
+  r = oxp_graph_op (graph, "Reshape", x, oxp_graph_add_constant_int64s (graph, "shape", shape, 4),
+                    NULL);
+  return transpose (graph, r, perm, 4);
+}
+
+const char *
+oxp_block_merge_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 head_dim)
+{
+  static const gint64 perm[] = { 0, 2, 1, 3 };
+  const gint64 shape[] = { 0, 0, n_heads * head_dim };
+  const char *t;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+
+  t = transpose (graph, x, perm, 4);
+  return oxp_graph_op (graph, "Reshape", t,
+                       oxp_graph_add_constant_int64s (graph, "shape", shape, 3), NULL);
+}
+
+const char *
+oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                     const char *mask, double scale)
+{
+  static const gint64 perm[] = { 0, 1, 3, 2 };
+  const char *scores, *probs;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+
+  scores = oxp_graph_op (graph, "MatMul", query, transpose (graph, key, perm, 4), NULL);
+  if (scale != 1.0)
+    scores = oxp_graph_op (graph, "Mul", scores,
+                           oxp_graph_add_constant_float (graph, "scale", scale), NULL);
+  if (mask != NULL)
+    scores = oxp_graph_op (graph, "Add", scores, mask, NULL);
+  probs = oxp_graph_op (graph, "Softmax", scores, NULL);
+  set_int (graph, "axis", -1);
+  return oxp_graph_op (graph, "MatMul", probs, value, NULL);
+}
+
+const char *
+oxp_block_concat_past (OxpGraph *graph, const char *past, const char *current)
+{
+  const char *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (past != NULL && current != NULL, NULL);
+
+  out = oxp_graph_op (graph, "Concat", past, current, NULL);
+  set_int (graph, "axis", 2);
+  return out;
+}
+
+const char *
+oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n_rep,
+                     gint64 head_dim)
+{
+  static const gint64 axis[] = { 2 };
+  const gint64 expand[] = { 1, 1, n_rep, 1, 1 };
+  const gint64 shape[] = { 0, n_kv_heads * n_rep, -1, head_dim };
+  const char *u;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+
+  if (n_rep == 1)
+    return x;
+  u = unsqueeze (graph, x, axis, 1);
+  u = oxp_graph_op (graph, "Expand", u, oxp_graph_add_constant_int64s (graph, "repeats", expand, 5),
+                    NULL);
+  return oxp_graph_op (graph, "Reshape", u,
+                       oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
+}
+
+/* ---- rotary position embeddings --------------------------------------- */
+
+void
+oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
+                          double theta, const char **cos_out, const char **sin_out)
+{
+  static const gint64 last[] = { -1 };
+  static const gint64 heads[] = { 1 };
+  gint64 half = rotary_dim / 2;
+  g_autoptr (OxpTensor) inv = NULL;
+  float *inv_data;
+  const char *pos, *freqs, *emb, *c, *s;
+
+  g_return_if_fail (OXP_IS_GRAPH (graph));
+  g_return_if_fail (position_ids != NULL && cos_out != NULL && sin_out != NULL);
+  g_return_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0);
+
+  /* inv_freq as transformers computes it, in float32. */
+  inv = oxp_tensor_new ("inv_freq", OXP_DATA_TYPE_FLOAT, &half, 1);
+  inv_data = oxp_tensor_get_mutable_data (inv);
+  for (gint64 i = 0; i < half; i++)
+    inv_data[i] = 1.0f / powf ((float)theta, (float)(2 * i) / (float)rotary_dim);
+
+  pos = unsqueeze (graph, cast (graph, position_ids, OXP_DATA_TYPE_FLOAT), last, 1);
+  freqs = oxp_graph_op (graph, "Mul", pos, oxp_graph_add_constant (graph, "inv_freq", inv), NULL);
+  emb = oxp_graph_op (graph, "Concat", freqs, freqs, NULL);
+  set_int (graph, "axis", -1);
+  c = oxp_graph_op (graph, "Cos", emb, NULL);
+  s = oxp_graph_op (graph, "Sin", emb, NULL);
+  if (narrow_float (graph))
+    {
+      c = cast (graph, c, oxp_graph_get_float_type (graph));
+      s = cast (graph, s, oxp_graph_get_float_type (graph));
+    }
+  *cos_out = unsqueeze (graph, c, heads, 1);
+  *sin_out = unsqueeze (graph, s, heads, 1);
+}
+
+const char *
+oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *sin,
+                  gint64 rotary_dim, gint64 head_dim)
+{
+  gint64 half = rotary_dim / 2;
+  const char *xr, *x1, *x2, *rotated, *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && cos != NULL && sin != NULL, NULL);
+  g_return_val_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0 && rotary_dim <= head_dim, NULL);
+
+  xr = rotary_dim < head_dim ? slice_last (graph, x, 3, 0, rotary_dim) : x;
+  x1 = slice_last (graph, xr, 3, 0, half);
+  x2 = slice_last (graph, xr, 3, half, rotary_dim);
+  rotated = oxp_graph_op (graph, "Concat", oxp_graph_op (graph, "Neg", x2, NULL), x1, NULL);
+  set_int (graph, "axis", -1);
+  out = oxp_graph_op (graph, "Add", oxp_graph_op (graph, "Mul", xr, cos, NULL),
+                      oxp_graph_op (graph, "Mul", rotated, sin, NULL), NULL);
+  if (rotary_dim < head_dim)
+    {
+      out = oxp_graph_op (graph, "Concat", out, slice_last (graph, x, 3, rotary_dim, head_dim),
+                          NULL);
+      set_int (graph, "axis", -1);
+    }
+  return out;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <oxport/oxport.h>
+
+#include "oxp-onnx-config-private.h"
+
+G_DEFINE_ENUM_TYPE (OxpConfigBehavior, oxp_config_behavior,
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_BEHAVIOR_MONOLITH, "monolith"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_BEHAVIOR_ENCODER, "encoder"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_BEHAVIOR_DECODER, "decoder"))
+
+typedef struct
+{
+  OxpConfigBehavior behavior;
+} OxpOnnxSeq2SeqConfigWithPastPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxSeq2SeqConfigWithPast,
+                                     oxp_onnx_seq2seq_config_with_past,
+                                     OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+
+enum
+{
+  PROP_0,
+  PROP_BEHAVIOR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self,
+                                                       GPtrArray             *specs,
+                                                       OxpPastDirection       direction)
+{
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (
+          OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self));
+  gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (self);
+  gint64 n_layers = oxp_onnx_config_require_int (OXP_ONNX_CONFIG (self), "decoder_num_layers");
+  const char *prefix = direction == OXP_PAST_DIRECTION_INPUTS ? "past_key_values" : "present";
+  const char *decoder_length;
+  gboolean with_encoder;
+
+  if (direction == OXP_PAST_DIRECTION_INPUTS)
+    decoder_length = "past_decoder_sequence_length";
+  else if (past_in)
+    decoder_length = "past_decoder_sequence_length + decoder_sequence_length";
+  else
+    decoder_length = "decoder_sequence_length";
+  /* The cross-attention cache is constant once computed: a decoder with
+   * past takes it but does not return it. */
+  with_encoder = direction == OXP_PAST_DIRECTION_INPUTS
+                 || (priv->behavior == OXP_CONFIG_BEHAVIOR_DECODER && !past_in);
+
+  for (gint64 i = 0; i < n_layers; i++)
+    {
+      static const char * const leaves[] = { "decoder.key", "decoder.value", "encoder.key",
+                                             "encoder.value" };
+      for (guint l = 0; l < (with_encoder ? 4u : 2u); l++)
+        {
+          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint) i, leaves[l]);
+          g_ptr_array_add (specs, oxp_onnx_config_with_past_new_cache_spec (
+                                      self, name, "decoder_num_attention_heads",
+                                      l < 2 ? decoder_length : "encoder_sequence_length_out"));
+        }
+    }
+}
+
+/* A copy of @spec with every dim containing "sequence" named @sequence_name. */
+static OxpTensorSpec *
+rename_sequence_dims (OxpTensorSpec *spec, const char *sequence_name)
+{
+  OxpTensorSpec *copy = oxp_tensor_spec_copy_renamed (spec, oxp_tensor_spec_get_name (spec));
+
+  for (guint d = 0; d < oxp_tensor_spec_get_rank (spec); d++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+      if (param && strstr (param, "sequence") != NULL)
+        oxp_tensor_spec_set_dim_param (copy, d, sequence_name);
+    }
+  return copy;
+}
+
+static GPtrArray *
+oxp_onnx_seq2seq_config_with_past_get_outputs (OxpOnnxConfig *config)
+{
+  OxpOnnxSeq2SeqConfigWithPast *self = OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config);
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (self);
+  g_autoptr (GPtrArray) common = NULL;
+  GPtrArray *outputs = _oxp_spec_array_new ();
+
+  if (priv->behavior == OXP_CONFIG_BEHAVIOR_ENCODER)
+    {
+      OxpTensorSpec *spec = oxp_tensor_spec_new ("last_hidden_state", OXP_DATA_TYPE_FLOAT,
+                                                 "batch_size,encoder_sequence_length,?");
+      oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
+      g_ptr_array_add (outputs, spec);
+      return outputs;
+    }
+
+  common = oxp_onnx_config_get_common_outputs (config);
+  for (guint i = 0; i < common->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (common, i);
+      const char *name = oxp_tensor_spec_get_name (spec);
+      g_ptr_array_add (outputs, rename_sequence_dims (spec, strstr (name, "encoder")
+                                                                ? "encoder_sequence_length"
+                                                                : "decoder_sequence_length"));
+    }
+  if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (self)))
+    oxp_onnx_config_with_past_add_past_key_values (OXP_ONNX_CONFIG_WITH_PAST (self), outputs,
+                                                   OXP_PAST_DIRECTION_OUTPUTS);
+  return outputs;
+}
+
+static const char *
+file_name_for (OxpConfigBehavior behavior, gboolean use_past_in_inputs)
+{
+  switch (behavior)
+    {
+    case OXP_CONFIG_BEHAVIOR_ENCODER:
+      return "encoder_model.onnx";
+    case OXP_CONFIG_BEHAVIOR_DECODER:
+      return use_past_in_inputs ? "decoder_with_past_model.onnx" : "decoder_model.onnx";
+    case OXP_CONFIG_BEHAVIOR_MONOLITH:
+    default:
+      return "model.onnx";
+    }
+}
+
+static GPtrArray *
+oxp_onnx_seq2seq_config_with_past_dup_submodels (OxpOnnxConfig *config)
+{
+  OxpOnnxSeq2SeqConfigWithPast *self = OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config);
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (self);
+  gboolean use_past = oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (self));
+  GPtrArray *models = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (priv->behavior != OXP_CONFIG_BEHAVIOR_MONOLITH)
+    {
+      g_ptr_array_add (models, g_object_ref (config));
+      return models;
+    }
+  g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
+                               self, OXP_CONFIG_BEHAVIOR_ENCODER, FALSE, FALSE));
+  g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
+                               self, OXP_CONFIG_BEHAVIOR_DECODER, use_past, FALSE));
+  if (use_past)
+    g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
+                                 self, OXP_CONFIG_BEHAVIOR_DECODER, TRUE, TRUE));
+  return models;
+}
+
+static void
+oxp_onnx_seq2seq_config_with_past_get_property (GObject    *object,
+                                                guint       prop_id,
+                                                GValue     *value,
+                                                GParamSpec *pspec)
+{
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (
+          OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (object));
+
+  switch (prop_id)
+    {
+    case PROP_BEHAVIOR:
+      g_value_set_enum (value, priv->behavior);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_seq2seq_config_with_past_set_property (GObject      *object,
+                                                guint         prop_id,
+                                                const GValue *value,
+                                                GParamSpec   *pspec)
+{
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (
+          OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (object));
+
+  switch (prop_id)
+    {
+    case PROP_BEHAVIOR:
+      priv->behavior = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_onnx_seq2seq_config_with_past_class_init (OxpOnnxSeq2SeqConfigWithPastClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
+  OxpOnnxConfigWithPastClass *past_class = OXP_ONNX_CONFIG_WITH_PAST_CLASS (klass);
+
+  object_class->get_property = oxp_onnx_seq2seq_config_with_past_get_property;
+  object_class->set_property = oxp_onnx_seq2seq_config_with_past_set_property;
+  config_class->get_outputs = oxp_onnx_seq2seq_config_with_past_get_outputs;
+  config_class->dup_submodels = oxp_onnx_seq2seq_config_with_past_dup_submodels;
+  past_class->add_past_key_values = oxp_onnx_seq2seq_config_with_past_add_past_key_values;
+
+  /**
+   * OxpOnnxSeq2SeqConfigWithPast:behavior:
+   *
+   * Which part of the encoder-decoder the config exports.
+   */
+  properties[PROP_BEHAVIOR] = g_param_spec_enum (
+      "behavior", NULL, NULL, OXP_TYPE_CONFIG_BEHAVIOR, OXP_CONFIG_BEHAVIOR_MONOLITH,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+oxp_onnx_seq2seq_config_with_past_init (OxpOnnxSeq2SeqConfigWithPast *self)
+{
+}
+
+OxpConfigBehavior
+oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *self)
+{
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self), OXP_CONFIG_BEHAVIOR_MONOLITH);
+  priv = oxp_onnx_seq2seq_config_with_past_get_instance_private (self);
+  return priv->behavior;
+}
+
+/**
+ * oxp_onnx_seq2seq_config_with_past_with_behavior:
+ * @self: a config
+ * @behavior: the part to export
+ * @use_past: whether the graph returns the cache
+ * @use_past_in_inputs: whether the graph takes the cache (ignored for the encoder)
+ *
+ * Returns: (transfer full): the copy
+ */
+OxpOnnxConfig *
+oxp_onnx_seq2seq_config_with_past_with_behavior (OxpOnnxSeq2SeqConfigWithPast *self,
+                                                 OxpConfigBehavior             behavior,
+                                                 gboolean                      use_past,
+                                                 gboolean                      use_past_in_inputs)
+{
+  g_return_val_if_fail (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self), NULL);
+
+  if (behavior == OXP_CONFIG_BEHAVIOR_ENCODER)
+    use_past = use_past_in_inputs = FALSE;
+  return oxp_onnx_config_copy (OXP_ONNX_CONFIG (self), "behavior", behavior, "use-past", use_past,
+                               "use-past-in-inputs", use_past_in_inputs, "file-name",
+                               file_name_for (behavior, use_past_in_inputs), NULL);
+}

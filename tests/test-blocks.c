@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Numeric tests of the building blocks: each block is built into a tiny
+ * graph, written with OxpOnnxWriter, run in ONNX Runtime and compared with
+ * values computed independently (numpy in tests/gen-block-refs.py, or the
+ * closed forms below). */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include <oxport/oxport.h>
+
+#include "oxp-test-utils.h"
+
+static OxpCheckpoint *refs;
+static OxpRuntime *runtime;
+static char *workdir;
+
+#define F32_MIN (-3.4028234663852886e38)
+
+typedef const char *(*BuildFunc) (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                  GError **error);
+typedef OxpTensor *(*ExpectFunc) (void);
+
+typedef struct
+{
+  const char *path;
+  const char *inputs[4]; /* reference tensors fed as graph inputs */
+  const char *expected;  /* reference tensor … */
+  ExpectFunc expect;     /* … or a closed form */
+  BuildFunc build;
+  guint opset;
+  OxpDataType float_type;
+  double atol;
+} BlockCase;
+
+/* ---- fp16 inputs ------------------------------------------------------- */
+
+static guint16
+half_from_float (float f)
+{
+  union
+  {
+    float f;
+    guint32 u;
+  } v = { f };
+  guint32 sign = (v.u >> 16) & 0x8000, mant;
+  gint32 exp;
+
+  if ((v.u & 0x7f800000) == 0x7f800000)
+    return sign | 0x7c00 | ((v.u & 0x7fffff) ? 0x200 : 0);
+  exp = (gint32)((v.u >> 23) & 0xff) - 127 + 15;
+  mant = v.u & 0x7fffff;
+  if (exp >= 31)
+    return sign | 0x7c00;
+  if (exp <= 0)
+    {
+      guint32 shift;
+      if (exp < -10)
+        return sign;
+      mant |= 0x800000;
+      shift = (guint32)(14 - exp);
+      {
+        guint32 h = mant >> shift, rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rem > halfway || (rem == halfway && (h & 1)))
+          h++;
+        return sign | h;
+      }
+    }
+  {
+    guint32 h = ((guint32)exp << 10) | (mant >> 13), rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
+      h++;
+    return sign | h;
+  }
+}
+
+static OxpTensor *
+to_float16 (OxpTensor *t)
+{
+  OxpTensor *h = oxp_tensor_new (oxp_tensor_get_name (t), OXP_DATA_TYPE_FLOAT16,
+                                 oxp_tensor_get_shape (t), oxp_tensor_get_rank (t));
+  guint16 *dst = oxp_tensor_get_mutable_data (h);
+  const float *src = oxp_tensor_get_data (t);
+
+  for (gsize i = 0; i < oxp_tensor_get_n_elements (t); i++)
+    dst[i] = half_from_float (src[i]);
+  return h;
+}
+
+/* ---- running one case -------------------------------------------------- */
+
+static OxpTensor *
+ref_tensor (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  const OxpCheckpointTensor *t = oxp_checkpoint_get_tensor (refs, name, &error);
+
+  g_assert_no_error (error);
+  return oxp_checkpoint_tensor_to_tensor (t);
+}
+
+static OxpTensorSpec *
+dynamic_spec (OxpTensor *t, guint index)
+{
+  g_autoptr (GString) dims = g_string_new (NULL);
+
+  for (guint a = 0; a < oxp_tensor_get_rank (t); a++)
+    g_string_append_printf (dims, "%sin%u_dim%u", a ? "," : "", index, a);
+  return oxp_tensor_spec_new (oxp_tensor_get_name (t), oxp_tensor_get_dtype (t), dims->str);
+}
+
+static void
+test_block (gconstpointer data)
+{
+  const BlockCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", c->opset);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensor) expected = NULL;
+  g_autoptr (OxpOnnxWriter) writer = NULL;
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autoptr (OxpTensorSpec) out_spec = NULL;
+  g_autofree char *file = NULL, *path = NULL;
+  const char *in[4] = { NULL };
+  const char *y;
+  OxpTensor *got;
+  OxpDataType out_type;
+  double max_diff = 0;
+
+  oxp_graph_set_float_type (graph, c->float_type);
+  for (guint i = 0; i < G_N_ELEMENTS (c->inputs) && c->inputs[i]; i++)
+    {
+      g_autoptr (OxpTensor) t = ref_tensor (c->inputs[i]);
+      g_autoptr (OxpTensorSpec) spec = NULL;
+
+      if (c->float_type == OXP_DATA_TYPE_FLOAT16 && oxp_tensor_get_dtype (t) == OXP_DATA_TYPE_FLOAT)
+        {
+          OxpTensor *h = to_float16 (t);
+          oxp_tensor_unref (t);
+          t = h;
+        }
+      spec = dynamic_spec (t, i);
+      in[i] = oxp_graph_add_input (graph, spec);
+      g_ptr_array_add (feeds, g_steal_pointer (&t));
+    }
+
+  y = c->build (graph, refs, in, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (y);
+
+  expected = c->expect ? c->expect () : ref_tensor (c->expected);
+  out_type = oxp_tensor_get_dtype (expected) == OXP_DATA_TYPE_FLOAT
+                 ? c->float_type
+                 : oxp_tensor_get_dtype (expected);
+  out_spec = oxp_tensor_spec_new_rank ("y", out_type, oxp_tensor_get_rank (expected));
+  oxp_graph_add_output (graph, out_spec);
+  oxp_graph_bind_output (graph, "y", y, &error);
+  g_assert_no_error (error);
+
+  file = g_strdelimit (g_strdup_printf ("%s.onnx", c->path + 1), "/", '_');
+  path = g_build_filename (workdir, file, NULL);
+  writer = oxp_onnx_writer_new ();
+  oxp_onnx_writer_write (writer, graph, path, &error);
+  g_assert_no_error (error);
+
+  session = oxp_runtime_open_session (runtime, path, &error);
+  g_assert_no_error (error);
+  outputs = oxp_runtime_session_run (session, feeds, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outputs->len, ==, 1);
+  got = g_ptr_array_index (outputs, 0);
+
+  g_assert_cmpint (oxp_tensor_get_dtype (got), ==, out_type);
+  g_assert_cmpuint (oxp_tensor_get_rank (got), ==, oxp_tensor_get_rank (expected));
+  for (guint a = 0; a < oxp_tensor_get_rank (got); a++)
+    g_assert_cmpint (oxp_tensor_get_shape (got)[a], ==, oxp_tensor_get_shape (expected)[a]);
+  for (gsize i = 0; i < oxp_tensor_get_n_elements (got); i++)
+    {
+      double a = oxp_tensor_get_element_as_double (got, i);
+      double b = oxp_tensor_get_element_as_double (expected, i);
+      double d = (a == b) ? 0.0 : fabs (a - b);
+
+      g_assert_false (isnan (a));
+      if (d > max_diff)
+        max_diff = d;
+    }
+  g_test_message ("%s (opset %u, %s): max abs diff %.3g, tolerance %.1g", c->path, c->opset,
+                  oxp_data_type_to_string (c->float_type), max_diff, c->atol);
+  g_assert_cmpfloat (max_diff, <=, c->atol);
+}
+
+/* ---- builders ------------------------------------------------------------ */
+
+static const char *
+build_linear (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_linear (g, ck, in[0], "linear", 5, 4, OXP_LINEAR_DEFAULT, error);
+}
+
+static const char *
+build_linear_shared (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_linear (g, ck, in[0], "linear", 5, 4, OXP_LINEAR_SHARED_WEIGHT, error);
+}
+
+static const char *
+build_linear_no_bias (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_linear (g, ck, in[0], "linear", 5, 4, OXP_LINEAR_NO_BIAS, error);
+}
+
+static const char *
+build_linear_optional_bias (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  /* "norm.x" has no ".bias" sibling, "linear" has one: both forms. */
+  const char *y = oxp_block_linear_from (g, ck, in[0], "linear.weight", "linear.no_such_bias", 5, 4,
+                                         OXP_LINEAR_OPTIONAL_BIAS, error);
+  if (y == NULL)
+    return NULL;
+  return oxp_graph_op (g, "Add", y, oxp_graph_add_weight (g, ck, "linear.bias", 0, error), NULL);
+}
+
+static const char *
+build_conv1d (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_linear (g, ck, in[0], "conv1d", 5, 4, OXP_LINEAR_WEIGHT_IN_OUT, error);
+}
+
+static const char *
+build_layer_norm (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_layer_norm (g, ck, in[0], "norm", 8, 1e-5, error);
+}
+
+static const char *
+build_layer_norm_no_bias (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_layer_norm_from (g, ck, in[0], "norm.weight", NULL, 8, 1e-12, error);
+}
+
+static const char *
+build_rms_norm (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_rms_norm (g, ck, in[0], "norm", 8, 1e-6, error);
+}
+
+#define ACT_BUILDER(fn, name)                                                                      \
+  static const char *build_act_##fn (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,        \
+                                     GError **error)                                               \
+  {                                                                                                \
+    return oxp_block_activation (g, in[0], name, "hidden_act", error);                             \
+  }
+ACT_BUILDER (gelu, "gelu")
+ACT_BUILDER (gelu_new, "gelu_new")
+ACT_BUILDER (gelu_pytorch_tanh, "gelu_pytorch_tanh")
+ACT_BUILDER (quick_gelu, "quick_gelu")
+ACT_BUILDER (silu, "silu")
+ACT_BUILDER (swish, "swish")
+ACT_BUILDER (relu, "relu")
+ACT_BUILDER (tanh, "tanh")
+ACT_BUILDER (sigmoid, "sigmoid")
+ACT_BUILDER (linear, "linear")
+
+static const char *
+build_swiglu (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_swiglu (g, in[0], in[1]);
+}
+
+static const char *
+build_embedding (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_embedding (g, ck, in[0], "emb.weight", 10, 6, error);
+}
+
+static const char *
+build_position_ids (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_position_ids (g, in[0], NULL);
+}
+
+static const char *
+build_position_ids_past (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_position_ids (g, in[0], oxp_graph_add_constant_int64 (g, "past", 3));
+}
+
+static const char *
+build_padded_position_ids (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_padded_position_ids (g, in[0], 1, NULL);
+}
+
+static const char *
+build_padded_position_ids_past (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                GError **error)
+{
+  return oxp_block_padded_position_ids (g, in[0], 1, oxp_graph_add_constant_int64 (g, "past", 3));
+}
+
+static const char *
+build_select_token (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_select_token (g, in[0], 0);
+}
+
+static const char *
+build_attention_mask (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_attention_mask (g, in[0]);
+}
+
+static const char *
+build_causal_mask (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_causal_attention_mask (g, in[1], in[0]);
+}
+
+static const char *
+build_causal_mask_no_padding (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_causal_attention_mask (g, NULL, in[0]);
+}
+
+static const char *
+build_split_heads (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_split_heads (g, in[0], 3, 5);
+}
+
+static const char *
+build_merge_heads (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_merge_heads (g, oxp_block_split_heads (g, in[0], 3, 5), 3, 5);
+}
+
+static const char *
+build_attention (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_attention (g, in[0], in[1], in[2], oxp_block_attention_mask (g, in[3]),
+                              1.0 / sqrt (5.0));
+}
+
+static const char *
+build_attention_unscaled (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_attention (g, in[0], in[1], in[2], NULL, 1.0);
+}
+
+static const char *
+build_concat_past (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_concat_past (g, in[0], in[1]);
+}
+
+static const char *
+build_repeat_kv (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_repeat_kv (g, in[0], 2, 3, 5);
+}
+
+static const char *
+build_rotary (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  const char *c, *s;
+
+  oxp_block_rotary_cos_sin (g, in[1], 8, 10000.0, &c, &s);
+  return oxp_block_rotary (g, in[0], c, s, 8, 8);
+}
+
+static const char *
+build_rotary_partial (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  const char *c, *s;
+
+  oxp_block_rotary_cos_sin (g, in[1], 4, 10000.0, &c, &s);
+  return oxp_block_rotary (g, in[0], c, s, 4, 8);
+}
+
+/* ---- closed forms -------------------------------------------------------- */
+
+static OxpTensor *
+expect_position_ids_for (gint64 past)
+{
+  const gint64 shape[] = { 1, 5 };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_INT64, shape, 2);
+  gint64 *d = oxp_tensor_get_mutable_data (t);
+
+  for (gint64 i = 0; i < 5; i++)
+    d[i] = past + i;
+  return t;
+}
+
+static OxpTensor *
+expect_position_ids (void)
+{
+  return expect_position_ids_for (0);
+}
+
+static OxpTensor *
+expect_position_ids_past (void)
+{
+  return expect_position_ids_for (3);
+}
+
+/* attn.mask is [2, 6] with the last two keys of row 1 masked. */
+static gboolean
+key_masked (gint64 b, gint64 j)
+{
+  return b == 1 && j >= 4;
+}
+
+static OxpTensor *
+expect_attention_mask (void)
+{
+  const gint64 shape[] = { 2, 1, 1, 6 };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_FLOAT, shape, 4);
+  float *d = oxp_tensor_get_mutable_data (t);
+
+  for (gint64 b = 0; b < 2; b++)
+    for (gint64 j = 0; j < 6; j++)
+      d[b * 6 + j] = key_masked (b, j) ? (float)F32_MIN : 0.0f;
+  return t;
+}
+
+/* emb.ids gives 5 queries over attn.mask's 6 keys: one past position. */
+static OxpTensor *
+expect_causal_mask (void)
+{
+  const gint64 shape[] = { 2, 1, 5, 6 };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_FLOAT, shape, 4);
+  float *d = oxp_tensor_get_mutable_data (t);
+
+  for (gint64 b = 0; b < 2; b++)
+    for (gint64 i = 0; i < 5; i++)
+      for (gint64 j = 0; j < 6; j++)
+        d[(b * 5 + i) * 6 + j] = (j > i + 1 || key_masked (b, j)) ? (float)F32_MIN : 0.0f;
+  return t;
+}
+
+static OxpTensor *
+expect_causal_mask_no_padding (void)
+{
+  const gint64 shape[] = { 1, 1, 5, 5 };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_FLOAT, shape, 4);
+  float *d = oxp_tensor_get_mutable_data (t);
+
+  for (gint64 i = 0; i < 5; i++)
+    for (gint64 j = 0; j < 5; j++)
+      d[i * 5 + j] = j > i ? (float)F32_MIN : 0.0f;
+  return t;
+}
+
+static OxpTensor *
+expect_select_token (void)
+{
+  g_autoptr (OxpTensor) x = ref_tensor ("heads.x");
+  const gint64 *xs = oxp_tensor_get_shape (x);
+  const gint64 shape[] = { xs[0], xs[2] };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_FLOAT, shape, 2);
+  float *d = oxp_tensor_get_mutable_data (t);
+  const float *s = oxp_tensor_get_data (x);
+
+  for (gint64 b = 0; b < xs[0]; b++)
+    memcpy (d + b * xs[2], s + b * xs[1] * xs[2], xs[2] * sizeof (float));
+  return t;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+#define F32 OXP_DATA_TYPE_FLOAT
+#define F16 OXP_DATA_TYPE_FLOAT16
+
+/* One row per case; kept one line each (clang-format would spread them out). */
+/* clang-format off */
+static const BlockCase cases[] = {
+  { "/oxp/blocks/linear", { "linear.x" }, "linear.y", NULL, build_linear, 17, F32, 1e-5 },
+  { "/oxp/blocks/linear/shared-weight", { "linear.x" }, "linear.y", NULL, build_linear_shared, 17, F32, 1e-5 },
+  { "/oxp/blocks/linear/no-bias", { "linear.x" }, "linear.y_no_bias", NULL, build_linear_no_bias, 17, F32, 1e-5 },
+  { "/oxp/blocks/linear/optional-bias", { "linear.x" }, "linear.y", NULL, build_linear_optional_bias, 17, F32, 1e-5 },
+  { "/oxp/blocks/linear/conv1d", { "linear.x" }, "linear.y", NULL, build_conv1d, 17, F32, 1e-5 },
+  { "/oxp/blocks/linear/fp16", { "linear.x" }, "linear.y", NULL, build_linear, 17, F16, 1e-2 },
+  { "/oxp/blocks/layer-norm/opset17", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 17, F32, 1e-5 },
+  { "/oxp/blocks/layer-norm/opset14", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 14, F32, 1e-5 },
+  { "/oxp/blocks/layer-norm/opset18", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 18, F32, 1e-5 },
+  { "/oxp/blocks/layer-norm/no-bias", { "norm.x" }, "norm.layer_norm_no_bias", NULL, build_layer_norm_no_bias, 14, F32, 1e-5 },
+  { "/oxp/blocks/layer-norm/opset17-fp16", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 17, F16, 1e-2 },
+  { "/oxp/blocks/layer-norm/opset14-fp16", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 14, F16, 1e-2 },
+  { "/oxp/blocks/rms-norm/opset14", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 14, F32, 1e-5 },
+  { "/oxp/blocks/rms-norm/opset18", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 18, F32, 1e-5 },
+  { "/oxp/blocks/rms-norm/fp16", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 17, F16, 1e-2 },
+  { "/oxp/blocks/activation/gelu", { "act.x" }, "act.gelu", NULL, build_act_gelu, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/gelu_new", { "act.x" }, "act.gelu_tanh", NULL, build_act_gelu_new, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/gelu_pytorch_tanh", { "act.x" }, "act.gelu_tanh", NULL, build_act_gelu_pytorch_tanh, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/quick_gelu", { "act.x" }, "act.quick_gelu", NULL, build_act_quick_gelu, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/silu", { "act.x" }, "act.silu", NULL, build_act_silu, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/swish", { "act.x" }, "act.silu", NULL, build_act_swish, 17, F32, 1e-5 },
+  { "/oxp/blocks/activation/relu", { "act.x" }, "act.relu", NULL, build_act_relu, 17, F32, 1e-6 },
+  { "/oxp/blocks/activation/tanh", { "act.x" }, "act.tanh", NULL, build_act_tanh, 17, F32, 1e-6 },
+  { "/oxp/blocks/activation/sigmoid", { "act.x" }, "act.sigmoid", NULL, build_act_sigmoid, 17, F32, 1e-6 },
+  { "/oxp/blocks/activation/linear", { "act.x" }, "act.x", NULL, build_act_linear, 17, F32, 0 },
+  { "/oxp/blocks/activation/gelu-fp16", { "act.x" }, "act.gelu", NULL, build_act_gelu, 17, F16, 1e-2 },
+  { "/oxp/blocks/swiglu", { "act.x", "act.up" }, "act.swiglu", NULL, build_swiglu, 17, F32, 1e-5 },
+  { "/oxp/blocks/embedding", { "emb.ids" }, "emb.y", NULL, build_embedding, 17, F32, 0 },
+  { "/oxp/blocks/position-ids", { "emb.ids" }, NULL, expect_position_ids, build_position_ids, 14, F32, 0 },
+  { "/oxp/blocks/position-ids/past", { "emb.ids" }, NULL, expect_position_ids_past, build_position_ids_past, 14, F32, 0 },
+  { "/oxp/blocks/padded-position-ids", { "emb.ids" }, "pos.roberta", NULL, build_padded_position_ids, 14, F32, 0 },
+  { "/oxp/blocks/padded-position-ids/past", { "emb.ids" }, "pos.roberta_past3", NULL, build_padded_position_ids_past, 14, F32, 0 },
+  { "/oxp/blocks/select-token", { "heads.x" }, NULL, expect_select_token, build_select_token, 14, F32, 0 },
+  { "/oxp/blocks/attention-mask", { "attn.mask" }, NULL, expect_attention_mask, build_attention_mask, 14, F32, 0 },
+  { "/oxp/blocks/causal-mask", { "emb.ids", "attn.mask" }, NULL, expect_causal_mask, build_causal_mask, 14, F32, 0 },
+  { "/oxp/blocks/causal-mask/no-padding", { "emb.ids" }, NULL, expect_causal_mask_no_padding, build_causal_mask_no_padding, 14, F32, 0 },
+  { "/oxp/blocks/split-heads", { "heads.x" }, "heads.split", NULL, build_split_heads, 14, F32, 0 },
+  { "/oxp/blocks/merge-heads", { "heads.x" }, "heads.x", NULL, build_merge_heads, 14, F32, 0 },
+  { "/oxp/blocks/attention/scaled-masked", { "attn.q", "attn.k", "attn.v", "attn.mask" }, "attn.scaled", NULL, build_attention, 14, F32, 1e-5 },
+  { "/oxp/blocks/attention/unscaled", { "attn.q", "attn.k", "attn.v" }, "attn.unscaled", NULL, build_attention_unscaled, 14, F32, 1e-5 },
+  { "/oxp/blocks/attention/fp16", { "attn.q", "attn.k", "attn.v", "attn.mask" }, "attn.scaled", NULL, build_attention, 17, F16, 1e-2 },
+  { "/oxp/blocks/concat-past", { "attn.past", "attn.k" }, "attn.concat", NULL, build_concat_past, 14, F32, 0 },
+  { "/oxp/blocks/repeat-kv", { "gqa.x" }, "gqa.y", NULL, build_repeat_kv, 14, F32, 0 },
+  { "/oxp/blocks/rotary/full", { "rope.x", "rope.positions" }, "rope.full", NULL, build_rotary, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/partial", { "rope.x", "rope.positions" }, "rope.partial", NULL, build_rotary_partial, 14, F32, 1e-5 },
+};
+/* clang-format on */
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void
+test_missing_tensor (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("block", 17);
+  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,5");
+  const char *x = oxp_graph_add_input (g, spec);
+
+  g_assert_null (oxp_block_linear (g, refs, x, "encoder.missing", 5, 4, 0, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR);
+  g_assert_nonnull (strstr (error->message, "encoder.missing.weight"));
+  g_clear_error (&error);
+
+  /* The weight exists, its bias does not. */
+  g_assert_null (
+      oxp_block_linear_from (g, refs, x, "linear.weight", "linear.nope", 5, 4, 0, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR);
+  g_assert_nonnull (strstr (error->message, "linear.nope"));
+  g_clear_error (&error);
+
+  g_assert_null (oxp_block_layer_norm (g, refs, x, "nothing", 5, 1e-5, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR);
+  g_assert_nonnull (strstr (error->message, "nothing.weight"));
+}
+
+static void
+test_wrong_shape (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("block", 17);
+  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,5");
+  const char *x = oxp_graph_add_input (g, spec);
+
+  /* linear.weight is [4, 5]: asking for 5 → 6 names it. */
+  g_assert_null (oxp_block_linear (g, refs, x, "linear", 5, 6, 0, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "linear.weight"));
+  g_clear_error (&error);
+
+  /* A Conv1D layout is [in, out]: the torch layout does not pass. */
+  g_assert_null (oxp_block_linear (g, refs, x, "linear", 5, 4, OXP_LINEAR_WEIGHT_IN_OUT, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_clear_error (&error);
+
+  g_assert_null (oxp_block_layer_norm (g, refs, x, "norm", 16, 1e-5, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "norm.weight"));
+  g_clear_error (&error);
+
+  g_assert_null (oxp_block_embedding (g, refs, x, "emb.weight", 11, 6, &error));
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_assert_nonnull (strstr (error->message, "emb.weight"));
+}
+
+static void
+test_unknown_activation (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("block", 17);
+  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,5");
+  const char *x = oxp_graph_add_input (g, spec);
+
+  g_assert_true (oxp_block_activation_is_supported ("gelu_new"));
+  g_assert_false (oxp_block_activation_is_supported ("gelu_10"));
+  g_assert_null (oxp_block_activation (g, x, "gelu_10", "hidden_act", &error));
+  g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "hidden_act"));
+  g_assert_nonnull (strstr (error->message, "gelu_10"));
+  g_clear_error (&error);
+
+  g_assert_null (oxp_block_activation (g, x, "mish", "activation", &error));
+  g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "“activation”"));
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static void
+generate_refs (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *script = oxp_test_srcdir_path ("gen-block-refs.py", NULL);
+  g_autofree char *refs_path = NULL;
+  g_autofree char *err_out = NULL;
+  const char *python = g_getenv ("PYTHON3");
+  const char *argv[] = { python ? python : "python3", script, workdir, NULL };
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, &err_out, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("%s failed: %s\n%s", script, error->message, err_out);
+
+  refs_path = g_build_filename (workdir, "block-refs.safetensors", NULL);
+  refs = oxp_checkpoint_open_safetensors (refs_path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+remove_workdir (void)
+{
+  g_autoptr (GDir) dir = g_dir_open (workdir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (workdir, name, NULL);
+      g_remove (path);
+    }
+  g_rmdir (workdir);
+  g_clear_pointer (&workdir, g_free);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  workdir = oxp_test_make_tmpdir ("oxp-blocks-XXXXXX");
+  generate_refs ();
+  runtime = oxp_runtime_new (NULL, FALSE, &error);
+  g_assert_no_error (error);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_test_add_data_func (cases[i].path, &cases[i], test_block);
+  g_test_add_func ("/oxp/blocks/errors/missing-tensor", test_missing_tensor);
+  g_test_add_func ("/oxp/blocks/errors/wrong-shape", test_wrong_shape);
+  g_test_add_func ("/oxp/blocks/errors/unknown-activation", test_unknown_activation);
+
+  ret = g_test_run ();
+
+  g_clear_object (&runtime);
+  g_clear_object (&refs);
+  remove_workdir ();
+  return ret;
+}

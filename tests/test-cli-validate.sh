@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `oxport validate`: exit status and reported reason of each kind of failure,
+# against the command-line contract (0 valid; 1 validation failure or bad
+# input; errors on stderr as "oxport: error: <message>").  The models have
+# the inputs and output of a BERT feature-extraction export (config from
+# tests/data/bert_feature-extraction) but made-up weights, so they are
+# structurally valid and numerically far from the reference vectors.
+
+set -u
+
+n=0
+failed=0
+
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+skip_all () { echo "1..0 # SKIP $1"; exit 0; }
+
+[ -n "${OXPORT:-}" ] && [ -x "$OXPORT" ] || skip_all "no oxport program (OXPORT=${OXPORT:-})"
+"$OXPORT" validate --help >/dev/null 2>&1 || skip_all "$OXPORT has no validate command"
+[ -n "${OXPORT_ONNXRUNTIME:-}" ] || skip_all "OXPORT_ONNXRUNTIME is not set"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-cli-validate-XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+"${PYTHON3:-python3}" "$G_TEST_SRCDIR/gen-test-models.py" "$tmp/models" >/dev/null \
+  || { echo "Bail out! gen-test-models.py failed"; exit 1; }
+data="$G_TEST_SRCDIR/data/bert_feature-extraction"
+models="$tmp/models"
+
+# An export folder: model.onnx next to the checkpoint's config.json.
+outdir () {
+  mkdir -p "$tmp/$1"
+  cp "$data/config.json" "$tmp/$1/config.json"
+  cp "$models/$2" "$tmp/$1/model.onnx"
+  echo "$tmp/$1"
+}
+
+# expect STATUS DESCRIPTION PATTERN ARGS…: runs `oxport validate ARGS…` and
+# checks its exit status (a number, or "nonzero") and that PATTERN (a fixed
+# string; empty for none) is in what it printed.
+expect () {
+  want=$1 desc=$2 pattern=$3
+  shift 3
+  "$OXPORT" validate "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+  status=$?
+  if [ "$want" = nonzero ] && [ "$status" -eq 0 ] \
+     || [ "$want" != nonzero ] && [ "$status" -ne "$want" ]; then
+    not_ok "$desc (exit status $status, expected $want)"
+    sed 's/^/# /' "$tmp/stdout" "$tmp/stderr"
+    return
+  fi
+  if [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$tmp/stdout" "$tmp/stderr"; then
+    not_ok "$desc (\"$pattern\" not in the output)"
+    sed 's/^/# /' "$tmp/stdout" "$tmp/stderr"
+    return
+  fi
+  ok "$desc"
+}
+
+# The error line of a failure, as the contract spells it.
+expect_error_line () {
+  if grep -q '^oxport: error: ' "$tmp/stderr"; then
+    ok "$1: stderr has an 'oxport: error: ' line"
+  else
+    not_ok "$1: stderr has no 'oxport: error: ' line"
+    sed 's/^/# /' "$tmp/stderr"
+  fi
+}
+
+echo "1..14"
+
+good=$(outdir good bert-like.onnx)
+expect 0 "a passing model (OUTDIR)" "last_hidden_state" "$good" --task feature-extraction
+expect 0 "a passing model (MODEL.onnx --model DIR)" "last_hidden_state" \
+  "$models/bert-like.onnx" --model "$data" --task feature-extraction
+
+expect 0 "--json prints the report as JSON" "" "$good" --task feature-extraction --json
+if "${PYTHON3:-python3}" -c '
+import json, sys
+report = json.load(open(sys.argv[1]))
+# One report, or one per model file.
+reports = report if isinstance(report, list) else [report]
+assert reports and all(r["passed"] is True for r in reports), report
+' "$tmp/stdout" 2>"$tmp/py-err"; then
+  ok "--json: the report parses and says passed"
+else
+  not_ok "--json: the report does not parse or does not say passed"
+  sed 's/^/# /' "$tmp/stdout" "$tmp/py-err"
+fi
+
+expect 1 "an output outside the tolerance" "last_hidden_state (reference): max abs difference" \
+  "$good" --task feature-extraction --reference "$data/vectors.safetensors"
+expect_error_line "tolerance"
+
+expect 1 "a wrong output shape" "shape [16,2,32], expected [batch_size,sequence_length,32]" \
+  "$(outdir wrong-shape bert-like-wrong-shape.onnx)" --task feature-extraction
+expect 1 "a missing output" "output last_hidden_state: missing output" \
+  "$(outdir missing-output bert-like-missing-output.onnx)" --task feature-extraction
+expect 1 "a dimension frozen at export fails at the second shape set" \
+  "last_hidden_state at batch_size=3,sequence_length=11: shape [2,11,32]" \
+  "$(outdir frozen bert-like-frozen.onnx)" --task feature-extraction
+
+printf 'not an onnx model\n' >"$tmp/corrupt.onnx"
+expect 1 "a corrupt model file" "corrupt.onnx: ONNX Runtime cannot load the model" \
+  "$tmp/corrupt.onnx" --model "$data" \
+  --task feature-extraction
+expect_error_line "corrupt model"
+
+expect 1 "a model file that does not exist" "absent.onnx" "$tmp/absent.onnx" --model "$data" \
+  --task feature-extraction
+
+saved_runtime=$OXPORT_ONNXRUNTIME
+export OXPORT_ONNXRUNTIME=/nonexistent
+expect nonzero "ONNX Runtime not found" "Set OXPORT_ONNXRUNTIME to the path of" "$good" \
+  --task feature-extraction
+OXPORT_ONNXRUNTIME=$saved_runtime
+expect_error_line "ONNX Runtime not found"
+
+exit $failed
