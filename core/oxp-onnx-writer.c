@@ -1179,6 +1179,8 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
     {
       g_clear_pointer (&plans, g_array_unref);
       plans = make_plans (graph, TRUE, data_location, &data_file_size);
+      /* No tensor big enough to go out: no data file either. */
+      external = data_file_size > 0;
     }
 
   ctx.writer = self;
