@@ -111,9 +111,11 @@ lat1=$("$driver" "$work/out/model.onnx" 1 128 20)
 lat8=$("$driver" "$work/out/model.onnx" 8 128 20)
 
 awk -v size="$size" -v onnx="$onnx_size" -v cp="$cp_s" -v ex="$export_s" -v rss="$export_rss_kb" \
-    -v vs="$validate_s" -v vrss="$validate_rss_kb" -v l1="$lat1" -v l8="$lat8" -v cpus="$(nproc)" 'BEGIN {
+    -v vs="$validate_s" -v vrss="$validate_rss_kb" -v l1="$lat1" -v l8="$lat8" -v cpus="$(nproc)" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
   mb = 1024 * 1024
-  printf "bert-base-uncased shapes, random fp32 weights: %.1f MB safetensors -> %.1f MB model.onnx (%d CPUs)\n", size / mb, onnx / mb, cpus
+  printf "bert-base-uncased shapes, random fp32 weights: %.1f MB safetensors -> %.1f MB model.onnx\n", size / mb, onnx / mb
+  printf "%d CPUs, load average %s (timings are shared with whatever else runs)\n", cpus, load
   printf "%-44s %12s\n", "measure", "value"
   printf "%-44s %12.2f\n", "oxport export --no-validate, wall time (s)", ex
   printf "%-44s %12.1f\n", "oxport export --no-validate, peak RSS (MB)", rss / 1024
