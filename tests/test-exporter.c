@@ -65,6 +65,17 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 }
 
 static gboolean
+have_runtime (void)
+{
+  const char *path = g_getenv ("OXPORT_ONNXRUNTIME");
+
+  if (path != NULL && *path != '\0')
+    return TRUE;
+  g_test_skip ("OXPORT_ONNXRUNTIME is not set: no ONNX Runtime to validate with");
+  return FALSE;
+}
+
+static gboolean
 have_bert (Fixture *f)
 {
   if (oxp_tasks_manager_get_plugin_for_model_type (f->manager, "bert") != NULL)
@@ -121,7 +132,7 @@ test_run_summary (Fixture *f, gconstpointer data)
   GPtrArray *reports;
   OxpValidationReport *report;
 
-  if (!have_bert (f))
+  if (!have_bert (f) || !have_runtime ())
     goto out;
   exporter = oxp_exporter_new (f->manager);
   oxp_exporter_set_reference (exporter, f->reference);
@@ -221,7 +232,7 @@ test_run_mismatch (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   OxpValidationReport *report;
 
-  if (!have_bert (f))
+  if (!have_bert (f) || !have_runtime ())
     return;
   exporter = oxp_exporter_new (f->manager);
   oxp_exporter_set_reference (exporter, f->reference);
@@ -245,7 +256,7 @@ test_run_fp16 (Fixture *f, gconstpointer data)
   OxpValidationReport *report;
   gboolean compared = FALSE;
 
-  if (!have_bert (f))
+  if (!have_bert (f) || !have_runtime ())
     return;
   exporter = oxp_exporter_new (f->manager);
   oxp_exporter_set_float_type (exporter, OXP_DATA_TYPE_FLOAT16);
