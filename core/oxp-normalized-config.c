@@ -7,7 +7,9 @@
 
 #include <oxport/oxport.h>
 
-G_DEFINE_QUARK (oxp - config - error - quark, oxp_config_error)
+/* clang-format off */
+G_DEFINE_QUARK (oxp-config-error-quark, oxp_config_error)
+/* clang-format on */
 
 typedef struct
 {
