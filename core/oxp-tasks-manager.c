@@ -25,7 +25,9 @@ struct _OxpTasksManager
 };
 
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
-G_DEFINE_QUARK (oxp - plugin - error - quark, oxp_plugin_error)
+/* clang-format off */
+G_DEFINE_QUARK (oxp-plugin-error-quark, oxp_plugin_error)
+/* clang-format on */
 
 static void
 oxp_tasks_manager_finalize (GObject *object)
