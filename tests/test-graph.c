@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "oxp-test-utils.h"
 
 /* A safetensors file of F32 tensors named "a", "b", … with the given shapes
@@ -207,6 +209,8 @@ test_weights (void)
   g_assert_cmpuint (oxp_graph_get_weights_size (g), ==, (12 * 2 + 3) * 2 + 12 * 4);
   g_assert_true (oxp_graph_check (g, &error));
   g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void

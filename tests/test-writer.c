@@ -4,7 +4,9 @@
 #include <oxport/oxport.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -17,6 +19,25 @@
 /* Where the models go: $OXP_WRITER_OUTDIR when set (test-writer-onnx.sh
  * checks them with python3-onnx afterwards), else a temporary folder. */
 static char *outdir;
+
+/* Removes @dir and what it holds (the test's temporary folders). */
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
 
 /* --- A small safetensors writer ------------------------------------------- */
 
@@ -732,6 +753,48 @@ test_contrib_domain (void)
         xd[i] * 0.5 * (1 + erf (xd[i] / sqrt (2))), 1e-5);
 }
 
+/* A 2.1 GB tensor in a sparse file: the size check comes before any write. */
+static void
+test_too_big_inline (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = oxp_test_make_tmpdir ("oxp-writer-XXXXXX");
+  g_autofree char *st_path = g_build_filename (dir, "big.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *path = g_build_filename (out, "model.onnx", NULL);
+  const guint64 size = G_GUINT64_CONSTANT (2200000000);
+  g_autofree char *header
+      = g_strdup_printf ("{\"big\":{\"dtype\":\"U8\",\"shape\":[%" G_GUINT64_FORMAT
+                         "],\"data_offsets\":[0,%" G_GUINT64_FORMAT "]}}",
+                         size, size);
+  guint64 header_len = GUINT64_TO_LE (strlen (header));
+  g_autoptr (OxpCheckpoint) ckpt = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("main_graph", 17);
+  g_autoptr (OxpTensorSpec) y = oxp_tensor_spec_new ("y", OXP_DATA_TYPE_UINT8, "?");
+  g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+  FILE *f;
+
+  f = fopen (st_path, "wb");
+  g_assert_nonnull (f);
+  g_assert_cmpint (fwrite (&header_len, 8, 1, f), ==, 1);
+  g_assert_cmpint (fwrite (header, strlen (header), 1, f), ==, 1);
+  g_assert_cmpint (fflush (f), ==, 0);
+  g_assert_cmpint (ftruncate (fileno (f), 8 + strlen (header) + size), ==, 0);
+  fclose (f);
+  ckpt = oxp_checkpoint_open_safetensors (st_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+
+  oxp_graph_add_output (g, y);
+  bind (g, "y", weight (g, ckpt, "big", OXP_WEIGHT_NONE));
+  oxp_onnx_writer_set_external_data (writer, OXP_EXTERNAL_DATA_NEVER);
+  g_assert_false (oxp_onnx_writer_write (writer, g, path, &error));
+  g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "2 GiB"));
+  g_assert_cmpuint (oxp_test_count_dir_entries (out), ==, 0);
+  remove_tree (dir);
+}
+
 static void
 test_invalid_graph (void)
 {
@@ -745,6 +808,7 @@ test_invalid_graph (void)
   g_assert_false (oxp_onnx_writer_write (writer, g, path, &error));
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH);
   g_assert_cmpuint (oxp_test_count_dir_entries (dir), ==, 0);
+  remove_tree (dir);
 }
 
 static void
@@ -763,6 +827,7 @@ test_missing_dir (void)
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_cmpuint (oxp_test_count_dir_entries (dir), ==, 0);
+  remove_tree (dir);
 }
 
 /* Run by test-writer-nospace.sh under a small `ulimit -f` with SIGXFSZ
@@ -834,24 +899,14 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/writer/float16", test_float16);
   g_test_add_func ("/oxp/writer/bfloat16", test_bfloat16);
   g_test_add_func ("/oxp/writer/contrib-domain", test_contrib_domain);
+  g_test_add_func ("/oxp/writer/too-big-inline", test_too_big_inline);
   g_test_add_func ("/oxp/writer/invalid-graph", test_invalid_graph);
   g_test_add_func ("/oxp/writer/missing-dir", test_missing_dir);
   g_test_add_func ("/oxp/writer/no-space", test_no_space);
 
   ret = g_test_run ();
   if (g_getenv ("OXP_WRITER_OUTDIR") == NULL)
-    {
-      g_autoptr (GDir) d = g_dir_open (outdir, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (outdir, name, NULL);
-
-          g_unlink (p);
-        }
-      g_rmdir (outdir);
-    }
+    remove_tree (outdir);
   g_free (outdir);
   return ret;
 }
