@@ -122,6 +122,24 @@ narrow_float (OxpGraph *graph)
 
 /* ---- dense layers and norms ------------------------------------------- */
 
+/**
+ * oxp_block_linear_from:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @in_features]
+ * @weight: the weight tensor ([out, in], or [in, out] with %OXP_LINEAR_WEIGHT_IN_OUT)
+ * @bias: (nullable): the bias tensor [out], or NULL for none
+ * @in_features: input size, or -1 for any
+ * @out_features: output size, or -1 for any
+ * @flags: weight layout and bias handling
+ * @error: return location for an error
+ *
+ * A dense layer: MatMul by the weight (transposed while writing for a torch
+ * Linear) and Add of the bias.  A missing or misshaped tensor fails in
+ * %OXP_CHECKPOINT_ERROR naming it.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
                        const char *weight, const char *bias, gint64 in_features,
@@ -177,6 +195,21 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
   }
 }
 
+/**
+ * oxp_block_linear:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @in_features]
+ * @prefix: the layer's name; its tensors are "@prefix.weight" and "@prefix.bias"
+ * @in_features: input size, or -1 for any
+ * @out_features: output size, or -1 for any
+ * @flags: weight layout and bias handling
+ * @error: return location for an error
+ *
+ * oxp_block_linear_from() with the tensors named after @prefix.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_linear (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
                   gint64 in_features, gint64 out_features, OxpLinearFlags flags, GError **error)
@@ -209,6 +242,23 @@ add_norm_weights (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *weight
   return TRUE;
 }
 
+/**
+ * oxp_block_layer_norm_from:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @hidden]
+ * @weight: the scale tensor [@hidden]
+ * @bias: (nullable): the shift tensor [@hidden], or NULL for none
+ * @hidden: size of the normalized (last) axis
+ * @eps: the epsilon added to the variance
+ * @error: return location for an error
+ *
+ * Layer normalization over the last axis: LayerNormalization from opset 17,
+ * ReduceMean/Sub/Pow/Sqrt/Div below (statistics in float32 when the graph's
+ * float type is narrower).
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_layer_norm_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
                            const char *weight, const char *bias, gint64 hidden, double eps,
@@ -252,6 +302,20 @@ oxp_block_layer_norm_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const cha
   return y;
 }
 
+/**
+ * oxp_block_layer_norm:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @hidden]
+ * @prefix: the norm's name; its tensors are "@prefix.weight" and "@prefix.bias"
+ * @hidden: size of the normalized (last) axis
+ * @eps: the epsilon added to the variance
+ * @error: return location for an error
+ *
+ * oxp_block_layer_norm_from() with the tensors named after @prefix.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
                       gint64 hidden, double eps, GError **error)
@@ -262,6 +326,21 @@ oxp_block_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
   return oxp_block_layer_norm_from (graph, checkpoint, x, weight, bias, hidden, eps, error);
 }
 
+/**
+ * oxp_block_rms_norm:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @hidden]
+ * @prefix: the norm's name; its scale is "@prefix.weight"
+ * @hidden: size of the normalized (last) axis
+ * @eps: the epsilon added to the mean square
+ * @error: return location for an error
+ *
+ * RMS normalization as T5 and LLaMA compute it: x / sqrt(mean(x²) + eps),
+ * in float32, then scaled.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
                     gint64 hidden, double eps, GError **error)
@@ -293,6 +372,15 @@ oxp_block_rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, c
 
 /* ---- activations ------------------------------------------------------ */
 
+/**
+ * oxp_block_gelu:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ *
+ * GELU, exact form: x · ½(1 + erf(x / √2)).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_gelu (OxpGraph *graph, const char *x)
 {
@@ -307,6 +395,15 @@ oxp_block_gelu (OxpGraph *graph, const char *x)
   return oxp_graph_op (graph, "Mul", y, oxp_graph_add_constant_float (graph, "half", 0.5), NULL);
 }
 
+/**
+ * oxp_block_gelu_tanh:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ *
+ * GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
 {
@@ -329,6 +426,15 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
   return oxp_graph_op (graph, "Mul", half_x, t, NULL);
 }
 
+/**
+ * oxp_block_quick_gelu:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ *
+ * quick_gelu: x · sigmoid(1.702x).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_quick_gelu (OxpGraph *graph, const char *x)
 {
@@ -341,12 +447,31 @@ oxp_block_quick_gelu (OxpGraph *graph, const char *x)
   return oxp_graph_op (graph, "Mul", x, s, NULL);
 }
 
+/**
+ * oxp_block_silu:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ *
+ * SiLU (swish): x · sigmoid(x).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_silu (OxpGraph *graph, const char *x)
 {
   return oxp_graph_op (graph, "Mul", x, oxp_graph_op (graph, "Sigmoid", x, NULL), NULL);
 }
 
+/**
+ * oxp_block_swiglu:
+ * @graph: the graph to add nodes to
+ * @gate: the gate projection
+ * @up: the up projection
+ *
+ * SwiGLU: silu(@gate) · @up.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_swiglu (OxpGraph *graph, const char *gate, const char *up)
 {
@@ -385,6 +510,12 @@ static const struct
   { "linear", ACT_LINEAR },
 };
 
+/**
+ * oxp_block_activation_is_supported:
+ * @hf_name: (nullable): an activation name from a config.json
+ *
+ * Returns: whether oxp_block_activation() knows @hf_name
+ */
 gboolean
 oxp_block_activation_is_supported (const char *hf_name)
 {
@@ -394,6 +525,19 @@ oxp_block_activation_is_supported (const char *hf_name)
   return FALSE;
 }
 
+/**
+ * oxp_block_activation:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ * @hf_name: (nullable): the activation name the config gives
+ * @config_key: (nullable): the config.json key it comes from, for the error ("hidden_act" when NULL)
+ * @error: return location for an error
+ *
+ * The activation transformers' ACT2FN maps @hf_name to.  An unknown name
+ * fails with %OXP_EXPORT_ERROR_UNSUPPORTED naming @config_key and @hf_name.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_activation (OxpGraph *graph, const char *x, const char *hf_name, const char *config_key,
                       GError **error)
@@ -442,6 +586,20 @@ oxp_block_activation (OxpGraph *graph, const char *x, const char *hf_name, const
 
 /* ---- embeddings and positions ----------------------------------------- */
 
+/**
+ * oxp_block_embedding:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @ids: int64 indices, any shape
+ * @weight: the table tensor [@num, @dim]
+ * @num: number of rows, or -1 for any
+ * @dim: row size, or -1 for any
+ * @error: return location for an error
+ *
+ * An embedding lookup: Gather of the rows @ids.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
 const char *
 oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids,
                      const char *weight, gint64 num, gint64 dim, GError **error)
@@ -461,6 +619,16 @@ oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids
   return oxp_graph_op (graph, "Gather", w, ids, NULL);
 }
 
+/**
+ * oxp_block_position_ids:
+ * @graph: the graph to add nodes to
+ * @input_ids: a value whose axis 1 is the sequence
+ * @past_length: (nullable): an int64 scalar value, or NULL for 0
+ *
+ * Absolute positions: @past_length + arange(seq), int64 [1, seq].
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past_length)
 {
@@ -478,6 +646,17 @@ oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past
   return unsqueeze (graph, range, batch_axis, 1);
 }
 
+/**
+ * oxp_block_padded_position_ids:
+ * @graph: the graph to add nodes to
+ * @input_ids: int64 token ids [batch, seq]
+ * @padding_idx: the padding token id
+ * @past_length: (nullable): an int64 scalar value, or NULL for 0
+ *
+ * RoBERTa's positions: (cumsum(ids != pad) + past) · (ids != pad) + pad.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 padding_idx,
                                const char *past_length)
@@ -498,6 +677,16 @@ oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 pa
   return oxp_graph_op (graph, "Add", count, pad, NULL);
 }
 
+/**
+ * oxp_block_select_token:
+ * @graph: the graph to add nodes to
+ * @x: hidden states [batch, seq, hidden]
+ * @index: the position to take
+ *
+ * x[:, @index, :] → [batch, hidden], what poolers read.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
 {
@@ -514,6 +703,16 @@ oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
 
 /* ---- masks ------------------------------------------------------------ */
 
+/**
+ * oxp_block_attention_mask:
+ * @graph: the graph to add nodes to
+ * @attention_mask: int64 [batch, kv] of 1 (keep) and 0 (mask)
+ *
+ * The additive mask transformers builds: (1 - mask) · finfo.min, as
+ * [batch, 1, 1, kv] in the graph's float type.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
 {
@@ -530,6 +729,18 @@ oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
                        oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)), NULL);
 }
 
+/**
+ * oxp_block_causal_attention_mask:
+ * @graph: the graph to add nodes to
+ * @attention_mask: (nullable): int64 [batch, kv], or NULL when kv = q
+ * @query_ids: a value whose axis 1 is the query length q
+ *
+ * The additive causal mask [batch|1, 1, q, kv]: query i, at position
+ * kv - q + i, sees keys up to that position and those @attention_mask keeps;
+ * masked entries hold finfo.min (combined with Min, never -inf).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids)
 {
@@ -563,6 +774,17 @@ oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, co
 
 /* ---- attention -------------------------------------------------------- */
 
+/**
+ * oxp_block_split_heads:
+ * @graph: the graph to add nodes to
+ * @x: [batch, seq, @n_heads · @head_dim]
+ * @n_heads: number of heads
+ * @head_dim: size of one head
+ *
+ * Reshape and transpose to [batch, heads, seq, head_dim].
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_split_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 head_dim)
 {
@@ -578,6 +800,17 @@ oxp_block_split_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
   return transpose (graph, r, perm, 4);
 }
 
+/**
+ * oxp_block_merge_heads:
+ * @graph: the graph to add nodes to
+ * @x: [batch, heads, seq, head_dim]
+ * @n_heads: number of heads
+ * @head_dim: size of one head
+ *
+ * The inverse of oxp_block_split_heads().
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_merge_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 head_dim)
 {
@@ -593,6 +826,19 @@ oxp_block_merge_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
                        oxp_graph_add_constant_int64s (graph, "shape", shape, 3), NULL);
 }
 
+/**
+ * oxp_block_attention:
+ * @graph: the graph to add nodes to
+ * @query: [batch, heads, q, head_dim]
+ * @key: [batch, heads, kv, head_dim]
+ * @value: [batch, heads, kv, head_dim]
+ * @mask: (nullable): an additive bias broadcastable to [batch, heads, q, kv]
+ * @scale: the factor of Q·Kᵀ (usually 1/√head_dim; 1 adds no node)
+ *
+ * Scaled dot-product attention: softmax(@scale · Q·Kᵀ + @mask) · V.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
                      const char *mask, double scale)
@@ -614,6 +860,16 @@ oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const 
   return oxp_graph_op (graph, "MatMul", probs, value, NULL);
 }
 
+/**
+ * oxp_block_concat_past:
+ * @graph: the graph to add nodes to
+ * @past: cached keys or values [batch, heads, past, head_dim]
+ * @current: this step's [batch, heads, seq, head_dim]
+ *
+ * Concatenation along the sequence axis (2).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_concat_past (OxpGraph *graph, const char *past, const char *current)
 {
@@ -627,6 +883,18 @@ oxp_block_concat_past (OxpGraph *graph, const char *past, const char *current)
   return out;
 }
 
+/**
+ * oxp_block_repeat_kv:
+ * @graph: the graph to add nodes to
+ * @x: [batch, @n_kv_heads, seq, @head_dim]
+ * @n_kv_heads: number of key/value heads
+ * @n_rep: how many query heads share one key/value head
+ * @head_dim: size of one head
+ *
+ * Grouped-query attention's repeat_kv: each head repeated @n_rep times.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n_rep,
                      gint64 head_dim)
@@ -650,6 +918,18 @@ oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n
 
 /* ---- rotary position embeddings --------------------------------------- */
 
+/**
+ * oxp_block_rotary_cos_sin:
+ * @graph: the graph to add nodes to
+ * @position_ids: int64 [batch|1, seq]
+ * @rotary_dim: the rotated channels (even)
+ * @theta: the base of the frequencies (rope_theta)
+ * @cos_out: (out) (transfer none): the cosines [batch|1, 1, seq, @rotary_dim]
+ * @sin_out: (out) (transfer none): the sines, same shape
+ *
+ * LLaMA's rotary tables at @position_ids, computed in float32 with
+ * inv_freq = @theta^(-2i/@rotary_dim).
+ */
 void
 oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
                           double theta, const char **cos_out, const char **sin_out)
@@ -686,6 +966,20 @@ oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rota
   *sin_out = unsqueeze (graph, s, heads, 1);
 }
 
+/**
+ * oxp_block_rotary:
+ * @graph: the graph to add nodes to
+ * @x: [batch, heads, seq, @head_dim]
+ * @cos: from oxp_block_rotary_cos_sin()
+ * @sin: from oxp_block_rotary_cos_sin()
+ * @rotary_dim: the rotated channels (even, at most @head_dim)
+ * @head_dim: size of one head
+ *
+ * x · cos + rotate_half(x) · sin on the first @rotary_dim channels; the
+ * others pass through.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
 const char *
 oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *sin,
                   gint64 rotary_dim, gint64 head_dim)

@@ -8,6 +8,10 @@
 srcdir=${G_TEST_SRCDIR:-$(dirname "$0")}
 builddir=${OXP_TOP_BUILDDIR:?OXP_TOP_BUILDDIR must name the build tree}
 cc=${CC:-cc}
+# The flags the library was built with: a sanitizer build's library only
+# loads into programs built with the same -fsanitize flags.
+build_cflags=${OXP_BUILD_CFLAGS:-}
+build_ldflags=${OXP_BUILD_LDFLAGS:-}
 n=0
 failed=0
 
@@ -87,7 +91,7 @@ fi
 plugindir="$tmp/plugins"
 mkdir -p "$plugindir"
 # shellcheck disable=SC2046
-if $cc -shared -fPIC -fvisibility=hidden -Wall -Werror=implicit-function-declaration \
+if $cc $build_cflags $build_ldflags -shared -fPIC -fvisibility=hidden -Wall -Werror=implicit-function-declaration \
       -o "$plugindir/oxport-hello.so" "$srcdir/plugins/outoftree/oxport-hello.c" \
       $(pkg-config --cflags --libs oxport-1.0) > "$tmp/plugin.log" 2>&1; then
   ok "plugin built out of tree with pkg-config --cflags --libs oxport-1.0"
@@ -105,7 +109,7 @@ fi
 
 # 6. A program linked against the installed library.
 # shellcheck disable=SC2046
-if $cc -Wall -Werror=implicit-function-declaration -o "$tmp/list-plugins" \
+if $cc $build_cflags $build_ldflags -Wall -Werror=implicit-function-declaration -o "$tmp/list-plugins" \
       "$srcdir/plugins/outoftree/list-plugins.c" \
       $(pkg-config --cflags --libs oxport-1.0) > "$tmp/program.log" 2>&1; then
   ok "program built against the installed library"

@@ -4,7 +4,7 @@
 # bert-base-uncased (hidden 768, 12 layers, 12 heads, intermediate 3072,
 # vocab 30522, fp32, ~440 MB) and print one table: export wall time and peak
 # RSS (/usr/bin/time -v), the time of cp of the same safetensors file and the
-# ratio, and ONNX Runtime latency at batch 1 and 8, sequence 128 (median of
+# ratio (medians of 5 runs), and ONNX Runtime latency at batch 1 and 8, sequence 128 (median of
 # 20 runs after warm-up).
 #
 # Usage: tests/bench/bench-bert.sh [BUILDDIR]   (default: the current folder)
@@ -90,15 +90,43 @@ field () { sed -n "s/^[[:space:]]*$2: //p" "$1"; }
 # seconds H:MM:SS.ss|M:SS.ss → seconds
 seconds () { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'; }
 
-# Same page-cache state for both: the checkpoint was just written.
-/usr/bin/time -v cp "$work/model/model.safetensors" "$work/copy.safetensors" 2>"$work/cp.time"
-cp_s=$(seconds "$(field "$work/cp.time" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')")
-rm -f "$work/copy.safetensors"
+# cpu_seconds FILE: user + system time of a /usr/bin/time -v report.
+cpu_seconds () {
+  echo "$(field "$1" 'User time (seconds)') $(field "$1" 'System time (seconds)')" |
+    awk '{ printf "%.2f\n", $1 + $2 }'
+}
+# median FILE: the median of the numbers in FILE, one a line.
+median () { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
-/usr/bin/time -v "$oxport" export --model "$work/model" --no-validate "$work/out" \
-  >"$work/export.out" 2>"$work/export.time"
-export_s=$(seconds "$(field "$work/export.time" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')")
-export_rss_kb=$(field "$work/export.time" 'Maximum resident set size (kbytes)')
+# cp and export alternate, $runs times each, from the same page-cache state
+# (the checkpoint was just written); the medians go in the table.
+runs=5
+: >"$work/cp.list"
+: >"$work/export.list"
+: >"$work/rss.list"
+: >"$work/cp-cpu.list"
+: >"$work/export-cpu.list"
+i=0
+while [ $i -lt $runs ]; do
+  /usr/bin/time -v cp "$work/model/model.safetensors" "$work/copy.safetensors" 2>"$work/cp.time"
+  seconds "$(field "$work/cp.time" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')" >>"$work/cp.list"
+  echo >>"$work/cp.list"
+  cpu_seconds "$work/cp.time" >>"$work/cp-cpu.list"
+  rm -f "$work/copy.safetensors"
+  rm -rf "$work/out"
+  /usr/bin/time -v "$oxport" export --model "$work/model" --no-validate "$work/out" \
+    >"$work/export.out" 2>"$work/export.time"
+  seconds "$(field "$work/export.time" 'Elapsed (wall clock) time (h:mm:ss or m:ss)')" >>"$work/export.list"
+  echo >>"$work/export.list"
+  cpu_seconds "$work/export.time" >>"$work/export-cpu.list"
+  field "$work/export.time" 'Maximum resident set size (kbytes)' >>"$work/rss.list"
+  i=$((i + 1))
+done
+cp_s=$(median "$work/cp.list")
+export_s=$(median "$work/export.list")
+export_rss_kb=$(sort -n "$work/rss.list" | tail -n 1)
+cp_cpu=$(median "$work/cp-cpu.list")
+export_cpu=$(median "$work/export-cpu.list")
 onnx_size=$(stat -c %s "$work/out/model.onnx")
 rm -rf "$work/out"
 
@@ -111,14 +139,20 @@ lat1=$("$driver" "$work/out/model.onnx" 1 128 20)
 lat8=$("$driver" "$work/out/model.onnx" 8 128 20)
 
 awk -v size="$size" -v onnx="$onnx_size" -v cp="$cp_s" -v ex="$export_s" -v rss="$export_rss_kb" \
-    -v vs="$validate_s" -v vrss="$validate_rss_kb" -v l1="$lat1" -v l8="$lat8" -v cpus="$(nproc)" 'BEGIN {
+    -v vs="$validate_s" -v vrss="$validate_rss_kb" -v l1="$lat1" -v l8="$lat8" -v cpus="$(nproc)" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v runs="$runs" \
+    -v cpcpu="$cp_cpu" -v excpu="$export_cpu" 'BEGIN {
   mb = 1024 * 1024
-  printf "bert-base-uncased shapes, random fp32 weights: %.1f MB safetensors -> %.1f MB model.onnx (%d CPUs)\n", size / mb, onnx / mb, cpus
+  printf "bert-base-uncased shapes, random fp32 weights: %.1f MB safetensors -> %.1f MB model.onnx\n", size / mb, onnx / mb
+  printf "%d CPUs, load average %s (timings are shared with whatever else runs)\n", cpus, load
+  printf "export and cp: median of %d alternating runs; RSS: the largest\n", runs
   printf "%-44s %12s\n", "measure", "value"
-  printf "%-44s %12.2f\n", "oxport export --no-validate, wall time (s)", ex
+  printf "%-44s %12.2f\n", "oxport export --no-validate, median wall (s)", ex
   printf "%-44s %12.1f\n", "oxport export --no-validate, peak RSS (MB)", rss / 1024
-  printf "%-44s %12.2f\n", "cp of model.safetensors, wall time (s)", cp
-  printf "%-44s %12.2f\n", "export / cp", (cp > 0 ? ex / cp : 0)
+  printf "%-44s %12.2f\n", "cp of model.safetensors, median wall (s)", cp
+  printf "%-44s %12.2f\n", "export / cp (wall)", (cp > 0 ? ex / cp : 0)
+  printf "%-44s %12.2f\n", "oxport export, median CPU user+sys (s)", excpu
+  printf "%-44s %12.2f\n", "cp, median CPU user+sys (s)", cpcpu
   printf "%-44s %12.1f\n", "aim: RSS <= size/4 + 50 MB (MB)", size / 4 / mb + 50
   printf "%-44s %12.2f\n", "oxport export with validation, wall time (s)", vs
   printf "%-44s %12.1f\n", "oxport export with validation, peak RSS (MB)", vrss / 1024
