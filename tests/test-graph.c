@@ -294,6 +294,13 @@ test_bind_output_undefined (void)
 }
 
 static void
+test_error_quark (void)
+{
+  /* The name errors are registered and serialized under. */
+  g_assert_cmpstr (g_quark_to_string (OXP_EXPORT_ERROR), ==, "oxp-export-error-quark");
+}
+
+static void
 test_check_undefined (void)
 {
   g_autoptr (GError) error = NULL;
@@ -446,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/graph/bind-output/identity", test_bind_output_identity);
   g_test_add_func ("/oxp/graph/bind-output/undefined", test_bind_output_undefined);
   g_test_add_func ("/oxp/graph/bind-output/twice", test_bind_output_twice);
+  g_test_add_func ("/oxp/graph/error-quark", test_error_quark);
   g_test_add_func ("/oxp/graph/check/undefined", test_check_undefined);
   g_test_add_func ("/oxp/graph/check/order", test_check_order);
   g_test_add_func ("/oxp/graph/check/duplicate", test_check_duplicate);
