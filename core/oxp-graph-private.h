@@ -7,7 +7,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   OXP_ATTR_FLOAT,
   OXP_ATTR_INT,
   OXP_ATTR_STRING,
@@ -17,10 +18,12 @@ typedef enum {
   OXP_ATTR_INTS,
 } OxpAttrKind;
 
-typedef struct {
+typedef struct
+{
   char *name;
   OxpAttrKind kind;
-  union {
+  union
+  {
     float f;
     gint64 i;
     char *s;
@@ -32,7 +35,8 @@ typedef struct {
   gpointer values;
 } OxpAttr;
 
-struct _OxpNode {
+struct _OxpNode
+{
   OxpGraph *graph; /* owning graph (not a reference) */
   const char *name;
   const char *op_type;
@@ -47,7 +51,8 @@ struct _OxpNode {
 /* An initializer: a checkpoint tensor referenced in its memory map, or a
  * small in-memory constant.  Converted (float type) and transposed only when
  * written. */
-typedef struct {
+typedef struct
+{
   const char *name;
   OxpDataType src_dtype;
   guint rank;
@@ -55,9 +60,9 @@ typedef struct {
   gconstpointer data;
   gsize src_size;
   gboolean transpose;
-  gboolean convert; /* float source converted to the graph's float type */
-  gboolean is_weight; /* from a checkpoint (as opposed to a constant) */
-  const char *file; /* the checkpoint file, or NULL */
+  gboolean convert;          /* float source converted to the graph's float type */
+  gboolean is_weight;        /* from a checkpoint (as opposed to a constant) */
+  const char *file;          /* the checkpoint file, or NULL */
   OxpCheckpoint *checkpoint; /* keeps @data alive, or NULL */
   OxpTensor *tensor;         /* keeps @data alive, or NULL */
   GBytes *bytes;             /* keeps @data alive, or NULL */
@@ -75,8 +80,8 @@ G_GNUC_INTERNAL GPtrArray *_oxp_graph_dup_extra_domains (OxpGraph *self);
 
 /* The type and shape the initializer has in the file. */
 G_GNUC_INTERNAL OxpDataType _oxp_initializer_get_dtype (OxpGraph *self, const OxpInitializer *init);
-G_GNUC_INTERNAL void        _oxp_initializer_get_dims  (const OxpInitializer *init, gint64 *dims);
-G_GNUC_INTERNAL guint64     _oxp_initializer_get_size  (OxpGraph *self, const OxpInitializer *init);
-G_GNUC_INTERNAL guint64     _oxp_initializer_get_n_elements (const OxpInitializer *init);
+G_GNUC_INTERNAL void _oxp_initializer_get_dims (const OxpInitializer *init, gint64 *dims);
+G_GNUC_INTERNAL guint64 _oxp_initializer_get_size (OxpGraph *self, const OxpInitializer *init);
+G_GNUC_INTERNAL guint64 _oxp_initializer_get_n_elements (const OxpInitializer *init);
 
 G_END_DECLS

@@ -22,35 +22,39 @@
 G_DEFINE_QUARK (oxp-export-error-quark, oxp_export_error)
 /* clang-format on */
 
-typedef enum {
+typedef enum
+{
   VALUE_INPUT,
   VALUE_INITIALIZER,
   VALUE_NODE_OUTPUT,
 } ValueKind;
 
-typedef struct {
+typedef struct
+{
   ValueKind kind;
   OxpGraph *graph; /* where it is defined; NULL for initializers (visible everywhere) */
   OxpNode *node;
 } ValueDef;
 
 /* State shared by a graph and its subgraphs. */
-typedef struct {
+typedef struct
+{
   guint opset;
   OxpDataType float_type;
-  GStringChunk *strings;  /* every name handed out lives until the graph dies */
-  GHashTable *values;     /* name → ValueDef (owned) */
-  GHashTable *node_names; /* set */
+  GStringChunk *strings;    /* every name handed out lives until the graph dies */
+  GHashTable *values;       /* name → ValueDef (owned) */
+  GHashTable *node_names;   /* set */
   GHashTable *value_suffix; /* base name → next suffix tried */
   GHashTable *node_suffix;
-  GHashTable *aliases;    /* old name → new name, after bind_output() renames */
-  GPtrArray *duplicates;  /* messages: names defined twice */
+  GHashTable *aliases;     /* old name → new name, after bind_output() renames */
+  GPtrArray *duplicates;   /* messages: names defined twice */
   GPtrArray *initializers; /* OxpInitializer (owned) */
   GHashTable *weight_keys; /* "checkpoint/flags/tensor" → value name */
-  GHashTable *domains;    /* domains other than ai.onnx used by nodes (set) */
+  GHashTable *domains;     /* domains other than ai.onnx used by nodes (set) */
 } GraphShared;
 
-struct _OxpGraph {
+struct _OxpGraph
+{
   GObject parent_instance;
 
   GraphShared *shared;
@@ -68,7 +72,8 @@ struct _OxpGraph {
 
 G_DEFINE_FINAL_TYPE (OxpGraph, oxp_graph, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_NAME,
   PROP_OPSET,
@@ -182,7 +187,7 @@ oxp_graph_finalize (GObject *object)
   g_ptr_array_unref (self->scopes);
   g_hash_table_unref (self->bound);
   if (self->parent != NULL)
-    g_object_remove_weak_pointer (G_OBJECT (self->parent), (gpointer *) &self->parent);
+    g_object_remove_weak_pointer (G_OBJECT (self->parent), (gpointer *)&self->parent);
   g_clear_pointer (&self->shared, graph_shared_release);
   g_free (self->name);
   g_free (self->doc_string);
@@ -236,12 +241,12 @@ oxp_graph_class_init (OxpGraphClass *klass)
   object_class->get_property = oxp_graph_get_property;
   object_class->set_property = oxp_graph_set_property;
 
-  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, "main_graph",
-                                               G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
-                                                   | G_PARAM_STATIC_STRINGS);
-  properties[PROP_OPSET] = g_param_spec_uint ("opset", NULL, NULL, 1, G_MAXUINT, 17,
-                                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
-                                                  | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NAME]
+      = g_param_spec_string ("name", NULL, NULL, "main_graph",
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OPSET]
+      = g_param_spec_uint ("opset", NULL, NULL, 1, G_MAXUINT, 17,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -249,8 +254,8 @@ static void
 oxp_graph_init (OxpGraph *self)
 {
   self->scopes = g_ptr_array_new_with_free_func (g_free);
-  self->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
-  self->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+  self->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
+  self->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
   self->bound = g_hash_table_new (g_str_hash, g_str_equal);
   self->nodes = g_ptr_array_new_with_free_func (node_free);
 }
@@ -296,7 +301,7 @@ oxp_graph_new_subgraph (OxpGraph *parent, const char *name)
   self = g_object_new (OXP_TYPE_GRAPH, "name", name, "opset", parent->opset, NULL);
   self->shared = g_atomic_rc_box_acquire (parent->shared);
   self->parent = parent;
-  g_object_add_weak_pointer (G_OBJECT (parent), (gpointer *) &self->parent);
+  g_object_add_weak_pointer (G_OBJECT (parent), (gpointer *)&self->parent);
   for (guint i = 0; i < parent->scopes->len; i++)
     g_ptr_array_add (self->scopes, g_strdup (g_ptr_array_index (parent->scopes, i)));
   return self;
@@ -495,7 +500,7 @@ define_value (OxpGraph *self, const char *name, ValueKind kind, OxpNode *node)
   def->graph = kind == VALUE_INITIALIZER ? NULL : self;
   def->node = node;
   stored = g_string_chunk_insert_const (sh->strings, name);
-  g_hash_table_insert (sh->values, (gpointer) stored, def);
+  g_hash_table_insert (sh->values, (gpointer)stored, def);
   return stored;
 }
 
@@ -558,12 +563,8 @@ get_root (OxpGraph *self)
 }
 
 static OxpNode *
-add_node_full (OxpGraph           *self,
-               const char         *op_type,
-               const char * const *inputs,
-               guint               n_inputs,
-               guint               n_outputs,
-               const char * const *output_names)
+add_node_full (OxpGraph *self, const char *op_type, const char *const *inputs, guint n_inputs,
+               guint n_outputs, const char *const *output_names)
 {
   GraphShared *sh = self->shared;
   g_autofree char *base = scoped_name (self, op_type);
@@ -571,7 +572,7 @@ add_node_full (OxpGraph           *self,
 
   node->graph = self;
   node->name = unique_name (sh, sh->node_names, sh->node_suffix, base);
-  g_hash_table_add (sh->node_names, (gpointer) node->name);
+  g_hash_table_add (sh->node_names, (gpointer)node->name);
   node->op_type = g_string_chunk_insert_const (sh->strings, op_type);
   node->n_inputs = n_inputs;
   node->inputs = g_new0 (const char *, MAX (n_inputs, 1));
@@ -616,11 +617,8 @@ add_node_full (OxpGraph           *self,
  * Returns: (transfer none): the node, owned by @self
  */
 OxpNode *
-oxp_graph_add_node (OxpGraph           *self,
-                    const char         *op_type,
-                    const char * const *inputs,
-                    guint               n_inputs,
-                    guint               n_outputs)
+oxp_graph_add_node (OxpGraph *self, const char *op_type, const char *const *inputs, guint n_inputs,
+                    guint n_outputs)
 {
   g_return_val_if_fail (OXP_IS_GRAPH (self), NULL);
   g_return_val_if_fail (op_type != NULL && *op_type != '\0', NULL);
@@ -650,10 +648,10 @@ oxp_graph_op (OxpGraph *self, const char *op_type, ...)
 
   va_start (ap, op_type);
   while ((in = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (inputs, (gpointer) in);
+    g_ptr_array_add (inputs, (gpointer)in);
   va_end (ap);
 
-  node = add_node_full (self, op_type, (const char * const *) inputs->pdata, inputs->len, 1, NULL);
+  node = add_node_full (self, op_type, (const char *const *)inputs->pdata, inputs->len, 1, NULL);
   return node->outputs[0];
 }
 
@@ -708,7 +706,7 @@ oxp_node_set_domain (OxpNode *node, const char *domain)
       return;
     }
   node->domain = g_string_chunk_insert_const (sh->strings, domain);
-  g_hash_table_add (sh->domains, (gpointer) node->domain);
+  g_hash_table_add (sh->domains, (gpointer)node->domain);
 }
 
 static OxpAttr *
@@ -831,11 +829,8 @@ add_initializer (OxpGraph *self, const char *base)
  *   or %OXP_EXPORT_ERROR_UNSUPPORTED when transposing a tensor that is not 2-D
  */
 const char *
-oxp_graph_add_weight (OxpGraph       *self,
-                      OxpCheckpoint  *checkpoint,
-                      const char     *tensor_name,
-                      OxpWeightFlags  flags,
-                      GError        **error)
+oxp_graph_add_weight (OxpGraph *self, OxpCheckpoint *checkpoint, const char *tensor_name,
+                      OxpWeightFlags flags, GError **error)
 {
   GraphShared *sh;
   const OxpCheckpointTensor *t;
@@ -851,7 +846,7 @@ oxp_graph_add_weight (OxpGraph       *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   sh = self->shared;
-  key = g_strdup_printf ("%p/%u/%s", (void *) checkpoint, (guint) flags, tensor_name);
+  key = g_strdup_printf ("%p/%u/%s", (void *)checkpoint, (guint)flags, tensor_name);
   known = g_hash_table_lookup (sh->weight_keys, key);
   if (known != NULL)
     return known;
@@ -881,7 +876,8 @@ oxp_graph_add_weight (OxpGraph       *self,
   init = add_initializer (self, base);
   init->src_dtype = dtype;
   init->rank = oxp_checkpoint_tensor_get_rank (t);
-  init->shape = g_memdup2 (oxp_checkpoint_tensor_get_shape (t), MAX (init->rank, 1) * sizeof (gint64));
+  init->shape
+      = g_memdup2 (oxp_checkpoint_tensor_get_shape (t), MAX (init->rank, 1) * sizeof (gint64));
   init->data = oxp_checkpoint_tensor_get_data (t);
   init->src_size = oxp_checkpoint_tensor_get_size (t);
   init->transpose = (flags & OXP_WEIGHT_TRANSPOSE) != 0;
@@ -890,7 +886,7 @@ oxp_graph_add_weight (OxpGraph       *self,
   init->file = oxp_checkpoint_tensor_get_file (t);
   init->checkpoint = g_object_ref (checkpoint);
 
-  g_hash_table_insert (sh->weight_keys, g_steal_pointer (&key), (gpointer) init->name);
+  g_hash_table_insert (sh->weight_keys, g_steal_pointer (&key), (gpointer)init->name);
   return init->name;
 }
 
@@ -926,7 +922,7 @@ oxp_graph_add_constant (OxpGraph *self, const char *name_hint, OxpTensor *value)
 const char *
 oxp_graph_add_constant_int64s (OxpGraph *self, const char *name_hint, const gint64 *values, gsize n)
 {
-  gint64 shape[1] = { (gint64) n };
+  gint64 shape[1] = { (gint64)n };
   g_autoptr (OxpTensor) t = NULL;
 
   g_return_val_if_fail (OXP_IS_GRAPH (self), NULL);
@@ -946,7 +942,7 @@ oxp_graph_add_constant_int64 (OxpGraph *self, const char *name_hint, gint64 valu
   g_return_val_if_fail (OXP_IS_GRAPH (self), NULL);
 
   t = oxp_tensor_new (name_hint ? name_hint : "Constant", OXP_DATA_TYPE_INT64, NULL, 0);
-  *(gint64 *) oxp_tensor_get_mutable_data (t) = value;
+  *(gint64 *)oxp_tensor_get_mutable_data (t) = value;
   return oxp_graph_add_constant (self, name_hint, t);
 }
 
@@ -1084,8 +1080,8 @@ oxp_graph_bind_output (OxpGraph *self, const char *output_name, const char *valu
         if (node->outputs[i] == value || strcmp (node->outputs[i], value) == 0)
           node->outputs[i] = to;
       g_hash_table_steal (sh->values, value);
-      g_hash_table_insert (sh->values, (gpointer) to, def);
-      g_hash_table_insert (sh->aliases, (gpointer) value, (gpointer) to);
+      g_hash_table_insert (sh->values, (gpointer)to, def);
+      g_hash_table_insert (sh->aliases, (gpointer)value, (gpointer)to);
       rename_uses (self, value, to);
     }
   else
@@ -1099,7 +1095,7 @@ oxp_graph_bind_output (OxpGraph *self, const char *output_name, const char *valu
   return TRUE;
 }
 
-/* Which graph, @graph or one enclosing it, defines @def (NULL: none). */
+/* Whether @candidate is @graph or one of the graphs enclosing it. */
 static gboolean
 is_enclosing (OxpGraph *graph, OxpGraph *candidate)
 {
@@ -1120,8 +1116,8 @@ check_graph (OxpGraph *self, GHashTable *defined, GError **error)
     {
       const char *name = oxp_tensor_spec_get_name (g_ptr_array_index (self->inputs, i));
 
-      g_hash_table_add (defined, (gpointer) name);
-      g_ptr_array_add (added, (gpointer) name);
+      g_hash_table_add (defined, (gpointer)name);
+      g_ptr_array_add (added, (gpointer)name);
     }
 
   for (guint n = 0; ok && n < self->nodes->len; n++)
@@ -1149,8 +1145,8 @@ check_graph (OxpGraph *self, GHashTable *defined, GError **error)
                          def->graph ? def->graph->name : "?");
           else
             g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
-                         "Node “%s” (%s) of graph “%s” uses “%s”, which is not defined",
-                         node->name, node->op_type, self->name, in);
+                         "Node “%s” (%s) of graph “%s” uses “%s”, which is not defined", node->name,
+                         node->op_type, self->name, in);
           ok = FALSE;
           break;
         }
@@ -1163,8 +1159,8 @@ check_graph (OxpGraph *self, GHashTable *defined, GError **error)
         }
       for (guint i = 0; ok && i < node->n_outputs; i++)
         {
-          g_hash_table_add (defined, (gpointer) node->outputs[i]);
-          g_ptr_array_add (added, (gpointer) node->outputs[i]);
+          g_hash_table_add (defined, (gpointer)node->outputs[i]);
+          g_ptr_array_add (added, (gpointer)node->outputs[i]);
         }
     }
 
@@ -1215,7 +1211,7 @@ oxp_graph_check (OxpGraph *self, GError **error)
   if (sh->duplicates->len > 0)
     {
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH, "Graph “%s”: %s",
-                   self->name, (const char *) g_ptr_array_index (sh->duplicates, 0));
+                   self->name, (const char *)g_ptr_array_index (sh->duplicates, 0));
       return FALSE;
     }
   for (guint i = 0; i < self->inputs->len; i++)
@@ -1226,15 +1222,15 @@ oxp_graph_check (OxpGraph *self, GError **error)
         if (strcmp (name, oxp_tensor_spec_get_name (g_ptr_array_index (self->outputs, j))) == 0)
           {
             g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
-                         "Graph “%s” has an input and an output both named “%s”", self->name,
-                         name);
+                         "Graph “%s” has an input and an output both named “%s”", self->name, name);
             return FALSE;
           }
     }
 
   defined = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < sh->initializers->len; i++)
-    g_hash_table_add (defined, (gpointer) ((OxpInitializer *) g_ptr_array_index (sh->initializers, i))->name);
+    g_hash_table_add (defined,
+                      (gpointer)((OxpInitializer *)g_ptr_array_index (sh->initializers, i))->name);
   /* A subgraph checked alone sees everything its enclosing graphs define. */
   for (OxpGraph *g = self->parent; g != NULL; g = g->parent)
     {
@@ -1243,7 +1239,7 @@ oxp_graph_check (OxpGraph *self, GError **error)
 
       g_hash_table_iter_init (&iter, sh->values);
       while (g_hash_table_iter_next (&iter, &key, &value))
-        if (((ValueDef *) value)->graph == g)
+        if (((ValueDef *)value)->graph == g)
           g_hash_table_add (defined, key);
     }
   return check_graph (self, defined, error);
@@ -1325,7 +1321,7 @@ _oxp_graph_get_initializers (OxpGraph *self)
 static int
 compare_strings (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 GPtrArray *
@@ -1366,7 +1362,7 @@ _oxp_initializer_get_n_elements (const OxpInitializer *init)
   guint64 n = 1;
 
   for (guint i = 0; i < init->rank; i++)
-    n *= (guint64) init->shape[i];
+    n *= (guint64)init->shape[i];
   return n;
 }
 

@@ -67,7 +67,7 @@ f32_to_f16 (guint32 x)
 static inline guint32
 f16_to_f32 (guint16 h)
 {
-  guint32 sign = (guint32) (h & 0x8000) << 16;
+  guint32 sign = (guint32)(h & 0x8000) << 16;
   guint32 e = (h >> 10) & 0x1f;
   guint32 m = h & 0x3ff;
 
@@ -92,14 +92,14 @@ static inline guint16
 f32_to_bf16 (guint32 x)
 {
   if ((x & 0x7fffffff) > 0x7f800000)
-    return (guint16) ((x >> 16) | 0x40);
-  return (guint16) ((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+    return (guint16)((x >> 16) | 0x40);
+  return (guint16)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
 }
 
 static inline guint32
 bf16_to_f32 (guint16 b)
 {
-  return (guint32) b << 16;
+  return (guint32)b << 16;
 }
 
 static inline float
@@ -119,7 +119,7 @@ load_f32 (OxpDataType dtype, const guint8 *p, gsize i)
       return bits_f32 (bf16_to_f32 (h));
     case OXP_DATA_TYPE_DOUBLE:
       memcpy (&d, p + 8 * i, 8);
-      return (float) d;
+      return (float)d;
     case OXP_DATA_TYPE_FLOAT:
     default:
       memcpy (&f, p + 4 * i, 4);
@@ -136,10 +136,10 @@ f32_to_f16_f16c (guint8 *d, const guint8 *s, gsize n)
 
   for (; i + 8 <= n; i += 8)
     {
-      __m256 v = _mm256_loadu_ps ((const float *) (s + 4 * i));
+      __m256 v = _mm256_loadu_ps ((const float *)(s + 4 * i));
       __m128i h = _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 
-      _mm_storeu_si128 ((__m128i *) (d + 2 * i), h);
+      _mm_storeu_si128 ((__m128i *)(d + 2 * i), h);
     }
   for (; i < n; i++)
     {
@@ -167,11 +167,8 @@ have_f16c (void)
 #endif
 
 void
-_oxp_convert_floats (OxpDataType   dst_dtype,
-                     gpointer      dst,
-                     OxpDataType   src_dtype,
-                     gconstpointer src,
-                     gsize         n)
+_oxp_convert_floats (OxpDataType dst_dtype, gpointer dst, OxpDataType src_dtype, gconstpointer src,
+                     gsize n)
 {
   const guint8 *s = src;
   guint8 *d = dst;
@@ -272,13 +269,8 @@ _oxp_convert_floats (OxpDataType   dst_dtype,
   G_STMT_END
 
 void
-_oxp_transpose_rows (gpointer      dst,
-                     gconstpointer src,
-                     gsize         elem_size,
-                     gsize         rows,
-                     gsize         cols,
-                     gsize         j0,
-                     gsize         k)
+_oxp_transpose_rows (gpointer dst, gconstpointer src, gsize elem_size, gsize rows, gsize cols,
+                     gsize j0, gsize k)
 {
   switch (elem_size)
     {

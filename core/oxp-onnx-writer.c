@@ -34,25 +34,27 @@
 /* Bounded working memory of a write.  Transposition works on bigger bands:
  * each band costs one pwrite() per output row, so the band size sets the
  * size of those writes. */
-#define CHUNK_SIZE ((gsize) 8 << 20)
-#define BAND_SIZE ((gsize) 32 << 20)
-#define SINK_BUFFER_SIZE ((gsize) 1 << 20)
+#define CHUNK_SIZE ((gsize)8 << 20)
+#define BAND_SIZE ((gsize)32 << 20)
+#define SINK_BUFFER_SIZE ((gsize)1 << 20)
 /* Protobuf messages cannot exceed 2 GiB. */
-#define PROTOBUF_LIMIT ((guint64) G_MAXINT32)
+#define PROTOBUF_LIMIT ((guint64)G_MAXINT32)
 /* Like onnx's convert_model_to_external_data(): tensors of at least 1 KiB go
  * external; those of at least 1 MiB start on a 64 KiB boundary so that they
  * can be memory-mapped where they lie (page size or Windows' allocation
  * granularity). */
 #define EXTERNAL_MIN_SIZE 1024
-#define ALIGN_MIN_SIZE ((guint64) 1 << 20)
-#define ALIGNMENT ((guint64) 65536)
+#define ALIGN_MIN_SIZE ((guint64)1 << 20)
+#define ALIGNMENT ((guint64)65536)
 
-typedef struct {
+typedef struct
+{
   char *key;
   char *value;
 } MetadataEntry;
 
-struct _OxpOnnxWriter {
+struct _OxpOnnxWriter
+{
   GObject parent_instance;
 
   OxpExternalData external_data;
@@ -64,7 +66,8 @@ struct _OxpOnnxWriter {
 
 G_DEFINE_FINAL_TYPE (OxpOnnxWriter, oxp_onnx_writer, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_EXTERNAL_DATA,
   N_PROPS
@@ -109,10 +112,8 @@ oxp_onnx_writer_get_property (GObject *object, guint prop_id, GValue *value, GPa
 }
 
 static void
-oxp_onnx_writer_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+oxp_onnx_writer_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
 {
   OxpOnnxWriter *self = OXP_ONNX_WRITER (object);
 
@@ -218,10 +219,8 @@ oxp_onnx_writer_set_metadata (OxpOnnxWriter *self, const char *key, const char *
  * @notify: (nullable): frees @user_data
  */
 void
-oxp_onnx_writer_set_progress_func (OxpOnnxWriter  *self,
-                                   OxpProgressFunc func,
-                                   gpointer        user_data,
-                                   GDestroyNotify  notify)
+oxp_onnx_writer_set_progress_func (OxpOnnxWriter *self, OxpProgressFunc func, gpointer user_data,
+                                   GDestroyNotify notify)
 {
   g_return_if_fail (OXP_IS_ONNX_WRITER (self));
 
@@ -236,7 +235,8 @@ oxp_onnx_writer_set_progress_func (OxpOnnxWriter  *self,
 
 /* Every message of a write is allocated here and freed at the end; strings
  * point into the graph, which outlives the write. */
-typedef struct {
+typedef struct
+{
   GPtrArray *allocs;
 } Arena;
 
@@ -249,7 +249,7 @@ arena_alloc (Arena *arena, gsize size)
   return p;
 }
 
-#define arena_new(arena, T, n) ((T *) arena_alloc ((arena), sizeof (T) * (n)))
+#define arena_new(arena, T, n) ((T *)arena_alloc ((arena), sizeof (T) * (n)))
 
 static Onnx__ValueInfoProto *
 build_value_info (Arena *arena, OxpTensorSpec *spec)
@@ -265,7 +265,7 @@ build_value_info (Arena *arena, OxpTensorSpec *spec)
   onnx__type_proto__tensor__init (tt);
   onnx__tensor_shape_proto__init (shape);
 
-  vi->name = (char *) oxp_tensor_spec_get_name (spec);
+  vi->name = (char *)oxp_tensor_spec_get_name (spec);
   vi->type = type;
   type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
   type->tensor_type = tt;
@@ -276,7 +276,8 @@ build_value_info (Arena *arena, OxpTensorSpec *spec)
   shape->dim = arena_new (arena, Onnx__TensorShapeProto__Dimension *, rank);
   for (guint i = 0; i < rank; i++)
     {
-      Onnx__TensorShapeProto__Dimension *dim = arena_new (arena, Onnx__TensorShapeProto__Dimension, 1);
+      Onnx__TensorShapeProto__Dimension *dim
+          = arena_new (arena, Onnx__TensorShapeProto__Dimension, 1);
       const char *param = oxp_tensor_spec_get_dim_param (spec, i);
       gint64 value = oxp_tensor_spec_get_dim_value (spec, i);
 
@@ -284,7 +285,7 @@ build_value_info (Arena *arena, OxpTensorSpec *spec)
       if (param != NULL)
         {
           dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-          dim->dim_param = (char *) param;
+          dim->dim_param = (char *)param;
         }
       else if (value >= 0)
         {
@@ -312,7 +313,7 @@ build_tensor (Arena *arena, OxpTensor *t)
   tp->data_type = oxp_tensor_get_dtype (t);
   tp->has_raw_data = TRUE;
   tp->raw_data.len = oxp_tensor_get_size (t);
-  tp->raw_data.data = (guint8 *) oxp_tensor_get_data (t);
+  tp->raw_data.data = (guint8 *)oxp_tensor_get_data (t);
   return tp;
 }
 
@@ -341,7 +342,7 @@ build_attribute (Arena *arena, OxpAttr *attr)
     case OXP_ATTR_STRING:
       ap->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
       ap->has_s = TRUE;
-      ap->s.data = (guint8 *) attr->s;
+      ap->s.data = (guint8 *)attr->s;
       ap->s.len = strlen (attr->s);
       break;
     case OXP_ATTR_TENSOR:
@@ -377,8 +378,8 @@ build_graph (Arena *arena, OxpGraph *graph)
   GPtrArray *outputs = oxp_graph_get_outputs (graph);
 
   onnx__graph_proto__init (gp);
-  gp->name = (char *) oxp_graph_get_name (graph);
-  gp->doc_string = (char *) _oxp_graph_get_doc_string (graph);
+  gp->name = (char *)oxp_graph_get_name (graph);
+  gp->doc_string = (char *)_oxp_graph_get_doc_string (graph);
 
   gp->n_node = nodes->len;
   gp->node = arena_new (arena, Onnx__NodeProto *, nodes->len);
@@ -388,15 +389,15 @@ build_graph (Arena *arena, OxpGraph *graph)
       Onnx__NodeProto *np = arena_new (arena, Onnx__NodeProto, 1);
 
       onnx__node_proto__init (np);
-      np->name = (char *) node->name;
-      np->op_type = (char *) node->op_type;
-      np->domain = (char *) node->domain;
+      np->name = (char *)node->name;
+      np->op_type = (char *)node->op_type;
+      np->domain = (char *)node->domain;
       np->n_input = node->n_inputs;
       np->input = arena_new (arena, char *, node->n_inputs);
       for (guint j = 0; j < node->n_inputs; j++)
-        np->input[j] = (char *) (node->inputs[j] ? node->inputs[j] : "");
+        np->input[j] = (char *)(node->inputs[j] ? node->inputs[j] : "");
       np->n_output = node->n_outputs;
-      np->output = (char **) node->outputs;
+      np->output = (char **)node->outputs;
       np->n_attribute = node->attrs->len;
       np->attribute = arena_new (arena, Onnx__AttributeProto *, node->attrs->len);
       for (guint j = 0; j < node->attrs->len; j++)
@@ -431,7 +432,8 @@ ir_version_for_opset (guint opset)
 /* --- Output files -------------------------------------------------------- */
 
 /* A file being written: a temporary name, renamed at the end. */
-typedef struct {
+typedef struct
+{
   char *path;     /* the final name, used in messages */
   char *tmp_path; /* NULL once renamed or removed */
   int fd;
@@ -516,7 +518,7 @@ write_all (Sink *sink, const void *data, gsize len, GError **error)
 
   while (len > 0)
     {
-      ssize_t n = write (sink->fd, p, MIN (len, (gsize) 1 << 30));
+      ssize_t n = write (sink->fd, p, MIN (len, (gsize)1 << 30));
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -538,7 +540,7 @@ pwrite_all (Sink *sink, const void *data, gsize len, guint64 offset, GError **er
 
   while (len > 0)
     {
-      ssize_t n = pwrite (sink->fd, p, len, (off_t) offset);
+      ssize_t n = pwrite (sink->fd, p, len, (off_t)offset);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -623,8 +625,9 @@ sink_commit (Sink *sink, GError **error)
     {
       int errsv = errno;
 
-      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Could not rename “%s” to “%s”: %s",
-                   sink->tmp_path, sink->path, g_strerror (errsv));
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                   "Could not rename “%s” to “%s”: %s", sink->tmp_path, sink->path,
+                   g_strerror (errsv));
       return FALSE;
     }
   g_clear_pointer (&sink->tmp_path, g_free);
@@ -653,10 +656,10 @@ encode_varint (guint8 *out, guint64 v)
 
   while (v >= 0x80)
     {
-      out[n++] = (guint8) (v | 0x80);
+      out[n++] = (guint8)(v | 0x80);
       v >>= 7;
     }
-  out[n++] = (guint8) v;
+  out[n++] = (guint8)v;
   return n;
 }
 
@@ -665,7 +668,7 @@ static gboolean
 write_field_header (Sink *sink, guint field, guint64 len, GError **error)
 {
   guint8 buf[24];
-  gsize n = encode_varint (buf, ((guint64) field << 3) | 2);
+  gsize n = encode_varint (buf, ((guint64)field << 3) | 2);
 
   n += encode_varint (buf + n, len);
   return sink_write (sink, buf, n, error);
@@ -674,11 +677,12 @@ write_field_header (Sink *sink, guint field, guint64 len, GError **error)
 static gsize
 field_header_size (guint field, guint64 len)
 {
-  return varint_size (((guint64) field << 3) | 2) + varint_size (len);
+  return varint_size (((guint64)field << 3) | 2) + varint_size (len);
 }
 
 /* Field numbers of onnx.proto used by the hand-written framing. */
-enum {
+enum
+{
   MODEL_FIELD_GRAPH = 7,
   GRAPH_FIELD_INITIALIZER = 5,
   TENSOR_FIELD_RAW_DATA = 9,
@@ -691,7 +695,8 @@ enum {
  * (copy_file_range) and drop the pages it has streamed (MADV_DONTNEED, which
  * on such a mapping only forgets them: they come back from the page cache),
  * so resident memory stays bounded whatever the checkpoint size. */
-typedef struct {
+typedef struct
+{
   guintptr start, end;
   guint64 offset;
   dev_t dev;
@@ -732,7 +737,8 @@ read_mappings (void)
   return maps;
 }
 
-typedef struct {
+typedef struct
+{
   OxpOnnxWriter *writer;
   OxpGraph *graph;
   GArray *mappings;
@@ -746,7 +752,7 @@ typedef struct {
 static const Mapping *
 find_mapping (WriteContext *ctx, gconstpointer data, gsize size)
 {
-  guintptr p = (guintptr) data;
+  guintptr p = (guintptr)data;
 
   for (guint i = 0; i < ctx->mappings->len; i++)
     {
@@ -763,17 +769,17 @@ static void
 drop_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, gsize size)
 {
   const Mapping *m;
-  guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  guintptr page = (guintptr)sysconf (_SC_PAGESIZE);
   guintptr start, end;
 
   if (init->checkpoint == NULL || size == 0 || (m = find_mapping (ctx, data, size)) == NULL)
     return;
-  start = (guintptr) data & ~(page - 1);
-  end = ((guintptr) data + size + page - 1) & ~(page - 1);
+  start = (guintptr)data & ~(page - 1);
+  end = ((guintptr)data + size + page - 1) & ~(page - 1);
   start = MAX (start, m->start);
   end = MIN (end, m->end);
   if (end > start)
-    madvise ((void *) start, end - start, MADV_DONTNEED);
+    madvise ((void *)start, end - start, MADV_DONTNEED);
 }
 
 /* An fd on the file behind @init's mapping and the offset of its data. */
@@ -787,7 +793,7 @@ source_fd (WriteContext *ctx, const OxpInitializer *init, off_t *offset)
   if (init->checkpoint == NULL || init->file == NULL
       || (m = find_mapping (ctx, init->data, init->src_size)) == NULL)
     return -1;
-  *offset = (off_t) (m->offset + ((guintptr) init->data - m->start));
+  *offset = (off_t)(m->offset + ((guintptr)init->data - m->start));
   if (g_hash_table_lookup_extended (ctx->source_fds, init->file, NULL, &cached))
     fd = GPOINTER_TO_INT (cached) - 1;
   else
@@ -828,7 +834,7 @@ copy_range (WriteContext *ctx, Sink *sink, const OxpInitializer *init, gboolean 
     return fd < 0;
   while (left > 0)
     {
-      ssize_t n = copy_file_range (fd, &offset, sink->fd, NULL, MIN (left, (gsize) 64 << 20), 0);
+      ssize_t n = copy_file_range (fd, &offset, sink->fd, NULL, MIN (left, (gsize)64 << 20), 0);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -907,7 +913,7 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
   {
     gsize rows = init->shape[0], cols = init->shape[1];
     gsize row_bytes = cols * MAX (src_elem, dst_elem);
-    guint64 base, total = (guint64) rows * cols * dst_elem;
+    guint64 base, total = (guint64)rows * cols * dst_elem;
     gsize band, need;
 
     if (rows == 0 || cols == 0)
@@ -926,7 +932,7 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
     for (gsize i0 = 0; i0 < rows; i0 += band)
       {
         gsize b = MIN (band, rows - i0);
-        const guint8 *band_src = src + (gsize) i0 * cols * src_elem;
+        const guint8 *band_src = src + (gsize)i0 * cols * src_elem;
         guint8 *out = ctx->chunk;
 
         _oxp_transpose_rows (ctx->chunk, band_src, src_elem, b, cols, 0, cols);
@@ -937,13 +943,13 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
           }
         for (gsize j = 0; j < cols; j++)
           if (!pwrite_all (sink, out + j * b * dst_elem, b * dst_elem,
-                           base + ((guint64) j * rows + i0) * dst_elem, error))
+                           base + ((guint64)j * rows + i0) * dst_elem, error))
             return FALSE;
         drop_pages (ctx, init, band_src, b * cols * src_elem);
-        report_progress (ctx, (guint64) b * cols * dst_elem);
+        report_progress (ctx, (guint64)b * cols * dst_elem);
       }
     /* pwrite() leaves the file position where it was. */
-    if (lseek (sink->fd, (off_t) (base + total), SEEK_SET) < 0)
+    if (lseek (sink->fd, (off_t)(base + total), SEEK_SET) < 0)
       {
         set_write_error (error, errno, sink->path);
         return FALSE;
@@ -955,12 +961,13 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
 
 /* --- The model ------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   OxpInitializer *init;
-  guint64 size;     /* raw_data bytes as written */
+  guint64 size; /* raw_data bytes as written */
   gboolean external;
-  guint64 offset;   /* in the data file */
-  guint8 *header;   /* packed TensorProto without raw_data */
+  guint64 offset; /* in the data file */
+  guint8 *header; /* packed TensorProto without raw_data */
   gsize header_len;
   guint64 field_len; /* the whole initializer field in GraphProto */
 } InitPlan;
@@ -992,7 +999,7 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
   tp.dims = dims;
   tp.has_data_type = TRUE;
   tp.data_type = _oxp_initializer_get_dtype (graph, init);
-  tp.name = (char *) init->name;
+  tp.name = (char *)init->name;
   if (plan->external)
     {
       offset_str = g_strdup_printf ("%" G_GUINT64_FORMAT, plan->offset);
@@ -1000,11 +1007,11 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
       onnx__string_string_entry_proto__init (&location);
       onnx__string_string_entry_proto__init (&offset);
       onnx__string_string_entry_proto__init (&length);
-      location.key = (char *) "location";
-      location.value = (char *) data_location;
-      offset.key = (char *) "offset";
+      location.key = (char *)"location";
+      location.value = (char *)data_location;
+      offset.key = (char *)"offset";
       offset.value = offset_str;
-      length.key = (char *) "length";
+      length.key = (char *)"length";
       length.value = length_str;
       tp.n_external_data = 3;
       tp.external_data = entries;
@@ -1018,8 +1025,8 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
   if (plan->external)
     plan->field_len = plan->header_len;
   else
-    plan->field_len = plan->header_len + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size)
-                      + plan->size;
+    plan->field_len
+        = plan->header_len + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size) + plan->size;
   plan->field_len += field_header_size (GRAPH_FIELD_INITIALIZER, plan->field_len);
 }
 
@@ -1053,8 +1060,8 @@ make_plans (OxpGraph *graph, gboolean external, const char *data_location, guint
 }
 
 static guint8 *
-pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len, guint8 **graph_buf,
-            gsize *graph_len)
+pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len,
+            guint8 **graph_buf, gsize *graph_len)
 {
   Onnx__ModelProto model;
   Onnx__GraphProto *gp = build_graph (arena, graph);
@@ -1064,8 +1071,8 @@ pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len
   onnx__model_proto__init (&model);
   model.has_ir_version = TRUE;
   model.ir_version = ir_version_for_opset (oxp_graph_get_opset (graph));
-  model.producer_name = (char *) "oxport";
-  model.producer_version = (char *) PACKAGE_VERSION;
+  model.producer_name = (char *)"oxport";
+  model.producer_version = (char *)PACKAGE_VERSION;
   model.n_opset_import = 1 + domains->len;
   model.opset_import = arena_new (arena, Onnx__OperatorSetIdProto *, model.n_opset_import);
   for (guint i = 0; i < model.n_opset_import; i++)
@@ -1074,7 +1081,7 @@ pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len
       const char *domain = i == 0 ? "" : g_ptr_array_index (domains, i - 1);
 
       onnx__operator_set_id_proto__init (op);
-      op->domain = (char *) domain;
+      op->domain = (char *)domain;
       op->has_version = TRUE;
       op->version = oxp_graph_get_domain_opset (graph, domain);
       model.opset_import[i] = op;
@@ -1152,8 +1159,8 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   plans = make_plans (graph, FALSE, NULL, &data_file_size);
   for (guint i = 0; i < plans->len; i++)
     inline_size += g_array_index (plans, InitPlan, i).field_len;
-  inline_size += model_len + field_header_size (MODEL_FIELD_GRAPH, graph_len + inline_size)
-                 + graph_len;
+  inline_size
+      += model_len + field_header_size (MODEL_FIELD_GRAPH, graph_len + inline_size) + graph_len;
   switch (self->external_data)
     {
     case OXP_EXTERNAL_DATA_ALWAYS:
@@ -1223,10 +1230,10 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   for (guint i = 0; i < plans->len; i++)
     {
       InitPlan *plan = &g_array_index (plans, InitPlan, i);
-      guint64 body = plan->external ? plan->header_len
-                                    : plan->header_len
-                                          + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size)
-                                          + plan->size;
+      guint64 body = plan->external
+                         ? plan->header_len
+                         : plan->header_len + field_header_size (TENSOR_FIELD_RAW_DATA, plan->size)
+                               + plan->size;
 
       if (!write_field_header (&model, GRAPH_FIELD_INITIALIZER, body, error)
           || !sink_write (&model, plan->header, plan->header_len, error))

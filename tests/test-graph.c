@@ -5,12 +5,14 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "oxp-test-utils.h"
 
 /* A safetensors file of F32 tensors named "a", "b", … with the given shapes
  * (values 0, 1, 2, …), in the test's temporary folder. */
 static OxpCheckpoint *
-make_checkpoint (const char *path, guint n, const char * const *names, const gint64 (*shapes)[2],
+make_checkpoint (const char *path, guint n, const char *const *names, const gint64 (*shapes)[2],
                  const guint *ranks)
 {
   g_autoptr (GString) header = g_string_new ("{");
@@ -33,9 +35,9 @@ make_checkpoint (const char *path, guint n, const char * const *names, const gin
         }
       for (gsize k = 0; k < count; k++)
         {
-          float v = (float) k;
+          float v = (float)k;
 
-          g_byte_array_append (data, (const guint8 *) &v, sizeof v);
+          g_byte_array_append (data, (const guint8 *)&v, sizeof v);
         }
       g_string_append_printf (header, "],\"data_offsets\":[%" G_GSIZE_FORMAT ",%u]}", start,
                               data->len);
@@ -44,10 +46,10 @@ make_checkpoint (const char *path, guint n, const char * const *names, const gin
   while (header->len % 8 != 0)
     g_string_append_c (header, ' ');
   header_len = GUINT64_TO_LE (header->len);
-  g_byte_array_append (file, (const guint8 *) &header_len, 8);
-  g_byte_array_append (file, (const guint8 *) header->str, header->len);
+  g_byte_array_append (file, (const guint8 *)&header_len, 8);
+  g_byte_array_append (file, (const guint8 *)header->str, header->len);
   g_byte_array_append (file, data->data, data->len);
-  g_file_set_contents (path, (const char *) file->data, file->len, &error);
+  g_file_set_contents (path, (const char *)file->data, file->len, &error);
   g_assert_no_error (error);
 
   ckpt = oxp_checkpoint_open_safetensors (path, &error);
@@ -59,8 +61,7 @@ static OxpGraph *
 graph_with_input (const char *input)
 {
   OxpGraph *g = oxp_graph_new ("main", 17);
-  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new (input, OXP_DATA_TYPE_FLOAT,
-                                                        "batch_size,4");
+  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new (input, OXP_DATA_TYPE_FLOAT, "batch_size,4");
 
   oxp_graph_add_input (g, spec);
   return g;
@@ -91,8 +92,7 @@ test_names (void)
   oxp_graph_pop_scope (g);
   oxp_graph_push_scope (g, "layer.%d", 4);
   oxp_graph_op (g, "MatMul", d, a, NULL);
-  g_assert_cmpstr (oxp_node_get_name (oxp_graph_get_last_node (g)), ==,
-                   "/encoder/layer.4/MatMul");
+  g_assert_cmpstr (oxp_node_get_name (oxp_graph_get_last_node (g)), ==, "/encoder/layer.4/MatMul");
   oxp_graph_pop_scope (g);
   oxp_graph_pop_scope (g);
   oxp_graph_op (g, "Relu", d, NULL);
@@ -209,6 +209,8 @@ test_weights (void)
   g_assert_cmpuint (oxp_graph_get_weights_size (g), ==, (12 * 2 + 3) * 2 + 12 * 4);
   g_assert_true (oxp_graph_check (g, &error));
   g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -239,7 +241,7 @@ test_bind_output_rename (void)
   g_assert_nonnull (c);
   g_assert_true (oxp_graph_check (g, &error));
   g_assert_no_error (error);
-  (void) consumer;
+  (void)consumer;
 
   g_assert_false (oxp_graph_bind_output (g, "y", b, &error));
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH);
@@ -289,6 +291,13 @@ test_bind_output_undefined (void)
   g_assert_false (oxp_graph_bind_output (g, "y", "nothing", &error));
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH);
   g_assert_nonnull (strstr (error->message, "“nothing”"));
+}
+
+static void
+test_error_quark (void)
+{
+  /* The name errors are registered and serialized under. */
+  g_assert_cmpstr (g_quark_to_string (OXP_EXPORT_ERROR), ==, "oxp-export-error-quark");
 }
 
 static void
@@ -444,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/graph/bind-output/identity", test_bind_output_identity);
   g_test_add_func ("/oxp/graph/bind-output/undefined", test_bind_output_undefined);
   g_test_add_func ("/oxp/graph/bind-output/twice", test_bind_output_twice);
+  g_test_add_func ("/oxp/graph/error-quark", test_error_quark);
   g_test_add_func ("/oxp/graph/check/undefined", test_check_undefined);
   g_test_add_func ("/oxp/graph/check/order", test_check_order);
   g_test_add_func ("/oxp/graph/check/duplicate", test_check_duplicate);

@@ -4,7 +4,9 @@
 #include <oxport/oxport.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -18,9 +20,29 @@
  * checks them with python3-onnx afterwards), else a temporary folder. */
 static char *outdir;
 
+/* Removes @dir and what it holds (the test's temporary folders). */
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 /* --- A small safetensors writer ------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GString *header;
   GByteArray *data;
 } Safetensors;
@@ -63,10 +85,10 @@ st_finish (Safetensors *st, const char *path)
   if (st->header->len % 2 == 0)
     g_string_append_c (st->header, ' ');
   header_len = GUINT64_TO_LE (st->header->len);
-  g_byte_array_append (file, (const guint8 *) &header_len, 8);
-  g_byte_array_append (file, (const guint8 *) st->header->str, st->header->len);
+  g_byte_array_append (file, (const guint8 *)&header_len, 8);
+  g_byte_array_append (file, (const guint8 *)st->header->str, st->header->len);
   g_byte_array_append (file, st->data->data, st->data->len);
-  g_file_set_contents (path, (const char *) file->data, file->len, &error);
+  g_file_set_contents (path, (const char *)file->data, file->len, &error);
   g_assert_no_error (error);
   g_string_free (st->header, TRUE);
   g_byte_array_unref (st->data);
@@ -85,13 +107,13 @@ st_finish (Safetensors *st, const char *path)
 static float
 lin_w (int o, int i)
 {
-  return 0.25f * (float) (o * 4 + i) - 1.0f;
+  return 0.25f * (float)(o * 4 + i) - 1.0f;
 }
 
 static float
 emb_w (gsize r, gsize c)
 {
-  return (float) ((r * 7 + c * 3) % 11) - 5.0f;
+  return (float)((r * 7 + c * 3) % 11) - 5.0f;
 }
 
 static OxpCheckpoint *
@@ -100,7 +122,7 @@ make_model_checkpoint (const char *path)
   Safetensors *st = st_new ();
   float w[3 * 4], b[3] = { 0.5f, -1.0f, 2.0f };
   gint64 steps[4] = { 1, -2, 3, 1 << 20 };
-  g_autofree float *emb = g_new (float, EMB_ROWS * EMB_COLS);
+  g_autofree float *emb = g_new (float, EMB_ROWS *EMB_COLS);
 
   for (int o = 0; o < 3; o++)
     for (int i = 0; i < 4; i++)
@@ -156,8 +178,8 @@ make_model_graph (OxpCheckpoint *ckpt)
   g_autoptr (OxpTensorSpec) ids = oxp_tensor_spec_new ("ids", OXP_DATA_TYPE_INT64, "batch_size");
   g_autoptr (OxpTensorSpec) cond = oxp_tensor_spec_new_rank ("cond", OXP_DATA_TYPE_BOOL, 0);
   g_autoptr (OxpTensorSpec) y = oxp_tensor_spec_new ("y", OXP_DATA_TYPE_FLOAT, "batch_size,3");
-  g_autoptr (OxpTensorSpec) emb_sum = oxp_tensor_spec_new ("emb_sum", OXP_DATA_TYPE_FLOAT,
-                                                           "batch_size");
+  g_autoptr (OxpTensorSpec) emb_sum
+      = oxp_tensor_spec_new ("emb_sum", OXP_DATA_TYPE_FLOAT, "batch_size");
   g_autoptr (OxpTensorSpec) steps_f = oxp_tensor_spec_new ("steps_f", OXP_DATA_TYPE_FLOAT, "4");
   g_autoptr (OxpTensorSpec) padded = oxp_tensor_spec_new ("padded", OXP_DATA_TYPE_FLOAT, "3");
   g_autoptr (OxpGraph) then_branch = NULL;
@@ -181,8 +203,8 @@ make_model_graph (OxpCheckpoint *ckpt)
   h = oxp_graph_op (g, "LeakyRelu", h, NULL);
   oxp_node_set_attr_float (oxp_graph_get_last_node (g), "alpha", 0.125f);
   s = oxp_graph_op (g, "Constant", NULL);
-  oxp_node_set_attr_floats (oxp_graph_get_last_node (g), "value_floats",
-                            (const float[]){ 1, 2, 3 }, 3);
+  oxp_node_set_attr_floats (oxp_graph_get_last_node (g), "value_floats", (const float[]){ 1, 2, 3 },
+                            3);
   h = oxp_graph_op (g, "Add", h, s, NULL);
   oxp_graph_pop_scope (g);
 
@@ -195,8 +217,8 @@ make_model_graph (OxpCheckpoint *ckpt)
 
   oxp_graph_push_scope (g, "emb");
   e = oxp_graph_op (g, "Gather", weight (g, ckpt, "emb.weight", OXP_WEIGHT_NONE), "ids", NULL);
-  e = oxp_graph_op (g, "ReduceSum", e, oxp_graph_add_constant_int64s (g, "axes", (const gint64[]){ 1 }, 1),
-                    NULL);
+  e = oxp_graph_op (g, "ReduceSum", e,
+                    oxp_graph_add_constant_int64s (g, "axes", (const gint64[]){ 1 }, 1), NULL);
   oxp_node_set_attr_int (oxp_graph_get_last_node (g), "keepdims", 0);
   oxp_graph_pop_scope (g);
   bind (g, "emb_sum", e);
@@ -206,12 +228,12 @@ make_model_graph (OxpCheckpoint *ckpt)
   bind (g, "steps_f", s);
 
   seven = oxp_tensor_new ("value", OXP_DATA_TYPE_FLOAT, (const gint64[]){ 1 }, 1);
-  *(float *) oxp_tensor_get_mutable_data (seven) = 7.5f;
-  s = oxp_graph_op (g, "ConstantOfShape", oxp_graph_add_constant_int64s (g, "shape", (const gint64[]){ 2 }, 1),
-                    NULL);
+  *(float *)oxp_tensor_get_mutable_data (seven) = 7.5f;
+  s = oxp_graph_op (g, "ConstantOfShape",
+                    oxp_graph_add_constant_int64s (g, "shape", (const gint64[]){ 2 }, 1), NULL);
   oxp_node_set_attr_tensor (oxp_graph_get_last_node (g), "value", seven);
-  s = oxp_graph_op (g, "Pad", s, oxp_graph_add_constant_int64s (g, "pads", (const gint64[]){ 1, 0 }, 2),
-                    NULL);
+  s = oxp_graph_op (g, "Pad", s,
+                    oxp_graph_add_constant_int64s (g, "pads", (const gint64[]){ 1, 0 }, 2), NULL);
   oxp_node_set_attr_string (oxp_graph_get_last_node (g), "mode", "edge");
   bind (g, "padded", s);
   return g;
@@ -263,7 +285,7 @@ run_model (const char *path, gboolean cond_value)
 {
   g_autoptr (OxpRuntime) rt = get_runtime ();
   g_autoptr (OxpRuntimeSession) session = NULL;
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (GPtrArray) outputs = NULL;
   g_autoptr (GError) error = NULL;
   const float xv[2][4] = { { 1, -2, 0.5f, 3 }, { -1, 0, 2, -0.25f } };
@@ -286,7 +308,7 @@ run_model (const char *path, gboolean cond_value)
   memcpy (oxp_tensor_get_mutable_data (t), idv, sizeof idv);
   g_ptr_array_add (inputs, t);
   t = oxp_tensor_new ("cond", OXP_DATA_TYPE_BOOL, NULL, 0);
-  *(guint8 *) oxp_tensor_get_mutable_data (t) = cond_value;
+  *(guint8 *)oxp_tensor_get_mutable_data (t) = cond_value;
   g_ptr_array_add (inputs, t);
 
   outputs = oxp_runtime_session_run (session, inputs, &error);
@@ -302,7 +324,7 @@ run_model (const char *path, gboolean cond_value)
         for (int i = 0; i < 4; i++)
           h += xv[b][i] * lin_w (o, i);
         h = h < 0 ? 0.125f * h : h;
-        h += (float) (o + 1);
+        h += (float)(o + 1);
         expected = cond_value ? -h : fabsf (h);
         g_assert_cmpfloat_with_epsilon (out[b * 3 + o], expected, 1e-5);
       }
@@ -335,7 +357,7 @@ load_model (const char *path)
 
   g_file_get_contents (path, &contents, &len, &error);
   g_assert_no_error (error);
-  model = onnx__model_proto__unpack (NULL, len, (const guint8 *) contents);
+  model = onnx__model_proto__unpack (NULL, len, (const guint8 *)contents);
   g_assert_nonnull (model);
   return model;
 }
@@ -403,7 +425,7 @@ check_model_structure (Onnx__ModelProto *model)
   g_assert_true (w->has_raw_data);
   for (int i = 0; i < 4; i++)
     for (int o = 0; o < 3; o++)
-      g_assert_cmpfloat (((const float *) w->raw_data.data)[i * 3 + o], ==, lin_w (o, i));
+      g_assert_cmpfloat (((const float *)w->raw_data.data)[i * 3 + o], ==, lin_w (o, i));
   w = find_initializer (graph, "steps");
   g_assert_cmpint (w->data_type, ==, OXP_DATA_TYPE_INT64);
 }
@@ -450,7 +472,7 @@ test_inline (void)
   emb = find_initializer (model->graph, "emb.weight");
   g_assert_true (emb->has_raw_data);
   g_assert_cmpuint (emb->raw_data.len, ==, sizeof (float) * EMB_ROWS * EMB_COLS);
-  g_assert_cmpfloat (((const float *) emb->raw_data.data)[5 * EMB_COLS + 17], ==, emb_w (5, 17));
+  g_assert_cmpfloat (((const float *)emb->raw_data.data)[5 * EMB_COLS + 17], ==, emb_w (5, 17));
   onnx__model_proto__free_unpacked (model, NULL);
 
   run_model (path, TRUE);
@@ -492,7 +514,7 @@ test_external (void)
   g_assert_cmpuint (offset % 65536, ==, 0);
   g_assert_cmpuint (length, ==, sizeof (float) * EMB_ROWS * EMB_COLS);
   g_assert_cmpuint (offset + length, <=, data_len);
-  g_assert_cmpfloat (((const float *) (data + offset))[7 * EMB_COLS + 3], ==, emb_w (7, 3));
+  g_assert_cmpfloat (((const float *)(data + offset))[7 * EMB_COLS + 3], ==, emb_w (7, 3));
   bias = find_initializer (model->graph, "lin.bias");
   g_assert_true (bias->has_raw_data);
   g_assert_cmpuint (bias->n_external_data, ==, 0);
@@ -504,11 +526,30 @@ test_external (void)
 /* Special values for the float conversions (the python check compares
  * them with numpy's rounding). */
 static const float conversion_values[] = {
-  0.0f, -0.0f, 1.0f, -1.5f, 65504.0f, 65519.0f, 65520.0f, 1e10f, -1e10f,
-  5.9604645e-08f /* 2^-24 */, 2.9802322e-08f /* 2^-25: a tie, to 0 */, 4.4703484e-08f /* 1.5·2^-25 */,
-  6.1035156e-05f /* 2^-14 */, 6.0975552e-05f /* largest fp16 subnormal */, 1.00048828125f /* 1 + 2^-11: tie */,
-  1.00146484375f /* 1 + 3·2^-11: tie up */, 3.14159265f, 1.0f / 3.0f, 1.00390625f /* 1 + 2^-8: bf16 tie */,
-  1.01171875f /* 1 + 3·2^-8: bf16 tie up */, 3.3895314e38f, INFINITY, -INFINITY, NAN,
+  0.0f,
+  -0.0f,
+  1.0f,
+  -1.5f,
+  65504.0f,
+  65519.0f,
+  65520.0f,
+  1e10f,
+  -1e10f,
+  5.9604645e-08f /* 2^-24 */,
+  2.9802322e-08f /* 2^-25: a tie, to 0 */,
+  4.4703484e-08f /* 1.5·2^-25 */,
+  6.1035156e-05f /* 2^-14 */,
+  6.0975552e-05f /* largest fp16 subnormal */,
+  1.00048828125f /* 1 + 2^-11: tie */,
+  1.00146484375f /* 1 + 3·2^-11: tie up */,
+  3.14159265f,
+  1.0f / 3.0f,
+  1.00390625f /* 1 + 2^-8: bf16 tie */,
+  1.01171875f /* 1 + 3·2^-8: bf16 tie up */,
+  3.3895314e38f,
+  INFINITY,
+  -INFINITY,
+  NAN,
 };
 
 #define WIDE_COLS 700001
@@ -539,8 +580,9 @@ write_float_type_model (OxpDataType float_type, const char *name)
   /* Rows of 2.8 MB: the writer transposes it in several bands. */
   wide = g_new (float, 3 * WIDE_COLS);
   for (gsize i = 0; i < 3 * WIDE_COLS; i++)
-    wide[i] = (float) i * 0.001f - 1000.0f;
-  st_add (st, "wide", "F32", (const gint64[]){ 3, WIDE_COLS }, 2, wide, 3 * WIDE_COLS * sizeof (float));
+    wide[i] = (float)i * 0.001f - 1000.0f;
+  st_add (st, "wide", "F32", (const gint64[]){ 3, WIDE_COLS }, 2, wide,
+          3 * WIDE_COLS * sizeof (float));
   ckpt = st_finish (st, st_path);
 
   oxp_graph_set_float_type (g, float_type);
@@ -578,7 +620,7 @@ test_float16 (void)
   g_autofree char *path = out_path ("fp16.onnx");
   g_autoptr (OxpRuntime) rt = NULL;
   g_autoptr (OxpRuntimeSession) session = NULL;
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (GPtrArray) outputs = NULL;
   g_autoptr (GError) error = NULL;
   Onnx__ModelProto *model;
@@ -665,7 +707,7 @@ test_contrib_domain (void)
   g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
   g_autoptr (OxpRuntime) rt = NULL;
   g_autoptr (OxpRuntimeSession) session = NULL;
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
   g_autoptr (GPtrArray) outputs = NULL;
   Onnx__ModelProto *model;
   OxpTensor *xt;
@@ -711,6 +753,48 @@ test_contrib_domain (void)
         xd[i] * 0.5 * (1 + erf (xd[i] / sqrt (2))), 1e-5);
 }
 
+/* A 2.1 GB tensor in a sparse file: the size check comes before any write. */
+static void
+test_too_big_inline (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = oxp_test_make_tmpdir ("oxp-writer-XXXXXX");
+  g_autofree char *st_path = g_build_filename (dir, "big.safetensors", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *path = g_build_filename (out, "model.onnx", NULL);
+  const guint64 size = G_GUINT64_CONSTANT (2200000000);
+  g_autofree char *header
+      = g_strdup_printf ("{\"big\":{\"dtype\":\"U8\",\"shape\":[%" G_GUINT64_FORMAT
+                         "],\"data_offsets\":[0,%" G_GUINT64_FORMAT "]}}",
+                         size, size);
+  guint64 header_len = GUINT64_TO_LE (strlen (header));
+  g_autoptr (OxpCheckpoint) ckpt = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("main_graph", 17);
+  g_autoptr (OxpTensorSpec) y = oxp_tensor_spec_new ("y", OXP_DATA_TYPE_UINT8, "?");
+  g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+  FILE *f;
+
+  f = fopen (st_path, "wb");
+  g_assert_nonnull (f);
+  g_assert_cmpint (fwrite (&header_len, 8, 1, f), ==, 1);
+  g_assert_cmpint (fwrite (header, strlen (header), 1, f), ==, 1);
+  g_assert_cmpint (fflush (f), ==, 0);
+  g_assert_cmpint (ftruncate (fileno (f), 8 + strlen (header) + size), ==, 0);
+  fclose (f);
+  ckpt = oxp_checkpoint_open_safetensors (st_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (out, 0755), ==, 0);
+
+  oxp_graph_add_output (g, y);
+  bind (g, "y", weight (g, ckpt, "big", OXP_WEIGHT_NONE));
+  oxp_onnx_writer_set_external_data (writer, OXP_EXTERNAL_DATA_NEVER);
+  g_assert_false (oxp_onnx_writer_write (writer, g, path, &error));
+  g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "2 GiB"));
+  g_assert_cmpuint (oxp_test_count_dir_entries (out), ==, 0);
+  remove_tree (dir);
+}
+
 static void
 test_invalid_graph (void)
 {
@@ -724,6 +808,7 @@ test_invalid_graph (void)
   g_assert_false (oxp_onnx_writer_write (writer, g, path, &error));
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH);
   g_assert_cmpuint (oxp_test_count_dir_entries (dir), ==, 0);
+  remove_tree (dir);
 }
 
 static void
@@ -742,6 +827,7 @@ test_missing_dir (void)
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO);
   g_assert_nonnull (strstr (error->message, path));
   g_assert_cmpuint (oxp_test_count_dir_entries (dir), ==, 0);
+  remove_tree (dir);
 }
 
 /* Run by test-writer-nospace.sh under a small `ulimit -f` with SIGXFSZ
@@ -769,8 +855,9 @@ test_no_space (void)
   g = oxp_graph_new ("main_graph", 17);
   for (guint i = 0; i < oxp_checkpoint_get_n_tensors (ckpt); i++)
     {
-      const char *w = weight (g, ckpt, oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, i)),
-                              OXP_WEIGHT_NONE);
+      const char *w
+          = weight (g, ckpt, oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (ckpt, i)),
+                    OXP_WEIGHT_NONE);
 
       first = first ? first : w;
     }
@@ -812,24 +899,14 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/writer/float16", test_float16);
   g_test_add_func ("/oxp/writer/bfloat16", test_bfloat16);
   g_test_add_func ("/oxp/writer/contrib-domain", test_contrib_domain);
+  g_test_add_func ("/oxp/writer/too-big-inline", test_too_big_inline);
   g_test_add_func ("/oxp/writer/invalid-graph", test_invalid_graph);
   g_test_add_func ("/oxp/writer/missing-dir", test_missing_dir);
   g_test_add_func ("/oxp/writer/no-space", test_no_space);
 
   ret = g_test_run ();
   if (g_getenv ("OXP_WRITER_OUTDIR") == NULL)
-    {
-      g_autoptr (GDir) d = g_dir_open (outdir, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (outdir, name, NULL);
-
-          g_unlink (p);
-        }
-      g_rmdir (outdir);
-    }
+    remove_tree (outdir);
   g_free (outdir);
   return ret;
 }

@@ -88,8 +88,11 @@ OXP_API GPtrArray  *oxp_graph_get_outputs (OxpGraph *self);
 
 /* Initializers.  add_weight() references a checkpoint tensor without
  * copying it (the checkpoint is kept alive by the graph); asking twice for
- * the same tensor and flags returns the same value (tied weights).
- * Constants hold small values in memory. */
+ * the same tensor and flags returns the same value (tied weights).  The
+ * value is named after the tensor ("….weight", "….weight.T" transposed).
+ * Constants hold small values in memory and are named after the current
+ * scope and the hint ("/encoder/layer.0/attention/scale").  Initializers
+ * added to a subgraph are stored in the main graph (outer scope). */
 OXP_API const char *oxp_graph_add_weight          (OxpGraph       *self,
                                                    OxpCheckpoint  *checkpoint,
                                                    const char     *tensor_name,
@@ -132,7 +135,8 @@ OXP_API void oxp_node_set_attr_tensor  (OxpNode *node, const char *name, OxpTens
 OXP_API void oxp_node_set_attr_graph   (OxpNode *node, const char *name, OxpGraph *subgraph);
 
 /* Checks before writing: every node input defined, names unique, nodes in
- * topological order, every declared output bound. */
+ * topological order, every declared output bound (subgraphs included).
+ * Fails with OXP_EXPORT_ERROR_INVALID_GRAPH naming the node and the value. */
 OXP_API gboolean oxp_graph_check (OxpGraph *self, GError **error);
 
 /* Sums over the initializers (what the writer will write). */

@@ -40,7 +40,13 @@ OXP_API void oxp_onnx_writer_set_progress_func (OxpOnnxWriter  *self,
                                                 gpointer        user_data,
                                                 GDestroyNotify  notify);
 /* Checks @graph, then writes @path (and its .onnx_data) through temporary
- * files renamed at the end; on failure nothing is left behind. */
+ * files renamed at the end; on failure nothing is left behind.  With
+ * external data, tensors of 1 KiB or more go to "<path>_data" (those of
+ * 1 MiB or more at 64 KiB-aligned offsets); smaller ones stay inline.
+ * Errors: OXP_EXPORT_ERROR_INVALID_GRAPH (from oxp_graph_check()),
+ * OXP_EXPORT_ERROR_UNSUPPORTED (over 2 GiB with OXP_EXTERNAL_DATA_NEVER),
+ * OXP_EXPORT_ERROR_NO_SPACE (disk full, file size limit) or
+ * OXP_EXPORT_ERROR_IO, naming the file. */
 OXP_API gboolean oxp_onnx_writer_write (OxpOnnxWriter *self,
                                         OxpGraph      *graph,
                                         const char    *path,

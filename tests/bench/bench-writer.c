@@ -14,15 +14,14 @@ static gboolean transpose;
 static char *float_type_name;
 static char *external_name;
 
-static GOptionEntry entries[] = {
-  { "transpose", 't', 0, G_OPTION_ARG_NONE, &transpose,
-    "Write 2-D tensors transposed (as MatMul wants torch Linear weights)", NULL },
-  { "float-type", 'f', 0, G_OPTION_ARG_STRING, &float_type_name,
-    "Float type of the weights: fp32 (default), fp16, bf16", "TYPE" },
-  { "external-data", 'e', 0, G_OPTION_ARG_STRING, &external_name,
-    "auto (default), never or always", "MODE" },
-  { NULL }
-};
+static GOptionEntry entries[]
+    = { { "transpose", 't', 0, G_OPTION_ARG_NONE, &transpose,
+          "Write 2-D tensors transposed (as MatMul wants torch Linear weights)", NULL },
+        { "float-type", 'f', 0, G_OPTION_ARG_STRING, &float_type_name,
+          "Float type of the weights: fp32 (default), fp16, bf16", "TYPE" },
+        { "external-data", 'e', 0, G_OPTION_ARG_STRING, &external_name,
+          "auto (default), never or always", "MODE" },
+        { NULL } };
 
 int
 main (int argc, char **argv)
@@ -42,7 +41,8 @@ main (int argc, char **argv)
   g_option_context_set_summary (context, "Writes all tensors of a checkpoint as one ONNX graph.");
   if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 3)
     {
-      fprintf (stderr, "bench-writer: %s\n", error ? error->message : "expected MODEL_DIR OUT.onnx");
+      fprintf (stderr, "bench-writer: %s\n",
+               error ? error->message : "expected MODEL_DIR OUT.onnx");
       return 1;
     }
   if (g_strcmp0 (external_name, "never") == 0)
@@ -65,8 +65,8 @@ main (int argc, char **argv)
       OxpWeightFlags flags = transpose && oxp_checkpoint_tensor_get_rank (t) == 2
                                  ? OXP_WEIGHT_TRANSPOSE
                                  : OXP_WEIGHT_NONE;
-      const char *v = oxp_graph_add_weight (graph, ckpt, oxp_checkpoint_tensor_get_name (t), flags,
-                                            &error);
+      const char *v
+          = oxp_graph_add_weight (graph, ckpt, oxp_checkpoint_tensor_get_name (t), flags, &error);
 
       if (v == NULL)
         {
@@ -75,8 +75,9 @@ main (int argc, char **argv)
         }
       first = first ? first : v;
     }
-  out = oxp_tensor_spec_new_rank ("first", oxp_graph_get_float_type (graph),
-                                  oxp_checkpoint_tensor_get_rank (oxp_checkpoint_get_nth (ckpt, 0)));
+  out = oxp_tensor_spec_new_rank (
+      "first", oxp_graph_get_float_type (graph),
+      oxp_checkpoint_tensor_get_rank (oxp_checkpoint_get_nth (ckpt, 0)));
   oxp_graph_add_output (graph, out);
   if (!oxp_graph_bind_output (graph, "first", first, &error))
     {
