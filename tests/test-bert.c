@@ -236,6 +236,11 @@ test_case (gconstpointer data)
     atol = 1e-2; /* fp16 weights and activations against the fp32 reference, relative */
   else
     run_python_checker (model_path);
+  if (runtime == NULL)
+    {
+      g_test_skip ("OXPORT_ONNXRUNTIME is not set: no ONNX Runtime to run the model with");
+      return;
+    }
   compare_with_reference (c, model_path, atol);
 
   /* The validator: names, types and symbolic dims against the config, runs at
@@ -375,8 +380,13 @@ main (int argc, char **argv)
   manager = oxp_tasks_manager_new ();
   oxp_tasks_manager_load_plugins (manager, NULL, TRUE, &error);
   g_assert_no_error (error);
-  runtime = oxp_runtime_new (NULL, FALSE, &error);
-  g_assert_no_error (error);
+  /* Like the other ONNX Runtime tests: without OXPORT_ONNXRUNTIME (a dist
+   * tree has no _deps/) the models are still exported and checked, not run. */
+  if (g_getenv ("OXPORT_ONNXRUNTIME") != NULL && *g_getenv ("OXPORT_ONNXRUNTIME") != '\0')
+    {
+      runtime = oxp_runtime_new (NULL, FALSE, &error);
+      g_assert_no_error (error);
+    }
   workdir = oxp_test_make_tmpdir ("oxp-bert-XXXXXX");
 
   cases = g_ptr_array_new_with_free_func (bert_case_free);
