@@ -90,8 +90,9 @@ mkdir -p "$builddir"
 if [ ! -f "$builddir/Makefile" ]; then
   say "configure in $builddir $configure_flags"
   # shellcheck disable=SC2086
-  (cd "$builddir" && "$srcdir/configure" --with-onnxruntime="$ort_lib" $configure_flags >/dev/null) \
-    || die "configure failed (see $builddir/config.log)"
+  (cd "$builddir" && "$srcdir/configure" --with-onnxruntime="$ort_lib" $configure_flags \
+     >"$builddir/configure.out" 2>&1) \
+    || { tail -n 20 "$builddir/configure.out"; die "configure failed (see $builddir/config.log)"; }
 fi
 say "make -j$jobs"
 make -C "$builddir" -s -j"$jobs" >/dev/null || { make -C "$builddir" -j1 2>&1 | tail -40; die "build failed"; }
@@ -129,7 +130,7 @@ fi
 
 # --- 4b. the main job: export the bundled example checkpoint ------------------
 example=$srcdir/tests/data/bert_text-classification
-outdir=${OXP_QUICKSTART_OUTDIR:-$srcdir/quickstart-output/bert_text-classification}
+outdir=${OXP_QUICKSTART_OUTDIR:-$builddir/quickstart-output/bert_text-classification}
 OXPORT_PLUGIN_PATH=$(make -C "$builddir" -s --no-print-directory oxp-print-plugin-path)
 OXPORT_ONNXRUNTIME=$ort_lib
 export OXPORT_PLUGIN_PATH OXPORT_ONNXRUNTIME

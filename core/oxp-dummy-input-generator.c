@@ -44,22 +44,22 @@ _oxp_rng_init (guint32 seed, const char *name)
   guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
   for (const char *p = name ? name : ""; *p; p++)
     {
-      h ^= (guint8) *p;
+      h ^= (guint8)*p;
       h *= G_GUINT64_CONSTANT (0x100000001b3);
     }
-  return h ^ ((guint64) seed << 32 | seed);
+  return h ^ ((guint64)seed << 32 | seed);
 }
 
 double
 _oxp_rng_uniform (guint64 *state)
 {
-  return (double) (_oxp_rng_next (state) >> 11) * (1.0 / 9007199254740992.0);
+  return (double)(_oxp_rng_next (state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static gboolean
 oxp_dummy_input_generator_real_supports_input (OxpDummyInputGenerator *self, const char *name)
 {
-  const char * const *names = OXP_DUMMY_INPUT_GENERATOR_GET_CLASS (self)->supported_inputs;
+  const char *const *names = OXP_DUMMY_INPUT_GENERATOR_GET_CLASS (self)->supported_inputs;
 
   for (guint i = 0; names && names[i]; i++)
     {
@@ -72,11 +72,9 @@ oxp_dummy_input_generator_real_supports_input (OxpDummyInputGenerator *self, con
 }
 
 static OxpTensor *
-oxp_dummy_input_generator_real_generate (OxpDummyInputGenerator *self,
-                                         const OxpTensorSpec    *spec,
-                                         const gint64           *shape,
-                                         const OxpShapes        *shapes,
-                                         GError                **error)
+oxp_dummy_input_generator_real_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                                         const gint64 *shape, const OxpShapes *shapes,
+                                         GError **error)
 {
   g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
                "%s cannot generate input '%s'", G_OBJECT_TYPE_NAME (self),
@@ -97,9 +95,7 @@ oxp_dummy_input_generator_finalize (GObject *object)
 }
 
 static void
-oxp_dummy_input_generator_get_property (GObject    *object,
-                                        guint       prop_id,
-                                        GValue     *value,
+oxp_dummy_input_generator_get_property (GObject *object, guint prop_id, GValue *value,
                                         GParamSpec *pspec)
 {
   OxpDummyInputGenerator *self = OXP_DUMMY_INPUT_GENERATOR (object);
@@ -119,10 +115,8 @@ oxp_dummy_input_generator_get_property (GObject    *object,
 }
 
 static void
-oxp_dummy_input_generator_set_property (GObject      *object,
-                                        guint         prop_id,
-                                        const GValue *value,
-                                        GParamSpec   *pspec)
+oxp_dummy_input_generator_set_property (GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec)
 {
   OxpDummyInputGenerator *self = OXP_DUMMY_INPUT_GENERATOR (object);
   OxpDummyInputGeneratorPrivate *priv = oxp_dummy_input_generator_get_instance_private (self);
@@ -158,16 +152,17 @@ oxp_dummy_input_generator_class_init (OxpDummyInputGeneratorClass *klass)
    *
    * The task the inputs are for.
    */
-  properties[PROP_TASK] = g_param_spec_string (
-      "task", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TASK]
+      = g_param_spec_string ("task", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * OxpDummyInputGenerator:normalized-config:
    *
    * Where vocabulary size, pad token and the like are read.
    */
-  properties[PROP_NORMALIZED_CONFIG] = g_param_spec_object (
-      "normalized-config", NULL, NULL, OXP_TYPE_NORMALIZED_CONFIG,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NORMALIZED_CONFIG]
+      = g_param_spec_object ("normalized-config", NULL, NULL, OXP_TYPE_NORMALIZED_CONFIG,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -233,10 +228,8 @@ oxp_dummy_input_generator_supports_input (OxpDummyInputGenerator *self, const ch
  * Returns: (transfer full) (nullable): a tensor named and typed like @spec
  */
 OxpTensor *
-oxp_dummy_input_generator_generate (OxpDummyInputGenerator *self,
-                                    const OxpTensorSpec    *spec,
-                                    const OxpShapes        *shapes,
-                                    GError                **error)
+oxp_dummy_input_generator_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                                    const OxpShapes *shapes, GError **error)
 {
   g_autofree gint64 *shape = NULL;
   OxpTensor *tensor;
@@ -250,8 +243,8 @@ oxp_dummy_input_generator_generate (OxpDummyInputGenerator *self,
   if (!oxp_shapes_resolve_spec (shapes, spec, shape, error))
     return NULL;
   tensor = OXP_DUMMY_INPUT_GENERATOR_GET_CLASS (self)->generate (self, spec, shape, shapes, error);
-  g_return_val_if_fail (tensor == NULL || oxp_tensor_get_rank (tensor)
-                                              == oxp_tensor_spec_get_rank (spec), tensor);
+  g_return_val_if_fail (
+      tensor == NULL || oxp_tensor_get_rank (tensor) == oxp_tensor_spec_get_rank (spec), tensor);
   return tensor;
 }
 
@@ -270,14 +263,14 @@ oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)
   g_return_if_fail (tensor != NULL);
   g_return_if_fail (i < oxp_tensor_get_n_elements (tensor));
 
-  p = (guint8 *) oxp_tensor_get_mutable_data (tensor);
+  p = (guint8 *)oxp_tensor_get_mutable_data (tensor);
   g_return_if_fail (p != NULL);
   p += i * oxp_data_type_get_size (oxp_tensor_get_dtype (tensor));
 
 #define WRITE_AS(ctype, v)                                                                         \
   G_STMT_START                                                                                     \
   {                                                                                                \
-    ctype v_ = (ctype) (v);                                                                        \
+    ctype v_ = (ctype)(v);                                                                         \
     memcpy (p, &v_, sizeof v_);                                                                    \
   }                                                                                                \
   G_STMT_END
@@ -291,10 +284,10 @@ oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)
       WRITE_AS (double, value);
       break;
     case OXP_DATA_TYPE_FLOAT16:
-      WRITE_AS (guint16, _oxp_float_to_half ((float) value));
+      WRITE_AS (guint16, _oxp_float_to_half ((float)value));
       break;
     case OXP_DATA_TYPE_BFLOAT16:
-      WRITE_AS (guint16, _oxp_float_to_bfloat16 ((float) value));
+      WRITE_AS (guint16, _oxp_float_to_bfloat16 ((float)value));
       break;
     case OXP_DATA_TYPE_UINT8:
       WRITE_AS (guint8, value);
@@ -344,13 +337,8 @@ oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)
  * Returns: (transfer full): a tensor of values uniform in [@low, @high)
  */
 OxpTensor *
-oxp_dummy_random_int_tensor (const char   *name,
-                             OxpDataType   dtype,
-                             const gint64 *shape,
-                             guint         rank,
-                             gint64        low,
-                             gint64        high,
-                             guint32       seed)
+oxp_dummy_random_int_tensor (const char *name, OxpDataType dtype, const gint64 *shape, guint rank,
+                             gint64 low, gint64 high, guint32 seed)
 {
   OxpTensor *t;
   guint64 state, range;
@@ -361,10 +349,11 @@ oxp_dummy_random_int_tensor (const char   *name,
   t = oxp_tensor_new (name, dtype, shape, rank);
   g_return_val_if_fail (t != NULL, NULL);
   state = _oxp_rng_init (seed, name);
-  range = (guint64) (high - low);
+  range = (guint64)(high - low);
   n = oxp_tensor_get_n_elements (t);
   for (gsize i = 0; i < n; i++)
-    oxp_tensor_set_element_from_double (t, i, (double) (low + (gint64) (_oxp_rng_next (&state) % range)));
+    oxp_tensor_set_element_from_double (t, i,
+                                        (double)(low + (gint64)(_oxp_rng_next (&state) % range)));
   return t;
 }
 
@@ -381,13 +370,8 @@ oxp_dummy_random_int_tensor (const char   *name,
  * Returns: (transfer full): a tensor of values uniform in [@low, @high)
  */
 OxpTensor *
-oxp_dummy_random_float_tensor (const char   *name,
-                               OxpDataType   dtype,
-                               const gint64 *shape,
-                               guint         rank,
-                               double        low,
-                               double        high,
-                               guint32       seed)
+oxp_dummy_random_float_tensor (const char *name, OxpDataType dtype, const gint64 *shape, guint rank,
+                               double low, double high, guint32 seed)
 {
   OxpTensor *t;
   guint64 state;
@@ -413,11 +397,8 @@ oxp_dummy_random_float_tensor (const char   *name,
  * Returns: (transfer full): the tensor
  */
 OxpTensor *
-oxp_dummy_constant_tensor (const char   *name,
-                           OxpDataType   dtype,
-                           const gint64 *shape,
-                           guint         rank,
-                           double        value)
+oxp_dummy_constant_tensor (const char *name, OxpDataType dtype, const gint64 *shape, guint rank,
+                           double value)
 {
   OxpTensor *t = oxp_tensor_new (name, dtype, shape, rank);
   gsize n;

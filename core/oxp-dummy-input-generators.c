@@ -14,7 +14,7 @@ n_rows (const gint64 *shape, guint rank)
 {
   gsize n = 1;
   for (guint i = 0; i + 1 < rank; i++)
-    n *= (gsize) shape[i];
+    n *= (gsize)shape[i];
   return n;
 }
 
@@ -37,8 +37,8 @@ static gint64
 row_padding (const gint64 *shape, guint rank, gsize row)
 {
   gsize rows = n_rows (shape, rank);
-  gsize per_batch = shape[0] ? rows / (gsize) shape[0] : 1;
-  gint64 batch = per_batch ? (gint64) (row / per_batch) : 0;
+  gsize per_batch = shape[0] ? rows / (gsize)shape[0] : 1;
+  gint64 batch = per_batch ? (gint64)(row / per_batch) : 0;
 
   if (rank < 2 || batch != shape[0] - 1)
     return 0;
@@ -61,19 +61,22 @@ enum
   PROP_TEXT_USE_PAST_IN_INPUTS,
 };
 
-static const char * const text_inputs[] = {
-  "input_ids",           "attention_mask",         "token_type_ids",
-  "position_ids",        "decoder_input_ids",      "decoder_attention_mask",
-  "encoder_attention_mask", "encoder_hidden_states", "decoder_position_ids",
+static const char *const text_inputs[] = {
+  "input_ids",
+  "attention_mask",
+  "token_type_ids",
+  "position_ids",
+  "decoder_input_ids",
+  "decoder_attention_mask",
+  "encoder_attention_mask",
+  "encoder_hidden_states",
+  "decoder_position_ids",
   NULL,
 };
 
 static OxpTensor *
-generate_ids (OxpDummyInputGenerator *self,
-              const OxpTensorSpec    *spec,
-              const gint64           *shape,
-              const OxpShapes        *shapes,
-              GError                **error)
+generate_ids (OxpDummyInputGenerator *self, const OxpTensorSpec *spec, const gint64 *shape,
+              const OxpShapes *shapes, GError **error)
 {
   OxpNormalizedConfig *nc = oxp_dummy_input_generator_get_normalized_config (self);
   const char *name = oxp_tensor_spec_get_name (spec);
@@ -108,7 +111,7 @@ generate_ids (OxpDummyInputGenerator *self,
       gint64 len = shape[rank - 1];
       for (gsize r = 0; r < rows; r++)
         for (gint64 k = len - row_padding (shape, rank, r); k < len; k++)
-          oxp_tensor_set_element_from_double (t, r * (gsize) len + (gsize) k, (double) pad);
+          oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k, (double)pad);
     }
   return t;
 }
@@ -126,20 +129,18 @@ generate_mask (const OxpTensorSpec *spec, const gint64 *shape)
       gint64 len = shape[rank - 1];
       for (gsize r = 0; r < rows; r++)
         for (gint64 k = len - row_padding (shape, rank, r); k < len; k++)
-          oxp_tensor_set_element_from_double (t, r * (gsize) len + (gsize) k, 0.0);
+          oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k, 0.0);
     }
   return t;
 }
 
 static OxpTensor *
-oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self,
-                                         const OxpTensorSpec    *spec,
-                                         const gint64           *shape,
-                                         const OxpShapes        *shapes,
-                                         GError                **error)
+oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                                         const gint64 *shape, const OxpShapes *shapes,
+                                         GError **error)
 {
-  OxpDummyTextInputGeneratorPrivate *priv = oxp_dummy_text_input_generator_get_instance_private (
-      OXP_DUMMY_TEXT_INPUT_GENERATOR (self));
+  OxpDummyTextInputGeneratorPrivate *priv
+      = oxp_dummy_text_input_generator_get_instance_private (OXP_DUMMY_TEXT_INPUT_GENERATOR (self));
   OxpNormalizedConfig *nc = oxp_dummy_input_generator_get_normalized_config (self);
   const char *name = oxp_tensor_spec_get_name (spec);
   OxpDataType dtype = oxp_tensor_spec_get_dtype (spec);
@@ -160,7 +161,7 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self,
           gint64 len = shape[rank - 1];
           for (gsize r = 0; r < rows; r++)
             for (gint64 k = len / 2; k < len; k++)
-              oxp_tensor_set_element_from_double (t, r * (gsize) len + (gsize) k, 1.0);
+              oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k, 1.0);
         }
       return t;
     }
@@ -174,8 +175,8 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self,
           gint64 len = shape[rank - 1];
           for (gsize r = 0; r < rows; r++)
             for (gint64 k = 0; k < len; k++)
-              oxp_tensor_set_element_from_double (t, r * (gsize) len + (gsize) k,
-                                                  (double) (offset + k));
+              oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k,
+                                                  (double)(offset + k));
         }
       return t;
     }
@@ -187,9 +188,7 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self,
 }
 
 static void
-oxp_dummy_text_input_generator_get_property (GObject    *object,
-                                             guint       prop_id,
-                                             GValue     *value,
+oxp_dummy_text_input_generator_get_property (GObject *object, guint prop_id, GValue *value,
                                              GParamSpec *pspec)
 {
   OxpDummyTextInputGeneratorPrivate *priv = oxp_dummy_text_input_generator_get_instance_private (
@@ -206,10 +205,8 @@ oxp_dummy_text_input_generator_get_property (GObject    *object,
 }
 
 static void
-oxp_dummy_text_input_generator_set_property (GObject      *object,
-                                             guint         prop_id,
-                                             const GValue *value,
-                                             GParamSpec   *pspec)
+oxp_dummy_text_input_generator_set_property (GObject *object, guint prop_id, const GValue *value,
+                                             GParamSpec *pspec)
 {
   OxpDummyTextInputGeneratorPrivate *priv = oxp_dummy_text_input_generator_get_instance_private (
       OXP_DUMMY_TEXT_INPUT_GENERATOR (object));
@@ -284,11 +281,8 @@ oxp_dummy_past_key_values_generator_supports_input (OxpDummyInputGenerator *self
 }
 
 static OxpTensor *
-generate_past (OxpDummyInputGenerator *self,
-               const OxpTensorSpec    *spec,
-               const gint64           *shape,
-               const OxpShapes        *shapes,
-               GError                **error)
+generate_past (OxpDummyInputGenerator *self, const OxpTensorSpec *spec, const gint64 *shape,
+               const OxpShapes *shapes, GError **error)
 {
   const char *name = oxp_tensor_spec_get_name (spec);
   OxpDataType dtype = oxp_tensor_spec_get_dtype (spec);
@@ -329,8 +323,8 @@ oxp_dummy_past_key_values_generator_init (OxpDummyPastKeyValuesGenerator *self)
 OxpDummyInputGenerator *
 oxp_dummy_past_key_values_generator_new (const char *task, OxpNormalizedConfig *normalized)
 {
-  return g_object_new (OXP_TYPE_DUMMY_PAST_KEY_VALUES_GENERATOR, "task", task,
-                       "normalized-config", normalized, NULL);
+  return g_object_new (OXP_TYPE_DUMMY_PAST_KEY_VALUES_GENERATOR, "task", task, "normalized-config",
+                       normalized, NULL);
 }
 
 /* Past key values (seq2seq) */
@@ -340,7 +334,7 @@ G_DEFINE_TYPE (OxpDummySeq2SeqPastKeyValuesGenerator, oxp_dummy_seq2seq_past_key
 
 static gboolean
 oxp_dummy_seq2seq_past_key_values_generator_supports_input (OxpDummyInputGenerator *self,
-                                                            const char             *name)
+                                                            const char *name)
 {
   return g_str_has_prefix (name, "past_key_values.") && is_seq2seq_past (name);
 }
@@ -379,14 +373,12 @@ oxp_dummy_seq2seq_past_key_values_generator_new (const char *task, OxpNormalized
 G_DEFINE_TYPE (OxpDummyVisionInputGenerator, oxp_dummy_vision_input_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
-static const char * const vision_inputs[] = { "pixel_values", "pixel_mask", NULL };
+static const char *const vision_inputs[] = { "pixel_values", "pixel_mask", NULL };
 
 static OxpTensor *
-oxp_dummy_vision_input_generator_generate (OxpDummyInputGenerator *self,
-                                           const OxpTensorSpec    *spec,
-                                           const gint64           *shape,
-                                           const OxpShapes        *shapes,
-                                           GError                **error)
+oxp_dummy_vision_input_generator_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                                           const gint64 *shape, const OxpShapes *shapes,
+                                           GError **error)
 {
   const char *name = oxp_tensor_spec_get_name (spec);
   guint rank = oxp_tensor_spec_get_rank (spec);
@@ -449,14 +441,12 @@ oxp_dummy_vision_input_generator_new (const char *task, OxpNormalizedConfig *nor
 G_DEFINE_TYPE (OxpDummyAudioInputGenerator, oxp_dummy_audio_input_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
-static const char * const audio_inputs[] = { "input_features", "input_values", NULL };
+static const char *const audio_inputs[] = { "input_features", "input_values", NULL };
 
 static OxpTensor *
-oxp_dummy_audio_input_generator_generate (OxpDummyInputGenerator *self,
-                                          const OxpTensorSpec    *spec,
-                                          const gint64           *shape,
-                                          const OxpShapes        *shapes,
-                                          GError                **error)
+oxp_dummy_audio_input_generator_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                                          const gint64 *shape, const OxpShapes *shapes,
+                                          GError **error)
 {
   OxpNormalizedConfig *nc = oxp_dummy_input_generator_get_normalized_config (self);
   const char *name = oxp_tensor_spec_get_name (spec);

@@ -18,7 +18,9 @@
  * a subgraph are written in the main graph, which its branches may use).
  */
 
+/* clang-format off */
 G_DEFINE_QUARK (oxp-export-error-quark, oxp_export_error)
+/* clang-format on */
 
 typedef enum {
   VALUE_INPUT,

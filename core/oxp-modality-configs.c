@@ -15,11 +15,16 @@ add_spec (GPtrArray *specs, const char *name, OxpDataType dtype, const char *dim
   g_ptr_array_add (specs, oxp_tensor_spec_new (name, dtype, dims));
 }
 
+/* The encoder's output as a decoder input. */
 static void
 add_hidden_states (OxpOnnxConfig *config, GPtrArray *specs, const char *name)
 {
-  OxpTensorSpec *spec = oxp_tensor_spec_new (name, OXP_DATA_TYPE_FLOAT,
-                                             "batch_size,encoder_sequence_length,?");
+  g_autofree char *length
+      = _oxp_seq2seq_encoder_output_length (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config));
+  OxpTensorSpec *spec = oxp_tensor_spec_new_rank (name, OXP_DATA_TYPE_FLOAT, 3);
+
+  oxp_tensor_spec_set_dim_param (spec, 0, "batch_size");
+  oxp_tensor_spec_set_dim_param (spec, 1, length);
   oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
   g_ptr_array_add (specs, spec);
 }
@@ -28,6 +33,39 @@ static GPtrArray *
 new_generators (void)
 {
   return g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/* pixel_values: the channels and image size are the model's own when
+ * config.json gives them (position embeddings fix them), else symbolic. */
+static void
+add_pixel_values (OxpOnnxConfig *config, GPtrArray *specs, const char *batch_dim)
+{
+  OxpNormalizedConfig *nc = oxp_onnx_config_get_normalized_config (config);
+  OxpTensorSpec *spec = oxp_tensor_spec_new_rank ("pixel_values", OXP_DATA_TYPE_FLOAT, 4);
+  gint64 height, width;
+
+  oxp_tensor_spec_set_dim_param (spec, 0, batch_dim);
+  if (oxp_normalized_config_has (nc, "num_channels"))
+    oxp_tensor_spec_set_dim_value (spec, 1, oxp_onnx_config_require_int (config, "num_channels"));
+  else
+    oxp_tensor_spec_set_dim_param (spec, 1, "num_channels");
+  if (oxp_normalized_config_has (nc, "image_size"))
+    {
+      GError *error = NULL;
+      if (!oxp_normalized_config_get_image_size (nc, &height, &width, &error))
+        {
+          _oxp_onnx_config_defer_error (config, error);
+          height = width = 1;
+        }
+      oxp_tensor_spec_set_dim_value (spec, 2, height);
+      oxp_tensor_spec_set_dim_value (spec, 3, width);
+    }
+  else
+    {
+      oxp_tensor_spec_set_dim_param (spec, 2, "height");
+      oxp_tensor_spec_set_dim_param (spec, 3, "width");
+    }
+  g_ptr_array_add (specs, spec);
 }
 
 /* Text encoder */
@@ -98,9 +136,9 @@ oxp_text_decoder_onnx_config_create_dummy_input_generators (OxpOnnxConfig *confi
   GPtrArray *gens = new_generators ();
   OxpDummyInputGenerator *text = oxp_dummy_text_input_generator_new (task, nc);
 
-  g_object_set (text, "use-past-in-inputs",
-                oxp_onnx_config_with_past_get_use_past_in_inputs (OXP_ONNX_CONFIG_WITH_PAST (config)),
-                NULL);
+  g_object_set (
+      text, "use-past-in-inputs",
+      oxp_onnx_config_with_past_get_use_past_in_inputs (OXP_ONNX_CONFIG_WITH_PAST (config)), NULL);
   g_ptr_array_add (gens, text);
   g_ptr_array_add (gens, oxp_dummy_past_key_values_generator_new (task, nc));
   return gens;
@@ -113,7 +151,8 @@ oxp_text_decoder_onnx_config_dup_submodels (OxpOnnxConfig *config)
 
   if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
       || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
-    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)->dup_submodels (config);
+    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
+        ->dup_submodels (config);
 
   /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
   models = g_ptr_array_new_with_free_func (g_object_unref);
@@ -151,7 +190,8 @@ oxp_text_seq2seq_onnx_config_get_inputs (OxpOnnxConfig *config)
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *inputs = _oxp_spec_array_new ();
 
-  switch (oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+  switch (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {
     case OXP_CONFIG_BEHAVIOR_ENCODER:
       add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,encoder_sequence_length");
@@ -180,9 +220,8 @@ oxp_text_seq2seq_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_text_seq2seq_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                       JsonObject    *json,
-                                                       GError       **error)
+oxp_text_seq2seq_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                       GError **error)
 {
   return oxp_normalized_seq2seq_config_new (json);
 }
@@ -224,14 +263,13 @@ oxp_vision_onnx_config_get_inputs (OxpOnnxConfig *config)
 {
   GPtrArray *inputs = _oxp_spec_array_new ();
 
-  add_spec (inputs, "pixel_values", OXP_DATA_TYPE_FLOAT, "batch_size,num_channels,height,width");
+  add_pixel_values (config, inputs, "batch_size");
   return inputs;
 }
 
 static OxpNormalizedConfig *
-oxp_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                 JsonObject    *json,
-                                                 GError       **error)
+oxp_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                 GError **error)
 {
   return oxp_normalized_vision_config_new (json);
 }
@@ -241,16 +279,45 @@ oxp_vision_onnx_config_create_dummy_input_generators (OxpOnnxConfig *config)
 {
   GPtrArray *gens = new_generators ();
 
-  g_ptr_array_add (gens, oxp_dummy_vision_input_generator_new (
-                             oxp_onnx_config_get_task (config),
-                             oxp_onnx_config_get_normalized_config (config)));
+  g_ptr_array_add (
+      gens, oxp_dummy_vision_input_generator_new (oxp_onnx_config_get_task (config),
+                                                  oxp_onnx_config_get_normalized_config (config)));
   return gens;
+}
+
+static GPtrArray *
+oxp_vision_onnx_config_get_outputs (OxpOnnxConfig *config)
+{
+  OxpNormalizedConfig *nc = oxp_onnx_config_get_normalized_config (config);
+  gint64 height, width, patch;
+  OxpTensorSpec *spec;
+  GPtrArray *outputs;
+
+  if (g_strcmp0 (oxp_onnx_config_get_task (config), "feature-extraction") != 0
+      || !oxp_normalized_config_has (nc, "patch_size")
+      || !oxp_normalized_config_get_image_size (nc, &height, &width, NULL))
+    return OXP_ONNX_CONFIG_CLASS (oxp_vision_onnx_config_parent_class)->get_outputs (config);
+
+  /* One token per patch plus the class's extra tokens (ViT's [CLS]). */
+  patch = MAX (oxp_onnx_config_require_int (config, "patch_size"), 1);
+  spec = oxp_tensor_spec_new_rank ("last_hidden_state", OXP_DATA_TYPE_FLOAT, 3);
+  oxp_tensor_spec_set_dim_param (spec, 0, "batch_size");
+  oxp_tensor_spec_set_dim_value (spec, 1,
+                                 (height / patch) * (width / patch)
+                                     + OXP_VISION_ONNX_CONFIG_GET_CLASS (config)->n_extra_tokens);
+  oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
+  outputs = _oxp_spec_array_new ();
+  g_ptr_array_add (outputs, spec);
+  return outputs;
 }
 
 static void
 oxp_vision_onnx_config_class_init (OxpVisionOnnxConfigClass *klass)
 {
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
+
+  klass->n_extra_tokens = 1;
+  config_class->get_outputs = oxp_vision_onnx_config_get_outputs;
 
   config_class->get_inputs = oxp_vision_onnx_config_get_inputs;
   config_class->create_normalized_config = oxp_vision_onnx_config_create_normalized_config;
@@ -274,16 +341,14 @@ oxp_text_and_vision_onnx_config_get_inputs (OxpOnnxConfig *config)
   GPtrArray *inputs = _oxp_spec_array_new ();
 
   add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "text_batch_size,sequence_length");
-  add_spec (inputs, "pixel_values", OXP_DATA_TYPE_FLOAT,
-            "image_batch_size,num_channels,height,width");
+  add_pixel_values (config, inputs, "image_batch_size");
   add_spec (inputs, "attention_mask", OXP_DATA_TYPE_INT64, "text_batch_size,sequence_length");
   return inputs;
 }
 
 static OxpNormalizedConfig *
-oxp_text_and_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                          JsonObject    *json,
-                                                          GError       **error)
+oxp_text_and_vision_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                          GError **error)
 {
   return oxp_normalized_text_and_vision_config_new (json);
 }
@@ -306,8 +371,7 @@ oxp_text_and_vision_onnx_config_class_init (OxpTextAndVisionOnnxConfigClass *kla
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
   config_class->get_inputs = oxp_text_and_vision_onnx_config_get_inputs;
-  config_class->create_normalized_config
-      = oxp_text_and_vision_onnx_config_create_normalized_config;
+  config_class->create_normalized_config = oxp_text_and_vision_onnx_config_create_normalized_config;
   config_class->create_dummy_input_generators
       = oxp_text_and_vision_onnx_config_create_dummy_input_generators;
 }
@@ -335,9 +399,9 @@ oxp_audio_onnx_config_create_dummy_input_generators (OxpOnnxConfig *config)
 {
   GPtrArray *gens = new_generators ();
 
-  g_ptr_array_add (gens, oxp_dummy_audio_input_generator_new (
-                             oxp_onnx_config_get_task (config),
-                             oxp_onnx_config_get_normalized_config (config)));
+  g_ptr_array_add (
+      gens, oxp_dummy_audio_input_generator_new (oxp_onnx_config_get_task (config),
+                                                 oxp_onnx_config_get_normalized_config (config)));
   return gens;
 }
 
@@ -357,6 +421,19 @@ oxp_audio_onnx_config_init (OxpAudioOnnxConfig *self)
 
 /* Audio to text */
 
+/* input_features: the mel bins are the model's own when config.json gives them. */
+static void
+add_input_features (OxpOnnxConfig *config, GPtrArray *specs)
+{
+  OxpNormalizedConfig *nc = oxp_onnx_config_get_normalized_config (config);
+  OxpTensorSpec *spec = oxp_tensor_spec_new ("input_features", OXP_DATA_TYPE_FLOAT,
+                                             "batch_size,feature_size,encoder_sequence_length");
+
+  if (oxp_normalized_config_has (nc, "feature_size"))
+    oxp_tensor_spec_set_dim_value (spec, 1, oxp_onnx_config_require_int (config, "feature_size"));
+  g_ptr_array_add (specs, spec);
+}
+
 G_DEFINE_ABSTRACT_TYPE (OxpAudioToTextOnnxConfig, oxp_audio_to_text_onnx_config,
                         OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST)
 
@@ -367,11 +444,11 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *inputs = _oxp_spec_array_new ();
 
-  switch (oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+  switch (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {
     case OXP_CONFIG_BEHAVIOR_ENCODER:
-      add_spec (inputs, "input_features", OXP_DATA_TYPE_FLOAT,
-                "batch_size,feature_size,encoder_sequence_length");
+      add_input_features (config, inputs);
       return inputs;
     case OXP_CONFIG_BEHAVIOR_DECODER:
       add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,decoder_sequence_length");
@@ -380,8 +457,7 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
       break;
     case OXP_CONFIG_BEHAVIOR_MONOLITH:
     default:
-      add_spec (inputs, "input_features", OXP_DATA_TYPE_FLOAT,
-                "batch_size,feature_size,encoder_sequence_length");
+      add_input_features (config, inputs);
       add_spec (inputs, "decoder_input_ids", OXP_DATA_TYPE_INT64,
                 "batch_size,decoder_sequence_length");
       break;
@@ -392,9 +468,8 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
 }
 
 static OxpNormalizedConfig *
-oxp_audio_to_text_onnx_config_create_normalized_config (OxpOnnxConfig *config,
-                                                        JsonObject    *json,
-                                                        GError       **error)
+oxp_audio_to_text_onnx_config_create_normalized_config (OxpOnnxConfig *config, JsonObject *json,
+                                                        GError **error)
 {
   OxpNormalizedConfig *nc = oxp_normalized_seq2seq_config_new (json);
 

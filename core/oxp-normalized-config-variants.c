@@ -18,15 +18,13 @@ oxp_normalized_text_config_class_init (OxpNormalizedTextConfigClass *klass)
 static void
 oxp_normalized_text_config_init (OxpNormalizedTextConfig *self)
 {
-  oxp_normalized_config_set_aliases (OXP_NORMALIZED_CONFIG (self),
-                                     "num_layers", "num_hidden_layers|n_layer|num_layers",
-                                     "hidden_size", "hidden_size|n_embd|d_model",
-                                     "num_attention_heads", "num_attention_heads|n_head|num_heads",
-                                     "max_position_embeddings", "max_position_embeddings|n_positions",
-                                     "intermediate_size", "intermediate_size|n_inner|d_ff",
-                                     "layer_norm_eps", "layer_norm_eps|layer_norm_epsilon|rms_norm_eps",
-                                     "hidden_act", "hidden_act|activation_function|hidden_activation",
-                                     NULL);
+  oxp_normalized_config_set_aliases (
+      OXP_NORMALIZED_CONFIG (self), "num_layers", "num_hidden_layers|n_layer|num_layers",
+      "hidden_size", "hidden_size|n_embd|d_model", "num_attention_heads",
+      "num_attention_heads|n_head|num_heads", "max_position_embeddings",
+      "max_position_embeddings|n_positions", "intermediate_size", "intermediate_size|n_inner|d_ff",
+      "layer_norm_eps", "layer_norm_eps|layer_norm_epsilon|rms_norm_eps", "hidden_act",
+      "hidden_act|activation_function|hidden_activation", NULL);
 }
 
 /**
@@ -56,19 +54,17 @@ static void
 oxp_normalized_seq2seq_config_init (OxpNormalizedSeq2SeqConfig *self)
 {
   oxp_normalized_config_set_aliases (
-      OXP_NORMALIZED_CONFIG (self),
-      "encoder_num_layers", "encoder_layers|num_layers|num_hidden_layers",
-      "decoder_num_layers", "decoder_layers|num_decoder_layers|num_layers|num_hidden_layers",
+      OXP_NORMALIZED_CONFIG (self), "encoder_num_layers",
+      "encoder_layers|num_layers|num_hidden_layers", "decoder_num_layers",
+      "decoder_layers|num_decoder_layers|num_layers|num_hidden_layers",
       "encoder_num_attention_heads", "encoder_attention_heads|num_heads|num_attention_heads",
       "decoder_num_attention_heads", "decoder_attention_heads|num_heads|num_attention_heads",
       "num_layers", "decoder_layers|num_decoder_layers|num_layers|num_hidden_layers",
-      "num_attention_heads", "decoder_attention_heads|num_heads|num_attention_heads",
-      "hidden_size", "d_model|hidden_size",
-      "head_dim", "head_dim|d_kv",
-      "intermediate_size", "d_ff|decoder_ffn_dim|intermediate_size",
-      "max_position_embeddings", "max_position_embeddings|n_positions|max_target_positions",
-      "hidden_act", "activation_function|feed_forward_proj|hidden_act",
-      NULL);
+      "num_attention_heads", "decoder_attention_heads|num_heads|num_attention_heads", "hidden_size",
+      "d_model|hidden_size", "head_dim", "head_dim|d_kv", "intermediate_size",
+      "d_ff|decoder_ffn_dim|intermediate_size", "max_position_embeddings",
+      "max_position_embeddings|n_positions|max_target_positions", "hidden_act",
+      "activation_function|feed_forward_proj|hidden_act", NULL);
 }
 
 /**
@@ -96,10 +92,9 @@ oxp_normalized_vision_config_class_init (OxpNormalizedVisionConfigClass *klass)
 static void
 oxp_normalized_vision_config_init (OxpNormalizedVisionConfig *self)
 {
-  oxp_normalized_config_set_aliases (OXP_NORMALIZED_CONFIG (self),
-                                     "num_layers", "num_hidden_layers|num_layers",
-                                     "layer_norm_eps", "layer_norm_eps|layer_norm_epsilon",
-                                     NULL);
+  oxp_normalized_config_set_aliases (OXP_NORMALIZED_CONFIG (self), "num_layers",
+                                     "num_hidden_layers|num_layers", "layer_norm_eps",
+                                     "layer_norm_eps|layer_norm_epsilon", NULL);
 }
 
 /**
@@ -166,12 +161,11 @@ static void
 oxp_normalized_text_and_vision_config_init (OxpNormalizedTextAndVisionConfig *self)
 {
   oxp_normalized_config_set_aliases (
-      OXP_NORMALIZED_CONFIG (self),
-      "num_layers", "text_config.num_hidden_layers|text_config.num_layers",
-      "vision_num_layers", "vision_config.num_hidden_layers|vision_config.num_layers",
-      "vision_hidden_size", "vision_config.hidden_size",
-      "vision_num_attention_heads", "vision_config.num_attention_heads",
-      NULL);
+      OXP_NORMALIZED_CONFIG (self), "num_layers",
+      "text_config.num_hidden_layers|text_config.num_layers", "vision_num_layers",
+      "vision_config.num_hidden_layers|vision_config.num_layers", "vision_hidden_size",
+      "vision_config.hidden_size", "vision_num_attention_heads",
+      "vision_config.num_attention_heads", NULL);
 }
 
 /**

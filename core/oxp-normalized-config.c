@@ -7,7 +7,9 @@
 
 #include <oxport/oxport.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (oxp-config-error-quark, oxp_config_error)
+/* clang-format on */
 
 typedef struct
 {
@@ -92,7 +94,7 @@ node_as_int (JsonNode *node, gint64 *out)
         double d = json_node_get_double (node);
         if (!isfinite (d) || d != floor (d) || fabs (d) > 9007199254740992.0)
           return FALSE;
-        *out = (gint64) d;
+        *out = (gint64)d;
         return TRUE;
       }
     default:
@@ -159,9 +161,7 @@ oxp_normalized_config_constructed (GObject *object)
 }
 
 static void
-oxp_normalized_config_get_property (GObject    *object,
-                                    guint       prop_id,
-                                    GValue     *value,
+oxp_normalized_config_get_property (GObject *object, guint prop_id, GValue *value,
                                     GParamSpec *pspec)
 {
   OxpNormalizedConfig *self = OXP_NORMALIZED_CONFIG (object);
@@ -181,10 +181,8 @@ oxp_normalized_config_get_property (GObject    *object,
 }
 
 static void
-oxp_normalized_config_set_property (GObject      *object,
-                                    guint         prop_id,
-                                    const GValue *value,
-                                    GParamSpec   *pspec)
+oxp_normalized_config_set_property (GObject *object, guint prop_id, const GValue *value,
+                                    GParamSpec *pspec)
 {
   OxpNormalizedConfig *self = OXP_NORMALIZED_CONFIG (object);
   OxpNormalizedConfigPrivate *priv = oxp_normalized_config_get_instance_private (self);
@@ -219,9 +217,9 @@ oxp_normalized_config_class_init (OxpNormalizedConfigClass *klass)
    *
    * The config.json object the view reads.
    */
-  properties[PROP_CONFIG] = g_param_spec_boxed (
-      "config", NULL, NULL, JSON_TYPE_OBJECT,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONFIG]
+      = g_param_spec_boxed ("config", NULL, NULL, JSON_TYPE_OBJECT,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * OxpNormalizedConfig:source:
    *
@@ -238,8 +236,8 @@ oxp_normalized_config_init (OxpNormalizedConfig *self)
   OxpNormalizedConfigPrivate *priv = oxp_normalized_config_get_instance_private (self);
 
   priv->aliases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  priv->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) json_node_unref);
+  priv->cache
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_node_unref);
 }
 
 /**
@@ -488,8 +486,8 @@ static gboolean
 invalid_value (OxpNormalizedConfig *self, const char *name, const char *expected, GError **error)
 {
   g_autofree char *what = describe_keys (self, name);
-  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-               "%s: key %s is not %s", oxp_normalized_config_get_source (self), what, expected);
+  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE, "%s: key %s is not %s",
+               oxp_normalized_config_get_source (self), what, expected);
   return FALSE;
 }
 
@@ -503,10 +501,8 @@ invalid_value (OxpNormalizedConfig *self, const char *name, const char *expected
  * Returns: TRUE when @name is an integer (an integral JSON number)
  */
 gboolean
-oxp_normalized_config_get_int (OxpNormalizedConfig *self,
-                               const char          *name,
-                               gint64              *out_value,
-                               GError             **error)
+oxp_normalized_config_get_int (OxpNormalizedConfig *self, const char *name, gint64 *out_value,
+                               GError **error)
 {
   JsonNode *node;
   gint64 v;
@@ -552,10 +548,8 @@ oxp_normalized_config_get_int_or (OxpNormalizedConfig *self, const char *name, g
  * Returns: TRUE when @name is a JSON number
  */
 gboolean
-oxp_normalized_config_get_double (OxpNormalizedConfig *self,
-                                  const char          *name,
-                                  double              *out_value,
-                                  GError             **error)
+oxp_normalized_config_get_double (OxpNormalizedConfig *self, const char *name, double *out_value,
+                                  GError **error)
 {
   JsonNode *node;
   GType type;
@@ -584,9 +578,8 @@ oxp_normalized_config_get_double (OxpNormalizedConfig *self,
  * Returns: the value or @default_value
  */
 double
-oxp_normalized_config_get_double_or (OxpNormalizedConfig *self,
-                                     const char          *name,
-                                     double               default_value)
+oxp_normalized_config_get_double_or (OxpNormalizedConfig *self, const char *name,
+                                     double default_value)
 {
   double v;
   if (!oxp_normalized_config_get_double (self, name, &v, NULL))
@@ -604,10 +597,8 @@ oxp_normalized_config_get_double_or (OxpNormalizedConfig *self,
  * Returns: TRUE when @name is a JSON boolean
  */
 gboolean
-oxp_normalized_config_get_boolean (OxpNormalizedConfig *self,
-                                   const char          *name,
-                                   gboolean            *out_value,
-                                   GError             **error)
+oxp_normalized_config_get_boolean (OxpNormalizedConfig *self, const char *name, gboolean *out_value,
+                                   GError **error)
 {
   JsonNode *node;
 
@@ -634,9 +625,8 @@ oxp_normalized_config_get_boolean (OxpNormalizedConfig *self,
  * Returns: the value or @default_value
  */
 gboolean
-oxp_normalized_config_get_boolean_or (OxpNormalizedConfig *self,
-                                      const char          *name,
-                                      gboolean             default_value)
+oxp_normalized_config_get_boolean_or (OxpNormalizedConfig *self, const char *name,
+                                      gboolean default_value)
 {
   gboolean v;
   if (!oxp_normalized_config_get_boolean (self, name, &v, NULL))
@@ -681,9 +671,8 @@ oxp_normalized_config_get_string (OxpNormalizedConfig *self, const char *name, G
  * Returns: (transfer none) (nullable): the string or @default_value
  */
 const char *
-oxp_normalized_config_get_string_or (OxpNormalizedConfig *self,
-                                     const char          *name,
-                                     const char          *default_value)
+oxp_normalized_config_get_string_or (OxpNormalizedConfig *self, const char *name,
+                                     const char *default_value)
 {
   const char *v = oxp_normalized_config_get_string (self, name, NULL);
   return v ? v : default_value;
@@ -699,10 +688,8 @@ oxp_normalized_config_get_string_or (OxpNormalizedConfig *self,
  * Returns: (transfer full) (nullable): a view over the nested object
  */
 OxpNormalizedConfig *
-oxp_normalized_config_dup_sub_config (OxpNormalizedConfig *self,
-                                      const char          *key,
-                                      GType                type,
-                                      GError             **error)
+oxp_normalized_config_dup_sub_config (OxpNormalizedConfig *self, const char *key, GType type,
+                                      GError **error)
 {
   OxpNormalizedConfigPrivate *priv;
   JsonNode *node;
@@ -744,10 +731,8 @@ oxp_normalized_config_dup_sub_config (OxpNormalizedConfig *self,
  * Returns: TRUE on success
  */
 gboolean
-oxp_normalized_config_get_image_size (OxpNormalizedConfig *self,
-                                      gint64              *out_height,
-                                      gint64              *out_width,
-                                      GError             **error)
+oxp_normalized_config_get_image_size (OxpNormalizedConfig *self, gint64 *out_height,
+                                      gint64 *out_width, GError **error)
 {
   JsonNode *node;
   gint64 h, w;
@@ -760,8 +745,7 @@ oxp_normalized_config_get_image_size (OxpNormalizedConfig *self,
   if (JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *arr = json_node_get_array (node);
-      if (json_array_get_length (arr) != 2
-          || !node_as_int (json_array_get_element (arr, 0), &h)
+      if (json_array_get_length (arr) != 2 || !node_as_int (json_array_get_element (arr, 0), &h)
           || !node_as_int (json_array_get_element (arr, 1), &w))
         return invalid_value (self, "image_size", "a number or a [height, width] pair", error);
     }

@@ -36,10 +36,8 @@ static GParamSpec *properties[N_PROPS];
  * Returns: (transfer full): the spec
  */
 OxpTensorSpec *
-oxp_onnx_config_with_past_new_cache_spec (OxpOnnxConfigWithPast *self,
-                                          const char            *name,
-                                          const char            *heads_name,
-                                          const char            *length_dim)
+oxp_onnx_config_with_past_new_cache_spec (OxpOnnxConfigWithPast *self, const char *name,
+                                          const char *heads_name, const char *length_dim)
 {
   OxpOnnxConfig *config = OXP_ONNX_CONFIG (self);
   OxpTensorSpec *spec;
@@ -56,9 +54,8 @@ oxp_onnx_config_with_past_new_cache_spec (OxpOnnxConfigWithPast *self,
 }
 
 static void
-oxp_onnx_config_with_past_real_add_past_key_values (OxpOnnxConfigWithPast *self,
-                                                    GPtrArray             *specs,
-                                                    OxpPastDirection       direction)
+oxp_onnx_config_with_past_real_add_past_key_values (OxpOnnxConfigWithPast *self, GPtrArray *specs,
+                                                    OxpPastDirection direction)
 {
   OxpOnnxConfigWithPastPrivate *priv = oxp_onnx_config_with_past_get_instance_private (self);
   gint64 n_layers = oxp_onnx_config_require_int (OXP_ONNX_CONFIG (self), "num_layers");
@@ -74,10 +71,10 @@ oxp_onnx_config_with_past_real_add_past_key_values (OxpOnnxConfigWithPast *self,
 
   for (gint64 i = 0; i < n_layers; i++)
     {
-      static const char * const leaves[] = { "key", "value" };
+      static const char *const leaves[] = { "key", "value" };
       for (guint l = 0; l < G_N_ELEMENTS (leaves); l++)
         {
-          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint) i, leaves[l]);
+          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint)i, leaves[l]);
           g_ptr_array_add (specs, oxp_onnx_config_with_past_new_cache_spec (
                                       self, name, "num_key_value_heads", length));
         }
@@ -97,9 +94,9 @@ oxp_onnx_config_with_past_get_outputs (OxpOnnxConfig *config)
   else
     {
       gboolean features = g_strcmp0 (task, "feature-extraction") == 0;
-      OxpTensorSpec *spec = oxp_tensor_spec_new (features ? "last_hidden_state" : "logits",
-                                                 OXP_DATA_TYPE_FLOAT,
-                                                 "batch_size,sequence_length,?");
+      OxpTensorSpec *spec
+          = oxp_tensor_spec_new (features ? "last_hidden_state" : "logits", OXP_DATA_TYPE_FLOAT,
+                                 "batch_size,sequence_length,?");
       oxp_tensor_spec_set_dim_value (
           spec, 2, oxp_onnx_config_require_int (config, features ? "hidden_size" : "vocab_size"));
       outputs = _oxp_spec_array_new ();
@@ -119,24 +116,22 @@ oxp_onnx_config_with_past_dup_submodels (OxpOnnxConfig *config)
 
   if (priv->use_past && !priv->use_past_in_inputs)
     {
-      g_ptr_array_add (models, oxp_onnx_config_copy (config, "file-name", "decoder_model.onnx",
-                                                     NULL));
-      g_ptr_array_add (models, oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE,
-                                                     "file-name", "decoder_with_past_model.onnx",
-                                                     NULL));
+      g_ptr_array_add (models,
+                       oxp_onnx_config_copy (config, "file-name", "decoder_model.onnx", NULL));
+      g_ptr_array_add (models,
+                       oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE, "file-name",
+                                             "decoder_with_past_model.onnx", NULL));
     }
   else if (priv->use_past_in_inputs)
-    g_ptr_array_add (models, oxp_onnx_config_copy (config, "file-name",
-                                                   "decoder_with_past_model.onnx", NULL));
+    g_ptr_array_add (
+        models, oxp_onnx_config_copy (config, "file-name", "decoder_with_past_model.onnx", NULL));
   else
     g_ptr_array_add (models, g_object_ref (config));
   return models;
 }
 
 static void
-oxp_onnx_config_with_past_get_property (GObject    *object,
-                                        guint       prop_id,
-                                        GValue     *value,
+oxp_onnx_config_with_past_get_property (GObject *object, guint prop_id, GValue *value,
                                         GParamSpec *pspec)
 {
   OxpOnnxConfigWithPastPrivate *priv
@@ -156,10 +151,8 @@ oxp_onnx_config_with_past_get_property (GObject    *object,
 }
 
 static void
-oxp_onnx_config_with_past_set_property (GObject      *object,
-                                        guint         prop_id,
-                                        const GValue *value,
-                                        GParamSpec   *pspec)
+oxp_onnx_config_with_past_set_property (GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec)
 {
   OxpOnnxConfigWithPastPrivate *priv
       = oxp_onnx_config_with_past_get_instance_private (OXP_ONNX_CONFIG_WITH_PAST (object));
@@ -194,17 +187,17 @@ oxp_onnx_config_with_past_class_init (OxpOnnxConfigWithPastClass *klass)
    *
    * Whether the graph returns its key/value cache (present.*).
    */
-  properties[PROP_USE_PAST] = g_param_spec_boolean (
-      "use-past", NULL, NULL, FALSE,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_USE_PAST]
+      = g_param_spec_boolean ("use-past", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * OxpOnnxConfigWithPast:use-past-in-inputs:
    *
    * Whether the graph takes a key/value cache (past_key_values.*).
    */
-  properties[PROP_USE_PAST_IN_INPUTS] = g_param_spec_boolean (
-      "use-past-in-inputs", NULL, NULL, FALSE,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_USE_PAST_IN_INPUTS]
+      = g_param_spec_boolean ("use-past-in-inputs", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -243,8 +236,8 @@ OxpOnnxConfig *
 oxp_onnx_config_with_past_with_past (OxpOnnxConfigWithPast *self)
 {
   g_return_val_if_fail (OXP_IS_ONNX_CONFIG_WITH_PAST (self), NULL);
-  return oxp_onnx_config_copy (OXP_ONNX_CONFIG (self), "use-past", TRUE, "use-past-in-inputs",
-                               TRUE, NULL);
+  return oxp_onnx_config_copy (OXP_ONNX_CONFIG (self), "use-past", TRUE, "use-past-in-inputs", TRUE,
+                               NULL);
 }
 
 /**
@@ -254,9 +247,8 @@ oxp_onnx_config_with_past_with_past (OxpOnnxConfigWithPast *self)
  * @direction: inputs (past_key_values) or outputs (present)
  */
 void
-oxp_onnx_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self,
-                                               GPtrArray             *specs,
-                                               OxpPastDirection       direction)
+oxp_onnx_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self, GPtrArray *specs,
+                                               OxpPastDirection direction)
 {
   g_return_if_fail (OXP_IS_ONNX_CONFIG_WITH_PAST (self));
   g_return_if_fail (specs != NULL);

@@ -40,7 +40,8 @@ oxp_shapes_init_default (OxpShapes *shapes)
 static gint64
 resolve_term (const OxpShapes *shapes, const char *term)
 {
-  static const struct {
+  static const struct
+  {
     const char *name;
     gsize offset;
   } names[] = {
@@ -124,10 +125,8 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
  * Returns: TRUE when every dim of @spec has a size
  */
 gboolean
-oxp_shapes_resolve_spec (const OxpShapes     *shapes,
-                         const OxpTensorSpec *spec,
-                         gint64              *out_shape,
-                         GError             **error)
+oxp_shapes_resolve_spec (const OxpShapes *shapes, const OxpTensorSpec *spec, gint64 *out_shape,
+                         GError **error)
 {
   guint rank;
 
@@ -180,7 +179,7 @@ static GParamSpec *properties[N_PROPS];
 GPtrArray *
 _oxp_spec_array_new (void)
 {
-  return g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+  return g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
 }
 
 void
@@ -294,17 +293,16 @@ oxp_onnx_config_get_common_outputs (OxpOnnxConfig *self)
   if (outputs->len == 0)
     _oxp_onnx_config_defer_error (
         self, g_error_new (OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
-                           "%s has no default outputs for task '%s'",
-                           G_OBJECT_TYPE_NAME (self), priv->task ? priv->task : "(none)"));
+                           "%s has no default outputs for task '%s'", G_OBJECT_TYPE_NAME (self),
+                           priv->task ? priv->task : "(none)"));
   return outputs;
 }
 
 /* Default vfuncs. */
 
 static OxpNormalizedConfig *
-oxp_onnx_config_real_create_normalized_config (OxpOnnxConfig *self,
-                                               JsonObject    *config,
-                                               GError       **error)
+oxp_onnx_config_real_create_normalized_config (OxpOnnxConfig *self, JsonObject *config,
+                                               GError **error)
 {
   return oxp_normalized_text_config_new (config);
 }
@@ -362,10 +360,8 @@ oxp_onnx_config_real_dup_submodels (OxpOnnxConfig *self)
 }
 
 static gboolean
-oxp_onnx_config_real_build_graph (OxpOnnxConfig *self,
-                                  OxpGraph      *graph,
-                                  OxpCheckpoint *checkpoint,
-                                  GError       **error)
+oxp_onnx_config_real_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                                  GError **error)
 {
   g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
                "%s does not implement build_graph", G_OBJECT_TYPE_NAME (self));
@@ -409,10 +405,8 @@ oxp_onnx_config_get_property (GObject *object, guint prop_id, GValue *value, GPa
 }
 
 static void
-oxp_onnx_config_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+oxp_onnx_config_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
 {
   OxpOnnxConfig *self = OXP_ONNX_CONFIG (object);
   OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
@@ -462,25 +456,25 @@ oxp_onnx_config_class_init (OxpOnnxConfigClass *klass)
    *
    * The canonical task the config exports ("feature-extraction", …).
    */
-  properties[PROP_TASK] = g_param_spec_string (
-      "task", NULL, NULL, "feature-extraction",
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TASK]
+      = g_param_spec_string ("task", NULL, NULL, "feature-extraction",
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * OxpOnnxConfig:normalized-config:
    *
    * The view of config.json the config reads its sizes from.
    */
-  properties[PROP_NORMALIZED_CONFIG] = g_param_spec_object (
-      "normalized-config", NULL, NULL, OXP_TYPE_NORMALIZED_CONFIG,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NORMALIZED_CONFIG]
+      = g_param_spec_object ("normalized-config", NULL, NULL, OXP_TYPE_NORMALIZED_CONFIG,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * OxpOnnxConfig:file-name:
    *
    * The file the config's graph is written to.
    */
-  properties[PROP_FILE_NAME] = g_param_spec_string ("file-name", NULL, NULL, "model.onnx",
-                                                    G_PARAM_READWRITE | G_PARAM_CONSTRUCT
-                                                        | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FILE_NAME]
+      = g_param_spec_string ("file-name", NULL, NULL, "model.onnx",
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -912,9 +906,7 @@ oxp_onnx_config_dup_submodels (OxpOnnxConfig *self)
  *   per input, in input order
  */
 GPtrArray *
-oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
-                                       const OxpShapes *shapes,
-                                       GError         **error)
+oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig *self, const OxpShapes *shapes, GError **error)
 {
   g_autoptr (GPtrArray) inputs = NULL;
   g_autoptr (GPtrArray) generators = NULL;
@@ -926,7 +918,7 @@ oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
 
   inputs = oxp_onnx_config_get_inputs (self);
   generators = OXP_ONNX_CONFIG_GET_CLASS (self)->create_dummy_input_generators (self);
-  tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_unref);
+  tensors = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
 
   for (guint i = 0; i < inputs->len; i++)
     {
@@ -966,10 +958,8 @@ oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig   *self,
  * Returns: TRUE when the graph is complete and consistent
  */
 gboolean
-oxp_onnx_config_build_graph (OxpOnnxConfig *self,
-                             OxpGraph      *graph,
-                             OxpCheckpoint *checkpoint,
-                             GError       **error)
+oxp_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                             GError **error)
 {
   OxpOnnxConfigPrivate *priv;
   OxpDataType float_type;
@@ -1027,7 +1017,7 @@ oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
   g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
   priv = oxp_onnx_config_get_instance_private (self);
   klass = G_OBJECT_GET_CLASS (self);
-  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  g_array_set_clear_func (values, (GDestroyNotify)g_value_unset);
 
   /* The changes first, collected with the types the class declares. */
   va_start (ap, first_property_name);
@@ -1049,7 +1039,7 @@ oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
           g_value_unset (&value);
           break;
         }
-      g_ptr_array_add (names, (gpointer) pspec->name);
+      g_ptr_array_add (names, (gpointer)pspec->name);
       g_array_append_val (values, value);
     }
   va_end (ap);
@@ -1071,13 +1061,12 @@ oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
         continue;
       g_value_init (&value, pspec->value_type);
       g_object_get_property (G_OBJECT (self), pspec->name, &value);
-      g_ptr_array_add (names, (gpointer) pspec->name);
+      g_ptr_array_add (names, (gpointer)pspec->name);
       g_array_append_val (values, value);
     }
 
-  copy = (OxpOnnxConfig *) g_object_new_with_properties (G_OBJECT_TYPE (self), names->len,
-                                                         (const char **) names->pdata,
-                                                         (const GValue *) values->data);
+  copy = (OxpOnnxConfig *)g_object_new_with_properties (
+      G_OBJECT_TYPE (self), names->len, (const char **)names->pdata, (const GValue *)values->data);
   copy_priv = oxp_onnx_config_get_instance_private (copy);
   copy_priv->opset = priv->opset;
   copy_priv->float_type = priv->float_type;

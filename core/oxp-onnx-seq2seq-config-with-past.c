@@ -30,10 +30,19 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+char *
+_oxp_seq2seq_encoder_output_length (OxpOnnxSeq2SeqConfigWithPast *self)
+{
+  guint divisor = OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST_GET_CLASS (self)->encoder_length_divisor;
+
+  if (divisor <= 1)
+    return g_strdup ("encoder_sequence_length");
+  return g_strdup_printf ("encoder_sequence_length / %u", divisor);
+}
+
 static void
 oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self,
-                                                       GPtrArray             *specs,
-                                                       OxpPastDirection       direction)
+                                                       GPtrArray *specs, OxpPastDirection direction)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
       = oxp_onnx_seq2seq_config_with_past_get_instance_private (
@@ -42,6 +51,7 @@ oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *se
   gint64 n_layers = oxp_onnx_config_require_int (OXP_ONNX_CONFIG (self), "decoder_num_layers");
   const char *prefix = direction == OXP_PAST_DIRECTION_INPUTS ? "past_key_values" : "present";
   const char *decoder_length;
+  g_autofree char *encoder_length = NULL;
   gboolean with_encoder;
 
   if (direction == OXP_PAST_DIRECTION_INPUTS)
@@ -55,16 +65,23 @@ oxp_onnx_seq2seq_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *se
   with_encoder = direction == OXP_PAST_DIRECTION_INPUTS
                  || (priv->behavior == OXP_CONFIG_BEHAVIOR_DECODER && !past_in);
 
+  /* optimum's name for the cross-attention length, unless the encoder
+   * shortens its input: then it is the encoder output's length. */
+  if (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST_GET_CLASS (self)->encoder_length_divisor > 1)
+    encoder_length = _oxp_seq2seq_encoder_output_length (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self));
+  else
+    encoder_length = g_strdup ("encoder_sequence_length_out");
+
   for (gint64 i = 0; i < n_layers; i++)
     {
-      static const char * const leaves[] = { "decoder.key", "decoder.value", "encoder.key",
-                                             "encoder.value" };
+      static const char *const leaves[]
+          = { "decoder.key", "decoder.value", "encoder.key", "encoder.value" };
       for (guint l = 0; l < (with_encoder ? 4u : 2u); l++)
         {
-          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint) i, leaves[l]);
+          g_autofree char *name = oxp_onnx_config_flatten_output_name (prefix, (guint)i, leaves[l]);
           g_ptr_array_add (specs, oxp_onnx_config_with_past_new_cache_spec (
                                       self, name, "decoder_num_attention_heads",
-                                      l < 2 ? decoder_length : "encoder_sequence_length_out"));
+                                      l < 2 ? decoder_length : encoder_length));
         }
     }
 }
@@ -95,8 +112,10 @@ oxp_onnx_seq2seq_config_with_past_get_outputs (OxpOnnxConfig *config)
 
   if (priv->behavior == OXP_CONFIG_BEHAVIOR_ENCODER)
     {
-      OxpTensorSpec *spec = oxp_tensor_spec_new ("last_hidden_state", OXP_DATA_TYPE_FLOAT,
-                                                 "batch_size,encoder_sequence_length,?");
+      g_autofree char *length = _oxp_seq2seq_encoder_output_length (self);
+      OxpTensorSpec *spec = oxp_tensor_spec_new_rank ("last_hidden_state", OXP_DATA_TYPE_FLOAT, 3);
+      oxp_tensor_spec_set_dim_param (spec, 0, "batch_size");
+      oxp_tensor_spec_set_dim_param (spec, 1, length);
       oxp_tensor_spec_set_dim_value (spec, 2, oxp_onnx_config_require_int (config, "hidden_size"));
       g_ptr_array_add (outputs, spec);
       return outputs;
@@ -157,9 +176,7 @@ oxp_onnx_seq2seq_config_with_past_dup_submodels (OxpOnnxConfig *config)
 }
 
 static void
-oxp_onnx_seq2seq_config_with_past_get_property (GObject    *object,
-                                                guint       prop_id,
-                                                GValue     *value,
+oxp_onnx_seq2seq_config_with_past_get_property (GObject *object, guint prop_id, GValue *value,
                                                 GParamSpec *pspec)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
@@ -177,10 +194,8 @@ oxp_onnx_seq2seq_config_with_past_get_property (GObject    *object,
 }
 
 static void
-oxp_onnx_seq2seq_config_with_past_set_property (GObject      *object,
-                                                guint         prop_id,
-                                                const GValue *value,
-                                                GParamSpec   *pspec)
+oxp_onnx_seq2seq_config_with_past_set_property (GObject *object, guint prop_id, const GValue *value,
+                                                GParamSpec *pspec)
 {
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
       = oxp_onnx_seq2seq_config_with_past_get_instance_private (
@@ -246,9 +261,8 @@ oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *se
  */
 OxpOnnxConfig *
 oxp_onnx_seq2seq_config_with_past_with_behavior (OxpOnnxSeq2SeqConfigWithPast *self,
-                                                 OxpConfigBehavior             behavior,
-                                                 gboolean                      use_past,
-                                                 gboolean                      use_past_in_inputs)
+                                                 OxpConfigBehavior behavior, gboolean use_past,
+                                                 gboolean use_past_in_inputs)
 {
   g_return_val_if_fail (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self), NULL);
 

@@ -5,6 +5,11 @@
 
 #include <string.h>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define OXP_HAVE_F16C 1
+#endif
+
 #include "oxp-onnx-writer-convert-private.h"
 
 static inline guint32
@@ -31,7 +36,6 @@ f32_to_f16 (guint32 x)
 {
   guint32 sign = (x >> 16) & 0x8000;
   guint32 a = x & 0x7fffffff;
-  guint32 h, rem;
 
   if (a >= 0x7f800000)
     return sign | 0x7c00 | (a > 0x7f800000 ? 0x200 | ((a >> 13) & 0x3ff) : 0);
@@ -39,7 +43,7 @@ f32_to_f16 (guint32 x)
     return sign | 0x7c00;
   if (a < 0x38800000) /* below 2^-14: a binary16 subnormal or zero */
     {
-      guint32 e = a >> 23, m, shift, half;
+      guint32 e = a >> 23, m, shift, half, h, rem;
 
       if (a <= 0x33000000) /* ≤ 2^-25: ties to even give 0 */
         return sign;
@@ -52,12 +56,12 @@ f32_to_f16 (guint32 x)
         h++;
       return sign | h;
     }
-  a -= 0x38000000; /* rebias the exponent from 127 to 15 */
-  h = a >> 13;
-  rem = a & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-    h++; /* a carry into the exponent is still the right encoding */
-  return sign | h;
+  /* Rebias the exponent from 127 to 15 and round the 13 dropped bits to
+   * nearest even without a branch (a carry into the exponent is still the
+   * right encoding). */
+  a -= 0x38000000;
+  a += 0xfff + ((a >> 13) & 1);
+  return sign | (a >> 13);
 }
 
 static inline guint32
@@ -123,6 +127,45 @@ load_f32 (OxpDataType dtype, const guint8 *p, gsize i)
     }
 }
 
+#ifdef OXP_HAVE_F16C
+/* The F16C instructions round to nearest even too, and keep NaNs NaNs. */
+__attribute__ ((target ("avx,f16c"))) static void
+f32_to_f16_f16c (guint8 *d, const guint8 *s, gsize n)
+{
+  gsize i = 0;
+
+  for (; i + 8 <= n; i += 8)
+    {
+      __m256 v = _mm256_loadu_ps ((const float *) (s + 4 * i));
+      __m128i h = _mm256_cvtps_ph (v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+
+      _mm_storeu_si128 ((__m128i *) (d + 2 * i), h);
+    }
+  for (; i < n; i++)
+    {
+      guint32 x;
+      guint16 h;
+
+      memcpy (&x, s + 4 * i, 4);
+      h = f32_to_f16 (x);
+      memcpy (d + 2 * i, &h, 2);
+    }
+}
+
+static gboolean
+have_f16c (void)
+{
+  static gsize result = 0;
+
+  if (g_once_init_enter (&result))
+    {
+      __builtin_cpu_init ();
+      g_once_init_leave (&result, __builtin_cpu_supports ("f16c") ? 2 : 1);
+    }
+  return result == 2;
+}
+#endif
+
 void
 _oxp_convert_floats (OxpDataType   dst_dtype,
                      gpointer      dst,
@@ -142,6 +185,13 @@ _oxp_convert_floats (OxpDataType   dst_dtype,
   /* The common pairs get their own loops; the rest go through float. */
   if (src_dtype == OXP_DATA_TYPE_FLOAT && dst_dtype == OXP_DATA_TYPE_FLOAT16)
     {
+#ifdef OXP_HAVE_F16C
+      if (have_f16c ())
+        {
+          f32_to_f16_f16c (d, s, n);
+          return;
+        }
+#endif
       for (gsize i = 0; i < n; i++)
         {
           guint32 x;

@@ -31,8 +31,11 @@
  * output folder and renamed at the end; on failure they are removed.
  */
 
-/* Bounded working memory of a write. */
+/* Bounded working memory of a write.  Transposition works on bigger bands:
+ * each band costs one pwrite() per output row, so the band size sets the
+ * size of those writes. */
 #define CHUNK_SIZE ((gsize) 8 << 20)
+#define BAND_SIZE ((gsize) 32 << 20)
 #define SINK_BUFFER_SIZE ((gsize) 1 << 20)
 /* Protobuf messages cannot exceed 2 GiB. */
 #define PROTOBUF_LIMIT ((guint64) G_MAXINT32)
@@ -912,7 +915,7 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
     if (!sink_flush (sink, error))
       return FALSE;
     base = sink->offset;
-    band = MAX (CHUNK_SIZE / row_bytes, 1);
+    band = MAX (BAND_SIZE / row_bytes, 1);
     need = band * row_bytes;
     if (need > ctx->chunk_size)
       {
@@ -1176,6 +1179,8 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
     {
       g_clear_pointer (&plans, g_array_unref);
       plans = make_plans (graph, TRUE, data_location, &data_file_size);
+      /* No tensor big enough to go out: no data file either. */
+      external = data_file_size > 0;
     }
 
   ctx.writer = self;

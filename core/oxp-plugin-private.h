@@ -9,8 +9,8 @@ G_BEGIN_DECLS
  * a model type. */
 typedef struct
 {
-  char      *model_type;
-  GType      config_type;
+  char *model_type;
+  GType config_type;
   GPtrArray *tasks;         /* canonical, registration order (element-type utf8) */
   GPtrArray *architectures; /* (element-type utf8) */
   OxpPlugin *plugin;        /* (unowned): the manager keeps its plugins alive */
@@ -25,17 +25,14 @@ G_GNUC_INTERNAL char *_oxp_plugin_name_from_filename (const char *path);
 
 /* Opens @path, checks its descriptor, runs its init and commits the
  * registrations it made to @manager.  (transfer full) */
-G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_load (OxpTasksManager *manager,
-                                             const char      *path,
-                                             GError         **error);
+G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_load (OxpTasksManager *manager, const char *path,
+                                             GError **error);
 
 /* Manager side, used while a plugin registers. */
 G_GNUC_INTERNAL OxpModelEntry *_oxp_tasks_manager_lookup (OxpTasksManager *self,
-                                                          const char      *model_type);
-G_GNUC_INTERNAL void _oxp_tasks_manager_add_entry (OxpTasksManager *self,
-                                                   OxpModelEntry   *entry);
+                                                          const char *model_type);
+G_GNUC_INTERNAL void _oxp_tasks_manager_add_entry (OxpTasksManager *self, OxpModelEntry *entry);
 /* Records a rejection; @error's message already starts with "path: ". */
-G_GNUC_INTERNAL void _oxp_tasks_manager_reject (OxpTasksManager *self,
-                                                const GError    *error);
+G_GNUC_INTERNAL void _oxp_tasks_manager_reject (OxpTasksManager *self, const GError *error);
 
 G_END_DECLS

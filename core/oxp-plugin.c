@@ -86,7 +86,7 @@ _oxp_plugin_name_from_filename (const char *path)
   if (*start == '\0')
     return NULL;
   /* The rest becomes part of a C identifier. */
-  for (char *p = (char *) start; *p != '\0'; p++)
+  for (char *p = (char *)start; *p != '\0'; p++)
     if (!g_ascii_isalnum (*p) && *p != '_')
       *p = '_';
   return g_strdup (start);
@@ -112,7 +112,7 @@ ensure_ltdl (const char *path, GError **error)
 static lt_dlhandle
 open_module (const char *path, GError **error)
 {
-  lt_dladvise advise;
+  lt_dladvise advise = NULL;
   lt_dlhandle handle = NULL;
   const char *reason;
 
@@ -122,17 +122,15 @@ open_module (const char *path, GError **error)
   reason = lt_dlerror ();
   lt_dladvise_destroy (&advise);
   if (handle == NULL)
-    g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
-                 "%s: not a loadable module: %s", path, reason ? reason : "unknown reason");
+    g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE, "%s: not a loadable module: %s",
+                 path, reason ? reason : "unknown reason");
   return handle;
 }
 
 /* Everything here reads data only: no plugin code has run yet. */
 static gboolean
-check_descriptor (const OxpPluginDesc *desc,
-                  const char          *path,
-                  const char          *expected_name,
-                  GError             **error)
+check_descriptor (const OxpPluginDesc *desc, const char *path, const char *expected_name,
+                  GError **error)
 {
   if (desc->abi_major != OXP_PLUGIN_ABI_MAJOR || desc->abi_minor > OXP_PLUGIN_ABI_MINOR)
     {
@@ -188,8 +186,8 @@ _oxp_plugin_load (OxpTasksManager *manager, const char *path, GError **error)
   if (desc == NULL)
     {
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_NO_DESCRIPTOR,
-                   "%s: no symbol '%s' (declare the plugin with OXP_PLUGIN_DEFINE (%s, …))",
-                   path, symbol, name);
+                   "%s: no symbol '%s' (declare the plugin with OXP_PLUGIN_DEFINE (%s, …))", path,
+                   symbol, name);
       lt_dlclose (handle);
       return NULL;
     }
@@ -209,7 +207,7 @@ _oxp_plugin_load (OxpTasksManager *manager, const char *path, GError **error)
   plugin->version = g_strdup (desc->version ? desc->version : "");
   plugin->license = g_strdup (desc->license ? desc->license : "");
   plugin->manager = manager;
-  plugin->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) _oxp_model_entry_free);
+  plugin->pending = g_ptr_array_new_with_free_func ((GDestroyNotify)_oxp_model_entry_free);
 
   ok = desc->init (plugin, &init_error);
   plugin->manager = NULL;
@@ -217,8 +215,8 @@ _oxp_plugin_load (OxpTasksManager *manager, const char *path, GError **error)
     {
       /* Its registrations go with it. */
       g_clear_pointer (&plugin->pending, g_ptr_array_unref);
-      g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_INIT, "%s: init of plugin '%s' failed: %s",
-                   path, plugin->name,
+      g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_INIT,
+                   "%s: init of plugin '%s' failed: %s", path, plugin->name,
                    init_error ? init_error->message : "it returned FALSE without a reason");
       return NULL;
     }
@@ -248,12 +246,8 @@ has_use_past (GType type)
 }
 
 static gboolean
-check_registration (OxpPlugin          *plugin,
-                    const char         *model_type,
-                    GType               config_type,
-                    const char *const  *tasks,
-                    GPtrArray          *canonical_tasks,
-                    GError            **error)
+check_registration (OxpPlugin *plugin, const char *model_type, GType config_type,
+                    const char *const *tasks, GPtrArray *canonical_tasks, GError **error)
 {
   const char *path = plugin->filename;
   OxpModelEntry *existing;
@@ -261,8 +255,7 @@ check_registration (OxpPlugin          *plugin,
   if (model_type == NULL || *model_type == '\0')
     {
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_INVALID_DESCRIPTOR,
-                   "%s: plugin '%s' registered a config without a model type", path,
-                   plugin->name);
+                   "%s: plugin '%s' registered a config without a model type", path, plugin->name);
       return FALSE;
     }
   if (!g_type_is_a (config_type, OXP_TYPE_ONNX_CONFIG))
@@ -276,8 +269,8 @@ check_registration (OxpPlugin          *plugin,
   if (G_TYPE_IS_ABSTRACT (config_type))
     {
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_BAD_TYPE,
-                   "%s: plugin '%s', model type '%s': type '%s' is abstract", path,
-                   plugin->name, model_type, g_type_name (config_type));
+                   "%s: plugin '%s', model type '%s': type '%s' is abstract", path, plugin->name,
+                   model_type, g_type_name (config_type));
       return FALSE;
     }
   if (tasks == NULL || tasks[0] == NULL)
@@ -348,11 +341,8 @@ check_registration (OxpPlugin          *plugin,
  * Returns: whether the registration was accepted
  */
 gboolean
-oxp_plugin_register_model (OxpPlugin         *plugin,
-                           const char        *model_type,
-                           GType              config_type,
-                           const char *const *tasks,
-                           const char *const *architectures)
+oxp_plugin_register_model (OxpPlugin *plugin, const char *model_type, GType config_type,
+                           const char *const *tasks, const char *const *architectures)
 {
   g_autoptr (GPtrArray) canonical_tasks = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
@@ -426,5 +416,5 @@ const char *const *
 oxp_plugin_get_model_types (OxpPlugin *plugin)
 {
   g_return_val_if_fail (OXP_IS_PLUGIN (plugin), NULL);
-  return (const char *const *) plugin->model_types->pdata;
+  return (const char *const *)plugin->model_types->pdata;
 }

@@ -192,7 +192,9 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 #undef BIND
 }
 
-G_DEFINE_QUARK (oxp - runtime - error - quark, oxp_runtime_error)
+/* clang-format off */
+G_DEFINE_QUARK (oxp-runtime-error-quark, oxp_runtime_error)
+/* clang-format on */
 
 struct _OxpRuntime
 {

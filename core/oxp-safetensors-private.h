@@ -56,10 +56,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OxpSafetensorsHeader, _oxp_safetensors_header_fre
 
 /* Parses a JSON document from @data (@size bytes, no NUL needed) after
  * checking it is UTF-8 without NUL bytes and not nested too deeply; the
- * root must be an object. Errors use @code and name @filename. */
+ * root must be an object. Errors use @code and name @filename. With
+ * @unique_kind (e.g. "tensor"), duplicate members are refused: at the top
+ * level with OXP_CHECKPOINT_ERROR_DUPLICATE naming the @unique_kind. */
 G_GNUC_INTERNAL
 JsonObject *_oxp_json_parse_object (const char *data, gsize size, const char *filename, gint code,
-                                    GError **error);
+                                    const char *unique_kind, GError **error);
 
 /* Parses config.json: a JSON object with a non-empty string "model_type".
  * Returns the object (transfer full); @model_type borrows from it. */

@@ -118,10 +118,43 @@ check_json_depth (const char *data, gsize size, const char *filename, gint code,
   return TRUE;
 }
 
+/* json-glib keeps the last of duplicate members silently; the
+ * "object-member" signal still sees each, so an object that got more
+ * members than it holds had a duplicate. */
+typedef struct
+{
+  GHashTable *counts; /* JsonObject* → members seen */
+  JsonObject *object;
+  char *name;
+} Duplicates;
+
+static void
+duplicates_clear (Duplicates *dups)
+{
+  g_clear_pointer (&dups->counts, g_hash_table_unref);
+  g_clear_pointer (&dups->name, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Duplicates, duplicates_clear)
+
+static void
+on_object_member (JsonParser *parser, JsonObject *object, const char *name, Duplicates *dups)
+{
+  guint seen = GPOINTER_TO_UINT (g_hash_table_lookup (dups->counts, object)) + 1;
+
+  g_hash_table_insert (dups->counts, object, GUINT_TO_POINTER (seen));
+  if (seen > json_object_get_size (object) && dups->name == NULL)
+    {
+      dups->object = object;
+      dups->name = g_strdup (name);
+    }
+}
+
 JsonObject *
 _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint code,
-                        GError **error)
+                        const char *unique_kind, GError **error)
 {
+  g_auto (Duplicates) dups = { g_hash_table_new (NULL, NULL), NULL, NULL };
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *text = NULL;
@@ -152,6 +185,8 @@ _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint
   text[size] = '\0';
 
   parser = json_parser_new_immutable ();
+  if (unique_kind != NULL)
+    g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &dups);
   if (!json_parser_load_from_data (parser, text, (gssize)size, &local_error))
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, code, "%s: not valid JSON: %s", filename,
@@ -164,6 +199,16 @@ _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint
       g_set_error (error, OXP_CHECKPOINT_ERROR, code,
                    "%s: the JSON document is %s, expected an object", filename,
                    root == NULL ? "empty" : describe_node (root));
+      return NULL;
+    }
+  if (dups.name != NULL)
+    {
+      if (dups.object == json_node_get_object (root))
+        g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_DUPLICATE,
+                     "%s: %s '%s' appears twice", filename, unique_kind, dups.name);
+      else
+        g_set_error (error, OXP_CHECKPOINT_ERROR, code,
+                     "%s: member \"%s\" appears twice in the same object", filename, dups.name);
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
@@ -421,7 +466,7 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
     }
 
   root = _oxp_json_parse_object ((const char *)data + 8, n, filename, OXP_CHECKPOINT_ERROR_HEADER,
-                                 error);
+                                 "tensor", error);
   if (root == NULL)
     return NULL;
 
@@ -450,13 +495,8 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
                            error);
       if (entry == NULL)
         return NULL;
-      if (!g_hash_table_insert (header->by_name, entry->name, entry))
-        {
-          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_DUPLICATE,
-                       "%s: tensor '%s' appears twice in the header", filename, name);
-          entry_free (entry);
-          return NULL;
-        }
+      /* Names are unique: the JSON parser refused duplicates. */
+      g_hash_table_insert (header->by_name, entry->name, entry);
       g_ptr_array_add (header->entries, entry);
     }
 
@@ -472,7 +512,8 @@ _oxp_checkpoint_config_parse (const char *data, gsize size, const char *filename
   g_autoptr (JsonObject) config = NULL;
   JsonNode *node;
 
-  config = _oxp_json_parse_object (data, size, filename, OXP_CHECKPOINT_ERROR_CONFIG, error);
+  /* Duplicate keys are allowed as in Python's json (the last one wins). */
+  config = _oxp_json_parse_object (data, size, filename, OXP_CHECKPOINT_ERROR_CONFIG, NULL, error);
   if (config == NULL)
     return NULL;
 
@@ -510,7 +551,7 @@ _oxp_safetensors_index_parse (const char *data, gsize size, const char *filename
   JsonNode *node;
   JsonObject *weight_map;
 
-  index = _oxp_json_parse_object (data, size, filename, OXP_CHECKPOINT_ERROR_INDEX, error);
+  index = _oxp_json_parse_object (data, size, filename, OXP_CHECKPOINT_ERROR_INDEX, NULL, error);
   if (index == NULL)
     return NULL;
   node = json_object_get_member (index, "weight_map");

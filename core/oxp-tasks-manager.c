@@ -25,7 +25,9 @@ struct _OxpTasksManager
 };
 
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
+/* clang-format off */
 G_DEFINE_QUARK (oxp-plugin-error-quark, oxp_plugin_error)
+/* clang-format on */
 
 static void
 oxp_tasks_manager_finalize (GObject *object)
@@ -51,9 +53,9 @@ oxp_tasks_manager_init (OxpTasksManager *self)
 {
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->rejections = g_ptr_array_new_with_free_func (g_free);
-  self->rejection_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  self->rejection_errors = g_ptr_array_new_with_free_func ((GDestroyNotify)g_error_free);
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) _oxp_model_entry_free);
+                                         (GDestroyNotify)_oxp_model_entry_free);
   self->seen_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
@@ -144,7 +146,7 @@ oxp_tasks_manager_load_plugin_file (OxpTasksManager *self, const char *path, GEr
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 /* @explicit: the user named this directory, so a missing one is reported. */
@@ -160,9 +162,9 @@ scan_directory (OxpTasksManager *self, const char *dir, gboolean explicit)
     {
       if (explicit || !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          g_autoptr (GError) reason = g_error_new (OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
-                                                   "%s: cannot read plugin directory: %s", dir,
-                                                   error->message);
+          g_autoptr (GError) reason
+              = g_error_new (OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
+                             "%s: cannot read plugin directory: %s", dir, error->message);
           _oxp_tasks_manager_reject (self, reason);
         }
       return;
@@ -203,10 +205,8 @@ scan_directory (OxpTasksManager *self, const char *dir, gboolean explicit)
  * Returns: TRUE (rejections are not errors)
  */
 gboolean
-oxp_tasks_manager_load_plugins (OxpTasksManager   *self,
-                                const char *const *extra_dirs,
-                                gboolean           no_default,
-                                GError           **error)
+oxp_tasks_manager_load_plugins (OxpTasksManager *self, const char *const *extra_dirs,
+                                gboolean no_default, GError **error)
 {
   const char *env_path = g_getenv ("OXPORT_PLUGIN_PATH");
   const char *path_only = g_getenv ("OXPORT_PLUGIN_PATH_ONLY");
@@ -299,7 +299,7 @@ join_array (GPtrArray *array)
   g_autoptr (GString) s = g_string_new (NULL);
 
   for (guint i = 0; i < array->len; i++)
-    g_string_append_printf (s, "%s%s", i ? ", " : "", (const char *) g_ptr_array_index (array, i));
+    g_string_append_printf (s, "%s%s", i ? ", " : "", (const char *)g_ptr_array_index (array, i));
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -351,9 +351,8 @@ copy_container (GPtrArray *array)
  *   registration order, or NULL for an unknown model type
  */
 GPtrArray *
-oxp_tasks_manager_get_supported_tasks (OxpTasksManager *self,
-                                       const char      *model_type,
-                                       GError         **error)
+oxp_tasks_manager_get_supported_tasks (OxpTasksManager *self, const char *model_type,
+                                       GError **error)
 {
   OxpModelEntry *entry;
 
@@ -371,9 +370,7 @@ oxp_tasks_manager_get_supported_tasks (OxpTasksManager *self,
  * Returns: (transfer container) (element-type utf8): registered class names
  */
 GPtrArray *
-oxp_tasks_manager_get_architectures (OxpTasksManager *self,
-                                     const char      *model_type,
-                                     GError         **error)
+oxp_tasks_manager_get_architectures (OxpTasksManager *self, const char *model_type, GError **error)
 {
   OxpModelEntry *entry;
 
@@ -426,11 +423,8 @@ entry_supports (OxpModelEntry *entry, const char *task)
  * Returns: (transfer full): a new config for (model type, task)
  */
 OxpOnnxConfig *
-oxp_tasks_manager_create_config (OxpTasksManager *self,
-                                 const char      *model_type,
-                                 const char      *task,
-                                 JsonObject      *config,
-                                 GError         **error)
+oxp_tasks_manager_create_config (OxpTasksManager *self, const char *model_type, const char *task,
+                                 JsonObject *config, GError **error)
 {
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
   g_autofree char *base = NULL;
@@ -453,8 +447,8 @@ oxp_tasks_manager_create_config (OxpTasksManager *self,
   if (canonical == NULL)
     {
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
-                   "'%s' is not a known task name (model type '%s' supports: %s)", task,
-                   model_type, supported);
+                   "'%s' is not a known task name (model type '%s' supports: %s)", task, model_type,
+                   supported);
       return NULL;
     }
   if (!entry_supports (entry, canonical))
@@ -533,8 +527,7 @@ entry_for_architecture (OxpTasksManager *self, const char *architecture)
     {
       OxpModelEntry *entry = value;
 
-      if (g_ptr_array_find_with_equal_func (entry->architectures, architecture, g_str_equal,
-                                            NULL))
+      if (g_ptr_array_find_with_equal_func (entry->architectures, architecture, g_str_equal, NULL))
         return entry;
     }
   return NULL;
@@ -573,7 +566,7 @@ oxp_tasks_manager_infer_task (OxpTasksManager *self, JsonObject *config, GError 
       JsonNode *node = json_array_get_element (architectures, i);
 
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        g_ptr_array_add (names, (gpointer) json_node_get_string (node));
+        g_ptr_array_add (names, (gpointer)json_node_get_string (node));
     }
   names_text = join_array (names);
 

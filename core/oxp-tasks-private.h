@@ -20,7 +20,7 @@ G_GNUC_INTERNAL gboolean _oxp_task_base_allows_past (const char *base);
  * …); NULL when the class name says nothing.  @generates tells whether the
  * class generates step by step (past key/values are then the default).
  * (transfer none) */
-G_GNUC_INTERNAL const char * const *_oxp_task_candidates_for_class (const char *class_name,
-                                                                    gboolean   *generates);
+G_GNUC_INTERNAL const char *const *_oxp_task_candidates_for_class (const char *class_name,
+                                                                   gboolean *generates);
 
 G_END_DECLS

@@ -186,7 +186,8 @@ oxp_tasks_manager_dup_task_synonyms (const char *task)
         continue;
       if (past)
         {
-          g_autofree char *with_past = g_strconcat (synonyms[i].synonym, OXP_WITH_PAST_SUFFIX, NULL);
+          g_autofree char *with_past
+              = g_strconcat (synonyms[i].synonym, OXP_WITH_PAST_SUFFIX, NULL);
           g_strv_builder_add (builder, with_past);
         }
       else
@@ -218,7 +219,8 @@ static const OxpClassSuffix class_suffixes[] = {
   { "WithLMHeadModel", TRUE, { "text2text-generation", "text-generation", "fill-mask" } },
   { "LMHeadModel", TRUE, { "text-generation" } },
   { "DoubleHeadsModel", TRUE, { "text-generation" } },
-  { "ForConditionalGeneration", TRUE,
+  { "ForConditionalGeneration",
+    TRUE,
     { "text2text-generation", "automatic-speech-recognition", "image-to-text",
       "visual-question-answering" } },
   { "ForSpeechSeq2Seq", TRUE, { "automatic-speech-recognition" } },

@@ -7,7 +7,8 @@
 #include <oxport/oxport.h>
 
 /* One dim: param != NULL → symbolic; else value >= 0 → number; else unknown. */
-typedef struct {
+typedef struct
+{
   gint64 value;
   char *param;
 } OxpDim;
@@ -57,7 +58,7 @@ parse_number (const char *text, gint64 *out)
  * @name: the input or output name
  * @dtype: the element type
  * @dims: (nullable): comma-separated dims, each a decimal number, a symbolic
- *   name or "?" for unknown; NULL or "" for a scalar
+ *   name or "?" (or "-1") for unknown; NULL or "" for a scalar
  *
  * Items are trimmed, so "batch_size, sequence_length" works; a symbolic name
  * may contain spaces and operators ("past_sequence_length + sequence_length").
@@ -84,7 +85,8 @@ oxp_tensor_spec_new (const char *name, OxpDataType dtype, const char *dims)
       const char *item = g_strstrip (items[i]);
       gint64 v;
 
-      if (*item == '\0' || strcmp (item, "?") == 0)
+      /* ONNX Runtime reports unknown dims as -1: read them as unknown too. */
+      if (*item == '\0' || strcmp (item, "?") == 0 || strcmp (item, "-1") == 0)
         continue;
       if (parse_number (item, &v))
         spec->dims[i].value = v;

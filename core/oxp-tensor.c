@@ -33,9 +33,9 @@ count_elements (OxpDataType dtype, const gint64 *shape, guint rank, gsize *out_n
     {
       if (shape[i] < 0)
         return FALSE;
-      if (shape[i] != 0 && n > G_MAXSIZE / (gsize) shape[i])
+      if (shape[i] != 0 && n > G_MAXSIZE / (gsize)shape[i])
         return FALSE;
-      n *= (gsize) shape[i];
+      n *= (gsize)shape[i];
     }
   if (esize != 0 && n > G_MAXSIZE / esize)
     return FALSE;
@@ -97,11 +97,8 @@ oxp_tensor_new (const char *name, OxpDataType dtype, const gint64 *shape, guint 
  *   when the size of @data is not the element count × element size
  */
 OxpTensor *
-oxp_tensor_new_from_bytes (const char   *name,
-                           OxpDataType   dtype,
-                           const gint64 *shape,
-                           guint         rank,
-                           GBytes       *data)
+oxp_tensor_new_from_bytes (const char *name, OxpDataType dtype, const gint64 *shape, guint rank,
+                           GBytes *data)
 {
   OxpTensor *t;
   gsize n = 0;
@@ -246,7 +243,7 @@ oxp_tensor_get_element_as_double (const OxpTensor *tensor, gsize i)
   g_return_val_if_fail (tensor != NULL, 0.0);
   g_return_val_if_fail (i < tensor->n_elements, 0.0);
 
-  p = (const guint8 *) g_bytes_get_data (tensor->bytes, NULL)
+  p = (const guint8 *)g_bytes_get_data (tensor->bytes, NULL)
       + i * oxp_data_type_get_size (tensor->dtype);
 
 #define READ_AS(ctype)                                                                             \
@@ -254,7 +251,7 @@ oxp_tensor_get_element_as_double (const OxpTensor *tensor, gsize i)
   {                                                                                                \
     ctype v_;                                                                                      \
     memcpy (&v_, p, sizeof v_);                                                                    \
-    return (double) v_;                                                                            \
+    return (double)v_;                                                                             \
   }                                                                                                \
   G_STMT_END
 

@@ -10,7 +10,9 @@
  * usual value for fp32 exports). */
 #define DEFAULT_ATOL 1e-4
 
-G_DEFINE_QUARK (oxp - validation - error - quark, oxp_validation_error)
+/* clang-format off */
+G_DEFINE_QUARK (oxp-validation-error-quark, oxp_validation_error)
+/* clang-format on */
 
 /* ---------------------------------------------------------------- checks */
 

@@ -239,6 +239,13 @@ static const HeaderCase header_cases[] = {
     OXP_CHECKPOINT_ERROR_OFFSETS, "4 trailing bytes after the last tensor 'w'" },
   { "/oxp/checkpoint/safetensors/offsets-data-without-tensors", "{}", 8,
     OXP_CHECKPOINT_ERROR_OFFSETS, "8 trailing bytes" },
+  { "/oxp/checkpoint/safetensors/duplicate-tensor",
+    "{\"w\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]},"
+    " \"w\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}",
+    4, OXP_CHECKPOINT_ERROR_DUPLICATE, "tensor 'w' appears twice" },
+  { "/oxp/checkpoint/safetensors/duplicate-field",
+    "{\"w\": {\"dtype\": \"U8\", \"dtype\": \"I8\", \"shape\": [4], \"data_offsets\": [0, 4]}}", 4,
+    OXP_CHECKPOINT_ERROR_HEADER, "member \"dtype\" appears twice" },
   { "/oxp/checkpoint/safetensors/tensor-empty-name",
     "{\"\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4,
     OXP_CHECKPOINT_ERROR_HEADER, "empty name" },
@@ -859,6 +866,19 @@ test_file_order (void)
 }
 
 static void
+test_config_duplicate_key (void)
+{
+  g_autofree char *dir
+      = make_model_dir ("{\"model_type\": \"gpt2\", \"hidden_size\": 4, \"model_type\": \"bert\"}");
+  g_autoptr (OxpCheckpoint) ckpt = NULL;
+
+  /* As in Python's json module, the last value wins. */
+  write_safetensors (dir, "model.safetensors", T1 ("\"F32\"", "[1]", "[0, 4]"), 4);
+  ckpt = open_ok (dir);
+  g_assert_cmpstr (oxp_checkpoint_get_model_type (ckpt), ==, "bert");
+}
+
+static void
 test_properties (void)
 {
   g_autofree char *dir = oxp_test_srcdir_path ("data", "bert_feature-extraction", NULL);
@@ -1052,6 +1072,7 @@ main (int argc, char *argv[])
   for (gsize i = 0; i < G_N_ELEMENTS (config_cases); i++)
     g_test_add_data_func (config_cases[i].path, &config_cases[i], test_config_case);
 
+  g_test_add_func ("/oxp/checkpoint/config/duplicate-key", test_config_duplicate_key);
   g_test_add_func ("/oxp/checkpoint/folder/missing", test_folder_missing);
   g_test_add_func ("/oxp/checkpoint/folder/no-weights", test_no_weights);
   g_test_add_func ("/oxp/checkpoint/folder/weights-is-folder", test_weights_is_folder);

@@ -242,6 +242,33 @@ EOF
     && ok "export --json: task, submodels, files with sizes, validation status" \
     || not_ok "export --json"
 
+  if [ -n "${OXPORT_ONNXRUNTIME:-}" ] && [ -r "$OXPORT_ONNXRUNTIME" ]; then
+    run 0 validate "$tmp/exported-json" --json \
+      && json_check 'd["passed"] and d["task"] == "feature-extraction"' \
+      && ok "validate OUTDIR takes the task from the model's metadata, not config.json" \
+      || not_ok "validate OUTDIR takes the task from the model's metadata"
+
+    # A validation mismatch: exit 1 with the table, and the files stay.
+    run 1 export --model "$bert_case" --reference "$bert_case/vectors.safetensors" --atol 1e-12 \
+        "$tmp/mismatch" \
+      && out_has "logits .*reference .*FAIL" && out_has "Validation: failed" \
+      && err_has "^oxport: error: validation failed: .*logits" && err_has "stay in .*mismatch" \
+      && [ -s "$tmp/mismatch/model.onnx" ] && [ -s "$tmp/mismatch/config.json" ] \
+      && ok "export with a validation mismatch: exit 1, the table, the files stay" \
+      || not_ok "export with a validation mismatch: exit 1, the table, the files stay"
+    run 0 export --model "$bert_case" --reference "$bert_case/vectors.safetensors" --dtype fp16 \
+        "$tmp/fp16" \
+      && out_has "float16" && out_has "logits vs reference: max abs diff .* (atol 0.05) ok" \
+      && ok "export --dtype fp16: fp16 model, validated against the fp32 reference at atol 0.05" \
+      || not_ok "export --dtype fp16: validated against the fp32 reference at atol 0.05"
+    run 0 validate "$tmp/fp16" --json \
+      && json_check 'd["passed"] and d["task"] == "text-classification" and len(d["reports"]) == 1' \
+      && ok "validate --json of an fp16 export: passed, task from the model's metadata" \
+      || not_ok "validate --json of an fp16 export"
+  else
+    for i in 1 2 3 4; do skip "validation with ONNX Runtime" "OXPORT_ONNXRUNTIME is not set"; done
+  fi
+
   # ORT missing: the model is written, validation is said to be skipped;
   # an explicit validate then fails.
   OXPORT_ONNXRUNTIME=$tmp/nonesuch/libonnxruntime.so.1 LD_LIBRARY_PATH= \
@@ -283,11 +310,22 @@ EOF
     && [ ! -e "$tmp/o-opset" ] \
     && ok "export --opset below the model's lowest: exit 1, nothing written" \
     || not_ok "export --opset below the model's lowest: exit 1, nothing written"
+  # A plugin's bug is an internal error: exit 2, said so, nothing left.
+  internal_dir=$OXP_TOP_BUILDDIR/tests/cli-plugins/.libs
+  mkdir -p "$tmp/internal-model"
+  cp "$bert_case/model.safetensors" "$tmp/internal-model/"
+  sed 's/"model_type": *"bert"/"model_type": "oxptest-cli-internal"/' "$bert_case/config.json" \
+    >"$tmp/internal-model/config.json"
+  run 2 export --plugin-dir "$internal_dir" --model "$tmp/internal-model" --task feature-extraction \
+      "$tmp/o-internal" \
+    && err_has "^oxport: error: " && err_has "internal error" && [ ! -e "$tmp/o-internal" ] \
+    && ok "export hitting a plugin's bug: exit 2, reported as internal, nothing left" \
+    || not_ok "export hitting a plugin's bug: exit 2, reported as internal, nothing left"
   echo x >"$tmp/a-file"
   run 1 export --model "$bert_case" --no-validate "$tmp/a-file" && err_has "a-file" \
     && ok "export into a path that is a file: exit 1" || not_ok "export into a path that is a file"
 else
-  for i in $(seq 1 19); do skip "bert plugin" "the bert plugin is not built"; done
+  for i in $(seq 1 24); do skip "bert plugin" "the bert plugin is not built"; done
 fi
 
 echo "1..$n"

@@ -136,8 +136,8 @@ test_text_multiple_choice (void)
 static void
 test_text_other_inputs (void)
 {
-  g_autoptr (OxpNormalizedConfig) nc = normalized (
-      "{\"vocab_size\": 50, \"type_vocab_size\": 1, \"hidden_size\": 8}");
+  g_autoptr (OxpNormalizedConfig) nc
+      = normalized ("{\"vocab_size\": 50, \"type_vocab_size\": 1, \"hidden_size\": 8}");
   g_autoptr (OxpDummyInputGenerator) gen
       = oxp_dummy_text_input_generator_new ("text-generation", nc);
   g_autoptr (OxpTensor) types = NULL;
@@ -161,13 +161,13 @@ test_text_other_inputs (void)
 
   pos = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length", &shapes);
   for (gsize i = 0; i < 22; i++)
-    g_assert_cmpfloat (at (pos, i), ==, (double) (i % 11));
+    g_assert_cmpfloat (at (pos, i), ==, (double)(i % 11));
 
   g_object_get (gen, "use-past-in-inputs", &past_in, NULL);
   g_assert_false (past_in);
   g_object_set (gen, "use-past-in-inputs", TRUE, NULL);
-  pos_past = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length",
-                       &shapes);
+  pos_past
+      = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length", &shapes);
   g_assert_cmpfloat (at (pos_past, 0), ==, 4.0);
   g_assert_cmpfloat (at (pos_past, 12), ==, 5.0);
 
@@ -216,17 +216,15 @@ test_determinism (void)
 
   shapes.seed = 43;
   c = generate (gen, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length", &shapes);
-  g_assert_cmpint (memcmp (oxp_tensor_get_data (a), oxp_tensor_get_data (c),
-                           oxp_tensor_get_size (a)),
-                   !=, 0);
+  g_assert_cmpint (
+      memcmp (oxp_tensor_get_data (a), oxp_tensor_get_data (c), oxp_tensor_get_size (a)), !=, 0);
 
   /* Two inputs of the same shape get different values. */
   shapes.seed = 42;
   d = generate (gen, "decoder_input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length",
                 &shapes);
-  g_assert_cmpint (memcmp (oxp_tensor_get_data (a), oxp_tensor_get_data (d),
-                           oxp_tensor_get_size (a)),
-                   !=, 0);
+  g_assert_cmpint (
+      memcmp (oxp_tensor_get_data (a), oxp_tensor_get_data (d), oxp_tensor_get_size (a)), !=, 0);
 }
 
 static void
@@ -240,8 +238,8 @@ test_past_generators (void)
   g_autoptr (OxpTensor) key = NULL;
   g_autoptr (OxpTensor) half = NULL;
   g_autoptr (OxpTensor) enc = NULL;
-  g_autoptr (OxpTensorSpec) int_spec = oxp_tensor_spec_new ("past_key_values.0.key",
-                                                           OXP_DATA_TYPE_INT64, "batch_size,2");
+  g_autoptr (OxpTensorSpec) int_spec
+      = oxp_tensor_spec_new ("past_key_values.0.key", OXP_DATA_TYPE_INT64, "batch_size,2");
   g_autoptr (GError) error = NULL;
   OxpShapes shapes;
 
@@ -307,8 +305,8 @@ test_vision_and_audio (void)
                       "batch_size,num_channels,height,width", &shapes);
   g_assert_cmpint (oxp_tensor_get_shape (pixels2)[1], ==, 3);
   g_assert_cmpint (oxp_tensor_get_shape (pixels2)[3], ==, 64);
-  pixel_mask = generate (vision, "pixel_mask", OXP_DATA_TYPE_INT64, "batch_size,height,width",
-                         &shapes);
+  pixel_mask
+      = generate (vision, "pixel_mask", OXP_DATA_TYPE_INT64, "batch_size,height,width", &shapes);
   g_assert_cmpfloat (at (pixel_mask, 599), ==, 1.0);
 
   oxp_normalized_config_set_alias (whisper, "feature_size", "num_mel_bins");
@@ -331,10 +329,10 @@ test_errors (void)
 {
   g_autoptr (OxpNormalizedConfig) nc = normalized ("{\"model_type\": \"odd\"}");
   g_autoptr (OxpDummyInputGenerator) gen = oxp_dummy_text_input_generator_new ("fill-mask", nc);
-  g_autoptr (OxpTensorSpec) ids = oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64,
-                                                      "batch_size,sequence_length");
-  g_autoptr (OxpTensorSpec) odd_dim = oxp_tensor_spec_new ("attention_mask", OXP_DATA_TYPE_INT64,
-                                                          "batch_size,num_boxes");
+  g_autoptr (OxpTensorSpec) ids
+      = oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
+  g_autoptr (OxpTensorSpec) odd_dim
+      = oxp_tensor_spec_new ("attention_mask", OXP_DATA_TYPE_INT64, "batch_size,num_boxes");
   g_autoptr (OxpTensorSpec) unknown = oxp_tensor_spec_new ("bbox", OXP_DATA_TYPE_INT64, "2");
   g_autoptr (GError) error = NULL;
   OxpShapes shapes;
@@ -368,14 +366,11 @@ typedef struct
 static GType test_bbox_generator_get_type (void);
 G_DEFINE_TYPE (TestBboxGenerator, test_bbox_generator, OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
-static const char * const bbox_inputs[] = { "bbox", "boxes.", NULL };
+static const char *const bbox_inputs[] = { "bbox", "boxes.", NULL };
 
 static OxpTensor *
-test_bbox_generator_generate (OxpDummyInputGenerator *self,
-                              const OxpTensorSpec    *spec,
-                              const gint64           *shape,
-                              const OxpShapes        *shapes,
-                              GError                **error)
+test_bbox_generator_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
+                              const gint64 *shape, const OxpShapes *shapes, GError **error)
 {
   return oxp_dummy_random_int_tensor (oxp_tensor_spec_get_name (spec),
                                       oxp_tensor_spec_get_dtype (spec), shape,
@@ -441,9 +436,9 @@ test_through_config_gpt2 (void)
   OxpShapes shapes;
 
   /* Register an ad-hoc concrete subclass of the abstract decoder class. */
-  type = g_type_register_static_simple (
-      OXP_TYPE_TEXT_DECODER_ONNX_CONFIG, "TestAdHocDecoder", sizeof (OxpTextDecoderOnnxConfigClass),
-      NULL, sizeof (OxpTextDecoderOnnxConfig), NULL, 0);
+  type = g_type_register_static_simple (OXP_TYPE_TEXT_DECODER_ONNX_CONFIG, "TestAdHocDecoder",
+                                        sizeof (OxpTextDecoderOnnxConfigClass), NULL,
+                                        sizeof (OxpTextDecoderOnnxConfig), NULL, 0);
   json_parser_load_from_data (parser,
                               "{\"model_type\": \"llama\", \"hidden_size\": 32,"
                               " \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"

@@ -37,9 +37,11 @@ static const char vit_json[]
       " \"num_channels\": 3, \"layer_norm_eps\": 1e-12}";
 static const char clip_json[]
     = "{\"model_type\": \"clip\", \"projection_dim\": 24, \"logit_scale_init_value\": 2.6592,"
-      " \"text_config\": {\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
+      " \"text_config\": {\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": "
+      "4,"
       "   \"vocab_size\": 320, \"max_position_embeddings\": 77, \"pad_token_id\": 1},"
-      " \"vision_config\": {\"hidden_size\": 40, \"num_hidden_layers\": 3, \"num_attention_heads\": 5,"
+      " \"vision_config\": {\"hidden_size\": 40, \"num_hidden_layers\": 3, "
+      "\"num_attention_heads\": 5,"
       "   \"image_size\": [30, 28], \"patch_size\": 2, \"num_channels\": 3}}";
 
 static JsonObject *
@@ -133,9 +135,9 @@ test_gqa_heads (void)
 static void
 test_aliases (void)
 {
-  g_autoptr (JsonObject) json = parse_object (
-      "{\"model_type\": \"mine\", \"num_hidden_layers\": 2, \"my_layers\": 7,"
-      " \"sub\": {\"deep\": {\"heads\": 6}}, \"b\": 9}");
+  g_autoptr (JsonObject) json
+      = parse_object ("{\"model_type\": \"mine\", \"num_hidden_layers\": 2, \"my_layers\": 7,"
+                      " \"sub\": {\"deep\": {\"heads\": 6}}, \"b\": 9}");
   g_autoptr (OxpNormalizedConfig) nc = oxp_normalized_text_config_new (json);
 
   g_assert_cmpint (get_int (nc, "num_layers"), ==, 2);

@@ -19,9 +19,7 @@
   } Name##Class;                                                                                   \
   static GType name##_get_type (void);                                                             \
   G_DEFINE_TYPE (Name, name, PARENT_TYPE)                                                          \
-  static void name##_init (Name *self)                                                             \
-  {                                                                                                \
-  }
+  static void name##_init (Name *self) {}
 
 /* A bare OxpOnnxConfig: one input, a one-node graph. */
 TEST_CONFIG (TestTinyConfig, test_tiny_config, OxpOnnxConfig, OXP_TYPE_ONNX_CONFIG)
@@ -29,23 +27,21 @@ TEST_CONFIG (TestTinyConfig, test_tiny_config, OxpOnnxConfig, OXP_TYPE_ONNX_CONF
 static GPtrArray *
 test_tiny_config_get_inputs (OxpOnnxConfig *self)
 {
-  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
-  g_ptr_array_add (inputs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64,
-                                                "batch_size,sequence_length"));
+  GPtrArray *inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
+  g_ptr_array_add (
+      inputs, oxp_tensor_spec_new ("input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length"));
   return inputs;
 }
 
 static gboolean
-test_tiny_config_build_graph (OxpOnnxConfig *self,
-                              OxpGraph      *graph,
-                              OxpCheckpoint *checkpoint,
-                              GError       **error)
+test_tiny_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                              GError **error)
 {
   gint64 vocab = oxp_onnx_config_require_int (self, "vocab_size");
   gint64 hidden = oxp_onnx_config_require_int (self, "hidden_size");
   const gint64 shape[] = { vocab, hidden };
-  g_autoptr (OxpTensor) table = oxp_tensor_new ("embeddings", oxp_graph_get_float_type (graph),
-                                                shape, 2);
+  g_autoptr (OxpTensor) table
+      = oxp_tensor_new ("embeddings", oxp_graph_get_float_type (graph), shape, 2);
   const char *w = oxp_graph_add_constant (graph, "embeddings", table);
   const char *out = oxp_graph_op (graph, "Gather", w, "input_ids", NULL);
 
@@ -68,7 +64,8 @@ test_tiny_config_class_init (TestTinyConfigClass *klass)
 }
 
 /* Inherits the per-task tolerance, overrides the class one. */
-TEST_CONFIG (TestTinyChildConfig, test_tiny_child_config, TestTinyConfig, test_tiny_config_get_type ())
+TEST_CONFIG (TestTinyChildConfig, test_tiny_child_config, TestTinyConfig,
+             test_tiny_config_get_type ())
 
 static void
 test_tiny_child_config_class_init (TestTinyChildConfigClass *klass)
@@ -97,9 +94,8 @@ TEST_CONFIG (TestDistilBertConfig, test_distil_bert_config, OxpTextEncoderOnnxCo
              OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG)
 
 static OxpNormalizedConfig *
-test_distil_bert_config_create_normalized_config (OxpOnnxConfig *self,
-                                                  JsonObject    *json,
-                                                  GError       **error)
+test_distil_bert_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *json,
+                                                  GError **error)
 {
   OxpNormalizedConfig *nc = OXP_ONNX_CONFIG_CLASS (test_distil_bert_config_parent_class)
                                 ->create_normalized_config (self, json, error);
@@ -150,6 +146,8 @@ TEST_CONFIG (TestWhisperConfig, test_whisper_config, OxpAudioToTextOnnxConfig,
 static void
 test_whisper_config_class_init (TestWhisperConfigClass *klass)
 {
+  /* The encoder's convolutions halve the frames. */
+  OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST_CLASS (klass)->encoder_length_divisor = 2;
 }
 
 TEST_CONFIG (TestVitConfig, test_vit_config, OxpVisionOnnxConfig, OXP_TYPE_VISION_ONNX_CONFIG)
@@ -164,8 +162,7 @@ TEST_CONFIG (TestBboxConfig, test_bbox_config, OxpVisionOnnxConfig, OXP_TYPE_VIS
 static GPtrArray *
 test_bbox_config_get_inputs (OxpOnnxConfig *self)
 {
-  GPtrArray *inputs
-      = OXP_ONNX_CONFIG_CLASS (test_bbox_config_parent_class)->get_inputs (self);
+  GPtrArray *inputs = OXP_ONNX_CONFIG_CLASS (test_bbox_config_parent_class)->get_inputs (self);
   g_ptr_array_add (inputs, oxp_tensor_spec_new ("bbox", OXP_DATA_TYPE_INT64, "batch_size,4"));
   return inputs;
 }
@@ -183,8 +180,7 @@ test_clip_config_class_init (TestClipConfigClass *klass)
 {
 }
 
-TEST_CONFIG (TestWav2VecConfig, test_wav2vec_config, OxpAudioOnnxConfig,
-             OXP_TYPE_AUDIO_ONNX_CONFIG)
+TEST_CONFIG (TestWav2VecConfig, test_wav2vec_config, OxpAudioOnnxConfig, OXP_TYPE_AUDIO_ONNX_CONFIG)
 static void
 test_wav2vec_config_class_init (TestWav2VecConfigClass *klass)
 {
@@ -212,12 +208,13 @@ static const char vit_json[]
     = "{\"model_type\": \"vit\", \"hidden_size\": 32, \"num_hidden_layers\": 2,"
       " \"num_attention_heads\": 4, \"image_size\": 30, \"patch_size\": 2, \"num_channels\": 3,"
       " \"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}}";
-static const char clip_json[]
-    = "{\"model_type\": \"clip\", \"projection_dim\": 24,"
-      " \"text_config\": {\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
-      "   \"vocab_size\": 320, \"pad_token_id\": 1},"
-      " \"vision_config\": {\"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
-      "   \"image_size\": 30, \"patch_size\": 2, \"num_channels\": 3}}";
+static const char clip_json[] = "{\"model_type\": \"clip\", \"projection_dim\": 24,"
+                                " \"text_config\": {\"hidden_size\": 32, \"num_hidden_layers\": 2, "
+                                "\"num_attention_heads\": 4,"
+                                "   \"vocab_size\": 320, \"pad_token_id\": 1},"
+                                " \"vision_config\": {\"hidden_size\": 32, \"num_hidden_layers\": "
+                                "2, \"num_attention_heads\": 4,"
+                                "   \"image_size\": 30, \"patch_size\": 2, \"num_channels\": 3}}";
 
 static JsonObject *
 parse_object (const char *json)
@@ -282,10 +279,8 @@ describe_specs (GPtrArray *specs, const OxpShapes *shapes)
 }
 
 static void
-assert_io (OxpOnnxConfig   *config,
-           const OxpShapes *shapes,
-           const char      *expected_inputs,
-           const char      *expected_outputs)
+assert_io (OxpOnnxConfig *config, const OxpShapes *shapes, const char *expected_inputs,
+           const char *expected_outputs)
 {
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
   g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
@@ -356,8 +351,8 @@ test_atol (void)
       = new_config (test_tiny_config_get_type (), "feature-extraction", text_json);
   g_autoptr (JsonObject) json = parse_object (text_json);
   /* fill-mask's build_graph is broken on purpose, but construction works. */
-  g_autoptr (OxpOnnxConfig) fm = oxp_onnx_config_new (test_tiny_config_get_type (), "fill-mask",
-                                                      json, NULL);
+  g_autoptr (OxpOnnxConfig) fm
+      = oxp_onnx_config_new (test_tiny_config_get_type (), "fill-mask", json, NULL);
   g_autoptr (OxpOnnxConfig) child_fe
       = new_config (test_tiny_child_config_get_type (), "feature-extraction", text_json);
   g_autoptr (OxpOnnxConfig) child_fm
@@ -393,8 +388,8 @@ static void
 test_shapes (void)
 {
   OxpShapes shapes;
-  g_autoptr (OxpTensorSpec) bad = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT,
-                                                      "batch_size,num_queries");
+  g_autoptr (OxpTensorSpec) bad
+      = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "batch_size,num_queries");
   g_autoptr (OxpTensorSpec) unknown = oxp_tensor_spec_new ("y", OXP_DATA_TYPE_FLOAT, "?,3");
   g_autoptr (GError) error = NULL;
   gint64 out[2];
@@ -448,14 +443,13 @@ test_construction_errors (void)
   g_clear_error (&error);
 
   /* feature-extraction only needs hidden_size. */
-  config = oxp_onnx_config_new (test_bert_config_get_type (), "feature-extraction", no_vocab,
-                                &error);
+  config
+      = oxp_onnx_config_new (test_bert_config_get_type (), "feature-extraction", no_vocab, &error);
   g_assert_no_error (error);
   g_clear_object (&config);
 
   /* A task without default outputs. */
-  config = oxp_onnx_config_new (test_bert_config_get_type (), "translation-of-poems", json,
-                                &error);
+  config = oxp_onnx_config_new (test_bert_config_get_type (), "translation-of-poems", json, &error);
   g_assert_null (config);
   g_assert_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK);
   g_assert_nonnull (strstr (error->message, "translation-of-poems"));
@@ -470,12 +464,21 @@ test_construction_errors (void)
 static void
 test_common_outputs_table (void)
 {
-  static const char * const tasks[] = {
-    "feature-extraction",   "fill-mask",        "text-classification",
-    "token-classification", "question-answering", "multiple-choice",
-    "text-generation",      "text2text-generation", "image-classification",
-    "automatic-speech-recognition", "zero-shot-image-classification",
-    "audio-classification", "semantic-segmentation", "object-detection",
+  static const char *const tasks[] = {
+    "feature-extraction",
+    "fill-mask",
+    "text-classification",
+    "token-classification",
+    "question-answering",
+    "multiple-choice",
+    "text-generation",
+    "text2text-generation",
+    "image-classification",
+    "automatic-speech-recognition",
+    "zero-shot-image-classification",
+    "audio-classification",
+    "semantic-segmentation",
+    "object-detection",
   };
   OxpShapes shapes;
   g_autoptr (OxpOnnxConfig) clip = NULL;
@@ -528,8 +531,8 @@ test_float_type (void)
       = new_config (test_vit_config_get_type (), "image-classification", vit_json);
   g_autoptr (GPtrArray) inputs = NULL;
   g_autoptr (GPtrArray) outputs = NULL;
-  g_autoptr (OxpOnnxConfig) gpt2 = new_config (test_gpt2_config_get_type (), "text-generation",
-                                               gpt2_json);
+  g_autoptr (OxpOnnxConfig) gpt2
+      = new_config (test_gpt2_config_get_type (), "text-generation", gpt2_json);
   g_autoptr (OxpOnnxConfig) past = NULL;
   g_autoptr (GPtrArray) past_inputs = NULL;
 
@@ -636,9 +639,9 @@ test_reference_case (gconstpointer data)
   g_assert_no_error (error);
   c = json_node_get_object (json_parser_get_root (case_parser));
 
-  config = oxp_onnx_config_new (ct->get_type (), json_object_get_string_member (c, "task"),
-                                json_node_get_object (json_parser_get_root (config_parser)),
-                                &error);
+  config
+      = oxp_onnx_config_new (ct->get_type (), json_object_get_string_member (c, "task"),
+                             json_node_get_object (json_parser_get_root (config_parser)), &error);
   g_assert_no_error (error);
 
   /* The case's own sizes: [batch, seq] or [batch, choices, seq]. */
@@ -659,9 +662,9 @@ test_reference_case (gconstpointer data)
   /* One file, named as optimum names it. */
   submodels = oxp_onnx_config_dup_submodels (config);
   g_assert_cmpuint (submodels->len, ==, 1);
-  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
-                   json_object_get_string_member (json_object_get_object_member (c, "optimum"),
-                                                  "onnx_file"));
+  g_assert_cmpstr (
+      oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
+      json_object_get_string_member (json_object_get_object_member (c, "optimum"), "onnx_file"));
 
   /* Dummy inputs exist for every input, at the case's shapes. */
   dummies = oxp_onnx_config_generate_dummy_inputs (config, &shapes, &error);
@@ -716,10 +719,10 @@ test_decoder_text_generation (void)
 
   /* Other tasks of a decoder: one model.onnx, no cache. */
   {
-    g_autoptr (OxpOnnxConfig) cls = new_config (
-        test_gpt2_config_get_type (), "text-classification",
-        "{\"model_type\": \"gpt2\", \"n_embd\": 32, \"n_layer\": 2, \"n_head\": 4,"
-        " \"vocab_size\": 320, \"num_labels\": 5}");
+    g_autoptr (OxpOnnxConfig) cls
+        = new_config (test_gpt2_config_get_type (), "text-classification",
+                      "{\"model_type\": \"gpt2\", \"n_embd\": 32, \"n_layer\": 2, \"n_head\": 4,"
+                      " \"vocab_size\": 320, \"num_labels\": 5}");
     g_autoptr (GPtrArray) models = oxp_onnx_config_dup_submodels (cls);
     g_assert_cmpuint (models->len, ==, 1);
     g_assert_true (g_ptr_array_index (models, 0) == cls);
@@ -798,7 +801,8 @@ test_past_helpers (void)
 {
   g_autoptr (OxpOnnxConfig) config
       = new_config (test_llama_config_get_type (), "text-generation", llama_gqa_json);
-  g_autoptr (GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) oxp_tensor_spec_unref);
+  g_autoptr (GPtrArray) specs
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_spec_unref);
   g_autoptr (OxpTensorSpec) cache = oxp_onnx_config_with_past_new_cache_spec (
       OXP_ONNX_CONFIG_WITH_PAST (config), "k", "num_attention_heads", "past_sequence_length");
   g_autofree char *dims = oxp_tensor_spec_dims_to_string (cache);
@@ -830,9 +834,9 @@ test_seq2seq_t5 (void)
   g_autoptr (GPtrArray) no_past = oxp_onnx_config_dup_submodels (base);
   OxpShapes shapes;
 
-  g_assert_cmpint (oxp_onnx_seq2seq_config_with_past_get_behavior (
-                       OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)),
-                   ==, OXP_CONFIG_BEHAVIOR_MONOLITH);
+  g_assert_cmpint (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)),
+      ==, OXP_CONFIG_BEHAVIOR_MONOLITH);
   g_assert_cmpuint (submodels->len, ==, 3);
   g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
                    "encoder_model.onnx");
@@ -840,12 +844,12 @@ test_seq2seq_t5 (void)
                    "decoder_model.onnx");
   g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 2)), ==,
                    "decoder_with_past_model.onnx");
-  g_assert_cmpint (oxp_onnx_seq2seq_config_with_past_get_behavior (
-                       g_ptr_array_index (submodels, 0)),
-                   ==, OXP_CONFIG_BEHAVIOR_ENCODER);
-  g_assert_cmpint (oxp_onnx_seq2seq_config_with_past_get_behavior (
-                       g_ptr_array_index (submodels, 2)),
-                   ==, OXP_CONFIG_BEHAVIOR_DECODER);
+  g_assert_cmpint (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (g_ptr_array_index (submodels, 0)), ==,
+      OXP_CONFIG_BEHAVIOR_ENCODER);
+  g_assert_cmpint (
+      oxp_onnx_seq2seq_config_with_past_get_behavior (g_ptr_array_index (submodels, 2)), ==,
+      OXP_CONFIG_BEHAVIOR_DECODER);
   /* The task stays the model's. */
   g_assert_cmpstr (oxp_onnx_config_get_task (g_ptr_array_index (submodels, 0)), ==,
                    "text2text-generation");
@@ -923,27 +927,25 @@ test_audio_to_text (void)
 
   g_assert_cmpuint (submodels->len, ==, 3);
   shapes_for (&shapes, 2, 5, 0, 30);
-  shapes.feature_size = 16;
   assert_io (g_ptr_array_index (submodels, 0), &shapes, "input_features[2,16,30]",
-             "last_hidden_state[2,30,32]");
+             "last_hidden_state[2,15,32]");
   assert_io (g_ptr_array_index (submodels, 1), &shapes,
-             "input_ids[2,5] encoder_hidden_states[2,30,32]",
+             "input_ids[2,5] encoder_hidden_states[2,15,32]",
              "logits[2,5,320] present.0.decoder.key[2,4,5,8] present.0.decoder.value[2,4,5,8] "
-             "present.0.encoder.key[2,4,30,8] present.0.encoder.value[2,4,30,8] "
+             "present.0.encoder.key[2,4,15,8] present.0.encoder.value[2,4,15,8] "
              "present.1.decoder.key[2,4,5,8] present.1.decoder.value[2,4,5,8] "
-             "present.1.encoder.key[2,4,30,8] present.1.encoder.value[2,4,30,8]");
+             "present.1.encoder.key[2,4,15,8] present.1.encoder.value[2,4,15,8]");
   shapes_for (&shapes, 2, 1, 5, 30);
   assert_io (g_ptr_array_index (submodels, 2), &shapes,
              "input_ids[2,1] past_key_values.0.decoder.key[2,4,5,8] "
-             "past_key_values.0.decoder.value[2,4,5,8] past_key_values.0.encoder.key[2,4,30,8] "
-             "past_key_values.0.encoder.value[2,4,30,8] past_key_values.1.decoder.key[2,4,5,8] "
-             "past_key_values.1.decoder.value[2,4,5,8] past_key_values.1.encoder.key[2,4,30,8] "
-             "past_key_values.1.encoder.value[2,4,30,8]",
+             "past_key_values.0.decoder.value[2,4,5,8] past_key_values.0.encoder.key[2,4,15,8] "
+             "past_key_values.0.encoder.value[2,4,15,8] past_key_values.1.decoder.key[2,4,5,8] "
+             "past_key_values.1.decoder.value[2,4,5,8] past_key_values.1.encoder.key[2,4,15,8] "
+             "past_key_values.1.encoder.value[2,4,15,8]",
              "logits[2,1,320] present.0.decoder.key[2,4,6,8] present.0.decoder.value[2,4,6,8] "
              "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8]");
   /* Monolith inputs. */
   shapes_for (&shapes, 2, 5, 0, 30);
-  shapes.feature_size = 16;
   assert_io (base, &shapes, "input_features[2,16,30] decoder_input_ids[2,5]", "logits[2,5,320]");
 }
 
@@ -954,16 +956,25 @@ test_vision_and_multimodal (void)
       = new_config (test_vit_config_get_type (), "image-classification", vit_json);
   g_autoptr (OxpOnnxConfig) clip
       = new_config (test_clip_config_get_type (), "zero-shot-image-classification", clip_json);
-  g_autoptr (OxpOnnxConfig) wav2vec = new_config (test_wav2vec_config_get_type (),
-                                                  "audio-classification", text_json);
+  g_autoptr (OxpOnnxConfig) vit_fe
+      = new_config (test_vit_config_get_type (), "feature-extraction", vit_json);
+  g_autoptr (OxpOnnxConfig) any_fe
+      = new_config (test_vit_config_get_type (), "feature-extraction", text_json);
+  g_autoptr (OxpOnnxConfig) wav2vec
+      = new_config (test_wav2vec_config_get_type (), "audio-classification", text_json);
   OxpShapes shapes;
 
+  /* The image geometry is the model's, whatever the requested shapes. */
   shapes_for (&shapes, 2, 11, 0, 0);
-  shapes.height = shapes.width = 30;
+  shapes.height = shapes.width = 64;
   g_assert_true (OXP_IS_NORMALIZED_VISION_CONFIG (oxp_onnx_config_get_normalized_config (vit)));
   assert_io (vit, &shapes, "pixel_values[2,3,30,30]", "logits[2,3]");
-  g_assert_true (OXP_IS_NORMALIZED_TEXT_AND_VISION_CONFIG (
-      oxp_onnx_config_get_normalized_config (clip)));
+  /* ViT feature-extraction: 15 × 15 patches + [CLS], as in the reference case. */
+  assert_io (vit_fe, &shapes, "pixel_values[2,3,30,30]", "last_hidden_state[2,226,32]");
+  /* Without a known geometry the dims stay symbolic. */
+  assert_io (any_fe, &shapes, "pixel_values[2,3,64,64]", "last_hidden_state[2,11,32]");
+  g_assert_true (
+      OXP_IS_NORMALIZED_TEXT_AND_VISION_CONFIG (oxp_onnx_config_get_normalized_config (clip)));
   assert_io (clip, &shapes, "input_ids[2,11] pixel_values[2,3,30,30] attention_mask[2,11]",
              "logits_per_image[2,2] logits_per_text[2,2] text_embeds[2,24] image_embeds[2,24]");
   assert_io (wav2vec, &shapes, "input_values[2,11]", "logits[2,3]");
@@ -994,8 +1005,8 @@ test_dummy_inputs (void)
 
   /* An input none of the config's generators produces. */
   {
-    g_autoptr (OxpOnnxConfig) odd = new_config (test_bbox_config_get_type (),
-                                                "image-classification", vit_json);
+    g_autoptr (OxpOnnxConfig) odd
+        = new_config (test_bbox_config_get_type (), "image-classification", vit_json);
     tensors = oxp_onnx_config_generate_dummy_inputs (odd, &shapes, &error);
     g_assert_null (tensors);
     g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);

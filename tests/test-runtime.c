@@ -195,6 +195,48 @@ test_not_a_library (void)
   g_assert_nonnull (strstr (error->message, path));
 }
 
+/* Versions are checked before anything else is asked of the library; the
+ * API version asked for is min(minor, 30). */
+typedef struct
+{
+  const char *version;
+  const char *message_part;
+} VersionCase;
+
+static const VersionCase version_cases[] = {
+  { "1.4.0", "oxport needs ONNX Runtime 1.5 or a later 1.x" },
+  { "2.0.0", "ONNX Runtime 2.0.0 at" },
+  { "one.two", "unreadable version \"one.two\"" },
+  { "1.7.2", "refused C API version 7" },
+  { "1.31.0", "refused C API version 30" },
+};
+
+static void
+test_version_refused (gconstpointer data)
+{
+  const VersionCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpRuntime) runtime = NULL;
+  g_autofree char *library = NULL;
+
+  library = g_build_filename (g_getenv ("G_TEST_BUILDDIR") ? g_getenv ("G_TEST_BUILDDIR") : ".",
+                              ".libs", "fake-onnxruntime.so", NULL);
+  if (!g_file_test (library, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the fake ONNX Runtime module is not built");
+      return;
+    }
+  g_setenv ("OXP_FAKE_ORT_VERSION", c->version, TRUE);
+  runtime = oxp_runtime_new (library, FALSE, &error);
+  g_unsetenv ("OXP_FAKE_ORT_VERSION");
+
+  g_assert_null (runtime);
+  g_assert_error (error, OXP_RUNTIME_ERROR, OXP_RUNTIME_ERROR_VERSION);
+  g_assert_nonnull (strstr (error->message, library));
+  if (strstr (error->message, c->message_part) == NULL)
+    g_error ("\"%s\" not in \"%s\"", c->message_part, error->message);
+}
+
 static void
 test_version (void)
 {
@@ -501,6 +543,13 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/runtime/not-found/not-ort", test_not_ort);
   g_test_add_func ("/oxp/runtime/not-found/not-a-library", test_not_a_library);
   g_test_add_func ("/oxp/runtime/version", test_version);
+  for (guint i = 0; i < G_N_ELEMENTS (version_cases); i++)
+    {
+      g_autofree char *path
+          = g_strdup_printf ("/oxp/runtime/version/refused/%s", version_cases[i].version);
+
+      g_test_add_data_func (path, &version_cases[i], test_version_refused);
+    }
   g_test_add_func ("/oxp/runtime/directory", test_directory);
   g_test_add_func ("/oxp/runtime/session/specs", test_session_specs);
   g_test_add_func ("/oxp/runtime/session/run", test_session_run);

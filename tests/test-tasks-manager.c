@@ -13,8 +13,8 @@
 /* ---- helpers ---------------------------------------------------------- */
 
 /* A config.json with what the default outputs of every test task need. */
-#define TEST_CONFIG_KEYS                                                        \
-  "\"vocab_size\": 32, \"hidden_size\": 8, \"num_attention_heads\": 2, "    \
+#define TEST_CONFIG_KEYS                                                                           \
+  "\"vocab_size\": 32, \"hidden_size\": 8, \"num_attention_heads\": 2, "                           \
   "\"num_hidden_layers\": 1, \"num_labels\": 3, \"intermediate_size\": 16"
 
 static char *
@@ -61,7 +61,7 @@ assert_single_rejection (OxpTasksManager *manager, const char *path, int code)
 
   g_assert_cmpuint (rejections->len, ==, 1);
   g_assert_cmpuint (errors->len, ==, 1);
-  g_assert_error ((GError *) g_ptr_array_index (errors, 0), OXP_PLUGIN_ERROR, code);
+  g_assert_error ((GError *)g_ptr_array_index (errors, 0), OXP_PLUGIN_ERROR, code);
   text = g_ptr_array_index (rejections, 0);
   g_assert_true (g_str_has_prefix (text, prefix));
   return text;
@@ -77,7 +77,7 @@ assert_rejected_with (OxpTasksManager *manager, const char *needle, int code)
   for (guint i = 0; i < rejections->len; i++)
     if (strstr (g_ptr_array_index (rejections, i), needle) != NULL)
       {
-        g_assert_error ((GError *) g_ptr_array_index (errors, i), OXP_PLUGIN_ERROR, code);
+        g_assert_error ((GError *)g_ptr_array_index (errors, i), OXP_PLUGIN_ERROR, code);
         return;
       }
   g_error ("no rejection mentions '%s'", needle);
@@ -100,7 +100,8 @@ static void
 assert_core_usable (OxpTasksManager *manager)
 {
   g_autofree char *good = built_plugin ("good", "good");
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
+  g_autoptr (JsonObject) config
+      = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -132,7 +133,10 @@ test_load_good (void)
     "oxptest", "oxptest-decoder", "oxptest-seq2seq", "oxptest-speech", NULL,
   };
   const char *const sorted[] = {
-    "oxptest", "oxptest-decoder", "oxptest-seq2seq", "oxptest-speech",
+    "oxptest",
+    "oxptest-decoder",
+    "oxptest-seq2seq",
+    "oxptest-speech",
   };
   OxpPlugin *plugin;
 
@@ -180,8 +184,9 @@ test_load_file_names (void)
 
   g_assert_true (oxp_tasks_manager_load_plugin_file (manager, lib_name, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (oxp_plugin_get_name (g_ptr_array_index (oxp_tasks_manager_get_plugins (manager), 0)),
-                   ==, "good");
+  g_assert_cmpstr (
+      oxp_plugin_get_name (g_ptr_array_index (oxp_tasks_manager_get_plugins (manager), 0)), ==,
+      "good");
 
   g_assert_false (oxp_tasks_manager_load_plugin_file (manager2, renamed, &error));
   g_assert_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_NO_DESCRIPTOR);
@@ -212,7 +217,7 @@ typedef struct
 {
   const char *kind;     /* directory under tests/plugins */
   const char *name;     /* oxport-NAME.so */
-  int         code;     /* expected OxpPluginError */
+  int code;             /* expected OxpPluginError */
   const char *mention;  /* text the reason must contain */
   const char *init_env; /* set by the plugin's init if it ever ran */
 } RejectCase;
@@ -262,10 +267,12 @@ test_reject_init_discards (void)
 {
   g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
   g_autofree char *path = built_plugin ("broken", "initfail");
+  g_autoptr (GPtrArray) types = NULL;
 
   g_assert_false (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
   g_assert_null (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest-initfail"));
-  g_assert_cmpuint (oxp_tasks_manager_list_model_types (manager)->len, ==, 0);
+  types = oxp_tasks_manager_list_model_types (manager);
+  g_assert_cmpuint (types->len, ==, 0);
 }
 
 static void
@@ -288,7 +295,8 @@ test_reject_bad_type (void)
                         OXP_PLUGIN_ERROR_BAD_TYPE);
   assert_rejected_with (manager, "'OxpOnnxConfig' is abstract", OXP_PLUGIN_ERROR_BAD_TYPE);
   assert_rejected_with (manager, "'use-past'", OXP_PLUGIN_ERROR_BAD_TYPE);
-  g_assert_true (oxp_tasks_manager_get_config_type (manager, "oxptest-notaconfig") == G_TYPE_INVALID);
+  g_assert_true (oxp_tasks_manager_get_config_type (manager, "oxptest-notaconfig")
+                 == G_TYPE_INVALID);
   g_assert_true (oxp_tasks_manager_get_config_type (manager, "oxptest-abstract") == G_TYPE_INVALID);
   g_assert_true (oxp_tasks_manager_get_config_type (manager, "oxptest-nopast") == G_TYPE_INVALID);
   assert_core_usable (manager);
@@ -318,13 +326,13 @@ test_reject_duplicate (void)
   g_assert_cmpuint (tasks->len, ==, 6);
   /* The second is reported, naming the winner. */
   g_assert_cmpuint (oxp_tasks_manager_get_rejections (manager)->len, ==, 2);
-  expected = g_strdup_printf ("model type 'oxptest' is already registered by plugin 'good' (%s)",
-                              good);
+  expected
+      = g_strdup_printf ("model type 'oxptest' is already registered by plugin 'good' (%s)", good);
   assert_rejected_with (manager, expected, OXP_PLUGIN_ERROR_DUPLICATE);
   assert_rejected_with (manager, "registers model type 'oxptest-dup-only' twice",
                         OXP_PLUGIN_ERROR_DUPLICATE);
-  g_assert_true (g_str_has_prefix (g_ptr_array_index (oxp_tasks_manager_get_rejections (manager), 0),
-                                   dup));
+  g_assert_true (
+      g_str_has_prefix (g_ptr_array_index (oxp_tasks_manager_get_rejections (manager), 0), dup));
 }
 
 static void
@@ -376,8 +384,9 @@ test_reject_all_scanned (void)
   assert_rejected_with (manager, "oxport-abimajor.so: ", OXP_PLUGIN_ERROR_ABI);
   assert_rejected_with (manager, "oxport-initfail.so: ", OXP_PLUGIN_ERROR_INIT);
   assert_rejected_with (manager, "already registered by plugin 'dup'", OXP_PLUGIN_ERROR_DUPLICATE);
-  g_assert_cmpstr (oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")),
-                   ==, "dup");
+  g_assert_cmpstr (
+      oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")), ==,
+      "dup");
   assert_core_usable (manager);
 }
 
@@ -460,17 +469,20 @@ test_search_order_duplicate (void)
     const char *dirs[] = { g, d, NULL };
 
     g_assert_true (oxp_tasks_manager_load_plugins (manager, dirs, TRUE, NULL));
-    g_assert_cmpstr (oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")),
-                     ==, "good");
+    g_assert_cmpstr (
+        oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")), ==,
+        "good");
   }
   {
     g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
     const char *dirs[] = { d, g, NULL };
 
     g_assert_true (oxp_tasks_manager_load_plugins (manager, dirs, TRUE, NULL));
-    g_assert_cmpstr (oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")),
-                     ==, "dup");
-    assert_rejected_with (manager, "already registered by plugin 'dup'", OXP_PLUGIN_ERROR_DUPLICATE);
+    g_assert_cmpstr (
+        oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")), ==,
+        "dup");
+    assert_rejected_with (manager, "already registered by plugin 'dup'",
+                          OXP_PLUGIN_ERROR_DUPLICATE);
   }
 }
 
@@ -594,8 +606,8 @@ test_task_lists (void)
   const char *const *known = oxp_tasks_manager_list_known_tasks ();
   g_auto (GStrv) synonyms = oxp_tasks_manager_dup_task_synonyms ("text2text-generation-with-past");
   g_auto (GStrv) none = oxp_tasks_manager_dup_task_synonyms ("teleportation");
-  const char *const expected[] = { "seq2seq-lm-with-past", "summarization-with-past",
-                                   "translation-with-past", NULL };
+  const char *const expected[]
+      = { "seq2seq-lm-with-past", "summarization-with-past", "translation-with-past", NULL };
   guint n = 0;
 
   for (; known[n] != NULL; n++)
@@ -622,9 +634,9 @@ test_query_supported_tasks (void)
   g_autoptr (GPtrArray) archs = NULL;
   g_autoptr (GPtrArray) none = NULL;
   /* Registered with the old names: stored canonical, in order. */
-  const char *const expected[] = { "feature-extraction", "feature-extraction-with-past",
-                                   "text-generation", "text-generation-with-past",
-                                   "text-classification" };
+  const char *const expected[]
+      = { "feature-extraction", "feature-extraction-with-past", "text-generation",
+          "text-generation-with-past", "text-classification" };
 
   tasks = oxp_tasks_manager_get_supported_tasks (manager, "oxptest-decoder", &error);
   g_assert_no_error (error);
@@ -649,8 +661,8 @@ typedef struct
   const char *model_type;
   const char *task;
   const char *config_task; /* NULL: refused with code */
-  gboolean    use_past;
-  int         code;
+  gboolean use_past;
+  int code;
 } CreateCase;
 
 static const CreateCase create_cases[] = {
@@ -678,7 +690,8 @@ static void
 test_create_config (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
+  g_autoptr (JsonObject) config
+      = json_config ("{\"model_type\": \"oxptest\", " TEST_CONFIG_KEYS "}");
 
   for (gsize i = 0; i < G_N_ELEMENTS (create_cases); i++)
     {
@@ -687,7 +700,8 @@ test_create_config (void)
       g_autoptr (GError) error = NULL;
 
       g_test_message ("%s / %s", c->model_type, c->task);
-      onnx_config = oxp_tasks_manager_create_config (manager, c->model_type, c->task, config, &error);
+      onnx_config
+          = oxp_tasks_manager_create_config (manager, c->model_type, c->task, config, &error);
       if (c->config_task == NULL)
         {
           g_assert_null (onnx_config);
@@ -695,8 +709,8 @@ test_create_config (void)
           /* The message says what would have worked. */
           if (c->code != OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE)
             g_assert_nonnull (strstr (error->message, "supports: ")
-                                ? strstr (error->message, "supports: ")
-                                : strstr (error->message, "supported: "));
+                                  ? strstr (error->message, "supports: ")
+                                  : strstr (error->message, "supported: "));
           else
             g_assert_nonnull (strstr (error->message, "oxptest-seq2seq"));
           continue;
@@ -722,12 +736,13 @@ static void
 test_create_config_model_type_from_json (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
-  g_autoptr (JsonObject) config = json_config ("{\"model_type\": \"oxptest-seq2seq\", " TEST_CONFIG_KEYS "}");
+  g_autoptr (JsonObject) config
+      = json_config ("{\"model_type\": \"oxptest-seq2seq\", " TEST_CONFIG_KEYS "}");
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;
   g_autoptr (GError) error = NULL;
 
-  onnx_config = oxp_tasks_manager_create_config (manager, NULL, "text2text-generation", config,
-                                                 &error);
+  onnx_config
+      = oxp_tasks_manager_create_config (manager, NULL, "text2text-generation", config, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (G_OBJECT_TYPE_NAME (onnx_config), ==, "OxpTestGoodPastConfig");
 }
@@ -752,8 +767,7 @@ static const InferCase infer_cases[] = {
     "question-answering", NULL },
   { "{\"model_type\":\"oxptest\",\"architectures\":[\"OxpTestForMultipleChoice\"]}",
     "multiple-choice", NULL },
-  { "{\"model_type\":\"oxptest\",\"architectures\":[\"OxpTestForMaskedLM\"]}", "fill-mask",
-    NULL },
+  { "{\"model_type\":\"oxptest\",\"architectures\":[\"OxpTestForMaskedLM\"]}", "fill-mask", NULL },
   { "{\"model_type\":\"oxptest\",\"architectures\":[\"OxpTestModel\"]}", "feature-extraction",
     NULL },
   { "{\"model_type\":\"oxptest-decoder\",\"architectures\":[\"OxpTestDecoderForCausalLM\"]}",
@@ -836,7 +850,8 @@ test_infer_task (void)
       g_assert_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_CANNOT_INFER_TASK);
       g_assert_nonnull (strstr (error->message, c->mention));
       if (strstr (c->json, "\"oxptest\"") != NULL)
-        g_assert_nonnull (strstr (error->message, "supported tasks: feature-extraction, fill-mask"));
+        g_assert_nonnull (
+            strstr (error->message, "supported tasks: feature-extraction, fill-mask"));
     }
 }
 
@@ -845,9 +860,9 @@ static void
 test_infer_then_create (void)
 {
   g_autoptr (OxpTasksManager) manager = manager_with_good ();
-  g_autoptr (JsonObject) config = json_config (
-    "{\"model_type\":\"oxptest-decoder\",\"architectures\":[\"OxpTestDecoderForCausalLM\"], "
-    TEST_CONFIG_KEYS "}");
+  g_autoptr (JsonObject) config
+      = json_config ("{\"model_type\":\"oxptest-decoder\",\"architectures\":["
+                     "\"OxpTestDecoderForCausalLM\"], " TEST_CONFIG_KEYS "}");
   g_autoptr (GError) error = NULL;
   g_autofree char *task = oxp_tasks_manager_infer_task (manager, config, &error);
   g_autoptr (OxpOnnxConfig) onnx_config = NULL;

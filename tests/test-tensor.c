@@ -19,16 +19,16 @@ test_data_type_sizes (void)
   g_assert_cmpuint (oxp_data_type_get_size (OXP_DATA_TYPE_DOUBLE), ==, 8);
   g_assert_cmpuint (oxp_data_type_get_size (OXP_DATA_TYPE_STRING), ==, 0);
   g_assert_cmpuint (oxp_data_type_get_size (OXP_DATA_TYPE_UNDEFINED), ==, 0);
-  g_assert_cmpuint (oxp_data_type_get_size ((OxpDataType) 99), ==, 0);
+  g_assert_cmpuint (oxp_data_type_get_size ((OxpDataType)99), ==, 0);
 }
 
 static void
 test_data_type_names (void)
 {
   static const OxpDataType all[] = {
-    OXP_DATA_TYPE_FLOAT,  OXP_DATA_TYPE_UINT8,  OXP_DATA_TYPE_INT8,    OXP_DATA_TYPE_UINT16,
-    OXP_DATA_TYPE_INT16,  OXP_DATA_TYPE_INT32,  OXP_DATA_TYPE_INT64,   OXP_DATA_TYPE_STRING,
-    OXP_DATA_TYPE_BOOL,   OXP_DATA_TYPE_FLOAT16, OXP_DATA_TYPE_DOUBLE, OXP_DATA_TYPE_UINT32,
+    OXP_DATA_TYPE_FLOAT,  OXP_DATA_TYPE_UINT8,    OXP_DATA_TYPE_INT8,   OXP_DATA_TYPE_UINT16,
+    OXP_DATA_TYPE_INT16,  OXP_DATA_TYPE_INT32,    OXP_DATA_TYPE_INT64,  OXP_DATA_TYPE_STRING,
+    OXP_DATA_TYPE_BOOL,   OXP_DATA_TYPE_FLOAT16,  OXP_DATA_TYPE_DOUBLE, OXP_DATA_TYPE_UINT32,
     OXP_DATA_TYPE_UINT64, OXP_DATA_TYPE_BFLOAT16,
   };
 
@@ -45,7 +45,7 @@ test_data_type_names (void)
   g_assert_cmpint (oxp_data_type_from_string ("I64"), ==, OXP_DATA_TYPE_INT64);
   g_assert_cmpint (oxp_data_type_from_string ("complex64"), ==, OXP_DATA_TYPE_UNDEFINED);
   g_assert_cmpint (oxp_data_type_from_string (NULL), ==, OXP_DATA_TYPE_UNDEFINED);
-  g_assert_cmpstr (oxp_data_type_to_string ((OxpDataType) 99), ==, "undefined");
+  g_assert_cmpstr (oxp_data_type_to_string ((OxpDataType)99), ==, "undefined");
 }
 
 static void
@@ -73,15 +73,20 @@ test_spec_parse (void)
 static void
 test_spec_expression_dims (void)
 {
-  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new (
-      "present.0.key", OXP_DATA_TYPE_FLOAT, "batch_size,4,past_sequence_length + sequence_length,8");
+  g_autoptr (OxpTensorSpec) spec
+      = oxp_tensor_spec_new ("present.0.key", OXP_DATA_TYPE_FLOAT,
+                             "batch_size,4,past_sequence_length + sequence_length,8");
   g_autoptr (OxpTensorSpec) scalar = oxp_tensor_spec_new ("s", OXP_DATA_TYPE_INT64, "");
+  g_autoptr (OxpTensorSpec) minus = oxp_tensor_spec_new ("m", OXP_DATA_TYPE_INT64, "-1,2");
   g_autofree char *empty = NULL;
 
   g_assert_cmpuint (oxp_tensor_spec_get_rank (spec), ==, 4);
   g_assert_cmpstr (oxp_tensor_spec_get_dim_param (spec, 2), ==,
                    "past_sequence_length + sequence_length");
   g_assert_cmpuint (oxp_tensor_spec_get_rank (scalar), ==, 0);
+  g_assert_null (oxp_tensor_spec_get_dim_param (minus, 0));
+  g_assert_cmpint (oxp_tensor_spec_get_dim_value (minus, 0), ==, -1);
+  g_assert_cmpint (oxp_tensor_spec_get_dim_value (minus, 1), ==, 2);
   empty = oxp_tensor_spec_dims_to_string (scalar);
   g_assert_cmpstr (empty, ==, "");
 }
@@ -134,7 +139,7 @@ test_tensor_new (void)
     g_assert_cmpint (data[i], ==, 0);
   data[4] = -12345678901LL;
   g_assert_cmpfloat (oxp_tensor_get_element_as_double (t, 4), ==, -12345678901.0);
-  g_assert_true (oxp_tensor_get_data (t) == (gconstpointer) data);
+  g_assert_true (oxp_tensor_get_data (t) == (gconstpointer)data);
 }
 
 static void
@@ -212,9 +217,9 @@ static void
 test_tensor_all_dtypes_roundtrip (void)
 {
   static const OxpDataType types[] = {
-    OXP_DATA_TYPE_FLOAT,  OXP_DATA_TYPE_UINT8,  OXP_DATA_TYPE_INT8,   OXP_DATA_TYPE_UINT16,
-    OXP_DATA_TYPE_INT16,  OXP_DATA_TYPE_INT32,  OXP_DATA_TYPE_INT64,  OXP_DATA_TYPE_BOOL,
-    OXP_DATA_TYPE_FLOAT16, OXP_DATA_TYPE_DOUBLE, OXP_DATA_TYPE_UINT32, OXP_DATA_TYPE_UINT64,
+    OXP_DATA_TYPE_FLOAT,    OXP_DATA_TYPE_UINT8,  OXP_DATA_TYPE_INT8,   OXP_DATA_TYPE_UINT16,
+    OXP_DATA_TYPE_INT16,    OXP_DATA_TYPE_INT32,  OXP_DATA_TYPE_INT64,  OXP_DATA_TYPE_BOOL,
+    OXP_DATA_TYPE_FLOAT16,  OXP_DATA_TYPE_DOUBLE, OXP_DATA_TYPE_UINT32, OXP_DATA_TYPE_UINT64,
     OXP_DATA_TYPE_BFLOAT16,
   };
   const gint64 shape[] = { 3 };
@@ -239,7 +244,8 @@ test_tensor_mutable_refused (void)
       const gint64 shape[] = { 1 };
       const float v = 1.0f;
       g_autoptr (GBytes) bytes = g_bytes_new (&v, sizeof v);
-      g_autoptr (OxpTensor) t = oxp_tensor_new_from_bytes ("x", OXP_DATA_TYPE_FLOAT, shape, 1, bytes);
+      g_autoptr (OxpTensor) t
+          = oxp_tensor_new_from_bytes ("x", OXP_DATA_TYPE_FLOAT, shape, 1, bytes);
       /* Borrowed data is never writable. */
       g_assert_null (oxp_tensor_get_mutable_data (t));
       return;

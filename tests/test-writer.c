@@ -658,6 +658,7 @@ test_contrib_domain (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = out_path ("contrib.onnx");
+  g_autofree char *data_path = out_path ("contrib.onnx_data");
   g_autoptr (OxpGraph) g = oxp_graph_new ("main_graph", 17);
   g_autoptr (OxpTensorSpec) x = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "batch_size,3");
   g_autoptr (OxpTensorSpec) y = oxp_tensor_spec_new ("y", OXP_DATA_TYPE_FLOAT, "batch_size,3");
@@ -674,8 +675,11 @@ test_contrib_domain (void)
   oxp_graph_add_output (g, y);
   bind (g, "y", oxp_graph_op (g, "Gelu", "x", NULL));
   oxp_node_set_domain (oxp_graph_get_last_node (g), "com.microsoft");
+  /* Nothing to put out of line: no data file even when asked. */
+  oxp_onnx_writer_set_external_data (writer, OXP_EXTERNAL_DATA_ALWAYS);
   g_assert_true (oxp_onnx_writer_write (writer, g, path, &error));
   g_assert_no_error (error);
+  g_assert_false (g_file_test (data_path, G_FILE_TEST_EXISTS));
 
   model = load_model (path);
   g_assert_cmpuint (model->n_opset_import, ==, 2);

@@ -286,16 +286,23 @@ oxp_cli_spec_to_json (const OxpTensorSpec *spec)
   return json_builder_get_root (b);
 }
 
-static guint
-specs_name_width (GPtrArray *specs, guint width)
+/* Widest name and dims of @specs, at least the widths given. */
+static void
+specs_widths (GPtrArray *specs, guint *name_width, guint *dims_width)
 {
   for (guint i = 0; i < specs->len; i++)
-    width = MAX (width, strlen (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i))));
-  return width;
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+      g_autofree char *dims = oxp_cli_format_dims (spec);
+
+      *name_width = MAX (*name_width, strlen (oxp_tensor_spec_get_name (spec)));
+      *dims_width = MAX (*dims_width, strlen (dims));
+    }
 }
 
 static void
-print_specs (const char *title, GPtrArray *specs, guint name_width, const char *indent)
+print_specs (const char *title, GPtrArray *specs, guint name_width, guint dims_width,
+             const char *indent)
 {
   for (guint i = 0; i < specs->len; i++)
     {
@@ -303,9 +310,10 @@ print_specs (const char *title, GPtrArray *specs, guint name_width, const char *
       g_autofree char *dims = oxp_cli_format_dims (spec);
       g_autofree char *axes = oxp_cli_format_dynamic_axes (spec);
 
-      printf ("%s%-8s %-*s %-8s %-34s dynamic axes {%s}\n", indent, i == 0 ? title : "",
+      printf ("%s%-8s %-*s %-8s %-*s  dynamic axes {%s}\n", indent, i == 0 ? title : "",
               (int) name_width, oxp_tensor_spec_get_name (spec),
-              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), dims, axes);
+              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), (int) dims_width, dims,
+              axes);
     }
   if (specs->len == 0)
     printf ("%s%-8s (none)\n", indent, title);
@@ -316,10 +324,13 @@ oxp_cli_print_config_io (OxpOnnxConfig *config, const char *indent)
 {
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
   g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
-  guint width = specs_name_width (outputs, specs_name_width (inputs, 4));
+  guint name_width = 4;
+  guint dims_width = 4;
 
-  print_specs ("inputs", inputs, width, indent);
-  print_specs ("outputs", outputs, width, indent);
+  specs_widths (inputs, &name_width, &dims_width);
+  specs_widths (outputs, &name_width, &dims_width);
+  print_specs ("inputs", inputs, name_width, dims_width, indent);
+  print_specs ("outputs", outputs, name_width, dims_width, indent);
 }
 
 static void

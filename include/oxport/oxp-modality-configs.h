@@ -102,10 +102,15 @@ struct _OxpTextSeq2SeqOnnxConfigClass
 
 /**
  * OxpVisionOnnxConfigClass:
+ * @n_extra_tokens: tokens the encoder adds to the patches (1 by default,
+ *   ViT's [CLS]; DeiT: 2)
  *
- * Inputs: pixel_values FLOAT [batch_size, num_channels, height, width]
- * (the dummy generator takes the channels and image size from the
- * normalized config).  Normalized config: vision.  Generators: vision.
+ * Inputs: pixel_values FLOAT [batch_size, num_channels, height, width],
+ * with num_channels and image_size as numbers when config.json has them
+ * (the position embeddings fix them).  feature-extraction's
+ * last_hidden_state is [batch_size, (height / patch_size) × (width /
+ * patch_size) + n_extra_tokens, hidden_size] when image_size and
+ * patch_size are known.  Normalized config: vision.  Generators: vision.
  */
 #define OXP_TYPE_VISION_ONNX_CONFIG (oxp_vision_onnx_config_get_type ())
 OXP_API
@@ -114,6 +119,9 @@ G_DECLARE_DERIVABLE_TYPE (OxpVisionOnnxConfig, oxp_vision_onnx_config, OXP, VISI
 struct _OxpVisionOnnxConfigClass
 {
   OxpOnnxConfigClass parent_class;
+
+  gint64 n_extra_tokens;
+
   /*< private >*/
   gpointer _oxp_reserved[8];
 };
@@ -122,7 +130,8 @@ struct _OxpVisionOnnxConfigClass
  * OxpTextAndVisionOnnxConfigClass:
  *
  * Inputs (CLIP's order): input_ids [text_batch_size, sequence_length],
- * pixel_values FLOAT [image_batch_size, num_channels, height, width],
+ * pixel_values FLOAT [image_batch_size, num_channels, height, width] (the
+ * vision config's numbers when known, as for #OxpVisionOnnxConfigClass),
  * attention_mask [text_batch_size, sequence_length].  Normalized config:
  * text-and-vision.  Generators: text, vision.
  */
@@ -159,11 +168,12 @@ struct _OxpAudioOnnxConfigClass
  * OxpAudioToTextOnnxConfigClass:
  *
  * Encoder inputs: input_features FLOAT [batch_size, feature_size,
- * encoder_sequence_length] (feature_size: the normalized config's
- * feature_size, aliased to num_mel_bins).  Decoder inputs: input_ids
+ * encoder_sequence_length] (feature_size: the number of the normalized
+ * config's feature_size, aliased to num_mel_bins, when known).  Decoder inputs: input_ids
  * [batch_size, decoder_sequence_length], encoder_hidden_states [batch_size,
- * encoder_sequence_length, hidden_size] (without past inputs only), then
- * the past.  Monolith inputs: input_features, decoder_input_ids.
+ * encoder_sequence_length (/ encoder_length_divisor), hidden_size] (without
+ * past inputs only), then the past.  Whisper sets the parent class's
+ * encoder_length_divisor to 2.  Monolith inputs: input_features, decoder_input_ids.
  * Normalized config: seq2seq.  Generators: audio, text, seq2seq past.
  */
 #define OXP_TYPE_AUDIO_TO_TEXT_ONNX_CONFIG (oxp_audio_to_text_onnx_config_get_type ())

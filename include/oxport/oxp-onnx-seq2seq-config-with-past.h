@@ -50,9 +50,19 @@ OXP_API
 G_DECLARE_DERIVABLE_TYPE (OxpOnnxSeq2SeqConfigWithPast, oxp_onnx_seq2seq_config_with_past, OXP,
                           ONNX_SEQ2SEQ_CONFIG_WITH_PAST, OxpOnnxConfigWithPast)
 
+/**
+ * OxpOnnxSeq2SeqConfigWithPastClass:
+ * @encoder_length_divisor: how many encoder input steps make one encoder
+ *   output step (Whisper's convolutions halve the frames: 2).  0 or 1: the
+ *   encoder keeps the length.  Above 1, the encoder output, the decoder's
+ *   encoder_hidden_states and the cross-attention cache are
+ *   "encoder_sequence_length / N" long.
+ */
 struct _OxpOnnxSeq2SeqConfigWithPastClass
 {
   OxpOnnxConfigWithPastClass parent_class;
+
+  guint encoder_length_divisor;
 
   /*< private >*/
   gpointer _oxp_reserved[8];

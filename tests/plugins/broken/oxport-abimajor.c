@@ -12,6 +12,12 @@ abimajor_init (OxpPlugin *plugin, GError **error)
 
 OXP_PLUGIN_EXPORT extern const OxpPluginDesc oxp_plugin_abimajor_desc;
 OXP_PLUGIN_EXPORT const OxpPluginDesc oxp_plugin_abimajor_desc = {
-  OXP_PLUGIN_ABI_MAJOR + 1, 0, "abimajor", "Future ABI", "1.0", "LGPL-2.1-or-later",
-  abimajor_init, { NULL },
+  OXP_PLUGIN_ABI_MAJOR + 1,
+  0,
+  "abimajor",
+  "Future ABI",
+  "1.0",
+  "LGPL-2.1-or-later",
+  abimajor_init,
+  { NULL },
 };

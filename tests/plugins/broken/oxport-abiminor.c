@@ -11,6 +11,12 @@ abiminor_init (OxpPlugin *plugin, GError **error)
 
 OXP_PLUGIN_EXPORT extern const OxpPluginDesc oxp_plugin_abiminor_desc;
 OXP_PLUGIN_EXPORT const OxpPluginDesc oxp_plugin_abiminor_desc = {
-  OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR + 1, "abiminor", "Newer minor ABI", "1.0",
-  "LGPL-2.1-or-later", abiminor_init, { NULL },
+  OXP_PLUGIN_ABI_MAJOR,
+  OXP_PLUGIN_ABI_MINOR + 1,
+  "abiminor",
+  "Newer minor ABI",
+  "1.0",
+  "LGPL-2.1-or-later",
+  abiminor_init,
+  { NULL },
 };

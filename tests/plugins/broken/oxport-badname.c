@@ -12,5 +12,5 @@ badname_init (OxpPlugin *plugin, GError **error)
 OXP_PLUGIN_EXPORT extern const OxpPluginDesc oxp_plugin_badname_desc;
 OXP_PLUGIN_EXPORT const OxpPluginDesc oxp_plugin_badname_desc = {
   OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR, "othername", "Misnamed", "1.0",
-  "LGPL-2.1-or-later", badname_init, { NULL },
+  "LGPL-2.1-or-later",  badname_init,         { NULL },
 };

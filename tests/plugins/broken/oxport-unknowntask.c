@@ -14,8 +14,8 @@ unknowntask_init (OxpPlugin *plugin, GError **error)
 
   oxp_plugin_register_model (plugin, "oxptest-unknowntask",
                              oxp_test_unknown_task_config_get_type (), tasks, NULL);
-  oxp_plugin_register_model (plugin, "oxptest-knowntask",
-                             oxp_test_unknown_task_config_get_type (), good_tasks, NULL);
+  oxp_plugin_register_model (plugin, "oxptest-knowntask", oxp_test_unknown_task_config_get_type (),
+                             good_tasks, NULL);
   return TRUE;
 }
 

@@ -37,33 +37,51 @@ static gboolean
 good_plugin_init (OxpPlugin *plugin, GError **error)
 {
   static const char *const encoder_tasks[] = {
-    "feature-extraction", "fill-mask", "text-classification", "token-classification",
-    "question-answering", "multiple-choice", NULL,
+    "feature-extraction",
+    "fill-mask",
+    "text-classification",
+    "token-classification",
+    "question-answering",
+    "multiple-choice",
+    NULL,
   };
   static const char *const encoder_archs[] = {
-    "OxpTestModel", "OxpTestForMaskedLM", "OxpTestForSequenceClassification",
-    "OxpTestForTokenClassification", "OxpTestForQuestionAnswering",
-    "OxpTestForMultipleChoice", NULL,
+    "OxpTestModel",
+    "OxpTestForMaskedLM",
+    "OxpTestForSequenceClassification",
+    "OxpTestForTokenClassification",
+    "OxpTestForQuestionAnswering",
+    "OxpTestForMultipleChoice",
+    NULL,
   };
   /* Old names on purpose: registration folds them. */
   static const char *const decoder_tasks[] = {
-    "default", "default-with-past", "causal-lm", "causal-lm-with-past",
-    "sequence-classification", NULL,
+    "default", "default-with-past", "causal-lm", "causal-lm-with-past", "sequence-classification",
+    NULL,
   };
   static const char *const decoder_archs[] = {
-    "OxpTestDecoderModel", "OxpTestDecoderForCausalLM",
-    "OxpTestDecoderForSequenceClassification", NULL,
+    "OxpTestDecoderModel",
+    "OxpTestDecoderForCausalLM",
+    "OxpTestDecoderForSequenceClassification",
+    NULL,
   };
   static const char *const seq2seq_tasks[] = {
-    "feature-extraction", "feature-extraction-with-past", "text2text-generation",
-    "text2text-generation-with-past", NULL,
+    "feature-extraction",
+    "feature-extraction-with-past",
+    "text2text-generation",
+    "text2text-generation-with-past",
+    NULL,
   };
   static const char *const seq2seq_archs[] = {
-    "OxpTestSeq2SeqModel", "OxpTestSeq2SeqForConditionalGeneration", NULL,
+    "OxpTestSeq2SeqModel",
+    "OxpTestSeq2SeqForConditionalGeneration",
+    NULL,
   };
   static const char *const speech_tasks[] = {
-    "feature-extraction", "automatic-speech-recognition",
-    "automatic-speech-recognition-with-past", NULL,
+    "feature-extraction",
+    "automatic-speech-recognition",
+    "automatic-speech-recognition-with-past",
+    NULL,
   };
 
   GType past_type = oxp_test_good_past_config_get_type ();

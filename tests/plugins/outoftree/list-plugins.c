@@ -13,7 +13,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   GPtrArray *plugins, *rejections;
 
-  if (!oxp_tasks_manager_load_plugins (manager, (const char *const *) argv + 1, TRUE, &error))
+  if (!oxp_tasks_manager_load_plugins (manager, (const char *const *)argv + 1, TRUE, &error))
     {
       fprintf (stderr, "list-plugins: %s\n", error->message);
       return 2;
@@ -31,6 +31,6 @@ main (int argc, char **argv)
     }
   rejections = oxp_tasks_manager_get_rejections (manager);
   for (guint i = 0; i < rejections->len; i++)
-    printf ("rejected %s\n", (const char *) g_ptr_array_index (rejections, i));
+    printf ("rejected %s\n", (const char *)g_ptr_array_index (rejections, i));
   return 0;
 }

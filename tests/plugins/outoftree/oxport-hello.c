@@ -33,8 +33,8 @@ static gboolean
 hello_plugin_init (OxpPlugin *plugin, GError **error)
 {
   static const char *const tasks[] = { "feature-extraction", "text-classification", NULL };
-  static const char *const architectures[] = { "HelloModel", "HelloForSequenceClassification",
-                                               NULL };
+  static const char *const architectures[]
+      = { "HelloModel", "HelloForSequenceClassification", NULL };
 
   oxp_plugin_register_model (plugin, "hello", hello_config_get_type (), tasks, architectures);
   return TRUE;
