@@ -168,6 +168,11 @@ test_block (gconstpointer data)
   oxp_onnx_writer_write (writer, graph, path, &error);
   g_assert_no_error (error);
 
+  if (runtime == NULL)
+    {
+      g_test_skip ("OXPORT_ONNXRUNTIME is not set: no ONNX Runtime to run the block with");
+      return;
+    }
   session = oxp_runtime_open_session (runtime, path, &error);
   g_assert_no_error (error);
   outputs = oxp_runtime_session_run (session, feeds, &error);
@@ -653,8 +658,13 @@ main (int argc, char **argv)
 
   workdir = oxp_test_make_tmpdir ("oxp-blocks-XXXXXX");
   generate_refs ();
-  runtime = oxp_runtime_new (NULL, FALSE, &error);
-  g_assert_no_error (error);
+  /* Like the other ONNX Runtime tests: without OXPORT_ONNXRUNTIME (a dist
+   * tree has no _deps/) the graphs are still built and written, not run. */
+  if (g_getenv ("OXPORT_ONNXRUNTIME") != NULL && *g_getenv ("OXPORT_ONNXRUNTIME") != '\0')
+    {
+      runtime = oxp_runtime_new (NULL, FALSE, &error);
+      g_assert_no_error (error);
+    }
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].path, &cases[i], test_block);
