@@ -242,10 +242,8 @@ oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
  * @notify: (nullable): frees @user_data
  */
 void
-oxp_exporter_set_progress_func (OxpExporter          *self,
-                                OxpExportProgressFunc func,
-                                gpointer              user_data,
-                                GDestroyNotify        notify)
+oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func, gpointer user_data,
+                                GDestroyNotify notify)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
   if (self->progress_notify != NULL)
@@ -256,7 +254,8 @@ oxp_exporter_set_progress_func (OxpExporter          *self,
 }
 
 static void
-emit_progress (OxpExporter *self, OxpExportStage stage, const char *detail, guint64 done, guint64 total)
+emit_progress (OxpExporter *self, OxpExportStage stage, const char *detail, guint64 done,
+               guint64 total)
 {
   if (self->progress_func != NULL)
     self->progress_func (stage, detail, done, total, self->progress_data);
@@ -334,7 +333,7 @@ record_file (Cleanup *c, OxpExportResult *result, const char *name)
   guint64 size = 0;
 
   if (g_stat (path, &st) == 0)
-    size = (guint64) st.st_size;
+    size = (guint64)st.st_size;
   g_ptr_array_add (c->written, g_steal_pointer (&path));
   g_ptr_array_add (result->files, g_strdup (name));
   g_array_append_val (result->sizes, size);
@@ -343,8 +342,8 @@ record_file (Cleanup *c, OxpExportResult *result, const char *name)
 /* Copies @name from @model_dir through a temporary file so that a failed
  * copy leaves nothing behind. */
 static gboolean
-copy_side_file (OxpExporter *self, Cleanup *c, OxpExportResult *result,
-                const char *model_dir, const char *name, GError **error)
+copy_side_file (OxpExporter *self, Cleanup *c, OxpExportResult *result, const char *model_dir,
+                const char *name, GError **error)
 {
   g_autofree char *src_path = g_build_filename (model_dir, name, NULL);
   g_autofree char *dst_path = g_build_filename (c->outdir, name, NULL);
@@ -353,8 +352,8 @@ copy_side_file (OxpExporter *self, Cleanup *c, OxpExportResult *result,
   g_autoptr (GError) local_error = NULL;
 
   emit_progress (self, OXP_EXPORT_STAGE_COPY, name, 0, 0);
-  if (!g_file_copy (src, dst, G_FILE_COPY_OVERWRITE | G_FILE_COPY_TARGET_DEFAULT_PERMS, NULL,
-                    NULL, NULL, &local_error))
+  if (!g_file_copy (src, dst, G_FILE_COPY_OVERWRITE | G_FILE_COPY_TARGET_DEFAULT_PERMS, NULL, NULL,
+                    NULL, &local_error))
     {
       g_unlink (dst_path);
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Cannot copy %s to %s: %s",
@@ -393,7 +392,7 @@ copy_side_files (OxpExporter *self, Cleanup *c, OxpExportResult *result, const c
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     if (is_sentencepiece_model (name))
       g_ptr_array_add (models, g_strdup (name));
-  g_ptr_array_sort (models, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (models, (GCompareFunc)g_strcmp0);
   for (guint i = 0; i < models->len; i++)
     {
       const char *m = g_ptr_array_index (models, i);
@@ -414,7 +413,7 @@ graph_name_for (OxpOnnxConfig *config)
 
   if (file == NULL)
     return g_strdup ("main_graph");
-  return dot != NULL ? g_strndup (file, (gsize) (dot - file)) : g_strdup (file);
+  return dot != NULL ? g_strndup (file, (gsize)(dot - file)) : g_strdup (file);
 }
 
 static gboolean
@@ -448,7 +447,8 @@ write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxC
 
   writer = oxp_onnx_writer_new ();
   oxp_onnx_writer_set_external_data (writer, self->external_data);
-  oxp_onnx_writer_set_metadata (writer, "source_model_type", oxp_onnx_config_get_model_type (config));
+  oxp_onnx_writer_set_metadata (writer, "source_model_type",
+                                oxp_onnx_config_get_model_type (config));
   oxp_onnx_writer_set_metadata (writer, "task", oxp_onnx_config_get_task (config));
   oxp_onnx_writer_set_metadata (writer, "oxport_version", PACKAGE_VERSION);
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);
@@ -463,7 +463,8 @@ write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxC
    * run wrote it (a stale one from an earlier export is not ours). */
   data_name = g_strconcat (file_name, "_data", NULL);
   data_path = g_build_filename (c->outdir, data_name, NULL);
-  if (g_stat (data_path, &st) == 0 && (gint64) st.st_mtime * G_USEC_PER_SEC >= start_time - G_USEC_PER_SEC)
+  if (g_stat (data_path, &st) == 0
+      && (gint64)st.st_mtime * G_USEC_PER_SEC >= start_time - G_USEC_PER_SEC)
     record_file (c, result, data_name);
   return TRUE;
 }
@@ -484,9 +485,10 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
   canonical = oxp_tasks_manager_canonical_task (self->task);
   if (canonical == NULL)
     {
-      g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
-                   "Unknown task “%s” (see `oxport tasks MODEL_TYPE` for the tasks a model supports)",
-                   self->task);
+      g_set_error (
+          error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
+          "Unknown task “%s” (see `oxport tasks MODEL_TYPE` for the tasks a model supports)",
+          self->task);
       return NULL;
     }
   return g_strdup (canonical);
@@ -546,7 +548,7 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
       if (report != NULL)
         g_ptr_array_add (result->reports, report);
     }
-  result->validation_elapsed = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  result->validation_elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 }
 
 /**
@@ -592,8 +594,8 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   result->model_type = g_strdup (oxp_checkpoint_get_model_type (checkpoint));
   result->n_parameters = oxp_checkpoint_get_n_parameters (checkpoint);
 
-  result->task = choose_task (self, oxp_checkpoint_get_config (checkpoint), &result->task_inferred,
-                              error);
+  result->task
+      = choose_task (self, oxp_checkpoint_get_config (checkpoint), &result->task_inferred, error);
   if (result->task == NULL)
     return NULL;
   emit_progress (self, OXP_EXPORT_STAGE_CONFIG, result->task, 0, 0);
@@ -634,7 +636,7 @@ out:
   g_clear_object (&checkpoint);
   if (self->validate)
     validate_outputs (self, result);
-  result->elapsed = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  result->elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   return g_steal_pointer (&result);
 }
 

@@ -115,7 +115,7 @@ file_size (const char *dir, const char *name)
   GStatBuf st;
 
   g_assert_cmpint (g_stat (path, &st), ==, 0);
-  return (guint64) st.st_size;
+  return (guint64)st.st_size;
 }
 
 static void
@@ -305,7 +305,7 @@ copy_file (const char *from_dir, const char *to_dir, const char *name)
 
   g_file_get_contents (from, &contents, &length, &error);
   g_assert_no_error (error);
-  g_file_set_contents (to, contents, (gssize) length, &error);
+  g_file_set_contents (to, contents, (gssize)length, &error);
   g_assert_no_error (error);
 }
 
@@ -317,8 +317,9 @@ test_side_files (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *model = g_build_filename (f->tmpdir, "model", NULL);
   static const char *const copied[] = {
-    "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-    "vocab.txt", "merges.txt", "preprocessor_config.json", "sentencepiece.bpe.model", NULL,
+    "config.json", "tokenizer.json", "tokenizer_config.json",    "special_tokens_map.json",
+    "vocab.txt",   "merges.txt",     "preprocessor_config.json", "sentencepiece.bpe.model",
+    NULL,
   };
 
   if (!have_bert (f))
@@ -341,8 +342,10 @@ test_side_files (Fixture *f, gconstpointer data)
       g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
     }
   /* model.onnx + the copies, and nothing else. */
-  g_assert_cmpuint (oxp_test_count_dir_entries (f->outdir), ==, 1 + g_strv_length ((char **) copied));
-  g_assert_cmpuint (oxp_export_result_get_n_files (result), ==, 1 + g_strv_length ((char **) copied));
+  g_assert_cmpuint (oxp_test_count_dir_entries (f->outdir), ==,
+                    1 + g_strv_length ((char **)copied));
+  g_assert_cmpuint (oxp_export_result_get_n_files (result), ==,
+                    1 + g_strv_length ((char **)copied));
 }
 
 static void
@@ -428,7 +431,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-#define ADD(path, func) \
+#define ADD(path, func)                                                                            \
   g_test_add ("/oxp/exporter/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("run/summary", test_run_summary);
   ADD ("run/no-validate", test_run_no_validate);

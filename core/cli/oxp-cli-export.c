@@ -10,25 +10,25 @@
 
 /* `oxport export --model DIR OUTDIR`: the main job. */
 
-static const char export_description[] =
-  "Writes OUTDIR/model.onnx (or one file per submodel: encoder_model.onnx,\n"
-  "decoder_model.onnx, …), copies config.json and the tokenizer and\n"
-  "preprocessor files beside it, then validates the result with ONNX Runtime:\n"
-  "the model is run at two different shape sets with dummy inputs, and on the\n"
-  "inputs of --reference when given, whose outputs are compared within the\n"
-  "tolerance (the model's default, or --atol).\n"
-  "\n"
-  "When ONNX Runtime cannot be found the model is still written and the\n"
-  "summary says validation was skipped; set OXPORT_ONNXRUNTIME to the path of\n"
-  "libonnxruntime.so.1.  When validation fails the files stay in OUTDIR for\n"
-  "inspection and the exit status is 1.  When the export itself fails, nothing\n"
-  "it wrote is left in OUTDIR.\n"
-  "\n"
-  "Examples:\n"
-  "  oxport export --model ./my-bert ./my-bert-onnx\n"
-  "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
-  "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
-  "  oxport export --model ./my-bert --reference vectors.safetensors out/\n";
+static const char export_description[]
+    = "Writes OUTDIR/model.onnx (or one file per submodel: encoder_model.onnx,\n"
+      "decoder_model.onnx, …), copies config.json and the tokenizer and\n"
+      "preprocessor files beside it, then validates the result with ONNX Runtime:\n"
+      "the model is run at two different shape sets with dummy inputs, and on the\n"
+      "inputs of --reference when given, whose outputs are compared within the\n"
+      "tolerance (the model's default, or --atol).\n"
+      "\n"
+      "When ONNX Runtime cannot be found the model is still written and the\n"
+      "summary says validation was skipped; set OXPORT_ONNXRUNTIME to the path of\n"
+      "libonnxruntime.so.1.  When validation fails the files stay in OUTDIR for\n"
+      "inspection and the exit status is 1.  When the export itself fails, nothing\n"
+      "it wrote is left in OUTDIR.\n"
+      "\n"
+      "Examples:\n"
+      "  oxport export --model ./my-bert ./my-bert-onnx\n"
+      "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
+      "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
+      "  oxport export --model ./my-bert --reference vectors.safetensors out/\n";
 
 typedef struct
 {
@@ -42,13 +42,20 @@ stage_name (OxpExportStage stage)
 {
   switch (stage)
     {
-    case OXP_EXPORT_STAGE_CHECKPOINT: return "opening checkpoint";
-    case OXP_EXPORT_STAGE_CONFIG: return "task";
-    case OXP_EXPORT_STAGE_BUILD: return "building graph";
-    case OXP_EXPORT_STAGE_WRITE: return "writing";
-    case OXP_EXPORT_STAGE_COPY: return "copying";
-    case OXP_EXPORT_STAGE_VALIDATE: return "validating";
-    default: return "?";
+    case OXP_EXPORT_STAGE_CHECKPOINT:
+      return "opening checkpoint";
+    case OXP_EXPORT_STAGE_CONFIG:
+      return "task";
+    case OXP_EXPORT_STAGE_BUILD:
+      return "building graph";
+    case OXP_EXPORT_STAGE_WRITE:
+      return "writing";
+    case OXP_EXPORT_STAGE_COPY:
+      return "copying";
+    case OXP_EXPORT_STAGE_VALIDATE:
+      return "validating";
+    default:
+      return "?";
     }
 }
 
@@ -73,7 +80,7 @@ progress_cb (OxpExportStage stage, const char *detail, guint64 done, guint64 tot
     }
   else
     fprintf (stderr, "oxport: %s %s\n", stage_name (stage), detail != NULL ? detail : "");
-  (void) done;
+  (void)done;
 }
 
 static const char *
@@ -81,11 +88,16 @@ validation_word (OxpExportValidation v)
 {
   switch (v)
     {
-    case OXP_EXPORT_VALIDATION_NOT_RUN: return "not run";
-    case OXP_EXPORT_VALIDATION_SKIPPED: return "skipped";
-    case OXP_EXPORT_VALIDATION_PASSED: return "passed";
-    case OXP_EXPORT_VALIDATION_FAILED: return "failed";
-    default: return "?";
+    case OXP_EXPORT_VALIDATION_NOT_RUN:
+      return "not run";
+    case OXP_EXPORT_VALIDATION_SKIPPED:
+      return "skipped";
+    case OXP_EXPORT_VALIDATION_PASSED:
+      return "passed";
+    case OXP_EXPORT_VALIDATION_FAILED:
+      return "failed";
+    default:
+      return "?";
     }
 }
 
@@ -118,7 +130,7 @@ print_summary (OxpExportResult *result)
     {
       g_autofree char *size = g_format_size (oxp_export_result_get_file_size (result, i));
 
-      printf ("  %-*s %10s\n", (int) name_width, oxp_export_result_get_file_name (result, i), size);
+      printf ("  %-*s %10s\n", (int)name_width, oxp_export_result_get_file_name (result, i), size);
     }
   oxp_cli_print_export_validation (result);
   printf ("Time: %.2f s (validation %.2f s)\n", oxp_export_result_get_elapsed (result),
@@ -147,9 +159,10 @@ result_to_json (OxpExportResult *result)
   json_builder_set_member_name (b, "opset");
   json_builder_add_int_value (b, oxp_export_result_get_opset (result));
   json_builder_set_member_name (b, "dtype");
-  json_builder_add_string_value (b, oxp_data_type_to_string (oxp_export_result_get_float_type (result)));
+  json_builder_add_string_value (
+      b, oxp_data_type_to_string (oxp_export_result_get_float_type (result)));
   json_builder_set_member_name (b, "n_parameters");
-  json_builder_add_int_value (b, (gint64) oxp_export_result_get_n_parameters (result));
+  json_builder_add_int_value (b, (gint64)oxp_export_result_get_n_parameters (result));
   json_builder_set_member_name (b, "submodels");
   json_builder_begin_array (b);
   for (guint i = 0; i < submodels->len; i++)
@@ -163,7 +176,7 @@ result_to_json (OxpExportResult *result)
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, oxp_export_result_get_file_name (result, i));
       json_builder_set_member_name (b, "size");
-      json_builder_add_int_value (b, (gint64) oxp_export_result_get_file_size (result, i));
+      json_builder_add_int_value (b, (gint64)oxp_export_result_get_file_size (result, i));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -245,12 +258,14 @@ oxp_cli_export (int argc, char **argv)
       "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
       "Task to export (default: inferred from config.json)", "TASK" },
-    { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)", "N" },
-    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype, "Weights and computation type: fp32 (default) or fp16",
-      "fp32|fp16" },
+    { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)",
+      "N" },
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype,
+      "Weights and computation type: fp32 (default) or fp16", "fp32|fp16" },
     { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
       "Absolute tolerance of the validation (default: the model's)", "X" },
-    { "no-validate", 0, 0, G_OPTION_ARG_NONE, &no_validate, "Do not validate with ONNX Runtime", NULL },
+    { "no-validate", 0, 0, G_OPTION_ARG_NONE, &no_validate, "Do not validate with ONNX Runtime",
+      NULL },
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
       "Also compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
       "FILE.safetensors" },
@@ -264,15 +279,16 @@ oxp_cli_export (int argc, char **argv)
   g_autoptr (OxpExporter) exporter = NULL;
   g_autoptr (OxpExportResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  Progress progress = { FALSE, (OxpExportStage) -1, NULL };
+  Progress progress = { FALSE, (OxpExportStage)-1, NULL };
   OxpDataType float_type;
   OxpExternalData external_mode;
   double atol = -1.0;
   int status = OXP_CLI_EXIT_OK;
 
-  context = oxp_cli_context_new ("export", "--model DIR OUTDIR",
-                                 "Export the checkpoint in DIR to ONNX files in OUTDIR, and validate them.",
-                                 export_description, entries, &common, TRUE);
+  context = oxp_cli_context_new (
+      "export", "--model DIR OUTDIR",
+      "Export the checkpoint in DIR to ONNX files in OUTDIR, and validate them.",
+      export_description, entries, &common, TRUE);
   if (!oxp_cli_parse (context, "export", &argc, &argv))
     {
       status = OXP_CLI_EXIT_USER;
@@ -298,8 +314,8 @@ oxp_cli_export (int argc, char **argv)
     }
   if (!parse_external_data (external_data, &external_mode))
     {
-      status = oxp_cli_usage_error ("export", "--external-data must be auto, never or always, not “%s”",
-                                    external_data);
+      status = oxp_cli_usage_error (
+          "export", "--external-data must be auto, never or always, not “%s”", external_data);
       goto out;
     }
   if (atol_text != NULL && !oxp_cli_parse_atol (atol_text, &atol))
@@ -331,7 +347,7 @@ oxp_cli_export (int argc, char **argv)
     }
   exporter = oxp_exporter_new (manager);
   oxp_exporter_set_task (exporter, task);
-  oxp_exporter_set_opset (exporter, (guint) opset);
+  oxp_exporter_set_opset (exporter, (guint)opset);
   oxp_exporter_set_float_type (exporter, float_type);
   oxp_exporter_set_external_data (exporter, external_mode);
   oxp_exporter_set_validate (exporter, !no_validate);
@@ -363,8 +379,9 @@ oxp_cli_export (int argc, char **argv)
       fflush (stdout);
       fprintf (stderr, "oxport: warning: validation skipped: %s\n",
                oxp_export_result_get_validation_message (result));
-      fprintf (stderr, "The model was written to %s; run “oxport validate %s” once ONNX Runtime "
-                       "is available (set OXPORT_ONNXRUNTIME to libonnxruntime.so.1).\n",
+      fprintf (stderr,
+               "The model was written to %s; run “oxport validate %s” once ONNX Runtime "
+               "is available (set OXPORT_ONNXRUNTIME to libonnxruntime.so.1).\n",
                argv[1], argv[1]);
       break;
     case OXP_EXPORT_VALIDATION_FAILED:

@@ -8,17 +8,17 @@
 /* `oxport inspect MODEL_DIR [--task T]`: everything an export would decide,
  * without writing anything. */
 
-static const char inspect_description[] =
-  "Opens the checkpoint (config.json and the safetensors weights, checked),\n"
-  "chooses the task — the one given, or the one config.json's \"architectures\"\n"
-  "implies — and shows the plugin's view of the model: normalized config\n"
-  "values, opsets, tolerance, and for each ONNX file an export would write its\n"
-  "inputs and outputs with their dynamic axes.  Nothing is written.\n"
-  "\n"
-  "Examples:\n"
-  "  oxport inspect ./my-bert\n"
-  "  oxport inspect ./my-bert --task feature-extraction\n"
-  "  oxport inspect ./my-bert --json | jq '.submodels[0].inputs'\n";
+static const char inspect_description[]
+    = "Opens the checkpoint (config.json and the safetensors weights, checked),\n"
+      "chooses the task — the one given, or the one config.json's \"architectures\"\n"
+      "implies — and shows the plugin's view of the model: normalized config\n"
+      "values, opsets, tolerance, and for each ONNX file an export would write its\n"
+      "inputs and outputs with their dynamic axes.  Nothing is written.\n"
+      "\n"
+      "Examples:\n"
+      "  oxport inspect ./my-bert\n"
+      "  oxport inspect ./my-bert --task feature-extraction\n"
+      "  oxport inspect ./my-bert --json | jq '.submodels[0].inputs'\n";
 
 int
 oxp_cli_inspect (int argc, char **argv)
@@ -44,7 +44,8 @@ oxp_cli_inspect (int argc, char **argv)
   int status = OXP_CLI_EXIT_OK;
 
   context = oxp_cli_context_new ("inspect", "MODEL_DIR",
-                                 "Show the model type, task, normalized config and the ONNX inputs and outputs an export of MODEL_DIR would have.",
+                                 "Show the model type, task, normalized config and the ONNX inputs "
+                                 "and outputs an export of MODEL_DIR would have.",
                                  inspect_description, entries, &common, TRUE);
   if (!oxp_cli_parse (context, "inspect", &argc, &argv))
     {
@@ -112,7 +113,7 @@ oxp_cli_inspect (int argc, char **argv)
       json_builder_set_member_name (b, "task_inferred");
       json_builder_add_boolean_value (b, inferred);
       json_builder_set_member_name (b, "n_parameters");
-      json_builder_add_int_value (b, (gint64) oxp_checkpoint_get_n_parameters (checkpoint));
+      json_builder_add_int_value (b, (gint64)oxp_checkpoint_get_n_parameters (checkpoint));
       json_builder_set_member_name (b, "n_tensors");
       json_builder_add_int_value (b, oxp_checkpoint_get_n_tensors (checkpoint));
       json_builder_set_member_name (b, "default_opset");

@@ -32,7 +32,7 @@ read_varint (Reader *r, guint64 *out)
       if (r->p >= r->end)
         return FALSE;
       b = *r->p++;
-      v |= (guint64) (b & 0x7f) << shift;
+      v |= (guint64)(b & 0x7f) << shift;
       if ((b & 0x80) == 0)
         {
           *out = v;
@@ -60,10 +60,10 @@ read_field (Reader *r, guint wire_type, const guint8 **bytes, gsize *len)
       r->p += 8;
       return TRUE;
     case 2:
-      if (!read_varint (r, &v) || v > (guint64) (r->end - r->p))
+      if (!read_varint (r, &v) || v > (guint64)(r->end - r->p))
         return FALSE;
       *bytes = r->p;
-      *len = (gsize) v;
+      *len = (gsize)v;
       r->p += v;
       return TRUE;
     case 5:
@@ -87,17 +87,17 @@ parse_entry (const guint8 *data, gsize len, char **key, char **value)
       const guint8 *bytes;
       gsize n;
 
-      if (!read_varint (&r, &tag) || !read_field (&r, (guint) (tag & 7), &bytes, &n))
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n))
         return FALSE;
       if ((tag >> 3) == ENTRY_KEY && (tag & 7) == 2)
         {
           g_free (*key);
-          *key = g_strndup ((const char *) bytes, n);
+          *key = g_strndup ((const char *)bytes, n);
         }
       else if ((tag >> 3) == ENTRY_VALUE && (tag & 7) == 2)
         {
           g_free (*value);
-          *value = g_strndup ((const char *) bytes, n);
+          *value = g_strndup ((const char *)bytes, n);
         }
     }
   return TRUE;
@@ -113,7 +113,7 @@ oxp_cli_read_onnx_metadata (const char *path, GError **error)
   file = g_mapped_file_new (path, FALSE, error);
   if (file == NULL)
     return NULL;
-  r.p = (const guint8 *) g_mapped_file_get_contents (file);
+  r.p = (const guint8 *)g_mapped_file_get_contents (file);
   r.end = r.p + g_mapped_file_get_length (file);
   while (r.p != NULL && r.p < r.end)
     {
@@ -121,7 +121,7 @@ oxp_cli_read_onnx_metadata (const char *path, GError **error)
       const guint8 *bytes;
       gsize n;
 
-      if (!read_varint (&r, &tag) || !read_field (&r, (guint) (tag & 7), &bytes, &n))
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n))
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                        "%s is not an ONNX model (its protobuf encoding is broken)", path);

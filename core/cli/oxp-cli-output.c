@@ -52,7 +52,7 @@ oxp_cli_exit_status_for_error (const GError *error)
     return OXP_CLI_EXIT_USER;
 
   if (error->domain == OXP_PLUGIN_ERROR)
-    switch ((OxpPluginError) error->code)
+    switch ((OxpPluginError)error->code)
       {
       case OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE:
       case OXP_PLUGIN_ERROR_UNSUPPORTED_TASK:
@@ -65,7 +65,7 @@ oxp_cli_exit_status_for_error (const GError *error)
       }
 
   if (error->domain == OXP_EXPORT_ERROR)
-    switch ((OxpExportError) error->code)
+    switch ((OxpExportError)error->code)
       {
       case OXP_EXPORT_ERROR_OPSET:
       case OXP_EXPORT_ERROR_UNSUPPORTED:
@@ -96,13 +96,9 @@ oxp_cli_report_error (const GError *error)
 }
 
 GOptionContext *
-oxp_cli_context_new (const char   *command,
-                     const char   *parameters,
-                     const char   *summary,
-                     const char   *description,
-                     GOptionEntry *entries,
-                     OxpCliCommon *common,
-                     gboolean      with_json)
+oxp_cli_context_new (const char *command, const char *parameters, const char *summary,
+                     const char *description, GOptionEntry *entries, OxpCliCommon *common,
+                     gboolean with_json)
 {
   GOptionEntry common_entries[] = {
     { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &common->plugin_dirs,
@@ -115,9 +111,9 @@ oxp_cli_context_new (const char   *command,
   };
   GOptionContext *context = g_option_context_new (parameters);
 
-  (void) command;
+  (void)command;
   if (!with_json)
-    common_entries[2] = (GOptionEntry) G_OPTION_ENTRY_NULL;
+    common_entries[2] = (GOptionEntry)G_OPTION_ENTRY_NULL;
   g_option_context_set_summary (context, summary);
   g_option_context_set_description (context, description);
   /* One list in --help: the command's options, then the common ones. */
@@ -173,13 +169,13 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
                      common->plugin_dirs[i]);
         return NULL;
       }
-  if (!oxp_tasks_manager_load_plugins (manager, (const char *const *) common->plugin_dirs, FALSE,
+  if (!oxp_tasks_manager_load_plugins (manager, (const char *const *)common->plugin_dirs, FALSE,
                                        error))
     return NULL;
   rejections = oxp_tasks_manager_get_rejections (manager);
   if (common->verbose)
     for (guint i = 0; i < rejections->len; i++)
-      fprintf (stderr, "oxport: rejected plugin %s\n", (char *) g_ptr_array_index (rejections, i));
+      fprintf (stderr, "oxport: rejected plugin %s\n", (char *)g_ptr_array_index (rejections, i));
   return g_steal_pointer (&manager);
 }
 
@@ -311,8 +307,8 @@ print_specs (const char *title, GPtrArray *specs, guint name_width, guint dims_w
       g_autofree char *axes = oxp_cli_format_dynamic_axes (spec);
 
       printf ("%s%-8s %-*s %-8s %-*s  dynamic axes {%s}\n", indent, i == 0 ? title : "",
-              (int) name_width, oxp_tensor_spec_get_name (spec),
-              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), (int) dims_width, dims,
+              (int)name_width, oxp_tensor_spec_get_name (spec),
+              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), (int)dims_width, dims,
               axes);
     }
   if (specs->len == 0)
@@ -398,12 +394,31 @@ oxp_cli_read_config_json (const char *dir, GError **error)
 /* The common names optimum's normalized configs answer; inspect shows those
  * the model's config resolves. */
 static const char *const normalized_names[] = {
-  "num_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
-  "intermediate_size", "vocab_size", "max_position_embeddings", "type_vocab_size", "num_labels",
-  "hidden_act", "layer_norm_eps", "pad_token_id", "bos_token_id", "eos_token_id",
-  "decoder_start_token_id", "encoder_num_layers", "decoder_num_layers",
-  "encoder_num_attention_heads", "decoder_num_attention_heads", "image_size", "num_channels",
-  "patch_size", "num_mel_bins", NULL,
+  "num_layers",
+  "hidden_size",
+  "num_attention_heads",
+  "num_key_value_heads",
+  "head_dim",
+  "intermediate_size",
+  "vocab_size",
+  "max_position_embeddings",
+  "type_vocab_size",
+  "num_labels",
+  "hidden_act",
+  "layer_norm_eps",
+  "pad_token_id",
+  "bos_token_id",
+  "eos_token_id",
+  "decoder_start_token_id",
+  "encoder_num_layers",
+  "decoder_num_layers",
+  "encoder_num_attention_heads",
+  "decoder_num_attention_heads",
+  "image_size",
+  "num_channels",
+  "patch_size",
+  "num_mel_bins",
+  NULL,
 };
 
 static char *
@@ -440,7 +455,7 @@ oxp_cli_print_normalized_config (OxpOnnxConfig *config, const char *indent)
         continue;
       text = json_value_to_string (node);
       label = g_strconcat (normalized_names[i], ":", NULL);
-      printf ("%s%-*s %s\n", indent, (int) width, label, text);
+      printf ("%s%-*s %s\n", indent, (int)width, label, text);
     }
 }
 

@@ -8,16 +8,16 @@
 
 /* `oxport plugins`: what the registry loaded, and what it refused and why. */
 
-static const char plugins_description[] =
-  "Plugins are searched, in this order, in the folders given with --plugin-dir,\n"
-  "in the colon-separated folders of $OXPORT_PLUGIN_PATH, then in the installed\n"
-  "plugin folder (`pkg-config --variable=pluginsdir oxport-1.0`).  A file that\n"
-  "cannot be loaded is listed under “Rejected” with the reason; it never stops\n"
-  "the other plugins from loading.\n"
-  "\n"
-  "Examples:\n"
-  "  oxport plugins\n"
-  "  oxport plugins --plugin-dir ./build/plugins --json\n";
+static const char plugins_description[]
+    = "Plugins are searched, in this order, in the folders given with --plugin-dir,\n"
+      "in the colon-separated folders of $OXPORT_PLUGIN_PATH, then in the installed\n"
+      "plugin folder (`pkg-config --variable=pluginsdir oxport-1.0`).  A file that\n"
+      "cannot be loaded is listed under “Rejected” with the reason; it never stops\n"
+      "the other plugins from loading.\n"
+      "\n"
+      "Examples:\n"
+      "  oxport plugins\n"
+      "  oxport plugins --plugin-dir ./build/plugins --json\n";
 
 /* Rejections are "path: reason"; the path is what comes before the first ": ". */
 static void
@@ -31,7 +31,7 @@ split_rejection (const char *rejection, char **file, char **reason)
       *reason = g_strdup (rejection);
       return;
     }
-  *file = g_strndup (rejection, (gsize) (sep - rejection));
+  *file = g_strndup (rejection, (gsize)(sep - rejection));
   *reason = g_strdup (sep + 2);
 }
 
@@ -80,7 +80,7 @@ print_text (OxpTasksManager *manager)
     {
       printf ("Rejected (%u):\n", rejections->len);
       for (guint i = 0; i < rejections->len; i++)
-        printf ("  %s\n", (char *) g_ptr_array_index (rejections, i));
+        printf ("  %s\n", (char *)g_ptr_array_index (rejections, i));
     }
 }
 
@@ -162,8 +162,10 @@ oxp_cli_plugins (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status = OXP_CLI_EXIT_OK;
 
-  context = oxp_cli_context_new ("plugins", "", "List the loaded plugins with their model types and tasks, and the files that were rejected.",
-                                 plugins_description, NULL, &common, TRUE);
+  context = oxp_cli_context_new (
+      "plugins", "",
+      "List the loaded plugins with their model types and tasks, and the files that were rejected.",
+      plugins_description, NULL, &common, TRUE);
   if (!oxp_cli_parse (context, "plugins", &argc, &argv))
     {
       status = OXP_CLI_EXIT_USER;

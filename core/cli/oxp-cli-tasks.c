@@ -7,18 +7,18 @@
 
 /* `oxport tasks MODEL_TYPE|MODEL_DIR`: the tasks a model type exports to. */
 
-static const char tasks_description[] =
-  "MODEL_TYPE is a config.json \"model_type\" such as bert or roberta.  Given a\n"
-  "model folder instead (a path, or any existing folder), its config.json names\n"
-  "the model type, and the task oxport would infer from its \"architectures\" is\n"
-  "shown too.  Task names are optimum's; older names (default, masked-lm,\n"
-  "sequence-classification, causal-lm, seq2seq-lm, …) are accepted wherever a\n"
-  "task is asked for.\n"
-  "\n"
-  "Examples:\n"
-  "  oxport tasks bert\n"
-  "  oxport tasks ./my-bert\n"
-  "  oxport tasks roberta --json\n";
+static const char tasks_description[]
+    = "MODEL_TYPE is a config.json \"model_type\" such as bert or roberta.  Given a\n"
+      "model folder instead (a path, or any existing folder), its config.json names\n"
+      "the model type, and the task oxport would infer from its \"architectures\" is\n"
+      "shown too.  Task names are optimum's; older names (default, masked-lm,\n"
+      "sequence-classification, causal-lm, seq2seq-lm, …) are accepted wherever a\n"
+      "task is asked for.\n"
+      "\n"
+      "Examples:\n"
+      "  oxport tasks bert\n"
+      "  oxport tasks ./my-bert\n"
+      "  oxport tasks roberta --json\n";
 
 int
 oxp_cli_tasks (int argc, char **argv)
@@ -133,7 +133,7 @@ oxp_cli_tasks (int argc, char **argv)
       printf ("Tasks for %s (plugin %s):\n", model_type,
               plugin != NULL ? oxp_plugin_get_name (plugin) : "?");
       for (guint i = 0; i < tasks->len; i++)
-        printf ("  %s\n", (char *) g_ptr_array_index (tasks, i));
+        printf ("  %s\n", (char *)g_ptr_array_index (tasks, i));
       if (inferred != NULL)
         printf ("Inferred from %s/config.json: %s\n", argv[1], inferred);
       else if (inferred_error != NULL)

@@ -11,24 +11,24 @@
  * against the config they were exported with; and the validation part of
  * `oxport export`'s summary. */
 
-static const char validate_description[] =
-  "Loads each exported file in ONNX Runtime and checks it against the model's\n"
-  "config: input and output names, order, element types and dynamic axes;\n"
-  "runs at two shape sets that differ in batch size and sequence length (so a\n"
-  "dimension frozen at export is caught), with finite outputs of the declared\n"
-  "shapes; and with --reference, compares every output found in FILE with the\n"
-  "tolerance (the model's, or --atol), printing the max absolute difference.\n"
-  "\n"
-  "The config comes from --model DIR, else from config.json beside the model\n"
-  "(export copies it there).  The task is --task, else the one the export\n"
-  "recorded in the model's metadata, else the one config.json implies.\n"
-  "ONNX Runtime is $OXPORT_ONNXRUNTIME (a path to libonnxruntime.so.1), else\n"
-  "libonnxruntime.so.1 on the library search path.\n"
-  "\n"
-  "Examples:\n"
-  "  oxport validate ./my-bert-onnx\n"
-  "  oxport validate ./my-bert-onnx/model.onnx --reference vectors.safetensors --atol 1e-4\n"
-  "  oxport validate model.onnx --model ./my-bert --task text-classification --json\n";
+static const char validate_description[]
+    = "Loads each exported file in ONNX Runtime and checks it against the model's\n"
+      "config: input and output names, order, element types and dynamic axes;\n"
+      "runs at two shape sets that differ in batch size and sequence length (so a\n"
+      "dimension frozen at export is caught), with finite outputs of the declared\n"
+      "shapes; and with --reference, compares every output found in FILE with the\n"
+      "tolerance (the model's, or --atol), printing the max absolute difference.\n"
+      "\n"
+      "The config comes from --model DIR, else from config.json beside the model\n"
+      "(export copies it there).  The task is --task, else the one the export\n"
+      "recorded in the model's metadata, else the one config.json implies.\n"
+      "ONNX Runtime is $OXPORT_ONNXRUNTIME (a path to libonnxruntime.so.1), else\n"
+      "libonnxruntime.so.1 on the library search path.\n"
+      "\n"
+      "Examples:\n"
+      "  oxport validate ./my-bert-onnx\n"
+      "  oxport validate ./my-bert-onnx/model.onnx --reference vectors.safetensors --atol 1e-4\n"
+      "  oxport validate model.onnx --model ./my-bert --task text-classification --json\n";
 
 static char *
 format_double (double v)
@@ -151,10 +151,11 @@ oxp_cli_validate (int argc, char **argv)
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
       "Compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
       "FILE.safetensors" },
-    { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
-      "Absolute tolerance (default: the model's)", "X" },
+    { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text, "Absolute tolerance (default: the model's)",
+      "X" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
-      "Folder with the config.json the model was exported from (default: beside the model)", "DIR" },
+      "Folder with the config.json the model was exported from (default: beside the model)",
+      "DIR" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -235,8 +236,8 @@ oxp_cli_validate (int argc, char **argv)
 
       if (canonical == NULL)
         {
-          g_set_error (&error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
-                       "Unknown task “%s”", task_arg);
+          g_set_error (&error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK, "Unknown task “%s”",
+                       task_arg);
           goto fail;
         }
       task = g_strdup (canonical);
@@ -244,7 +245,8 @@ oxp_cli_validate (int argc, char **argv)
 
   if (config_json != NULL)
     {
-      const char *model_type = json_object_get_string_member_with_default (config_json, "model_type", NULL);
+      const char *model_type
+          = json_object_get_string_member_with_default (config_json, "model_type", NULL);
 
       if (model_type == NULL)
         {
@@ -340,11 +342,10 @@ oxp_cli_validate (int argc, char **argv)
       if (sub != NULL)
         adapt_to_float_type (runtime, sub, path);
       if (atol_text == NULL)
-        oxp_validator_set_atol (validator, sub != NULL && oxp_onnx_config_get_float_type (sub)
-                                                              != OXP_DATA_TYPE_FLOAT
-                                               ? MAX (oxp_onnx_config_get_atol (sub),
-                                                      OXP_EXPORTER_HALF_ATOL)
-                                               : 0.0);
+        oxp_validator_set_atol (
+            validator, sub != NULL && oxp_onnx_config_get_float_type (sub) != OXP_DATA_TYPE_FLOAT
+                           ? MAX (oxp_onnx_config_get_atol (sub), OXP_EXPORTER_HALF_ATOL)
+                           : 0.0);
       if (!oxp_validator_validate (validator, sub, path, &report, &local_error))
         {
           if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)

@@ -18,9 +18,11 @@ typedef struct
 } Command;
 
 static const Command commands[] = {
-  { "plugins", oxp_cli_plugins, "List the loaded plugins, their model types and tasks, and rejected files" },
+  { "plugins", oxp_cli_plugins,
+    "List the loaded plugins, their model types and tasks, and rejected files" },
   { "tasks", oxp_cli_tasks, "List the tasks a model type (or a model folder) can be exported for" },
-  { "inspect", oxp_cli_inspect, "Show what an export of a model folder would write: task, config, inputs and outputs" },
+  { "inspect", oxp_cli_inspect,
+    "Show what an export of a model folder would write: task, config, inputs and outputs" },
   { "export", oxp_cli_export, "Export a model folder to ONNX and validate it with ONNX Runtime" },
   { "validate", oxp_cli_validate, "Validate an exported model with ONNX Runtime" },
 };
@@ -28,13 +30,12 @@ static const Command commands[] = {
 static void
 print_usage (FILE *out)
 {
-  fprintf (out,
-           "Usage:\n"
-           "  oxport [--version] [--help] COMMAND [OPTION…] ARGS\n"
-           "\n"
-           "Export Hugging Face checkpoints (config.json + *.safetensors) to ONNX.\n"
-           "\n"
-           "Commands:\n");
+  fprintf (out, "Usage:\n"
+                "  oxport [--version] [--help] COMMAND [OPTION…] ARGS\n"
+                "\n"
+                "Export Hugging Face checkpoints (config.json + *.safetensors) to ONNX.\n"
+                "\n"
+                "Commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
@@ -108,7 +109,7 @@ main (int argc, char **argv)
       prgname = g_strdup_printf ("oxport %s", command->name);
       g_set_prgname (prgname);
       help_argv[0] = prgname;
-      help_argv[1] = (char *) "--help";
+      help_argv[1] = (char *)"--help";
       help_argv[2] = NULL;
       return command->func (2, help_argv);
     }

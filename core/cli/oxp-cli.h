@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 /* Exit statuses of every command. */
-enum {
+enum
+{
   OXP_CLI_EXIT_OK = 0,
   OXP_CLI_EXIT_USER = 1,     /* bad input, unknown model type/task, validation failure */
   OXP_CLI_EXIT_INTERNAL = 2, /* a bug or an environment oxport cannot cope with */
@@ -25,26 +26,20 @@ typedef struct
 
 typedef int (*OxpCliCommandFunc) (int argc, char **argv);
 
-int oxp_cli_plugins  (int argc, char **argv);
-int oxp_cli_tasks    (int argc, char **argv);
-int oxp_cli_inspect  (int argc, char **argv);
-int oxp_cli_export   (int argc, char **argv);
+int oxp_cli_plugins (int argc, char **argv);
+int oxp_cli_tasks (int argc, char **argv);
+int oxp_cli_inspect (int argc, char **argv);
+int oxp_cli_export (int argc, char **argv);
 int oxp_cli_validate (int argc, char **argv);
 
 /* A context for `oxport COMMAND` with its entries, the common options
  * (--json only when @with_json) and the help texts. */
-GOptionContext *oxp_cli_context_new (const char   *command,
-                                     const char   *parameters,
-                                     const char   *summary,
-                                     const char   *description,
-                                     GOptionEntry *entries,
-                                     OxpCliCommon *common,
-                                     gboolean      with_json);
+GOptionContext *oxp_cli_context_new (const char *command, const char *parameters,
+                                     const char *summary, const char *description,
+                                     GOptionEntry *entries, OxpCliCommon *common,
+                                     gboolean with_json);
 /* Parses; on a bad option prints the error and a hint and returns FALSE. */
-gboolean oxp_cli_parse (GOptionContext *context,
-                        const char     *command,
-                        int            *argc,
-                        char         ***argv);
+gboolean oxp_cli_parse (GOptionContext *context, const char *command, int *argc, char ***argv);
 void oxp_cli_common_clear (OxpCliCommon *common);
 
 /* A registry with the plugins of --plugin-dir, OXPORT_PLUGIN_PATH and the
@@ -61,27 +56,27 @@ void oxp_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 int oxp_cli_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 /* Output helpers. */
-void        oxp_cli_print_json       (JsonNode *node);
-JsonNode   *oxp_cli_spec_to_json     (const OxpTensorSpec *spec);
+void oxp_cli_print_json (JsonNode *node);
+JsonNode *oxp_cli_spec_to_json (const OxpTensorSpec *spec);
 /* "[batch_size, sequence_length, 3]" (transfer full) */
-char       *oxp_cli_format_dims      (const OxpTensorSpec *spec);
+char *oxp_cli_format_dims (const OxpTensorSpec *spec);
 /* "0: batch_size, 1: sequence_length" or "none" (transfer full) */
-char       *oxp_cli_format_dynamic_axes (const OxpTensorSpec *spec);
+char *oxp_cli_format_dynamic_axes (const OxpTensorSpec *spec);
 /* Prints the inputs and outputs of @config as an aligned table. */
-void        oxp_cli_print_config_io  (OxpOnnxConfig *config, const char *indent);
-JsonNode   *oxp_cli_config_io_to_json (OxpOnnxConfig *config);
+void oxp_cli_print_config_io (OxpOnnxConfig *config, const char *indent);
+JsonNode *oxp_cli_config_io_to_json (OxpOnnxConfig *config);
 /* The normalized config values @config reads, as "key: value" lines or JSON. */
-void        oxp_cli_print_normalized_config   (OxpOnnxConfig *config, const char *indent);
-JsonNode   *oxp_cli_normalized_config_to_json (OxpOnnxConfig *config);
+void oxp_cli_print_normalized_config (OxpOnnxConfig *config, const char *indent);
+JsonNode *oxp_cli_normalized_config_to_json (OxpOnnxConfig *config);
 /* Parses a tolerance: a finite number >= 0. */
-gboolean    oxp_cli_parse_atol (const char *text, double *out);
+gboolean oxp_cli_parse_atol (const char *text, double *out);
 /* The validation part of an export's summary (table), and as JSON. */
-void        oxp_cli_print_export_validation   (OxpExportResult *result);
-JsonNode   *oxp_cli_export_validation_to_json (OxpExportResult *result);
+void oxp_cli_print_export_validation (OxpExportResult *result);
+JsonNode *oxp_cli_export_validation_to_json (OxpExportResult *result);
 /* metadata_props of an .onnx file (key → value). (transfer full) */
 GHashTable *oxp_cli_read_onnx_metadata (const char *path, GError **error);
 /* Whether @arg names a folder rather than a model type. */
-gboolean    oxp_cli_is_model_dir     (const char *arg);
+gboolean oxp_cli_is_model_dir (const char *arg);
 /* config.json of @dir, parsed. (transfer full) */
 JsonObject *oxp_cli_read_config_json (const char *dir, GError **error);
 

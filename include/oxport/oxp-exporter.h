@@ -24,7 +24,8 @@ G_BEGIN_DECLS
  *
  * The steps of oxp_exporter_run(), in order, reported to the progress function.
  */
-typedef enum {
+typedef enum
+{
   OXP_EXPORT_STAGE_CHECKPOINT,
   OXP_EXPORT_STAGE_CONFIG,
   OXP_EXPORT_STAGE_BUILD,
@@ -43,7 +44,8 @@ typedef enum {
  *
  * What became of the validation after an export.
  */
-typedef enum {
+typedef enum
+{
   OXP_EXPORT_VALIDATION_NOT_RUN,
   OXP_EXPORT_VALIDATION_SKIPPED,
   OXP_EXPORT_VALIDATION_PASSED,
@@ -57,11 +59,8 @@ typedef enum {
 #define OXP_EXPORTER_HALF_ATOL 5e-2
 
 /* Called for each step (and repeatedly while weights are written). */
-typedef void (*OxpExportProgressFunc) (OxpExportStage stage,
-                                       const char    *detail,
-                                       guint64        done,
-                                       guint64        total,
-                                       gpointer       user_data);
+typedef void (*OxpExportProgressFunc) (OxpExportStage stage, const char *detail, guint64 done,
+                                       guint64 total, gpointer user_data);
 
 /* OxpExportResult: what one successful export wrote, for summaries. */
 #define OXP_TYPE_EXPORT_RESULT (oxp_export_result_get_type ())
@@ -85,59 +84,55 @@ OXP_API OxpExporter *oxp_exporter_new (OxpTasksManager *manager);
  * .safetensors file of inputs and expected outputs (nullable).
  * @runtime_path: libonnxruntime.so.1 (NULL: $OXPORT_ONNXRUNTIME, then the
  * library search path).  @verbose: let ONNX Runtime log. */
-OXP_API void oxp_exporter_set_task          (OxpExporter *self, const char *task);
-OXP_API void oxp_exporter_set_opset         (OxpExporter *self, guint opset);
-OXP_API void oxp_exporter_set_float_type    (OxpExporter *self, OxpDataType float_type);
+OXP_API void oxp_exporter_set_task (OxpExporter *self, const char *task);
+OXP_API void oxp_exporter_set_opset (OxpExporter *self, guint opset);
+OXP_API void oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type);
 OXP_API void oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode);
-OXP_API void oxp_exporter_set_validate      (OxpExporter *self, gboolean validate);
-OXP_API void oxp_exporter_set_atol          (OxpExporter *self, double atol);
-OXP_API void oxp_exporter_set_reference     (OxpExporter *self, const char *reference);
-OXP_API void oxp_exporter_set_runtime_path  (OxpExporter *self, const char *runtime_path);
-OXP_API void oxp_exporter_set_verbose       (OxpExporter *self, gboolean verbose);
-OXP_API void oxp_exporter_set_progress_func (OxpExporter          *self,
-                                             OxpExportProgressFunc func,
-                                             gpointer              user_data,
-                                             GDestroyNotify        notify);
+OXP_API void oxp_exporter_set_validate (OxpExporter *self, gboolean validate);
+OXP_API void oxp_exporter_set_atol (OxpExporter *self, double atol);
+OXP_API void oxp_exporter_set_reference (OxpExporter *self, const char *reference);
+OXP_API void oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path);
+OXP_API void oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose);
+OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,
+                                             gpointer user_data, GDestroyNotify notify);
 
 /* Exports the checkpoint in @model_dir into @outdir (created when missing).
  * On an error nothing this call wrote is left in @outdir, and @outdir is
  * removed when this call created it.  A validation that fails or cannot
  * run is not an error: the files stay and the result says what happened.
  * (transfer full) */
-OXP_API OxpExportResult *oxp_exporter_run (OxpExporter *self,
-                                           const char  *model_dir,
-                                           const char  *outdir,
-                                           GError     **error);
+OXP_API OxpExportResult *oxp_exporter_run (OxpExporter *self, const char *model_dir,
+                                           const char *outdir, GError **error);
 
 /* Result getters.  (transfer none) unless said otherwise. */
-OXP_API const char  *oxp_export_result_get_model_dir  (OxpExportResult *self);
-OXP_API const char  *oxp_export_result_get_outdir     (OxpExportResult *self);
-OXP_API const char  *oxp_export_result_get_model_type (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_model_dir (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_outdir (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_model_type (OxpExportResult *self);
 /* The canonical task exported, and whether it was inferred from config.json. */
-OXP_API const char  *oxp_export_result_get_task       (OxpExportResult *self);
-OXP_API gboolean     oxp_export_result_get_task_inferred (OxpExportResult *self);
-OXP_API guint        oxp_export_result_get_opset      (OxpExportResult *self);
-OXP_API OxpDataType  oxp_export_result_get_float_type (OxpExportResult *self);
-OXP_API guint64      oxp_export_result_get_n_parameters (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_task (OxpExportResult *self);
+OXP_API gboolean oxp_export_result_get_task_inferred (OxpExportResult *self);
+OXP_API guint oxp_export_result_get_opset (OxpExportResult *self);
+OXP_API OxpDataType oxp_export_result_get_float_type (OxpExportResult *self);
+OXP_API guint64 oxp_export_result_get_n_parameters (OxpExportResult *self);
 /* Wall time of the whole run, and of the validation alone, in seconds. */
-OXP_API double       oxp_export_result_get_elapsed    (OxpExportResult *self);
-OXP_API double       oxp_export_result_get_validation_elapsed (OxpExportResult *self);
+OXP_API double oxp_export_result_get_elapsed (OxpExportResult *self);
+OXP_API double oxp_export_result_get_validation_elapsed (OxpExportResult *self);
 /* The configs of the written ONNX files, in writing order; each knows its
  * file name, inputs and outputs. (element-type OxpOnnxConfig) */
-OXP_API GPtrArray   *oxp_export_result_get_submodels  (OxpExportResult *self);
+OXP_API GPtrArray *oxp_export_result_get_submodels (OxpExportResult *self);
 /* Every file written into the output folder (names relative to it), in
  * writing order, and their sizes in bytes. */
-OXP_API guint        oxp_export_result_get_n_files    (OxpExportResult *self);
-OXP_API const char  *oxp_export_result_get_file_name  (OxpExportResult *self, guint i);
-OXP_API guint64      oxp_export_result_get_file_size  (OxpExportResult *self, guint i);
+OXP_API guint oxp_export_result_get_n_files (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_file_name (OxpExportResult *self, guint i);
+OXP_API guint64 oxp_export_result_get_file_size (OxpExportResult *self, guint i);
 /* Validation outcome; the message says why it was skipped or what failed
  * (NULL when it passed or did not run). */
 OXP_API OxpExportValidation oxp_export_result_get_validation (OxpExportResult *self);
-OXP_API const char  *oxp_export_result_get_validation_message (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_validation_message (OxpExportResult *self);
 /* One report per validated file, in writing order (also when validation
  * failed); empty when it did not run. (element-type OxpValidationReport) */
-OXP_API GPtrArray   *oxp_export_result_get_validation_reports (OxpExportResult *self);
+OXP_API GPtrArray *oxp_export_result_get_validation_reports (OxpExportResult *self);
 /* The ONNX Runtime version validation ran with, or NULL. */
-OXP_API const char  *oxp_export_result_get_runtime_version (OxpExportResult *self);
+OXP_API const char *oxp_export_result_get_runtime_version (OxpExportResult *self);
 
 G_END_DECLS
