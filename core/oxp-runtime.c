@@ -91,6 +91,7 @@ typedef struct
   OxpOrtStatus *(*CreateEnvWithCustomLogger) (OxpOrtLoggingFn fn, void *param, int log_level,
                                               const char *logid, OxpOrtEnv **out);
   void (*ReleaseEnv) (OxpOrtEnv *env);
+  OxpOrtStatus *(*DisableTelemetryEvents) (const OxpOrtEnv *env);
 
   OxpOrtStatus *(*CreateSessionOptions) (OxpOrtSessionOptions **out);
   OxpOrtStatus *(*SetSessionExecutionMode) (OxpOrtSessionOptions *so, int mode);
@@ -154,6 +155,7 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
   BIND (GetErrorMessage, 2);
   BIND (CreateEnv, 3);
   BIND (CreateEnvWithCustomLogger, 4);
+  BIND (DisableTelemetryEvents, 6);
   BIND (CreateSession, 7);
   BIND (Run, 9);
   BIND (CreateSessionOptions, 10);
@@ -461,6 +463,15 @@ runtime_create_env (OxpRuntime *self, GError **error)
   if (!ort_check (self, status, error, OXP_RUNTIME_ERROR_NOT_FOUND,
                   "ONNX Runtime %s at %s: cannot create its environment", self->version,
                   self->library_path))
+    return FALSE;
+
+  /* oxport validates local files; ORT's telemetry has no business with them.
+   * (ORT 1.30 still keeps its own store under ~/.cache/Microsoft whatever
+   * is asked; in a test whose HOME is isolated it writes ":memory:.ses" to
+   * the current folder instead, hence that name in CLEANFILES.) */
+  if (!ort_check (self, self->api.DisableTelemetryEvents (self->env), error,
+                  OXP_RUNTIME_ERROR_NOT_FOUND, "ONNX Runtime %s at %s: cannot disable telemetry",
+                  self->version, self->library_path))
     return FALSE;
 
   if (!ort_check (self,
