@@ -74,6 +74,10 @@ main (int argc, char **argv)
   g_autofree char *prgname = NULL;
 
   setlocale (LC_ALL, "");
+  /* ONNX Runtime 1.30 (loaded for validation) otherwise starts Microsoft's
+   * telemetry: /tmp/mat-debug-PID.log, a session file, HTTPS uploads.  An
+   * explicit ORT_DISABLE_TELEMETRY from the user wins. */
+  g_setenv ("ORT_DISABLE_TELEMETRY", "1", FALSE);
 
   if (argc < 2)
     {
