@@ -465,10 +465,10 @@ runtime_create_env (OxpRuntime *self, GError **error)
                   self->library_path))
     return FALSE;
 
-  /* oxport validates local files; ORT's telemetry has no business with them.
-   * (ORT 1.30 still keeps its own store under ~/.cache/Microsoft whatever
-   * is asked; in a test whose HOME is isolated it writes ":memory:.ses" to
-   * the current folder instead, hence that name in CLEANFILES.) */
+  /* oxport validates local files; ORT's telemetry has no business with
+   * them.  This stops the events; ORT's 1DS store itself is only kept off
+   * by ORT_DISABLE_TELEMETRY=1 before the library loads, which the oxport
+   * program sets (a library must not change its host's environment). */
   if (!ort_check (self, self->api.DisableTelemetryEvents (self->env), error,
                   OXP_RUNTIME_ERROR_NOT_FOUND, "ONNX Runtime %s at %s: cannot disable telemetry",
                   self->version, self->library_path))
