@@ -242,7 +242,8 @@ _oxp_convert_floats (OxpDataType dst_dtype, gpointer dst, OxpDataType src_dtype,
     }
 }
 
-/* Tiles of rows keep the source lines being gathered in cache. */
+/* Square tiles: a tile's source rows and destination rows both stay in
+ * cache, whichever of the two dimensions is long. */
 #define OXP_TRANSPOSE_TILE 32
 
 /* Element copies go through memcpy: checkpoint data need not be aligned. */
@@ -254,14 +255,18 @@ _oxp_convert_floats (OxpDataType dst_dtype, gpointer dst, OxpDataType src_dtype,
     for (gsize i0 = 0; i0 < rows; i0 += OXP_TRANSPOSE_TILE)                                        \
       {                                                                                            \
         gsize i1 = MIN (i0 + OXP_TRANSPOSE_TILE, rows);                                            \
-        for (gsize j = j0; j < j0 + k; j++)                                                        \
+        for (gsize jt = j0; jt < j0 + k; jt += OXP_TRANSPOSE_TILE)                                 \
           {                                                                                        \
-            guint8 *drow = d + (j - j0) * rows * sizeof (T);                                       \
-            for (gsize i = i0; i < i1; i++)                                                        \
+            gsize jt1 = MIN (jt + OXP_TRANSPOSE_TILE, j0 + k);                                     \
+            for (gsize j = jt; j < jt1; j++)                                                       \
               {                                                                                    \
-                T v;                                                                               \
-                memcpy (&v, s + (i * cols + j) * sizeof (T), sizeof (T));                          \
-                memcpy (drow + i * sizeof (T), &v, sizeof (T));                                    \
+                guint8 *drow = d + (j - j0) * rows * sizeof (T);                                   \
+                for (gsize i = i0; i < i1; i++)                                                    \
+                  {                                                                                \
+                    T v;                                                                           \
+                    memcpy (&v, s + (i * cols + j) * sizeof (T), sizeof (T));                      \
+                    memcpy (drow + i * sizeof (T), &v, sizeof (T));                                \
+                  }                                                                                \
               }                                                                                    \
           }                                                                                        \
       }                                                                                            \

@@ -929,6 +929,24 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
         ctx->chunk2 = g_realloc (ctx->chunk2, need);
         ctx->chunk_size = need;
       }
+    if (band >= rows)
+      {
+        /* The whole tensor fits one band (every linear weight of a
+         * bert-base): its transposition is the output, written at once. */
+        guint8 *out = ctx->chunk;
+
+        _oxp_transpose_rows (ctx->chunk, src, src_elem, rows, cols, 0, cols);
+        if (convert)
+          {
+            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, rows * cols);
+            out = ctx->chunk2;
+          }
+        if (!sink_write (sink, out, total, error))
+          return FALSE;
+        drop_pages (ctx, init, src, rows * cols * src_elem);
+        report_progress (ctx, total);
+        return TRUE;
+      }
     for (gsize i0 = 0; i0 < rows; i0 += band)
       {
         gsize b = MIN (band, rows - i0);
