@@ -478,6 +478,14 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
 
   if (self->task == NULL)
     {
+      const char *model_type = json_object_get_string_member_with_default (config, "model_type",
+                                                                           NULL);
+      g_autoptr (GPtrArray) supported = NULL;
+
+      /* An unknown model type is the real problem, not the task. */
+      supported = oxp_tasks_manager_get_supported_tasks (self->manager, model_type, error);
+      if (supported == NULL)
+        return NULL;
       *inferred = TRUE;
       return oxp_tasks_manager_infer_task (self->manager, config, error);
     }

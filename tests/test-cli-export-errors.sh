@@ -100,7 +100,7 @@ expect_failure () {
   done
 }
 
-echo "1..14"
+echo "1..16"
 
 # A missing encoder tensor.
 make_model missing-key bert_text-classification
@@ -136,6 +136,8 @@ expect_failure "wrong classifier shape" "$TMP/wrong-labels" classifier.out_proj.
 make_model unknown-type bert_feature-extraction
 edit_config "$DATA/bert_feature-extraction/config.json" "$TMP/unknown-type/config.json" model_type bort
 expect_failure "unsupported model_type" "$TMP/unknown-type" bort --task feature-extraction
+# ... and when the task is to be inferred, the model type is still what is named.
+expect_failure "unsupported model_type, task inferred" "$TMP/unknown-type" "no plugin handles model type 'bort'"
 
 # An activation oxport does not know.
 make_model unknown-act bert_feature-extraction
