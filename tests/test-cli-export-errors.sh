@@ -136,8 +136,12 @@ expect_failure "wrong classifier shape" "$TMP/wrong-labels" classifier.out_proj.
 make_model unknown-type bert_feature-extraction
 edit_config "$DATA/bert_feature-extraction/config.json" "$TMP/unknown-type/config.json" model_type bort
 expect_failure "unsupported model_type" "$TMP/unknown-type" bort --task feature-extraction
-# ... and when the task is to be inferred, the model type is still what is named.
-expect_failure "unsupported model_type, task inferred" "$TMP/unknown-type" "no plugin handles model type 'bort'"
+# ... and when the task is to be inferred from classes no plugin knows, the
+# model type is still what is named.
+make_model unknown-type-arch bert_feature-extraction
+edit_config "$DATA/bert_feature-extraction/config.json" "$TMP/unknown-type-arch/config.json" model_type bort
+edit_config "$TMP/unknown-type-arch/config.json" "$TMP/unknown-type-arch/config.json" architectures BortModel
+expect_failure "unsupported model_type, task inferred" "$TMP/unknown-type-arch" "no plugin handles model type 'bort'"
 
 # An activation oxport does not know.
 make_model unknown-act bert_feature-extraction
