@@ -678,6 +678,32 @@ oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 pa
 }
 
 /**
+ * oxp_block_select:
+ * @graph: the graph to add nodes to
+ * @x: any tensor
+ * @axis: the axis to select along (negative counts from the end)
+ * @index: the position to take
+ *
+ * The slice of @x at @index along @axis, without that axis (a Gather with a
+ * scalar index): start and end logits of question answering, [CLS] tokens.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_select (OxpGraph *graph, const char *x, gint64 axis, gint64 index)
+{
+  const char *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+
+  out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index),
+                      NULL);
+  set_int (graph, "axis", axis);
+  return out;
+}
+
+/**
  * oxp_block_select_token:
  * @graph: the graph to add nodes to
  * @x: hidden states [batch, seq, hidden]
@@ -690,15 +716,7 @@ oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 pa
 const char *
 oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
 {
-  const char *out;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (x != NULL, NULL);
-
-  out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index),
-                      NULL);
-  set_int (graph, "axis", 1);
-  return out;
+  return oxp_block_select (graph, x, 1, index);
 }
 
 /* ---- masks ------------------------------------------------------------ */

@@ -137,6 +137,12 @@ OXP_API const char *oxp_block_padded_position_ids  (OxpGraph   *graph,
 OXP_API const char *oxp_block_select_token         (OxpGraph   *graph,
                                                     const char *x,
                                                     gint64      index);
+/* The slice at @index of @axis (negative counts from the end), that axis
+ * dropped: oxp_block_select (g, logits, -1, 0) is logits[..., 0]. */
+OXP_API const char *oxp_block_select               (OxpGraph   *graph,
+                                                    const char *x,
+                                                    gint64      axis,
+                                                    gint64      index);
 
 /* Masks.  The masked value is the float type's finfo.min (float32
  * -3.4028234663852886e38), not -inf, as transformers does. */

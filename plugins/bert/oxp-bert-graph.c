@@ -360,19 +360,6 @@ fill_mask_head (Ctx *c, const char *h)
 
 /* ---- the whole graph ---------------------------------------------------- */
 
-static const char *
-last_axis_column (Ctx *c, const char *x, gint64 i)
-{
-  static const gint64 last[] = { -1 };
-  const gint64 start = i, end = i + 1;
-  const char *col = oxp_graph_op (c->graph, "Slice", x,
-                                  oxp_graph_add_constant_int64s (c->graph, "starts", &start, 1),
-                                  oxp_graph_add_constant_int64s (c->graph, "ends", &end, 1),
-                                  oxp_graph_add_constant_int64s (c->graph, "axes", last, 1), NULL);
-  return oxp_graph_op (c->graph, "Squeeze", col,
-                       oxp_graph_add_constant_int64s (c->graph, "axes", last, 1), NULL);
-}
-
 /* [batch, choices, seq] → [batch·choices, seq], as the models' view(-1, seq). */
 static const char *
 flatten_choices (Ctx *c, const char *x)
@@ -456,8 +443,8 @@ build (Ctx *c)
     {
       const char *logits = linear (c, h, "qa_outputs", s->hidden_size, 2);
       oxp_graph_pop_scope (c->graph);
-      return logits != NULL && bind (c, "start_logits", last_axis_column (c, logits, 0))
-             && bind (c, "end_logits", last_axis_column (c, logits, 1));
+      return logits != NULL && bind (c, "start_logits", oxp_block_select (c->graph, logits, -1, 0))
+             && bind (c, "end_logits", oxp_block_select (c->graph, logits, -1, 1));
     }
   if (g_str_equal (task, "text-classification") || multiple_choice)
     {
