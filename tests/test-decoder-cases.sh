@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Every decoder-only reference case in tests/data, exported with `oxport
+# export` and run in ONNX Runtime on the case's inputs; each output is
+# compared with what transformers computed, and the max abs difference is
+# printed.
+#
+# Default layout (current optimum): one model.onnx.  The first-batch cases
+# (gpt2, llama, llama-gqa; optimum 1.13 names) are fed through model.onnx
+# with vectors-model.safetensors (gen-decoder-vectors.py: position_ids
+# past_len + arange(seq), an empty past for the first step).  With --legacy
+# (optimum 1.13's split files) the same cases are checked against the file
+# their case.json names (decoder_model.onnx / decoder_with_past_model.onnx)
+# with the original vectors.
+
+set -u
+
+n=0
+failed=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+skip_all () { echo "1..0 # SKIP $1"; exit 0; }
+
+[ -n "${OXPORT:-}" ] && [ -x "$OXPORT" ] || skip_all "no oxport program (OXPORT=${OXPORT:-})"
+[ -n "${OXPORT_ONNXRUNTIME:-}" ] || skip_all "OXPORT_ONNXRUNTIME is not set"
+py=${PYTHON3:-/usr/bin/python3}
+data=$G_TEST_SRCDIR/data
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-decoder-cases-XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# field CASE_DIR EXPR: a value of case.json (a Python expression on `c`).
+field () {
+  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# check NAME MODEL REFERENCE ATOL: validates MODEL against REFERENCE and
+# reports the largest difference over the reference outputs.
+check () {
+  name=$1 model=$2 ref=$3 atol=$4
+  if [ ! -f "$model" ]; then
+    not_ok "$name: $(basename "$model") was not written"
+    return
+  fi
+  "$OXPORT" validate "$model" --reference "$ref" --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
+  status=$?
+  summary=$("$py" - "$tmp/v.json" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("no JSON report (%s)" % e); sys.exit(0)
+diffs, bad = [], []
+for r in doc.get("reports", []):
+    for c in r.get("checks", []):
+        if c.get("shapes") == "reference" or c.get("check") == "reference":
+            if c.get("max_abs_diff") is not None:
+                diffs.append((c["max_abs_diff"], c["name"]))
+            if not c.get("passed"):
+                bad.append("%s: %s" % (c["name"], c.get("reason")))
+if bad:
+    print("; ".join(bad[:3]))
+elif diffs:
+    d, w = max(diffs)
+    print("%d outputs, max abs diff %.3g (%s)" % (len(diffs), d, w))
+else:
+    print("no reference output compared")
+PY
+)
+  case $summary in
+    *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary"; return; } ;;
+  esac
+  not_ok "$name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
+}
+
+for dir in "$data"/*; do
+  [ -f "$dir/case.json" ] || continue
+  task=$(field "$dir" 'c["task"]')
+  case $task in text-generation*) ;; *) continue ;; esac
+  case_name=$(basename "$dir")
+  atol=$(field "$dir" 'c.get("atol", 1e-4)')
+  onnx_file=$(field "$dir" 'c["optimum"]["onnx_file"]')
+
+  # Current optimum: one model.onnx.
+  ref=$dir/vectors.safetensors
+  [ -f "$dir/vectors-model.safetensors" ] && ref=$dir/vectors-model.safetensors
+  out=$tmp/$case_name
+  if "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+    check "$case_name model.onnx" "$out/model.onnx" "$ref" "$atol"
+  else
+    not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+  fi
+
+  # optimum 1.13's split files, for the cases written with those names.
+  [ "$onnx_file" = model.onnx ] && continue
+  out=$tmp/$case_name-legacy
+  if "$OXPORT" export --legacy --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+    check "$case_name --legacy $onnx_file" "$out/$onnx_file" "$dir/vectors.safetensors" "$atol"
+  else
+    not_ok "$case_name --legacy: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+  fi
+done
+
+[ "$n" -gt 0 ] || { echo "Bail out! no decoder case in $data"; exit 1; }
+echo "1..$n"
+exit $failed
