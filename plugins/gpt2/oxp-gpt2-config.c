@@ -87,6 +87,19 @@ oxp_gpt2_onnx_config_get_inputs (OxpOnnxConfig *self)
   return inputs;
 }
 
+/* From the config, not the graph: inside an If branch (the merged
+ * decoder) the graph has no inputs of its own. */
+static gboolean
+declares_input (OxpOnnxConfig *config, const char *name)
+{
+  g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
+
+  for (guint i = 0; i < inputs->len; i++)
+    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), name))
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 _oxp_gpt2_spec_init (OxpGpt2Spec *spec, OxpOnnxConfig *config, GError **error)
 {
@@ -123,6 +136,7 @@ _oxp_gpt2_spec_init (OxpGpt2Spec *spec, OxpOnnxConfig *config, GError **error)
     return FALSE;
   spec->use_past = oxp_onnx_config_with_past_get_use_past (past);
   spec->past_inputs = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
+  spec->position_ids = declares_input (config, "position_ids");
 
   if (spec->inner_size <= 0 || spec->num_layers <= 0 || spec->vocab_size <= 0)
     {

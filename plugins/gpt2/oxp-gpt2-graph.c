@@ -35,28 +35,6 @@ static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
 }
 
 static gboolean
-has_input (OxpGraph *graph, const char *name)
-{
-  GPtrArray *inputs = oxp_graph_get_inputs (graph);
-
-  for (guint i = 0; i < inputs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), name))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-has_output (OxpGraph *graph, const char *name)
-{
-  GPtrArray *outputs = oxp_graph_get_outputs (graph);
-
-  for (guint i = 0; i < outputs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (outputs, i)), name))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
 has_tensor (Ctx *c, const char *name)
 {
   return oxp_checkpoint_lookup (c->checkpoint, name) != NULL;
@@ -286,7 +264,7 @@ build (Ctx *c)
   oxp_graph_push_scope (c->graph, "embeddings");
   /* Positions: the input when declared, else past_length + arange(seq) as
    * GPT2Model computes them. */
-  if (has_input (c->graph, "position_ids"))
+  if (s->position_ids)
     positions = "position_ids";
   else
     {
@@ -317,7 +295,7 @@ build (Ctx *c)
   if (h == NULL || (h = layer_norm (c, h, tname (c, "%sln_f", c->prefix))) == NULL)
     return FALSE;
 
-  if (has_output (c->graph, "last_hidden_state"))
+  if (g_str_equal (s->task, "feature-extraction"))
     return bind (c, "last_hidden_state", h);
 
   oxp_graph_push_scope (c->graph, "head");

@@ -26,8 +26,9 @@ typedef struct
   gboolean scale_attn_by_inverse_layer_idx;
   gboolean reorder_and_upcast_attn;
   gboolean tie_word_embeddings;
-  gboolean use_past;    /* present.* outputs */
-  gboolean past_inputs; /* past_key_values.* inputs */
+  gboolean use_past;     /* present.* outputs */
+  gboolean past_inputs;  /* past_key_values.* inputs */
+  gboolean position_ids; /* a position_ids input */
 } OxpGpt2Spec;
 
 G_GNUC_INTERNAL
