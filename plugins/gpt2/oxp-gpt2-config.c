@@ -69,24 +69,6 @@ oxp_gpt2_onnx_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *
   return g_steal_pointer (&nc);
 }
 
-/* optimum adds position_ids for text-generation and feature-extraction
- * only; GPT2ForSequenceClassification is exported without it. */
-static GPtrArray *
-oxp_gpt2_onnx_config_get_inputs (OxpOnnxConfig *self)
-{
-  GPtrArray *inputs = OXP_ONNX_CONFIG_CLASS (oxp_gpt2_onnx_config_parent_class)->get_inputs (self);
-
-  if (g_strcmp0 (oxp_onnx_config_get_task (self), "text-classification") != 0)
-    return inputs;
-  for (guint i = 0; i < inputs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), "position_ids"))
-      {
-        g_ptr_array_remove_index (inputs, i);
-        break;
-      }
-  return inputs;
-}
-
 /* From the config, not the graph: inside an If branch (the merged
  * decoder) the graph has no inputs of its own. */
 static gboolean
@@ -181,7 +163,6 @@ oxp_gpt2_onnx_config_class_init (OxpGpt2OnnxConfigClass *klass)
   config_class->min_opset = 14;
   config_class->atol = 1e-4;
   config_class->create_normalized_config = oxp_gpt2_onnx_config_create_normalized_config;
-  config_class->get_inputs = oxp_gpt2_onnx_config_get_inputs;
   config_class->build_graph = oxp_gpt2_onnx_config_build_graph;
 }
 
