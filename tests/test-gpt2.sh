@@ -4,9 +4,10 @@
 # - bad checkpoints fail with exit status 1, an "oxport: error:" line naming
 #   the tensor or config.json key at fault, and nothing written;
 # - feature-extraction (GPT2Model names, no "transformer." prefix),
-#   text-classification (last non-pad token) and text-generation config
-#   variants (untied lm_head, scale_attn_by_inverse_layer_idx, erf GELU,
-#   reorder_and_upcast_attn in fp16), run in ONNX Runtime against the numpy
+#   text-classification (last non-pad token), OpenAI's unprefixed names and
+#   text-generation config variants (untied lm_head,
+#   scale_attn_by_inverse_layer_idx, erf GELU, reorder_and_upcast_attn in
+#   fp32 and fp16), run in ONNX Runtime against the numpy
 #   reference of tests/gpt2-tool.py, which first proves that it reproduces
 #   transformers' own vectors;
 # - the tied embedding is stored once.
@@ -167,6 +168,11 @@ fi
 
 variant base-model --strip-prefix transformer. --config 'architectures=["GPT2Model"]'
 check base-model feature-extraction 1e-4
+
+# OpenAI's own gpt2 files: GPT2LMHeadModel without the "transformer."
+# prefix, with the attention buffers transformers no longer reads.
+variant openai-names --strip-prefix transformer. --add h.0.attn.masked_bias=1,1
+check openai-names text-generation 1e-4
 
 variant classify --add score.weight=3,32 --config pad_token_id=0 \
   --config 'id2label={"0":"a","1":"b","2":"c"}' \
