@@ -7,6 +7,10 @@
       copies the checkpoint folder SRC to DST with config.json keys set,
       tensors dropped, cut to a smaller shape, renamed without prefix P, or
       added (random values).
+  gpt2-tool.py merged VECTORS OUT
+      VECTORS (optimum 1.13 names) with the use_cache_branch input of a
+      merged decoder: true when VECTORS has a past, else false with an
+      empty past of the presents' shape.
   gpt2-tool.py reference DIR OUT TASK [--position-ids] [--check VECTORS]
       writes OUT, a vectors file: inputs for TASK (feature-extraction,
       text-classification, text-generation) and the outputs of GPT-2 as
@@ -19,7 +23,7 @@ import argparse, json, math, os, shutil, struct, sys
 
 import numpy as np
 
-DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "BOOL": np.bool_}
 NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 
@@ -187,6 +191,18 @@ def reference(args):
     write_st(args.out, out)
 
 
+def merged(args):
+    v = dict(read_st(args.vectors))
+    past = any(k.startswith("past_key_values.") for k in v)
+    if not past:
+        for k in [k for k in v if k.startswith("present.")]:
+            shape = list(v[k].shape)
+            shape[2] = 0
+            v["past_key_values." + k[len("present."):]] = np.zeros(shape, np.float32)
+    v["use_cache_branch"] = np.array([past])
+    write_st(args.out, v)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -204,8 +220,11 @@ def main():
     b.add_argument("task")
     b.add_argument("--position-ids", action="store_true")
     b.add_argument("--check")
+    c = sub.add_parser("merged")
+    c.add_argument("vectors")
+    c.add_argument("out")
     args = ap.parse_args()
-    (variant if args.cmd == "variant" else reference)(args)
+    {"variant": variant, "reference": reference, "merged": merged}[args.cmd](args)
 
 
 if __name__ == "__main__":

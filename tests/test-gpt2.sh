@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The gpt2 plugin beyond the reference cases of test-decoder-cases.sh:
+# The gpt2 plugin:
+# - the public gpt2 cases in the default layout (model.onnx) and optimum
+#   1.13's (--legacy: the file case.json names, and the merged decoder on
+#   both of its branches), max abs diffs printed;
 # - bad checkpoints fail with exit status 1, an "oxport: error:" line naming
 #   the tensor or config.json key at fault, and nothing written;
 # - feature-extraction (GPT2Model names, no "transformer." prefix),
@@ -157,6 +160,66 @@ PY
 }
 
 [ -n "${OXPORT_ONNXRUNTIME:-}" ] || { echo "1..$n # ONNX Runtime checks skipped: OXPORT_ONNXRUNTIME is not set"; exit $failed; }
+
+# file_report JSON FILE: the reference comparison of FILE in the report of
+# `oxport export --json`: "max abs diff X (output)" or why it failed.
+file_report () {
+  "$py" - "$1" "$2" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("no JSON report (%s)" % e); sys.exit(0)
+for r in (doc.get("validation") or {}).get("reports", []):
+    if not r.get("model", "").endswith("/" + sys.argv[2]):
+        continue
+    diffs, bad = [], []
+    for c in r.get("checks", []):
+        if c.get("check") == "reference" or c.get("shapes") == "reference":
+            if c.get("max_abs_diff") is not None:
+                diffs.append((c["max_abs_diff"], c["name"]))
+            if not c.get("passed"):
+                bad.append("%s: %s" % (c["name"], c.get("reason")))
+    if bad or not r.get("passed"):
+        print("FAILED %s %s" % ("; ".join(bad[:3]), r.get("error") or ""))
+    elif diffs:
+        print("max abs diff %.3g (%s)" % max(diffs))
+    else:
+        print("no reference output compared")
+    sys.exit(0)
+print("no report for %s" % sys.argv[2])
+PY
+}
+
+# case_file NAME LAYOUT FILE REFERENCE [EXPORT ARGS…]: exports the reference
+# case NAME (validated against REFERENCE) and reports FILE's comparison.
+case_file () {
+  name=$1 layout=$2 file=$3 ref=$4
+  shift 4
+  dir=$G_TEST_SRCDIR/data/$name
+  task=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["task"])' "$dir/case.json")
+  out=$tmp/case-$name-$layout
+  "$OXPORT" export --json --model "$dir" --task "$task" --reference "$ref" "$@" "$out"     >"$tmp/e.json" 2>"$tmp/e.err"
+  res=$(file_report "$tmp/e.json" "$file")
+  case $res in
+    "max abs diff"*) ok "$name $layout $file: $res" ;;
+    *) not_ok "$name $layout $file: $res $(head -c 300 "$tmp/e.err")" ;;
+  esac
+}
+
+# The public cases through both layouts (each file validated in the
+# export, which knows the layout; `oxport validate` of a lone file does not).
+for name in gpt2_decoder gpt2_decoder-with-past gpt2_text-generation; do
+  dir=$G_TEST_SRCDIR/data/$name
+  legacy_file=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["optimum"]["onnx_file"])' "$dir/case.json")
+  case_file "$name" default model.onnx "$dir/vectors-model.safetensors"
+  case_file "$name" legacy "$legacy_file" "$dir/vectors.safetensors" --legacy
+  case $name in
+    *text-generation) continue ;; # no merged file without -with-past
+  esac
+  "$py" "$tool" merged "$dir/vectors.safetensors" "$tmp/merged-$name.safetensors"
+  case_file "$name" legacy decoder_model_merged.onnx "$tmp/merged-$name.safetensors" --legacy
+done
 
 # The reference must reproduce transformers before it judges oxport.
 if "$py" "$tool" reference "$base" "$tmp/self.safetensors" text-generation \
