@@ -36,7 +36,22 @@ def read_st(path):
     out = {}
     for k, info in header.items():
         a, b = info["data_offsets"]
+        if info["dtype"] == "BF16":  # the high half of a float32
+            bits = np.frombuffer(body[a:b], dtype=np.uint16).astype(np.uint32) << 16
+            out[k] = bits.view(np.float32).reshape(info["shape"])
+            continue
         out[k] = np.frombuffer(body[a:b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
+    return out
+
+
+def read_checkpoint(folder):
+    """model.safetensors, or every shard model.safetensors.index.json lists."""
+    index = os.path.join(folder, "model.safetensors.index.json")
+    if not os.path.exists(index):
+        return read_st(os.path.join(folder, "model.safetensors"))
+    out = {}
+    for shard in sorted(set(json.load(open(index))["weight_map"].values())):
+        out.update(read_st(os.path.join(folder, shard)))
     return out
 
 
@@ -145,7 +160,7 @@ def lm_logits(cfg, w, h):
 
 def reference(args):
     cfg = json.load(open(os.path.join(args.dir, "config.json")))
-    w = read_st(os.path.join(args.dir, "model.safetensors"))
+    w = read_checkpoint(args.dir)
     if args.check:
         v = read_st(args.check)
         ids, mask = v["input_ids"], v["attention_mask"]

@@ -10,7 +10,8 @@
 #   text-classification (last non-pad token), OpenAI's unprefixed names and
 #   text-generation config variants (untied lm_head,
 #   scale_attn_by_inverse_layer_idx, erf GELU, reorder_and_upcast_attn in
-#   fp32 and fp16), run in ONNX Runtime against the numpy
+#   fp32 and fp16, a bf16 checkpoint in two shards), run in ONNX Runtime
+#   against the numpy
 #   reference of tests/gpt2-tool.py, which first proves that it reproduces
 #   transformers' own vectors;
 # - the tied embedding is stored once.
@@ -249,6 +250,44 @@ check untied text-generation 1e-4
 variant upcast --config reorder_and_upcast_attn=true
 check upcast text-generation 1e-4
 check upcast text-generation 5e-2 --dtype fp16
+
+# A bf16 checkpoint in two shards, as real models ship (random weights
+# from oxp-gen-checkpoint), exported to float32.
+gen=${OXP_TOP_BUILDDIR:-}/tests/tools/oxp-gen-checkpoint
+if [ -x "$gen" ]; then
+  "$py" - "$base/config.json" "$tmp/bf16.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["torch_dtype"] = "bfloat16"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+  cat >"$tmp/bf16.tensors" <<'LIST'
+transformer.wte.weight BF16 320,32
+transformer.wpe.weight BF16 512,32
+transformer.h.{0..1}.ln_1.weight BF16 32
+transformer.h.{0..1}.ln_1.bias BF16 32
+transformer.h.{0..1}.attn.c_attn.weight BF16 32,96
+transformer.h.{0..1}.attn.c_attn.bias BF16 96
+transformer.h.{0..1}.attn.c_proj.weight BF16 32,32
+transformer.h.{0..1}.attn.c_proj.bias BF16 32
+transformer.h.{0..1}.ln_2.weight BF16 32
+transformer.h.{0..1}.ln_2.bias BF16 32
+transformer.h.{0..1}.mlp.c_fc.weight BF16 32,128
+transformer.h.{0..1}.mlp.c_fc.bias BF16 128
+transformer.h.{0..1}.mlp.c_proj.weight BF16 128,32
+transformer.h.{0..1}.mlp.c_proj.bias BF16 32
+transformer.ln_f.weight BF16 32
+transformer.ln_f.bias BF16 32
+LIST
+  if "$gen" --quiet --config "$tmp/bf16.json" --tensors "$tmp/bf16.tensors" --shards 2 --seed 3 \
+       "$tmp/bf16-sharded"; then
+    check bf16-sharded text-generation 1e-4
+  else
+    not_ok "bf16-sharded: oxp-gen-checkpoint failed"
+  fi
+else
+  ok "# SKIP bf16-sharded: no $gen"
+fi
 
 # Tied lm_head: wte [320, 32] is one initializer, no transposed copy.
 out=$tmp/out-tied
