@@ -11,9 +11,8 @@
 #   text-generation config variants (untied lm_head,
 #   scale_attn_by_inverse_layer_idx, erf GELU, reorder_and_upcast_attn in
 #   fp32 and fp16, a bf16 checkpoint in two shards), run in ONNX Runtime
-#   against the numpy
-#   reference of tests/gpt2-tool.py, which first proves that it reproduces
-#   transformers' own vectors;
+#   against the numpy reference of tests/gpt2-tool.py, which first proves
+#   that it reproduces transformers' own vectors;
 # - the tied embedding is stored once.
 
 set -u
