@@ -50,14 +50,24 @@ gpt_neox_rotary (OxpGptNeoxSpec *spec, OxpNormalizedConfig *nc, GError **error)
   const char *rope_type;
   double pct;
 
-  if (oxp_normalized_config_has (nc, "rope_scaling"))
-    return refuse (error, spec,
-                   "“rope_scaling” is not supported (only unscaled rotary embeddings)");
+  /* transformers < 5 reads rope_scaling, 5 rope_parameters. */
   rope_type = oxp_normalized_config_get_string_or (
-      nc, "rope_parameters.rope_type",
-      oxp_normalized_config_get_string_or (nc, "rope_parameters.type", "default"));
-  if (!g_str_equal (rope_type, "default"))
-    return refuse (error, spec, "rope_parameters.rope_type “%s” is not supported (only “default”)",
+      nc, "rope_scaling.rope_type|rope_scaling.type|rope_parameters.rope_type|rope_parameters.type",
+      "default");
+  if (g_str_equal (rope_type, "linear") || g_str_equal (rope_type, "dynamic"))
+    {
+      spec->rope_scaling.type
+          = g_str_equal (rope_type, "linear") ? OXP_ROPE_LINEAR : OXP_ROPE_DYNAMIC;
+      spec->rope_scaling.factor = oxp_normalized_config_get_double_or (
+          nc, "rope_scaling.factor|rope_parameters.factor", 0.0);
+      spec->rope_scaling.max_positions = spec->max_positions;
+      if (spec->rope_scaling.factor <= 0.0)
+        return refuse (error, spec, "rope_scaling of type “%s” has no positive “factor”",
+                       rope_type);
+    }
+  else if (!g_str_equal (rope_type, "default"))
+    return refuse (error, spec,
+                   "rope_scaling type “%s” is not supported (only “linear” and “dynamic”)",
                    rope_type);
 
   pct = oxp_normalized_config_get_double_or (

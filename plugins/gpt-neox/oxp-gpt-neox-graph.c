@@ -218,32 +218,33 @@ embeddings (Ctx *c, const char *position_ids)
 /* ---- attention ------------------------------------------------------------ */
 
 /* GPT-NeoX: one [3·hidden, hidden] projection whose rows are laid out
- * [heads, 3, head_dim] (per head q, k, v), then the partial rotary. */
+ * [heads, 3, head_dim] (per head q, k, v): viewed as [batch, seq, heads,
+ * 3·head_dim] and split on the last axis, each part back to [batch, seq,
+ * hidden] (reshapes only, no transpose). */
 static gboolean
 gpt_neox_qkv (Ctx *c, const char *x, const char *lp, const char **q, const char **k, const char **v)
 {
   const OxpGptNeoxSpec *s = c->spec;
   const gint64 sizes[] = { s->head_dim, s->head_dim, s->head_dim };
-  const char *qkv, *inputs[2];
+  const gint64 per_head[] = { 0, 0, s->num_heads, 3 * s->head_dim };
+  const gint64 merged[] = { 0, 0, s->hidden_size };
+  const char *qkv, *inputs[2], *shape;
   OxpNode *split;
 
   qkv = linear (c, x, tname (c, "%sattention.query_key_value", lp), s->hidden_size,
                 3 * s->hidden_size, bias_flags (c, TRUE));
   if (qkv == NULL)
     return FALSE;
-  /* [batch, seq, heads·3·head_dim] → [batch, heads, seq, 3·head_dim]. */
-  inputs[0] = oxp_block_split_heads (c->graph, qkv, s->num_heads, 3 * s->head_dim);
+  inputs[0]
+      = oxp_graph_op (c->graph, "Reshape", qkv,
+                      oxp_graph_add_constant_int64s (c->graph, "per_head", per_head, 4), NULL);
   inputs[1] = oxp_graph_add_constant_int64s (c->graph, "split", sizes, 3);
   split = oxp_graph_add_node (c->graph, "Split", inputs, 2, 3);
   oxp_node_set_attr_int (split, "axis", -1);
-  *q = oxp_node_get_output (split, 0);
-  *k = oxp_node_get_output (split, 1);
-  *v = oxp_node_get_output (split, 2);
-  if (s->rotary_dim > 0)
-    {
-      *q = oxp_block_rotary (c->graph, *q, c->cos, c->sin, s->rotary_dim, s->head_dim);
-      *k = oxp_block_rotary (c->graph, *k, c->cos, c->sin, s->rotary_dim, s->head_dim);
-    }
+  shape = oxp_graph_add_constant_int64s (c->graph, "merged", merged, 3);
+  *q = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 0), shape, NULL);
+  *k = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 1), shape, NULL);
+  *v = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 2), shape, NULL);
   return TRUE;
 }
 
@@ -255,25 +256,21 @@ opt_qkv (Ctx *c, const char *x, const char *lp, const char **q, const char **k, 
   gint64 hs = s->hidden_size;
   OxpLinearFlags flags = bias_flags (c, TRUE);
 
-  if ((*q = linear (c, x, tname (c, "%sself_attn.q_proj", lp), hs, hs, flags)) == NULL
-      || (*k = linear (c, x, tname (c, "%sself_attn.k_proj", lp), hs, hs, flags)) == NULL
-      || (*v = linear (c, x, tname (c, "%sself_attn.v_proj", lp), hs, hs, flags)) == NULL)
-    return FALSE;
-  *q = oxp_block_split_heads (c->graph, *q, s->num_heads, s->head_dim);
-  *k = oxp_block_split_heads (c->graph, *k, s->num_heads, s->head_dim);
-  *v = oxp_block_split_heads (c->graph, *v, s->num_heads, s->head_dim);
-  return TRUE;
+  return (*q = linear (c, x, tname (c, "%sself_attn.q_proj", lp), hs, hs, flags)) != NULL
+         && (*k = linear (c, x, tname (c, "%sself_attn.k_proj", lp), hs, hs, flags)) != NULL
+         && (*v = linear (c, x, tname (c, "%sself_attn.v_proj", lp), hs, hs, flags)) != NULL;
 }
 
-/* softmax(q·kᵀ/√head_dim + mask)·v over the cache extended by this step,
- * then the output projection; binds present.{i}.* when declared.  OPT scales
- * q by head_dim^-0.5 before the product, GPT-NeoX the scores: the same
- * value. */
+/* softmax(q·kᵀ/√head_dim + mask)·v over the cache extended by this step
+ * (GPT-NeoX's rotary on q and k first), then the output projection; binds
+ * present.{i}.* when declared.  OPT scales q by head_dim^-0.5 before the
+ * product, GPT-NeoX the scores: the same value. */
 static const char *
 attention (Ctx *c, const char *x, gint64 i, const char *lp)
 {
   const OxpGptNeoxSpec *s = c->spec;
-  const char *q, *k, *v, *ctx;
+  const char *q, *k, *v, *ctx, *present_k, *present_v;
+  const char *past_k = NULL, *past_v = NULL;
   gboolean ok;
 
   oxp_graph_push_scope (c->graph, "attention");
@@ -283,19 +280,18 @@ attention (Ctx *c, const char *x, gint64 i, const char *lp)
     return NULL;
   if (c->past_in)
     {
-      k = oxp_block_concat_past (c->graph, tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i),
-                                 k);
-      v = oxp_block_concat_past (c->graph,
-                                 tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i), v);
+      past_k = tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i);
+      past_v = tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i);
     }
+  ctx = oxp_block_cached_self_attention (
+      c->graph, q, k, v, past_k, past_v, c->cos, c->sin, s->rotary_dim, s->num_heads, s->num_heads,
+      s->head_dim, 1.0 / sqrt ((double)s->head_dim), c->mask, &present_k, &present_v);
   if (c->present_out
-      && (!oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".key", i), k,
-                                  c->error)
+      && (!oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".key", i),
+                                  present_k, c->error)
           || !oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".value", i),
-                                     v, c->error)))
+                                     present_v, c->error)))
     return NULL;
-  ctx = oxp_block_attention (c->graph, q, k, v, c->mask, 1.0 / sqrt ((double)s->head_dim));
-  ctx = oxp_block_merge_heads (c->graph, ctx, s->num_heads, s->head_dim);
   ctx = linear (c, ctx, tname (c, "%s%s", lp, c->names->attn_out), s->hidden_size, s->hidden_size,
                 bias_flags (c, TRUE));
   oxp_graph_pop_scope (c->graph);
@@ -433,9 +429,12 @@ build (Ctx *c)
     position_ids = default_positions (c, past_len_1d);
 
   c->mask = oxp_block_causal_attention_mask (c->graph, "attention_mask", "input_ids");
-  if (s->kind == OXP_GPT_NEOX_KIND_GPT_NEOX && s->rotary_dim > 0)
-    oxp_block_rotary_cos_sin (c->graph, position_ids, s->rotary_dim, s->rope_theta, &c->cos,
-                              &c->sin);
+  if (s->kind == OXP_GPT_NEOX_KIND_GPT_NEOX && s->rotary_dim > 0
+      && !oxp_block_rotary_cos_sin_scaled (
+          c->graph, position_ids, s->rotary_dim, s->rope_theta,
+          s->rope_scaling.type == OXP_ROPE_DEFAULT ? NULL : &s->rope_scaling, &c->cos, &c->sin,
+          c->error))
+    return FALSE;
 
   oxp_graph_push_scope (c->graph, "embeddings");
   h = embeddings (c, position_ids);

@@ -47,6 +47,7 @@ typedef struct
   gboolean tie_word_embeddings;
   gint64 rotary_dim; /* gpt_neox: rotated channels of each head (0: none) */
   double rope_theta;
+  OxpRopeScaling rope_scaling; /* gpt_neox: rope_scaling linear or dynamic */
 } OxpGptNeoxSpec;
 
 G_GNUC_INTERNAL
