@@ -50,16 +50,13 @@ gpt_neox_rotary (OxpGptNeoxSpec *spec, OxpNormalizedConfig *nc, GError **error)
   const char *rope_type;
   double pct;
 
-  /* transformers < 5 reads rope_scaling, 5 rope_parameters. */
-  rope_type = oxp_normalized_config_get_string_or (
-      nc, "rope_scaling.rope_type|rope_scaling.type|rope_parameters.rope_type|rope_parameters.type",
-      "default");
+  rope_type = oxp_normalized_config_get_string_or (nc, "rope_scaling_type", "default");
   if (g_str_equal (rope_type, "linear") || g_str_equal (rope_type, "dynamic"))
     {
       spec->rope_scaling.type
           = g_str_equal (rope_type, "linear") ? OXP_ROPE_LINEAR : OXP_ROPE_DYNAMIC;
-      spec->rope_scaling.factor = oxp_normalized_config_get_double_or (
-          nc, "rope_scaling.factor|rope_parameters.factor", 0.0);
+      spec->rope_scaling.factor
+          = oxp_normalized_config_get_double_or (nc, "rope_scaling_factor", 0.0);
       spec->rope_scaling.max_positions = spec->max_positions;
       if (spec->rope_scaling.factor <= 0.0)
         return refuse (error, spec, "rope_scaling of type “%s” has no positive “factor”",
@@ -70,10 +67,8 @@ gpt_neox_rotary (OxpGptNeoxSpec *spec, OxpNormalizedConfig *nc, GError **error)
                    "rope_scaling type “%s” is not supported (only “linear” and “dynamic”)",
                    rope_type);
 
-  pct = oxp_normalized_config_get_double_or (
-      nc, "rotary_pct|partial_rotary_factor|rope_parameters.partial_rotary_factor", 0.25);
-  spec->rope_theta = oxp_normalized_config_get_double_or (
-      nc, "rotary_emb_base|rope_theta|rope_parameters.rope_theta", 10000.0);
+  pct = oxp_normalized_config_get_double_or (nc, "rotary_fraction", 0.25);
+  spec->rope_theta = oxp_normalized_config_get_double_or (nc, "rotary_base", 10000.0);
   if (pct < 0.0 || pct > 1.0)
     return refuse (error, spec, "rotary_pct %g is not between 0 and 1", pct);
   /* transformers: int(head_size * rotary_pct). */
@@ -189,6 +184,16 @@ oxp_gpt_neox_onnx_config_create_normalized_config (OxpOnnxConfig *self, JsonObje
     return NULL;
   if (g_strcmp0 (oxp_normalized_config_get_model_type (nc), "opt") == 0)
     oxp_normalized_config_set_alias (nc, "intermediate_size", "ffn_dim");
+  else
+    /* The names transformers has read GPT-NeoX's rotary settings by:
+     * rotary_pct, rotary_emb_base and rope_scaling until v5, then
+     * rope_parameters. */
+    oxp_normalized_config_set_aliases (
+        nc, "rotary_fraction",
+        "rotary_pct|partial_rotary_factor|rope_parameters.partial_rotary_factor", "rotary_base",
+        "rotary_emb_base|rope_theta|rope_parameters.rope_theta", "rope_scaling_type",
+        "rope_scaling.rope_type|rope_scaling.type|rope_parameters.rope_type|rope_parameters.type",
+        "rope_scaling_factor", "rope_scaling.factor|rope_parameters.factor", NULL);
   /* Refuse a bad config.json before the inputs are derived from it (a
    * head_dim that does not divide would otherwise be a missing key). */
   if (!_oxp_gpt_neox_spec_init (&spec, nc, "text-generation", error))
