@@ -205,11 +205,18 @@ static gboolean
 oxp_gpt_neox_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph,
                                       OxpCheckpoint *checkpoint, GError **error)
 {
+  OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (self);
+  g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (self);
   OxpGptNeoxSpec spec;
 
   if (!_oxp_gpt_neox_spec_init (&spec, oxp_onnx_config_get_normalized_config (self),
                                 oxp_onnx_config_get_task (self), error))
     return FALSE;
+  spec.past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
+  spec.present_out = oxp_onnx_config_with_past_get_use_past (past);
+  for (guint i = 0; i < inputs->len; i++)
+    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), "position_ids"))
+      spec.position_ids = TRUE;
   return _oxp_gpt_neox_build_graph (&spec, graph, checkpoint, error);
 }
 
@@ -257,6 +264,8 @@ oxp_opt_onnx_config_get_outputs (OxpOnnxConfig *self)
 static void
 oxp_opt_onnx_config_class_init (OxpOptOnnxConfigClass *klass)
 {
+  /* OPTForCausalLM.forward takes position_ids after past_key_values. */
+  OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->position_ids_after_past = TRUE;
   OXP_ONNX_CONFIG_CLASS (klass)->get_outputs = oxp_opt_onnx_config_get_outputs;
 }
 

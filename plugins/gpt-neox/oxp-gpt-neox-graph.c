@@ -77,15 +77,6 @@ static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
 }
 
 static gboolean
-has_spec (GPtrArray *specs, const char *name)
-{
-  for (guint i = 0; i < specs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i)), name))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
 has_tensor (Ctx *c, const char *name)
 {
   return oxp_checkpoint_lookup (c->checkpoint, name) != NULL;
@@ -412,18 +403,17 @@ build (Ctx *c)
 {
   const OxpGptNeoxSpec *s = c->spec;
   const char *task = s->task;
-  GPtrArray *inputs = oxp_graph_get_inputs (c->graph);
   const char *position_ids = NULL, *past_len_1d = NULL, *h, *w;
   OxpLinearFlags flags = OXP_LINEAR_NO_BIAS;
 
-  c->past_in = has_spec (inputs, "past_key_values.0.key");
-  c->present_out = has_spec (oxp_graph_get_outputs (c->graph), "present.0.key");
+  c->past_in = s->past_in;
+  c->present_out = s->present_out;
   if (!resolve_prefix (c))
     return FALSE;
 
   if (c->past_in)
     past_len_1d = dim_1d (c, "past_key_values.0.key", 2);
-  if (has_spec (inputs, "position_ids"))
+  if (s->position_ids)
     position_ids = "position_ids";
   else
     position_ids = default_positions (c, past_len_1d);

@@ -45,7 +45,12 @@ typedef struct
   gboolean enable_bias;    /* opt: every projection and norm bias */
   gboolean final_layer_norm;
   gboolean tie_word_embeddings;
-  gint64 rotary_dim; /* gpt_neox: rotated channels of each head (0: none) */
+  /* The graph's inputs and outputs, from the config (an If branch of the
+   * merged decoder has no inputs of its own to look at). */
+  gboolean past_in;      /* past_key_values.{i}.* */
+  gboolean present_out;  /* present.{i}.* */
+  gboolean position_ids; /* a position_ids input */
+  gint64 rotary_dim;     /* gpt_neox: rotated channels of each head (0: none) */
   double rope_theta;
   OxpRopeScaling rope_scaling; /* gpt_neox: rope_scaling linear or dynamic */
 } OxpGptNeoxSpec;
