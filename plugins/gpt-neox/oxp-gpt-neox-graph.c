@@ -58,9 +58,7 @@ typedef struct
   const char *prefix; /* the base model's, resolved from the checkpoint */
   GPtrArray *strings;
   GError **error;
-  gboolean past_in;     /* past_key_values.{i}.* are graph inputs */
-  gboolean present_out; /* present.{i}.* are graph outputs */
-  const char *mask;     /* additive causal + padding mask */
+  const char *mask; /* additive causal + padding mask */
   const char *cos, *sin;
 } Ctx;
 
@@ -269,7 +267,7 @@ attention (Ctx *c, const char *x, gint64 i, const char *lp)
                                              : opt_qkv (c, x, lp, &q, &k, &v);
   if (!ok)
     return NULL;
-  if (c->past_in)
+  if (c->spec->past_in)
     {
       past_k = tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i);
       past_v = tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i);
@@ -277,7 +275,7 @@ attention (Ctx *c, const char *x, gint64 i, const char *lp)
   ctx = oxp_block_cached_self_attention (
       c->graph, q, k, v, past_k, past_v, c->cos, c->sin, s->rotary_dim, s->num_heads, s->num_heads,
       s->head_dim, 1.0 / sqrt ((double)s->head_dim), c->mask, &present_k, &present_v);
-  if (c->present_out
+  if (c->spec->present_out
       && (!oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".key", i),
                                   present_k, c->error)
           || !oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".value", i),
@@ -352,38 +350,36 @@ decoder_layer (Ctx *c, const char *x, gint64 i)
  * (0 for a row of padding only), or the last token without a pad token.
  * Plugin-local: no core block selects one position per row. */
 static const char *
+cast_float (Ctx *c, const char *x)
+{
+  const char *y = oxp_graph_op (c->graph, "Cast", x, NULL);
+
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_FLOAT);
+  return y;
+}
+
+static const char *
 last_token (Ctx *c, const char *h)
 {
   const OxpGptNeoxSpec *s = c->spec;
-  const char *index, *gathered;
+  const char *kept, *seq, *range, *index, *gathered;
   OxpNode *node;
 
   if (s->pad_token_id < 0)
     return oxp_block_select (c->graph, h, 1, -1);
 
-  {
-    const char *kept = oxp_graph_op (
-        c->graph, "Cast",
-        oxp_graph_op (c->graph, "Not",
-                      oxp_graph_op (c->graph, "Equal", "input_ids",
-                                    oxp_graph_add_constant_int64 (c->graph, "pad", s->pad_token_id),
-                                    NULL),
-                      NULL),
-        NULL);
-    oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_FLOAT);
-    /* Float positions: ONNX Runtime's ArgMax has no int64 kernel; exact below 2^24. */
-    const char *seq = oxp_graph_op (c->graph, "Squeeze", dim_1d (c, "input_ids", 1), NULL);
-    const char *range
-        = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
+  kept = oxp_graph_op (c->graph, "Equal", "input_ids",
+                       oxp_graph_add_constant_int64 (c->graph, "pad", s->pad_token_id), NULL);
+  kept = cast_float (c, oxp_graph_op (c->graph, "Not", kept, NULL));
+  seq = oxp_graph_op (c->graph, "Squeeze", dim_1d (c, "input_ids", 1), NULL);
+  range = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
                         oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-    range = oxp_graph_op (c->graph, "Cast", range, NULL);
-    oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_FLOAT);
-    index = oxp_graph_op (c->graph, "ArgMax", oxp_graph_op (c->graph, "Mul", kept, range, NULL),
-                          NULL);
-    node = oxp_graph_get_last_node (c->graph);
-    oxp_node_set_attr_int (node, "axis", -1);
-    oxp_node_set_attr_int (node, "keepdims", 1);
-  }
+  /* In float, the type every ArgMax kernel takes (positions exact below 2^24). */
+  index = oxp_graph_op (c->graph, "ArgMax",
+                        oxp_graph_op (c->graph, "Mul", kept, cast_float (c, range), NULL), NULL);
+  node = oxp_graph_get_last_node (c->graph);
+  oxp_node_set_attr_int (node, "axis", -1);
+  oxp_node_set_attr_int (node, "keepdims", 1);
   /* [batch, 1] indices into [batch, seq, hidden] → [batch, hidden]. */
   gathered = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
   oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
@@ -406,12 +402,10 @@ build (Ctx *c)
   const char *position_ids = NULL, *past_len_1d = NULL, *h, *w;
   OxpLinearFlags flags = OXP_LINEAR_NO_BIAS;
 
-  c->past_in = s->past_in;
-  c->present_out = s->present_out;
   if (!resolve_prefix (c))
     return FALSE;
 
-  if (c->past_in)
+  if (c->spec->past_in)
     past_len_1d = dim_1d (c, "past_key_values.0.key", 2);
   if (s->position_ids)
     position_ids = "position_ids";
