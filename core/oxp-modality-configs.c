@@ -104,8 +104,33 @@ oxp_text_encoder_onnx_config_init (OxpTextEncoderOnnxConfig *self)
 
 /* Text decoder */
 
-G_DEFINE_ABSTRACT_TYPE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config,
-                        OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+typedef struct
+{
+  gboolean legacy;
+} OxpTextDecoderOnnxConfigPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config,
+                                     OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+
+enum
+{
+  PROP_DECODER_0,
+  PROP_DECODER_LEGACY,
+};
+
+/* optimum's TextDecoderWithPositionIdsOnnxConfig adds position_ids for
+ * these tasks only; 1.13 (legacy) had none. */
+static gboolean
+decoder_has_position_ids (OxpOnnxConfig *config)
+{
+  OxpTextDecoderOnnxConfigClass *klass = OXP_TEXT_DECODER_ONNX_CONFIG_GET_CLASS (config);
+  const char *task = oxp_onnx_config_get_task (config);
+
+  return klass->uses_position_ids
+         && !oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (config))
+         && (g_strcmp0 (task, "text-generation") == 0
+             || g_strcmp0 (task, "feature-extraction") == 0);
+}
 
 static GPtrArray *
 oxp_text_decoder_onnx_config_get_inputs (OxpOnnxConfig *config)
@@ -113,18 +138,22 @@ oxp_text_decoder_onnx_config_get_inputs (OxpOnnxConfig *config)
   OxpTextDecoderOnnxConfigClass *klass = OXP_TEXT_DECODER_ONNX_CONFIG_GET_CLASS (config);
   OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
+  gboolean positions = decoder_has_position_ids (config);
   GPtrArray *inputs = _oxp_spec_array_new ();
   const char *mask_dims = past_in ? "batch_size,past_sequence_length + sequence_length"
                                   : "batch_size,sequence_length";
 
+  /* The forward signature's order (see the class documentation). */
   add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   if (past_in && klass->past_before_attention_mask)
     oxp_onnx_config_with_past_add_past_key_values (past, inputs, OXP_PAST_DIRECTION_INPUTS);
   add_spec (inputs, "attention_mask", OXP_DATA_TYPE_INT64, mask_dims);
-  if (klass->uses_position_ids)
+  if (positions && !klass->position_ids_after_past)
     add_spec (inputs, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   if (past_in && !klass->past_before_attention_mask)
     oxp_onnx_config_with_past_add_past_key_values (past, inputs, OXP_PAST_DIRECTION_INPUTS);
+  if (positions && klass->position_ids_after_past)
+    add_spec (inputs, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   return inputs;
 }
 
@@ -147,34 +176,115 @@ oxp_text_decoder_onnx_config_create_dummy_input_generators (OxpOnnxConfig *confi
 static GPtrArray *
 oxp_text_decoder_onnx_config_dup_submodels (OxpOnnxConfig *config)
 {
+  OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
+  gboolean use_past = oxp_onnx_config_with_past_get_use_past (past);
+  gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *models;
 
-  if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
-      || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
-    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
-        ->dup_submodels (config);
+  if (oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (config)))
+    {
+      if (use_past || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
+        return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
+            ->dup_submodels (config);
 
-  /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
+      /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
+      models = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (models,
+                       oxp_onnx_config_copy (config, "use-past", TRUE, "use-past-in-inputs", FALSE,
+                                             "file-name", "decoder_model.onnx", NULL));
+      return models;
+    }
+
+  /* Current optimum: one model.onnx; with a cache it always takes the past,
+   * of length 0 for the first step. */
   models = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (models, oxp_onnx_config_copy (config, "use-past", TRUE, "use-past-in-inputs",
-                                                 FALSE, "file-name", "decoder_model.onnx", NULL));
+  if (use_past && !past_in)
+    g_ptr_array_add (models, oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE, NULL));
+  else
+    g_ptr_array_add (models, g_object_ref (config));
   return models;
+}
+
+static void
+oxp_text_decoder_onnx_config_get_property (GObject *object, guint prop_id, GValue *value,
+                                           GParamSpec *pspec)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv
+      = oxp_text_decoder_onnx_config_get_instance_private (OXP_TEXT_DECODER_ONNX_CONFIG (object));
+
+  switch (prop_id)
+    {
+    case PROP_DECODER_LEGACY:
+      g_value_set_boolean (value, priv->legacy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_text_decoder_onnx_config_set_property (GObject *object, guint prop_id, const GValue *value,
+                                           GParamSpec *pspec)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv
+      = oxp_text_decoder_onnx_config_get_instance_private (OXP_TEXT_DECODER_ONNX_CONFIG (object));
+
+  switch (prop_id)
+    {
+    case PROP_DECODER_LEGACY:
+      priv->legacy = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
 oxp_text_decoder_onnx_config_class_init (OxpTextDecoderOnnxConfigClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
+  object_class->get_property = oxp_text_decoder_onnx_config_get_property;
+  object_class->set_property = oxp_text_decoder_onnx_config_set_property;
   config_class->get_inputs = oxp_text_decoder_onnx_config_get_inputs;
   config_class->create_dummy_input_generators
       = oxp_text_decoder_onnx_config_create_dummy_input_generators;
   config_class->dup_submodels = oxp_text_decoder_onnx_config_dup_submodels;
+
+  /**
+   * OxpTextDecoderOnnxConfig:legacy:
+   *
+   * Write optimum 1.13's files and inputs (no position_ids;
+   * decoder_model.onnx, decoder_with_past_model.onnx and
+   * decoder_model_merged.onnx) instead of current optimum's single
+   * model.onnx.  Copies keep it.
+   */
+  g_object_class_install_property (
+      object_class, PROP_DECODER_LEGACY,
+      g_param_spec_boolean ("legacy", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 oxp_text_decoder_onnx_config_init (OxpTextDecoderOnnxConfig *self)
 {
+}
+
+/**
+ * oxp_text_decoder_onnx_config_get_legacy:
+ * @self: a text decoder config
+ *
+ * Returns: whether @self writes optimum 1.13's layout
+ */
+gboolean
+oxp_text_decoder_onnx_config_get_legacy (OxpTextDecoderOnnxConfig *self)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_TEXT_DECODER_ONNX_CONFIG (self), FALSE);
+  priv = oxp_text_decoder_onnx_config_get_instance_private (self);
+  return priv->legacy;
 }
 
 /* Text seq2seq */
