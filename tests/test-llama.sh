@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The llama plugin beyond the reference cases: bad checkpoints fail with
 # an error naming the file and the field or tensor, exit status 1 and no
-# file written; rope_scaling variants export and run in ONNX Runtime;
-# sequence classification reads the last non-pad token; a tied head stores
-# the embeddings once.  Prints TAP.
+# file written; rope_scaling variants and sliding windows shorter than the
+# sequence match a numpy forward pass (gen-llama-refs.py, itself first
+# checked against every family's transformers reference); sequence
+# classification reads the last non-pad token; a tied head stores the
+# embeddings once.  Prints TAP.
 
 set -u
 
@@ -125,7 +127,8 @@ expect_export () {
     return
   fi
   if [ -n "$ref" ]; then
-    if ! "$OXPORT" validate "$out/model.onnx" --reference "$ref" >"$TMP/stdout" 2>"$TMP/stderr"; then
+    if ! "$OXPORT" validate "$out/model.onnx" --task "$task" --reference "$ref" >"$TMP/stdout" \
+      2>"$TMP/stderr"; then
       sed 's/^/# /' "$TMP/stdout" "$TMP/stderr"
       not_ok "$desc: differs from the reference"
       return
@@ -136,7 +139,7 @@ expect_export () {
   ok "$desc"
 }
 
-echo "1..12"
+echo "1..21"
 
 # ---- bad input ------------------------------------------------------------
 
@@ -194,6 +197,75 @@ edit_config "$TMP/rope-longrope/config.json" rope_scaling \
 edit_config "$TMP/rope-longrope/config.json" original_max_position_embeddings 8
 edit_config "$TMP/rope-longrope/config.json" sliding_window 5
 expect_export "rope_scaling longrope, sliding window 5" "$TMP/rope-longrope" text-generation-with-past
+
+# ---- against a numpy forward pass ------------------------------------------
+
+# vectors CASE: the case's inputs for model.onnx.
+vectors () {
+  if [ -f "$DATA/$1/vectors-model.safetensors" ]; then
+    echo "$DATA/$1/vectors-model.safetensors"
+  else
+    echo "$DATA/$1/vectors.safetensors"
+  fi
+}
+
+why=""
+for c in llama-gqa_decoder-with-past mistral_decoder-with-past qwen2_decoder-with-past \
+  phi3_decoder-with-past gemma_decoder-with-past gemma_decoder; do
+  if ! "$PYTHON3" "$G_TEST_SRCDIR/gen-llama-refs.py" --check "$DATA/$c" "$(vectors "$c")" \
+    >"$TMP/stdout" 2>&1; then
+    why="$why $c: $(tail -n 1 "$TMP/stdout")"
+  fi
+done
+if [ -z "$why" ]; then
+  ok "the numpy forward pass reproduces transformers on every family"
+else
+  not_ok "the numpy forward pass differs from transformers:$why"
+fi
+
+# numpy_case DESCRIPTION NAME CASE TASK KEY JSON [KEY JSON...]: CASE's
+# checkpoint with config.json edited, exported and compared with the numpy
+# forward pass on CASE's inputs.
+numpy_case () {
+  desc=$1 name=$2 case_dir=$3 task=$4
+  shift 4
+  make_model "$name" "$case_dir"
+  while [ $# -ge 2 ]; do
+    edit_config "$TMP/$name/config.json" "$1" "$2"
+    shift 2
+  done
+  if ! "$PYTHON3" "$G_TEST_SRCDIR/gen-llama-refs.py" "$TMP/$name" "$(vectors "$case_dir")" \
+    "$TMP/$name-ref.safetensors" >"$TMP/stdout" 2>&1; then
+    sed 's/^/# /' "$TMP/stdout"
+    not_ok "$desc: no numpy reference"
+    return
+  fi
+  expect_export "$desc" "$TMP/$name" "$task" "$TMP/$name-ref.safetensors"
+}
+
+# key j visible to query i iff i - 3 < j <= i: 6 queries, then 1 over 7 keys.
+numpy_case "mistral sliding_window 3, first step" window-first mistral_decoder \
+  text-generation-with-past sliding_window 3
+numpy_case "mistral sliding_window 3, with past" window-past mistral_decoder-with-past \
+  text-generation-with-past sliding_window 3
+# Qwen2: the window only from layer max_window_layers on.
+numpy_case "qwen2 use_sliding_window, window 3 from layer 1" window-qwen2 qwen2_decoder-with-past \
+  text-generation-with-past use_sliding_window true sliding_window 3 max_window_layers 1
+# Phi-3 longrope: a length of 7 beyond the original 4 takes the long factors ...
+numpy_case "phi3 longrope, long factors" longrope-long phi3_decoder-with-past \
+  text-generation-with-past original_max_position_embeddings 4 rope_scaling \
+  '{"type": "longrope", "short_factor": [1.0, 1.25, 1.5, 2.0], "long_factor": [1.0, 2.0, 4.0, 8.0]}'
+# ... and within the original 64 the short ones (attention factor from 128 / 64).
+numpy_case "phi3 longrope, short factors" longrope-short phi3_decoder \
+  text-generation-with-past original_max_position_embeddings 64 rope_scaling \
+  '{"type": "longrope", "short_factor": [1.0, 1.25, 1.5, 2.0], "long_factor": [1.0, 2.0, 4.0, 8.0]}'
+numpy_case "llama3 rope scaling" llama3 llama-gqa_decoder-with-past text-generation-with-past \
+  rope_scaling '{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}'
+numpy_case "linear rope scaling" linear llama_decoder text-generation-with-past \
+  rope_scaling '{"type": "linear", "factor": 4.0}'
+# dynamic NTK: 12 positions beyond max_position_embeddings 8.
+numpy_case "dynamic rope scaling" dynamic llama_decoder-with-past text-generation-with-past \
+  max_position_embeddings 8 rope_scaling '{"type": "dynamic", "factor": 2.0}'
 
 # ---- sequence classification ----------------------------------------------
 
