@@ -183,8 +183,10 @@ def forward(cfg, w, inputs):
             gate, up = lin(x, pre + "mlp.gate_proj"), lin(x, pre + "mlp.up_proj")
         h = h + lin(activation(gate) * up, pre + "mlp.down_proj")
     h = norm(h, w["model.norm.weight"])
-    head = w["model.embed_tokens.weight"] if tied else w["lm_head.weight"]
-    outputs["logits"] = h @ head.T
+    outputs["last_hidden_state"] = h
+    head = w["model.embed_tokens.weight"] if tied else w.get("lm_head.weight")
+    if head is not None:
+        outputs["logits"] = h @ head.T
     return outputs
 
 
@@ -195,6 +197,8 @@ def main(argv):
         sys.exit(__doc__)
     cfg = json.load(open(args[0] + "/config.json"))
     w = {k: v.astype(np.float64) for k, v in read_safetensors(args[0] + "/model.safetensors").items()}
+    if "embed_tokens.weight" in w:  # a *Model checkpoint: no "model." prefix
+        w = {"model." + k: v for k, v in w.items()}
     vectors = read_safetensors(args[1])
     names = ["input_ids", "attention_mask", "position_ids"] + [
         n for n in vectors if n.startswith("past_key_values.")]

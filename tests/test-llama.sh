@@ -27,7 +27,9 @@ skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 
 # edit_safetensors SRC DST OP TENSOR [ARG]: rewrites a safetensors file
 # without TENSOR (drop), with TENSOR's shape reversed (transpose), with its
-# first ROWS rows only (truncate ROWS), or with a copy of it named ARG (copy).
+# first ROWS rows only (truncate ROWS), with a copy of it named ARG (copy),
+# or (unprefix, TENSOR a prefix) with only the tensors named TENSOR..., the
+# prefix removed.
 edit_safetensors () {
   "$PYTHON3" - "$@" <<'EOF'
 import json, struct, sys
@@ -38,7 +40,9 @@ n = struct.unpack("<Q", data[:8])[0]
 header = json.loads(data[8:8 + n])
 body = data[8 + n:]
 header.pop("__metadata__", None)
-if name not in header:
+if op == "unprefix":
+    header = {k[len(name):]: v for k, v in header.items() if k.startswith(name)}
+elif name not in header:
     sys.exit("no tensor %s in %s" % (name, src))
 items = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
 if op == "copy":
@@ -139,7 +143,7 @@ expect_export () {
   ok "$desc"
 }
 
-echo "1..21"
+echo "1..22"
 
 # ---- bad input ------------------------------------------------------------
 
@@ -266,6 +270,20 @@ numpy_case "linear rope scaling" linear llama_decoder text-generation-with-past 
 # dynamic NTK: 12 positions beyond max_position_embeddings 8.
 numpy_case "dynamic rope scaling" dynamic llama_decoder-with-past text-generation-with-past \
   max_position_embeddings 8 rope_scaling '{"type": "dynamic", "factor": 2.0}'
+
+# A GemmaModel checkpoint (no "model." prefix) for feature extraction.
+make_model base-model gemma_decoder
+edit_config "$TMP/base-model/config.json" architectures '["GemmaModel"]'
+edit_safetensors "$DATA/gemma_decoder/model.safetensors" "$TMP/base-model/model.safetensors" \
+  unprefix model.
+if "$PYTHON3" "$G_TEST_SRCDIR/gen-llama-refs.py" "$TMP/base-model" "$(vectors gemma_decoder)" \
+  "$TMP/base-model-ref.safetensors" >"$TMP/stdout" 2>&1; then
+  expect_export "feature-extraction of a GemmaModel checkpoint" "$TMP/base-model" \
+    feature-extraction "$TMP/base-model-ref.safetensors"
+else
+  sed 's/^/# /' "$TMP/stdout"
+  not_ok "feature-extraction of a GemmaModel checkpoint: no numpy reference"
+fi
 
 # ---- sequence classification ----------------------------------------------
 
