@@ -71,6 +71,7 @@ static const char *const text_inputs[] = {
   "encoder_attention_mask",
   "encoder_hidden_states",
   "decoder_position_ids",
+  "use_cache_branch",
   NULL,
 };
 
@@ -200,6 +201,10 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self, const Oxp
         }
       return t;
     }
+  if (strcmp (name, "use_cache_branch") == 0)
+    /* The merged decoder's branch: with cache exactly when there is a past. */
+    return oxp_dummy_constant_tensor (name, dtype, shape, rank,
+                                      shapes->past_sequence_length > 0 ? 1.0 : 0.0);
   if (strcmp (name, "encoder_hidden_states") == 0)
     return oxp_dummy_random_float_tensor (name, dtype, shape, rank, -1.0, 1.0, shapes->seed);
 
