@@ -14,7 +14,7 @@
 typedef struct
 {
   const OxpLlamaSpec *spec;
-  OxpOnnxConfig *config;
+  GPtrArray *inputs, *outputs; /* the config's */
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "model." or "" */
@@ -44,16 +44,18 @@ has_spec (GPtrArray *specs, const char *name)
   return FALSE;
 }
 
+/* The config, not the graph, says what the graph takes and gives: inside
+ * the merged decoder's If branches, the inputs are the parent graph's. */
 static gboolean
 has_input (Ctx *c, const char *name)
 {
-  return has_spec (oxp_graph_get_inputs (c->graph), name);
+  return has_spec (c->inputs, name);
 }
 
 static gboolean
 has_output (Ctx *c, const char *name)
 {
-  return has_spec (oxp_graph_get_outputs (c->graph), name);
+  return has_spec (c->outputs, name);
 }
 
 static const char *
@@ -310,7 +312,9 @@ _oxp_llama_build_graph (const OxpLlamaSpec *spec, OxpOnnxConfig *config, OxpGrap
                         OxpCheckpoint *checkpoint, GError **error)
 {
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, config, graph, checkpoint, "", strings, error };
+  g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
+  g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
+  Ctx c = { spec, inputs, outputs, graph, checkpoint, "", strings, error };
 
   return build (&c);
 }
