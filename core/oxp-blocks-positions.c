@@ -538,7 +538,9 @@ oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *s
  * A decoder's self-attention after its projections: heads split, rotary on
  * queries and keys, the past concatenated before this step's keys and
  * values (what is returned as present), key/value heads repeated for the
- * query heads, softmax(@scale · Q·Kᵀ + @mask) · V, heads merged.
+ * query heads, softmax(@scale · Q·Kᵀ + @mask) · V (the softmax in float32
+ * whatever the graph's float type, as transformers' decoders do), heads
+ * merged.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */
@@ -577,6 +579,6 @@ oxp_block_cached_self_attention (OxpGraph *graph, const char *query, const char 
     *present_value = v;
   k = oxp_block_repeat_kv (graph, k, n_kv_heads, n_heads / n_kv_heads, head_dim);
   v = oxp_block_repeat_kv (graph, v, n_kv_heads, n_heads / n_kv_heads, head_dim);
-  ctx = oxp_block_attention (graph, q, k, v, mask, scale);
+  ctx = _oxp_blocks_attention (graph, q, k, v, mask, scale, TRUE);
   return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
 }

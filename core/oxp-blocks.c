@@ -779,11 +779,19 @@ const char *
 oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
                      const char *mask, double scale)
 {
-  static const gint64 perm[] = { 0, 1, 3, 2 };
-  const char *scores, *probs;
-
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+
+  return _oxp_blocks_attention (graph, query, key, value, mask, scale, FALSE);
+}
+
+const char *
+_oxp_blocks_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                       const char *mask, double scale, gboolean softmax_float32)
+{
+  static const gint64 perm[] = { 0, 1, 3, 2 };
+  gboolean upcast = softmax_float32 && _oxp_blocks_narrow_float (graph);
+  const char *scores, *probs;
 
   scores = oxp_graph_op (graph, "MatMul", query, _oxp_blocks_transpose (graph, key, perm, 4), NULL);
   if (scale != 1.0)
@@ -791,8 +799,12 @@ oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const 
                            oxp_graph_add_constant_float (graph, "scale", scale), NULL);
   if (mask != NULL)
     scores = oxp_graph_op (graph, "Add", scores, mask, NULL);
+  if (upcast)
+    scores = _oxp_blocks_cast (graph, scores, OXP_DATA_TYPE_FLOAT);
   probs = oxp_graph_op (graph, "Softmax", scores, NULL);
   _oxp_blocks_set_int (graph, "axis", -1);
+  if (upcast)
+    probs = _oxp_blocks_cast (graph, probs, oxp_graph_get_float_type (graph));
   return oxp_graph_op (graph, "MatMul", probs, value, NULL);
 }
 

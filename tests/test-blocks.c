@@ -681,6 +681,7 @@ static const BlockCase cases[] = {
   { "/oxp/blocks/rotary/dynamic", { "rope.x", "rope.positions" }, "rope.dynamic", NULL, build_rope_dynamic, 14, F32, 1e-5 },
   { "/oxp/blocks/rotary/dynamic-within", { "rope.x", "rope.positions" }, "rope.dynamic_within", NULL, build_rope_dynamic_within, 14, F32, 1e-5 },
   { "/oxp/blocks/cached-self-attention", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.y", NULL, build_cached_attention, 14, F32, 1e-5 },
+  { "/oxp/blocks/cached-self-attention/fp16", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.y", NULL, build_cached_attention, 17, F16, 1e-2 },
   { "/oxp/blocks/cached-self-attention/present-key", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.present_key", NULL, build_cached_attention_present_key, 14, F32, 1e-5 },
   { "/oxp/blocks/cached-self-attention/present-value", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.present_value", NULL, build_cached_attention_present_value, 14, F32, 0 },
 };
