@@ -128,10 +128,11 @@ causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
       hidden = oxp_graph_op (graph, "Or", hidden, oxp_graph_op (graph, "Less", keys, oldest, NULL),
                              NULL);
     }
+  /* hidden · finfo.min rather than a Where, which takes bfloat16 only
+   * from opset 16 on. */
   causal = oxp_graph_op (
-      graph, "Where", hidden,
-      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)),
-      oxp_graph_add_constant_float (graph, "zero", 0.0), NULL);
+      graph, "Mul", _oxp_blocks_cast (graph, hidden, oxp_graph_get_float_type (graph)),
+      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)), NULL);
   causal = _oxp_blocks_unsqueeze (graph, causal, lead, 2);
   if (attention_mask == NULL)
     return causal;

@@ -455,7 +455,8 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
 {
   const char *x3, *inner, *t, *half_x;
 
-  x3 = oxp_graph_op (graph, "Pow", x, oxp_graph_add_constant_float (graph, "three", 3.0), NULL);
+  /* x·x·x as torch's kernel computes it; Pow takes bfloat16 only from opset 15. */
+  x3 = oxp_graph_op (graph, "Mul", oxp_graph_op (graph, "Mul", x, x, NULL), x, NULL);
   inner
       = oxp_graph_op (graph, "Add", x,
                       oxp_graph_op (graph, "Mul", x3,
