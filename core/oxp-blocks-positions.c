@@ -128,10 +128,11 @@ causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
       hidden = oxp_graph_op (graph, "Or", hidden, oxp_graph_op (graph, "Less", keys, oldest, NULL),
                              NULL);
     }
+  /* hidden · finfo.min rather than a Where, which takes bfloat16 only
+   * from opset 16 on. */
   causal = oxp_graph_op (
-      graph, "Where", hidden,
-      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)),
-      oxp_graph_add_constant_float (graph, "zero", 0.0), NULL);
+      graph, "Mul", _oxp_blocks_cast (graph, hidden, oxp_graph_get_float_type (graph)),
+      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)), NULL);
   causal = _oxp_blocks_unsqueeze (graph, causal, lead, 2);
   if (attention_mask == NULL)
     return causal;
@@ -538,7 +539,9 @@ oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *s
  * A decoder's self-attention after its projections: heads split, rotary on
  * queries and keys, the past concatenated before this step's keys and
  * values (what is returned as present), key/value heads repeated for the
- * query heads, softmax(@scale · Q·Kᵀ + @mask) · V, heads merged.
+ * query heads, softmax(@scale · Q·Kᵀ + @mask) · V (the softmax in float32
+ * whatever the graph's float type, as transformers' decoders do), heads
+ * merged.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */
@@ -577,6 +580,6 @@ oxp_block_cached_self_attention (OxpGraph *graph, const char *query, const char 
     *present_value = v;
   k = oxp_block_repeat_kv (graph, k, n_kv_heads, n_heads / n_kv_heads, head_dim);
   v = oxp_block_repeat_kv (graph, v, n_kv_heads, n_heads / n_kv_heads, head_dim);
-  ctx = oxp_block_attention (graph, q, k, v, mask, scale);
+  ctx = _oxp_blocks_attention (graph, q, k, v, mask, scale, TRUE);
   return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
 }

@@ -29,4 +29,12 @@ G_GNUC_INTERNAL double _oxp_blocks_mask_min (OxpGraph *graph);
 /* Whether the graph's float type is narrower than float32. */
 G_GNUC_INTERNAL gboolean _oxp_blocks_narrow_float (OxpGraph *graph);
 
+/* oxp_block_attention(); with @softmax_float32 a narrower float type's
+ * scores go through Softmax in float32 (transformers' decoders:
+ * softmax(..., dtype=torch.float32).to(query.dtype)). */
+G_GNUC_INTERNAL const char *_oxp_blocks_attention (OxpGraph *graph, const char *query,
+                                                   const char *key, const char *value,
+                                                   const char *mask, double scale,
+                                                   gboolean softmax_float32);
+
 G_END_DECLS

@@ -455,7 +455,8 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
 {
   const char *x3, *inner, *t, *half_x;
 
-  x3 = oxp_graph_op (graph, "Pow", x, oxp_graph_add_constant_float (graph, "three", 3.0), NULL);
+  /* x·x·x as torch's kernel computes it; Pow takes bfloat16 only from opset 15. */
+  x3 = oxp_graph_op (graph, "Mul", oxp_graph_op (graph, "Mul", x, x, NULL), x, NULL);
   inner
       = oxp_graph_op (graph, "Add", x,
                       oxp_graph_op (graph, "Mul", x3,
@@ -779,11 +780,19 @@ const char *
 oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
                      const char *mask, double scale)
 {
-  static const gint64 perm[] = { 0, 1, 3, 2 };
-  const char *scores, *probs;
-
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+
+  return _oxp_blocks_attention (graph, query, key, value, mask, scale, FALSE);
+}
+
+const char *
+_oxp_blocks_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                       const char *mask, double scale, gboolean softmax_float32)
+{
+  static const gint64 perm[] = { 0, 1, 3, 2 };
+  gboolean upcast = softmax_float32 && _oxp_blocks_narrow_float (graph);
+  const char *scores, *probs;
 
   scores = oxp_graph_op (graph, "MatMul", query, _oxp_blocks_transpose (graph, key, perm, 4), NULL);
   if (scale != 1.0)
@@ -791,8 +800,12 @@ oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const 
                            oxp_graph_add_constant_float (graph, "scale", scale), NULL);
   if (mask != NULL)
     scores = oxp_graph_op (graph, "Add", scores, mask, NULL);
+  if (upcast)
+    scores = _oxp_blocks_cast (graph, scores, OXP_DATA_TYPE_FLOAT);
   probs = oxp_graph_op (graph, "Softmax", scores, NULL);
   _oxp_blocks_set_int (graph, "axis", -1);
+  if (upcast)
+    probs = _oxp_blocks_cast (graph, probs, oxp_graph_get_float_type (graph));
   return oxp_graph_op (graph, "MatMul", probs, value, NULL);
 }
 

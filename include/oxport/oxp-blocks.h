@@ -303,7 +303,8 @@ OXP_API gboolean oxp_block_rotary_cos_sin_scaled (OxpGraph             *graph,
  * @past_value (both or neither) [batch, @n_kv_heads, past, @head_dim];
  * @cos/@sin (both or neither) from oxp_block_rotary_cos_sin_scaled(), applied
  * to the first @rotary_dim channels of queries and keys; @n_heads a multiple
- * of @n_kv_heads; @mask additive [batch|1, 1, seq, past + seq] (nullable).
+ * of @n_kv_heads; @mask additive [batch|1, 1, seq, past + seq] (nullable);
+ * the softmax runs in float32 (transformers' decoders upcast it).
  * Returns the attention output [batch, seq, @n_heads·@head_dim]; the
  * optional @present_key/@present_value are the rotated keys and the values
  * after the past, [batch, @n_kv_heads, past + seq, @head_dim]. */
