@@ -432,7 +432,12 @@ catch_signals (Stage *s)
   sa.sa_flags = SA_RESETHAND;
   sigfillset (&sa.sa_mask);
   for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
-    sigaction (caught_signals[i], &sa, &saved_actions[i]);
+    {
+      sigaction (caught_signals[i], &sa, &saved_actions[i]);
+      /* An ignored signal stays ignored (nohup, a background job's SIGINT). */
+      if (saved_actions[i].sa_handler == SIG_IGN)
+        sigaction (caught_signals[i], &saved_actions[i], NULL);
+    }
 }
 
 static void
