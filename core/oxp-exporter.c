@@ -18,6 +18,7 @@
 #include <oxport/oxport.h>
 
 #include "oxp-graph-private.h"
+#include "oxp-safetensors-private.h"
 
 /**
  * OxpExporter:
@@ -996,10 +997,12 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
   canonical = oxp_tasks_manager_canonical_task (self->task);
   if (canonical == NULL)
     {
+      g_autofree char *shown = _oxp_truncate_for_message (self->task);
+
       g_set_error (
           error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
           "Unknown task “%s” (see `oxport tasks MODEL_TYPE` for the tasks a model supports)",
-          self->task);
+          shown);
       return NULL;
     }
   return g_strdup (canonical);

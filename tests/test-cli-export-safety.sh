@@ -73,6 +73,45 @@ for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
 os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 }
 
+# set_config DIR KEY JSON: DIR/config.json with KEY set to the JSON value.
+set_config () {
+  "$PYTHON3" - "$@" <<'PYEOF'
+import json, sys
+d, key, value = sys.argv[1:4]
+path = d + "/config.json"
+config = json.load(open(path))
+config[key] = json.loads(value)
+json.dump(config, open(path, "w"), indent=2)
+PYEOF
+}
+
+# hostile_safetensors DIR KIND: rewrites DIR/model.safetensors with a header
+# that other readers refuse: an escaped NUL in a dtype or a tensor name, a
+# second JSON object after the header, a non-string __metadata__ value.
+hostile_safetensors () {
+  "$PYTHON3" - "$@" <<'PYEOF'
+import json, struct, sys
+d, kind = sys.argv[1:3]
+path = d + "/model.safetensors"
+data = open(path, "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header, body = json.loads(data[8:8 + n]), data[8 + n:]
+first = sorted(k for k in header if k != "__metadata__")[0]
+if kind == "nul-dtype":
+    header[first]["dtype"] = "F32\u0000x"
+elif kind == "nul-name":
+    header[first + "\u0000x"] = header.pop(first)
+elif kind == "meta":
+    header["__metadata__"] = {"format": "pt", "step": 3}
+raw = json.dumps(header)
+if kind == "second-object":
+    raw += ' {"a": 1}'
+raw = raw.encode()
+raw += b" " * (-len(raw) % 8)
+open(path, "wb").write(struct.pack("<Q", len(raw)) + raw + body)
+PYEOF
+}
+
 # wait_for FILE: up to 60 s for a test hook to create FILE.
 wait_for () {
   i=0
@@ -80,7 +119,7 @@ wait_for () {
   [ -e "$1" ]
 }
 
-echo "1..13"
+echo "1..37"
 
 # --- 1. Never touch what oxport did not write ---------------------------------
 
@@ -124,6 +163,91 @@ check "a second export into a locked OUTDIR is refused and says why" \
   eval '[ "${second:-}" = 1 ] && [ "${second_said:-1}" = 0 ]'
 check "the first export completes; only its files and the user's other file, no lock file" \
   eval '[ $first_status -eq 0 ] && [ "$(ls -A "$TMP/lock-out" | tr "\n" " ")" = "config.json model.onnx notes.txt tokenizer.json " ] && [ "$(cat "$TMP/lock-out/notes.txt")" = "the user'"'"'s notes.txt" ] && ! grep -q "the user" "$TMP/lock-out/model.onnx"'
+
+# --- 2. Model folders are untrusted ---------------------------------------------
+
+# Side files: a symlink out of the model folder is skipped with a warning;
+# a copy keeps its source's permission bits.
+make_model side
+echo secret >"$TMP/outside-secret" && chmod 600 "$TMP/outside-secret"
+ln -s "$TMP/outside-secret" "$TMP/side/tokenizer_config.json"
+echo '{"tok": 1}' >"$TMP/side/tokenizer.json" && chmod 600 "$TMP/side/tokenizer.json"
+echo 'a b' >"$TMP/side/vocab.txt" && chmod 640 "$TMP/side/vocab.txt"
+export_ "$TMP/side" "$TMP/side-out"
+check "a side file symlinked out of the model folder is not copied, with a warning naming it" \
+  eval '[ $status -eq 0 ] && [ ! -e "$TMP/side-out/tokenizer_config.json" ] && err_has "warning: $TMP/side/tokenizer_config.json: a symbolic link to $TMP/outside-secret, outside the model folder"'
+check "copied side files keep their source's mode bits (0600, 0640), never wider" \
+  eval '[ "$(stat -c %a "$TMP/side-out/tokenizer.json")" = 600 ] && [ "$(stat -c %a "$TMP/side-out/vocab.txt")" = 640 ]'
+
+# Only regular files are read: FIFOs answer at once, devices are refused,
+# config.json and the index are capped.
+for what in config.json model.safetensors index; do
+  make_model "fifo-$what"
+  case $what in
+    index) rm "$TMP/fifo-$what/model.safetensors"; mkfifo "$TMP/fifo-$what/model.safetensors.index.json" ;;
+    *) rm "$TMP/fifo-$what/$what"; mkfifo "$TMP/fifo-$what/$what" ;;
+  esac
+  timeout 60 "$OXPORT" export --model "$TMP/fifo-$what" --no-validate "$TMP/fifo-out" >"$TMP/stdout" 2>"$TMP/stderr"
+  status=$?
+  check "a FIFO as $what: exit 1 at once, \"not a regular file\"" \
+    eval '[ $status -eq 1 ] && err_has "not a regular file (a named pipe)" && [ ! -e "$TMP/fifo-out" ]'
+done
+make_model zero
+rm "$TMP/zero/config.json" && ln -s /dev/zero "$TMP/zero/config.json"
+timeout 60 "$OXPORT" export --model "$TMP/zero" --no-validate "$TMP/zero-out" >"$TMP/stdout" 2>"$TMP/stderr"
+status=$?
+check "config.json -> /dev/zero: exit 1, \"not a regular file\"" \
+  eval '[ $status -eq 1 ] && err_has "config.json: not a regular file (a character device)"'
+make_model huge
+"$PYTHON3" -c 'import json, sys
+c = json.load(open(sys.argv[1])); c["padding"] = "x" * (17 << 20); json.dump(c, open(sys.argv[1], "w"))' "$TMP/huge/config.json"
+export_ "$TMP/huge" "$TMP/huge-out"
+check "a 17 MiB config.json is refused naming the 16 MiB limit" \
+  eval '[ $status -eq 1 ] && err_has "above the limit of 16 MiB"'
+
+# config.json values are checked before any graph is built.
+for kv in 'num_hidden_layers 0' 'num_hidden_layers -1' 'num_hidden_layers 100000' \
+          'num_hidden_layers "2"' 'layer_norm_eps -1e-12' 'layer_norm_eps "1e-12"' \
+          'hidden_act 3' 'type_vocab_size 0' 'hidden_size 0'; do
+  key=${kv%% *} value=${kv#* }
+  make_model cfg
+  set_config "$TMP/cfg" "$key" "$value"
+  export_ "$TMP/cfg" "$TMP/cfg-out"
+  check "config.json with $key: $value is refused, naming the file and the key" \
+    eval '[ $status -eq 1 ] && err_has "config.json" && err_has "\"$key\"" && [ ! -e "$TMP/cfg-out" ]'
+done
+
+# Fewer layers in config.json than in the weights: the unused tensors are
+# reported (a warning), and --strict makes it an error.
+make_model unused
+set_config "$TMP/unused" num_hidden_layers 1
+export_ "$TMP/unused" "$TMP/unused-out"
+check "unused checkpoint tensors are reported by name (warning, exit 0)" \
+  eval '[ $status -eq 0 ] && err_has "warning: " && err_has "checkpoint tensors are not used" && err_has "encoder.layer.1."'
+export_ "$TMP/unused" "$TMP/unused-strict" --strict
+check "unused checkpoint tensors with --strict: exit 1, nothing written" \
+  eval '[ $status -eq 1 ] && err_has "encoder.layer.1." && [ ! -e "$TMP/unused-strict" ]'
+
+# safetensors headers other readers refuse.
+for kind in nul-dtype nul-name second-object meta; do
+  make_model "st-$kind"
+  hostile_safetensors "$TMP/st-$kind" "$kind"
+  export_ "$TMP/st-$kind" "$TMP/st-out"
+  check "safetensors header with $kind is refused naming the file" \
+    eval '[ $status -eq 1 ] && err_has "$TMP/st-$kind/model.safetensors: " && [ ! -e "$TMP/st-out" ]'
+done
+
+# Echoed input is truncated: a 1 MiB model_type, a 100 kB --task.
+make_model long
+"$PYTHON3" -c 'import json, sys
+c = json.load(open(sys.argv[1])); c["model_type"] = "b" * (1 << 20); json.dump(c, open(sys.argv[1], "w"))' "$TMP/long/config.json"
+export_ "$TMP/long" "$TMP/long-out"
+check "a 1 MiB model_type: exit 1, the message is short" \
+  eval '[ $status -eq 1 ] && err_has "model_type" && [ $(wc -c <"$TMP/stderr") -lt 4096 ]'
+make_model longtask
+export_ "$TMP/longtask" "$TMP/long-out" --task "$(head -c 100000 /dev/zero | tr "\0" t)"
+check "a 100 kB --task: exit 1, the message is short" \
+  eval '[ $status -eq 1 ] && err_has "Unknown task" && [ $(wc -c <"$TMP/stderr") -lt 4096 ]'
 
 # --- 3. Signals ----------------------------------------------------------------
 
