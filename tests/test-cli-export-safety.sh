@@ -187,14 +187,14 @@ for what in config.json model.safetensors index; do
     index) rm "$TMP/fifo-$what/model.safetensors"; mkfifo "$TMP/fifo-$what/model.safetensors.index.json" ;;
     *) rm "$TMP/fifo-$what/$what"; mkfifo "$TMP/fifo-$what/$what" ;;
   esac
-  timeout 60 "$OXPORT" export --model "$TMP/fifo-$what" --no-validate "$TMP/fifo-out" >"$TMP/stdout" 2>"$TMP/stderr"
+  timeout 20 "$OXPORT" export --model "$TMP/fifo-$what" --no-validate "$TMP/fifo-out" >"$TMP/stdout" 2>"$TMP/stderr"
   status=$?
   check "a FIFO as $what: exit 1 at once, \"not a regular file\"" \
     eval '[ $status -eq 1 ] && err_has "not a regular file (a named pipe)" && [ ! -e "$TMP/fifo-out" ]'
 done
 make_model zero
 rm "$TMP/zero/config.json" && ln -s /dev/zero "$TMP/zero/config.json"
-timeout 60 "$OXPORT" export --model "$TMP/zero" --no-validate "$TMP/zero-out" >"$TMP/stdout" 2>"$TMP/stderr"
+timeout 20 "$OXPORT" export --model "$TMP/zero" --no-validate "$TMP/zero-out" >"$TMP/stdout" 2>"$TMP/stderr"
 status=$?
 check "config.json -> /dev/zero: exit 1, \"not a regular file\"" \
   eval '[ $status -eq 1 ] && err_has "config.json: not a regular file (a character device)"'
