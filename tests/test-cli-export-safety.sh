@@ -103,6 +103,8 @@ elif kind == "nul-name":
     header[first + "\u0000x"] = header.pop(first)
 elif kind == "meta":
     header["__metadata__"] = {"format": "pt", "step": 3}
+elif kind == "long-name":
+    header["n" * 100000] = dict(header.pop(first), dtype="F33")
 raw = json.dumps(header)
 if kind == "second-object":
     raw += ' {"a": 1}'
@@ -119,7 +121,7 @@ wait_for () {
   [ -e "$1" ]
 }
 
-echo "1..37"
+echo "1..38"
 
 # --- 1. Never touch what oxport did not write ---------------------------------
 
@@ -212,6 +214,7 @@ for kv in 'num_hidden_layers 0' 'num_hidden_layers -1' 'num_hidden_layers 100000
   key=${kv%% *} value=${kv#* }
   make_model cfg
   set_config "$TMP/cfg" "$key" "$value"
+  rm -rf "$TMP/cfg-out"
   export_ "$TMP/cfg" "$TMP/cfg-out"
   check "config.json with $key: $value is refused, naming the file and the key" \
     eval '[ $status -eq 1 ] && err_has "config.json" && err_has "\"$key\"" && [ ! -e "$TMP/cfg-out" ]'
@@ -232,6 +235,7 @@ check "unused checkpoint tensors with --strict: exit 1, nothing written" \
 for kind in nul-dtype nul-name second-object meta; do
   make_model "st-$kind"
   hostile_safetensors "$TMP/st-$kind" "$kind"
+  rm -rf "$TMP/st-out"
   export_ "$TMP/st-$kind" "$TMP/st-out"
   check "safetensors header with $kind is refused naming the file" \
     eval '[ $status -eq 1 ] && err_has "$TMP/st-$kind/model.safetensors: " && [ ! -e "$TMP/st-out" ]'
@@ -244,6 +248,11 @@ c = json.load(open(sys.argv[1])); c["model_type"] = "b" * (1 << 20); json.dump(c
 export_ "$TMP/long" "$TMP/long-out"
 check "a 1 MiB model_type: exit 1, the message is short" \
   eval '[ $status -eq 1 ] && err_has "model_type" && [ $(wc -c <"$TMP/stderr") -lt 4096 ]'
+make_model longname
+hostile_safetensors "$TMP/longname" long-name
+export_ "$TMP/longname" "$TMP/long-out"
+check "a 100 kB tensor name in an error: exit 1, the message is cut to its head and tail" \
+  eval '[ $status -eq 1 ] && err_has "bytes left out" && err_has "F33" && [ $(wc -c <"$TMP/stderr") -lt 4096 ]'
 make_model longtask
 export_ "$TMP/longtask" "$TMP/long-out" --task "$(head -c 100000 /dev/zero | tr "\0" t)"
 check "a 100 kB --task: exit 1, the message is short" \
