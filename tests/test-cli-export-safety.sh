@@ -121,7 +121,7 @@ wait_for () {
   [ -e "$1" ]
 }
 
-echo "1..38"
+echo "1..40"
 
 # --- 1. Never touch what oxport did not write ---------------------------------
 
@@ -180,6 +180,17 @@ check "a side file symlinked out of the model folder is not copied, with a warni
   eval '[ $status -eq 0 ] && [ ! -e "$TMP/side-out/tokenizer_config.json" ] && err_has "warning: $TMP/side/tokenizer_config.json: a symbolic link to $TMP/outside-secret, outside the model folder"'
 check "copied side files keep their source's mode bits (0600, 0640), never wider" \
   eval '[ "$(stat -c %a "$TMP/side-out/tokenizer.json")" = 600 ] && [ "$(stat -c %a "$TMP/side-out/vocab.txt")" = 640 ]'
+
+# A Hugging Face hub cache snapshot links its files into ../../blobs: that
+# stays inside the repository folder, and is copied.
+mkdir -p "$TMP/hub/models--org--tiny/blobs" "$TMP/hub/models--org--tiny/snapshots/0123abc"
+snap="$TMP/hub/models--org--tiny/snapshots/0123abc"
+cp "$CASE/config.json" "$CASE/model.safetensors" "$snap/"
+echo '{"tok": 2}' >"$TMP/hub/models--org--tiny/blobs/b1"
+ln -s ../../blobs/b1 "$snap/tokenizer.json"
+export_ "$snap" "$TMP/hub-out"
+check "a hub cache snapshot's side file linked into its blobs/ is copied" \
+  eval '[ $status -eq 0 ] && [ "$(cat "$TMP/hub-out/tokenizer.json")" = "{\"tok\": 2}" ]'
 
 # Only regular files are read: FIFOs answer at once, devices are refused,
 # config.json and the index are capped.
@@ -297,6 +308,15 @@ left=$(ls -A "$TMP/stale-out" | grep -c '^\.oxport-staging-')
 export_ "$TMP/sig" "$TMP/stale-out"
 check "a killed run's staging folder is removed by the next export into the same OUTDIR" \
   eval '[ "$left" = 1 ] && [ $status -eq 0 ] && no_staging_left "$TMP/stale-out" && [ "$(cat "$TMP/stale-out/notes.txt")" = "the user'"'"'s notes.txt" ]'
+
+# The writer of earlier oxport versions left ".model.onnx.tmp-XXXXXXXX" in
+# OUTDIR when killed: the next export removes such leftovers, nothing else.
+user_outdir "$TMP/oldtmp-out"
+echo partial >"$TMP/oldtmp-out/.model.onnx.tmp-1a2b3c4d"
+echo mine >"$TMP/oldtmp-out/.notes.tmp-1a2b3c4d"
+export_ "$TMP/sig" "$TMP/oldtmp-out"
+check "an old writer temporary is removed by the next export, a look-alike of the user's is not" \
+  eval '[ $status -eq 0 ] && [ ! -e "$TMP/oldtmp-out/.model.onnx.tmp-1a2b3c4d" ] && [ -e "$TMP/oldtmp-out/.notes.tmp-1a2b3c4d" ]'
 
 # A file size limit: SIGXFSZ is ignored, so the writer's EFBIG message is
 # what the user sees.
