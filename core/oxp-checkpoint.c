@@ -143,12 +143,35 @@ oxp_checkpoint_init (OxpCheckpoint *self)
  * the open of a FIFO return at once instead of waiting for a writer, and
  * fstat() of what was opened (not of the name) decides; a device such as
  * /dev/zero would otherwise be read until memory runs out. */
+static gboolean
+refuse_special (const char *path, const struct stat *st, GError **error)
+{
+  if (S_ISREG (st->st_mode))
+    return TRUE;
+  g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+               "%s: not a regular file (%s): oxport reads only regular files from a model "
+               "folder",
+               path,
+               S_ISDIR (st->st_mode)    ? "a folder"
+               : S_ISFIFO (st->st_mode) ? "a named pipe"
+               : S_ISCHR (st->st_mode)  ? "a character device"
+               : S_ISBLK (st->st_mode)  ? "a block device"
+               : S_ISSOCK (st->st_mode) ? "a socket"
+                                        : "a special file");
+  return FALSE;
+}
+
 static int
 open_regular (const char *path, struct stat *st, gint not_found_code, GError **error)
 {
-  int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  int fd;
   int saved;
 
+  /* A device is not even opened (opening some has effects); the fstat()
+   * below decides in case the name changed in between. */
+  if (stat (path, st) == 0 && !refuse_special (path, st, error))
+    return -1;
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
   if (fd < 0)
     {
       saved = errno;
@@ -165,19 +188,9 @@ open_regular (const char *path, struct stat *st, gint not_found_code, GError **e
                    path, g_strerror (saved));
       return -1;
     }
-  if (!S_ISREG (st->st_mode))
+  if (!refuse_special (path, st, error))
     {
       close (fd);
-      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
-                   "%s: not a regular file (%s): oxport reads only regular files from a model "
-                   "folder",
-                   path,
-                   S_ISDIR (st->st_mode)    ? "a folder"
-                   : S_ISFIFO (st->st_mode) ? "a named pipe"
-                   : S_ISCHR (st->st_mode)  ? "a character device"
-                   : S_ISBLK (st->st_mode)  ? "a block device"
-                   : S_ISSOCK (st->st_mode) ? "a socket"
-                                            : "a special file");
       return -1;
     }
   /* Regular: reads never block, and the writer's pread/copy paths want

@@ -605,6 +605,8 @@ stage_begin (Stage *s, GError **error)
 static void
 stage_remove_staging (Stage *s)
 {
+  /* The handler must not see the folder go (nor its name freed). */
+  sig_stage.armed = 0;
   if (s->staging_fd >= 0)
     {
       empty_folder_fd (s->staging_fd);
@@ -1224,16 +1226,20 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
 out:
   if (!ok)
     stage_abort (&s, result, error);
-  if (self->catch_signals && sig_stage.armed)
+  if (self->catch_signals)
     release_signals ();
-  stage_clear (&s);
   if (!ok)
-    return NULL;
+    {
+      stage_clear (&s);
+      return NULL;
+    }
 
-  /* The checkpoint's map is no longer needed while ORT loads the files. */
+  /* The checkpoint's map is no longer needed while ORT loads the files;
+   * the lock is, so that no other export replaces them meanwhile. */
   g_clear_object (&checkpoint);
   if (self->validate)
     validate_outputs (self, result);
+  stage_clear (&s);
   result->elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   return g_steal_pointer (&result);
 }

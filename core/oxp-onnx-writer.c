@@ -993,15 +993,43 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
  * are copied, a handler jumps back to the copy of the current initializer,
  * which then fails naming the file; elsewhere SIGBUS keeps its default. */
 static __thread sigjmp_buf *bus_jump;
+G_LOCK_DEFINE_STATIC (bus_guard);
+static guint bus_guard_users; /* writes in progress, in any thread */
+static struct sigaction bus_saved_action;
 
 static void
 on_sigbus (int sig)
 {
   if (bus_jump != NULL)
     siglongjmp (*bus_jump, 1);
-  /* Not a read of ours: returning re-runs the access under the default
-   * action. */
-  signal (sig, SIG_DFL);
+  /* Not a read of ours: returning re-runs the access under the handler
+   * the program had before. */
+  sigaction (sig, &bus_saved_action, NULL);
+}
+
+static void
+bus_guard_install (void)
+{
+  G_LOCK (bus_guard);
+  if (bus_guard_users++ == 0)
+    {
+      struct sigaction sa;
+
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_sigbus;
+      sigemptyset (&sa.sa_mask);
+      sigaction (SIGBUS, &sa, &bus_saved_action);
+    }
+  G_UNLOCK (bus_guard);
+}
+
+static void
+bus_guard_remove (void)
+{
+  G_LOCK (bus_guard);
+  if (--bus_guard_users == 0)
+    sigaction (SIGBUS, &bus_saved_action, NULL);
+  G_UNLOCK (bus_guard);
 }
 
 static gboolean
@@ -1207,7 +1235,6 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   gboolean external;
   Sink model = { 0 }, data = { 0 };
   WriteContext ctx = { 0 };
-  struct sigaction bus_action, saved_bus_action;
   gboolean bus_installed = FALSE;
   gboolean ok = FALSE;
 
@@ -1260,10 +1287,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
       external = data_file_size > 0;
     }
 
-  memset (&bus_action, 0, sizeof bus_action);
-  bus_action.sa_handler = on_sigbus;
-  sigemptyset (&bus_action.sa_mask);
-  sigaction (SIGBUS, &bus_action, &saved_bus_action);
+  bus_guard_install ();
   bus_installed = TRUE;
 
   ctx.writer = self;
@@ -1335,7 +1359,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
 
 out:
   if (bus_installed)
-    sigaction (SIGBUS, &saved_bus_action, NULL);
+    bus_guard_remove ();
   sink_discard (&model);
   sink_discard (&data);
   if (ctx.source_fds != NULL)
