@@ -777,28 +777,35 @@ copy_side_file (OxpExporter *self, Stage *s, OxpExportResult *result, const char
 
   if (lstat (src_path, &st) != 0)
     return TRUE; /* absent: nothing to copy */
-  in = g_open (src_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-  if (in < 0)
-    {
-      add_warning (result, "%s: cannot be opened (%s): not copied", src_path, g_strerror (errno));
-      return TRUE;
-    }
+  /* Decided on the resolved name before anything is opened: opening
+   * /proc/self/mem or a device may itself have effects. */
   real = realpath (src_path, NULL);
-  if (fstat (in, &st) != 0 || real == NULL || stat (real, &real_st) != 0
-      || real_st.st_dev != st.st_dev || real_st.st_ino != st.st_ino)
+  if (real == NULL || stat (real, &real_st) != 0)
     {
-      add_warning (result, "%s: changed while being opened: not copied", src_path);
-      goto out_ok;
+      add_warning (result, "%s: cannot be resolved (%s): not copied", src_path, g_strerror (errno));
+      return TRUE;
     }
   if (root == NULL || !path_is_inside (real, root))
     {
       add_warning (result, "%s: a symbolic link to %s, outside the model folder: not copied",
                    src_path, real);
-      goto out_ok;
+      return TRUE;
     }
-  if (!S_ISREG (st.st_mode))
+  if (!S_ISREG (real_st.st_mode))
     {
       add_warning (result, "%s: not a regular file: not copied", src_path);
+      return TRUE;
+    }
+  in = g_open (real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  if (in < 0)
+    {
+      add_warning (result, "%s: cannot be opened (%s): not copied", src_path, g_strerror (errno));
+      return TRUE;
+    }
+  /* The file opened must be the one checked. */
+  if (fstat (in, &st) != 0 || real_st.st_dev != st.st_dev || real_st.st_ino != st.st_ino)
+    {
+      add_warning (result, "%s: changed while being opened: not copied", src_path);
       goto out_ok;
     }
 

@@ -184,6 +184,12 @@ result_to_json (OxpExportResult *result)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < oxp_export_result_get_warnings (result)->len; i++)
+    json_builder_add_string_value (b,
+                                   g_ptr_array_index (oxp_export_result_get_warnings (result), i));
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "elapsed_seconds");
   json_builder_add_double_value (b, oxp_export_result_get_elapsed (result));
   json_builder_set_member_name (b, "validation");
