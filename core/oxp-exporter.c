@@ -275,7 +275,8 @@ oxp_exporter_set_strict (OxpExporter *self, gboolean strict)
  * staging folder, and OUTDIR when the run created it and it is empty),
  * then end the process by the same signal.  The previous handlers are
  * restored when the run returns.  Off by default: a library does not take
- * its host's signals unless asked.
+ * its host's signals unless asked.  The handlers are process-wide: only
+ * one run at a time may use this.
  */
 void
 oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
@@ -335,6 +336,8 @@ write_progress_cb (guint64 done, guint64 total, gpointer user_data)
  * into it is refused and no lock file is ever left behind. */
 
 #define STAGING_PREFIX ".oxport-staging-"
+
+static void add_warning (OxpExportResult *result, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 typedef struct
 {
@@ -527,9 +530,10 @@ remove_stale_leftovers (Stage *s)
 /* Creates OUTDIR when missing (remembering it did, for the cleanup), takes
  * the lock, clears stale leftovers and creates the staging folder. */
 static gboolean
-stage_begin (Stage *s, GError **error)
+stage_begin (Stage *s, OxpExportResult *result, GError **error)
 {
   g_autofree char *tmpl = NULL;
+  gboolean locked;
   GStatBuf st;
 
   if (g_mkdir (s->outdir, 0777) == 0)
@@ -563,7 +567,17 @@ stage_begin (Stage *s, GError **error)
                    "Cannot open output folder %s: %s", s->outdir, g_strerror (saved));
       return FALSE;
     }
-  if (flock (s->outdir_fd, LOCK_EX | LOCK_NB) != 0)
+  locked = flock (s->outdir_fd, LOCK_EX | LOCK_NB) == 0;
+  if (!locked && (errno == ENOLCK || errno == EOPNOTSUPP))
+    {
+      /* Some network file systems have no locks: export anyway, but then
+       * another run's staging folder may be alive and is left alone. */
+      add_warning (result,
+                   "%s: the file system cannot lock it (%s): a second export into it at the "
+                   "same time would not be detected",
+                   s->outdir, g_strerror (errno));
+    }
+  else if (!locked)
     {
       int saved = errno;
 
@@ -580,7 +594,8 @@ stage_begin (Stage *s, GError **error)
                      "Cannot lock output folder %s: %s", s->outdir, g_strerror (saved));
       return FALSE;
     }
-  remove_stale_leftovers (s);
+  if (locked)
+    remove_stale_leftovers (s);
 
   tmpl = g_strdup_printf ("%s/" STAGING_PREFIX "%d-XXXXXX", s->outdir, (int)getpid ());
   if (g_mkdtemp_full (tmpl, 0700) == NULL)
@@ -704,8 +719,6 @@ stage_commit (Stage *s, OxpExportResult *result, GError **error)
   stage_remove_staging (s);
   return TRUE;
 }
-
-static void add_warning (OxpExportResult *result, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 add_warning (OxpExportResult *result, const char *format, ...)
@@ -1208,7 +1221,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
     goto out;
   submodels = oxp_onnx_config_dup_submodels (config);
 
-  if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, error))
+  if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, result, error))
     goto out;
   /* From here on, plugin code runs: the cleanup must already be armed. */
   if (self->catch_signals)
