@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Crashes in an ELF constructor, while the module is being opened: before
+ * any descriptor check can run.  Its descriptor is valid. */
+#include <oxport/oxport.h>
+
+__attribute__ ((constructor)) static void
+crash_on_load (void)
+{
+  volatile int *volatile nowhere = NULL;
+
+  *nowhere = 42;
+}
+
+static gboolean
+ctor_init (OxpPlugin *plugin, GError **error)
+{
+  return TRUE;
+}
+
+OXP_PLUGIN_DEFINE (ctor, "Crashes when opened", ctor_init, "1.0", "LGPL-2.1-or-later")

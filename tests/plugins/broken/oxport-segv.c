@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Its init dereferences a null pointer. */
+#include <oxport/oxport.h>
+
+static gboolean
+segv_init (OxpPlugin *plugin, GError **error)
+{
+  volatile int *volatile nowhere = NULL;
+
+  *nowhere = 42;
+  return TRUE;
+}
+
+OXP_PLUGIN_DEFINE (segv, "Crashes in init", segv_init, "1.0", "LGPL-2.1-or-later")
