@@ -10,8 +10,8 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *model_type;
-  GType config_type;      /* G_TYPE_INVALID until the plugin is loaded here */
-  char *config_type_name; /* what the scan saw, checked when it is loaded */
+  GType config_type;        /* G_TYPE_INVALID until the plugin is loaded here */
+  char *config_type_name;   /* what the scan saw, checked when it is loaded */
   GPtrArray *tasks;         /* canonical, registration order (element-type utf8) */
   GPtrArray *architectures; /* (element-type utf8) */
   OxpPlugin *plugin;        /* (unowned): the manager keeps its plugins alive */
@@ -33,8 +33,7 @@ G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_load (OxpTasksManager *manager, const cha
  * facts only, nothing loaded.  (transfer full) */
 G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_new_scanned (const char *path, const char *name,
                                                     const char *description, const char *version,
-                                                    const char *license,
-                                                    GPtrArray *type_names);
+                                                    const char *license, GPtrArray *type_names);
 G_GNUC_INTERNAL void _oxp_plugin_add_model_type (OxpPlugin *plugin, const char *model_type);
 /* GTypes the scan saw the module register. (element-type utf8) */
 G_GNUC_INTERNAL GPtrArray *_oxp_plugin_get_type_names (OxpPlugin *plugin);

@@ -44,8 +44,8 @@ G_GNUC_INTERNAL void _oxp_scan_result_set_error (OxpScanResult *result, const GE
 
 /* Stat @path without opening anything but a regular file: a FIFO or a
  * device named like a module must never block or be read. */
-G_GNUC_INTERNAL gboolean _oxp_plugin_file_check (const char *path, guint64 *size,
-                                                 gint64 *mtime_ns, GError **error);
+G_GNUC_INTERNAL gboolean _oxp_plugin_file_check (const char *path, guint64 *size, gint64 *mtime_ns,
+                                                 GError **error);
 
 /* Loads @path into this process with a fresh registry and describes what
  * happened (the scanner's job; also the in-process debugging path).
@@ -58,9 +58,9 @@ G_GNUC_INTERNAL OxpPluginLoader *_oxp_plugin_loader_new (void);
 G_GNUC_INTERNAL void _oxp_plugin_loader_free (OxpPluginLoader *loader);
 /* Scans @path in the helper; a crash, an exit or a timeout is a result
  * too.  NULL (with @error) only when no scanner process can be run. */
-G_GNUC_INTERNAL OxpScanResult *_oxp_plugin_loader_scan (OxpPluginLoader *loader,
-                                                        const char *path, guint64 size,
-                                                        gint64 mtime_ns, GError **error);
+G_GNUC_INTERNAL OxpScanResult *_oxp_plugin_loader_scan (OxpPluginLoader *loader, const char *path,
+                                                        guint64 size, gint64 mtime_ns,
+                                                        GError **error);
 /* Ends the helper (it is started again on the next scan). */
 G_GNUC_INTERNAL void _oxp_plugin_loader_stop (OxpPluginLoader *loader);
 

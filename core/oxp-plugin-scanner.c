@@ -213,8 +213,8 @@ scan_result_from_key_file (GKeyFile *kf, const char *group, GError **error)
       return NULL;
     }
   for (guint i = 0; i < notes->len; i++)
-    g_ptr_array_add (r->notes, g_error_new_literal (OXP_PLUGIN_ERROR, codes[i],
-                                                    g_ptr_array_index (notes, i)));
+    g_ptr_array_add (
+        r->notes, g_error_new_literal (OXP_PLUGIN_ERROR, codes[i], g_ptr_array_index (notes, i)));
   for (int i = 0; i < n_models; i++)
     {
       g_autofree char *mg = g_strdup_printf ("%s model %d", group, i);
@@ -257,11 +257,11 @@ _oxp_plugin_file_check (const char *path, guint64 *size, gint64 *mtime_ns, GErro
     }
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
-      const char *kind = S_ISFIFO (st.st_mode)  ? "a FIFO"
-                         : S_ISDIR (st.st_mode) ? "a directory"
-                         : S_ISSOCK (st.st_mode) ? "a socket"
+      const char *kind = S_ISFIFO (st.st_mode)                          ? "a FIFO"
+                         : S_ISDIR (st.st_mode)                         ? "a directory"
+                         : S_ISSOCK (st.st_mode)                        ? "a socket"
                          : S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode) ? "a device"
-                                                                          : "not a file";
+                                                                        : "not a file";
 
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
                    "%s: not a loadable module: %s, not a regular file (it is never opened as a "
@@ -295,8 +295,8 @@ collect_types (GType type, GHashTable *names)
 static GHashTable *
 snapshot_types (void)
 {
-  static const GType roots[] = { G_TYPE_OBJECT, G_TYPE_INTERFACE, G_TYPE_BOXED, G_TYPE_ENUM,
-                                 G_TYPE_FLAGS, G_TYPE_POINTER };
+  static const GType roots[] = { G_TYPE_OBJECT, G_TYPE_INTERFACE, G_TYPE_BOXED,
+                                 G_TYPE_ENUM,   G_TYPE_FLAGS,     G_TYPE_POINTER };
   GHashTable *names = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < G_N_ELEMENTS (roots); i++)
@@ -678,8 +678,7 @@ start (OxpPluginLoader *loader, GError **error)
   if (loader->scanner == NULL)
     {
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_MODULE,
-                   "the plugin scanner %s was not found (set OXPORT_PLUGIN_SCANNER)",
-                   SCANNER_NAME);
+                   "the plugin scanner %s was not found (set OXPORT_PLUGIN_SCANNER)", SCANNER_NAME);
       return FALSE;
     }
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -692,8 +691,8 @@ start (OxpPluginLoader *loader, GError **error)
     }
   argv[0] = loader->scanner;
   ok = g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                         sv[1], sv[1], -1, NULL, NULL, 0, &loader->pid, NULL,
-                                         NULL, NULL, error);
+                                         sv[1], sv[1], -1, NULL, NULL, 0, &loader->pid, NULL, NULL,
+                                         NULL, error);
   close (sv[1]);
   if (!ok)
     {
@@ -766,8 +765,8 @@ failure (const char *path, guint64 size, gint64 mtime_ns, int code, const char *
 }
 
 OxpScanResult *
-_oxp_plugin_loader_scan (OxpPluginLoader *loader, const char *path, guint64 size,
-                         gint64 mtime_ns, GError **error)
+_oxp_plugin_loader_scan (OxpPluginLoader *loader, const char *path, guint64 size, gint64 mtime_ns,
+                         GError **error)
 {
   g_autofree char *data = NULL;
   g_autofree char *reason = NULL;
@@ -992,8 +991,8 @@ _oxp_registry_cache_save (OxpRegistryCache *cache)
       gint64 mtime_ns;
 
       /* Entries of removed or changed files go. */
-      if (!_oxp_plugin_file_check (result->path, &size, &mtime_ns, NULL)
-          || size != result->size || mtime_ns != result->mtime_ns)
+      if (!_oxp_plugin_file_check (result->path, &size, &mtime_ns, NULL) || size != result->size
+          || mtime_ns != result->mtime_ns)
         continue;
       group = g_strdup_printf ("plugin %u", n++);
       scan_result_to_key_file (result, kf, group);
@@ -1002,7 +1001,7 @@ _oxp_registry_cache_save (OxpRegistryCache *cache)
   data = g_key_file_to_data (kf, &len, NULL);
   /* Best effort: without a cache the next run scans again. */
   if (g_mkdir_with_parents (dir, 0700) == 0
-      && g_file_set_contents_full (cache->file, data, (gssize)len,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0644, NULL))
+      && g_file_set_contents_full (cache->file, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                   0644, NULL))
     cache->dirty = FALSE;
 }

@@ -428,8 +428,8 @@ _oxp_plugin_make_resident (OxpPlugin *plugin, OxpTasksManager *manager, GError *
     {
       /* Its init asked for its own config type before registering it. */
       g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_INIT,
-                   "%s: plugin '%s' needs its config types while its init runs",
-                   plugin->filename, plugin->name);
+                   "%s: plugin '%s' needs its config types while its init runs", plugin->filename,
+                   plugin->name);
       return FALSE;
     }
 
@@ -456,8 +456,7 @@ _oxp_plugin_make_resident (OxpPlugin *plugin, OxpTasksManager *manager, GError *
       OxpModelEntry *now = NULL;
 
       for (guint j = 0; j < plugin->pending->len && now == NULL; j++)
-        if (strcmp (((OxpModelEntry *)g_ptr_array_index (plugin->pending, j))->model_type,
-                    types[i])
+        if (strcmp (((OxpModelEntry *)g_ptr_array_index (plugin->pending, j))->model_type, types[i])
             == 0)
           now = g_ptr_array_index (plugin->pending, j);
       if (entry == NULL || entry->plugin != plugin)

@@ -183,10 +183,10 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
       const GError *reason = g_ptr_array_index (errors, i);
       /* A module that crashed, hung or clashed would have taken the
        * command down: always name it, not only with --verbose. */
-      gboolean dangerous = reason->domain == OXP_PLUGIN_ERROR
-                           && (reason->code == OXP_PLUGIN_ERROR_CRASHED
-                               || reason->code == OXP_PLUGIN_ERROR_TIMEOUT
-                               || reason->code == OXP_PLUGIN_ERROR_TYPE_CONFLICT);
+      gboolean dangerous
+          = reason->domain == OXP_PLUGIN_ERROR
+            && (reason->code == OXP_PLUGIN_ERROR_CRASHED || reason->code == OXP_PLUGIN_ERROR_TIMEOUT
+                || reason->code == OXP_PLUGIN_ERROR_TYPE_CONFLICT);
 
       if (common->verbose)
         fprintf (stderr, "oxport: rejected plugin %s\n", (char *)g_ptr_array_index (rejections, i));

@@ -18,8 +18,7 @@ G_DEFINE_TYPE (OxpTestCrashGraphConfig, oxp_test_crash_graph_config,
                OXP_TYPE_TEXT_ENCODER_ONNX_CONFIG)
 
 static gboolean
-crash_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint,
-                   GError **error)
+crash_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error)
 {
   volatile int *volatile nowhere = NULL;
 

@@ -14,8 +14,8 @@ duptype_init (OxpPlugin *plugin, GError **error)
 {
   static const char *const tasks[] = { "text-classification", NULL };
 
-  oxp_plugin_register_model (plugin, "oxptest-duptype", oxp_test_duptype_config_get_type (),
-                             tasks, NULL);
+  oxp_plugin_register_model (plugin, "oxptest-duptype", oxp_test_duptype_config_get_type (), tasks,
+                             NULL);
   oxp_plugin_register_model (plugin, "oxptest-duptype-2", oxp_test_duptype_config_get_type (),
                              tasks, NULL);
   return TRUE;
