@@ -437,6 +437,12 @@ write_full (int fd, const void *buf, gsize len, gboolean is_socket)
 
       if (n < 0 && errno == EINTR)
         continue;
+      if (n < 0 && errno == ENOTSOCK && is_socket)
+        {
+          /* Run by hand with a pipe: no peer to lose, plain writes. */
+          is_socket = FALSE;
+          continue;
+        }
       if (n <= 0)
         return FALSE;
       p += n;

@@ -247,7 +247,11 @@ ensure_config_type (OxpTasksManager *self, OxpModelEntry *entry, GError **error)
  * @path: a module file
  * @error: return location for the reason the file was rejected
  *
- * Loads one plugin module.  A rejected file is also recorded in
+ * Registers one plugin module: scanned in the oxport-plugin-scanner helper
+ * process (or answered from the registry cache), its code loaded here only
+ * when one of its config types is first needed; with
+ * OXPORT_SCAN_IN_PROCESS=1, or when no helper can be run, loaded here at
+ * once.  A rejected file is also recorded in
  * oxp_tasks_manager_get_rejections().
  *
  * Returns: whether the plugin is loaded

@@ -106,10 +106,13 @@ OXP_API OxpPlugin *oxp_tasks_manager_get_plugin_for_model_type (OxpTasksManager 
 OXP_API GPtrArray *oxp_tasks_manager_get_architectures (OxpTasksManager *self,
                                                         const char      *model_type,
                                                         GError         **error);
-/* The config type registered for @model_type, or G_TYPE_INVALID. */
+/* The config type registered for @model_type, or G_TYPE_INVALID (also when
+ * its plugin, loaded into this process now if it was not yet, fails to
+ * load). */
 OXP_API GType oxp_tasks_manager_get_config_type (OxpTasksManager *self,
                                                  const char      *model_type);
-/* A new config for (model type, task); folds synonyms and "-with-past"
+/* A new config for (model type, task), loading the plugin that registered
+ * the model type into this process first; folds synonyms and "-with-past"
  * ("-with-past" sets the config's "use-past" property).  @model_type may be
  * NULL to take config.json's "model_type". (transfer full) */
 OXP_API OxpOnnxConfig *oxp_tasks_manager_create_config (OxpTasksManager *self,
