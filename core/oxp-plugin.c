@@ -215,6 +215,8 @@ check_descriptor (const OxpPluginDesc *desc, const char *path, const char *expec
 static char crash_context[4096];
 static GMutex crash_context_lock;
 
+static void arm_crash_handler (void);
+
 static void
 note_resident (OxpPlugin *plugin)
 {
@@ -287,6 +289,7 @@ run_init (OxpPlugin *plugin, const OxpPluginDesc *desc, OxpTasksManager *manager
   plugin->pending = g_ptr_array_new_with_free_func ((GDestroyNotify)_oxp_model_entry_free);
   plugin->resident = TRUE;
   note_resident (plugin);
+  arm_crash_handler ();
   ok = desc->init (plugin, &init_error);
   plugin->manager = NULL;
   plugin->replay = FALSE;
@@ -527,8 +530,17 @@ write_all (const char *text)
 static void
 crash_handler (int sig)
 {
+  static volatile sig_atomic_t reported = 0;
   int saved_errno = errno;
 
+  if (reported)
+    {
+      /* Met again through a chain that leads back here: end it. */
+      signal (sig, SIG_DFL);
+      raise (sig);
+      return;
+    }
+  reported = 1;
   /* Only async-signal-safe calls: write(), sigaction(), raise(). */
   if (crash_context[0] != '\0')
     {
@@ -548,35 +560,59 @@ crash_handler (int sig)
   raise (sig);
 }
 
+static gboolean crash_reporting;
+
+/* Puts the handler in front of whatever is installed now, so that it runs
+ * first and then hands over to, say, a program's cleanup handler that was
+ * installed before plugin code runs. */
+static void
+arm_crash_handler (void)
+{
+  static GMutex lock;
+
+  if (!g_atomic_int_get (&crash_reporting))
+    return;
+  g_mutex_lock (&lock);
+  for (guint i = 0; i < G_N_ELEMENTS (crash_signals); i++)
+    {
+      struct sigaction current = { 0 };
+      struct sigaction action = { 0 };
+
+      if (sigaction (crash_signals[i], NULL, &current) == 0 && !(current.sa_flags & SA_SIGINFO)
+          && current.sa_handler == crash_handler)
+        continue;
+      action.sa_handler = crash_handler;
+      sigemptyset (&action.sa_mask);
+      action.sa_flags = SA_NODEFER;
+      sigaction (crash_signals[i], &action, &previous_actions[i]);
+    }
+  g_mutex_unlock (&lock);
+}
+
 /**
  * oxp_plugin_install_crash_handler:
  *
- * Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT that,
- * once a plugin's code is loaded into the process, write one line naming
- * the loaded plugins to standard error, then hand the signal on to the
- * handler that was there before (the default one kills the process, so
- * the exit status still tells the signal).  For programs, such as the
- * `oxport` command, that want a crash in a plugin to name it; the library
- * never installs it by itself.  Calling it again does nothing.
+ * Asks for a crash report: from now on, whenever plugin code is loaded
+ * into the process, handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and
+ * SIGABRT are put in front of the ones installed then.  On such a signal
+ * they write one line naming the loaded plugins to standard error, then
+ * hand the signal to the handler that was there before (the default one
+ * kills the process, so the exit status still tells the signal).  For
+ * programs, such as the `oxport` command, that want a crash in a plugin to
+ * name it; the library never asks by itself.
  */
 void
 oxp_plugin_install_crash_handler (void)
 {
-  static gsize installed = 0;
-
-  if (g_once_init_enter (&installed))
+  g_atomic_int_set (&crash_reporting, TRUE);
+  g_mutex_lock (&crash_context_lock);
+  if (crash_context[0] != '\0')
     {
-      for (guint i = 0; i < G_N_ELEMENTS (crash_signals); i++)
-        {
-          struct sigaction action = { 0 };
-
-          action.sa_handler = crash_handler;
-          sigemptyset (&action.sa_mask);
-          action.sa_flags = SA_NODEFER;
-          sigaction (crash_signals[i], &action, &previous_actions[i]);
-        }
-      g_once_init_leave (&installed, 1);
+      g_mutex_unlock (&crash_context_lock);
+      arm_crash_handler ();
+      return;
     }
+  g_mutex_unlock (&crash_context_lock);
 }
 
 static gboolean

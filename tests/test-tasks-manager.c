@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -591,6 +593,50 @@ test_scan_cache (void)
   g_assert_true (loads_from_cache (copy));
 }
 
+/* A program's own handler, installed before plugin code runs, as an
+ * exporter's cleanup would be. */
+static void
+cleanup_handler (int sig)
+{
+  static const char message[] = "cleanup ran\n";
+
+  if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
+    _exit (99);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* A crash in plugin code names the plugin, then the program's handler
+ * still runs, and the process dies by the signal. */
+static void
+test_crash_report (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+      g_autofree char *path = built_plugin ("broken", "crashgraph");
+      g_autoptr (JsonObject) config = json_config (
+          "{\"model_type\": \"oxptest-crashgraph\", \"type_vocab_size\": 2, " TEST_CONFIG_KEYS "}");
+      g_autoptr (OxpOnnxConfig) onnx_config = NULL;
+      g_autoptr (GError) error = NULL;
+
+      /* As the oxport command does: asked for first, the program's
+       * cleanup installed later, the plugin loaded after that. */
+      oxp_plugin_install_crash_handler ();
+      g_assert_true (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
+      signal (SIGSEGV, cleanup_handler);
+      onnx_config
+          = oxp_tasks_manager_create_config (manager, NULL, "feature-extraction", config, &error);
+      g_assert_no_error (error);
+      OXP_ONNX_CONFIG_GET_CLASS (onnx_config)->build_graph (onnx_config, NULL, NULL, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*fatal SIGSEGV*plugin 'crashgraph' (*oxport-crashgraph.so)*"
+                             "cleanup ran*");
+}
+
 /* ---- search order ----------------------------------------------------- */
 
 static char *
@@ -1122,6 +1168,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/plugin/scanner/duplicate-type", test_scan_duplicate_type);
   g_test_add_func ("/oxp/plugin/scanner/lazy", test_scan_lazy);
   g_test_add_func ("/oxp/plugin/scanner/cache", test_scan_cache);
+  g_test_add_func ("/oxp/plugin/crash-report", test_crash_report);
   g_test_add_func ("/oxp/tasks-manager/search/order", test_search_order);
   g_test_add_func ("/oxp/tasks-manager/search/duplicate-order", test_search_order_duplicate);
   g_test_add_func ("/oxp/tasks-manager/search/sorted", test_search_sorted);

@@ -162,7 +162,7 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
   GPtrArray *rejections;
   GPtrArray *errors;
 
-  /* Before any plugin code runs here: a crash in it names the plugin. */
+  /* A crash in plugin code loaded here later names the plugin. */
   oxp_plugin_install_crash_handler ();
 
   for (guint i = 0; common->plugin_dirs != NULL && common->plugin_dirs[i] != NULL; i++)

@@ -89,9 +89,10 @@ OXP_API const char * const *oxp_plugin_get_model_types (OxpPlugin *plugin);
  * scanned in a helper process and loaded when first needed). */
 OXP_API gboolean oxp_plugin_is_loaded (OxpPlugin *plugin);
 
-/* For programs: on SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGABRT, write a line
- * naming the plugins loaded in the process to stderr, then let the previous
- * handler (by default: death by that signal) take over. */
+/* For programs: once plugin code is loaded, on SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE or SIGABRT write a line naming the loaded plugins to stderr, then
+ * let the handler installed before (by default: death by that signal) take
+ * over. */
 OXP_API void oxp_plugin_install_crash_handler (void);
 
 G_END_DECLS
