@@ -21,6 +21,10 @@ XDG_CACHE_HOME=$tmp/cache
 OXPORT_PLUGIN_SCAN_TIMEOUT=1
 export XDG_CACHE_HOME OXPORT_PLUGIN_SCAN_TIMEOUT
 unset OXPORT_SCAN_IN_PROCESS OXPORT_REGISTRY_CACHE
+# In a sanitizer build the crashes must still be crashes (not ASan's exit
+# status 1), and exit(0) must stay 0 (no leak check at exit).
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:detect_leaks=0"
+export ASAN_OPTIONS
 cache=$XDG_CACHE_HOME/oxport-1.0/registry.cache
 
 n=0
@@ -53,7 +57,7 @@ out_has () { grep -q -e "$1" "$tmp/out"; }
 err_has () { grep -q -e "$1" "$tmp/err"; }
 
 broken=$OXP_TOP_BUILDDIR/tests/plugins/broken/.libs
-for m in segv abort exit hang ctor duptype dup crashgraph; do
+for m in segv abort exit hang ctor duptype dup crashgraph chatty; do
   if [ ! -f "$broken/oxport-$m.so" ]; then
     echo "1..0 # SKIP tests/plugins/broken not built"
     exit 0
@@ -65,7 +69,7 @@ mkfifo "$fifo_dir/oxport-fifo.so"
 dirs="--plugin-dir $broken --plugin-dir $fifo_dir"
 bert_case=$G_TEST_SRCDIR/data/bert_feature-extraction
 
-echo "1..24"
+echo "1..25"
 
 # --- every bad file is named, with its reason --------------------------------------
 # shellcheck disable=SC2086
@@ -83,6 +87,8 @@ check "a GType name another plugin registered is named" \
   'out_has "oxport-duptype.so: .*OxpTestDupConfig" && ! out_has "^    oxptest-duptype"'
 check "a FIFO named .so is refused without being opened as a module" \
   'out_has "oxport-fifo.so: not a loadable module: a FIFO, not a regular file"'
+check "a plugin writing to stdout in init does not garble the scanner's reply" \
+  'out_has "^    oxptest-chatty: feature-extraction" && ! out_has "hello from init"'
 check "the warnings name the files that would have crashed the command" \
   'err_has "skipped plugin .*oxport-segv.so" && err_has "skipped plugin .*oxport-hang.so"'
 

@@ -20,7 +20,9 @@ G_DEFINE_TYPE (OxpTestCrashGraphConfig, oxp_test_crash_graph_config,
 static gboolean
 crash_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error)
 {
-  volatile int *volatile nowhere = NULL;
+  /* An unmapped address, not NULL: UBSan would stop at a null store
+   * before the fault happens. */
+  volatile int *volatile nowhere = (volatile int *)(guintptr)64;
 
   *nowhere = 42;
   return TRUE;

@@ -6,7 +6,9 @@
 __attribute__ ((constructor)) static void
 crash_on_load (void)
 {
-  volatile int *volatile nowhere = NULL;
+  /* An unmapped address, not NULL: UBSan would stop at a null store
+   * before the fault happens. */
+  volatile int *volatile nowhere = (volatile int *)(guintptr)64;
 
   *nowhere = 42;
 }

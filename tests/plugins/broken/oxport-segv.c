@@ -5,7 +5,9 @@
 static gboolean
 segv_init (OxpPlugin *plugin, GError **error)
 {
-  volatile int *volatile nowhere = NULL;
+  /* An unmapped address, not NULL: UBSan would stop at a null store
+   * before the fault happens. */
+  volatile int *volatile nowhere = (volatile int *)(guintptr)64;
 
   *nowhere = 42;
   return TRUE;
