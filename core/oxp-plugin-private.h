@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *model_type;
-  GType config_type;
+  GType config_type;        /* G_TYPE_INVALID until the plugin is loaded here */
+  char *config_type_name;   /* what the scan saw, checked when it is loaded */
   GPtrArray *tasks;         /* canonical, registration order (element-type utf8) */
   GPtrArray *architectures; /* (element-type utf8) */
   OxpPlugin *plugin;        /* (unowned): the manager keeps its plugins alive */
@@ -27,6 +28,20 @@ G_GNUC_INTERNAL char *_oxp_plugin_name_from_filename (const char *path);
  * registrations it made to @manager.  (transfer full) */
 G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_load (OxpTasksManager *manager, const char *path,
                                              GError **error);
+
+/* A plugin known from a scan (in the helper process or the cache): its
+ * facts only, nothing loaded.  (transfer full) */
+G_GNUC_INTERNAL OxpPlugin *_oxp_plugin_new_scanned (const char *path, const char *name,
+                                                    const char *description, const char *version,
+                                                    const char *license, GPtrArray *type_names);
+G_GNUC_INTERNAL void _oxp_plugin_add_model_type (OxpPlugin *plugin, const char *model_type);
+/* GTypes the scan saw the module register. (element-type utf8) */
+G_GNUC_INTERNAL GPtrArray *_oxp_plugin_get_type_names (OxpPlugin *plugin);
+/* Loads a scanned plugin into this process (when one of its config types
+ * is first needed) and binds the types its init registers to @manager's
+ * entries; refuses a module whose GType names already exist here. */
+G_GNUC_INTERNAL gboolean _oxp_plugin_make_resident (OxpPlugin *plugin, OxpTasksManager *manager,
+                                                    GError **error);
 
 /* Manager side, used while a plugin registers. */
 G_GNUC_INTERNAL OxpModelEntry *_oxp_tasks_manager_lookup (OxpTasksManager *self,

@@ -9,6 +9,7 @@
 #include <oxport/oxport.h>
 
 #include "oxp-plugin-private.h"
+#include "oxp-plugin-scanner-private.h"
 #include "oxp-tasks-private.h"
 
 #define OXP_MODULE_SUFFIX "." G_MODULE_SUFFIX
@@ -22,6 +23,11 @@ struct _OxpTasksManager
   GPtrArray *rejection_errors; /* (element-type GError) */
   GHashTable *entries;         /* model type → OxpModelEntry */
   GHashTable *seen_files;      /* module basenames met while scanning */
+  GHashTable *type_owners;     /* GType name → OxpPlugin (unowned) that registers it */
+  OxpPluginLoader *loader;     /* the scanner process, while scanning */
+  OxpRegistryCache *cache;
+  gboolean cache_opened;
+  gboolean in_directory_scan; /* save the cache and stop the scanner at its end */
 };
 
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
@@ -34,8 +40,11 @@ oxp_tasks_manager_finalize (GObject *object)
 {
   OxpTasksManager *self = OXP_TASKS_MANAGER (object);
 
+  _oxp_plugin_loader_free (self->loader);
+  _oxp_registry_cache_free (self->cache);
   g_hash_table_unref (self->entries);
   g_hash_table_unref (self->seen_files);
+  g_hash_table_unref (self->type_owners);
   g_ptr_array_unref (self->rejections);
   g_ptr_array_unref (self->rejection_errors);
   g_ptr_array_unref (self->plugins);
@@ -57,6 +66,7 @@ oxp_tasks_manager_init (OxpTasksManager *self)
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify)_oxp_model_entry_free);
   self->seen_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->type_owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 OxpTasksManager *
@@ -98,13 +108,150 @@ find_plugin (OxpTasksManager *self, const char *path, const char *name)
   return NULL;
 }
 
+static gboolean
+scan_in_process (void)
+{
+  const char *env = g_getenv ("OXPORT_SCAN_IN_PROCESS");
+
+  return env != NULL && *env != '\0' && strcmp (env, "0") != 0;
+}
+
+/* Commits what a scan found: the plugin's facts and registrations, checked
+ * against what the other plugins of this manager registered. */
+static OxpPlugin *
+apply_scan (OxpTasksManager *self, const OxpScanResult *result, GError **error)
+{
+  g_autoptr (OxpPlugin) plugin = NULL;
+
+  if (result->error_code >= 0)
+    {
+      g_set_error_literal (error, OXP_PLUGIN_ERROR, result->error_code, result->error_message);
+      return NULL;
+    }
+  for (guint i = 0; i < result->type_names->len; i++)
+    {
+      const char *type_name = g_ptr_array_index (result->type_names, i);
+      OxpPlugin *owner = g_hash_table_lookup (self->type_owners, type_name);
+
+      if (owner != NULL)
+        {
+          g_set_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_TYPE_CONFLICT,
+                       "%s: plugin '%s' registers the GType '%s', which plugin '%s' (%s) "
+                       "registers already; it is not loaded (both in one process would hang)",
+                       result->path, result->name, type_name, oxp_plugin_get_name (owner),
+                       oxp_plugin_get_filename (owner));
+          return NULL;
+        }
+    }
+
+  plugin = _oxp_plugin_new_scanned (result->path, result->name, result->description,
+                                    result->version, result->license, result->type_names);
+  for (guint i = 0; i < result->notes->len; i++)
+    _oxp_tasks_manager_reject (self, g_ptr_array_index (result->notes, i));
+  for (guint i = 0; i < result->models->len; i++)
+    {
+      const OxpScanModel *m = g_ptr_array_index (result->models, i);
+      OxpModelEntry *existing = _oxp_tasks_manager_lookup (self, m->model_type);
+      OxpModelEntry *entry;
+
+      if (existing != NULL)
+        {
+          g_autoptr (GError) dup = g_error_new (
+              OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_DUPLICATE,
+              "%s: plugin '%s': model type '%s' is already registered by plugin '%s' (%s)",
+              result->path, result->name, m->model_type, oxp_plugin_get_name (existing->plugin),
+              oxp_plugin_get_filename (existing->plugin));
+
+          _oxp_tasks_manager_reject (self, dup);
+          continue;
+        }
+      entry = g_new0 (OxpModelEntry, 1);
+      entry->model_type = g_strdup (m->model_type);
+      entry->config_type_name = g_strdup (m->config_type_name);
+      entry->tasks = g_ptr_array_new_with_free_func (g_free);
+      for (guint j = 0; j < m->tasks->len; j++)
+        g_ptr_array_add (entry->tasks, g_strdup (g_ptr_array_index (m->tasks, j)));
+      entry->architectures = g_ptr_array_new_with_free_func (g_free);
+      for (guint j = 0; j < m->architectures->len; j++)
+        g_ptr_array_add (entry->architectures, g_strdup (g_ptr_array_index (m->architectures, j)));
+      entry->plugin = plugin;
+      _oxp_plugin_add_model_type (plugin, m->model_type);
+      _oxp_tasks_manager_add_entry (self, entry);
+    }
+  for (guint i = 0; i < result->type_names->len; i++)
+    g_hash_table_replace (self->type_owners, g_strdup (g_ptr_array_index (result->type_names, i)),
+                          plugin);
+  return g_steal_pointer (&plugin);
+}
+
+/* Loads nothing into this process: the scan runs in the helper, or its
+ * result comes from the cache. */
+static OxpPlugin *
+load_scanned (OxpTasksManager *self, const char *path, GError **error)
+{
+  g_autoptr (OxpScanResult) scanned = NULL;
+  g_autoptr (GError) scan_error = NULL;
+  const OxpScanResult *result = NULL;
+  guint64 size = 0;
+  gint64 mtime_ns = 0;
+
+  if (!_oxp_plugin_file_check (path, &size, &mtime_ns, error))
+    return NULL;
+  if (!self->cache_opened)
+    {
+      self->cache = _oxp_registry_cache_open ();
+      self->cache_opened = TRUE;
+    }
+  if (self->cache != NULL)
+    result = _oxp_registry_cache_lookup (self->cache, path, size, mtime_ns);
+  if (result == NULL)
+    {
+      if (self->loader == NULL)
+        self->loader = _oxp_plugin_loader_new ();
+      scanned = _oxp_plugin_loader_scan (self->loader, path, size, mtime_ns, &scan_error);
+      if (scanned == NULL)
+        {
+          /* No helper to run (as GStreamer does without its scanner):
+           * load here, unprotected. */
+          return _oxp_plugin_load (self, path, error);
+        }
+      result = scanned;
+      if (self->cache != NULL)
+        _oxp_registry_cache_take (self->cache, g_steal_pointer (&scanned));
+    }
+  return apply_scan (self, result, error);
+}
+
+static void
+finish_scanning (OxpTasksManager *self)
+{
+  if (self->cache != NULL)
+    _oxp_registry_cache_save (self->cache);
+  if (self->loader != NULL)
+    _oxp_plugin_loader_stop (self->loader);
+}
+
+/* The config type of @entry, loading its plugin into this process first. */
+static GType
+ensure_config_type (OxpTasksManager *self, OxpModelEntry *entry, GError **error)
+{
+  if (entry->config_type == G_TYPE_INVALID
+      && !_oxp_plugin_make_resident (entry->plugin, self, error))
+    return G_TYPE_INVALID;
+  return entry->config_type;
+}
+
 /**
  * oxp_tasks_manager_load_plugin_file:
  * @self: a manager
  * @path: a module file
  * @error: return location for the reason the file was rejected
  *
- * Loads one plugin module.  A rejected file is also recorded in
+ * Registers one plugin module: scanned in the oxport-plugin-scanner helper
+ * process (or answered from the registry cache), its code loaded here only
+ * when one of its config types is first needed; with
+ * OXPORT_SCAN_IN_PROCESS=1, or when no helper can be run, loaded here at
+ * once.  A rejected file is also recorded in
  * oxp_tasks_manager_get_rejections().
  *
  * Returns: whether the plugin is loaded
@@ -131,7 +278,12 @@ oxp_tasks_manager_load_plugin_file (OxpTasksManager *self, const char *path, GEr
     }
   else
     {
-      plugin = _oxp_plugin_load (self, path, &local_error);
+      if (scan_in_process ())
+        plugin = _oxp_plugin_load (self, path, &local_error);
+      else
+        plugin = load_scanned (self, path, &local_error);
+      if (!self->in_directory_scan)
+        finish_scanning (self);
       if (plugin != NULL)
         {
           g_ptr_array_add (self->plugins, plugin);
@@ -213,6 +365,7 @@ oxp_tasks_manager_load_plugins (OxpTasksManager *self, const char *const *extra_
 
   g_return_val_if_fail (OXP_IS_TASKS_MANAGER (self), FALSE);
 
+  self->in_directory_scan = TRUE;
   for (const char *const *d = extra_dirs; d != NULL && *d != NULL; d++)
     scan_directory (self, *d, TRUE);
 
@@ -227,6 +380,8 @@ oxp_tasks_manager_load_plugins (OxpTasksManager *self, const char *const *extra_
 
   if (!no_default && (path_only == NULL || *path_only == '\0'))
     scan_directory (self, OXP_PLUGINSDIR, FALSE);
+  self->in_directory_scan = FALSE;
+  finish_scanning (self);
 
   return TRUE;
 }
@@ -386,7 +541,7 @@ oxp_tasks_manager_get_config_type (OxpTasksManager *self, const char *model_type
 
   g_return_val_if_fail (OXP_IS_TASKS_MANAGER (self), G_TYPE_INVALID);
   entry = _oxp_tasks_manager_lookup (self, model_type);
-  return entry ? entry->config_type : G_TYPE_INVALID;
+  return entry ? ensure_config_type (self, entry, NULL) : G_TYPE_INVALID;
 }
 
 /**
@@ -462,6 +617,8 @@ oxp_tasks_manager_create_config (OxpTasksManager *self, const char *model_type, 
     }
 
   /* optimum passes the base task and sets use_past for "-with-past". */
+  if (ensure_config_type (self, entry, error) == G_TYPE_INVALID)
+    return NULL;
   base = _oxp_task_strip_past (canonical);
   onnx_config = oxp_onnx_config_new (entry->config_type, base, config, error);
   if (onnx_config == NULL)

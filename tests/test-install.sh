@@ -22,10 +22,15 @@ skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 diag () { sed 's/^/# /' "$1"; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-install-XXXXXX") || exit 1
+# The installed library must find its installed plugin scanner by itself,
+# and its cache must not mix with the build tree's.
+unset OXPORT_PLUGIN_SCANNER OXPORT_SCAN_IN_PROCESS
+XDG_CACHE_HOME="$tmp/cache"
+export XDG_CACHE_HOME
 trap 'rm -rf "$tmp"' EXIT
 prefix="$tmp/prefix"
 
-echo "1..9"
+echo "1..11"
 
 # The outer `make check` must not leak its command-line variables or job
 # server into these makes.
@@ -150,8 +155,33 @@ if test -x "$bindir/oxport"; then
     not_ok "oxport plugins --plugin-dir DIR lists the plugin"
     diag "$tmp/cli.txt"
   fi
+  # A plugin that crashes in init: only the installed scanner, run out of
+  # process, lets the installed oxport survive it.
+  crashdir="$tmp/crash-plugins"
+  mkdir -p "$crashdir"
+  cp "$plugindir/oxport-hello.so" "$crashdir/"
+  if cp "$builddir/tests/plugins/broken/.libs/oxport-segv.so" "$crashdir/" 2>/dev/null; then
+    if LD_LIBRARY_PATH="$libdir" OXPORT_PLUGIN_PATH_ONLY=1 OXPORT_PLUGIN_PATH= \
+         "$bindir/oxport" plugins --plugin-dir "$crashdir" > "$tmp/crash.txt" 2>&1 \
+       && grep -q '^  hello 0\.0\.1 ' "$tmp/crash.txt" \
+       && grep -q 'oxport-segv.so: loading the plugin \(crashed\|ended\) the plugin scanner' "$tmp/crash.txt"; then
+      ok "the installed oxport scans plugins with the installed scanner and survives a crash"
+    else
+      not_ok "the installed oxport scans plugins with the installed scanner and survives a crash"
+      diag "$tmp/crash.txt"
+    fi
+  else
+    skip "tests/plugins/broken not built"
+  fi
 else
   skip "no oxport program installed"
+  skip "no oxport program installed"
 fi
+
+scanner=$(find "$prefix" -name oxport-plugin-scanner -type f | head -n 1)
+case $scanner in
+  */libexec/oxport-1.0/oxport-plugin-scanner) ok "oxport-plugin-scanner is installed in libexecdir/oxport-1.0" ;;
+  *) not_ok "oxport-plugin-scanner is installed in libexecdir/oxport-1.0 (found: ${scanner:-nothing})" ;;
+esac
 
 exit $failed

@@ -3,8 +3,12 @@
  * one good plugin and one broken module per failure mode. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <oxport/oxport.h>
 
@@ -383,7 +387,7 @@ test_reject_all_scanned (void)
   g_autofree char *notso = notso_dir ();
   g_autofree char *good = built_dir ("good");
   const char *dirs[] = { broken, notso, good, NULL };
-  const char *const loaded[] = { "badtype", "dup", "unknowntask", "good" };
+  const char *const loaded[] = { "badtype", "chatty", "crashgraph", "dup", "unknowntask", "good" };
   GPtrArray *plugins = oxp_tasks_manager_get_plugins (manager);
   g_autoptr (GError) error = NULL;
 
@@ -393,8 +397,17 @@ test_reject_all_scanned (void)
   for (guint i = 0; i < plugins->len; i++)
     g_assert_cmpstr (oxp_plugin_get_name (g_ptr_array_index (plugins, i)), ==, loaded[i]);
   /* abimajor, abiminor, badname, 3 × badtype, dup, initfail, nodesc, noinit,
-   * unknowntask, notso, and good's "oxptest" (dup was first). */
-  g_assert_cmpuint (oxp_tasks_manager_get_rejections (manager)->len, ==, 13);
+   * unknowntask, notso, and good's "oxptest" (dup was first); then the ones
+   * that would take the process down: abort, ctor, duptype, exit, hang,
+   * segv. */
+  g_assert_cmpuint (oxp_tasks_manager_get_rejections (manager)->len, ==, 19);
+  /* Its stdout did not garble the scanner's reply. */
+  g_assert_nonnull (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest-chatty"));
+  assert_rejected_with (manager, "oxport-segv.so: ", OXP_PLUGIN_ERROR_CRASHED);
+  assert_rejected_with (manager, "oxport-hang.so: ", OXP_PLUGIN_ERROR_TIMEOUT);
+  /* Scanned after dup in the same helper process: caught there. */
+  assert_rejected_with (manager, "cannot register existing type 'OxpTestDupConfig'",
+                        OXP_PLUGIN_ERROR_TYPE_CONFLICT);
   assert_rejected_with (manager, "oxport-notso.so: not a loadable module", OXP_PLUGIN_ERROR_MODULE);
   assert_rejected_with (manager, "oxport-nodesc.so: ", OXP_PLUGIN_ERROR_NO_DESCRIPTOR);
   assert_rejected_with (manager, "oxport-abimajor.so: ", OXP_PLUGIN_ERROR_ABI);
@@ -404,6 +417,226 @@ test_reject_all_scanned (void)
       oxp_plugin_get_name (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest")), ==,
       "dup");
   assert_core_usable (manager);
+}
+
+/* ---- the scanner process ------------------------------------------------ */
+
+typedef struct
+{
+  const char *name;    /* tests/plugins/broken/oxport-NAME.so */
+  int code;            /* expected OxpPluginError */
+  const char *mention; /* text the reason must contain */
+} ScanCase;
+
+static const ScanCase scan_cases[] = {
+  { "segv", OXP_PLUGIN_ERROR_CRASHED, "crashed the plugin scanner with signal 11" },
+  { "abort", OXP_PLUGIN_ERROR_CRASHED, "crashed the plugin scanner with signal 6" },
+  { "exit", OXP_PLUGIN_ERROR_CRASHED, "(exit status 0: the plugin called exit())" },
+  { "hang", OXP_PLUGIN_ERROR_TIMEOUT, "did not finish within 1 s" },
+  { "ctor", OXP_PLUGIN_ERROR_CRASHED, "crashed the plugin scanner with signal 11" },
+};
+
+/* Each would kill or hang this test program if it were loaded here. */
+static void
+test_scan_survives (gconstpointer data)
+{
+  const ScanCase *c = data;
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autofree char *path = built_plugin ("broken", c->name);
+  g_autoptr (GError) error = NULL;
+  const char *text;
+
+  g_assert_false (oxp_tasks_manager_load_plugin_file (manager, path, &error));
+  g_assert_error (error, OXP_PLUGIN_ERROR, c->code);
+  text = assert_single_rejection (manager, path, c->code);
+  g_assert_nonnull (strstr (text, c->mention));
+  g_assert_cmpuint (oxp_tasks_manager_get_plugins (manager)->len, ==, 0);
+  /* The helper is started again for the next file. */
+  assert_core_usable (manager);
+}
+
+/* A FIFO named like a module is refused without blocking on it. */
+static void
+test_scan_fifo (void)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autofree char *dir = oxp_test_make_tmpdir ("oxp-fifo-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "oxport-fifo.so", NULL);
+  const char *dirs[] = { dir, NULL };
+  const char *text;
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  g_assert_true (oxp_tasks_manager_load_plugins (manager, dirs, TRUE, NULL));
+  text = assert_single_rejection (manager, path, OXP_PLUGIN_ERROR_MODULE);
+  g_assert_nonnull (strstr (text, "a FIFO, not a regular file"));
+  /* The in-process path refuses it too. */
+  g_setenv ("OXPORT_SCAN_IN_PROCESS", "1", TRUE);
+  g_assert_false (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
+  g_unsetenv ("OXPORT_SCAN_IN_PROCESS");
+}
+
+/* Another plugin's GType name, met by this manager after a separate scan
+ * (a new helper per call): refused here before it is ever loaded. */
+static void
+test_scan_duplicate_type (void)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autofree char *dup = built_plugin ("broken", "dup");
+  g_autofree char *duptype = built_plugin ("broken", "duptype");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (oxp_tasks_manager_load_plugin_file (manager, dup, NULL));
+  g_assert_false (oxp_tasks_manager_load_plugin_file (manager, duptype, &error));
+  g_assert_error (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_TYPE_CONFLICT);
+  g_assert_nonnull (strstr (error->message, "'OxpTestDupConfig'"));
+  g_assert_nonnull (strstr (error->message, dup));
+  g_assert_null (oxp_tasks_manager_get_plugin_for_model_type (manager, "oxptest-duptype"));
+  g_assert_cmpstr (g_type_name (oxp_tasks_manager_get_config_type (manager, "oxptest-dup-only")),
+                   ==, "OxpTestDupConfig");
+}
+
+/* A plugin's code is loaded into the process only when one of its config
+ * types is needed. */
+static void
+test_scan_lazy (void)
+{
+  g_autoptr (OxpTasksManager) manager = manager_with_good ();
+  OxpPlugin *plugin = g_ptr_array_index (oxp_tasks_manager_get_plugins (manager), 0);
+  g_autoptr (GPtrArray) tasks = NULL;
+
+  tasks = oxp_tasks_manager_get_supported_tasks (manager, "oxptest", NULL);
+  g_assert_cmpuint (tasks->len, ==, 6);
+  g_assert_false (oxp_plugin_is_loaded (plugin));
+  g_assert_true (oxp_tasks_manager_get_config_type (manager, "oxptest") != G_TYPE_INVALID);
+  g_assert_true (oxp_plugin_is_loaded (plugin));
+
+  /* OXPORT_SCAN_IN_PROCESS=1: loaded at once. */
+  g_setenv ("OXPORT_SCAN_IN_PROCESS", "1", TRUE);
+  {
+    g_autoptr (OxpTasksManager) here = manager_with_good ();
+
+    g_assert_true (
+        oxp_plugin_is_loaded (g_ptr_array_index (oxp_tasks_manager_get_plugins (here), 0)));
+  }
+  g_unsetenv ("OXPORT_SCAN_IN_PROCESS");
+}
+
+/* Whether @path is answered from the cache: with no scanner to run, a
+ * miss falls back on loading in this process. */
+static gboolean
+loads_from_cache (const char *path)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autofree char *scanner = g_strdup (g_getenv ("OXPORT_PLUGIN_SCANNER"));
+  OxpPlugin *plugin;
+
+  g_setenv ("OXPORT_PLUGIN_SCANNER", "/nonexistent/oxport-plugin-scanner", TRUE);
+  g_assert_true (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
+  if (scanner != NULL)
+    g_setenv ("OXPORT_PLUGIN_SCANNER", scanner, TRUE);
+  else
+    g_unsetenv ("OXPORT_PLUGIN_SCANNER");
+  plugin = g_ptr_array_index (oxp_tasks_manager_get_plugins (manager), 0);
+  return !oxp_plugin_is_loaded (plugin);
+}
+
+/* Scans @path with the real helper, which caches the result. */
+static void
+scan (const char *path)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+
+  g_assert_true (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
+  g_assert_false (
+      oxp_plugin_is_loaded (g_ptr_array_index (oxp_tasks_manager_get_plugins (manager), 0)));
+}
+
+static void
+test_scan_cache (void)
+{
+  /* A copy of a plugin no other test loads into this process: the misses
+   * below load it here, and one module of those type names is all a
+   * process can hold. */
+  g_autofree char *original = built_plugin ("broken", "unknowntask");
+  g_autofree char *dir = oxp_test_make_tmpdir ("oxp-cache-XXXXXX");
+  g_autofree char *copy = g_build_filename (dir, "oxport-unknowntask.so", NULL);
+  g_autofree char *cache
+      = g_build_filename (g_get_user_cache_dir (), "oxport-1.0", "registry.cache", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *text = NULL;
+  struct timespec times[2] = { { 0, UTIME_OMIT }, { 1000000000, 0 } };
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (original, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, (gssize)len, NULL));
+  g_assert_false (g_file_test (cache, G_FILE_TEST_EXISTS));
+
+  scan (copy);
+  g_assert_true (g_file_get_contents (cache, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, copy));
+  g_assert_true (loads_from_cache (copy));
+
+  /* A new mtime is a miss. */
+  g_assert_cmpint (utimensat (AT_FDCWD, copy, times, 0), ==, 0);
+  g_assert_false (loads_from_cache (copy));
+  scan (copy);
+  g_assert_true (loads_from_cache (copy));
+
+  /* Disabled, it is not read. */
+  g_setenv ("OXPORT_REGISTRY_CACHE", "0", TRUE);
+  g_assert_false (loads_from_cache (copy));
+  g_unsetenv ("OXPORT_REGISTRY_CACHE");
+
+  /* Damaged: ignored, then rewritten. */
+  g_assert_true (
+      g_file_set_contents (cache, "[oxport registry]\nformat=1\n[plugin 0]\npath=", -1, NULL));
+  g_assert_false (loads_from_cache (copy));
+  scan (copy);
+  g_assert_true (loads_from_cache (copy));
+}
+
+/* A program's own handler, installed before plugin code runs, as an
+ * exporter's cleanup would be. */
+static void
+cleanup_handler (int sig)
+{
+  static const char message[] = "cleanup ran\n";
+
+  if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
+    _exit (99);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* A crash in plugin code names the plugin, then the program's handler
+ * still runs, and the process dies by the signal. */
+static void
+test_crash_report (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+      g_autofree char *path = built_plugin ("broken", "crashgraph");
+      g_autoptr (JsonObject) config = json_config (
+          "{\"model_type\": \"oxptest-crashgraph\", \"type_vocab_size\": 2, " TEST_CONFIG_KEYS "}");
+      g_autoptr (OxpOnnxConfig) onnx_config = NULL;
+      g_autoptr (GError) error = NULL;
+
+      /* As the oxport command does: asked for first, the program's
+       * cleanup installed later, the plugin loaded after that. */
+      oxp_plugin_install_crash_handler ();
+      g_assert_true (oxp_tasks_manager_load_plugin_file (manager, path, NULL));
+      signal (SIGSEGV, cleanup_handler);
+      onnx_config
+          = oxp_tasks_manager_create_config (manager, NULL, "feature-extraction", config, &error);
+      g_assert_no_error (error);
+      OXP_ONNX_CONFIG_GET_CLASS (onnx_config)->build_graph (onnx_config, NULL, NULL, NULL);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*fatal SIGSEGV*plugin 'crashgraph' (*oxport-crashgraph.so)*"
+                             "cleanup ran*");
 }
 
 /* ---- search order ----------------------------------------------------- */
@@ -908,6 +1141,18 @@ main (int argc, char **argv)
    * puts on the path, nor installed ones. */
   g_unsetenv ("OXPORT_PLUGIN_PATH");
   g_setenv ("OXPORT_PLUGIN_PATH_ONLY", "1", TRUE);
+  /* The hanging test plugin costs this much, each time it is scanned. */
+  g_setenv ("OXPORT_PLUGIN_SCAN_TIMEOUT", "1", TRUE);
+  g_unsetenv ("OXPORT_SCAN_IN_PROCESS");
+  /* For the scanner processes (and subprocesses) of a sanitizer build: a
+   * crash stays a signal, exit(0) stays 0. */
+  {
+    const char *asan = g_getenv ("ASAN_OPTIONS");
+    g_autofree char *options = g_strdup_printf ("%s%shandle_segv=0:detect_leaks=0",
+                                                asan ? asan : "", asan && *asan ? ":" : "");
+
+    g_setenv ("ASAN_OPTIONS", options, TRUE);
+  }
 
   g_test_add_func ("/oxp/plugin/load/good", test_load_good);
   g_test_add_func ("/oxp/plugin/load/file-names", test_load_file_names);
@@ -924,6 +1169,17 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/plugin/reject/duplicate", test_reject_duplicate);
   g_test_add_func ("/oxp/plugin/reject/unknowntask", test_reject_unknown_task);
   g_test_add_func ("/oxp/plugin/reject/all-scanned", test_reject_all_scanned);
+  for (gsize i = 0; i < G_N_ELEMENTS (scan_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/oxp/plugin/scanner/%s", scan_cases[i].name);
+
+      g_test_add_data_func (path, &scan_cases[i], test_scan_survives);
+    }
+  g_test_add_func ("/oxp/plugin/scanner/fifo", test_scan_fifo);
+  g_test_add_func ("/oxp/plugin/scanner/duplicate-type", test_scan_duplicate_type);
+  g_test_add_func ("/oxp/plugin/scanner/lazy", test_scan_lazy);
+  g_test_add_func ("/oxp/plugin/scanner/cache", test_scan_cache);
+  g_test_add_func ("/oxp/plugin/crash-report", test_crash_report);
   g_test_add_func ("/oxp/tasks-manager/search/order", test_search_order);
   g_test_add_func ("/oxp/tasks-manager/search/duplicate-order", test_search_order_duplicate);
   g_test_add_func ("/oxp/tasks-manager/search/sorted", test_search_sorted);

@@ -160,6 +160,10 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
 {
   g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
   GPtrArray *rejections;
+  GPtrArray *errors;
+
+  /* A crash in plugin code loaded here later names the plugin. */
+  oxp_plugin_install_crash_handler ();
 
   for (guint i = 0; common->plugin_dirs != NULL && common->plugin_dirs[i] != NULL; i++)
     if (!g_file_test (common->plugin_dirs[i], G_FILE_TEST_IS_DIR))
@@ -173,9 +177,23 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
                                        error))
     return NULL;
   rejections = oxp_tasks_manager_get_rejections (manager);
-  if (common->verbose)
-    for (guint i = 0; i < rejections->len; i++)
-      fprintf (stderr, "oxport: rejected plugin %s\n", (char *)g_ptr_array_index (rejections, i));
+  errors = oxp_tasks_manager_get_rejection_errors (manager);
+  for (guint i = 0; i < rejections->len; i++)
+    {
+      const GError *reason = g_ptr_array_index (errors, i);
+      /* A module that crashed, hung or clashed would have taken the
+       * command down: always name it, not only with --verbose. */
+      gboolean dangerous
+          = reason->domain == OXP_PLUGIN_ERROR
+            && (reason->code == OXP_PLUGIN_ERROR_CRASHED || reason->code == OXP_PLUGIN_ERROR_TIMEOUT
+                || reason->code == OXP_PLUGIN_ERROR_TYPE_CONFLICT);
+
+      if (common->verbose)
+        fprintf (stderr, "oxport: rejected plugin %s\n", (char *)g_ptr_array_index (rejections, i));
+      else if (dangerous)
+        fprintf (stderr, "oxport: warning: skipped plugin %s\n",
+                 (char *)g_ptr_array_index (rejections, i));
+    }
   return g_steal_pointer (&manager);
 }
 

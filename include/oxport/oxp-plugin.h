@@ -85,5 +85,14 @@ OXP_API const char *oxp_plugin_get_license     (OxpPlugin *plugin);
 OXP_API const char *oxp_plugin_get_filename    (OxpPlugin *plugin);
 /* Model types this plugin registered successfully. (transfer none) */
 OXP_API const char * const *oxp_plugin_get_model_types (OxpPlugin *plugin);
+/* Whether the plugin's code is loaded in this process (plugins are
+ * scanned in a helper process and loaded when first needed). */
+OXP_API gboolean oxp_plugin_is_loaded (OxpPlugin *plugin);
+
+/* For programs: once plugin code is loaded, on SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE or SIGABRT write a line naming the loaded plugins to stderr, then
+ * let the handler installed before (by default: death by that signal) take
+ * over. */
+OXP_API void oxp_plugin_install_crash_handler (void);
 
 G_END_DECLS

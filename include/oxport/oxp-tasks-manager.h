@@ -27,6 +27,11 @@ OXP_API GQuark oxp_plugin_error_quark (void);
  * @OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE: no plugin handles the model type
  * @OXP_PLUGIN_ERROR_UNSUPPORTED_TASK: the model type does not support the task
  * @OXP_PLUGIN_ERROR_CANNOT_INFER_TASK: the task cannot be inferred from config.json
+ * @OXP_PLUGIN_ERROR_CRASHED: loading the module killed or ended the scanner
+ *   process (a crash in init or in an ELF constructor, abort(), exit())
+ * @OXP_PLUGIN_ERROR_TIMEOUT: loading the module did not finish in time
+ * @OXP_PLUGIN_ERROR_TYPE_CONFLICT: the module registers a GType name that
+ *   another plugin or the core already uses
  */
 typedef enum {
   OXP_PLUGIN_ERROR_MODULE,
@@ -40,6 +45,9 @@ typedef enum {
   OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE,
   OXP_PLUGIN_ERROR_UNSUPPORTED_TASK,
   OXP_PLUGIN_ERROR_CANNOT_INFER_TASK,
+  OXP_PLUGIN_ERROR_CRASHED,
+  OXP_PLUGIN_ERROR_TIMEOUT,
+  OXP_PLUGIN_ERROR_TYPE_CONFLICT,
 } OxpPluginError;
 
 #define OXP_TYPE_TASKS_MANAGER (oxp_tasks_manager_get_type ())
@@ -49,7 +57,19 @@ G_DECLARE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, OXP, TASKS_MANAGER, GO
 /* A registry that has loaded nothing yet. */
 OXP_API OxpTasksManager *oxp_tasks_manager_new (void);
 
-/* Scans, in order: @extra_dirs (NULL-terminated, nullable), the directories
+/* Each module is first loaded in a helper process, oxport-plugin-scanner,
+ * one file at a time with a timeout (OXPORT_PLUGIN_SCAN_TIMEOUT seconds,
+ * default 10): a module that crashes, exits, hangs or registers a GType
+ * name already in use is rejected and never loaded here.  What the helper
+ * reports is kept in $XDG_CACHE_HOME/oxport-1.0/registry.cache, keyed by
+ * path, size and mtime (OXPORT_REGISTRY_CACHE=0 disables it).  A plugin's
+ * code is loaded into this process only when one of its config types is
+ * first needed (oxp_tasks_manager_get_config_type(), _create_config()).
+ * OXPORT_SCAN_IN_PROCESS=1 loads every module here instead, for debugging;
+ * OXPORT_PLUGIN_SCANNER names the helper (default: the installed one, or
+ * the one in the build tree next to the library).
+ *
+ * Scans, in order: @extra_dirs (NULL-terminated, nullable), the directories
  * of OXPORT_PLUGIN_PATH (colon-separated), then the installed pluginsdir
  * (skipped when OXPORT_PLUGIN_PATH_ONLY or @no_default is set).  Files that
  * fail are recorded, never fatal.  Returns FALSE only on an internal error. */
@@ -86,10 +106,13 @@ OXP_API OxpPlugin *oxp_tasks_manager_get_plugin_for_model_type (OxpTasksManager 
 OXP_API GPtrArray *oxp_tasks_manager_get_architectures (OxpTasksManager *self,
                                                         const char      *model_type,
                                                         GError         **error);
-/* The config type registered for @model_type, or G_TYPE_INVALID. */
+/* The config type registered for @model_type, or G_TYPE_INVALID (also when
+ * its plugin, loaded into this process now if it was not yet, fails to
+ * load). */
 OXP_API GType oxp_tasks_manager_get_config_type (OxpTasksManager *self,
                                                  const char      *model_type);
-/* A new config for (model type, task); folds synonyms and "-with-past"
+/* A new config for (model type, task), loading the plugin that registered
+ * the model type into this process first; folds synonyms and "-with-past"
  * ("-with-past" sets the config's "use-past" property).  @model_type may be
  * NULL to take config.json's "model_type". (transfer full) */
 OXP_API OxpOnnxConfig *oxp_tasks_manager_create_config (OxpTasksManager *self,
