@@ -105,6 +105,7 @@ struct _OxpExporter
   guint opset;
   OxpDataType float_type;
   OxpExternalData external_data;
+  gboolean split;
   gboolean validate;
   double atol;
   char *reference;
@@ -233,6 +234,23 @@ oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
   self->verbose = !!verbose;
+}
+
+/**
+ * oxp_exporter_set_split:
+ * @self: an exporter
+ * @split: write the model's parts as separate files
+ *
+ * For configs with a "split" property (CLIP: text_model.onnx and
+ * vision_model.onnx, the files transformers.js loads, instead of
+ * model.onnx).  oxp_exporter_run() fails with
+ * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
+ */
+void
+oxp_exporter_set_split (OxpExporter *self, gboolean split)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->split = !!split;
 }
 
 /**
@@ -478,8 +496,8 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
 
   if (self->task == NULL)
     {
-      const char *model_type = json_object_get_string_member_with_default (config, "model_type",
-                                                                           NULL);
+      const char *model_type
+          = json_object_get_string_member_with_default (config, "model_type", NULL);
       g_autoptr (GPtrArray) supported = NULL;
 
       /* An unknown model type is the real problem, not the task. */
@@ -613,6 +631,17 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
     return NULL;
   if (self->opset != 0 && !oxp_onnx_config_set_opset (config, self->opset, error))
     return NULL;
+  if (self->split)
+    {
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "split") == NULL)
+        {
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
+                       "model type '%s' has no split export (task '%s')", result->model_type,
+                       result->task);
+          return NULL;
+        }
+      g_object_set (config, "split", TRUE, NULL);
+    }
   submodels = oxp_onnx_config_dup_submodels (config);
 
   c.outdir = g_strdup (outdir);

@@ -251,6 +251,7 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *atol_text = NULL;
   g_autofree char *reference = NULL;
   g_autofree char *external_data = NULL;
+  gboolean split = FALSE;
   int opset = 0;
   gboolean no_validate = FALSE;
   GOptionEntry entries[] = {
@@ -272,6 +273,8 @@ oxp_cli_export (int argc, char **argv)
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
+    { "split", 0, 0, G_OPTION_ARG_NONE, &split,
+      "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -354,6 +357,7 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);
+  oxp_exporter_set_split (exporter, split);
   progress.verbose = common.verbose;
   oxp_exporter_set_progress_func (exporter, progress_cb, &progress, NULL);
 

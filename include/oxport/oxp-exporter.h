@@ -93,6 +93,8 @@ OXP_API void oxp_exporter_set_atol (OxpExporter *self, double atol);
 OXP_API void oxp_exporter_set_reference (OxpExporter *self, const char *reference);
 OXP_API void oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path);
 OXP_API void oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose);
+/* Separate files for the model's parts, when its config has a "split" property. */
+OXP_API void oxp_exporter_set_split (OxpExporter *self, gboolean split);
 OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,
                                              gpointer user_data, GDestroyNotify notify);
 
