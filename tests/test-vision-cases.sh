@@ -7,7 +7,10 @@
 # model at two batch sizes of pixel_values.  CLIP is also exported with
 # --split (text_model.onnx, vision_model.onnx) and checked against the
 # vectors tests/clip-tower-vectors.py computes with numpy (after checking
-# that numpy model against transformers' vectors).
+# that numpy model against transformers' vectors).  DeiT, which has no
+# reference case, is checked on the two checkpoints tests/deit-vectors.py
+# derives from the ViT case (with the teacher head, and the bare backbone),
+# the task inferred from their "architectures".
 
 set -u
 
@@ -110,6 +113,20 @@ for dir in "$data"/vit_* "$data"/clip_*; do
   check "$case_name --split vision_model.onnx" "$out/vision_model.onnx" \
     "$out/vision-vectors.safetensors" "$atol"
 done
+
+if "$py" "$G_TEST_SRCDIR/deit-vectors.py" "$data/vit_image-classification" "$tmp/deit" >"$tmp/d.log" 2>&1; then
+  for variant in deit-teacher deit-base; do
+    out=$tmp/$variant-onnx
+    if "$OXPORT" export --model "$tmp/deit/$variant" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+      check "$variant model.onnx ($(cat "$tmp/d.log"))" "$out/model.onnx" \
+        "$tmp/deit/$variant/vectors.safetensors" 1e-4
+    else
+      not_ok "$variant: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    fi
+  done
+else
+  not_ok "deit: no derived checkpoints: $(tail -n 2 "$tmp/d.log" | tr '\n' ' ')"
+fi
 
 [ "$n" -gt 0 ] || { echo "Bail out! no vision case in $data"; exit 1; }
 echo "1..$n"
