@@ -3,7 +3,8 @@
 # Every vit_* and clip_* reference case in tests/data, exported with
 # `oxport export --task <case.json task>` and validated in ONNX Runtime
 # against the outputs transformers computed (vectors.safetensors); each
-# line prints the max abs difference.  The validation must have run the
+# line prints the max abs difference.  Each file also passes
+# onnx.checker.check_model(full_check=True) (tests/check-onnx.py).  The validation must have run the
 # model at two batch sizes of pixel_values.  CLIP is also exported with
 # --split (text_model.onnx, vision_model.onnx) and checked against the
 # vectors tests/clip-tower-vectors.py computes with numpy (after checking
@@ -40,6 +41,10 @@ check () {
   name=$1 model=$2 ref=$3 atol=$4
   if [ ! -f "$model" ]; then
     not_ok "$name: $(basename "$model") was not written"
+    return
+  fi
+  if ! "$py" "$G_TEST_SRCDIR/check-onnx.py" "$model" >"$tmp/c.log" 2>&1; then
+    not_ok "$name: onnx.checker: $(grep -v '^ok' "$tmp/c.log" | head -c 300)"
     return
   fi
   "$OXPORT" validate "$model" --reference "$ref" --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"

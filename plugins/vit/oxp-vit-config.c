@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-vit-private.h"
