@@ -207,6 +207,8 @@ parse_dtype (const char *dtype, OxpDataType *out)
     *out = OXP_DATA_TYPE_FLOAT;
   else if (g_str_equal (dtype, "fp16") || g_str_equal (dtype, "float16"))
     *out = OXP_DATA_TYPE_FLOAT16;
+  else if (g_str_equal (dtype, "bf16") || g_str_equal (dtype, "bfloat16"))
+    *out = OXP_DATA_TYPE_BFLOAT16;
   else
     return FALSE;
   return TRUE;
@@ -254,6 +256,7 @@ oxp_cli_export (int argc, char **argv)
   gboolean split = FALSE;
   int opset = 0;
   gboolean no_validate = FALSE;
+  gboolean legacy = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
       "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
@@ -262,7 +265,9 @@ oxp_cli_export (int argc, char **argv)
     { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)",
       "N" },
     { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype,
-      "Weights and computation type: fp32 (default) or fp16", "fp32|fp16" },
+      "Weights and computation type: fp32 (default), fp16 or bf16 (converted while writing, "
+      "whatever the checkpoint's type)",
+      "fp32|fp16|bf16" },
     { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
       "Absolute tolerance of the validation (default: the model's)", "X" },
     { "no-validate", 0, 0, G_OPTION_ARG_NONE, &no_validate, "Do not validate with ONNX Runtime",
@@ -270,6 +275,10 @@ oxp_cli_export (int argc, char **argv)
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
       "Also compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
       "FILE.safetensors" },
+    { "legacy", 0, 0, G_OPTION_ARG_NONE, &legacy,
+      "Decoders: optimum 1.13's decoder_model.onnx, decoder_with_past_model.onnx and "
+      "decoder_model_merged.onnx instead of one model.onnx",
+      NULL },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
@@ -312,7 +321,8 @@ oxp_cli_export (int argc, char **argv)
     }
   if (!parse_dtype (dtype, &float_type))
     {
-      status = oxp_cli_usage_error ("export", "--dtype must be fp32 or fp16, not “%s”", dtype);
+      status
+          = oxp_cli_usage_error ("export", "--dtype must be fp32, fp16 or bf16, not “%s”", dtype);
       goto out;
     }
   if (!parse_external_data (external_data, &external_mode))
@@ -354,6 +364,7 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_float_type (exporter, float_type);
   oxp_exporter_set_external_data (exporter, external_mode);
   oxp_exporter_set_validate (exporter, !no_validate);
+  oxp_exporter_set_legacy (exporter, legacy);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);

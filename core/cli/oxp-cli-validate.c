@@ -121,24 +121,6 @@ adapt_to_float_type (OxpRuntime *runtime, OxpOnnxConfig *config, const char *pat
     }
 }
 
-/* Whether @target (a file, or a folder) holds one of the files of @submodels. */
-static gboolean
-has_submodel_file (GPtrArray *submodels, const char *target)
-{
-  g_autofree char *base = g_path_get_basename (target);
-  gboolean dir = g_file_test (target, G_FILE_TEST_IS_DIR);
-
-  for (guint i = 0; i < submodels->len; i++)
-    {
-      const char *name = oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i));
-      g_autofree char *path = g_build_filename (target, name, NULL);
-
-      if (dir ? g_file_test (path, G_FILE_TEST_IS_REGULAR) : g_strcmp0 (base, name) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* The config to validate @file_name with, among the submodels of @config. */
 static OxpOnnxConfig *
 find_submodel (GPtrArray *submodels, const char *file_name)
@@ -153,6 +135,24 @@ find_submodel (GPtrArray *submodels, const char *file_name)
   if (submodels->len == 1)
     return g_ptr_array_index (submodels, 0);
   return NULL;
+}
+
+/* Whether one of @submodels is the file @target, or a file in the folder @target. */
+static gboolean
+names_target (GPtrArray *submodels, const char *target)
+{
+  gboolean dir = g_file_test (target, G_FILE_TEST_IS_DIR);
+  g_autofree char *base = g_path_get_basename (target);
+
+  for (guint i = 0; i < submodels->len; i++)
+    {
+      const char *name = oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i));
+      g_autofree char *path = g_build_filename (target, name, NULL);
+
+      if (dir ? g_file_test (path, G_FILE_TEST_IS_REGULAR) : g_strcmp0 (name, base) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }
 
 int
@@ -296,13 +296,21 @@ oxp_cli_validate (int argc, char **argv)
       if (config == NULL)
         goto fail;
       submodels = oxp_onnx_config_dup_submodels (config);
+      /* A decoder exported with --legacy has optimum 1.13's file names. */
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL
+          && !names_target (submodels, target))
+        {
+          g_object_set (config, "legacy", TRUE, NULL);
+          g_clear_pointer (&submodels, g_ptr_array_unref);
+          submodels = oxp_onnx_config_dup_submodels (config);
+        }
       /* A config with a split form (CLIP's text_model.onnx and
        * vision_model.onnx, `export --split`) validates those files too. */
       if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "split") != NULL
-          && !has_submodel_file (submodels, target))
+          && !names_target (submodels, target))
         {
           g_object_set (config, "split", TRUE, NULL);
-          g_ptr_array_unref (submodels);
+          g_clear_pointer (&submodels, g_ptr_array_unref);
           submodels = oxp_onnx_config_dup_submodels (config);
         }
     }
