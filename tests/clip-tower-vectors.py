@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""clip-tower-vectors.py CASE_DIR OUT_DIR
+"""clip-tower-vectors.py CASE_DIR OUT_DIR [TOWER_CONFIG_JSON]
 
 Reference vectors for CLIP's split export (text_model.onnx,
 vision_model.onnx), which the reference cases do not hold: a numpy CLIP
@@ -11,7 +11,9 @@ vectors.safetensors, within 1e-5), so a mistake here cannot make a wrong
 export pass.  Writes OUT_DIR/text-vectors.safetensors (input_ids →
 text_embeds, last_hidden_state of CLIPTextModelWithProjection: no padding
 mask) and OUT_DIR/vision-vectors.safetensors (pixel_values → image_embeds,
-last_hidden_state).  Exit status 1 when the self-check fails.
+last_hidden_state).  TOWER_CONFIG_JSON (default CASE_DIR/config.json)
+is the config the tower vectors are computed with, e.g. one with another
+text_config eos_token_id.  Exit status 1 when the self-check fails.
 """
 import json
 import math
@@ -137,6 +139,9 @@ def main():
     if not worst < 1e-5:
         sys.exit(1)
 
+    if len(sys.argv) > 3:
+        cfg = json.load(open(sys.argv[3]))
+        tc, vc = cfg.get("text_config", {}), cfg.get("vision_config", {})
     t, tl = text(W, tc, ids, None)
     save(out + "/text-vectors.safetensors", {"input_ids": ids, "text_embeds": t.astype(np.float32),
                                              "last_hidden_state": tl.astype(np.float32)})

@@ -117,6 +117,23 @@ for dir in "$data"/vit_* "$data"/clip_*; do
     "$out/text-vectors.safetensors" "$atol"
   check "$case_name --split vision_model.onnx" "$out/vision_model.onnx" \
     "$out/vision-vectors.safetensors" "$atol"
+
+  # A non-legacy eos_token_id (not 2) pools at its first occurrence, not at
+  # argmax(input_ids): 254 is at position 3 of row 0 and absent from row 1
+  # (pooled at 0, as torch's argmax of all-false does).
+  eos=$tmp/$case_name-eos
+  mkdir -p "$eos" && cp "$dir/model.safetensors" "$eos/"
+  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1])); c["text_config"]["eos_token_id"]=254; json.dump(c, open(sys.argv[2], "w"))' \
+    "$dir/config.json" "$eos/config.json"
+  out=$tmp/$case_name-eos-split
+  if ! "$OXPORT" export --split --model "$eos" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+    not_ok "$case_name eos_token_id 254 --split: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+  elif ! "$py" "$G_TEST_SRCDIR/clip-tower-vectors.py" "$dir" "$out" "$eos/config.json" >"$tmp/t.log" 2>&1; then
+    not_ok "$case_name eos_token_id 254: no tower vectors: $(tail -n 2 "$tmp/t.log" | tr '\n' ' ')"
+  else
+    check "$case_name eos_token_id 254 --split text_model.onnx" "$out/text_model.onnx" \
+      "$out/text-vectors.safetensors" "$atol"
+  fi
 done
 
 if "$py" "$G_TEST_SRCDIR/deit-vectors.py" "$data/vit_image-classification" "$tmp/deit" >"$tmp/d.log" 2>&1; then
