@@ -119,6 +119,7 @@ struct _OxpExporter
   guint opset;
   OxpDataType float_type;
   OxpExternalData external_data;
+  gboolean split;
   gboolean validate;
   gboolean legacy;
   double atol;
@@ -292,6 +293,23 @@ oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
   self->catch_signals = !!catch_signals;
+}
+
+/**
+ * oxp_exporter_set_split:
+ * @self: an exporter
+ * @split: write the model's parts as separate files
+ *
+ * For configs with a "split" property (CLIP: text_model.onnx and
+ * vision_model.onnx, the files transformers.js loads, instead of
+ * model.onnx).  oxp_exporter_run() fails with
+ * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
+ */
+void
+oxp_exporter_set_split (OxpExporter *self, gboolean split)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->split = !!split;
 }
 
 /**
@@ -1026,8 +1044,8 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
 
   if (self->task == NULL)
     {
-      const char *model_type = json_object_get_string_member_with_default (config, "model_type",
-                                                                           NULL);
+      const char *model_type
+          = json_object_get_string_member_with_default (config, "model_type", NULL);
       g_autoptr (GPtrArray) supported = NULL;
 
       /* An unknown model type is the real problem, not the task. */
@@ -1265,6 +1283,17 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   /* Configs whose layout changed since optimum 1.13 say so with "legacy". */
   if (self->legacy && g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL)
     g_object_set (config, "legacy", TRUE, NULL);
+  if (self->split)
+    {
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "split") == NULL)
+        {
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
+                       "model type '%s' has no split export (task '%s')", result->model_type,
+                       result->task);
+          return NULL;
+        }
+      g_object_set (config, "split", TRUE, NULL);
+    }
   submodels = oxp_onnx_config_dup_submodels (config);
 
   if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, result, error))

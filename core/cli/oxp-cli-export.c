@@ -287,6 +287,7 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *atol_text = NULL;
   g_autofree char *reference = NULL;
   g_autofree char *external_data = NULL;
+  gboolean split = FALSE;
   int opset = 0;
   gboolean no_validate = FALSE;
   gboolean legacy = FALSE;
@@ -318,6 +319,8 @@ oxp_cli_export (int argc, char **argv)
       "auto|never|always" },
     { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
       "Fail when the checkpoint holds tensors the export does not use (default: warn)", NULL },
+    { "split", 0, 0, G_OPTION_ARG_NONE, &split,
+      "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -408,6 +411,7 @@ oxp_cli_export (int argc, char **argv)
    * not kill the process with SIGXFSZ. */
   oxp_exporter_set_catch_signals (exporter, TRUE);
   signal (SIGXFSZ, SIG_IGN);
+  oxp_exporter_set_split (exporter, split);
   progress.verbose = common.verbose;
   oxp_exporter_set_progress_func (exporter, progress_cb, &progress, NULL);
 

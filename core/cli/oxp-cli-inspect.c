@@ -12,13 +12,38 @@ static const char inspect_description[]
     = "Opens the checkpoint (config.json and the safetensors weights, checked),\n"
       "chooses the task — the one given, or the one config.json's \"architectures\"\n"
       "implies — and shows the plugin's view of the model: normalized config\n"
-      "values, opsets, tolerance, and for each ONNX file an export would write its\n"
-      "inputs and outputs with their dynamic axes.  Nothing is written.\n"
+      "values, opsets, tolerance, the image size an image model is fixed to, and\n"
+      "for each ONNX file an export would write its inputs and outputs with their\n"
+      "dynamic axes.  Nothing is written.\n"
       "\n"
       "Examples:\n"
       "  oxport inspect ./my-bert\n"
       "  oxport inspect ./my-bert --task feature-extraction\n"
       "  oxport inspect ./my-bert --json | jq '.submodels[0].inputs'\n";
+
+/* The height and width pixel_values is declared with when both are
+ * numbers: the model (its position embeddings) takes no other size. */
+static gboolean
+fixed_image_size (OxpOnnxConfig *config, gint64 *height, gint64 *width)
+{
+  GPtrArray *inputs = oxp_onnx_config_get_inputs (config);
+  gboolean fixed = FALSE;
+
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (inputs, i);
+
+      if (g_str_equal (oxp_tensor_spec_get_name (spec), "pixel_values")
+          && oxp_tensor_spec_get_rank (spec) == 4)
+        {
+          *height = oxp_tensor_spec_get_dim_value (spec, 2);
+          *width = oxp_tensor_spec_get_dim_value (spec, 3);
+          fixed = *height > 0 && *width > 0;
+        }
+    }
+  g_ptr_array_unref (inputs);
+  return fixed;
+}
 
 int
 oxp_cli_inspect (int argc, char **argv)
@@ -41,6 +66,8 @@ oxp_cli_inspect (int argc, char **argv)
   const char *model_type;
   const char *model_dir;
   gboolean inferred = FALSE;
+  gint64 height = 0, width = 0;
+  gboolean fixed_image;
   int status = OXP_CLI_EXIT_OK;
 
   context = oxp_cli_context_new ("inspect", "MODEL_DIR",
@@ -94,6 +121,7 @@ oxp_cli_inspect (int argc, char **argv)
   if (config == NULL)
     goto fail;
   submodels = oxp_onnx_config_dup_submodels (config);
+  fixed_image = fixed_image_size (config, &height, &width);
 
   if (common.json)
     {
@@ -122,6 +150,16 @@ oxp_cli_inspect (int argc, char **argv)
       json_builder_add_int_value (b, oxp_onnx_config_get_min_opset (config));
       json_builder_set_member_name (b, "atol");
       json_builder_add_double_value (b, oxp_onnx_config_get_atol (config));
+      json_builder_set_member_name (b, "fixed_image_size");
+      if (fixed_image)
+        {
+          json_builder_begin_array (b);
+          json_builder_add_int_value (b, height);
+          json_builder_add_int_value (b, width);
+          json_builder_end_array (b);
+        }
+      else
+        json_builder_add_null_value (b);
       json_builder_set_member_name (b, "normalized_config");
       json_builder_add_value (b, oxp_cli_normalized_config_to_json (config));
       json_builder_set_member_name (b, "submodels");
@@ -148,6 +186,10 @@ oxp_cli_inspect (int argc, char **argv)
       printf ("Opset:         %u by default, %u at least\n",
               oxp_onnx_config_get_default_opset (config), oxp_onnx_config_get_min_opset (config));
       printf ("Tolerance:     atol %g\n", oxp_onnx_config_get_atol (config));
+      if (fixed_image)
+        printf ("Image size:    %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
+                " (height × width), fixed by config.json: pixel_values takes no other size\n",
+                height, width);
       printf ("Normalized config:\n");
       oxp_cli_print_normalized_config (config, "  ");
       for (guint i = 0; i < submodels->len; i++)

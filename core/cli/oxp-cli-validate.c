@@ -304,6 +304,15 @@ oxp_cli_validate (int argc, char **argv)
           g_clear_pointer (&submodels, g_ptr_array_unref);
           submodels = oxp_onnx_config_dup_submodels (config);
         }
+      /* A config with a split form (CLIP's text_model.onnx and
+       * vision_model.onnx, `export --split`) validates those files too. */
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "split") != NULL
+          && !names_target (submodels, target))
+        {
+          g_object_set (config, "split", TRUE, NULL);
+          g_clear_pointer (&submodels, g_ptr_array_unref);
+          submodels = oxp_onnx_config_dup_submodels (config);
+        }
     }
 
   /* The files: the one given, or those of the config found in OUTDIR. */

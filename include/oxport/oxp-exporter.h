@@ -106,6 +106,8 @@ OXP_API void oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose);
  * what the run created, then end the process by the same signal. */
 OXP_API void oxp_exporter_set_strict (OxpExporter *self, gboolean strict);
 OXP_API void oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals);
+/* Separate files for the model's parts, when its config has a "split" property. */
+OXP_API void oxp_exporter_set_split (OxpExporter *self, gboolean split);
 OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,
                                              gpointer user_data, GDestroyNotify notify);
 

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The ViT family's graphs, composed from the core building blocks, after
+ * transformers' modeling_vit.py and modeling_deit.py: patches by a strided
+ * Conv, [CLS] (and DeiT's distillation token) prepended, learned positions
+ * added, pre-LN encoder layers, a final LayerNorm. */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+
+#include "oxp-vit-private.h"
+
+typedef struct
+{
+  const OxpVitSpec *spec;
+  OxpGraph *graph;
+  OxpCheckpoint *checkpoint;
+  const char *prefix; /* "<base_prefix>." or "" */
+  GPtrArray *strings;
+  GError **error;
+} Ctx;
+
+/* Tensor names, owned by the context. */
+static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
+{
+  va_list ap;
+  char *s;
+
+  va_start (ap, format);
+  s = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_ptr_array_add (c->strings, s);
+  return s;
+}
+
+static const char *
+linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, OxpLinearFlags flags)
+{
+  return oxp_block_linear (c->graph, c->checkpoint, x, prefix, in, out, flags, c->error);
+}
+
+static const char *
+layer_norm (Ctx *c, const char *x, const char *prefix)
+{
+  return oxp_block_layer_norm (c->graph, c->checkpoint, x, prefix, c->spec->hidden_size,
+                               c->spec->layer_norm_eps, c->error);
+}
+
+/* A checkpoint tensor of the expected shape, as a graph value. */
+static const char *
+weight (Ctx *c, const char *name, const gint64 *shape, guint rank)
+{
+  if (!oxp_checkpoint_expect_tensor (c->checkpoint, name, shape, rank, c->error))
+    return NULL;
+  return oxp_graph_add_weight (c->graph, c->checkpoint, name, OXP_WEIGHT_NONE, c->error);
+}
+
+/* Task models prefix the backbone's tensors ("vit.embeddings…"); ViTModel
+ * checkpoints do not. */
+static gboolean
+resolve_prefix (Ctx *c)
+{
+  const char *cls = "embeddings.cls_token";
+  const char *prefixed = tname (c, "%s.%s", c->spec->base_prefix, cls);
+
+  if (oxp_checkpoint_lookup (c->checkpoint, prefixed) != NULL)
+    c->prefix = tname (c, "%s.", c->spec->base_prefix);
+  else if (oxp_checkpoint_lookup (c->checkpoint, cls) != NULL)
+    c->prefix = "";
+  else
+    {
+      gboolean base = g_str_equal (c->spec->task, "feature-extraction");
+      oxp_checkpoint_get_tensor (c->checkpoint, base ? cls : prefixed, c->error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Plugin-local helper (a candidate for the core blocks; the clip plugin has
+ * the same one): Conv with kernel = stride = @patch, then [batch, hidden,
+ * h, w] → [batch, h·w, hidden], torch's flatten(2).transpose(1, 2).
+ * @bias may be NULL (CLIP). */
+static const char *
+patch_embedding (Ctx *c, const char *pixels, const char *weight_name, const char *bias_name)
+{
+  const OxpVitSpec *s = c->spec;
+  const gint64 wshape[] = { s->hidden_size, s->num_channels, s->patch_size, s->patch_size };
+  const gint64 bshape[] = { s->hidden_size };
+  const gint64 kernel[] = { s->patch_size, s->patch_size };
+  const gint64 keep_flatten[] = { 0, 0, -1 };
+  const gint64 perm[] = { 0, 2, 1 };
+  const char *w, *b = NULL, *x;
+  OxpNode *node;
+
+  if ((w = weight (c, weight_name, wshape, 4)) == NULL)
+    return NULL;
+  if (bias_name != NULL && (b = weight (c, bias_name, bshape, 1)) == NULL)
+    return NULL;
+  x = oxp_graph_op (c->graph, "Conv", pixels, w, b, NULL);
+  node = oxp_graph_get_last_node (c->graph);
+  oxp_node_set_attr_ints (node, "kernel_shape", kernel, 2);
+  oxp_node_set_attr_ints (node, "strides", kernel, 2);
+  x = oxp_graph_op (c->graph, "Reshape", x,
+                    oxp_graph_add_constant_int64s (c->graph, "flatten_shape", keep_flatten, 3),
+                    NULL);
+  x = oxp_graph_op (c->graph, "Transpose", x, NULL);
+  oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 3);
+  return x;
+}
+
+/* [batch, 1, 1] from the batch size of @pixels: the shape a [1, 1, hidden]
+ * token is expanded to (torch's expand(batch, -1, -1)). */
+static const char *
+batch_expand_shape (Ctx *c, const char *pixels)
+{
+  const gint64 zero = 0, one = 1, ones[] = { 1, 1 };
+  const char *batch
+      = oxp_graph_op (c->graph, "Slice", oxp_graph_op (c->graph, "Shape", pixels, NULL),
+                      oxp_graph_add_constant_int64s (c->graph, "starts", &zero, 1),
+                      oxp_graph_add_constant_int64s (c->graph, "ends", &one, 1), NULL);
+  const char *shape = oxp_graph_op (
+      c->graph, "Concat", batch, oxp_graph_add_constant_int64s (c->graph, "ones", ones, 2), NULL);
+
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 0);
+  return shape;
+}
+
+static const char *
+embeddings (Ctx *c, const char *pixels)
+{
+  const OxpVitSpec *s = c->spec;
+  const char *p = c->prefix;
+  const gint64 token_shape[] = { 1, 1, s->hidden_size };
+  const gint64 pos_shape[] = { 1, s->num_patches + s->n_extra_tokens, s->hidden_size };
+  const char *patches, *expand, *cls, *dist = NULL, *pos, *x;
+
+  patches
+      = patch_embedding (c, pixels, tname (c, "%sembeddings.patch_embeddings.projection.weight", p),
+                         tname (c, "%sembeddings.patch_embeddings.projection.bias", p));
+  if (patches == NULL)
+    return NULL;
+  expand = batch_expand_shape (c, pixels);
+  if ((cls = weight (c, tname (c, "%sembeddings.cls_token", p), token_shape, 3)) == NULL)
+    return NULL;
+  cls = oxp_graph_op (c->graph, "Expand", cls, expand, NULL);
+  if (s->kind == OXP_VIT_KIND_DEIT)
+    {
+      if ((dist = weight (c, tname (c, "%sembeddings.distillation_token", p), token_shape, 3))
+          == NULL)
+        return NULL;
+      dist = oxp_graph_op (c->graph, "Expand", dist, expand, NULL);
+      x = oxp_graph_op (c->graph, "Concat", cls, dist, patches, NULL);
+    }
+  else
+    x = oxp_graph_op (c->graph, "Concat", cls, patches, NULL);
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 1);
+
+  /* The positions fix the image size, which the pixel_values input declares. */
+  if ((pos = weight (c, tname (c, "%sembeddings.position_embeddings", p), pos_shape, 3)) == NULL)
+    return NULL;
+  return oxp_graph_op (c->graph, "Add", x, pos, NULL);
+}
+
+/* h += O·attention(LN_before h); h += W2·act(W1·LN_after h). */
+static const char *
+encoder_layer (Ctx *c, const char *h, const char *prefix)
+{
+  const OxpVitSpec *s = c->spec;
+  gint64 hs = s->hidden_size, heads = s->num_heads, dim = s->hidden_size / s->num_heads;
+  OxpLinearFlags qkv = s->qkv_bias ? OXP_LINEAR_DEFAULT : OXP_LINEAR_NO_BIAS;
+  const char *x, *q, *k, *v, *ctx, *f;
+
+#define L(name) tname (c, "%s%s", prefix, name)
+  oxp_graph_push_scope (c->graph, "attention");
+  if ((x = layer_norm (c, h, L ("layernorm_before"))) == NULL
+      || (q = linear (c, x, L ("attention.attention.query"), hs, hs, qkv)) == NULL
+      || (k = linear (c, x, L ("attention.attention.key"), hs, hs, qkv)) == NULL
+      || (v = linear (c, x, L ("attention.attention.value"), hs, hs, qkv)) == NULL)
+    return NULL;
+  ctx = oxp_block_attention (c->graph, oxp_block_split_heads (c->graph, q, heads, dim),
+                             oxp_block_split_heads (c->graph, k, heads, dim),
+                             oxp_block_split_heads (c->graph, v, heads, dim), NULL,
+                             1.0 / sqrt ((double)dim));
+  ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
+  if ((ctx = linear (c, ctx, L ("attention.output.dense"), hs, hs, OXP_LINEAR_DEFAULT)) == NULL)
+    return NULL;
+  h = oxp_graph_op (c->graph, "Add", ctx, h, NULL);
+  oxp_graph_pop_scope (c->graph);
+
+  oxp_graph_push_scope (c->graph, "ffn");
+  if ((x = layer_norm (c, h, L ("layernorm_after"))) == NULL
+      || (f = linear (c, x, L ("intermediate.dense"), hs, s->intermediate_size, OXP_LINEAR_DEFAULT))
+             == NULL
+      || (f = oxp_block_activation (c->graph, f, s->hidden_act, "hidden_act", c->error)) == NULL
+      || (f = linear (c, f, L ("output.dense"), s->intermediate_size, hs, OXP_LINEAR_DEFAULT))
+             == NULL)
+    return NULL;
+  h = oxp_graph_op (c->graph, "Add", f, h, NULL);
+  oxp_graph_pop_scope (c->graph);
+#undef L
+  return h;
+}
+
+static gboolean
+bind (Ctx *c, const char *output, const char *value)
+{
+  return value != NULL && oxp_graph_bind_output (c->graph, output, value, c->error);
+}
+
+/* A linear head on token @index of @h. */
+static const char *
+token_head (Ctx *c, const char *h, gint64 index, const char *prefix, gint64 out)
+{
+  return linear (c, oxp_block_select_token (c->graph, h, index), prefix, c->spec->hidden_size, out,
+                 OXP_LINEAR_DEFAULT);
+}
+
+static gboolean
+build (Ctx *c)
+{
+  const OxpVitSpec *s = c->spec;
+  const char *h;
+
+  if (!resolve_prefix (c))
+    return FALSE;
+
+  oxp_graph_push_scope (c->graph, "embeddings");
+  h = embeddings (c, "pixel_values");
+  oxp_graph_pop_scope (c->graph);
+  if (h == NULL)
+    return FALSE;
+
+  oxp_graph_push_scope (c->graph, "encoder");
+  for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
+    {
+      oxp_graph_push_scope (c->graph, "layer.%" G_GINT64_FORMAT, i);
+      h = encoder_layer (c, h, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", c->prefix, i));
+      oxp_graph_pop_scope (c->graph);
+    }
+  oxp_graph_pop_scope (c->graph);
+  if (h == NULL || (h = layer_norm (c, h, tname (c, "%slayernorm", c->prefix))) == NULL)
+    return FALSE;
+
+  if (g_str_equal (s->task, "feature-extraction"))
+    {
+      const char *pooled;
+
+      if (!bind (c, "last_hidden_state", h))
+        return FALSE;
+      if (!s->with_pooler)
+        return TRUE;
+      /* ViTPooler / DeiTPooler: act(dense(h[:, 0])). */
+      oxp_graph_push_scope (c->graph, "pooler");
+      pooled = token_head (c, h, 0, tname (c, "%spooler.dense", c->prefix), s->hidden_size);
+      if (pooled != NULL)
+        pooled = oxp_block_activation (c->graph, pooled, s->pooler_act, "pooler_act", c->error);
+      oxp_graph_pop_scope (c->graph);
+      return bind (c, "pooler_output", pooled);
+    }
+
+  if (g_str_equal (s->task, "image-classification"))
+    {
+      const char *logits;
+
+      oxp_graph_push_scope (c->graph, "head");
+      if (s->kind == OXP_VIT_KIND_DEIT
+          && oxp_checkpoint_lookup (c->checkpoint, "cls_classifier.weight") != NULL)
+        {
+          /* DeiTForImageClassificationWithTeacher: the mean of the [CLS]
+           * and the distillation heads. */
+          const char *cls = token_head (c, h, 0, "cls_classifier", s->num_labels);
+          const char *dist
+              = cls ? token_head (c, h, 1, "distillation_classifier", s->num_labels) : NULL;
+          logits = dist ? oxp_graph_op (c->graph, "Mul",
+                                        oxp_graph_op (c->graph, "Add", cls, dist, NULL),
+                                        oxp_graph_add_constant_float (c->graph, "half", 0.5), NULL)
+                        : NULL;
+        }
+      else
+        logits = token_head (c, h, 0, "classifier", s->num_labels);
+      oxp_graph_pop_scope (c->graph);
+      return bind (c, "logits", logits);
+    }
+
+  g_set_error (c->error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+               "model type “%s” has no graph for task “%s”", s->model_type, s->task);
+  return FALSE;
+}
+
+gboolean
+_oxp_vit_build_graph (const OxpVitSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                      GError **error)
+{
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  Ctx c = { spec, graph, checkpoint, "", strings, error };
+
+  return build (&c);
+}
