@@ -435,9 +435,9 @@ write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxC
   g_autofree char *path = NULL;
   g_autofree char *data_name = NULL;
   g_autofree char *data_path = NULL;
+  g_autofree char *task = NULL;
   g_autoptr (OxpGraph) graph = NULL;
   g_autoptr (OxpOnnxWriter) writer = NULL;
-  g_autofree char *task = NULL;
   WriteProgress wp = { self, file_name };
   guint opset;
   GStatBuf st;
@@ -460,15 +460,14 @@ write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxC
   oxp_onnx_writer_set_external_data (writer, self->external_data);
   oxp_onnx_writer_set_metadata (writer, "source_model_type",
                                 oxp_onnx_config_get_model_type (config));
-  /* The task as the user names it ("-with-past" when the file returns a
-   * cache), so that `oxport validate FILE` finds the same set of files. */
-  task = g_strconcat (oxp_onnx_config_get_task (config),
-                      OXP_IS_ONNX_CONFIG_WITH_PAST (config)
-                              && oxp_onnx_config_with_past_get_use_past (
-                                  OXP_ONNX_CONFIG_WITH_PAST (config))
-                          ? OXP_WITH_PAST_SUFFIX
-                          : "",
-                      NULL);
+  /* The task as given to export it again ("text-generation-with-past" for a
+   * decoder returning its cache), so that `oxport validate` rebuilds the
+   * same config from the metadata. */
+  task = OXP_IS_ONNX_CONFIG_WITH_PAST (config)
+                 && oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
+                 && !g_str_has_suffix (oxp_onnx_config_get_task (config), OXP_WITH_PAST_SUFFIX)
+             ? g_strconcat (oxp_onnx_config_get_task (config), OXP_WITH_PAST_SUFFIX, NULL)
+             : g_strdup (oxp_onnx_config_get_task (config));
   oxp_onnx_writer_set_metadata (writer, "task", task);
   oxp_onnx_writer_set_metadata (writer, "oxport_version", PACKAGE_VERSION);
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);

@@ -54,6 +54,19 @@ declares_input (OxpOnnxConfig *config, const char *name)
   return FALSE;
 }
 
+/* A deliberately wrong variant: positions restart at 0 after the past. */
+typedef struct
+{
+  ToyDecoderConfig parent;
+} ToyStalePositionsConfig;
+
+typedef struct
+{
+  ToyDecoderConfigClass parent_class;
+} ToyStalePositionsConfigClass;
+
+static GType toy_stale_positions_config_get_type (void);
+
 static gboolean
 toy_decoder_config_build_graph (OxpOnnxConfig *config, OxpGraph *graph, OxpCheckpoint *ckpt,
                                 GError **error)
@@ -63,7 +76,9 @@ toy_decoder_config_build_graph (OxpOnnxConfig *config, OxpGraph *graph, OxpCheck
   gboolean presents = oxp_onnx_config_with_past_get_use_past (past);
   const char *positions, *h, *mask, *logits;
 
-  if (declares_input (config, "position_ids"))
+  if (G_TYPE_CHECK_INSTANCE_TYPE (config, toy_stale_positions_config_get_type ()))
+    positions = oxp_block_position_ids (graph, "input_ids", NULL);
+  else if (declares_input (config, "position_ids"))
     positions = "position_ids";
   else
     {
@@ -148,6 +163,18 @@ toy_decoder_config_class_init (ToyDecoderConfigClass *klass)
 
 static void
 toy_decoder_config_init (ToyDecoderConfig *self)
+{
+}
+
+G_DEFINE_TYPE (ToyStalePositionsConfig, toy_stale_positions_config, toy_decoder_config_get_type ())
+
+static void
+toy_stale_positions_config_class_init (ToyStalePositionsConfigClass *klass)
+{
+}
+
+static void
+toy_stale_positions_config_init (ToyStalePositionsConfig *self)
 {
 }
 
@@ -262,7 +289,7 @@ need_runtime (Fixture *f)
 }
 
 static OxpOnnxConfig *
-toy_config (const char *task, gboolean with_past, gboolean legacy)
+toy_config_of_type (GType type, const char *task, gboolean with_past, gboolean legacy)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
@@ -270,10 +297,16 @@ toy_config (const char *task, gboolean with_past, gboolean legacy)
 
   json_parser_load_from_data (parser, toy_json, -1, &error);
   g_assert_no_error (error);
-  base = oxp_onnx_config_new (toy_decoder_config_get_type (), task,
-                              json_node_get_object (json_parser_get_root (parser)), &error);
+  base = oxp_onnx_config_new (type, task, json_node_get_object (json_parser_get_root (parser)),
+                              &error);
   g_assert_no_error (error);
   return oxp_onnx_config_copy (base, "use-past", with_past, "legacy", legacy, NULL);
+}
+
+static OxpOnnxConfig *
+toy_config (const char *task, gboolean with_past, gboolean legacy)
+{
+  return toy_config_of_type (toy_decoder_config_get_type (), task, with_past, legacy);
 }
 
 /* Writes every file of @config into f->out, as the exporter does; returns
@@ -538,6 +571,73 @@ test_validate (Fixture *f, gconstpointer data)
     validate_all (f, submodels);
 }
 
+/* The validator's cache check catches positions that ignore the past,
+ * which the dummy runs alone do not (shapes and values stay plausible). */
+static void
+test_cache_check_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpOnnxConfig) config
+      = toy_config_of_type (toy_stale_positions_config_get_type (), "text-generation", TRUE, FALSE);
+  g_autoptr (GPtrArray) submodels = export_all (f, config);
+  g_autofree char *path = g_build_filename (f->out, "model.onnx", NULL);
+  g_autoptr (OxpValidator) validator = NULL;
+  g_autoptr (OxpValidationReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  const OxpValidationCheck *failure;
+
+  if (!need_runtime (f))
+    return;
+  validator = oxp_validator_new (f->runtime);
+  g_assert_false (
+      oxp_validator_validate (validator, g_ptr_array_index (submodels, 0), path, &report, &error));
+  g_assert_error (error, OXP_VALIDATION_ERROR, OXP_VALIDATION_ERROR_TOLERANCE);
+  failure = oxp_validation_report_get_first_failure (report);
+  g_assert_cmpint (oxp_validation_check_get_kind (failure), ==, OXP_VALIDATION_CHECK_CACHE);
+  g_assert_cmpstr (oxp_validation_check_get_name (failure), ==, "logits");
+  g_assert_cmpfloat (oxp_validation_check_get_max_abs_diff (failure), >, 1e-3);
+}
+
+/* Greedy decoding through model.onnx, 4 new tokens: feeding each step's
+ * presents back as the next past (what a client does) must choose the
+ * tokens that recomputing the whole sequence without past chooses. */
+static void
+test_greedy_generation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpOnnxConfig) config = toy_config ("text-generation", TRUE, FALSE);
+  g_autoptr (GPtrArray) submodels = export_all (f, config);
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  static const gint64 prompt[] = { 5, 17, 3, 29, 11, 7, 22, 35, 2, 19 };
+  g_autofree gint64 *cached = NULL;
+  g_autofree gint64 *recomputed = NULL;
+
+  if (!need_runtime (f))
+    return;
+  session = open_session (f, "model.onnx");
+  cached = oxp_test_greedy_generate (session, 2, 5, prompt, 4, TRUE);
+  recomputed = oxp_test_greedy_generate (session, 2, 5, prompt, 4, FALSE);
+  g_test_message ("tokens with cache %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT " | %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                  cached[0], cached[1], cached[2], cached[3], cached[4], cached[5], cached[6],
+                  cached[7]);
+  g_assert_cmpmem (cached, 8 * sizeof (gint64), recomputed, 8 * sizeof (gint64));
+
+  /* The comparison can fail: with positions that ignore the past, the
+   * cached loop picks other tokens. */
+  {
+    g_autoptr (OxpOnnxConfig) stale = toy_config_of_type (toy_stale_positions_config_get_type (),
+                                                          "text-generation", TRUE, FALSE);
+    g_autoptr (GPtrArray) stale_models = export_all (f, stale);
+    g_autoptr (OxpRuntimeSession) stale_session = open_session (f, "model.onnx");
+    g_autofree gint64 *stale_cached
+        = oxp_test_greedy_generate (stale_session, 2, 5, prompt, 4, TRUE);
+    g_autofree gint64 *stale_recomputed
+        = oxp_test_greedy_generate (stale_session, 2, 5, prompt, 4, FALSE);
+
+    g_assert_true (memcmp (stale_cached, stale_recomputed, 8 * sizeof (gint64)) != 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -550,6 +650,8 @@ main (int argc, char **argv)
               fixture_set_up, test_validate, fixture_tear_down);
   g_test_add ("/oxp/decoder-layouts/model/validate", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_validate, fixture_tear_down);
+  ADD ("model/cache-check-fails", test_cache_check_fails);
+  ADD ("model/greedy-generation", test_greedy_generation);
 #undef ADD
 
   return g_test_run ();
