@@ -9,6 +9,7 @@
  * Needs OXPORT (the program) and OXPORT_ONNXRUNTIME. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <oxport/oxport.h>
@@ -54,10 +55,11 @@ find_output (OxpRuntimeSession *session, GPtrArray *outputs, const char *name)
   return NULL;
 }
 
-/* Greedy decoding of N_NEW tokens for @batch rows starting at @start. */
+/* Greedy decoding of N_NEW tokens for @batch rows starting at @start;
+ * @scores gets each step's logits at the last position [N_NEW, batch, vocab]. */
 static gint64 *
 generate (OxpRuntimeSession *decoder, gint64 batch, gint64 start, OxpTensor *hidden,
-          OxpTensor *encoder_mask, gboolean use_cache)
+          OxpTensor *encoder_mask, gboolean use_cache, GArray *scores)
 {
   GPtrArray *specs = oxp_runtime_session_get_inputs (decoder);
   gint64 *tokens = g_new0 (gint64, batch * N_NEW);
@@ -136,10 +138,14 @@ generate (OxpRuntimeSession *decoder, gint64 batch, gint64 start, OxpTensor *hid
           gint64 width = oxp_tensor_get_shape (logits)[2], best = 0;
           gsize base = (gsize)((r * seq + seq - 1) * width);
 
-          for (gint64 c = 1; c < width; c++)
-            if (oxp_tensor_get_element_as_double (logits, base + (gsize)c)
-                > oxp_tensor_get_element_as_double (logits, base + (gsize)best))
-              best = c;
+          for (gint64 c = 0; c < width; c++)
+            {
+              double v = oxp_tensor_get_element_as_double (logits, base + (gsize)c);
+
+              g_array_append_val (scores, v);
+              if (v > oxp_tensor_get_element_as_double (logits, base + (gsize)best))
+                best = c;
+            }
           tokens[r * N_NEW + step] = best;
           sequence[r * (N_NEW + 1) + length] = best;
         }
@@ -170,6 +176,9 @@ test_case (gconstpointer data)
   g_autoptr (OxpTensor) mask = NULL;
   JsonObject *case_json, *config;
   const char *task, *model_type;
+  g_autoptr (GArray) cached_scores = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) recomputed_scores = g_array_new (FALSE, FALSE, sizeof (double));
+  double max_diff = 0;
   gint64 batch, start;
   int status = 0;
 
@@ -233,9 +242,10 @@ test_case (gconstpointer data)
   batch = oxp_tensor_get_shape (g_ptr_array_index (encoder_outputs, 0))[0];
   start = json_object_get_int_member_with_default (config, "decoder_start_token_id", 0);
 
-  cached = generate (decoder, batch, start, g_ptr_array_index (encoder_outputs, 0), mask, TRUE);
-  recomputed
-      = generate (decoder, batch, start, g_ptr_array_index (encoder_outputs, 0), mask, FALSE);
+  cached = generate (decoder, batch, start, g_ptr_array_index (encoder_outputs, 0), mask, TRUE,
+                     cached_scores);
+  recomputed = generate (decoder, batch, start, g_ptr_array_index (encoder_outputs, 0), mask, FALSE,
+                         recomputed_scores);
   for (gint64 r = 0; r < batch; r++)
     g_test_message ("%s row %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                     " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
@@ -243,6 +253,13 @@ test_case (gconstpointer data)
                     cached[r * N_NEW + 3]);
   g_assert_cmpmem (cached, (gsize)(batch * N_NEW) * sizeof (gint64), recomputed,
                    (gsize)(batch * N_NEW) * sizeof (gint64));
+  /* And every step's logits, not only their argmax. */
+  g_assert_cmpuint (cached_scores->len, ==, recomputed_scores->len);
+  for (guint i = 0; i < cached_scores->len; i++)
+    max_diff = MAX (max_diff, fabs (g_array_index (cached_scores, double, i)
+                                    - g_array_index (recomputed_scores, double, i)));
+  g_test_message ("%s: logits with and without cache differ by %.3g at most", case_name, max_diff);
+  g_assert_cmpfloat (max_diff, <=, 1e-4);
 }
 
 int
