@@ -406,6 +406,70 @@ build_merged_branch (OxpOnnxConfig *config, OxpGraph *branch, OxpCheckpoint *che
   return TRUE;
 }
 
+/* optimum's _unify_onnx_outputs(): each If branch gives the merged model's
+ * outputs, in its order.  An output a branch lacks is a cache that does not
+ * change once computed (a seq2seq decoder with past has no
+ * present.{i}.encoder.*): that branch returns the past input of the same
+ * name, so the shapes it reports stay true. */
+static gboolean
+unify_branch_outputs (OxpGraph *graph, OxpGraph *branch, GError **error)
+{
+  GPtrArray *want = oxp_graph_get_outputs (graph);
+  GPtrArray *have = oxp_graph_get_outputs (branch);
+  g_autoptr (GPtrArray) order = g_ptr_array_new ();
+
+  for (guint i = 0; i < want->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (want, i);
+      const char *name = oxp_tensor_spec_get_name (spec);
+      g_autofree char *renamed = g_strdup_printf ("%s/%s", oxp_graph_get_name (branch), name);
+      OxpTensorSpec *found = NULL;
+
+      for (guint j = 0; j < have->len && found == NULL; j++)
+        if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (have, j)), renamed) == 0)
+          found = g_ptr_array_index (have, j);
+      if (found == NULL)
+        {
+          g_autofree char *past = NULL;
+          g_autoptr (OxpTensorSpec) copy = NULL;
+          gboolean is_input = FALSE;
+
+          if (g_str_has_prefix (name, "present."))
+            past = g_strconcat ("past_key_values.", name + strlen ("present."), NULL);
+          for (guint j = 0; past != NULL && j < oxp_graph_get_inputs (graph)->len; j++)
+            is_input |= strcmp (oxp_tensor_spec_get_name (
+                                    g_ptr_array_index (oxp_graph_get_inputs (graph), j)),
+                                past)
+                        == 0;
+          if (!is_input)
+            {
+              g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
+                           "The branch %s of the merged decoder has no output %s",
+                           oxp_graph_get_name (branch), name);
+              return FALSE;
+            }
+          copy = oxp_tensor_spec_copy_renamed (spec, renamed);
+          oxp_graph_add_output (branch, copy);
+          if (!oxp_graph_bind_output (branch, renamed,
+                                      oxp_graph_op (branch, "Identity", past, NULL), error))
+            return FALSE;
+          found = g_ptr_array_index (have, have->len - 1);
+        }
+      g_ptr_array_add (order, found);
+    }
+  if (order->len != have->len)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
+                   "The branch %s of the merged decoder has %u outputs, the merged model %u",
+                   oxp_graph_get_name (branch), have->len, order->len);
+      return FALSE;
+    }
+  /* The specs are the branch's own; only their order changes. */
+  for (guint i = 0; i < order->len; i++)
+    have->pdata[i] = order->pdata[i];
+  return TRUE;
+}
+
 gboolean
 _oxp_text_decoder_onnx_config_build_merged (OxpOnnxConfig *self, OxpGraph *graph,
                                             OxpCheckpoint *checkpoint, GError **error)
@@ -423,7 +487,9 @@ _oxp_text_decoder_onnx_config_build_merged (OxpOnnxConfig *self, OxpGraph *graph
   /* Both branches add the same checkpoint tensors: the graph keeps one
    * initializer per tensor, in the main graph. */
   if (!build_merged_branch (with_past, then_branch, checkpoint, error)
-      || !build_merged_branch (no_past, else_branch, checkpoint, error))
+      || !build_merged_branch (no_past, else_branch, checkpoint, error)
+      || !unify_branch_outputs (graph, then_branch, error)
+      || !unify_branch_outputs (graph, else_branch, error))
     return FALSE;
   if (oxp_graph_get_outputs (then_branch)->len != outputs->len
       || oxp_graph_get_outputs (else_branch)->len != outputs->len)
@@ -456,8 +522,12 @@ oxp_text_seq2seq_onnx_config_get_inputs (OxpOnnxConfig *config)
   OxpTextSeq2SeqOnnxConfigClass *klass = OXP_TEXT_SEQ2SEQ_ONNX_CONFIG_GET_CLASS (config);
   OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
-  GPtrArray *inputs = _oxp_spec_array_new ();
+  GPtrArray *inputs;
 
+  /* optimum's merge_decoders() order, as for the text decoder. */
+  if (_oxp_seq2seq_config_get_merged (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+    return merged_inputs (config);
+  inputs = _oxp_spec_array_new ();
   switch (
       oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {
@@ -710,8 +780,12 @@ oxp_audio_to_text_onnx_config_get_inputs (OxpOnnxConfig *config)
 {
   OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
-  GPtrArray *inputs = _oxp_spec_array_new ();
+  GPtrArray *inputs;
 
+  /* optimum's merge_decoders() order, as for the text decoder. */
+  if (_oxp_seq2seq_config_get_merged (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
+    return merged_inputs (config);
+  inputs = _oxp_spec_array_new ();
   switch (
       oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)))
     {

@@ -26,4 +26,7 @@ G_GNUC_INTERNAL gboolean _oxp_text_decoder_onnx_config_build_merged (OxpOnnxConf
                                                                      OxpCheckpoint *checkpoint,
                                                                      GError **error);
 
+/* A seq2seq decoder_model_merged.onnx (built by the same If as above). */
+G_GNUC_INTERNAL gboolean _oxp_seq2seq_config_get_merged (OxpOnnxSeq2SeqConfigWithPast *self);
+
 G_END_DECLS

@@ -989,8 +989,10 @@ oxp_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint
     oxp_graph_add_output (graph, g_ptr_array_index (outputs, i));
 
   /* The merged decoder is the core's: an If whose branches the plugin builds. */
-  if (OXP_IS_TEXT_DECODER_ONNX_CONFIG (self)
-      && _oxp_text_decoder_onnx_config_get_merged (OXP_TEXT_DECODER_ONNX_CONFIG (self)))
+  if ((OXP_IS_TEXT_DECODER_ONNX_CONFIG (self)
+       && _oxp_text_decoder_onnx_config_get_merged (OXP_TEXT_DECODER_ONNX_CONFIG (self)))
+      || (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self)
+          && _oxp_seq2seq_config_get_merged (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self))))
     {
       if (!_oxp_text_decoder_onnx_config_build_merged (self, graph, checkpoint, error))
         return FALSE;

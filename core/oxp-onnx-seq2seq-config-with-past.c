@@ -15,6 +15,7 @@ G_DEFINE_ENUM_TYPE (OxpConfigBehavior, oxp_config_behavior,
 typedef struct
 {
   OxpConfigBehavior behavior;
+  gboolean merged;
 } OxpOnnxSeq2SeqConfigWithPastPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxSeq2SeqConfigWithPast,
@@ -25,6 +26,7 @@ enum
 {
   PROP_0,
   PROP_BEHAVIOR,
+  PROP_MERGED,
   N_PROPS
 };
 
@@ -101,6 +103,35 @@ rename_sequence_dims (OxpTensorSpec *spec, const char *sequence_name)
   return copy;
 }
 
+/* The merged decoder's outputs: the first-step decoder's (optimum's
+ * merge_decoders() keeps them, encoder presents included), with the
+ * decoder presents spanning past + current tokens as the decoder with past
+ * gives them. */
+static GPtrArray *
+merged_outputs (OxpOnnxConfig *config)
+{
+  g_autoptr (OxpOnnxConfig) no_past
+      = oxp_onnx_config_copy (config, "merged", FALSE, "use-past-in-inputs", FALSE, NULL);
+  g_autoptr (OxpOnnxConfig) with_past
+      = oxp_onnx_config_copy (config, "merged", FALSE, "use-past-in-inputs", TRUE, NULL);
+  g_autoptr (GPtrArray) first = oxp_onnx_config_get_outputs (no_past);
+  g_autoptr (GPtrArray) second = oxp_onnx_config_get_outputs (with_past);
+  GPtrArray *outputs = _oxp_spec_array_new ();
+
+  for (guint i = 0; i < first->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (first, i);
+
+      for (guint j = 0; j < second->len; j++)
+        if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (second, j)),
+                    oxp_tensor_spec_get_name (spec))
+            == 0)
+          spec = g_ptr_array_index (second, j);
+      g_ptr_array_add (outputs, oxp_tensor_spec_ref (spec));
+    }
+  return outputs;
+}
+
 static GPtrArray *
 oxp_onnx_seq2seq_config_with_past_get_outputs (OxpOnnxConfig *config)
 {
@@ -108,8 +139,11 @@ oxp_onnx_seq2seq_config_with_past_get_outputs (OxpOnnxConfig *config)
   OxpOnnxSeq2SeqConfigWithPastPrivate *priv
       = oxp_onnx_seq2seq_config_with_past_get_instance_private (self);
   g_autoptr (GPtrArray) common = NULL;
-  GPtrArray *outputs = _oxp_spec_array_new ();
+  GPtrArray *outputs;
 
+  if (priv->merged)
+    return merged_outputs (config);
+  outputs = _oxp_spec_array_new ();
   if (priv->behavior == OXP_CONFIG_BEHAVIOR_ENCODER)
     {
       g_autofree char *length = _oxp_seq2seq_encoder_output_length (self);
@@ -170,8 +204,17 @@ oxp_onnx_seq2seq_config_with_past_dup_submodels (OxpOnnxConfig *config)
   g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
                                self, OXP_CONFIG_BEHAVIOR_DECODER, use_past, FALSE));
   if (use_past)
-    g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
-                                 self, OXP_CONFIG_BEHAVIOR_DECODER, TRUE, TRUE));
+    {
+      g_autoptr (OxpOnnxConfig) merged = NULL;
+
+      g_ptr_array_add (models, oxp_onnx_seq2seq_config_with_past_with_behavior (
+                                   self, OXP_CONFIG_BEHAVIOR_DECODER, TRUE, TRUE));
+      /* What transformers.js loads: one If, each weight stored once. */
+      merged = oxp_onnx_seq2seq_config_with_past_with_behavior (self, OXP_CONFIG_BEHAVIOR_DECODER,
+                                                                TRUE, TRUE);
+      g_ptr_array_add (models, oxp_onnx_config_copy (merged, "merged", TRUE, "file-name",
+                                                     "decoder_model_merged.onnx", NULL));
+    }
   return models;
 }
 
@@ -187,6 +230,9 @@ oxp_onnx_seq2seq_config_with_past_get_property (GObject *object, guint prop_id, 
     {
     case PROP_BEHAVIOR:
       g_value_set_enum (value, priv->behavior);
+      break;
+    case PROP_MERGED:
+      g_value_set_boolean (value, priv->merged);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -205,6 +251,9 @@ oxp_onnx_seq2seq_config_with_past_set_property (GObject *object, guint prop_id, 
     {
     case PROP_BEHAVIOR:
       priv->behavior = g_value_get_enum (value);
+      break;
+    case PROP_MERGED:
+      priv->merged = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -232,12 +281,35 @@ oxp_onnx_seq2seq_config_with_past_class_init (OxpOnnxSeq2SeqConfigWithPastClass 
   properties[PROP_BEHAVIOR] = g_param_spec_enum (
       "behavior", NULL, NULL, OXP_TYPE_CONFIG_BEHAVIOR, OXP_CONFIG_BEHAVIOR_MONOLITH,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OxpOnnxSeq2SeqConfigWithPast:merged:
+   *
+   * The config of decoder_model_merged.onnx (set by dup_submodels() for a
+   * decoder with past): one If on the bool input use_cache_branch [1]
+   * whose branches are the decoder with and without past inputs, built by
+   * the same build_graph, every weight stored once in the main graph.
+   * Inputs: the first-step decoder's, then the past, then
+   * use_cache_branch; outputs: the first-step decoder's.  The with-past
+   * branch returns the encoder past it was given as present.{i}.encoder.*
+   * (the cross-attention cache does not change).
+   */
+  properties[PROP_MERGED] = g_param_spec_boolean (
+      "merged", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 oxp_onnx_seq2seq_config_with_past_init (OxpOnnxSeq2SeqConfigWithPast *self)
 {
+}
+
+gboolean
+_oxp_seq2seq_config_get_merged (OxpOnnxSeq2SeqConfigWithPast *self)
+{
+  OxpOnnxSeq2SeqConfigWithPastPrivate *priv
+      = oxp_onnx_seq2seq_config_with_past_get_instance_private (self);
+
+  return priv->merged;
 }
 
 OxpConfigBehavior

@@ -43,7 +43,9 @@ OXP_API GType oxp_config_behavior_get_type (void) G_GNUC_CONST;
  * outputs with their sequence dim renamed decoder_sequence_length.
  *
  * Submodels of a monolith config: encoder_model.onnx, decoder_model.onnx,
- * and with use-past decoder_with_past_model.onnx. */
+ * and with use-past decoder_with_past_model.onnx and
+ * decoder_model_merged.onnx (#OxpOnnxSeq2SeqConfigWithPast:merged: an If on
+ * use_cache_branch over both decoders, each weight stored once). */
 
 #define OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (oxp_onnx_seq2seq_config_with_past_get_type ())
 OXP_API

@@ -24,5 +24,6 @@
 #include <oxport/oxp-runtime.h>
 #include <oxport/oxp-validator.h>
 #include <oxport/oxp-exporter.h>
+#include <oxport/oxp-blocks-seq2seq.h>
 
 #undef OXP_INSIDE

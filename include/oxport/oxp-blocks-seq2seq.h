@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#if !defined(OXP_INSIDE) && !defined(OXP_COMPILATION)
+#error "Only <oxport/oxport.h> can be included directly."
+#endif
+
+#include <oxport/oxp-types.h>
+#include <oxport/oxp-graph.h>
+#include <oxport/oxp-checkpoint.h>
+#include <oxport/oxp-blocks.h>
+
+G_BEGIN_DECLS
+
+/* Building blocks of encoder-decoder models (T5's relative positions, the
+ * decoder's causal mask over a cache, cross-attention over a cached
+ * encoder past).  Same conventions as <oxport/oxp-blocks.h>: values are
+ * names owned by the graph, NULL on error with @error set.
+ *
+ * Positions: the queries are the tokens of @query_ids (axis 1, q of them)
+ * at positions past_length + arange(q); the keys are arange(past_length +
+ * q).  @past_length is an int64 scalar value, or NULL for no past. */
+
+/* int64 [q, past + q]: T5's _relative_position_bucket of (key − query):
+ * bidirectional (encoder) or causal (decoder), @num_buckets buckets,
+ * logarithmic up to @max_distance.  The buckets are a constant table of
+ * the clamped relative position, computed in float32 as transformers
+ * does, so bucket edges match exactly. */
+OXP_API const char *oxp_block_relative_position_buckets (OxpGraph   *graph,
+                                                         const char *query_ids,
+                                                         const char *past_length,
+                                                         gboolean    bidirectional,
+                                                         gint64      num_buckets,
+                                                         gint64      max_distance,
+                                                         GError    **error);
+
+/* float [1, @n_heads, q, past + q]: the rows of @weight [@num_buckets,
+ * @n_heads] (a checkpoint tensor, T5's relative_attention_bias.weight) at
+ * the buckets above, heads first. */
+OXP_API const char *oxp_block_relative_position_bias (OxpGraph      *graph,
+                                                      OxpCheckpoint *checkpoint,
+                                                      const char    *weight,
+                                                      const char    *query_ids,
+                                                      const char    *past_length,
+                                                      gint64         n_heads,
+                                                      gboolean       bidirectional,
+                                                      gint64         num_buckets,
+                                                      gint64         max_distance,
+                                                      GError       **error);
+
+/* float [1, 1, q, past + q]: 0 where key j ≤ past_length + i, else the float
+ * type's finfo.min (a decoder without a decoder attention mask). */
+OXP_API const char *oxp_block_causal_mask_with_past (OxpGraph   *graph,
+                                                     const char *query_ids,
+                                                     const char *past_length);
+
+/* int64 scalar: the length of axis @axis of @x (past_length from a cache
+ * input: axis 2). */
+OXP_API const char *oxp_block_axis_length (OxpGraph   *graph,
+                                           const char *x,
+                                           gint64      axis);
+
+/* Cross-attention keys and values [batch, @n_heads, enc, @head_dim]: the
+ * cached @past_key and @past_value when both are given (a decoder with past
+ * never recomputes them), else the projections "@key_prefix" and
+ * "@value_prefix" (linear [@hidden → @n_heads·@head_dim], @flags) of
+ * @encoder_hidden_states [batch, enc, @hidden], split into heads. */
+OXP_API gboolean    oxp_block_cross_attention_kv (OxpGraph       *graph,
+                                                  OxpCheckpoint  *checkpoint,
+                                                  const char     *encoder_hidden_states,
+                                                  const char     *past_key,
+                                                  const char     *past_value,
+                                                  const char     *key_prefix,
+                                                  const char     *value_prefix,
+                                                  gint64          hidden,
+                                                  gint64          n_heads,
+                                                  gint64          head_dim,
+                                                  OxpLinearFlags  flags,
+                                                  const char    **key_out,
+                                                  const char    **value_out,
+                                                  GError        **error);
+
+G_END_DECLS

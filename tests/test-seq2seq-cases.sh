@@ -1,0 +1,180 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Every encoder-decoder reference case in tests/data (text2text-generation
+# and automatic-speech-recognition), exported with `oxport export` and run
+# in ONNX Runtime on the case's inputs; each output is compared with what
+# transformers computed and the max abs difference is printed.
+#
+# Each case is checked in the file its case.json names (encoder_model.onnx,
+# decoder_model.onnx, decoder_with_past_model.onnx).  For a with-past case,
+# decoder_model_merged.onnx is also run on both branches: use_cache_branch
+# false with an empty past against the first-step decoder case, true against
+# the with-past case (gen-merged-references.py), and its initializers are
+# checked to be stored once.
+#
+# The cases follow the plugins: a model type no loaded plugin handles is
+# skipped, except t5 and mt5, whose plugin ships with oxport (a missing one
+# fails).
+
+set -u
+
+n=0
+failed=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+skip () { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+skip_all () { echo "1..0 # SKIP $1"; exit 0; }
+
+[ -n "${OXPORT:-}" ] && [ -x "$OXPORT" ] || skip_all "no oxport program (OXPORT=${OXPORT:-})"
+[ -n "${OXPORT_ONNXRUNTIME:-}" ] || skip_all "OXPORT_ONNXRUNTIME is not set"
+py=${PYTHON3:-/usr/bin/python3}
+data=$G_TEST_SRCDIR/data
+srcdir=$G_TEST_SRCDIR
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-seq2seq-cases-XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# field CASE_DIR EXPR: a value of case.json (a Python expression on `c`).
+field () {
+  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# The model types the loaded plugins register, one per line.
+"$OXPORT" plugins --json >"$tmp/plugins.json" 2>"$tmp/plugins.err" || {
+  echo "Bail out! oxport plugins --json failed: $(head -c 300 "$tmp/plugins.err")"; exit 1; }
+loaded=$("$py" -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+for p in doc.get("plugins", []):
+    for m in p.get("model_types", []):
+        print(m["model_type"])' "$tmp/plugins.json")
+
+# check NAME MODEL TASK REFERENCE ATOL: validates MODEL against REFERENCE
+# and reports the largest difference over the reference outputs.
+check () {
+  name=$1 model=$2 task=$3 ref=$4 atol=$5
+  if [ ! -f "$model" ]; then
+    not_ok "$name: $(basename "$model") was not written"
+    return
+  fi
+  "$OXPORT" validate "$model" --task "$task" --reference "$ref" --atol "$atol" --json \
+    >"$tmp/v.json" 2>"$tmp/v.err"
+  status=$?
+  summary=$("$py" - "$tmp/v.json" <<'PY'
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("no JSON report (%s)" % e); sys.exit(0)
+diffs, bad = [], []
+for r in doc.get("reports", []):
+    for c in r.get("checks", []):
+        if c.get("shapes") == "reference" or c.get("check") == "reference":
+            if c.get("max_abs_diff") is not None:
+                diffs.append((c["max_abs_diff"], c["name"]))
+            if not c.get("passed"):
+                bad.append("%s: %s" % (c["name"], c.get("reason")))
+if bad:
+    print("; ".join(bad[:3]))
+elif diffs:
+    d, w = max(diffs)
+    print("%d outputs, max abs diff %.3g (%s)" % (len(diffs), d, w))
+else:
+    print("no reference output compared")
+PY
+)
+  case $summary in
+    *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary"; return; } ;;
+  esac
+  not_ok "$name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
+}
+
+# check_storage NAME OUTDIR: the merged decoder stores each weight once, in
+# its main graph, and is no bigger than the first-step decoder plus the
+# with-past graph's nodes (a few kB).
+check_storage () {
+  name=$1 out=$2
+  verdict=$("$py" - "$srcdir/check-merged-decoder.py" "$out" <<'PY'
+import json, os, subprocess, sys
+script, out = sys.argv[1], sys.argv[2]
+def facts(a, b):
+    return json.loads(subprocess.check_output([sys.executable, script, a, b]))
+merged = os.path.join(out, "decoder_model_merged.onnx")
+plain = os.path.join(out, "decoder_model.onnx")
+step = os.path.join(out, "decoder_with_past_model.onnx")
+m = facts(merged, plain)
+s = facts(step, step)
+limit = os.path.getsize(plain) + os.path.getsize(step) - s["weight_bytes"] + 4096
+size = os.path.getsize(merged)
+problems = []
+if m["duplicate_names"]:
+    problems.append("%d duplicate initializer names" % m["duplicate_names"])
+if m["branch_initializers"]:
+    problems.append("%d initializers inside the branches" % m["branch_initializers"])
+if m["weight_bytes"] != m["plain_weight_bytes"]:
+    problems.append("weights %d bytes, the decoder's %d" % (m["weight_bytes"], m["plain_weight_bytes"]))
+if size > limit:
+    problems.append("%d bytes, more than %d" % (size, limit))
+if problems:
+    print("FAIL " + "; ".join(problems))
+else:
+    print("%d weights stored once (%d bytes), file %d bytes <= %d" % (m["weights"], m["weight_bytes"], size, limit))
+PY
+)
+  case $verdict in
+    FAIL*|"") not_ok "$name: ${verdict:-no verdict}" ;;
+    *) ok "$name: $verdict" ;;
+  esac
+}
+
+for dir in "$data"/*; do
+  [ -f "$dir/case.json" ] || continue
+  task=$(field "$dir" 'c["optimum"]["task"]')
+  case $task in text2text-generation*|automatic-speech-recognition*) ;; *) continue ;; esac
+  case_name=$(basename "$dir")
+  model_type=$(field "$dir" 'c["model_type"]')
+  if ! printf '%s\n' "$loaded" | grep -qx "$model_type"; then
+    case $model_type in
+      t5|mt5) not_ok "$case_name: no loaded plugin handles model type $model_type" ;;
+      *) skip "$case_name: no loaded plugin handles model type $model_type" ;;
+    esac
+    continue
+  fi
+  atol=$(field "$dir" 'c.get("atol", 1e-4)')
+  onnx_file=$(field "$dir" 'c["optimum"]["onnx_file"]')
+
+  out=$tmp/$case_name
+  if ! "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+    not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    continue
+  fi
+  check "$case_name $onnx_file" "$out/$onnx_file" "$task" "$dir/vectors.safetensors" "$atol"
+
+  # The merged decoder, on the first-step and the with-past vectors.
+  case $case_name in *_decoder-with-past) ;; *) continue ;; esac
+  first=$data/${case_name%-with-past}
+  merged=$out/decoder_model_merged.onnx
+  if [ ! -f "$merged" ]; then
+    not_ok "$case_name: decoder_model_merged.onnx was not written"
+    continue
+  fi
+  if [ ! -f "$first/vectors.safetensors" ]; then
+    not_ok "$case_name: no first-step case $(basename "$first") for the merged decoder"
+    continue
+  fi
+  mkdir -p "$tmp/ref-$case_name"
+  if ! "$py" "$srcdir/gen-merged-references.py" "$merged" "$first/vectors.safetensors" \
+       "$dir/vectors.safetensors" "$tmp/ref-$case_name" 2>"$tmp/g.err"; then
+    not_ok "$case_name: merged references: $(tail -n 2 "$tmp/g.err" | tr '\n' ' ')"
+    continue
+  fi
+  check "$case_name merged use_cache_branch=false" "$merged" "$task" \
+    "$tmp/ref-$case_name/no_past.safetensors" "$atol"
+  check "$case_name merged use_cache_branch=true" "$merged" "$task" \
+    "$tmp/ref-$case_name/with_past.safetensors" "$atol"
+  check_storage "$case_name merged storage" "$out"
+done
+
+[ "$n" -gt 0 ] || { echo "Bail out! no seq2seq case in $data"; exit 1; }
+echo "1..$n"
+exit $failed
