@@ -17,8 +17,8 @@ set_int (OxpGraph *graph, const char *name, gint64 value)
 static const char *
 unsqueeze (OxpGraph *graph, const char *x, const gint64 *axes, gsize n)
 {
-  return oxp_graph_op (graph, "Unsqueeze", x, oxp_graph_add_constant_int64s (graph, "axes", axes, n),
-                       NULL);
+  return oxp_graph_op (graph, "Unsqueeze", x,
+                       oxp_graph_add_constant_int64s (graph, "axes", axes, n), NULL);
 }
 
 /* torch.finfo(dtype).min of the graph's float type (as oxp-blocks.c). */
@@ -134,8 +134,9 @@ oxp_block_relative_position_buckets (OxpGraph *graph, const char *query_ids,
   if (num_buckets < (bidirectional ? 4 : 2) || max_distance <= 0 || max_distance > (1 << 20))
     {
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
-                   "relative position buckets: %" G_GINT64_FORMAT " buckets up to distance %"
-                   G_GINT64_FORMAT " cannot be computed (need at least %d buckets and a distance "
+                   "relative position buckets: %" G_GINT64_FORMAT
+                   " buckets up to distance %" G_GINT64_FORMAT
+                   " cannot be computed (need at least %d buckets and a distance "
                    "in 1…%d)",
                    num_buckets, max_distance, bidirectional ? 4 : 2, 1 << 20);
       return NULL;
@@ -221,11 +222,12 @@ oxp_block_causal_mask_with_past (OxpGraph *graph, const char *query_ids, const c
 
   positions (graph, query_ids, past_length, &rows, &keys);
   future = oxp_graph_op (graph, "Greater", keys, rows, NULL);
-  return unsqueeze (graph,
-                    oxp_graph_op (graph, "Where", future,
-                                  oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)),
-                                  oxp_graph_add_constant_float (graph, "zero", 0.0), NULL),
-                    lead, 2);
+  return unsqueeze (
+      graph,
+      oxp_graph_op (graph, "Where", future,
+                    oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)),
+                    oxp_graph_add_constant_float (graph, "zero", 0.0), NULL),
+      lead, 2);
 }
 
 /**

@@ -294,8 +294,7 @@ oxp_onnx_seq2seq_config_with_past_class_init (OxpOnnxSeq2SeqConfigWithPastClass 
    * (the cross-attention cache does not change).
    */
   properties[PROP_MERGED] = g_param_spec_boolean (
-      "merged", NULL, NULL, FALSE,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+      "merged", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

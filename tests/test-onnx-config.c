@@ -1033,7 +1033,7 @@ test_seq2seq_t5 (void)
   g_assert_cmpint (
       oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)),
       ==, OXP_CONFIG_BEHAVIOR_MONOLITH);
-  g_assert_cmpuint (submodels->len, ==, 3);
+  g_assert_cmpuint (submodels->len, ==, 4);
   g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
                    "encoder_model.onnx");
   g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 1)), ==,
@@ -1068,6 +1068,21 @@ test_seq2seq_t5 (void)
              "past_key_values.1.encoder.key[2,4,11,8] past_key_values.1.encoder.value[2,4,11,8]",
              "logits[2,1,320] present.0.decoder.key[2,4,6,8] present.0.decoder.value[2,4,6,8] "
              "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8]");
+  /* The merged decoder: the first step's inputs, the past, use_cache_branch;
+   * the first step's outputs, the decoder presents over past + current. */
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 3)), ==,
+                   "decoder_model_merged.onnx");
+  assert_io (g_ptr_array_index (submodels, 3), &shapes,
+             "encoder_attention_mask[2,11] input_ids[2,1] encoder_hidden_states[2,11,32] "
+             "past_key_values.0.decoder.key[2,4,5,8] past_key_values.0.decoder.value[2,4,5,8] "
+             "past_key_values.0.encoder.key[2,4,11,8] past_key_values.0.encoder.value[2,4,11,8] "
+             "past_key_values.1.decoder.key[2,4,5,8] past_key_values.1.decoder.value[2,4,5,8] "
+             "past_key_values.1.encoder.key[2,4,11,8] past_key_values.1.encoder.value[2,4,11,8] "
+             "use_cache_branch[1]",
+             "logits[2,1,320] present.0.decoder.key[2,4,6,8] present.0.decoder.value[2,4,6,8] "
+             "present.0.encoder.key[2,4,11,8] present.0.encoder.value[2,4,11,8] "
+             "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8] "
+             "present.1.encoder.key[2,4,11,8] present.1.encoder.value[2,4,11,8]");
 
   /* Without use-past: encoder and decoder only, no presents. */
   g_assert_cmpuint (no_past->len, ==, 2);
@@ -1121,7 +1136,7 @@ test_audio_to_text (void)
   g_autoptr (GPtrArray) submodels = oxp_onnx_config_dup_submodels (config);
   OxpShapes shapes;
 
-  g_assert_cmpuint (submodels->len, ==, 3);
+  g_assert_cmpuint (submodels->len, ==, 4);
   shapes_for (&shapes, 2, 5, 0, 30);
   assert_io (g_ptr_array_index (submodels, 0), &shapes, "input_features[2,16,30]",
              "last_hidden_state[2,15,32]");
@@ -1140,6 +1155,18 @@ test_audio_to_text (void)
              "past_key_values.1.encoder.value[2,4,15,8]",
              "logits[2,1,320] present.0.decoder.key[2,4,6,8] present.0.decoder.value[2,4,6,8] "
              "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8]");
+  /* The merged decoder keeps the first step's encoder_hidden_states. */
+  assert_io (g_ptr_array_index (submodels, 3), &shapes,
+             "input_ids[2,1] encoder_hidden_states[2,15,32] "
+             "past_key_values.0.decoder.key[2,4,5,8] "
+             "past_key_values.0.decoder.value[2,4,5,8] past_key_values.0.encoder.key[2,4,15,8] "
+             "past_key_values.0.encoder.value[2,4,15,8] past_key_values.1.decoder.key[2,4,5,8] "
+             "past_key_values.1.decoder.value[2,4,5,8] past_key_values.1.encoder.key[2,4,15,8] "
+             "past_key_values.1.encoder.value[2,4,15,8] use_cache_branch[1]",
+             "logits[2,1,320] present.0.decoder.key[2,4,6,8] present.0.decoder.value[2,4,6,8] "
+             "present.0.encoder.key[2,4,15,8] present.0.encoder.value[2,4,15,8] "
+             "present.1.decoder.key[2,4,6,8] present.1.decoder.value[2,4,6,8] "
+             "present.1.encoder.key[2,4,15,8] present.1.encoder.value[2,4,15,8]");
   /* Monolith inputs. */
   shapes_for (&shapes, 2, 5, 0, 30);
   assert_io (base, &shapes, "input_features[2,16,30] decoder_input_ids[2,5]", "logits[2,5,320]");

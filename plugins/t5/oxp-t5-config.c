@@ -136,11 +136,12 @@ _oxp_t5_spec_init (OxpT5Spec *spec, OxpNormalizedConfig *nc, const char *task, G
 static gboolean
 is_encoder_model (OxpOnnxConfig *config)
 {
-  JsonObject *json = oxp_normalized_config_get_config (oxp_onnx_config_get_normalized_config (config));
+  JsonObject *json
+      = oxp_normalized_config_get_config (oxp_onnx_config_get_normalized_config (config));
   JsonArray *archs;
 
-  if (g_strcmp0 (oxp_onnx_config_get_task (config), "feature-extraction") != 0
-      || json == NULL || !json_object_has_member (json, "architectures")
+  if (g_strcmp0 (oxp_onnx_config_get_task (config), "feature-extraction") != 0 || json == NULL
+      || !json_object_has_member (json, "architectures")
       || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json, "architectures")))
     return FALSE;
   archs = json_object_get_array_member (json, "architectures");
@@ -184,7 +185,8 @@ oxp_t5_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpo
                           oxp_onnx_config_get_task (self), error))
     return FALSE;
   return _oxp_t5_build_graph (
-      &spec, oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self)),
+      &spec,
+      oxp_onnx_seq2seq_config_with_past_get_behavior (OXP_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (self)),
       inputs, graph, checkpoint, error);
 }
 

@@ -100,8 +100,8 @@ feed_forward (Ctx *c, const char *x, const char *prefix)
   if (s->gated)
     {
       const char *gate = linear (c, x, tname (c, "%s.wi_0", prefix), s->d_model, s->d_ff);
-      const char *up = gate ? linear (c, x, tname (c, "%s.wi_1", prefix), s->d_model, s->d_ff)
-                            : NULL;
+      const char *up
+          = gate ? linear (c, x, tname (c, "%s.wi_1", prefix), s->d_model, s->d_ff) : NULL;
       if (up == NULL
           || (gate = oxp_block_activation (c->graph, gate, s->act, "feed_forward_proj", c->error))
                  == NULL)
@@ -167,8 +167,9 @@ build_encoder (Ctx *c)
     return FALSE;
   /* Block 0's table, with the padding mask, is every block's bias. */
   bias = oxp_block_relative_position_bias (
-      c->graph, c->checkpoint, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-      "input_ids", NULL, s->num_heads, TRUE, s->num_buckets, s->max_distance, c->error);
+      c->graph, c->checkpoint,
+      "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "input_ids", NULL,
+      s->num_heads, TRUE, s->num_buckets, s->max_distance, c->error);
   if (bias == NULL)
     return FALSE;
   bias = oxp_graph_op (c->graph, "Add", bias, oxp_block_attention_mask (c->graph, "attention_mask"),
@@ -224,13 +225,14 @@ build_decoder (Ctx *c)
     return FALSE;
   /* Causal buckets at query positions past + i, and the causal mask. */
   self_bias = oxp_block_relative_position_bias (
-      c->graph, c->checkpoint, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-      "input_ids", past_length, s->num_heads, FALSE, s->num_buckets, s->max_distance, c->error);
+      c->graph, c->checkpoint,
+      "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "input_ids",
+      past_length, s->num_heads, FALSE, s->num_buckets, s->max_distance, c->error);
   if (self_bias == NULL)
     return FALSE;
-  self_bias = oxp_graph_op (c->graph, "Add", self_bias,
-                            oxp_block_causal_mask_with_past (c->graph, "input_ids", past_length),
-                            NULL);
+  self_bias
+      = oxp_graph_op (c->graph, "Add", self_bias,
+                      oxp_block_causal_mask_with_past (c->graph, "input_ids", past_length), NULL);
   /* Cross-attention has no position bias: the encoder padding mask only. */
   cross_mask = oxp_block_attention_mask (c->graph, "encoder_attention_mask");
 
@@ -252,8 +254,8 @@ build_decoder (Ctx *c)
         {
           k = oxp_block_concat_past (c->graph, past_name (c, "past_key_values", i, "decoder.key"),
                                      k);
-          v = oxp_block_concat_past (c->graph,
-                                     past_name (c, "past_key_values", i, "decoder.value"), v);
+          v = oxp_block_concat_past (c->graph, past_name (c, "past_key_values", i, "decoder.value"),
+                                     v);
         }
       if (has_output (c, past_name (c, "present", i, "decoder.key"))
           && (!bind (c, past_name (c, "present", i, "decoder.key"), k)
@@ -299,10 +301,9 @@ build_decoder (Ctx *c)
   if (s->tied)
     {
       /* The tied head reads the embeddings (stored once) of a rescaled input. */
-      h = oxp_graph_op (c->graph, "Mul", h,
-                        oxp_graph_add_constant_float (c->graph, "rescale",
-                                                      pow ((double)s->d_model, -0.5)),
-                        NULL);
+      h = oxp_graph_op (
+          c->graph, "Mul", h,
+          oxp_graph_add_constant_float (c->graph, "rescale", pow ((double)s->d_model, -0.5)), NULL);
       logits = oxp_block_linear_from (c->graph, c->checkpoint, h, embedding_name (c, "decoder"),
                                       NULL, s->d_model, s->vocab_size,
                                       OXP_LINEAR_NO_BIAS | OXP_LINEAR_SHARED_WEIGHT, c->error);

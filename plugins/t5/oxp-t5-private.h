@@ -32,8 +32,7 @@ gboolean _oxp_t5_spec_init (OxpT5Spec *spec, OxpNormalizedConfig *config, const 
 /* Builds the graph @behavior asks for: the encoder, or the decoder (with
  * past when @inputs, the config's input specs, hold the past). */
 G_GNUC_INTERNAL
-gboolean _oxp_t5_build_graph (const OxpT5Spec *spec, OxpConfigBehavior behavior,
-                              GPtrArray *inputs, OxpGraph *graph, OxpCheckpoint *checkpoint,
-                              GError **error);
+gboolean _oxp_t5_build_graph (const OxpT5Spec *spec, OxpConfigBehavior behavior, GPtrArray *inputs,
+                              OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error);
 
 G_END_DECLS
