@@ -154,6 +154,20 @@ else
   not_ok "text2text-generation export failed: $(tail -n 3 "$tmp/log" | tr '\n' ' ')"
 fi
 
+# feature-extraction: the encoder and a decoder returning last_hidden_state.
+if "$OXPORT" export --model "$data/bart_decoder" --task feature-extraction --no-validate \
+     "$tmp/out-features" >"$tmp/log" 2>&1; then
+  files=$(cd "$tmp/out-features" && ls *.onnx | tr '\n' ' ')
+  outputs=$(names "$tmp/out-features/decoder_model.onnx" outputs)
+  if [ "$files" = "decoder_model.onnx encoder_model.onnx " ] && [ "$outputs" = last_hidden_state ]; then
+    ok "feature-extraction writes encoder_model.onnx and decoder_model.onnx (last_hidden_state only)"
+  else
+    not_ok "feature-extraction writes $files; decoder outputs $outputs"
+  fi
+else
+  not_ok "feature-extraction export failed: $(tail -n 3 "$tmp/log" | tr '\n' ' ')"
+fi
+
 # A bare BartModel checkpoint: no "model." prefix, no final_logits_bias;
 # feature-extraction-with-past, the decoder returning last_hidden_state.
 variant bare bart_decoder 'c["architectures"] = ["BartModel"]' &&
