@@ -254,6 +254,8 @@ static const OxpClassSuffix class_suffixes[] = {
   { "SpeechEncoderDecoderModel", TRUE, { "automatic-speech-recognition" } },
   { "EncoderDecoderModel", TRUE, { "text2text-generation" } },
   { "ModelWithProjection", FALSE, { "feature-extraction" } },
+  /* MarianMTModel: transformers' AutoModelForSeq2SeqLM maps it, not AutoModel. */
+  { "MTModel", TRUE, { "text2text-generation" } },
   /* A bare backbone: BertModel, GPT2Model, … */
   { "Model", FALSE, { "feature-extraction" } },
 };

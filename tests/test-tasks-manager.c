@@ -1053,6 +1053,8 @@ static const InferCase infer_cases[] = {
     "text-generation-with-past", NULL },
   { "{\"model_type\":\"t5\",\"architectures\":[\"T5ForConditionalGeneration\"]}",
     "text2text-generation-with-past", NULL },
+  { "{\"model_type\":\"marian\",\"architectures\":[\"MarianMTModel\"]}",
+    "text2text-generation-with-past", NULL },
   { "{\"model_type\":\"whisper\",\"num_mel_bins\":80,\"architectures\":"
     "[\"WhisperForConditionalGeneration\"]}",
     "automatic-speech-recognition-with-past", NULL },

@@ -25,5 +25,6 @@
 #include <oxport/oxp-validator.h>
 #include <oxport/oxp-exporter.h>
 #include <oxport/oxp-blocks-seq2seq.h>
+#include <oxport/oxp-blocks-sinusoidal.h>
 
 #undef OXP_INSIDE
