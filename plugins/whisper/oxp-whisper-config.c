@@ -72,6 +72,21 @@ _oxp_whisper_spec_init (OxpWhisperSpec *spec, OxpNormalizedConfig *nc, GError **
   return TRUE;
 }
 
+/* The config is checked here, before the core asks it for cache shapes
+ * (head_dim), so that a bad value is reported as itself. */
+static OxpNormalizedConfig *
+oxp_whisper_onnx_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *config,
+                                                  GError **error)
+{
+  g_autoptr (OxpNormalizedConfig) nc = OXP_ONNX_CONFIG_CLASS (oxp_whisper_onnx_config_parent_class)
+                                           ->create_normalized_config (self, config, error);
+  OxpWhisperSpec spec;
+
+  if (nc == NULL || !_oxp_whisper_spec_init (&spec, nc, error))
+    return NULL;
+  return g_steal_pointer (&nc);
+}
+
 static gboolean
 oxp_whisper_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph,
                                      OxpCheckpoint *checkpoint, GError **error)
@@ -97,6 +112,7 @@ oxp_whisper_onnx_config_class_init (OxpWhisperOnnxConfigClass *klass)
   config_class->default_opset = 17;
   config_class->min_opset = 14;
   config_class->atol = 1e-3; /* optimum's WhisperOnnxConfig.ATOL_FOR_VALIDATION */
+  config_class->create_normalized_config = oxp_whisper_onnx_config_create_normalized_config;
   config_class->build_graph = oxp_whisper_onnx_config_build_graph;
 }
 
