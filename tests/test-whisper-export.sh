@@ -97,6 +97,9 @@ refused "num_mel_bins not matching conv1" "$tmp/mels" model.safetensors \
   model.encoder.conv1.weight num_mel_bins 20
 variant act 'c["activation_function"] = "gelu_wobbly"'
 refused "unknown activation_function" "$tmp/act" config.json activation_function gelu_wobbly
+# Untied, proj_out is its own tensor, which this checkpoint does not hold.
+variant untied 'c["tie_word_embeddings"] = False'
+refused "untied proj_out missing" "$tmp/untied" "$tmp/untied" proj_out.weight
 
 # names FILE: its input names, then "->", then its output names.
 names () {

@@ -69,6 +69,7 @@ _oxp_whisper_spec_init (OxpWhisperSpec *spec, OxpNormalizedConfig *nc, GError **
                    oxp_normalized_config_get_source (nc), spec->act);
       return FALSE;
     }
+  spec->tied = oxp_normalized_config_get_boolean_or (nc, "tie_word_embeddings", TRUE);
   return TRUE;
 }
 

@@ -372,11 +372,15 @@ build_decoder (Ctx *c)
   if (h == NULL)
     return FALSE;
 
-  /* proj_out is the embedding matrix itself (absent from the checkpoint). */
+  /* Tied (Whisper's default), proj_out is the embedding matrix itself,
+   * absent from the checkpoint and stored once. */
   oxp_graph_push_scope (c->graph, "proj_out");
-  logits = oxp_block_linear_from (c->graph, c->checkpoint, h, "model.decoder.embed_tokens.weight",
-                                  NULL, s->d_model, s->vocab_size,
-                                  OXP_LINEAR_NO_BIAS | OXP_LINEAR_SHARED_WEIGHT, c->error);
+  if (s->tied)
+    logits = oxp_block_linear_from (c->graph, c->checkpoint, h, "model.decoder.embed_tokens.weight",
+                                    NULL, s->d_model, s->vocab_size,
+                                    OXP_LINEAR_NO_BIAS | OXP_LINEAR_SHARED_WEIGHT, c->error);
+  else
+    logits = linear (c, h, "proj_out", s->d_model, s->vocab_size, OXP_LINEAR_NO_BIAS);
   oxp_graph_pop_scope (c->graph);
   return bind (c, "logits", logits);
 }

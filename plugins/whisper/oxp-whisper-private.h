@@ -20,6 +20,7 @@ typedef struct
   gint64 max_source_positions;
   gint64 max_target_positions;
   const char *act; /* activation_function, an ACT2FN name */
+  gboolean tied;   /* tie_word_embeddings: proj_out is decoder.embed_tokens */
 } OxpWhisperSpec;
 
 G_GNUC_INTERNAL
