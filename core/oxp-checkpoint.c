@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <oxport/oxport.h>
 
 #include "oxp-safetensors-private.h"
@@ -134,6 +139,121 @@ oxp_checkpoint_init (OxpCheckpoint *self)
   self->by_name = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
+/* Opens @path for reading only if it is a regular file.  O_NONBLOCK makes
+ * the open of a FIFO return at once instead of waiting for a writer, and
+ * fstat() of what was opened (not of the name) decides; a device such as
+ * /dev/zero would otherwise be read until memory runs out. */
+static gboolean
+refuse_special (const char *path, const struct stat *st, GError **error)
+{
+  if (S_ISREG (st->st_mode))
+    return TRUE;
+  g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+               "%s: not a regular file (%s): oxport reads only regular files from a model "
+               "folder",
+               path,
+               S_ISDIR (st->st_mode)    ? "a folder"
+               : S_ISFIFO (st->st_mode) ? "a named pipe"
+               : S_ISCHR (st->st_mode)  ? "a character device"
+               : S_ISBLK (st->st_mode)  ? "a block device"
+               : S_ISSOCK (st->st_mode) ? "a socket"
+                                        : "a special file");
+  return FALSE;
+}
+
+static int
+open_regular (const char *path, struct stat *st, gint not_found_code, GError **error)
+{
+  int fd;
+  int saved;
+
+  /* A device is not even opened (opening some has effects); the fstat()
+   * below decides in case the name changed in between. */
+  if (stat (path, st) == 0 && !refuse_special (path, st, error))
+    return -1;
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      saved = errno;
+      g_set_error (error, OXP_CHECKPOINT_ERROR,
+                   saved == ENOENT ? not_found_code : OXP_CHECKPOINT_ERROR_IO,
+                   "%s: cannot open: %s", path, g_strerror (saved));
+      return -1;
+    }
+  if (fstat (fd, st) != 0)
+    {
+      saved = errno;
+      close (fd);
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot stat: %s",
+                   path, g_strerror (saved));
+      return -1;
+    }
+  if (!refuse_special (path, st, error))
+    {
+      close (fd);
+      return -1;
+    }
+  /* Regular: reads never block, and the writer's pread/copy paths want
+   * ordinary blocking semantics. */
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+/* Reads a whole JSON side file (config.json, the shard index), refusing
+ * anything but a regular file of at most OXP_JSON_MAX_FILE_SIZE bytes. */
+static char *
+read_json_file (const char *path, gint code, gsize *length, GError **error)
+{
+  g_autofree char *contents = NULL;
+  struct stat st;
+  gsize done = 0;
+  int fd;
+
+  fd = open_regular (path, &st, code, error);
+  if (fd < 0)
+    return NULL;
+  if ((guint64)st.st_size > OXP_JSON_MAX_FILE_SIZE)
+    {
+      close (fd);
+      g_set_error (error, OXP_CHECKPOINT_ERROR, code,
+                   "%s: %" G_GUINT64_FORMAT " bytes, above the limit of %u MiB for this file "
+                   "(a real one is a few kB)",
+                   path, (guint64)st.st_size, (guint)(OXP_JSON_MAX_FILE_SIZE >> 20));
+      return NULL;
+    }
+  /* One byte more than the size: a file that grows is caught too. */
+  contents = g_malloc ((gsize)st.st_size + 2);
+  for (;;)
+    {
+      ssize_t n = read (fd, contents + done, (gsize)st.st_size + 1 - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          close (fd);
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot read: %s",
+                       path, g_strerror (saved));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      done += (gsize)n;
+      if (done > (gsize)st.st_size)
+        {
+          close (fd);
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+                       "%s: changed while it was being read", path);
+          return NULL;
+        }
+    }
+  close (fd);
+  contents[done] = '\0';
+  *length = done;
+  return g_steal_pointer (&contents);
+}
+
 /* Maps and validates one safetensors file. */
 static Shard *
 shard_open (const char *path, GError **error)
@@ -141,7 +261,9 @@ shard_open (const char *path, GError **error)
   g_autoptr (Shard) shard = g_new0 (Shard, 1);
   g_autoptr (GError) local_error = NULL;
   const guint8 *data;
+  struct stat st;
   gsize size;
+  int fd;
 
   shard->path = g_strdup (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
@@ -150,13 +272,14 @@ shard_open (const char *path, GError **error)
                    "%s: is a folder, expected a safetensors file", path);
       return NULL;
     }
-  shard->map = g_mapped_file_new (path, FALSE, &local_error);
+  fd = open_regular (path, &st, OXP_CHECKPOINT_ERROR_NOT_FOUND, error);
+  if (fd < 0)
+    return NULL;
+  shard->map = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  close (fd);
   if (shard->map == NULL)
     {
-      g_set_error (error, OXP_CHECKPOINT_ERROR,
-                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                       ? OXP_CHECKPOINT_ERROR_NOT_FOUND
-                       : OXP_CHECKPOINT_ERROR_IO,
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
                    "%s: cannot map the file: %s", path, local_error->message);
       return NULL;
     }
@@ -207,21 +330,17 @@ load_config (OxpCheckpoint *self, GError **error)
 {
   g_autofree char *path = g_build_filename (self->path, "config.json", NULL);
   g_autofree char *contents = NULL;
-  g_autoptr (GError) local_error = NULL;
   gsize length;
 
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
     {
       g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
                    "%s: missing: a model folder needs a config.json with its \"model_type\"", path);
       return FALSE;
     }
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot read: %s",
-                   path, local_error->message);
-      return FALSE;
-    }
+  contents = read_json_file (path, OXP_CHECKPOINT_ERROR_CONFIG, &length, error);
+  if (contents == NULL)
+    return FALSE;
   self->config = _oxp_checkpoint_config_parse (contents, length, path, &self->model_type, error);
   return self->config != NULL;
 }
@@ -356,7 +475,6 @@ static gboolean
 load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr (GError) local_error = NULL;
   g_autoptr (GHashTable) weight_map = NULL;
   g_autoptr (GHashTable) shard_names = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
@@ -365,12 +483,9 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
   gpointer key;
   gsize length;
 
-  if (!g_file_get_contents (index_path, &contents, &length, &local_error))
-    {
-      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO, "%s: cannot read: %s",
-                   index_path, local_error->message);
-      return FALSE;
-    }
+  contents = read_json_file (index_path, OXP_CHECKPOINT_ERROR_INDEX, &length, error);
+  if (contents == NULL)
+    return FALSE;
   weight_map = _oxp_safetensors_index_parse (contents, length, index_path, error);
   if (weight_map == NULL)
     return FALSE;
@@ -450,6 +565,35 @@ load_sharded (OxpCheckpoint *self, const char *index_path, GError **error)
   return TRUE;
 }
 
+/* config.json values that the weights themselves contradict, checked once
+ * both are read: a plugin trusting the config would build a wrong graph
+ * (type_vocab_size 0 with a token-type table drops the table). */
+static gboolean
+check_config_against_weights (OxpCheckpoint *self, GError **error)
+{
+  JsonNode *node = json_object_get_member (self->config, "type_vocab_size");
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return TRUE;
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      const OxpCheckpointTensor *t = self->order->pdata[i];
+
+      if (g_str_has_suffix (t->entry->name, "token_type_embeddings.weight") && t->entry->rank == 2
+          && t->entry->shape[0] != json_node_get_int (node))
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                       "%s/config.json: \"type_vocab_size\" is %" G_GINT64_FORMAT
+                       ", but tensor '%s' of %s has %" G_GINT64_FORMAT " token types",
+                       self->path, json_node_get_int (node), t->entry->name, t->file,
+                       t->entry->shape[0]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /**
  * oxp_checkpoint_open:
  * @dir: a model folder
@@ -506,6 +650,8 @@ oxp_checkpoint_open (const char *dir, GError **error)
       set_no_weights_error (dir, error);
       return NULL;
     }
+  if (!check_config_against_weights (self, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

@@ -2,14 +2,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include <oxport/oxport.h>
 
+#include "oxp-graph-private.h"
+#include "oxp-safetensors-private.h"
 #include "oxp-tasks-private.h"
 
 /**
@@ -60,6 +69,7 @@ struct _OxpExportResult
   char *validation_message;
   GPtrArray *reports; /* OxpValidationReport */
   char *runtime_version;
+  GPtrArray *warnings; /* char *: what was skipped or looks wrong */
 };
 
 G_DEFINE_FINAL_TYPE (OxpExportResult, oxp_export_result, G_TYPE_OBJECT)
@@ -79,6 +89,7 @@ oxp_export_result_finalize (GObject *object)
   g_free (self->validation_message);
   g_ptr_array_unref (self->reports);
   g_free (self->runtime_version);
+  g_ptr_array_unref (self->warnings);
   G_OBJECT_CLASS (oxp_export_result_parent_class)->finalize (object);
 }
 
@@ -95,6 +106,7 @@ oxp_export_result_init (OxpExportResult *self)
   self->files = g_ptr_array_new_with_free_func (g_free);
   self->sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
   self->reports = g_ptr_array_new_with_free_func (g_object_unref);
+  self->warnings = g_ptr_array_new_with_free_func (g_free);
   self->float_type = OXP_DATA_TYPE_FLOAT;
 }
 
@@ -113,6 +125,8 @@ struct _OxpExporter
   char *reference;
   char *runtime_path;
   gboolean verbose;
+  gboolean strict;
+  gboolean catch_signals;
 
   OxpExportProgressFunc progress_func;
   gpointer progress_data;
@@ -246,6 +260,41 @@ oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 }
 
 /**
+ * oxp_exporter_set_strict:
+ * @strict: make checkpoint tensors the export does not use an error
+ *
+ * A checkpoint holding tensors no graph reads usually means config.json
+ * disagrees with the weights (fewer layers than were trained, say): by
+ * default the result carries a warning naming them; with @strict the
+ * export fails.
+ */
+void
+oxp_exporter_set_strict (OxpExporter *self, gboolean strict)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->strict = !!strict;
+}
+
+/**
+ * oxp_exporter_set_catch_signals:
+ * @catch_signals: clean up on SIGINT, SIGTERM and SIGHUP
+ *
+ * For programs (like `oxport`) that let these signals end the process:
+ * while oxp_exporter_run() works, they remove what the run created (the
+ * staging folder, and OUTDIR when the run created it and it is empty),
+ * then end the process by the same signal.  The previous handlers are
+ * restored when the run returns.  Off by default: a library does not take
+ * its host's signals unless asked.  The handlers are process-wide: only
+ * one run at a time may use this.
+ */
+void
+oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->catch_signals = !!catch_signals;
+}
+
+/**
  * oxp_exporter_set_progress_func:
  * @func: (nullable): called for every step of oxp_exporter_run()
  * @user_data: passed to @func
@@ -285,93 +334,570 @@ write_progress_cb (guint64 done, guint64 total, gpointer user_data)
   emit_progress (wp->self, OXP_EXPORT_STAGE_WRITE, wp->file_name, done, total);
 }
 
-/* Everything one run created, so that a failure can take it back. */
+/* --- Staging ----------------------------------------------------------------
+ *
+ * Every file of an export is written into a fresh hidden folder inside
+ * OUTDIR (same file system, so each final rename(2) is atomic; beside
+ * OUTDIR would need its parent to be writable), and moved into place only
+ * once all of them are complete.  A failure or a signal removes the staging
+ * folder and nothing else: what OUTDIR held before is never unlinked.
+ * OUTDIR is locked with flock(2) on the folder itself, so a second export
+ * into it is refused and no lock file is ever left behind. */
+
+#define STAGING_PREFIX ".oxport-staging-"
+
+static void add_warning (OxpExportResult *result, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 typedef struct
 {
   char *outdir;
   gboolean created_outdir;
-  GPtrArray *written; /* absolute paths, in creation order */
-} Cleanup;
+  gboolean outdir_in_use; /* another export holds the lock: never removed */
+  int outdir_fd;          /* holds the flock */
+  char *staging;          /* NULL until created */
+  int staging_fd;
+  guint n_moved; /* files already renamed into OUTDIR */
+} Stage;
+
+/* What the signal handler needs, set before it is installed. */
+static struct
+{
+  volatile sig_atomic_t armed;
+  int staging_fd;
+  const char *staging;
+  const char *outdir;
+  gboolean created_outdir;
+} sig_stage = { 0, -1, NULL, NULL, FALSE };
+
+static struct sigaction saved_actions[3];
+static const int caught_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
+/* Unlinks every entry of the (flat) folder open as @fd.  Only raw system
+ * calls: it also runs in a signal handler. */
+static void
+empty_folder_fd (int fd)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  gboolean again = TRUE;
+
+  /* Each pass rereads from the start: unlinking while reading may skip. */
+  while (again)
+    {
+      long n;
+
+      again = FALSE;
+      if (lseek (fd, 0, SEEK_SET) < 0)
+        return;
+      while ((n = syscall (SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n;)
+          {
+            struct
+            {
+              guint64 ino;
+              gint64 off;
+              unsigned short reclen;
+              unsigned char type;
+              char name[];
+            } *d = (void *)(buf + off);
+
+            off += d->reclen;
+            if (d->name[0] == '.'
+                && (d->name[1] == '\0' || (d->name[1] == '.' && d->name[2] == '\0')))
+              continue;
+            if (unlinkat (fd, d->name, 0) == 0)
+              again = TRUE;
+          }
+    }
+}
 
 static void
-cleanup_undo (Cleanup *c)
+on_fatal_signal (int sig)
 {
-  for (guint i = c->written->len; i > 0; i--)
-    g_unlink (g_ptr_array_index (c->written, i - 1));
-  if (c->created_outdir)
-    g_rmdir (c->outdir);
+  int saved_errno = errno;
+
+  if (sig_stage.armed)
+    {
+      empty_folder_fd (sig_stage.staging_fd);
+      rmdir (sig_stage.staging);
+      /* rmdir() refuses a folder that is not empty: OUTDIR goes only when
+       * this run created it and nothing else is in it. */
+      if (sig_stage.created_outdir)
+        rmdir (sig_stage.outdir);
+    }
+  /* SA_RESETHAND restored the default action: die of the same signal so
+   * the exit status stays 128+N. */
+  errno = saved_errno;
+  raise (sig);
+}
+
+static void
+catch_signals (Stage *s)
+{
+  struct sigaction sa;
+
+  sig_stage.staging_fd = s->staging_fd;
+  sig_stage.staging = s->staging;
+  sig_stage.outdir = s->outdir;
+  sig_stage.created_outdir = s->created_outdir;
+  sig_stage.armed = 1;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_fatal_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigfillset (&sa.sa_mask);
+  for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    {
+      sigaction (caught_signals[i], &sa, &saved_actions[i]);
+      /* An ignored signal stays ignored (nohup, a background job's SIGINT). */
+      if (saved_actions[i].sa_handler == SIG_IGN)
+        sigaction (caught_signals[i], &saved_actions[i], NULL);
+    }
+}
+
+static void
+release_signals (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    sigaction (caught_signals[i], &saved_actions[i], NULL);
+  sig_stage.armed = 0;
+}
+
+/* Test hook (documented in tests/test-cli-export-safety.sh): when the
+ * variable @var names a file, create it and wait until it is removed, so a
+ * test can act at this point of the export deterministically. */
+static void
+test_pause (const char *var)
+{
+  const char *marker = g_getenv (var);
+  int fd;
+
+  if (marker == NULL || *marker == '\0')
+    return;
+  fd = g_open (marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  if (fd >= 0)
+    close (fd);
+  for (guint i = 0; i < 6000 && g_file_test (marker, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
 }
 
 static gboolean
-prepare_outdir (Cleanup *c, GError **error)
+is_staging_name (const char *name)
 {
+  const char *p = name + strlen (STAGING_PREFIX);
+
+  if (!g_str_has_prefix (name, STAGING_PREFIX) || !g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  return *p == '-' && strlen (p + 1) == 6;
+}
+
+/* ".model.onnx.tmp-1a2b3c4d": what the writer of oxport ≤ 0.x left in
+ * OUTDIR itself when it was killed. */
+static gboolean
+is_old_writer_temporary (const char *name)
+{
+  const char *tmp = strstr (name, ".tmp-");
+
+  if (name[0] != '.' || tmp == NULL || strlen (tmp + 5) != 8)
+    return FALSE;
+  for (const char *p = tmp + 5; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p))
+      return FALSE;
+  {
+    g_autofree char *base = g_strndup (name, (gsize)(tmp - name));
+
+    return g_str_has_suffix (base, ".onnx") || g_str_has_suffix (base, ".onnx_data");
+  }
+}
+
+/* Leftovers of killed exports into OUTDIR.  Every export holds the lock
+ * while its staging folder exists, and we hold it now: any staging folder
+ * here belongs to a run that is gone. */
+static void
+remove_stale_leftovers (Stage *s)
+{
+  g_autoptr (GDir) dir = g_dir_open (s->outdir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      if (is_staging_name (name))
+        {
+          int fd = openat (s->outdir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+          if (fd < 0)
+            continue;
+          empty_folder_fd (fd);
+          close (fd);
+          unlinkat (s->outdir_fd, name, AT_REMOVEDIR);
+        }
+      else if (is_old_writer_temporary (name))
+        unlinkat (s->outdir_fd, name, 0);
+    }
+}
+
+/* Creates OUTDIR when missing (remembering it did, for the cleanup), takes
+ * the lock, clears stale leftovers and creates the staging folder. */
+static gboolean
+stage_begin (Stage *s, OxpExportResult *result, GError **error)
+{
+  g_autofree char *tmpl = NULL;
+  gboolean locked;
   GStatBuf st;
 
-  if (g_stat (c->outdir, &st) == 0)
+  if (g_mkdir (s->outdir, 0777) == 0)
+    s->created_outdir = TRUE;
+  else if (errno == ENOENT)
     {
-      if (!S_ISDIR (st.st_mode))
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
-                       "Output folder %s exists and is not a folder", c->outdir);
-          return FALSE;
-        }
-      return TRUE;
+      g_autofree char *parent = g_path_get_dirname (s->outdir);
+
+      if (g_mkdir_with_parents (parent, 0777) == 0 && g_mkdir (s->outdir, 0777) == 0)
+        s->created_outdir = TRUE;
     }
-  if (errno != ENOENT)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "Cannot use output folder %s: %s", c->outdir, g_strerror (saved));
-      return FALSE;
-    }
-  if (g_mkdir_with_parents (c->outdir, 0777) != 0)
+  if (!s->created_outdir && g_stat (s->outdir, &st) != 0)
     {
       int saved = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "Cannot create output folder %s: %s", c->outdir, g_strerror (saved));
+                   "Cannot create output folder %s: %s", s->outdir, g_strerror (saved));
       return FALSE;
     }
-  c->created_outdir = TRUE;
+  if (!s->created_outdir && !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+                   "Output folder %s exists and is not a folder", s->outdir);
+      return FALSE;
+    }
+
+  s->outdir_fd = g_open (s->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (s->outdir_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Cannot open output folder %s: %s", s->outdir, g_strerror (saved));
+      return FALSE;
+    }
+  locked = flock (s->outdir_fd, LOCK_EX | LOCK_NB) == 0;
+  if (!locked && (errno == ENOLCK || errno == EOPNOTSUPP))
+    {
+      /* Some network file systems have no locks: export anyway, but then
+       * another run's staging folder may be alive and is left alone. */
+      add_warning (result,
+                   "%s: the file system cannot lock it (%s): a second export into it at the "
+                   "same time would not be detected",
+                   s->outdir, g_strerror (errno));
+    }
+  else if (!locked)
+    {
+      int saved = errno;
+
+      /* Not removed even if we created it: the other export may be about
+       * to write into it. */
+      s->outdir_in_use = TRUE;
+      if (saved == EWOULDBLOCK)
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_AGAIN,
+                     "Output folder %s is locked by another oxport export that is writing into "
+                     "it; wait for it to finish or choose another folder",
+                     s->outdir);
+      else
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                     "Cannot lock output folder %s: %s", s->outdir, g_strerror (saved));
+      return FALSE;
+    }
+  if (locked)
+    remove_stale_leftovers (s);
+
+  tmpl = g_strdup_printf ("%s/" STAGING_PREFIX "%d-XXXXXX", s->outdir, (int)getpid ());
+  if (g_mkdtemp_full (tmpl, 0700) == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Cannot create a staging folder in %s: %s", s->outdir, g_strerror (saved));
+      return FALSE;
+    }
+  s->staging = g_steal_pointer (&tmpl);
+  s->staging_fd = g_open (s->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (s->staging_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "Cannot open staging folder %s: %s", s->staging, g_strerror (saved));
+      return FALSE;
+    }
   return TRUE;
 }
 
 static void
-record_file (Cleanup *c, OxpExportResult *result, const char *name)
+stage_remove_staging (Stage *s)
 {
-  g_autofree char *path = g_build_filename (c->outdir, name, NULL);
-  GStatBuf st;
+  /* The handler must not see the folder go (nor its name freed). */
+  sig_stage.armed = 0;
+  if (s->staging_fd >= 0)
+    {
+      empty_folder_fd (s->staging_fd);
+      close (s->staging_fd);
+      s->staging_fd = -1;
+    }
+  if (s->staging != NULL)
+    g_rmdir (s->staging);
+  g_clear_pointer (&s->staging, g_free);
+}
+
+/* Undoes a failed run: the staging folder, and OUTDIR when this run
+ * created it and it is still empty.  Appends to @error what became of
+ * OUTDIR, so that the message never claims more than was done. */
+static void
+stage_abort (Stage *s, OxpExportResult *result, GError **error)
+{
+  g_autoptr (GString) what = g_string_new (NULL);
+
+  stage_remove_staging (s);
+  if (s->n_moved > 0)
+    {
+      g_string_append_printf (what, " %u file%s had already been moved into %s:", s->n_moved,
+                              s->n_moved == 1 ? "" : "s", s->outdir);
+      for (guint i = 0; i < s->n_moved; i++)
+        g_string_append_printf (what, "%s %s", i ? "," : "",
+                                (const char *)g_ptr_array_index (result->files, i));
+      g_string_append (what, "; nothing else in it was changed.");
+    }
+  else if (s->created_outdir && s->outdir_in_use)
+    g_string_append_printf (what, " %s was created by this run and is left for the other export.",
+                            s->outdir);
+  else if (s->created_outdir && g_rmdir (s->outdir) == 0)
+    g_string_append_printf (what, " %s, which this run had created, was removed.", s->outdir);
+  else if (s->created_outdir)
+    g_string_append_printf (what, " %s was created by this run and is left (it is not empty).",
+                            s->outdir);
+  else if (!g_file_test (s->outdir, G_FILE_TEST_EXISTS))
+    g_string_append_printf (what, " %s was not created.", s->outdir);
+  else
+    g_string_append_printf (what, " Nothing in %s was changed.", s->outdir);
+  if (error != NULL && *error != NULL && what->len > 0)
+    {
+      char *message = g_strconcat (
+          (*error)->message, g_str_has_suffix ((*error)->message, ".") ? "" : ".", what->str, NULL);
+
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
+}
+
+static void
+stage_clear (Stage *s)
+{
+  if (s->outdir_fd >= 0)
+    close (s->outdir_fd); /* releases the lock */
+  s->outdir_fd = -1;
+  g_clear_pointer (&s->staging, g_free);
+  g_clear_pointer (&s->outdir, g_free);
+}
+
+/* Moves every staged file over its final name, in writing order.  A name
+ * held by a folder in OUTDIR would fail its rename half-way through the
+ * moves: that is checked for every file before the first one moves. */
+static gboolean
+stage_commit (Stage *s, OxpExportResult *result, GError **error)
+{
+  for (guint i = 0; i < result->files->len; i++)
+    {
+      const char *name = g_ptr_array_index (result->files, i);
+      struct stat st;
+
+      if (fstatat (s->outdir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
+        {
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                       "Cannot write %s into %s: a folder of that name is in the way", name,
+                       s->outdir);
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < result->files->len; i++)
+    {
+      const char *name = g_ptr_array_index (result->files, i);
+
+      if (renameat (s->staging_fd, name, s->outdir_fd, name) != 0)
+        {
+          int saved = errno;
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                       "Could not move %s from %s into %s: %s", name, s->staging, s->outdir,
+                       g_strerror (saved));
+          return FALSE;
+        }
+      s->n_moved++;
+    }
+  stage_remove_staging (s);
+  return TRUE;
+}
+
+static void
+add_warning (OxpExportResult *result, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_ptr_array_add (result->warnings, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+static void
+record_file (Stage *s, OxpExportResult *result, const char *name)
+{
+  struct stat st;
   guint64 size = 0;
 
-  if (g_stat (path, &st) == 0)
+  if (fstatat (s->staging_fd, name, &st, 0) == 0)
     size = (guint64)st.st_size;
-  g_ptr_array_add (c->written, g_steal_pointer (&path));
   g_ptr_array_add (result->files, g_strdup (name));
   g_array_append_val (result->sizes, size);
 }
 
-/* Copies @name from @model_dir through a temporary file so that a failed
- * copy leaves nothing behind. */
+/* The folder side files must resolve into: the model folder itself, or for
+ * a snapshot of the Hugging Face hub cache (models--ORG--NAME/snapshots/REV,
+ * whose files are symlinks into ../../blobs) the repository folder. */
+static char *
+side_file_root (const char *model_dir)
+{
+  g_autofree char *real = realpath (model_dir, NULL);
+  g_autofree char *parent = NULL;
+  g_autofree char *parent_name = NULL;
+  g_autofree char *repo = NULL;
+  g_autofree char *repo_name = NULL;
+
+  if (real == NULL)
+    return NULL;
+  parent = g_path_get_dirname (real);
+  parent_name = g_path_get_basename (parent);
+  repo = g_path_get_dirname (parent);
+  repo_name = g_path_get_basename (repo);
+  if (strcmp (parent_name, "snapshots") == 0 && g_str_has_prefix (repo_name, "models--"))
+    return g_steal_pointer (&repo);
+  return g_steal_pointer (&real);
+}
+
 static gboolean
-copy_side_file (OxpExporter *self, Cleanup *c, OxpExportResult *result, const char *model_dir,
-                const char *name, GError **error)
+path_is_inside (const char *path, const char *root)
+{
+  gsize n = strlen (root);
+
+  return strncmp (path, root, n) == 0 && (path[n] == '/' || (n == 1 && root[0] == '/'));
+}
+
+/* Copies @name from the model folder into the staging folder.  The model
+ * folder is untrusted: a symlink resolving outside it (tokenizer.json ->
+ * /etc/shadow) or anything but a regular file is skipped with a warning,
+ * and the copy never gets wider permissions than its source. */
+static gboolean
+copy_side_file (OxpExporter *self, Stage *s, OxpExportResult *result, const char *root,
+                const char *model_dir, const char *name, GError **error)
 {
   g_autofree char *src_path = g_build_filename (model_dir, name, NULL);
-  g_autofree char *dst_path = g_build_filename (c->outdir, name, NULL);
-  g_autoptr (GFile) src = g_file_new_for_path (src_path);
-  g_autoptr (GFile) dst = g_file_new_for_path (dst_path);
-  g_autoptr (GError) local_error = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *buf = NULL;
+  struct stat st, real_st;
+  int in = -1, out = -1;
+  gboolean ok = FALSE;
+
+  if (lstat (src_path, &st) != 0)
+    return TRUE; /* absent: nothing to copy */
+  /* Decided on the resolved name before anything is opened: opening
+   * /proc/self/mem or a device may itself have effects. */
+  real = realpath (src_path, NULL);
+  if (real == NULL || stat (real, &real_st) != 0)
+    {
+      add_warning (result, "%s: cannot be resolved (%s): not copied", src_path, g_strerror (errno));
+      return TRUE;
+    }
+  if (root == NULL || !path_is_inside (real, root))
+    {
+      add_warning (result, "%s: a symbolic link to %s, outside the model folder: not copied",
+                   src_path, real);
+      return TRUE;
+    }
+  if (!S_ISREG (real_st.st_mode))
+    {
+      add_warning (result, "%s: not a regular file: not copied", src_path);
+      return TRUE;
+    }
+  in = g_open (real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+  if (in < 0)
+    {
+      add_warning (result, "%s: cannot be opened (%s): not copied", src_path, g_strerror (errno));
+      return TRUE;
+    }
+  /* The file opened must be the one checked. */
+  if (fstat (in, &st) != 0 || real_st.st_dev != st.st_dev || real_st.st_ino != st.st_ino)
+    {
+      add_warning (result, "%s: changed while being opened: not copied", src_path);
+      goto out_ok;
+    }
 
   emit_progress (self, OXP_EXPORT_STAGE_COPY, name, 0, 0);
-  if (!g_file_copy (src, dst, G_FILE_COPY_OVERWRITE | G_FILE_COPY_TARGET_DEFAULT_PERMS, NULL, NULL,
-                    NULL, &local_error))
+  /* The source's permission bits, narrowed further by the umask. */
+  out = openat (s->staging_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                (mode_t)(st.st_mode & 0777));
+  if (out < 0)
     {
-      g_unlink (dst_path);
-      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Cannot copy %s to %s: %s",
-                   src_path, c->outdir, local_error->message);
-      return FALSE;
+      int saved = errno;
+      g_set_error (
+          error, OXP_EXPORT_ERROR,
+          saved == ENOSPC || saved == EDQUOT ? OXP_EXPORT_ERROR_NO_SPACE : OXP_EXPORT_ERROR_IO,
+          "Cannot copy %s: cannot create it in %s: %s", src_path, s->staging, g_strerror (saved));
+      goto out;
     }
-  record_file (c, result, name);
-  return TRUE;
+  buf = g_malloc (1 << 16);
+  for (;;)
+    {
+      ssize_t n = read (in, buf, 1 << 16);
+      ssize_t w = 0;
+
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Cannot read %s: %s", src_path,
+                       g_strerror (saved));
+          goto out;
+        }
+      if (n == 0)
+        break;
+      while (w < n)
+        {
+          ssize_t k = write (out, buf + w, (gsize)(n - w));
+
+          if (k < 0 && errno == EINTR)
+            continue;
+          if (k <= 0)
+            {
+              int saved = k < 0 ? errno : ENOSPC;
+              g_set_error (error, OXP_EXPORT_ERROR,
+                           saved == ENOSPC || saved == EFBIG || saved == EDQUOT
+                               ? OXP_EXPORT_ERROR_NO_SPACE
+                               : OXP_EXPORT_ERROR_IO,
+                           "Cannot copy %s to %s: %s%s", src_path, s->outdir, g_strerror (saved),
+                           saved == EFBIG ? " (a file size limit was hit)" : "");
+              goto out;
+            }
+          w += k;
+        }
+    }
+  if (close (out) != 0)
+    {
+      int saved = errno;
+      out = -1;
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Cannot copy %s to %s: %s",
+                   src_path, s->outdir, g_strerror (saved));
+      goto out;
+    }
+  out = -1;
+  record_file (s, result, name);
+out_ok:
+  ok = TRUE;
+out:
+  if (out >= 0)
+    close (out);
+  close (in);
+  return ok;
 }
 
 static gboolean
@@ -382,21 +908,17 @@ is_sentencepiece_model (const char *name)
 }
 
 static gboolean
-copy_side_files (OxpExporter *self, Cleanup *c, OxpExportResult *result, const char *model_dir,
+copy_side_files (OxpExporter *self, Stage *s, OxpExportResult *result, const char *model_dir,
                  GError **error)
 {
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *root = side_file_root (model_dir);
   const char *name;
 
   for (guint i = 0; copied_files[i] != NULL; i++)
-    {
-      g_autofree char *path = g_build_filename (model_dir, copied_files[i], NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR)
-          && !copy_side_file (self, c, result, model_dir, copied_files[i], error))
-        return FALSE;
-    }
+    if (!copy_side_file (self, s, result, root, model_dir, copied_files[i], error))
+      return FALSE;
 
   dir = g_dir_open (model_dir, 0, NULL);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
@@ -404,14 +926,8 @@ copy_side_files (OxpExporter *self, Cleanup *c, OxpExportResult *result, const c
       g_ptr_array_add (models, g_strdup (name));
   g_ptr_array_sort (models, (GCompareFunc)g_strcmp0);
   for (guint i = 0; i < models->len; i++)
-    {
-      const char *m = g_ptr_array_index (models, i);
-      g_autofree char *path = g_build_filename (model_dir, m, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR)
-          && !copy_side_file (self, c, result, model_dir, m, error))
-        return FALSE;
-    }
+    if (!copy_side_file (self, s, result, root, model_dir, g_ptr_array_index (models, i), error))
+      return FALSE;
   return TRUE;
 }
 
@@ -427,20 +943,20 @@ graph_name_for (OxpOnnxConfig *config)
 }
 
 static gboolean
-write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxConfig *config,
-                OxpCheckpoint *checkpoint, gint64 start_time, GError **error)
+write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxConfig *config,
+                OxpCheckpoint *checkpoint, GHashTable *used, GError **error)
 {
   const char *file_name = oxp_onnx_config_get_file_name (config);
   g_autofree char *graph_name = graph_name_for (config);
   g_autofree char *path = NULL;
   g_autofree char *data_name = NULL;
-  g_autofree char *data_path = NULL;
   g_autofree char *task = NULL;
   g_autoptr (OxpGraph) graph = NULL;
   g_autoptr (OxpOnnxWriter) writer = NULL;
   WriteProgress wp = { self, file_name };
+  GPtrArray *inits;
   guint opset;
-  GStatBuf st;
+  struct stat st;
 
   if (self->opset != 0 && !oxp_onnx_config_set_opset (config, self->opset, error))
     return FALSE;
@@ -476,19 +992,28 @@ write_submodel (OxpExporter *self, Cleanup *c, OxpExportResult *result, OxpOnnxC
   oxp_onnx_writer_set_metadata (writer, "oxport_version", PACKAGE_VERSION);
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);
 
-  path = g_build_filename (c->outdir, file_name, NULL);
+  /* Which checkpoint tensors the graph reads, for the unused-tensor check. */
+  inits = _oxp_graph_get_initializers (graph);
+  for (guint i = 0; i < inits->len; i++)
+    {
+      const OxpInitializer *init = g_ptr_array_index (inits, i);
+
+      if (init->is_weight && init->checkpoint == checkpoint)
+        g_hash_table_add (used, (gpointer)init->data);
+    }
+
+  test_pause ("OXP_TEST_PAUSE_BEFORE_WRITE");
+  path = g_build_filename (s->staging, file_name, NULL);
   emit_progress (self, OXP_EXPORT_STAGE_WRITE, file_name, 0, oxp_graph_get_weights_size (graph));
   if (!oxp_onnx_writer_write (writer, graph, path, error))
     return FALSE;
-  record_file (c, result, file_name);
+  record_file (s, result, file_name);
 
-  /* The writer puts large weights into "<file>_data"; count it when this
-   * run wrote it (a stale one from an earlier export is not ours). */
+  /* The writer puts large weights into "<file>_data"; the staging folder
+   * is fresh, so one there is this run's. */
   data_name = g_strconcat (file_name, "_data", NULL);
-  data_path = g_build_filename (c->outdir, data_name, NULL);
-  if (g_stat (data_path, &st) == 0
-      && (gint64)st.st_mtime * G_USEC_PER_SEC >= start_time - G_USEC_PER_SEC)
-    record_file (c, result, data_name);
+  if (fstatat (s->staging_fd, data_name, &st, 0) == 0)
+    record_file (s, result, data_name);
   return TRUE;
 }
 
@@ -516,10 +1041,12 @@ choose_task (OxpExporter *self, JsonObject *config, gboolean *inferred, GError *
   canonical = oxp_tasks_manager_canonical_task (self->task);
   if (canonical == NULL)
     {
+      g_autofree char *shown = _oxp_truncate_for_message (self->task);
+
       g_set_error (
           error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_TASK,
           "Unknown task “%s” (see `oxport tasks MODEL_TYPE` for the tasks a model supports)",
-          self->task);
+          shown);
       return NULL;
     }
   return g_strdup (canonical);
@@ -603,6 +1130,70 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
   result->validation_elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 }
 
+/* Refuses an OUTDIR that is the model folder (under any name): renaming
+ * over its config.json would replace the checkpoint's own. */
+static gboolean
+check_outdir_is_not_model (const char *model_dir, const char *outdir, GError **error)
+{
+  GStatBuf out_st, model_st;
+
+  if (g_stat (outdir, &out_st) != 0 || g_stat (model_dir, &model_st) != 0)
+    return TRUE;
+  if (out_st.st_dev == model_st.st_dev && out_st.st_ino == model_st.st_ino)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "Output folder %s is the model folder %s: oxport does not write over the "
+                   "checkpoint it reads; choose another folder",
+                   outdir, model_dir);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checkpoint tensors that no graph reads: config.json and the weights
+ * disagree (transformers warns the same way when loading). */
+static gboolean
+check_unused_tensors (OxpExporter *self, OxpExportResult *result, OxpCheckpoint *checkpoint,
+                      GHashTable *used, GError **error)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+  guint n_unused = 0;
+
+  for (guint i = 0; i < oxp_checkpoint_get_n_tensors (checkpoint); i++)
+    {
+      const OxpCheckpointTensor *t = oxp_checkpoint_get_nth (checkpoint, i);
+
+      const char *name = oxp_checkpoint_tensor_get_name (t);
+
+      /* optimum's tasks have no pooler_output (feature-extraction gives
+       * last_hidden_state only): the pooler is dropped by design. */
+      if (g_hash_table_contains (used, oxp_checkpoint_tensor_get_data (t))
+          || g_str_has_prefix (name, "pooler.") || strstr (name, ".pooler.") != NULL)
+        continue;
+      if (n_unused++ < 5)
+        g_string_append_printf (names, "%s'%s'", n_unused > 1 ? ", " : "", name);
+    }
+  if (n_unused == 0)
+    return TRUE;
+  if (n_unused > 5)
+    g_string_append_printf (names, " and %u more", n_unused - 5);
+  if (self->strict)
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                   "%s: %u checkpoint tensor%s not used by the export (does config.json match "
+                   "the weights?): %s",
+                   oxp_checkpoint_get_path (checkpoint), n_unused, n_unused == 1 ? " is" : "s are",
+                   names->str);
+      return FALSE;
+    }
+  add_warning (result,
+               "%s: %u checkpoint tensor%s not used by the export (does config.json match the "
+               "weights?): %s",
+               oxp_checkpoint_get_path (checkpoint), n_unused, n_unused == 1 ? " is" : "s are",
+               names->str);
+  return TRUE;
+}
+
 /**
  * oxp_exporter_run:
  * @model_dir: a folder with config.json and *.safetensors
@@ -612,8 +1203,12 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
  * Exports @model_dir.  Errors come from the checkpoint
  * (%OXP_CHECKPOINT_ERROR), the registry (%OXP_PLUGIN_ERROR: unknown model
  * type or task, task not inferable), the graph and the writer
- * (%OXP_EXPORT_ERROR) or the file system (%G_FILE_ERROR).  On an error
- * nothing this run wrote is left behind.
+ * (%OXP_EXPORT_ERROR) or the file system (%G_FILE_ERROR: @outdir is the
+ * model folder, or %G_FILE_ERROR_AGAIN when another export holds its
+ * lock).  Files are written into a staging folder inside @outdir and
+ * moved into place only once all are complete; on an error the staging
+ * folder is removed and nothing that was in @outdir is touched (the
+ * message ends by saying what became of @outdir).
  *
  * Returns: (transfer full): what was written, or %NULL on an error
  */
@@ -624,9 +1219,9 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   g_autoptr (OxpCheckpoint) checkpoint = NULL;
   g_autoptr (OxpOnnxConfig) config = NULL;
   g_autoptr (GPtrArray) submodels = NULL;
+  g_autoptr (GHashTable) used = g_hash_table_new (NULL, NULL);
   gint64 start = g_get_monotonic_time ();
-  gint64 start_real = g_get_real_time ();
-  Cleanup c = { 0 };
+  Stage s = { 0 };
   gboolean ok = FALSE;
 
   g_return_val_if_fail (OXP_IS_EXPORTER (self), NULL);
@@ -638,59 +1233,79 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   result->model_dir = g_strdup (model_dir);
   result->outdir = g_strdup (outdir);
   result->float_type = self->float_type;
+  s.outdir = g_strdup (outdir);
+  s.outdir_fd = s.staging_fd = -1;
+
+  if (self->opset > OXP_EXPORTER_MAX_OPSET)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_OPSET,
+                   "opset %u is newer than any oxport knows (the newest is %u)", self->opset,
+                   OXP_EXPORTER_MAX_OPSET);
+      goto out;
+    }
 
   emit_progress (self, OXP_EXPORT_STAGE_CHECKPOINT, model_dir, 0, 0);
   checkpoint = oxp_checkpoint_open (model_dir, error);
   if (checkpoint == NULL)
-    return NULL;
+    goto out;
   result->model_type = g_strdup (oxp_checkpoint_get_model_type (checkpoint));
   result->n_parameters = oxp_checkpoint_get_n_parameters (checkpoint);
 
   result->task
       = choose_task (self, oxp_checkpoint_get_config (checkpoint), &result->task_inferred, error);
   if (result->task == NULL)
-    return NULL;
+    goto out;
   emit_progress (self, OXP_EXPORT_STAGE_CONFIG, result->task, 0, 0);
   config = oxp_tasks_manager_create_config (self->manager, result->model_type, result->task,
                                             oxp_checkpoint_get_config (checkpoint), error);
   if (config == NULL)
-    return NULL;
+    goto out;
   if (self->opset != 0 && !oxp_onnx_config_set_opset (config, self->opset, error))
-    return NULL;
+    goto out;
   /* Configs whose layout changed since optimum 1.13 say so with "legacy". */
   if (self->legacy && g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL)
     g_object_set (config, "legacy", TRUE, NULL);
   submodels = oxp_onnx_config_dup_submodels (config);
 
-  c.outdir = g_strdup (outdir);
-  c.written = g_ptr_array_new_with_free_func (g_free);
-  if (!prepare_outdir (&c, error))
+  if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, result, error))
     goto out;
+  /* From here on, plugin code runs: the cleanup must already be armed. */
+  if (self->catch_signals)
+    catch_signals (&s);
 
   for (guint i = 0; i < submodels->len; i++)
     {
       OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
 
-      if (!write_submodel (self, &c, result, sub, checkpoint, start_real, error))
+      if (!write_submodel (self, &s, result, sub, checkpoint, used, error))
         goto out;
       g_ptr_array_add (result->submodels, g_object_ref (sub));
     }
-  if (!copy_side_files (self, &c, result, model_dir, error))
+  if (!check_unused_tensors (self, result, checkpoint, used, error)
+      || !copy_side_files (self, &s, result, model_dir, error))
+    goto out;
+  test_pause ("OXP_TEST_PAUSE_BEFORE_RENAME");
+  if (!stage_commit (&s, result, error))
     goto out;
   ok = TRUE;
 
 out:
   if (!ok)
-    cleanup_undo (&c);
-  g_free (c.outdir);
-  g_ptr_array_unref (c.written);
+    stage_abort (&s, result, error);
+  if (self->catch_signals)
+    release_signals ();
   if (!ok)
-    return NULL;
+    {
+      stage_clear (&s);
+      return NULL;
+    }
 
-  /* The checkpoint's map is no longer needed while ORT loads the files. */
+  /* The checkpoint's map is no longer needed while ORT loads the files;
+   * the lock is, so that no other export replaces them meanwhile. */
   g_clear_object (&checkpoint);
   if (self->validate)
     validate_outputs (self, result);
+  stage_clear (&s);
   result->elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   return g_steal_pointer (&result);
 }
@@ -831,4 +1446,18 @@ oxp_export_result_get_runtime_version (OxpExportResult *self)
 {
   g_return_val_if_fail (OXP_IS_EXPORT_RESULT (self), NULL);
   return self->runtime_version;
+}
+
+/**
+ * oxp_export_result_get_warnings:
+ *
+ * Returns: (transfer none) (element-type utf8): what the export skipped or
+ *   found suspicious (a side file not copied, unused checkpoint tensors),
+ *   one sentence each; empty when nothing
+ */
+GPtrArray *
+oxp_export_result_get_warnings (OxpExportResult *self)
+{
+  g_return_val_if_fail (OXP_IS_EXPORT_RESULT (self), NULL);
+  return self->warnings;
 }

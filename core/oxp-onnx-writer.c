@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -842,9 +844,18 @@ copy_range (WriteContext *ctx, Sink *sink, const OxpInitializer *init, gboolean 
           && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP
               || errno == EBADF || errno == EPERM))
         return TRUE; /* not supported here: write from the map instead */
-      if (n <= 0)
+      if (n == 0)
         {
-          set_write_error (error, n < 0 ? errno : EIO, sink->path);
+          /* The source ended early: it was truncated under us. */
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+                       "%s changed while it was being read (it is shorter than when it was "
+                       "opened)",
+                       init->file);
+          return FALSE;
+        }
+      if (n < 0)
+        {
+          set_write_error (error, errno, sink->path);
           return FALSE;
         }
       left -= n;
@@ -975,6 +986,73 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
     sink->offset += total;
     return TRUE;
   }
+}
+
+/* A checkpoint file that shrinks while it is mapped (another process
+ * truncating it) turns reads of the lost pages into SIGBUS.  While weights
+ * are copied, a handler jumps back to the copy of the current initializer,
+ * which then fails naming the file; elsewhere SIGBUS keeps its default. */
+static __thread sigjmp_buf *bus_jump;
+G_LOCK_DEFINE_STATIC (bus_guard);
+static guint bus_guard_users; /* writes in progress, in any thread */
+static struct sigaction bus_saved_action;
+
+static void
+on_sigbus (int sig)
+{
+  if (bus_jump != NULL)
+    siglongjmp (*bus_jump, 1);
+  /* Not a read of ours: returning re-runs the access under the handler
+   * the program had before. */
+  sigaction (sig, &bus_saved_action, NULL);
+}
+
+static void
+bus_guard_install (void)
+{
+  G_LOCK (bus_guard);
+  if (bus_guard_users++ == 0)
+    {
+      struct sigaction sa;
+
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_sigbus;
+      sigemptyset (&sa.sa_mask);
+      sigaction (SIGBUS, &sa, &bus_saved_action);
+    }
+  G_UNLOCK (bus_guard);
+}
+
+static void
+bus_guard_remove (void)
+{
+  G_LOCK (bus_guard);
+  if (--bus_guard_users == 0)
+    sigaction (SIGBUS, &bus_saved_action, NULL);
+  G_UNLOCK (bus_guard);
+}
+
+static gboolean
+write_initializer_guarded (WriteContext *ctx, Sink *sink, const OxpInitializer *init,
+                           GError **error)
+{
+  sigjmp_buf jump;
+  gboolean ok;
+
+  if (sigsetjmp (jump, 1) != 0)
+    {
+      bus_jump = NULL;
+      g_clear_error (error);
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_IO,
+                   "%s changed while it was being read (truncated or rewritten during the "
+                   "export: tensor '%s' could no longer be read)",
+                   init->file != NULL ? init->file : "the checkpoint", init->name);
+      return FALSE;
+    }
+  bus_jump = &jump;
+  ok = write_initializer_data (ctx, sink, init, error);
+  bus_jump = NULL;
+  return ok;
 }
 
 /* --- The model ------------------------------------------------------------- */
@@ -1157,6 +1235,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   gboolean external;
   Sink model = { 0 }, data = { 0 };
   WriteContext ctx = { 0 };
+  gboolean bus_installed = FALSE;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (OXP_IS_ONNX_WRITER (self), FALSE);
@@ -1208,6 +1287,9 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
       external = data_file_size > 0;
     }
 
+  bus_guard_install ();
+  bus_installed = TRUE;
+
   ctx.writer = self;
   ctx.graph = graph;
   ctx.mappings = read_mappings ();
@@ -1229,7 +1311,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
           if (!plan->external)
             continue;
           if (!sink_write_zeros (&data, plan->offset - data.offset, error)
-              || !write_initializer_data (&ctx, &data, plan->init, error))
+              || !write_initializer_guarded (&ctx, &data, plan->init, error))
             goto out;
         }
       if (!sink_close (&data, error))
@@ -1259,7 +1341,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
       if (plan->external)
         continue;
       if (!write_field_header (&model, TENSOR_FIELD_RAW_DATA, plan->size, error)
-          || !write_initializer_data (&ctx, &model, plan->init, error))
+          || !write_initializer_guarded (&ctx, &model, plan->init, error))
         goto out;
     }
   if (!sink_close (&model, error))
@@ -1276,6 +1358,8 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   ok = TRUE;
 
 out:
+  if (bus_installed)
+    bus_guard_remove ();
   sink_discard (&model);
   sink_discard (&data);
   if (ctx.source_fds != NULL)

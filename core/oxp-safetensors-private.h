@@ -20,6 +20,23 @@ G_BEGIN_DECLS
  * stack. Real headers and configs nest a few levels. */
 #define OXP_JSON_MAX_DEPTH 64
 
+/* Largest config.json or model.safetensors.index.json read (real ones are
+ * a few kB; the largest indexes of 100+ shard models are about 1 MB): a
+ * bigger file is a mistake or an attack, and is refused before it is read. */
+#define OXP_JSON_MAX_FILE_SIZE ((guint64)16 << 20)
+
+/* Longest model_type accepted: it is echoed in messages and names a plugin
+ * registration, so a real one is a short identifier. */
+#define OXP_MODEL_TYPE_MAX_LENGTH 128
+
+/* Input echoed in a message is cut to this many bytes. */
+#define OXP_MESSAGE_ECHO_MAX 80
+
+/* @text for a message: itself when short, else its head, "…" and its
+ * length. (transfer full) */
+G_GNUC_INTERNAL
+char *_oxp_truncate_for_message (const char *text);
+
 typedef struct
 {
   char *name;

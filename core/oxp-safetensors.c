@@ -78,12 +78,17 @@ node_get_int (JsonNode *node, gint64 *value)
   return TRUE;
 }
 
-/* Refuses nesting deeper than OXP_JSON_MAX_DEPTH before json-glib, whose
- * recursive parser would overflow the stack on a crafted document. */
+/* Checks what json-glib does not before it parses: nesting deeper than
+ * OXP_JSON_MAX_DEPTH (its recursive parser would overflow the stack on a
+ * crafted document), anything but whitespace after the root value (it
+ * would silently ignore a second object), and with @refuse_nul_escape a
+ * "\u0000" in a string (names and dtypes are C strings: "F32\u0000x" would
+ * read as "F32"). */
 static gboolean
-check_json_depth (const char *data, gsize size, const char *filename, gint code, GError **error)
+check_json_text (const char *data, gsize size, const char *filename, gint code,
+                 gboolean refuse_nul_escape, GError **error)
 {
-  gboolean in_string = FALSE, escaped = FALSE;
+  gboolean in_string = FALSE, escaped = FALSE, closed = FALSE;
   guint depth = 0;
 
   for (gsize i = 0; i < size; i++)
@@ -93,12 +98,33 @@ check_json_depth (const char *data, gsize size, const char *filename, gint code,
       if (in_string)
         {
           if (escaped)
-            escaped = FALSE;
+            {
+              escaped = FALSE;
+              if (refuse_nul_escape && c == 'u' && size - i > 4
+                  && memcmp (data + i + 1, "0000", 4) == 0)
+                {
+                  g_set_error (
+                      error, OXP_CHECKPOINT_ERROR, code,
+                      "%s: a string holds an escaped NUL (\\u0000) at byte %" G_GSIZE_FORMAT
+                      " of the JSON"
+                      ": names and dtypes cannot contain NUL",
+                      filename, i - 1);
+                  return FALSE;
+                }
+            }
           else if (c == '\\')
             escaped = TRUE;
           else if (c == '"')
             in_string = FALSE;
           continue;
+        }
+      if (closed && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        {
+          g_set_error (error, OXP_CHECKPOINT_ERROR, code,
+                       "%s: not valid JSON: more data after the end of the document (at byte "
+                       "%" G_GSIZE_FORMAT ")",
+                       filename, i);
+          return FALSE;
         }
       if (c == '"')
         in_string = TRUE;
@@ -113,7 +139,10 @@ check_json_depth (const char *data, gsize size, const char *filename, gint code,
             }
         }
       else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
+        {
+          if (--depth == 0)
+            closed = TRUE;
+        }
     }
   return TRUE;
 }
@@ -175,7 +204,9 @@ _oxp_json_parse_object (const char *data, gsize size, const char *filename, gint
                    (gsize)(invalid - data));
       return NULL;
     }
-  if (!check_json_depth (data, size, filename, code, error))
+  /* Tensor and shard names are C strings; config.json values are not
+   * names, and Python's json accepts them. */
+  if (!check_json_text (data, size, filename, code, code != OXP_CHECKPOINT_ERROR_CONFIG, error))
     return NULL;
 
   /* json-glib gets a NUL-terminated copy: it is not instrumented for the
@@ -429,6 +460,41 @@ check_tiling (OxpSafetensorsHeader *header, const char *filename, GError **error
   return TRUE;
 }
 
+/* The format says "__metadata__" maps strings to strings; other readers
+ * (the Rust reference) refuse anything else, so a file accepted here
+ * would be rejected elsewhere. */
+static gboolean
+check_metadata (JsonNode *node, const char *filename, GError **error)
+{
+  g_autoptr (GList) members = NULL;
+  JsonObject *object;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_HEADER,
+                   "%s: \"__metadata__\" is %s, expected an object of strings", filename,
+                   describe_node (node));
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *value = json_object_get_member (object, l->data);
+
+      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+        {
+          g_autofree char *key = _oxp_truncate_for_message (l->data);
+
+          g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_HEADER,
+                       "%s: \"__metadata__\" entry '%s' is %s, expected a string", filename, key,
+                       describe_node (value));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 OxpSafetensorsHeader *
 _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GError **error)
 {
@@ -484,7 +550,11 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
       OxpSafetensorsEntry *entry;
 
       if (strcmp (name, "__metadata__") == 0)
-        continue;
+        {
+          if (!check_metadata (json_object_get_member (root, name), filename, error))
+            return NULL;
+          continue;
+        }
       if (name[0] == '\0')
         {
           g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_HEADER,
@@ -503,6 +573,144 @@ _oxp_safetensors_parse (const guint8 *data, gsize size, const char *filename, GE
   if (!check_tiling (header, filename, error))
     return NULL;
   return g_steal_pointer (&header);
+}
+
+char *
+_oxp_truncate_for_message (const char *text)
+{
+  const char *end;
+
+  if (strlen (text) <= OXP_MESSAGE_ECHO_MAX)
+    return g_strdup (text);
+  end = g_utf8_find_prev_char (text, text + OXP_MESSAGE_ECHO_MAX);
+  if (end == NULL)
+    end = text;
+  return g_strdup_printf ("%.*s… (%" G_GSIZE_FORMAT " bytes)", (int)(end - text), text,
+                          strlen (text));
+}
+
+typedef enum
+{
+  KEY_INT,   /* an integer in [min, max] */
+  KEY_FLOAT, /* a number (integer or not) in (min, max] */
+  KEY_STRING,
+} KeyKind;
+
+typedef struct
+{
+  const char *key;
+  KeyKind kind;
+  double min;
+  double max;
+} KeyCheck;
+
+/* The config.json values every architecture's graph is built from, under
+ * their Hugging Face names: a wrong type or an absurd value is refused
+ * here, before any plugin builds a graph from it (an export of 0 layers,
+ * or with a negative epsilon, used to "pass" validation).  Bounds are far
+ * beyond any real model. */
+static const KeyCheck key_checks[] = {
+  { "num_hidden_layers", KEY_INT, 1, 4096 },
+  { "n_layer", KEY_INT, 1, 4096 },
+  { "num_layers", KEY_INT, 1, 4096 },
+  { "n_layers", KEY_INT, 1, 4096 },
+  { "encoder_layers", KEY_INT, 1, 4096 },
+  { "decoder_layers", KEY_INT, 1, 4096 },
+  { "num_decoder_layers", KEY_INT, 1, 4096 },
+  { "num_attention_heads", KEY_INT, 1, 4096 },
+  { "n_head", KEY_INT, 1, 4096 },
+  { "n_heads", KEY_INT, 1, 4096 },
+  { "num_key_value_heads", KEY_INT, 1, 4096 },
+  { "encoder_attention_heads", KEY_INT, 1, 4096 },
+  { "decoder_attention_heads", KEY_INT, 1, 4096 },
+  { "hidden_size", KEY_INT, 1, 1 << 20 },
+  { "n_embd", KEY_INT, 1, 1 << 20 },
+  { "d_model", KEY_INT, 1, 1 << 20 },
+  { "dim", KEY_INT, 1, 1 << 20 },
+  { "embedding_size", KEY_INT, 1, 1 << 20 },
+  { "intermediate_size", KEY_INT, 1, 1 << 24 },
+  { "hidden_dim", KEY_INT, 1, 1 << 24 },
+  { "d_ff", KEY_INT, 1, 1 << 24 },
+  { "n_inner", KEY_INT, 1, 1 << 24 },
+  { "vocab_size", KEY_INT, 1, 1 << 28 },
+  { "max_position_embeddings", KEY_INT, 1, 1 << 26 },
+  { "n_positions", KEY_INT, 1, 1 << 26 },
+  { "type_vocab_size", KEY_INT, 0, 1 << 16 },
+  { "num_labels", KEY_INT, 1, 1 << 24 },
+  { "layer_norm_eps", KEY_FLOAT, 0, 1 },
+  { "layer_norm_epsilon", KEY_FLOAT, 0, 1 },
+  { "rms_norm_eps", KEY_FLOAT, 0, 1 },
+  { "hidden_act", KEY_STRING, 0, 0 },
+  { "hidden_activation", KEY_STRING, 0, 0 },
+  { "activation_function", KEY_STRING, 0, 0 },
+};
+
+static gboolean
+check_config_values (JsonObject *config, const char *filename, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (key_checks); i++)
+    {
+      const KeyCheck *k = &key_checks[i];
+      JsonNode *node = json_object_get_member (config, k->key);
+      GType type;
+
+      /* Absent or null: the plugin's default applies. */
+      if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+        continue;
+      type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+      switch (k->kind)
+        {
+        case KEY_INT:
+          if (type != G_TYPE_INT64)
+            {
+              g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                           "%s: \"%s\" is %s, expected an integer", filename, k->key,
+                           describe_node (node));
+              return FALSE;
+            }
+          if ((double)json_node_get_int (node) < k->min
+              || (double)json_node_get_int (node) > k->max)
+            {
+              g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                           "%s: \"%s\" is %" G_GINT64_FORMAT ", expected %.0f to %.0f", filename,
+                           k->key, json_node_get_int (node), k->min, k->max);
+              return FALSE;
+            }
+          break;
+        case KEY_FLOAT:
+          {
+            double v;
+
+            if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+              {
+                g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                             "%s: \"%s\" is %s, expected a number", filename, k->key,
+                             describe_node (node));
+                return FALSE;
+              }
+            v = type == G_TYPE_INT64 ? (double)json_node_get_int (node)
+                                     : json_node_get_double (node);
+            if (!(v > k->min && v <= k->max))
+              {
+                g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                             "%s: \"%s\" is %g, expected a number above %g and at most %g",
+                             filename, k->key, v, k->min, k->max);
+                return FALSE;
+              }
+            break;
+          }
+        case KEY_STRING:
+          if (type != G_TYPE_STRING)
+            {
+              g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_CONFIG,
+                           "%s: \"%s\" is %s, expected a string such as \"gelu\"", filename, k->key,
+                           describe_node (node));
+              return FALSE;
+            }
+          break;
+        }
+    }
+  return TRUE;
 }
 
 JsonObject *
@@ -537,6 +745,17 @@ _oxp_checkpoint_config_parse (const char *data, gsize size, const char *filename
                        : describe_node (node));
       return NULL;
     }
+  if (strlen (json_node_get_string (node)) > OXP_MODEL_TYPE_MAX_LENGTH)
+    {
+      g_autofree char *shown = _oxp_truncate_for_message (json_node_get_string (node));
+
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE,
+                   "%s: \"model_type\" is longer than %d bytes: \"%s\"", filename,
+                   OXP_MODEL_TYPE_MAX_LENGTH, shown);
+      return NULL;
+    }
+  if (!check_config_values (config, filename, error))
+    return NULL;
   if (model_type != NULL)
     *model_type = json_node_get_string (node);
   return g_steal_pointer (&config);

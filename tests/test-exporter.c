@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -426,6 +429,97 @@ test_error_outdir_is_file (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->outdir, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Another export holds OUTDIR's lock: refused with G_FILE_ERROR_AGAIN, and
+ * nothing in OUTDIR changes (no lock file either). */
+static void
+test_error_outdir_locked (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpExporter) exporter = NULL;
+  g_autoptr (OxpExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  int fd;
+
+  if (!have_bert (f))
+    return;
+  g_assert_cmpint (g_mkdir (f->outdir, 0755), ==, 0);
+  write_file (f->outdir, "keep.txt", "the user's");
+  fd = g_open (f->outdir, O_RDONLY | O_DIRECTORY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  exporter = oxp_exporter_new (f->manager);
+  oxp_exporter_set_validate (exporter, FALSE);
+  result = oxp_exporter_run (exporter, f->case_dir, f->outdir, &error);
+  close (fd);
+  g_assert_null (result);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_AGAIN);
+  g_assert_nonnull (strstr (error->message, "locked by another oxport export"));
+  g_assert_nonnull (strstr (error->message, "was changed"));
+  g_assert_cmpuint (oxp_test_count_dir_entries (f->outdir), ==, 1);
+}
+
+/* OUTDIR is the model folder: refused before anything is written. */
+static void
+test_error_outdir_is_model (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpExporter) exporter = NULL;
+  g_autoptr (OxpExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = g_build_filename (f->tmpdir, "model", NULL);
+  g_autofree char *alias = g_build_filename (f->tmpdir, "alias", NULL);
+
+  if (!have_bert (f))
+    return;
+  g_assert_cmpint (g_mkdir (model, 0755), ==, 0);
+  copy_file (f->case_dir, model, "config.json");
+  copy_file (f->case_dir, model, "model.safetensors");
+  g_assert_cmpint (symlink (model, alias), ==, 0);
+  exporter = oxp_exporter_new (f->manager);
+  oxp_exporter_set_validate (exporter, FALSE);
+  result = oxp_exporter_run (exporter, model, alias, &error);
+  g_assert_null (result);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_assert_nonnull (strstr (error->message, "is the model folder"));
+  g_assert_cmpuint (oxp_test_count_dir_entries (model), ==, 2);
+}
+
+/* A side file symlinked out of the model folder is skipped, and the result
+ * says so; one inside it is copied. */
+static void
+test_side_file_symlink (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OxpExporter) exporter = NULL;
+  g_autoptr (OxpExportResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = g_build_filename (f->tmpdir, "model", NULL);
+  g_autofree char *secret = g_build_filename (f->tmpdir, "secret", NULL);
+  g_autofree char *link = g_build_filename (model, "tokenizer.json", NULL);
+  g_autofree char *inner = g_build_filename (model, "vocab.txt", NULL);
+  g_autofree char *copied = NULL;
+  GPtrArray *warnings;
+
+  if (!have_bert (f))
+    return;
+  g_assert_cmpint (g_mkdir (model, 0755), ==, 0);
+  copy_file (f->case_dir, model, "config.json");
+  copy_file (f->case_dir, model, "model.safetensors");
+  write_file (f->tmpdir, "secret", "not for export");
+  write_file (model, "real-vocab.txt", "a b c");
+  g_assert_cmpint (symlink (secret, link), ==, 0);
+  g_assert_cmpint (symlink ("real-vocab.txt", inner), ==, 0);
+  exporter = oxp_exporter_new (f->manager);
+  oxp_exporter_set_validate (exporter, FALSE);
+  result = oxp_exporter_run (exporter, model, f->outdir, &error);
+  g_assert_no_error (error);
+  warnings = oxp_export_result_get_warnings (result);
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (warnings, 0), "outside the model folder"));
+  copied = g_build_filename (f->outdir, "tokenizer.json", NULL);
+  g_assert_false (g_file_test (copied, G_FILE_TEST_EXISTS));
+  g_free (copied);
+  copied = g_build_filename (f->outdir, "vocab.txt", NULL);
+  g_assert_true (g_file_test (copied, G_FILE_TEST_IS_REGULAR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -443,6 +537,9 @@ main (int argc, char **argv)
   ADD ("error/missing-checkpoint", test_error_missing_checkpoint);
   ADD ("error/late-failure", test_error_late_failure);
   ADD ("error/outdir-is-file", test_error_outdir_is_file);
+  ADD ("error/outdir-locked", test_error_outdir_locked);
+  ADD ("error/outdir-is-model", test_error_outdir_is_model);
+  ADD ("run/side-file-symlink", test_side_file_symlink);
 #undef ADD
   return g_test_run ();
 }

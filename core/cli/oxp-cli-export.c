@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,11 @@ static const char export_description[]
       "When ONNX Runtime cannot be found the model is still written and the\n"
       "summary says validation was skipped; set OXPORT_ONNXRUNTIME to the path of\n"
       "libonnxruntime.so.1.  When validation fails the files stay in OUTDIR for\n"
-      "inspection and the exit status is 1.  When the export itself fails, nothing\n"
-      "it wrote is left in OUTDIR.\n"
+      "inspection and the exit status is 1.  Files are written into a hidden\n"
+      "staging folder inside OUTDIR and moved into place only once all are\n"
+      "complete: when the export fails or is interrupted, what OUTDIR held is\n"
+      "left as it was.  OUTDIR may not be the model folder, and two exports\n"
+      "cannot write into the same OUTDIR at once (it is locked).\n"
       "\n"
       "Examples:\n"
       "  oxport export --model ./my-bert ./my-bert-onnx\n"
@@ -180,6 +184,12 @@ result_to_json (OxpExportResult *result)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < oxp_export_result_get_warnings (result)->len; i++)
+    json_builder_add_string_value (b,
+                                   g_ptr_array_index (oxp_export_result_get_warnings (result), i));
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "elapsed_seconds");
   json_builder_add_double_value (b, oxp_export_result_get_elapsed (result));
   json_builder_set_member_name (b, "validation");
@@ -228,6 +238,30 @@ parse_external_data (const char *mode, OxpExternalData *out)
   return TRUE;
 }
 
+/* Messages echo what the checkpoint holds (names, values), which may be
+ * huge: keep the head and the tail, where the outcome is said. */
+#define MAX_MESSAGE_LENGTH 2000
+
+static void
+truncate_message (GError *error)
+{
+  gsize len = strlen (error->message);
+  const char *head_end, *tail;
+  char *message;
+
+  if (len <= MAX_MESSAGE_LENGTH)
+    return;
+  head_end = g_utf8_find_prev_char (error->message, error->message + MAX_MESSAGE_LENGTH / 2);
+  tail = g_utf8_find_next_char (error->message + len - MAX_MESSAGE_LENGTH / 2, NULL);
+  if (head_end == NULL || tail == NULL)
+    return;
+  message = g_strdup_printf ("%.*s […%" G_GSIZE_FORMAT " bytes left out…] %s",
+                             (int)(head_end - error->message), error->message,
+                             (gsize)(tail - head_end), tail);
+  g_free (error->message);
+  error->message = message;
+}
+
 gboolean
 oxp_cli_parse_atol (const char *text, double *out)
 {
@@ -256,6 +290,7 @@ oxp_cli_export (int argc, char **argv)
   int opset = 0;
   gboolean no_validate = FALSE;
   gboolean legacy = FALSE;
+  gboolean strict = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
       "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
@@ -281,6 +316,8 @@ oxp_cli_export (int argc, char **argv)
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
+      "Fail when the checkpoint holds tensors the export does not use (default: warn)", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -365,16 +402,26 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);
+  oxp_exporter_set_strict (exporter, strict);
+  /* SIGINT/TERM/HUP remove what the run created, then end the process;
+   * a file size limit (ulimit -f) must give the writer's EFBIG message,
+   * not kill the process with SIGXFSZ. */
+  oxp_exporter_set_catch_signals (exporter, TRUE);
+  signal (SIGXFSZ, SIG_IGN);
   progress.verbose = common.verbose;
   oxp_exporter_set_progress_func (exporter, progress_cb, &progress, NULL);
 
   result = oxp_exporter_run (exporter, model_dir, argv[1], &error);
   if (result == NULL)
     {
+      /* The message ends by saying what became of OUTDIR. */
+      truncate_message (error);
       status = oxp_cli_report_error (error);
-      fprintf (stderr, "Nothing was left in %s.\n", argv[1]);
       goto out;
     }
+  for (guint i = 0; i < oxp_export_result_get_warnings (result)->len; i++)
+    fprintf (stderr, "oxport: warning: %s\n",
+             (const char *)g_ptr_array_index (oxp_export_result_get_warnings (result), i));
 
   if (common.json)
     {

@@ -58,6 +58,10 @@ typedef enum
  * (fill-mask logits); the fp32 tolerances (1e-4) cannot hold. */
 #define OXP_EXPORTER_HALF_ATOL 5e-2
 
+/* The newest ai.onnx opset oxport knows (the writer's IR-version table
+ * ends there); a higher --opset is refused before anything is written. */
+#define OXP_EXPORTER_MAX_OPSET 23
+
 /* Called for each step (and repeatedly while weights are written). */
 typedef void (*OxpExportProgressFunc) (OxpExportStage stage, const char *detail, guint64 done,
                                        guint64 total, gpointer user_data);
@@ -97,12 +101,20 @@ OXP_API void oxp_exporter_set_atol (OxpExporter *self, double atol);
 OXP_API void oxp_exporter_set_reference (OxpExporter *self, const char *reference);
 OXP_API void oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path);
 OXP_API void oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose);
+/* @strict: unused checkpoint tensors fail the export (default: a warning).
+ * @catch_signals: SIGINT/SIGTERM/SIGHUP during oxp_exporter_run() remove
+ * what the run created, then end the process by the same signal. */
+OXP_API void oxp_exporter_set_strict (OxpExporter *self, gboolean strict);
+OXP_API void oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals);
 OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,
                                              gpointer user_data, GDestroyNotify notify);
 
-/* Exports the checkpoint in @model_dir into @outdir (created when missing).
- * On an error nothing this call wrote is left in @outdir, and @outdir is
- * removed when this call created it.  A validation that fails or cannot
+/* Exports the checkpoint in @model_dir into @outdir (created when missing,
+ * refused when it is the model folder, locked against a second export).
+ * Files are staged in a hidden folder inside @outdir and renamed into
+ * place once all are complete: on an error nothing that was in @outdir is
+ * touched, and @outdir is removed when this call created it and it is
+ * empty; the message says which.  A validation that fails or cannot
  * run is not an error: the files stay and the result says what happened.
  * (transfer full) */
 OXP_API OxpExportResult *oxp_exporter_run (OxpExporter *self, const char *model_dir,
@@ -136,6 +148,10 @@ OXP_API const char *oxp_export_result_get_validation_message (OxpExportResult *s
 /* One report per validated file, in writing order (also when validation
  * failed); empty when it did not run. (element-type OxpValidationReport) */
 OXP_API GPtrArray *oxp_export_result_get_validation_reports (OxpExportResult *self);
+/* Warnings, one sentence each: side files skipped (symlinks out of the
+ * model folder, not regular files), unused checkpoint tensors.
+ * (element-type utf8) */
+OXP_API GPtrArray *oxp_export_result_get_warnings (OxpExportResult *self);
 /* The ONNX Runtime version validation ran with, or NULL. */
 OXP_API const char *oxp_export_result_get_runtime_version (OxpExportResult *self);
 

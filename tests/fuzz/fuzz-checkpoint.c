@@ -114,8 +114,29 @@ fuzz_config (const char *data, size_t size)
   if (config == NULL)
     check_error (error);
   else if (model_type == NULL || model_type[0] == '\0'
+           || strlen (model_type) > OXP_MODEL_TYPE_MAX_LENGTH
            || strcmp (json_object_get_string_member (config, "model_type"), model_type) != 0)
     abort ();
+  else
+    {
+      /* An accepted config has sane values where plugins read them. */
+      JsonNode *layers = json_object_get_member (config, "num_hidden_layers");
+      JsonNode *eps = json_object_get_member (config, "layer_norm_eps");
+      JsonNode *act = json_object_get_member (config, "hidden_act");
+
+      if (layers != NULL && !JSON_NODE_HOLDS_NULL (layers)
+          && (json_node_get_value_type (layers) != G_TYPE_INT64 || json_node_get_int (layers) < 1
+              || json_node_get_int (layers) > 4096))
+        abort ();
+      if (eps != NULL && !JSON_NODE_HOLDS_NULL (eps)
+          && (!JSON_NODE_HOLDS_VALUE (eps) || json_node_get_value_type (eps) == G_TYPE_STRING
+              || json_node_get_value_type (eps) == G_TYPE_BOOLEAN
+              || !(json_node_get_double (eps) > 0)))
+        abort ();
+      if (act != NULL && !JSON_NODE_HOLDS_NULL (act)
+          && (!JSON_NODE_HOLDS_VALUE (act) || json_node_get_value_type (act) != G_TYPE_STRING))
+        abort ();
+    }
   g_clear_pointer (&config, json_object_unref);
 }
 
