@@ -304,6 +304,27 @@ snapshot_types (void)
   return names;
 }
 
+/* The get_type symbol G_DEFINE_TYPE derives from @type_name, splitting
+ * words at case changes; whether a digit ends a word is the type's own
+ * choice (OxpOnnxSeq2SeqConfigWithPast → oxp_onnx_seq2seq_…, not seq2_seq),
+ * so the caller tries both. */
+static char *
+get_type_symbol (const char *type_name, gboolean digit_ends_word)
+{
+  GString *symbol = g_string_new (NULL);
+
+  for (const char *p = type_name; *p != '\0'; p++)
+    {
+      if (p != type_name && g_ascii_isupper (*p)
+          && (g_ascii_islower (p[-1]) || (digit_ends_word && g_ascii_isdigit (p[-1]))
+              || (g_ascii_isupper (p[-1]) && g_ascii_islower (p[1]))))
+        g_string_append_c (symbol, '_');
+      g_string_append_c (symbol, g_ascii_tolower (*p));
+    }
+  g_string_append (symbol, "_get_type");
+  return g_string_free (symbol, FALSE);
+}
+
 /* Whether liboxport itself defines @type_name (OxpTextEncoderOnnxConfig →
  * oxp_text_encoder_onnx_config_get_type): the core registers its types
  * lazily, often while the first plugin loads, and they are not the
@@ -313,7 +334,6 @@ is_core_type (const char *type_name)
 {
   static void *core = NULL;
   static gsize once = 0;
-  g_autoptr (GString) symbol = g_string_new (NULL);
 
   if (g_once_init_enter (&once))
     {
@@ -325,16 +345,14 @@ is_core_type (const char *type_name)
     }
   if (core == NULL)
     return FALSE;
-  for (const char *p = type_name; *p != '\0'; p++)
+  for (int digit_ends_word = 0; digit_ends_word < 2; digit_ends_word++)
     {
-      if (p != type_name && g_ascii_isupper (*p)
-          && (g_ascii_islower (p[-1]) || g_ascii_isdigit (p[-1])
-              || (g_ascii_isupper (p[-1]) && g_ascii_islower (p[1]))))
-        g_string_append_c (symbol, '_');
-      g_string_append_c (symbol, g_ascii_tolower (*p));
+      g_autofree char *symbol = get_type_symbol (type_name, digit_ends_word);
+
+      if (dlsym (core, symbol) != NULL)
+        return TRUE;
     }
-  g_string_append (symbol, "_get_type");
-  return dlsym (core, symbol->str) != NULL;
+  return FALSE;
 }
 
 OxpScanResult *
@@ -850,11 +868,22 @@ struct _OxpRegistryCache
   gboolean dirty;
 };
 
+/* What the cached verdicts depend on besides each plugin file: the ABI,
+ * and the very core library that judged them (a rebuilt or patched
+ * liboxport of the same version may judge a plugin differently). */
 static char *
 abi_key (void)
 {
-  return g_strdup_printf ("%d.%d/%s/%u", OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR,
-                          PACKAGE_VERSION, (guint)GLIB_SIZEOF_VOID_P);
+  Dl_info info = { 0 };
+  struct stat st = { 0 };
+
+  if (dladdr ((void *)abi_key, &info) == 0 || info.dli_fname == NULL
+      || stat (info.dli_fname, &st) != 0)
+    memset (&st, 0, sizeof st);
+  return g_strdup_printf ("%d.%d/%s/%u/%" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT ".%09ld",
+                          OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR, PACKAGE_VERSION,
+                          (guint)GLIB_SIZEOF_VOID_P, (guint64)st.st_size,
+                          (gint64)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
 }
 
 /* A damaged, foreign or oversized cache is ignored (and rewritten). */
