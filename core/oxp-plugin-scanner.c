@@ -882,8 +882,8 @@ abi_key (void)
     memset (&st, 0, sizeof st);
   return g_strdup_printf ("%d.%d/%s/%u/%" G_GUINT64_FORMAT "/%" G_GINT64_FORMAT ".%09ld",
                           OXP_PLUGIN_ABI_MAJOR, OXP_PLUGIN_ABI_MINOR, PACKAGE_VERSION,
-                          (guint)GLIB_SIZEOF_VOID_P, (guint64)st.st_size,
-                          (gint64)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+                          (guint)GLIB_SIZEOF_VOID_P, (guint64)st.st_size, (gint64)st.st_mtim.tv_sec,
+                          (long)st.st_mtim.tv_nsec);
 }
 
 /* A damaged, foreign or oversized cache is ignored (and rewritten). */
