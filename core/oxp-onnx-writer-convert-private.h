@@ -44,17 +44,19 @@ typedef struct
  * called in the calling thread, by increasing offset within a band. */
 typedef gboolean (*OxpTransposeWriteFunc) (gconstpointer data, gsize len, guint64 offset,
                                            gpointer user_data, GError **error);
-/* A band of source rows is about to be read (@done FALSE), or has been
- * read for good (@done TRUE); in the calling thread. */
+/* A band of source rows will be read soon (@done FALSE: the next band is
+ * announced while the current one is still being read), or has been read
+ * for good (@done TRUE: no band after it has been read yet); in the calling
+ * thread. */
 typedef void (*OxpTransposeBandFunc) (gconstpointer src, gsize len, gboolean done,
                                       gpointer user_data);
 
 /* Transposes and converts @job's tensor in bands of rows, each cut into
  * blocks of columns that the workers transpose while the calling thread
- * writes the finished ones in order: every source byte is read once, the
- * output of a band that is the whole tensor is written sequentially, and
- * memory is bounded by 2 × n_threads blocks.  Stops at the first failure
- * of @write_func, whose error it returns. */
+ * writes the finished ones in order: every source byte is read once, one
+ * band is read at a time, the output of a band that is the whole tensor is
+ * written sequentially, and the buffers are 2 × n_threads blocks.  Stops
+ * at the first failure of @write_func, whose error it returns. */
 G_GNUC_INTERNAL gboolean _oxp_transpose_write (const OxpTransposeJob *job,
                                                OxpTransposeWriteFunc write_func,
                                                OxpTransposeBandFunc band_func, gpointer user_data,

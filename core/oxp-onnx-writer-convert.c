@@ -457,8 +457,8 @@ f32_to_bf16_x8 (__m256i x)
             if (staged)                                                                            \
               {                                                                                    \
                 for (gsize j = 0; j < OXP_TILE; j++)                                               \
-                  stream_row (dst + ((jt + j) * rows + it + 0) * (DE), stage + j * OXP_TILE * (DE),    \
-                              OXP_TILE * (DE));                                                    \
+                  stream_row (dst + ((jt + j) * rows + it + 0) * (DE),                             \
+                              stage + j * OXP_TILE * (DE), OXP_TILE * (DE));                       \
                 continue;                                                                          \
               }                                                                                    \
             for (gsize j = jt; j < je; j++)                                                        \
@@ -645,11 +645,14 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
     {
       TransposeItem *item;
 
-      /* Keep every slot busy. */
+      /* Keep every slot busy, but start a band only once the previous one
+       * is written and forgotten: one band's pages in memory at a time. */
       while (pushed < n_items && pushed - written < n_slots)
         {
           gsize band = pushed / n_blocks, block = pushed % n_blocks;
 
+          if (block == 0 && pushed > written)
+            break;
           item = &slots[pushed % n_slots];
           item->i0 = band * band_rows;
           item->r = MIN (band_rows, rows - item->i0);
@@ -658,8 +661,12 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
           item->ready = FALSE;
           if (item->buf == NULL)
             item->buf = g_aligned_alloc (band_rows * block_cols, de, 64);
-          if (block == 0 && band_func != NULL)
-            band_func ((const guint8 *)job->src + item->i0 * cols * se, item->r * cols * se, FALSE,
+          /* Read ahead a band before its first item is needed. */
+          if (pushed == 0 && band_func != NULL)
+            band_func (job->src, MIN (band_rows, rows) * cols * se, FALSE, user_data);
+          if (block == n_blocks - 1 && band + 1 < n_bands && band_func != NULL)
+            band_func ((const guint8 *)job->src + (band + 1) * band_rows * cols * se,
+                       MIN (band_rows, rows - (band + 1) * band_rows) * cols * se, FALSE,
                        user_data);
           if (pool != NULL)
             g_thread_pool_push (pool, item, NULL);

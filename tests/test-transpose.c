@@ -157,7 +157,9 @@ typedef struct
   gsize len;
   const guint8 *src;
   gsize src_len;
-  guint8 *band_state; /* per source byte: 0, 1 started, 2 done */
+  guint8 *band_state; /* per source byte: 0, 1 announced, 2 done */
+  gsize rows, cols, se, de;
+  gsize last_row_written; /* the last source row of a written run */
   guint n_writes, fail_at;
   gboolean failed;
 } Output;
@@ -181,9 +183,20 @@ output_write (gconstpointer data, gsize len, guint64 offset, gpointer user_data,
       o->written[offset + i] = 1;
     }
   memcpy (o->out + offset, data, len);
+  /* Output element e is source element [e % rows, e / rows]: its band is
+   * announced and not done yet. */
+  for (gsize e = offset / o->de; e < (offset + len) / o->de; e++)
+    {
+      gsize i = e % o->rows, j = e / o->rows;
+
+      g_assert_cmpuint (o->band_state[(i * o->cols + j) * o->se], ==, 1);
+      o->last_row_written = o->last_row_written == G_MAXSIZE ? i : MAX (o->last_row_written, i);
+    }
   return TRUE;
 }
 
+/* Bands are announced before they are read and finished one at a time:
+ * when a band is done, nothing after it has been written yet. */
 static void
 output_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
 {
@@ -191,11 +204,15 @@ output_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
   gsize start = (const guint8 *)src - o->src;
 
   g_assert_cmpuint (start + len, <=, o->src_len);
+  g_assert_cmpuint (start % (o->cols * o->se), ==, 0);
+  g_assert_cmpuint (len % (o->cols * o->se), ==, 0);
   for (gsize i = start; i < start + len; i++)
     {
       g_assert_cmpuint (o->band_state[i], ==, done ? 1 : 0);
       o->band_state[i] = done ? 2 : 1;
     }
+  if (done)
+    g_assert_cmpuint (o->last_row_written, <, (start + len) / (o->cols * o->se));
 }
 
 typedef struct
@@ -225,7 +242,17 @@ check_engine (const Pair *pair, const Shape *shape, const EngineCase *c, guint32
   g_autofree guint8 *out = g_malloc0 (rows * cols * de);
   g_autofree guint8 *written = g_malloc0 (rows * cols * de);
   g_autofree guint8 *band_state = g_malloc0 (rows * cols * se);
-  Output o = { out, written, rows * cols * de, src, rows * cols * se, band_state, 0, 0, FALSE };
+  Output o = { .out = out,
+               .written = written,
+               .len = rows * cols * de,
+               .src = src,
+               .src_len = rows * cols * se,
+               .band_state = band_state,
+               .rows = rows,
+               .cols = cols,
+               .se = se,
+               .de = de,
+               .last_row_written = G_MAXSIZE };
   OxpTransposeJob job
       = { src, pair->src, pair->dst, rows, cols, c->band_size, c->block_size, c->n_threads };
   g_autoptr (GError) error = NULL;
@@ -286,8 +313,18 @@ test_engine_write_error (void)
       g_autofree guint8 *out = g_malloc0 (rows * cols * 2);
       g_autofree guint8 *written = g_malloc0 (rows * cols * 2);
       g_autofree guint8 *band_state = g_malloc0 (rows * cols * 4);
-      Output o
-          = { out, written, rows * cols * 2, src, rows * cols * 4, band_state, 0, fail_at, FALSE };
+      Output o = { .out = out,
+                   .written = written,
+                   .len = rows * cols * 2,
+                   .src = src,
+                   .src_len = rows * cols * 4,
+                   .band_state = band_state,
+                   .rows = rows,
+                   .cols = cols,
+                   .se = 4,
+                   .de = 2,
+                   .last_row_written = G_MAXSIZE,
+                   .fail_at = fail_at };
       OxpTransposeJob job = { src, pair.src, pair.dst, rows, cols, 8192, 1024, 2 };
       g_autoptr (GError) error = NULL;
 
