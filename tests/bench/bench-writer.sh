@@ -13,7 +13,8 @@
 #     and transposed plus converted to fp16;
 #   - cp of the bf16 shards, then their 2-D tensors transposed as bf16, and
 #     converted to fp16 and to fp32.
-# Prints wall time, peak RSS and the ratio to the cp just before; the
+# Prints wall time, peak RSS and the ratio to the cp just before (bf16->fp32:
+# to the cp of the fp32 shards, the same bytes written); the
 # rounds (BENCH_ROUNDS, default 2) show how much the disk varies.  Nothing is dropped from
 # the caches; `sync` runs between measurements (untimed) so that no run pays
 # for the previous one's writeback.  Run from the build directory after
@@ -109,6 +110,7 @@ printf '%-42s %8s %10s %12s %8s   %s\n' "run" "wall s" "peak RSS MB" "written Mi
 round=1
 while [ "$round" -le "${BENCH_ROUNDS:-2}" ]; do
   measure "cp of the fp32 shards [$round]" cp "$work"/ckpt/*.safetensors "$work/cp/"
+  cp_fp32_seconds=$cp_seconds
   writer "writer fp32 (auto: external) [$round]" "$work/ckpt" "$work/out/model.onnx"
   writer "writer fp32, 2-D transposed [$round]" --transpose "$work/ckpt" "$work/out/model.onnx"
   writer "writer fp32->fp16, 2-D transposed [$round]" --transpose --float-type fp16 \
@@ -118,7 +120,11 @@ while [ "$round" -le "${BENCH_ROUNDS:-2}" ]; do
     "$work/ckpt-bf16" "$work/out/model.onnx"
   writer "writer bf16->fp16, 2-D transposed [$round]" --transpose --float-type fp16 \
     "$work/ckpt-bf16" "$work/out/model.onnx"
+  # It writes as many bytes as the fp32 rows: compared with their cp.
+  cp_bf16_seconds=$cp_seconds
+  cp_seconds=$cp_fp32_seconds
   writer "writer bf16->fp32, 2-D transposed [$round]" --transpose --float-type fp32 \
     "$work/ckpt-bf16" "$work/out/model.onnx"
+  cp_seconds=$cp_bf16_seconds
   round=$((round + 1))
 done
