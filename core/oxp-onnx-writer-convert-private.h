@@ -36,8 +36,7 @@ typedef struct
   gsize rows;
   gsize cols;
   gsize band_size;  /* source bytes in use at a time, at most (but one row) */
-  gsize block_size; /* output bytes of one work item, at most (but one column) */
-  guint n_threads;  /* worker threads; 0 works in the calling thread alone */
+  gsize block_size; /* output bytes of one work item, about (but one column) */
 } OxpTransposeJob;
 
 /* Writes @len bytes at @offset of the output (the cols × rows matrix);
@@ -51,15 +50,24 @@ typedef gboolean (*OxpTransposeWriteFunc) (gconstpointer data, gsize len, guint6
 typedef void (*OxpTransposeBandFunc) (gconstpointer src, gsize len, gboolean done,
                                       gpointer user_data);
 
+/* Worker threads and their block buffers, kept from tensor to tensor of a
+ * write (the buffers' pages are not faulted in again for each tensor). */
+typedef struct _OxpTransposer OxpTransposer;
+
+/* @n_threads workers (0: everything in the calling thread); the threads
+ * start with the first tensor of more than one block. */
+G_GNUC_INTERNAL OxpTransposer *_oxp_transposer_new (guint n_threads);
+G_GNUC_INTERNAL void _oxp_transposer_free (OxpTransposer *self);
+
 /* Transposes and converts @job's tensor in bands of rows, each cut into
  * blocks of columns that the workers transpose while the calling thread
  * writes the finished ones in order: every source byte is read once, one
  * band is read at a time, the output of a band that is the whole tensor is
  * written sequentially, and the buffers are 2 × n_threads blocks.  Stops
  * at the first failure of @write_func, whose error it returns. */
-G_GNUC_INTERNAL gboolean _oxp_transpose_write (const OxpTransposeJob *job,
-                                               OxpTransposeWriteFunc write_func,
-                                               OxpTransposeBandFunc band_func, gpointer user_data,
-                                               GError **error);
+G_GNUC_INTERNAL gboolean _oxp_transposer_write (OxpTransposer *self, const OxpTransposeJob *job,
+                                                OxpTransposeWriteFunc write_func,
+                                                OxpTransposeBandFunc band_func, gpointer user_data,
+                                                GError **error);
 
 G_END_DECLS

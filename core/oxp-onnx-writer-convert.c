@@ -313,10 +313,8 @@ _oxp_transpose_rows (gpointer dst, gconstpointer src, gsize elem_size, gsize row
 
 /* --- Transposition with conversion ------------------------------------------ */
 
-/* Cache tiles of the kernels below: 64 source rows × 64 source columns, at
- * most 32 KiB read and 32 KiB written, which stay in L1/L2 while the tile
- * is transposed (one source row is one page apart from the next in a
- * 4096-wide fp32 matrix, so 64 rows also stay within the L1 TLB). */
+/* Tiles of the element-by-element paths: 64 source rows × 64 columns, at
+ * most 32 KiB read and 32 KiB written, which stay in L1/L2. */
 #define OXP_TILE 64
 
 /* Gathers column @j of rows [@i0, @i1) and converts it into its output row. */
@@ -406,82 +404,88 @@ f32_to_bf16_x8 (__m256i x)
   _mm_storeu_si128 ((__m128i *)(p), pack_u16 (f32_to_bf16_x8 (_mm256_castps_si256 (v))))
 #define STORE_U16(p, v) _mm_storeu_si128 ((__m128i *)(p), pack_u16 (_mm256_castps_si256 (v)))
 
-/* One kernel per (source, destination) pair: 8 × 8 blocks in registers
- * inside cache tiles; the ragged edges of a tile go element by element
- * through _oxp_convert_floats(), which rounds exactly as the blocks do.
- * With @stream, a whole tile is transposed into an L1 staging tile, then
- * streamed out in full cache lines: the block goes to memory rather than
- * into this core's cache, where the writing thread, on another core, would
- * have to fetch it line by line (that made its write() 3× slower than
- * cp's). */
+/* Copies one 64-byte output line from the staging buffer; @stream uses
+ * streaming stores (@d then is 64-byte aligned), which send the line to
+ * memory whole rather than into this core's cache, where the writing
+ * thread, on another core, would have to fetch it line by line (that made
+ * its write() 5× slower). */
+OXP_SIMD_TARGET static inline void
+copy_line (guint8 *d, const guint8 *s, gboolean stream)
+{
+  __m256i a = _mm256_load_si256 ((const __m256i *)s);
+  __m256i b = _mm256_load_si256 ((const __m256i *)(s + 32));
+
+  if (stream)
+    {
+      _mm256_stream_si256 ((__m256i *)d, a);
+      _mm256_stream_si256 ((__m256i *)(d + 32), b);
+    }
+  else
+    {
+      _mm256_storeu_si256 ((__m256i *)d, a);
+      _mm256_storeu_si256 ((__m256i *)(d + 32), b);
+    }
+}
+
+/* One kernel per (source, destination) pair.  Panels of 64 / DE source rows
+ * (one 64-byte line of every output row) by chunks of OXP_CHUNK columns are
+ * transposed in 8 × 8 blocks in registers into a staging buffer of whole
+ * output lines, then copied out line by line.  Row strides are powers of
+ * two here (2048, 4096, 8192 elements), which map a tile's rows to the same
+ * cache sets: so each source line is used up by consecutive blocks, and the
+ * staging buffer is contiguous.  What does not fill a panel or a block of
+ * 8 goes element by element through _oxp_convert_floats(), which rounds
+ * exactly as the blocks do. */
+#define OXP_CHUNK 256
 #define DEFINE_TRANSPOSE_KERNEL(name, SE, DE, LOAD, STORE)                                         \
   OXP_SIMD_TARGET static void name (guint8 *dst, OxpDataType dst_dtype, const guint8 *src,         \
                                     OxpDataType src_dtype, gsize rows, gsize cols, gsize j0,       \
                                     gsize k, gboolean stream)                                      \
   {                                                                                                \
-    guint8 stage[OXP_TILE * OXP_TILE * (DE)] __attribute__ ((aligned (64)));                       \
+    const gsize panel = 64 / (DE), line = 64 / (SE);                                               \
+    guint8 stage[OXP_CHUNK * 64] __attribute__ ((aligned (64)));                                   \
+    gsize full = rows / panel * panel;                                                             \
                                                                                                    \
-    for (gsize it = 0; it < rows; it += OXP_TILE)                                                  \
+    for (gsize jc = 0; jc < k; jc += OXP_CHUNK)                                                    \
       {                                                                                            \
-        gsize ie = MIN (it + OXP_TILE, rows), i8 = it + (ie - it) / 8 * 8;                         \
-        for (gsize jt = 0; jt < k; jt += OXP_TILE)                                                 \
+        gsize je = MIN (jc + OXP_CHUNK, k), j8 = jc + (je - jc) / 8 * 8;                           \
+        for (gsize i0 = 0; i0 < full; i0 += panel)                                                 \
           {                                                                                        \
-            gsize je = MIN (jt + OXP_TILE, k), j8 = jt + (je - jt) / 8 * 8;                        \
-            gboolean staged = stream && ie - it == OXP_TILE && je - jt == OXP_TILE;                \
-            guint8 *out = staged ? stage : dst + (jt * rows + it) * (DE);                          \
-            gsize stride = staged ? OXP_TILE * (DE) : rows * (DE);                                 \
-            for (gsize i = it; i < i8; i += 8)                                                     \
-              for (gsize j = jt; j < j8; j += 8)                                                   \
-                {                                                                                  \
-                  const guint8 *s = src + (i * cols + j0 + j) * (SE);                              \
-                  guint8 *d = out + (j - jt) * stride + (i - it) * (DE);                           \
-                  __m256 r[8];                                                                     \
-                  r[0] = LOAD (s);                                                                 \
-                  r[1] = LOAD (s + cols * (SE));                                                   \
-                  r[2] = LOAD (s + 2 * cols * (SE));                                               \
-                  r[3] = LOAD (s + 3 * cols * (SE));                                               \
-                  r[4] = LOAD (s + 4 * cols * (SE));                                               \
-                  r[5] = LOAD (s + 5 * cols * (SE));                                               \
-                  r[6] = LOAD (s + 6 * cols * (SE));                                               \
-                  r[7] = LOAD (s + 7 * cols * (SE));                                               \
-                  transpose8 (r);                                                                  \
-                  STORE (d, r[0]);                                                                 \
-                  STORE (d + stride, r[1]);                                                        \
-                  STORE (d + 2 * stride, r[2]);                                                    \
-                  STORE (d + 3 * stride, r[3]);                                                    \
-                  STORE (d + 4 * stride, r[4]);                                                    \
-                  STORE (d + 5 * stride, r[5]);                                                    \
-                  STORE (d + 6 * stride, r[6]);                                                    \
-                  STORE (d + 7 * stride, r[7]);                                                    \
-                }                                                                                  \
-            if (staged)                                                                            \
-              {                                                                                    \
-                for (gsize j = 0; j < OXP_TILE; j++)                                               \
-                  stream_row (dst + ((jt + j) * rows + it + 0) * (DE),                             \
-                              stage + j * OXP_TILE * (DE), OXP_TILE * (DE));                       \
-                continue;                                                                          \
-              }                                                                                    \
-            for (gsize j = jt; j < je; j++)                                                        \
-              {                                                                                    \
-                /* The last rows of the tile for every column, then the last                       \
-                 * columns for the rest of the rows. */                                            \
-                if (i8 < ie)                                                                       \
-                  convert_column (dst, dst_dtype, src, src_dtype, rows, cols, j0, j, i8, ie);      \
-                if (j >= j8 && it < i8)                                                            \
-                  convert_column (dst, dst_dtype, src, src_dtype, rows, cols, j0, j, it, i8);      \
-              }                                                                                    \
+            for (gsize jl = jc; jl < j8; jl += line)                                               \
+              for (gsize g = 0; g < panel; g += 8)                                                 \
+                for (gsize j = jl; j < MIN (jl + line, j8); j += 8)                                \
+                  {                                                                                \
+                    const guint8 *s = src + ((i0 + g) * cols + j0 + j) * (SE);                     \
+                    guint8 *d = stage + (j - jc) * 64 + g * (DE);                                  \
+                    __m256 r[8];                                                                   \
+                    r[0] = LOAD (s);                                                               \
+                    r[1] = LOAD (s + cols * (SE));                                                 \
+                    r[2] = LOAD (s + 2 * cols * (SE));                                             \
+                    r[3] = LOAD (s + 3 * cols * (SE));                                             \
+                    r[4] = LOAD (s + 4 * cols * (SE));                                             \
+                    r[5] = LOAD (s + 5 * cols * (SE));                                             \
+                    r[6] = LOAD (s + 6 * cols * (SE));                                             \
+                    r[7] = LOAD (s + 7 * cols * (SE));                                             \
+                    transpose8 (r);                                                                \
+                    STORE (d, r[0]);                                                               \
+                    STORE (d + 64, r[1]);                                                          \
+                    STORE (d + 2 * 64, r[2]);                                                      \
+                    STORE (d + 3 * 64, r[3]);                                                      \
+                    STORE (d + 4 * 64, r[4]);                                                      \
+                    STORE (d + 5 * 64, r[5]);                                                      \
+                    STORE (d + 6 * 64, r[6]);                                                      \
+                    STORE (d + 7 * 64, r[7]);                                                      \
+                  }                                                                                \
+            for (gsize j = jc; j < j8; j++)                                                        \
+              copy_line (dst + (j * rows + i0) * (DE), stage + (j - jc) * 64, stream);             \
+            for (gsize j = j8; j < je; j++)                                                        \
+              convert_column (dst, dst_dtype, src, src_dtype, rows, cols, j0, j, i0, i0 + panel);  \
           }                                                                                        \
+        if (full < rows)                                                                           \
+          for (gsize j = jc; j < je; j++)                                                          \
+            convert_column (dst, dst_dtype, src, src_dtype, rows, cols, j0, j, full, rows);        \
       }                                                                                            \
   }
-
-/* Copies @len bytes (a multiple of 32) from the staging tile with streaming
- * stores; @d is 32-byte aligned. */
-OXP_SIMD_TARGET static inline void
-stream_row (guint8 *d, const guint8 *s, gsize len)
-{
-  for (gsize off = 0; off < len; off += 32)
-    _mm256_stream_si256 ((__m256i *)(d + off), _mm256_load_si256 ((const __m256i *)(s + off)));
-}
 
 DEFINE_TRANSPOSE_KERNEL (transpose_32, 4, 4, LOAD_32, STORE_32)
 DEFINE_TRANSPOSE_KERNEL (transpose_16, 2, 2, LOAD_U16, STORE_U16)
@@ -529,8 +533,8 @@ transpose_convert (gpointer dst, OxpDataType dst_dtype, gconstpointer src, OxpDa
           if (kernels[i].src == 0 ? src_dtype != dst_dtype || se != kernels[i].se
                                   : src_dtype != kernels[i].src || dst_dtype != kernels[i].dst)
             continue;
-          /* Streaming stores need the output rows 32-byte aligned. */
-          stream = streaming && (guintptr)dst % 32 == 0 && rows * de % 32 == 0;
+          /* Streaming stores of whole lines need the output lines aligned. */
+          stream = streaming && (guintptr)dst % 64 == 0 && rows * de % 64 == 0;
           kernels[i].kernel (dst, dst_dtype, src, src_dtype, rows, cols, j0, k, stream);
           if (stream)
             _mm_sfence ();
@@ -563,23 +567,58 @@ _oxp_transpose_convert (gpointer dst, OxpDataType dst_dtype, gconstpointer src,
  * become k runs of r elements of the output (one run when r is all rows). */
 typedef struct
 {
+  OxpTransposer *owner;
+  const OxpTransposeJob *job;
   gsize i0, r, j0, k;
   guint8 *buf;
+  gsize capacity;
   gboolean ready;
 } TransposeItem;
 
-typedef struct
+struct _OxpTransposer
 {
-  const OxpTransposeJob *job;
+  guint n_threads;
+  GThreadPool *pool; /* made on the first job of more than one item */
   GMutex lock;
   GCond cond;
-} TransposeShared;
+  gsize n_slots;
+  TransposeItem *slots; /* with their buffers, kept from job to job */
+};
+
+OxpTransposer *
+_oxp_transposer_new (guint n_threads)
+{
+  OxpTransposer *self = g_new0 (OxpTransposer, 1);
+
+  self->n_threads = n_threads;
+  self->n_slots = n_threads > 0 ? 2 * (gsize)n_threads : 1;
+  self->slots = g_new0 (TransposeItem, self->n_slots);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  return self;
+}
+
+void
+_oxp_transposer_free (OxpTransposer *self)
+{
+  if (self == NULL)
+    return;
+  if (self->pool != NULL)
+    g_thread_pool_free (self->pool, FALSE, TRUE);
+  for (gsize i = 0; i < self->n_slots; i++)
+    g_aligned_free (self->slots[i].buf);
+  g_free (self->slots);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
 
 /* A worker streams its output to memory: the writing thread reads it from
  * another core. */
 static void
-transpose_item (const OxpTransposeJob *job, TransposeItem *item, gboolean worker)
+transpose_item (TransposeItem *item, gboolean worker)
 {
+  const OxpTransposeJob *job = item->job;
   gsize se = oxp_data_type_get_size (job->src_dtype);
 
   transpose_convert (item->buf, job->dst_dtype,
@@ -591,27 +630,25 @@ static void
 transpose_worker (gpointer data, gpointer user_data)
 {
   TransposeItem *item = data;
-  TransposeShared *shared = user_data;
+  OxpTransposer *self = item->owner;
 
-  transpose_item (shared->job, item, TRUE);
-  g_mutex_lock (&shared->lock);
+  transpose_item (item, TRUE);
+  g_mutex_lock (&self->lock);
   item->ready = TRUE;
-  g_cond_broadcast (&shared->cond);
-  g_mutex_unlock (&shared->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 gboolean
-_oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_func,
-                      OxpTransposeBandFunc band_func, gpointer user_data, GError **error)
+_oxp_transposer_write (OxpTransposer *self, const OxpTransposeJob *job,
+                       OxpTransposeWriteFunc write_func, OxpTransposeBandFunc band_func,
+                       gpointer user_data, GError **error)
 {
   gsize se = oxp_data_type_get_size (job->src_dtype);
   gsize de = oxp_data_type_get_size (job->dst_dtype);
   gsize rows = job->rows, cols = job->cols;
-  gsize n_bands, band_rows, n_blocks, block_cols, n_items, n_slots;
-  TransposeShared shared = { .job = job };
-  g_autofree TransposeItem *slots = NULL;
-  GThreadPool *pool = NULL;
-  gboolean ok = TRUE;
+  gsize n_bands, band_rows, n_blocks, block_cols, n_items, n_slots, item_size;
+  gboolean threaded, ok = TRUE;
   gsize pushed = 0, written = 0;
 
   if (rows == 0 || cols == 0)
@@ -630,16 +667,20 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
   n_blocks = (cols + block_cols - 1) / block_cols;
   block_cols = (cols + n_blocks - 1) / n_blocks;
   n_items = n_bands * n_blocks;
+  item_size = band_rows * block_cols * de;
 
-  n_slots = job->n_threads > 0 && n_items > 1 ? 2 * (gsize)job->n_threads : 1;
-  n_slots = MIN (n_slots, n_items);
-  slots = g_new0 (TransposeItem, n_slots);
-  if (n_slots > 1)
-    {
-      g_mutex_init (&shared.lock);
-      g_cond_init (&shared.cond);
-      pool = g_thread_pool_new (transpose_worker, &shared, (gint)job->n_threads, FALSE, NULL);
-    }
+  /* A tensor of one block is transposed here, where it is written. */
+  threaded = self->n_threads > 0 && n_items > 1;
+  n_slots = threaded ? MIN (self->n_slots, n_items) : 1;
+  if (threaded && self->pool == NULL)
+    self->pool = g_thread_pool_new (transpose_worker, NULL, (gint)self->n_threads, FALSE, NULL);
+  for (gsize i = 0; i < n_slots; i++)
+    if (self->slots[i].capacity < item_size)
+      {
+        g_aligned_free (self->slots[i].buf);
+        self->slots[i].buf = g_aligned_alloc (item_size, 1, 64);
+        self->slots[i].capacity = item_size;
+      }
 
   while (written < n_items)
     {
@@ -653,14 +694,14 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
 
           if (block == 0 && pushed > written)
             break;
-          item = &slots[pushed % n_slots];
+          item = &self->slots[pushed % n_slots];
+          item->owner = self;
+          item->job = job;
           item->i0 = band * band_rows;
           item->r = MIN (band_rows, rows - item->i0);
           item->j0 = block * block_cols;
           item->k = MIN (block_cols, cols - item->j0);
           item->ready = FALSE;
-          if (item->buf == NULL)
-            item->buf = g_aligned_alloc (band_rows * block_cols, de, 64);
           /* Read ahead a band before its first item is needed. */
           if (pushed == 0 && band_func != NULL)
             band_func (job->src, MIN (band_rows, rows) * cols * se, FALSE, user_data);
@@ -668,22 +709,22 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
             band_func ((const guint8 *)job->src + (band + 1) * band_rows * cols * se,
                        MIN (band_rows, rows - (band + 1) * band_rows) * cols * se, FALSE,
                        user_data);
-          if (pool != NULL)
-            g_thread_pool_push (pool, item, NULL);
+          if (threaded)
+            g_thread_pool_push (self->pool, item, NULL);
           pushed++;
-          if (pool == NULL)
+          if (!threaded)
             break;
         }
 
-      item = &slots[written % n_slots];
-      if (pool == NULL)
-        transpose_item (job, item, FALSE);
+      item = &self->slots[written % n_slots];
+      if (!threaded)
+        transpose_item (item, FALSE);
       else
         {
-          g_mutex_lock (&shared.lock);
+          g_mutex_lock (&self->lock);
           while (!item->ready)
-            g_cond_wait (&shared.cond, &shared.lock);
-          g_mutex_unlock (&shared.lock);
+            g_cond_wait (&self->cond, &self->lock);
+          g_mutex_unlock (&self->lock);
         }
 
       if (item->r == rows)
@@ -701,14 +742,16 @@ _oxp_transpose_write (const OxpTransposeJob *job, OxpTransposeWriteFunc write_fu
       written++;
     }
 
-  if (pool != NULL)
-    {
-      /* Lets the items in flight finish: they use the buffers. */
-      g_thread_pool_free (pool, FALSE, TRUE);
-      g_mutex_clear (&shared.lock);
-      g_cond_clear (&shared.cond);
-    }
-  for (gsize i = 0; i < n_slots; i++)
-    g_aligned_free (slots[i].buf);
+  /* The items in flight use the buffers: let them finish. */
+  if (threaded)
+    for (gsize t = written; t < pushed; t++)
+      {
+        TransposeItem *item = &self->slots[t % n_slots];
+
+        g_mutex_lock (&self->lock);
+        while (!item->ready)
+          g_cond_wait (&self->cond, &self->lock);
+        g_mutex_unlock (&self->lock);
+      }
   return ok;
 }

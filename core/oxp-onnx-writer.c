@@ -748,6 +748,7 @@ typedef struct
   GArray *mappings;
   GHashTable *source_fds; /* checkpoint file → fd (GINT_TO_POINTER (fd + 1)), or 0 if unusable */
   guint8 *chunk;          /* CHUNK_SIZE */
+  OxpTransposer *transposer; /* made for the first transposed tensor */
   guint64 done, total;
 } WriteContext;
 
@@ -865,7 +866,7 @@ copy_range (WriteContext *ctx, Sink *sink, const OxpInitializer *init, gboolean 
   return TRUE;
 }
 
-/* Where _oxp_transpose_write() puts a tensor's transposition. */
+/* Where _oxp_transposer_write() puts a tensor's transposition. */
 typedef struct
 {
   WriteContext *ctx;
@@ -963,14 +964,16 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
       .cols = init->shape[1],
       .band_size = BAND_SIZE,
       .block_size = BLOCK_SIZE,
-      .n_threads = MIN (g_get_num_processors (), MAX_THREADS),
     };
     guint64 total = (guint64)job.rows * job.cols * dst_elem;
 
     if (!sink_flush (sink, error))
       return FALSE;
     out.base = sink->offset;
-    if (!_oxp_transpose_write (&job, transpose_write, transpose_band, &out, error))
+    if (ctx->transposer == NULL)
+      ctx->transposer = _oxp_transposer_new (MIN (g_get_num_processors (), MAX_THREADS));
+    if (!_oxp_transposer_write (ctx->transposer, &job, transpose_write, transpose_band, &out,
+                                error))
       return FALSE;
     /* pwrite() leaves the file position where it was. */
     if (lseek (sink->fd, (off_t)(out.base + total), SEEK_SET) < 0)
@@ -1295,6 +1298,7 @@ out:
     }
   g_clear_pointer (&ctx.mappings, g_array_unref);
   g_free (ctx.chunk);
+  _oxp_transposer_free (ctx.transposer);
   g_ptr_array_unref (arena.allocs);
   return ok;
 }

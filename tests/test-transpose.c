@@ -232,7 +232,8 @@ static const EngineCase engine_cases[] = {
 };
 
 static void
-check_engine (const Pair *pair, const Shape *shape, const EngineCase *c, guint32 seed)
+check_engine (OxpTransposer *transposer, const Pair *pair, const Shape *shape, const EngineCase *c,
+              guint32 seed)
 {
   gsize rows = shape->rows, cols = shape->cols;
   gsize se = oxp_data_type_get_size (pair->src), de = oxp_data_type_get_size (pair->dst);
@@ -253,8 +254,7 @@ check_engine (const Pair *pair, const Shape *shape, const EngineCase *c, guint32
                .se = se,
                .de = de,
                .last_row_written = G_MAXSIZE };
-  OxpTransposeJob job
-      = { src, pair->src, pair->dst, rows, cols, c->band_size, c->block_size, c->n_threads };
+  OxpTransposeJob job = { src, pair->src, pair->dst, rows, cols, c->band_size, c->block_size };
   g_autoptr (GError) error = NULL;
   g_autofree char *what = g_strdup_printf (
       "%s -> %s, %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT ", bands of %" G_GSIZE_FORMAT
@@ -262,7 +262,7 @@ check_engine (const Pair *pair, const Shape *shape, const EngineCase *c, guint32
       oxp_data_type_to_string (pair->src), oxp_data_type_to_string (pair->dst), rows, cols,
       c->band_size, c->block_size, c->n_threads);
 
-  g_assert_true (_oxp_transpose_write (&job, output_write, output_band, &o, &error));
+  g_assert_true (_oxp_transposer_write (transposer, &job, output_write, output_band, &o, &error));
   g_assert_no_error (error);
   for (gsize i = 0; i < o.len; i++)
     if (!written[i])
@@ -273,13 +273,21 @@ check_engine (const Pair *pair, const Shape *shape, const EngineCase *c, guint32
   assert_same_bytes (out, want, o.len, what);
 }
 
+/* One transposer per case for all tensors, as in a write: its threads and
+ * buffers go from tensor to tensor, whatever their shapes and types. */
 static void
 test_engine (void)
 {
   for (gsize c = 0; c < G_N_ELEMENTS (engine_cases); c++)
-    for (gsize p = 0; p < G_N_ELEMENTS (pairs); p++)
-      for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
-        check_engine (&pairs[p], &shapes[s], &engine_cases[c], (guint32)(c * 10000 + p * 100 + s));
+    {
+      OxpTransposer *transposer = _oxp_transposer_new (engine_cases[c].n_threads);
+
+      for (gsize p = 0; p < G_N_ELEMENTS (pairs); p++)
+        for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+          check_engine (transposer, &pairs[p], &shapes[s], &engine_cases[c],
+                        (guint32)(c * 10000 + p * 100 + s));
+      _oxp_transposer_free (transposer);
+    }
 }
 
 /* A tall matrix whose output rows are longer than a block, a wide one
@@ -292,11 +300,14 @@ test_engine_extremes (void)
   static const Pair f32_f16 = { OXP_DATA_TYPE_FLOAT, OXP_DATA_TYPE_FLOAT16 };
   static const Pair bf16_f32 = { OXP_DATA_TYPE_BFLOAT16, OXP_DATA_TYPE_FLOAT };
 
+  OxpTransposer *transposer = _oxp_transposer_new (tiny.n_threads);
+
   for (gsize s = 0; s < G_N_ELEMENTS (extreme); s++)
     {
-      check_engine (&f32_f16, &extreme[s], &tiny, 7);
-      check_engine (&bf16_f32, &extreme[s], &tiny, 8);
+      check_engine (transposer, &f32_f16, &extreme[s], &tiny, 7);
+      check_engine (transposer, &bf16_f32, &extreme[s], &tiny, 8);
     }
+  _oxp_transposer_free (transposer);
 }
 
 /* A failed write stops the engine with its error, workers still running. */
@@ -325,12 +336,15 @@ test_engine_write_error (void)
                    .de = 2,
                    .last_row_written = G_MAXSIZE,
                    .fail_at = fail_at };
-      OxpTransposeJob job = { src, pair.src, pair.dst, rows, cols, 8192, 1024, 2 };
+      OxpTransposeJob job = { src, pair.src, pair.dst, rows, cols, 8192, 1024 };
+      OxpTransposer *transposer = _oxp_transposer_new (2);
       g_autoptr (GError) error = NULL;
 
-      g_assert_false (_oxp_transpose_write (&job, output_write, output_band, &o, &error));
+      g_assert_false (
+          _oxp_transposer_write (transposer, &job, output_write, output_band, &o, &error));
       g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
       g_assert_cmpuint (o.n_writes, ==, fail_at);
+      _oxp_transposer_free (transposer);
     }
 }
 
