@@ -13,7 +13,8 @@
 #     and transposed plus converted to fp16;
 #   - cp of the bf16 shards, then their 2-D tensors transposed as bf16, and
 #     converted to fp16 and to fp32.
-# Prints wall time, peak RSS and the ratio to the cp just before (bf16->fp32:
+# Prints wall time, CPU time (user + system: steadier than wall time on a
+# loaded machine), peak RSS and the wall-time ratio to the cp just before (bf16->fp32:
 # to the cp of the fp32 shards, the same bytes written); the
 # rounds (BENCH_ROUNDS, default 2) show how much the disk varies.  Nothing is dropped from
 # the caches; `sync` runs between measurements (untimed) so that no run pays
@@ -83,12 +84,14 @@ measure () {
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
                      for (i = 1; i <= n; i++) s = s * 60 + t[i]; printf "%.2f", s }' "$work/time.txt")
   rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' \
+    "$work/time.txt")
   out_bytes=$(cat "$work"/out/* "$work"/cp/* 2>/dev/null | wc -c)
   case $label in
     cp*) cp_seconds=$wall ;;
   esac
   ratio=$(awk -v a="$wall" -v b="$cp_seconds" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-  printf '%-42s %8s %10s %12s %8s   %s\n' "$label" "$wall" "$((rss_kb / 1024))" \
+  printf '%-42s %8s %6s %10s %12s %8s   %s\n' "$label" "$wall" "$cpu" "$((rss_kb / 1024))" \
     "$((out_bytes / 1048576))" "${ratio}x" "$(cat "$work/stdout.txt")"
 }
 
@@ -106,7 +109,8 @@ printf 'checkpoint: %d MiB of fp32 weights in 3 shards (%s), and the same in bf1
   "$((ckpt_bytes / 1048576))" "$(df -P "$work" | awk 'NR == 2 { print $1 }')"
 printf '%s CPUs, load average %s (the machine may be shared: compare within a round)\n' \
   "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-42s %8s %10s %12s %8s   %s\n' "run" "wall s" "peak RSS MB" "written MiB" "vs cp" "notes"
+printf '%-42s %8s %6s %10s %12s %8s   %s\n' "run" "wall s" "CPU s" "peak RSS MB" "written MiB" \
+  "vs cp" "notes"
 round=1
 while [ "$round" -le "${BENCH_ROUNDS:-2}" ]; do
   measure "cp of the fp32 shards [$round]" cp "$work"/ckpt/*.safetensors "$work/cp/"
