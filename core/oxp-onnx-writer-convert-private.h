@@ -36,7 +36,7 @@ typedef struct
   gsize rows;
   gsize cols;
   gsize band_size;  /* source bytes in use at a time, at most (but one row) */
-  gsize block_size; /* output bytes of one work item, about (but one column) */
+  gsize block_size; /* output bytes of one work item, about (but 64 source bytes a row) */
 } OxpTransposeJob;
 
 /* Writes @len bytes at @offset of the output (the cols × rows matrix);

@@ -662,8 +662,9 @@ _oxp_transposer_write (OxpTransposer *self, const OxpTransposeJob *job,
   n_bands = CLAMP (n_bands, 1, rows);
   band_rows = (rows + n_bands - 1) / n_bands;
   n_bands = (rows + band_rows - 1) / band_rows;
-  /* Blocks of columns: one block of one band is one item, one buffer. */
-  block_cols = CLAMP (job->block_size / (band_rows * de), 1, cols);
+  /* Blocks of columns: one block of one band is one item, one buffer; at
+   * least a source line (64 bytes) of each row, which one item uses up. */
+  block_cols = CLAMP (MAX (job->block_size / (band_rows * de), 64 / se), 1, cols);
   n_blocks = (cols + block_cols - 1) / block_cols;
   block_cols = (cols + n_blocks - 1) / n_blocks;
   n_items = n_bands * n_blocks;

@@ -222,13 +222,13 @@ typedef struct
 } EngineCase;
 
 /* Tiny bands and blocks (many of each, band rows cut anywhere); blocks of
- * whole 64 x 64 tiles, which workers stream out; the writer's own sizes
- * (one item: no worker); no thread, one, and more than this machine has. */
+ * whole aligned output lines, which workers stream out; the writer's own
+ * sizes; no thread, one, and more than this machine has. */
 static const EngineCase engine_cases[] = {
   { 4096, 1024, 0 },        { 4096, 1024, 1 },
   { 4096, 1024, 3 },        { 100, 64, 2 },
   { 1 << 20, 8192, 2 },     { 1 << 20, 64 << 10, 2 },
-  { 1 << 20, 48 << 10, 3 }, { (gsize)128 << 20, (gsize)2 << 20, 2 },
+  { 1 << 20, 48 << 10, 3 }, { (gsize)128 << 20, 512 << 10, 2 },
 };
 
 static void
