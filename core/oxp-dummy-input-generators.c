@@ -71,6 +71,7 @@ static const char *const text_inputs[] = {
   "encoder_attention_mask",
   "encoder_hidden_states",
   "decoder_position_ids",
+  "use_cache_branch",
   NULL,
 };
 
@@ -116,14 +117,27 @@ generate_ids (OxpDummyInputGenerator *self, const OxpTensorSpec *spec, const gin
   return t;
 }
 
+/* A mask over past + current tokens is padded like a plain one when the
+ * past is empty (the first step of a single-file decoder). */
+static gboolean
+mask_is_padded (const OxpTensorSpec *spec, const OxpShapes *shapes)
+{
+  guint rank = oxp_tensor_spec_get_rank (spec);
+  const char *param = rank ? oxp_tensor_spec_get_dim_param (spec, rank - 1) : NULL;
+
+  return last_dim_is_plain_sequence (spec)
+         || (param != NULL && strcmp (param, "past_sequence_length + sequence_length") == 0
+             && shapes->past_sequence_length == 0);
+}
+
 static OxpTensor *
-generate_mask (const OxpTensorSpec *spec, const gint64 *shape)
+generate_mask (const OxpTensorSpec *spec, const gint64 *shape, const OxpShapes *shapes)
 {
   guint rank = oxp_tensor_spec_get_rank (spec);
   OxpTensor *t = oxp_dummy_constant_tensor (oxp_tensor_spec_get_name (spec),
                                             oxp_tensor_spec_get_dtype (spec), shape, rank, 1.0);
 
-  if (rank >= 1 && last_dim_is_plain_sequence (spec))
+  if (rank >= 1 && mask_is_padded (spec, shapes))
     {
       gsize rows = n_rows (shape, rank);
       gint64 len = shape[rank - 1];
@@ -149,7 +163,7 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self, const Oxp
   if (strcmp (name, "input_ids") == 0 || strcmp (name, "decoder_input_ids") == 0)
     return generate_ids (self, spec, shape, shapes, error);
   if (g_str_has_suffix (name, "attention_mask"))
-    return generate_mask (spec, shape);
+    return generate_mask (spec, shape, shapes);
   if (strcmp (name, "token_type_ids") == 0)
     {
       OxpTensor *t = oxp_tensor_new (name, dtype, shape, rank);
@@ -167,6 +181,10 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self, const Oxp
     }
   if (strcmp (name, "position_ids") == 0 || strcmp (name, "decoder_position_ids") == 0)
     {
+      /* What optimum's runtime feeds: cumsum(attention_mask) - 1, masked
+       * positions 1, the last columns only when a past precedes them.  The
+       * mask this generator gives is padded on the right of the last batch
+       * row when no past precedes, and all ones after a past. */
       OxpTensor *t = oxp_tensor_new (name, dtype, shape, rank);
       gint64 offset = priv->use_past_in_inputs ? shapes->past_sequence_length : 0;
       if (rank >= 1)
@@ -174,12 +192,19 @@ oxp_dummy_text_input_generator_generate (OxpDummyInputGenerator *self, const Oxp
           gsize rows = n_rows (shape, rank);
           gint64 len = shape[rank - 1];
           for (gsize r = 0; r < rows; r++)
-            for (gint64 k = 0; k < len; k++)
-              oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k,
-                                                  (double)(offset + k));
+            {
+              gint64 padding = offset > 0 ? 0 : row_padding (shape, rank, r);
+              for (gint64 k = 0; k < len; k++)
+                oxp_tensor_set_element_from_double (t, r * (gsize)len + (gsize)k,
+                                                    k < len - padding ? (double)(offset + k) : 1.0);
+            }
         }
       return t;
     }
+  if (strcmp (name, "use_cache_branch") == 0)
+    /* The merged decoder's branch: with cache exactly when there is a past. */
+    return oxp_dummy_constant_tensor (name, dtype, shape, rank,
+                                      shapes->past_sequence_length > 0 ? 1.0 : 0.0);
   if (strcmp (name, "encoder_hidden_states") == 0)
     return oxp_dummy_random_float_tensor (name, dtype, shape, rank, -1.0, 1.0, shapes->seed);
 

@@ -106,6 +106,7 @@ struct _OxpExporter
   OxpDataType float_type;
   OxpExternalData external_data;
   gboolean validate;
+  gboolean legacy;
   double atol;
   char *reference;
   char *runtime_path;
@@ -203,6 +204,13 @@ oxp_exporter_set_validate (OxpExporter *self, gboolean validate)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
   self->validate = !!validate;
+}
+
+void
+oxp_exporter_set_legacy (OxpExporter *self, gboolean legacy)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->legacy = !!legacy;
 }
 
 void
@@ -613,6 +621,9 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
     return NULL;
   if (self->opset != 0 && !oxp_onnx_config_set_opset (config, self->opset, error))
     return NULL;
+  /* Configs whose layout changed since optimum 1.13 say so with "legacy". */
+  if (self->legacy && g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL)
+    g_object_set (config, "legacy", TRUE, NULL);
   submodels = oxp_onnx_config_dup_submodels (config);
 
   c.outdir = g_strdup (outdir);

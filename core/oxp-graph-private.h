@@ -84,4 +84,9 @@ G_GNUC_INTERNAL void _oxp_initializer_get_dims (const OxpInitializer *init, gint
 G_GNUC_INTERNAL guint64 _oxp_initializer_get_size (OxpGraph *self, const OxpInitializer *init);
 G_GNUC_INTERNAL guint64 _oxp_initializer_get_n_elements (const OxpInitializer *init);
 
+/* Renames the bound output @output_name of @self (a node output of @self)
+ * to @new_name, with every use; @output_name becomes free again. */
+G_GNUC_INTERNAL gboolean _oxp_graph_rename_output (OxpGraph *self, const char *output_name,
+                                                   const char *new_name, GError **error);
+
 G_END_DECLS

@@ -1095,6 +1095,69 @@ oxp_graph_bind_output (OxpGraph *self, const char *output_name, const char *valu
   return TRUE;
 }
 
+/* For the merged decoder: both If branches are built by the same plugin
+ * code, which binds the same output names ("logits", "present.0.key"), but
+ * names are unique across a model.  Once a branch is complete its outputs
+ * take names of their own, and the next branch may bind the plain names. */
+gboolean
+_oxp_graph_rename_output (OxpGraph *self, const char *output_name, const char *new_name,
+                          GError **error)
+{
+  GraphShared *sh;
+  GHashTableIter iter;
+  gpointer key, value;
+  ValueDef *def;
+  const char *to;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (self), FALSE);
+  g_return_val_if_fail (output_name != NULL && new_name != NULL, FALSE);
+
+  sh = self->shared;
+  def = g_hash_table_lookup (sh->values, output_name);
+  if (find_output (self, output_name) == NULL || !g_hash_table_contains (self->bound, output_name)
+      || def == NULL || def->kind != VALUE_NODE_OUTPUT || def->graph != self)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
+                   "Cannot rename output “%s” of graph “%s”: it is not a bound node output",
+                   output_name, self->name);
+      return FALSE;
+    }
+  if (name_is_taken (sh, sh->values, new_name))
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
+                   "Cannot rename output “%s” of graph “%s”: “%s” is taken", output_name,
+                   self->name, new_name);
+      return FALSE;
+    }
+
+  to = g_string_chunk_insert_const (sh->strings, new_name);
+  output_name = g_string_chunk_insert_const (sh->strings, output_name);
+  for (guint i = 0; i < def->node->n_outputs; i++)
+    if (strcmp (def->node->outputs[i], output_name) == 0)
+      def->node->outputs[i] = to;
+  g_hash_table_steal (sh->values, output_name);
+  g_hash_table_insert (sh->values, (gpointer)to, def);
+  rename_uses (self, output_name, to);
+  /* Old names bound to this output follow it; the plain name becomes free. */
+  g_hash_table_iter_init (&iter, sh->aliases);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (strcmp (value, output_name) == 0)
+      g_hash_table_iter_replace (&iter, (gpointer)to);
+  g_hash_table_remove (self->bound, output_name);
+  g_hash_table_add (self->bound, (gpointer)to);
+  for (guint i = 0; i < self->outputs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (self->outputs, i);
+
+      if (strcmp (oxp_tensor_spec_get_name (spec), output_name) == 0)
+        {
+          self->outputs->pdata[i] = oxp_tensor_spec_copy_renamed (spec, to);
+          oxp_tensor_spec_unref (spec);
+        }
+    }
+  return TRUE;
+}
+
 /* Whether @candidate is @graph or one of the graphs enclosing it. */
 static gboolean
 is_enclosing (OxpGraph *graph, OxpGraph *candidate)

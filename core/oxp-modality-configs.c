@@ -7,6 +7,7 @@
 
 #include <oxport/oxport.h>
 
+#include "oxp-graph-private.h"
 #include "oxp-onnx-config-private.h"
 
 static void
@@ -104,8 +105,75 @@ oxp_text_encoder_onnx_config_init (OxpTextEncoderOnnxConfig *self)
 
 /* Text decoder */
 
-G_DEFINE_ABSTRACT_TYPE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config,
-                        OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+typedef struct
+{
+  gboolean legacy;
+  gboolean merged;
+} OxpTextDecoderOnnxConfigPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config,
+                                     OXP_TYPE_ONNX_CONFIG_WITH_PAST)
+
+enum
+{
+  PROP_DECODER_0,
+  PROP_DECODER_LEGACY,
+  PROP_DECODER_MERGED,
+};
+
+/* optimum's TextDecoderWithPositionIdsOnnxConfig adds position_ids for
+ * these tasks only; 1.13 (legacy) had none. */
+static gboolean
+decoder_has_position_ids (OxpOnnxConfig *config)
+{
+  OxpTextDecoderOnnxConfigClass *klass = OXP_TEXT_DECODER_ONNX_CONFIG_GET_CLASS (config);
+  const char *task = oxp_onnx_config_get_task (config);
+
+  return klass->uses_position_ids
+         && !oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (config))
+         && (g_strcmp0 (task, "text-generation") == 0
+             || g_strcmp0 (task, "feature-extraction") == 0);
+}
+
+/* optimum's merge_decoders(): the decoder's inputs, then those only the
+ * decoder with past has, then use_cache_branch.  The mask keeps the with-past
+ * dims (it spans past + current tokens; the past is ignored without cache). */
+static GPtrArray *
+merged_inputs (OxpOnnxConfig *config)
+{
+  g_autoptr (OxpOnnxConfig) no_past
+      = oxp_onnx_config_copy (config, "merged", FALSE, "use-past-in-inputs", FALSE, NULL);
+  g_autoptr (OxpOnnxConfig) with_past
+      = oxp_onnx_config_copy (config, "merged", FALSE, "use-past-in-inputs", TRUE, NULL);
+  g_autoptr (GPtrArray) first = oxp_onnx_config_get_inputs (no_past);
+  g_autoptr (GPtrArray) second = oxp_onnx_config_get_inputs (with_past);
+  GPtrArray *inputs = _oxp_spec_array_new ();
+
+  for (guint i = 0; i < first->len; i++)
+    {
+      const char *name = oxp_tensor_spec_get_name (g_ptr_array_index (first, i));
+      OxpTensorSpec *spec = g_ptr_array_index (first, i);
+
+      for (guint j = 0; j < second->len; j++)
+        if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (second, j)), name) == 0)
+          spec = g_ptr_array_index (second, j);
+      g_ptr_array_add (inputs, oxp_tensor_spec_ref (spec));
+    }
+  for (guint j = 0; j < second->len; j++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (second, j);
+      gboolean seen = FALSE;
+
+      for (guint i = 0; i < first->len && !seen; i++)
+        seen = strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (first, i)),
+                       oxp_tensor_spec_get_name (spec))
+               == 0;
+      if (!seen)
+        g_ptr_array_add (inputs, oxp_tensor_spec_ref (spec));
+    }
+  add_spec (inputs, "use_cache_branch", OXP_DATA_TYPE_BOOL, "1");
+  return inputs;
+}
 
 static GPtrArray *
 oxp_text_decoder_onnx_config_get_inputs (OxpOnnxConfig *config)
@@ -113,18 +181,28 @@ oxp_text_decoder_onnx_config_get_inputs (OxpOnnxConfig *config)
   OxpTextDecoderOnnxConfigClass *klass = OXP_TEXT_DECODER_ONNX_CONFIG_GET_CLASS (config);
   OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
   gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
+  gboolean positions = decoder_has_position_ids (config);
   GPtrArray *inputs = _oxp_spec_array_new ();
   const char *mask_dims = past_in ? "batch_size,past_sequence_length + sequence_length"
                                   : "batch_size,sequence_length";
 
+  if (_oxp_text_decoder_onnx_config_get_merged (OXP_TEXT_DECODER_ONNX_CONFIG (config)))
+    {
+      g_ptr_array_unref (inputs);
+      return merged_inputs (config);
+    }
+
+  /* The forward signature's order (see the class documentation). */
   add_spec (inputs, "input_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   if (past_in && klass->past_before_attention_mask)
     oxp_onnx_config_with_past_add_past_key_values (past, inputs, OXP_PAST_DIRECTION_INPUTS);
   add_spec (inputs, "attention_mask", OXP_DATA_TYPE_INT64, mask_dims);
-  if (klass->uses_position_ids)
+  if (positions && !klass->position_ids_after_past)
     add_spec (inputs, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   if (past_in && !klass->past_before_attention_mask)
     oxp_onnx_config_with_past_add_past_key_values (past, inputs, OXP_PAST_DIRECTION_INPUTS);
+  if (positions && klass->position_ids_after_past)
+    add_spec (inputs, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length");
   return inputs;
 }
 
@@ -147,34 +225,224 @@ oxp_text_decoder_onnx_config_create_dummy_input_generators (OxpOnnxConfig *confi
 static GPtrArray *
 oxp_text_decoder_onnx_config_dup_submodels (OxpOnnxConfig *config)
 {
+  OxpOnnxConfigWithPast *past = OXP_ONNX_CONFIG_WITH_PAST (config);
+  gboolean use_past = oxp_onnx_config_with_past_get_use_past (past);
+  gboolean past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   GPtrArray *models;
 
-  if (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config))
-      || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
-    return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
-        ->dup_submodels (config);
+  if (oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (config)))
+    {
+      if (use_past && !past_in)
+        {
+          /* optimum 1.13's three files; the merged one shares the weights of
+           * its two branches. */
+          models = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (models,
+                           oxp_onnx_config_copy (config, "file-name", "decoder_model.onnx", NULL));
+          g_ptr_array_add (models,
+                           oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE, "file-name",
+                                                 "decoder_with_past_model.onnx", NULL));
+          g_ptr_array_add (models,
+                           oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE, "merged", TRUE,
+                                                 "file-name", "decoder_model_merged.onnx", NULL));
+          return models;
+        }
+      if (use_past || g_strcmp0 (oxp_onnx_config_get_task (config), "text-generation") != 0)
+        return OXP_ONNX_CONFIG_CLASS (oxp_text_decoder_onnx_config_parent_class)
+            ->dup_submodels (config);
 
-  /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
+      /* optimum 1.13 writes text-generation as decoder_model.onnx with presents. */
+      models = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (models,
+                       oxp_onnx_config_copy (config, "use-past", TRUE, "use-past-in-inputs", FALSE,
+                                             "file-name", "decoder_model.onnx", NULL));
+      return models;
+    }
+
+  /* Current optimum: one model.onnx; with a cache it always takes the past,
+   * of length 0 for the first step. */
   models = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (models, oxp_onnx_config_copy (config, "use-past", TRUE, "use-past-in-inputs",
-                                                 FALSE, "file-name", "decoder_model.onnx", NULL));
+  if (use_past && !past_in)
+    g_ptr_array_add (models, oxp_onnx_config_copy (config, "use-past-in-inputs", TRUE, NULL));
+  else
+    g_ptr_array_add (models, g_object_ref (config));
   return models;
+}
+
+static void
+oxp_text_decoder_onnx_config_get_property (GObject *object, guint prop_id, GValue *value,
+                                           GParamSpec *pspec)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv
+      = oxp_text_decoder_onnx_config_get_instance_private (OXP_TEXT_DECODER_ONNX_CONFIG (object));
+
+  switch (prop_id)
+    {
+    case PROP_DECODER_LEGACY:
+      g_value_set_boolean (value, priv->legacy);
+      break;
+    case PROP_DECODER_MERGED:
+      g_value_set_boolean (value, priv->merged);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+oxp_text_decoder_onnx_config_set_property (GObject *object, guint prop_id, const GValue *value,
+                                           GParamSpec *pspec)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv
+      = oxp_text_decoder_onnx_config_get_instance_private (OXP_TEXT_DECODER_ONNX_CONFIG (object));
+
+  switch (prop_id)
+    {
+    case PROP_DECODER_LEGACY:
+      priv->legacy = g_value_get_boolean (value);
+      break;
+    case PROP_DECODER_MERGED:
+      priv->merged = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
 oxp_text_decoder_onnx_config_class_init (OxpTextDecoderOnnxConfigClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   OxpOnnxConfigClass *config_class = OXP_ONNX_CONFIG_CLASS (klass);
 
+  object_class->get_property = oxp_text_decoder_onnx_config_get_property;
+  object_class->set_property = oxp_text_decoder_onnx_config_set_property;
   config_class->get_inputs = oxp_text_decoder_onnx_config_get_inputs;
   config_class->create_dummy_input_generators
       = oxp_text_decoder_onnx_config_create_dummy_input_generators;
   config_class->dup_submodels = oxp_text_decoder_onnx_config_dup_submodels;
+
+  /**
+   * OxpTextDecoderOnnxConfig:legacy:
+   *
+   * Write optimum 1.13's files and inputs (no position_ids;
+   * decoder_model.onnx, decoder_with_past_model.onnx and
+   * decoder_model_merged.onnx) instead of current optimum's single
+   * model.onnx.  Copies keep it.
+   */
+  g_object_class_install_property (
+      object_class, PROP_DECODER_LEGACY,
+      g_param_spec_boolean ("legacy", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
+  /**
+   * OxpTextDecoderOnnxConfig:merged:
+   *
+   * The config of optimum 1.13's decoder_model_merged.onnx (set by
+   * dup_submodels() with #OxpTextDecoderOnnxConfig:legacy): one If on the
+   * bool input use_cache_branch [1] whose branches are this config's graph
+   * with and without past inputs, built by the same build_graph, every
+   * weight stored once in the main graph.  Inputs: the decoder's, then the
+   * past, then use_cache_branch; outputs: the decoder with past's.
+   */
+  g_object_class_install_property (
+      object_class, PROP_DECODER_MERGED,
+      g_param_spec_boolean ("merged", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 oxp_text_decoder_onnx_config_init (OxpTextDecoderOnnxConfig *self)
 {
+}
+
+/**
+ * oxp_text_decoder_onnx_config_get_legacy:
+ * @self: a text decoder config
+ *
+ * Returns: whether @self writes optimum 1.13's layout
+ */
+gboolean
+oxp_text_decoder_onnx_config_get_legacy (OxpTextDecoderOnnxConfig *self)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_TEXT_DECODER_ONNX_CONFIG (self), FALSE);
+  priv = oxp_text_decoder_onnx_config_get_instance_private (self);
+  return priv->legacy;
+}
+
+gboolean
+_oxp_text_decoder_onnx_config_get_merged (OxpTextDecoderOnnxConfig *self)
+{
+  OxpTextDecoderOnnxConfigPrivate *priv = oxp_text_decoder_onnx_config_get_instance_private (self);
+
+  return priv->merged;
+}
+
+/* One branch of the merged decoder; its outputs then take names of their
+ * own ("with_past/logits") so that the other branch and the If may use the
+ * plain ones. */
+static gboolean
+build_merged_branch (OxpOnnxConfig *config, OxpGraph *branch, OxpCheckpoint *checkpoint,
+                     GError **error)
+{
+  g_autoptr (GPtrArray) outputs = NULL;
+
+  if (!_oxp_onnx_config_build_branch (config, branch, checkpoint, error))
+    return FALSE;
+  /* Renaming replaces the specs: iterate over names of our own. */
+  outputs = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < oxp_graph_get_outputs (branch)->len; i++)
+    g_ptr_array_add (outputs, g_strdup (oxp_tensor_spec_get_name (
+                                  g_ptr_array_index (oxp_graph_get_outputs (branch), i))));
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      const char *name = g_ptr_array_index (outputs, i);
+      g_autofree char *renamed = g_strdup_printf ("%s/%s", oxp_graph_get_name (branch), name);
+
+      if (!_oxp_graph_rename_output (branch, name, renamed, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_oxp_text_decoder_onnx_config_build_merged (OxpOnnxConfig *self, OxpGraph *graph,
+                                            OxpCheckpoint *checkpoint, GError **error)
+{
+  g_autoptr (OxpOnnxConfig) with_past
+      = oxp_onnx_config_copy (self, "merged", FALSE, "use-past-in-inputs", TRUE, NULL);
+  g_autoptr (OxpOnnxConfig) no_past
+      = oxp_onnx_config_copy (self, "merged", FALSE, "use-past-in-inputs", FALSE, NULL);
+  g_autoptr (OxpGraph) then_branch = oxp_graph_new_subgraph (graph, "with_past");
+  g_autoptr (OxpGraph) else_branch = oxp_graph_new_subgraph (graph, "no_past");
+  GPtrArray *outputs = oxp_graph_get_outputs (graph);
+  const char *cond[] = { "use_cache_branch" };
+  OxpNode *node;
+
+  /* Both branches add the same checkpoint tensors: the graph keeps one
+   * initializer per tensor, in the main graph. */
+  if (!build_merged_branch (with_past, then_branch, checkpoint, error)
+      || !build_merged_branch (no_past, else_branch, checkpoint, error))
+    return FALSE;
+  if (oxp_graph_get_outputs (then_branch)->len != outputs->len
+      || oxp_graph_get_outputs (else_branch)->len != outputs->len)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_INVALID_GRAPH,
+                   "The branches of %s have %u and %u outputs, the merged model %u",
+                   oxp_onnx_config_get_file_name (self), oxp_graph_get_outputs (then_branch)->len,
+                   oxp_graph_get_outputs (else_branch)->len, outputs->len);
+      return FALSE;
+    }
+
+  node = oxp_graph_add_node (graph, "If", cond, 1, outputs->len);
+  oxp_node_set_attr_graph (node, "then_branch", then_branch);
+  oxp_node_set_attr_graph (node, "else_branch", else_branch);
+  for (guint i = 0; i < outputs->len; i++)
+    if (!oxp_graph_bind_output (graph, oxp_tensor_spec_get_name (g_ptr_array_index (outputs, i)),
+                                oxp_node_get_output (node, i), error))
+      return FALSE;
+  return TRUE;
 }
 
 /* Text seq2seq */

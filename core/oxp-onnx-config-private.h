@@ -15,4 +15,15 @@ G_GNUC_INTERNAL GPtrArray *_oxp_spec_array_new (void);
  * or "encoder_sequence_length / N" (see encoder_length_divisor). */
 G_GNUC_INTERNAL char *_oxp_seq2seq_encoder_output_length (OxpOnnxSeq2SeqConfigWithPast *self);
 
+/* Declares @self's outputs on the subgraph @branch and runs build_graph. */
+G_GNUC_INTERNAL gboolean _oxp_onnx_config_build_branch (OxpOnnxConfig *self, OxpGraph *branch,
+                                                        OxpCheckpoint *checkpoint, GError **error);
+
+/* optimum 1.13's decoder_model_merged.onnx: an If on use_cache_branch. */
+G_GNUC_INTERNAL gboolean _oxp_text_decoder_onnx_config_get_merged (OxpTextDecoderOnnxConfig *self);
+G_GNUC_INTERNAL gboolean _oxp_text_decoder_onnx_config_build_merged (OxpOnnxConfig *self,
+                                                                     OxpGraph *graph,
+                                                                     OxpCheckpoint *checkpoint,
+                                                                     GError **error);
+
 G_END_DECLS

@@ -988,9 +988,38 @@ oxp_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint
   for (guint i = 0; i < outputs->len; i++)
     oxp_graph_add_output (graph, g_ptr_array_index (outputs, i));
 
-  if (!OXP_ONNX_CONFIG_GET_CLASS (self)->build_graph (self, graph, checkpoint, error))
+  /* The merged decoder is the core's: an If whose branches the plugin builds. */
+  if (OXP_IS_TEXT_DECODER_ONNX_CONFIG (self)
+      && _oxp_text_decoder_onnx_config_get_merged (OXP_TEXT_DECODER_ONNX_CONFIG (self)))
+    {
+      if (!_oxp_text_decoder_onnx_config_build_merged (self, graph, checkpoint, error))
+        return FALSE;
+    }
+  else if (!OXP_ONNX_CONFIG_GET_CLASS (self)->build_graph (self, graph, checkpoint, error))
     return FALSE;
   return oxp_graph_check (graph, error);
+}
+
+/* An If branch: @branch (a subgraph) declares @self's outputs only (the
+ * inputs are the enclosing graph's), then the build_graph vfunc fills it. */
+gboolean
+_oxp_onnx_config_build_branch (OxpOnnxConfig *self, OxpGraph *branch, OxpCheckpoint *checkpoint,
+                               GError **error)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+  g_autoptr (GPtrArray) outputs = NULL;
+
+  g_clear_error (&priv->deferred_error);
+  outputs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_outputs (self));
+  if (priv->deferred_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&priv->deferred_error));
+      return FALSE;
+    }
+  apply_float_type (outputs, oxp_graph_get_float_type (branch));
+  for (guint i = 0; i < outputs->len; i++)
+    oxp_graph_add_output (branch, g_ptr_array_index (outputs, i));
+  return OXP_ONNX_CONFIG_GET_CLASS (self)->build_graph (self, branch, checkpoint, error);
 }
 
 /**

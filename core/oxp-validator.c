@@ -66,6 +66,8 @@ oxp_validation_check_kind_to_string (OxpValidationCheckKind kind)
       return "run";
     case OXP_VALIDATION_CHECK_REFERENCE:
       return "reference";
+    case OXP_VALIDATION_CHECK_CACHE:
+      return "cache";
     default:
       return "unknown";
     }
@@ -942,7 +944,7 @@ shape_set_label (GPtrArray *bindings, guint index)
 static gboolean
 run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
            OxpOnnxConfig *config, GPtrArray *declared_inputs, GPtrArray *declared_outputs,
-           guint index, GError **error)
+           const OxpShapes *shapes, guint index, GError **error)
 {
   g_autoptr (GPtrArray) inputs = NULL;
   g_autoptr (GPtrArray) outputs = NULL;
@@ -953,7 +955,7 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
   GPtrArray *model_outputs = oxp_runtime_session_get_outputs (session);
   char *input_problem = NULL;
 
-  inputs = oxp_onnx_config_generate_dummy_inputs (config, &self->shapes[index], error);
+  inputs = oxp_onnx_config_generate_dummy_inputs (config, shapes, error);
   if (inputs == NULL)
     return FALSE;
 
@@ -967,7 +969,7 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
         input_problem = g_strdup_printf ("the config's dummy input generators gave no %s",
                                          oxp_tensor_spec_get_name (spec));
       else
-        input_problem = check_shape (spec, tensor, "input", bindings, &self->shapes[index]);
+        input_problem = check_shape (spec, tensor, "input", bindings, shapes);
     }
   label = shape_set_label (bindings, index);
   if (input_problem != NULL)
@@ -1003,7 +1005,7 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
         continue;
       tensor = g_ptr_array_index (outputs, model_index);
 
-      problem = check_shape (spec, tensor, "output", bindings, &self->shapes[index]);
+      problem = check_shape (spec, tensor, "output", bindings, shapes);
       if (problem != NULL)
         {
           report_add (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label, NAN, NAN,
@@ -1022,6 +1024,198 @@ run_dummy (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *s
       report_pass (report, OXP_VALIDATION_CHECK_RUN, SUBJECT_OUTPUT, name, label);
     }
   return TRUE;
+}
+
+/* ------------------------------------------------------------ cache */
+
+/* A decoder-only file that takes its cache and returns it. */
+static gboolean
+has_cache (GPtrArray *inputs, GPtrArray *outputs)
+{
+  return spec_lookup (inputs, "past_key_values.0.key", NULL) != NULL
+         && spec_lookup (outputs, "present.0.key", NULL) != NULL;
+}
+
+/* Puts @t (consumed) in place of the tensor of the same name. */
+static void
+replace_tensor (GPtrArray *tensors, OxpTensor *t)
+{
+  for (guint i = 0; i < tensors->len; i++)
+    if (strcmp (oxp_tensor_get_name (g_ptr_array_index (tensors, i)), oxp_tensor_get_name (t)) == 0)
+      {
+        oxp_tensor_unref (g_ptr_array_index (tensors, i));
+        tensors->pdata[i] = t;
+        return;
+      }
+  oxp_tensor_unref (t);
+}
+
+/* [rows, @len] of @like's type: @ids[:, @from : @from + @len] when @ids is
+ * given, else @start + column index (positions), or 1 when @start < 0. */
+static OxpTensor *
+int_columns (OxpTensor *like, const char *name, gint64 rows, gint64 len, const OxpTensor *ids,
+             gint64 from, gint64 start)
+{
+  const gint64 shape[] = { rows, len };
+  OxpTensor *t
+      = oxp_tensor_new (name, like ? oxp_tensor_get_dtype (like) : OXP_DATA_TYPE_INT64, shape, 2);
+
+  for (gint64 r = 0; r < rows; r++)
+    for (gint64 k = 0; k < len; k++)
+      {
+        double v = ids ? oxp_tensor_get_element_as_double (
+                       ids, (gsize)(r * oxp_tensor_get_shape (ids)[1] + from + k))
+                   : start < 0 ? 1.0
+                               : (double)(start + k);
+        oxp_tensor_set_element_from_double (t, (gsize)(r * len + k), v);
+      }
+  return t;
+}
+
+/* The inputs of one run over @ids[:, @from : @from + @len] after a past of
+ * @past tokens: unpadded mask, positions past + arange, and the merged
+ * decoder's branch. */
+static GPtrArray *
+cache_run_inputs (OxpOnnxConfig *config, const OxpShapes *base, const OxpTensor *ids, gint64 from,
+                  gint64 len, gint64 past, GError **error)
+{
+  OxpShapes shapes = *base;
+  GPtrArray *inputs;
+  OxpTensor *t;
+  gint64 rows = oxp_tensor_get_shape (ids)[0];
+
+  shapes.sequence_length = len;
+  shapes.past_sequence_length = past;
+  inputs = oxp_onnx_config_generate_dummy_inputs (config, &shapes, error);
+  if (inputs == NULL)
+    return NULL;
+  replace_tensor (inputs, int_columns (tensor_lookup (inputs, "input_ids"), "input_ids", rows, len,
+                                       ids, from, 0));
+  if ((t = tensor_lookup (inputs, "attention_mask")) != NULL)
+    replace_tensor (inputs, int_columns (t, "attention_mask", rows, past + len, NULL, 0, -1));
+  if ((t = tensor_lookup (inputs, "position_ids")) != NULL)
+    replace_tensor (inputs, int_columns (t, "position_ids", rows, len, NULL, 0, past));
+  if ((t = tensor_lookup (inputs, "use_cache_branch")) != NULL)
+    {
+      OxpTensor *branch = oxp_dummy_constant_tensor ("use_cache_branch", oxp_tensor_get_dtype (t),
+                                                     oxp_tensor_get_shape (t),
+                                                     oxp_tensor_get_rank (t), past > 0 ? 1 : 0);
+      replace_tensor (inputs, branch);
+    }
+  return inputs;
+}
+
+/* One step fed the cache of a first run must give, at its position, the
+ * output a run over the whole sequence without past gives there: this is
+ * what catches a cache that is returned in the wrong layout, positions that
+ * ignore the past, or a mask that does not span it. */
+static void
+run_cache_check (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
+                 OxpOnnxConfig *config, GPtrArray *declared_outputs, double atol)
+{
+  GPtrArray *model_outputs = oxp_runtime_session_get_outputs (session);
+  const char *name = oxp_tensor_spec_get_name (g_ptr_array_index (declared_outputs, 0));
+  gint64 past = MAX (self->shapes[1].past_sequence_length, 1);
+  OxpShapes full = self->shapes[0];
+  g_autoptr (GPtrArray) full_in = NULL;
+  g_autoptr (GPtrArray) prefix_in = NULL;
+  g_autoptr (GPtrArray) step_in = NULL;
+  g_autoptr (GPtrArray) full_out = NULL;
+  g_autoptr (GPtrArray) prefix_out = NULL;
+  g_autoptr (GPtrArray) step_out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  OxpTensor *ids, *whole, *last;
+  guint index = 0;
+  gint64 rows, width;
+  double worst = 0;
+
+  if (spec_lookup (model_outputs, name, &index) == NULL)
+    return;
+  full.sequence_length = past + 1;
+  full.past_sequence_length = 0;
+  label = g_strdup_printf ("batch_size=%" G_GINT64_FORMAT ",past_sequence_length=%" G_GINT64_FORMAT
+                           ",sequence_length=1 vs past 0,sequence_length=%" G_GINT64_FORMAT,
+                           full.batch_size, past, past + 1);
+
+  full_in = oxp_onnx_config_generate_dummy_inputs (config, &full, &error);
+  ids = full_in ? tensor_lookup (full_in, "input_ids") : NULL;
+  if (ids == NULL || oxp_tensor_get_rank (ids) != 2)
+    return; /* not a token decoder: nothing to split */
+  ids = oxp_tensor_ref (ids);
+  rows = oxp_tensor_get_shape (ids)[0];
+
+  g_clear_pointer (&full_in, g_ptr_array_unref);
+  full_in = cache_run_inputs (config, &full, ids, 0, past + 1, 0, &error);
+  if (full_in != NULL)
+    full_out = oxp_runtime_session_run (session, full_in, &error);
+  if (full_out != NULL)
+    prefix_in = cache_run_inputs (config, &full, ids, 0, past, 0, &error);
+  if (prefix_in != NULL)
+    prefix_out = oxp_runtime_session_run (session, prefix_in, &error);
+  if (prefix_out != NULL)
+    step_in = cache_run_inputs (config, &full, ids, past, 1, past, &error);
+  if (step_in != NULL)
+    {
+      /* The first run's present.i.* is the step's past_key_values.i.*. */
+      for (guint i = 0; i < model_outputs->len; i++)
+        {
+          const char *out = oxp_tensor_spec_get_name (g_ptr_array_index (model_outputs, i));
+          g_autofree char *in = NULL;
+          OxpTensor *value = g_ptr_array_index (prefix_out, i);
+          OxpTensor *copy;
+
+          if (!g_str_has_prefix (out, "present."))
+            continue;
+          in = g_strconcat ("past_key_values.", out + strlen ("present."), NULL);
+          copy = oxp_tensor_new (in, oxp_tensor_get_dtype (value), oxp_tensor_get_shape (value),
+                                 oxp_tensor_get_rank (value));
+          memcpy (oxp_tensor_get_mutable_data (copy), oxp_tensor_get_data (value),
+                  oxp_tensor_get_size (value));
+          replace_tensor (step_in, copy);
+        }
+      step_out = oxp_runtime_session_run (session, step_in, &error);
+    }
+  oxp_tensor_unref (ids);
+  if (step_out == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CACHE, SUBJECT_OUTPUT, name, label, NAN, atol,
+                  OXP_VALIDATION_ERROR_RUN, "%s",
+                  strip_path (error ? error->message : "no inputs", report->model_path));
+      return;
+    }
+
+  whole = g_ptr_array_index (full_out, index);
+  last = g_ptr_array_index (step_out, index);
+  if (oxp_tensor_get_rank (whole) != 3 || oxp_tensor_get_rank (last) != 3
+      || oxp_tensor_get_shape (last)[1] != 1
+      || oxp_tensor_get_shape (last)[2] != oxp_tensor_get_shape (whole)[2])
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CACHE, SUBJECT_OUTPUT, name, label, NAN, atol,
+                  OXP_VALIDATION_ERROR_SHAPE,
+                  "the step's output is not [batch, 1, n] beside the full run's [batch, seq, n]");
+      return;
+    }
+  width = oxp_tensor_get_shape (whole)[2];
+  for (gint64 r = 0; r < rows; r++)
+    for (gint64 c = 0; c < width; c++)
+      {
+        double a = oxp_tensor_get_element_as_double (last, (gsize)(r * width + c));
+        double e = oxp_tensor_get_element_as_double (whole,
+                                                     (gsize)((r * (past + 1) + past) * width + c));
+        double d = fabs (a - e);
+
+        worst = isnan (d) ? INFINITY : MAX (worst, d);
+      }
+  if (!(worst <= atol))
+    report_add (report, OXP_VALIDATION_CHECK_CACHE, SUBJECT_OUTPUT, name, label, worst, atol,
+                OXP_VALIDATION_ERROR_TOLERANCE,
+                "with the cache, the last position differs by %.3g from the run without it "
+                "(tolerance %.3g)",
+                worst, atol);
+  else
+    report_add (report, OXP_VALIDATION_CHECK_CACHE, SUBJECT_OUTPUT, name, label, worst, atol, -1,
+                NULL);
 }
 
 /* ------------------------------------------------------------ reference */
@@ -1232,21 +1426,46 @@ oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *m
       feedable = check_signature (result, declared_inputs, oxp_runtime_session_get_inputs (session),
                                   FALSE);
       check_signature (result, declared_outputs, oxp_runtime_session_get_outputs (session), TRUE);
-
-      /* The model cannot take the config's inputs: running it would only
-       * repeat the failure above. */
-      for (guint i = 0; i < G_N_ELEMENTS (self->shapes) && feedable; i++)
-        if (!run_dummy (self, result, session, config, declared_inputs, declared_outputs, i, error))
-          {
-            if (report != NULL)
-              *report = g_steal_pointer (&result);
-            return FALSE;
-          }
     }
 
   atol = self->atol > 0 ? self->atol : config != NULL ? oxp_onnx_config_get_atol (config) : 0;
   if (!(atol > 0))
     atol = DEFAULT_ATOL;
+
+  /* The model cannot take the config's inputs: running it would only
+   * repeat the failure above. */
+  if (config != NULL && feedable)
+    {
+      /* A file that takes a cache also runs with an empty one (the first
+       * step of current optimum's model.onnx, the merged file's other
+       * branch): two past lengths at each shape set. */
+      gboolean past_in
+          = spec_lookup (declared_inputs, "past_key_values.0.key", NULL) != NULL
+            || spec_lookup (declared_inputs, "past_key_values.0.decoder.key", NULL) != NULL;
+      guint n_sets = 0;
+
+      for (guint i = 0; i < G_N_ELEMENTS (self->shapes); i++)
+        for (guint empty = 0; empty < (past_in ? 2u : 1u); empty++)
+          {
+            OxpShapes shapes = self->shapes[i];
+
+            if (empty)
+              {
+                if (shapes.past_sequence_length == 0)
+                  continue;
+                shapes.past_sequence_length = 0;
+              }
+            if (!run_dummy (self, result, session, config, declared_inputs, declared_outputs,
+                            &shapes, n_sets++, error))
+              {
+                if (report != NULL)
+                  *report = g_steal_pointer (&result);
+                return FALSE;
+              }
+          }
+      if (has_cache (declared_inputs, declared_outputs) && declared_outputs->len > 0)
+        run_cache_check (self, result, session, config, declared_outputs, atol);
+    }
   if (self->reference != NULL && feedable)
     run_reference (self, result, session, atol);
 

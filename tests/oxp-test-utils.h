@@ -12,4 +12,12 @@ char *oxp_test_make_tmpdir (const char *template_name);
 /* Number of entries in @dir (0 when it does not exist). */
 guint oxp_test_count_dir_entries (const char *dir);
 
+/* Greedy decoding of @n_new tokens after @prompt ([@batch, @prompt_len],
+ * unpadded) through a single-file decoder (current optimum's model.onnx):
+ * with @use_cache each step feeds the last presents back as the past, else
+ * every step reruns the whole sequence with an empty past.  Aborts the test
+ * on a run error.  Returns [@batch, @n_new] tokens. (transfer full) */
+gint64 *oxp_test_greedy_generate (OxpRuntimeSession *session, gint64 batch, gint64 prompt_len,
+                                  const gint64 *prompt, guint n_new, gboolean use_cache);
+
 G_END_DECLS

@@ -75,7 +75,7 @@ PY
 
 for dir in "$data"/*; do
   [ -f "$dir/case.json" ] || continue
-  task=$(field "$dir" 'c["task"]')
+  task=$(field "$dir" 'c["optimum"]["task"]')
   case $task in text-generation*) ;; *) continue ;; esac
   case_name=$(basename "$dir")
   atol=$(field "$dir" 'c.get("atol", 1e-4)')

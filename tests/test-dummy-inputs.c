@@ -159,9 +159,11 @@ test_text_other_inputs (void)
   for (gsize i = 0; i < 22; i++)
     g_assert_cmpfloat (at (types, i), ==, 0.0);
 
+  /* cumsum(mask) - 1, padded positions 1 (row 1's last 3), as optimum's
+   * runtime feeds them. */
   pos = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length", &shapes);
   for (gsize i = 0; i < 22; i++)
-    g_assert_cmpfloat (at (pos, i), ==, (double)(i % 11));
+    g_assert_cmpfloat (at (pos, i), ==, i >= 19 ? 1.0 : (double)(i % 11));
 
   g_object_get (gen, "use-past-in-inputs", &past_in, NULL);
   g_assert_false (past_in);
@@ -170,6 +172,7 @@ test_text_other_inputs (void)
       = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length", &shapes);
   g_assert_cmpfloat (at (pos_past, 0), ==, 4.0);
   g_assert_cmpfloat (at (pos_past, 12), ==, 5.0);
+  g_assert_cmpfloat (at (pos_past, 21), ==, 14.0);
 
   /* A mask spanning past and current tokens is never padded. */
   full_mask = generate (gen, "attention_mask", OXP_DATA_TYPE_INT64,
@@ -177,6 +180,35 @@ test_text_other_inputs (void)
   g_assert_cmpint (oxp_tensor_get_shape (full_mask)[1], ==, 15);
   for (gsize i = 0; i < 30; i++)
     g_assert_cmpfloat (at (full_mask, i), ==, 1.0);
+
+  /* An empty past (the first step of model.onnx): padded like a plain
+   * mask, and the positions follow it; an empty past tensor. */
+  {
+    g_autoptr (OxpTensor) first_mask = NULL;
+    g_autoptr (OxpTensor) first_pos = NULL;
+    g_autoptr (OxpNormalizedConfig) dnc
+        = normalized ("{\"vocab_size\": 50, \"num_key_value_heads\": 2, \"head_dim\": 4}");
+    g_autoptr (OxpDummyInputGenerator) past
+        = oxp_dummy_past_key_values_generator_new ("text-generation", dnc);
+    g_autoptr (OxpTensor) empty = NULL;
+
+    shapes.past_sequence_length = 0;
+    first_mask = generate (gen, "attention_mask", OXP_DATA_TYPE_INT64,
+                           "batch_size,past_sequence_length + sequence_length", &shapes);
+    first_pos = generate (gen, "position_ids", OXP_DATA_TYPE_INT64, "batch_size,sequence_length",
+                          &shapes);
+    g_assert_cmpint (oxp_tensor_get_shape (first_mask)[1], ==, 11);
+    for (gsize i = 0; i < 22; i++)
+      {
+        g_assert_cmpfloat (at (first_mask, i), ==, i >= 19 ? 0.0 : 1.0);
+        g_assert_cmpfloat (at (first_pos, i), ==, i >= 19 ? 1.0 : (double)(i % 11));
+      }
+    empty = generate (past, "past_key_values.0.key", OXP_DATA_TYPE_FLOAT,
+                      "batch_size,2,past_sequence_length,4", &shapes);
+    g_assert_cmpint (oxp_tensor_get_shape (empty)[2], ==, 0);
+    g_assert_cmpuint (oxp_tensor_get_n_elements (empty), ==, 0);
+    shapes.past_sequence_length = 4;
+  }
 
   hidden = generate (gen, "encoder_hidden_states", OXP_DATA_TYPE_FLOAT,
                      "batch_size,encoder_sequence_length,8", &shapes);

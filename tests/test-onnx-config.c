@@ -117,13 +117,33 @@ static void
 test_gpt2_config_class_init (TestGpt2ConfigClass *klass)
 {
   OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->past_before_attention_mask = TRUE;
+  OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->uses_position_ids = TRUE;
 }
 
+/* llama, mistral, qwen2, phi3, gpt_neox: position_ids after the mask. */
 TEST_CONFIG (TestLlamaConfig, test_llama_config, OxpTextDecoderOnnxConfig,
              OXP_TYPE_TEXT_DECODER_ONNX_CONFIG)
 static void
 test_llama_config_class_init (TestLlamaConfigClass *klass)
 {
+  OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->uses_position_ids = TRUE;
+}
+
+/* Current optimum gives gemma no position_ids. */
+TEST_CONFIG (TestGemmaConfig, test_gemma_config, OxpTextDecoderOnnxConfig,
+             OXP_TYPE_TEXT_DECODER_ONNX_CONFIG)
+static void
+test_gemma_config_class_init (TestGemmaConfigClass *klass)
+{
+}
+
+TEST_CONFIG (TestOptConfig, test_opt_config, OxpTextDecoderOnnxConfig,
+             OXP_TYPE_TEXT_DECODER_ONNX_CONFIG)
+static void
+test_opt_config_class_init (TestOptConfigClass *klass)
+{
+  OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->uses_position_ids = TRUE;
+  OXP_TEXT_DECODER_ONNX_CONFIG_CLASS (klass)->position_ids_after_past = TRUE;
 }
 
 TEST_CONFIG (TestT5Config, test_t5_config, OxpTextSeq2SeqOnnxConfig,
@@ -694,7 +714,8 @@ static const CaseTest reference_cases[] = {
   { "distilbert_text-classification", test_distil_bert_config_get_type },
 };
 
-/* Decoders: the names and shapes of the gpt2 / llama-gqa reference cases. */
+/* Decoders: current optimum's model.onnx by default, 1.13's files with
+ * "legacy". */
 
 static void
 test_decoder_text_generation (void)
@@ -702,32 +723,54 @@ test_decoder_text_generation (void)
   g_autoptr (OxpOnnxConfig) config
       = new_config (test_gpt2_config_get_type (), "text-generation", gpt2_json);
   g_autoptr (GPtrArray) submodels = oxp_onnx_config_dup_submodels (config);
+  g_autoptr (OxpOnnxConfig) legacy = oxp_onnx_config_copy (config, "legacy", TRUE, NULL);
+  g_autoptr (GPtrArray) legacy_models = oxp_onnx_config_dup_submodels (legacy);
   OxpOnnxConfig *decoder;
   OxpShapes shapes;
 
   g_assert_true (OXP_IS_ONNX_CONFIG_WITH_PAST (config));
   g_assert_false (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config)));
+  g_assert_false (oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (config)));
 
-  /* optimum 1.13: text-generation → decoder_model.onnx with presents. */
+  /* Current optimum: model.onnx, logits only, with position_ids. */
   g_assert_cmpuint (submodels->len, ==, 1);
-  decoder = g_ptr_array_index (submodels, 0);
-  g_assert_cmpstr (oxp_onnx_config_get_file_name (decoder), ==, "decoder_model.onnx");
+  g_assert_true (g_ptr_array_index (submodels, 0) == config);
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (config), ==, "model.onnx");
   shapes_for (&shapes, 2, 14, 0, 0);
+  assert_io (config, &shapes, "input_ids[2,14] attention_mask[2,14] position_ids[2,14]",
+             "logits[2,14,320]");
+
+  /* optimum 1.13: text-generation → decoder_model.onnx with presents, no
+   * position_ids. */
+  g_assert_true (oxp_text_decoder_onnx_config_get_legacy (OXP_TEXT_DECODER_ONNX_CONFIG (legacy)));
+  g_assert_cmpuint (legacy_models->len, ==, 1);
+  decoder = g_ptr_array_index (legacy_models, 0);
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (decoder), ==, "decoder_model.onnx");
   assert_io (decoder, &shapes, "input_ids[2,14] attention_mask[2,14]",
              "logits[2,14,320] present.0.key[2,4,14,8] present.0.value[2,4,14,8] "
              "present.1.key[2,4,14,8] present.1.value[2,4,14,8]");
 
-  /* Other tasks of a decoder: one model.onnx, no cache. */
+  /* Other tasks of a decoder: one model.onnx, no cache; classification has
+   * no position_ids in optimum either. */
   {
     g_autoptr (OxpOnnxConfig) cls
         = new_config (test_gpt2_config_get_type (), "text-classification",
                       "{\"model_type\": \"gpt2\", \"n_embd\": 32, \"n_layer\": 2, \"n_head\": 4,"
                       " \"vocab_size\": 320, \"num_labels\": 5}");
     g_autoptr (GPtrArray) models = oxp_onnx_config_dup_submodels (cls);
+    g_autoptr (OxpOnnxConfig) features
+        = new_config (test_llama_config_get_type (), "feature-extraction", llama_gqa_json);
+    g_autoptr (GPtrArray) feature_models = oxp_onnx_config_dup_submodels (features);
+
     g_assert_cmpuint (models->len, ==, 1);
     g_assert_true (g_ptr_array_index (models, 0) == cls);
     g_assert_cmpstr (oxp_onnx_config_get_file_name (cls), ==, "model.onnx");
     assert_io (cls, &shapes, "input_ids[2,14] attention_mask[2,14]", "logits[2,5]");
+    g_assert_cmpuint (feature_models->len, ==, 1);
+    g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (feature_models, 0)), ==,
+                     "model.onnx");
+    assert_io (features, &shapes, "input_ids[2,14] attention_mask[2,14] position_ids[2,14]",
+               "last_hidden_state[2,14,32]");
   }
 }
 
@@ -738,21 +781,43 @@ test_decoder_with_past_gpt2 (void)
       = new_config (test_gpt2_config_get_type (), "text-generation", gpt2_json);
   g_autoptr (OxpOnnxConfig) config = oxp_onnx_config_copy (base, "use-past", TRUE, NULL);
   g_autoptr (GPtrArray) submodels = oxp_onnx_config_dup_submodels (config);
+  g_autoptr (OxpOnnxConfig) legacy = oxp_onnx_config_copy (config, "legacy", TRUE, NULL);
+  g_autoptr (GPtrArray) legacy_models = oxp_onnx_config_dup_submodels (legacy);
   OxpShapes shapes;
 
-  g_assert_cmpuint (submodels->len, ==, 2);
+  /* One model.onnx taking the past; GPT2LMHeadModel.forward's order: the
+   * past before the mask, position_ids after it. */
+  g_assert_cmpuint (submodels->len, ==, 1);
   g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
-                   "decoder_model.onnx");
-  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 1)), ==,
-                   "decoder_with_past_model.onnx");
-
+                   "model.onnx");
+  shapes_for (&shapes, 2, 1, 11, 0);
+  assert_io (g_ptr_array_index (submodels, 0), &shapes,
+             "input_ids[2,1] past_key_values.0.key[2,4,11,8] past_key_values.0.value[2,4,11,8] "
+             "past_key_values.1.key[2,4,11,8] past_key_values.1.value[2,4,11,8] "
+             "attention_mask[2,12] position_ids[2,1]",
+             "logits[2,1,320] present.0.key[2,4,12,8] present.0.value[2,4,12,8] "
+             "present.1.key[2,4,12,8] present.1.value[2,4,12,8]");
+  /* The first step is the same file with an empty past. */
   shapes_for (&shapes, 2, 11, 0, 0);
-  assert_io (g_ptr_array_index (submodels, 0), &shapes, "input_ids[2,11] attention_mask[2,11]",
+  assert_io (g_ptr_array_index (submodels, 0), &shapes,
+             "input_ids[2,11] past_key_values.0.key[2,4,0,8] past_key_values.0.value[2,4,0,8] "
+             "past_key_values.1.key[2,4,0,8] past_key_values.1.value[2,4,0,8] "
+             "attention_mask[2,11] position_ids[2,11]",
              "logits[2,11,320] present.0.key[2,4,11,8] present.0.value[2,4,11,8] "
              "present.1.key[2,4,11,8] present.1.value[2,4,11,8]");
-  /* GPT-2's forward order: the past before the mask. */
+
+  /* optimum 1.13: the split files, without position_ids. */
+  g_assert_cmpuint (legacy_models->len, >=, 2);
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (legacy_models, 0)), ==,
+                   "decoder_model.onnx");
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (legacy_models, 1)), ==,
+                   "decoder_with_past_model.onnx");
+  shapes_for (&shapes, 2, 11, 0, 0);
+  assert_io (g_ptr_array_index (legacy_models, 0), &shapes, "input_ids[2,11] attention_mask[2,11]",
+             "logits[2,11,320] present.0.key[2,4,11,8] present.0.value[2,4,11,8] "
+             "present.1.key[2,4,11,8] present.1.value[2,4,11,8]");
   shapes_for (&shapes, 2, 1, 11, 0);
-  assert_io (g_ptr_array_index (submodels, 1), &shapes,
+  assert_io (g_ptr_array_index (legacy_models, 1), &shapes,
              "input_ids[2,1] past_key_values.0.key[2,4,11,8] past_key_values.0.value[2,4,11,8] "
              "past_key_values.1.key[2,4,11,8] past_key_values.1.value[2,4,11,8] "
              "attention_mask[2,12]",
@@ -771,6 +836,8 @@ test_decoder_with_past_llama_gqa (void)
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
   g_autoptr (OxpTensorSpec) expected_past = oxp_tensor_spec_new (
       "past_key_values.1.value", OXP_DATA_TYPE_FLOAT, "batch_size,2,past_sequence_length,8");
+  g_autoptr (OxpTensorSpec) expected_mask = oxp_tensor_spec_new (
+      "attention_mask", OXP_DATA_TYPE_INT64, "batch_size,past_sequence_length + sequence_length");
   g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
   g_autoptr (OxpTensorSpec) expected_present
       = oxp_tensor_spec_new ("present.0.key", OXP_DATA_TYPE_FLOAT,
@@ -781,20 +848,149 @@ test_decoder_with_past_llama_gqa (void)
   g_assert_true (
       oxp_onnx_config_with_past_get_use_past_in_inputs (OXP_ONNX_CONFIG_WITH_PAST (config)));
   g_assert_cmpuint (submodels->len, ==, 1);
-  g_assert_cmpstr (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, 0)), ==,
-                   "decoder_with_past_model.onnx");
+  g_assert_true (g_ptr_array_index (submodels, 0) == config);
+  g_assert_cmpstr (oxp_onnx_config_get_file_name (config), ==, "model.onnx");
 
   /* LLaMA's order, with 2 key/value heads, and the dims optimum names. */
   shapes_for (&shapes, 2, 1, 11, 0);
   assert_io (config, &shapes,
-             "input_ids[2,1] attention_mask[2,12] past_key_values.0.key[2,2,11,8] "
-             "past_key_values.0.value[2,2,11,8] past_key_values.1.key[2,2,11,8] "
-             "past_key_values.1.value[2,2,11,8]",
+             "input_ids[2,1] attention_mask[2,12] position_ids[2,1] "
+             "past_key_values.0.key[2,2,11,8] past_key_values.0.value[2,2,11,8] "
+             "past_key_values.1.key[2,2,11,8] past_key_values.1.value[2,2,11,8]",
              "logits[2,1,320] present.0.key[2,2,12,8] present.0.value[2,2,12,8] "
              "present.1.key[2,2,12,8] present.1.value[2,2,12,8]");
-  g_assert_true (oxp_tensor_spec_equal (g_ptr_array_index (inputs, 5), expected_past));
+  g_assert_true (oxp_tensor_spec_equal (g_ptr_array_index (inputs, 1), expected_mask));
+  g_assert_true (oxp_tensor_spec_equal (g_ptr_array_index (inputs, 6), expected_past));
   g_assert_true (oxp_tensor_spec_equal (g_ptr_array_index (outputs, 1), expected_present));
 }
+
+/* gemma: no position_ids; opt: position_ids after the past. */
+static void
+test_decoder_position_ids_order (void)
+{
+  g_autoptr (OxpOnnxConfig) gemma_base
+      = new_config (test_gemma_config_get_type (), "text-generation", llama_gqa_json);
+  g_autoptr (OxpOnnxConfig) gemma
+      = oxp_onnx_config_with_past_with_past (OXP_ONNX_CONFIG_WITH_PAST (gemma_base));
+  g_autoptr (OxpOnnxConfig) opt_base
+      = new_config (test_opt_config_get_type (), "text-generation", llama_gqa_json);
+  g_autoptr (OxpOnnxConfig) opt
+      = oxp_onnx_config_with_past_with_past (OXP_ONNX_CONFIG_WITH_PAST (opt_base));
+  g_autoptr (OxpOnnxConfig) opt_legacy = oxp_onnx_config_copy (opt, "legacy", TRUE, NULL);
+  OxpShapes shapes;
+
+  shapes_for (&shapes, 2, 1, 5, 0);
+  assert_io (gemma, &shapes,
+             "input_ids[2,1] attention_mask[2,6] "
+             "past_key_values.0.key[2,2,5,8] past_key_values.0.value[2,2,5,8] "
+             "past_key_values.1.key[2,2,5,8] past_key_values.1.value[2,2,5,8]",
+             "logits[2,1,320] present.0.key[2,2,6,8] present.0.value[2,2,6,8] "
+             "present.1.key[2,2,6,8] present.1.value[2,2,6,8]");
+  assert_io (opt, &shapes,
+             "input_ids[2,1] attention_mask[2,6] "
+             "past_key_values.0.key[2,2,5,8] past_key_values.0.value[2,2,5,8] "
+             "past_key_values.1.key[2,2,5,8] past_key_values.1.value[2,2,5,8] position_ids[2,1]",
+             "logits[2,1,320] present.0.key[2,2,6,8] present.0.value[2,2,6,8] "
+             "present.1.key[2,2,6,8] present.1.value[2,2,6,8]");
+  assert_io (opt_legacy, &shapes,
+             "input_ids[2,1] attention_mask[2,6] "
+             "past_key_values.0.key[2,2,5,8] past_key_values.0.value[2,2,5,8] "
+             "past_key_values.1.key[2,2,5,8] past_key_values.1.value[2,2,5,8]",
+             "logits[2,1,320] present.0.key[2,2,6,8] present.0.value[2,2,6,8] "
+             "present.1.key[2,2,6,8] present.1.value[2,2,6,8]");
+}
+
+/* Every decoder reference case: the file it names, with the inputs and
+ * outputs in its order and at its shapes (first-batch cases through
+ * "legacy", optimum 1.13's layout). */
+static void
+test_decoder_reference_case (gconstpointer data)
+{
+  const CaseTest *ct = data;
+  g_autofree char *case_path = oxp_test_srcdir_path ("data", ct->case_name, "case.json", NULL);
+  g_autofree char *config_path = oxp_test_srcdir_path ("data", ct->case_name, "config.json", NULL);
+  g_autoptr (JsonParser) case_parser = json_parser_new ();
+  g_autoptr (JsonParser) config_parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpOnnxConfig) base = NULL;
+  g_autoptr (OxpOnnxConfig) config = NULL;
+  g_autoptr (GPtrArray) submodels = NULL;
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autoptr (GPtrArray) dummies = NULL;
+  JsonObject *c, *optimum;
+  JsonArray *case_inputs, *first_shape;
+  const char *task, *file;
+  OxpOnnxConfig *chosen = NULL;
+  OxpShapes shapes;
+
+  json_parser_load_from_file (case_parser, case_path, &error);
+  g_assert_no_error (error);
+  json_parser_load_from_file (config_parser, config_path, &error);
+  g_assert_no_error (error);
+  c = json_node_get_object (json_parser_get_root (case_parser));
+  optimum = json_object_get_object_member (c, "optimum");
+  task = json_object_get_string_member (optimum, "task");
+  file = json_object_get_string_member (optimum, "onnx_file");
+
+  base = oxp_onnx_config_new (ct->get_type (),
+                              g_str_has_prefix (task, "text-generation") ? "text-generation" : task,
+                              json_node_get_object (json_parser_get_root (config_parser)), &error);
+  g_assert_no_error (error);
+  config = oxp_onnx_config_copy (base, "use-past", g_str_has_suffix (task, "-with-past"), "legacy",
+                                 strcmp (file, "model.onnx") != 0, NULL);
+  submodels = oxp_onnx_config_dup_submodels (config);
+  for (guint i = 0; i < submodels->len; i++)
+    if (strcmp (oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i)), file) == 0)
+      chosen = g_ptr_array_index (submodels, i);
+  g_assert_nonnull (chosen);
+
+  case_inputs = json_object_get_array_member (c, "inputs");
+  first_shape
+      = json_object_get_array_member (json_array_get_object_element (case_inputs, 0), "shape");
+  shapes_for (&shapes, json_array_get_int_element (first_shape, 0),
+              json_array_get_int_element (first_shape, 1), 0, 0);
+  for (guint i = 0; i < json_array_get_length (case_inputs); i++)
+    {
+      JsonObject *in = json_array_get_object_element (case_inputs, i);
+      if (strcmp (json_object_get_string_member (in, "name"), "past_key_values.0.key") == 0)
+        shapes.past_sequence_length
+            = json_array_get_int_element (json_object_get_array_member (in, "shape"), 2);
+    }
+
+  inputs = oxp_onnx_config_get_inputs (chosen);
+  outputs = oxp_onnx_config_get_outputs (chosen);
+  check_against_case (case_inputs, inputs, &shapes);
+  check_against_case (json_object_get_array_member (c, "outputs"), outputs, &shapes);
+
+  dummies = oxp_onnx_config_generate_dummy_inputs (chosen, &shapes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (dummies->len, ==, inputs->len);
+}
+
+static const CaseTest decoder_cases[] = {
+  { "gpt2_decoder", test_gpt2_config_get_type },
+  { "gpt2_decoder-with-past", test_gpt2_config_get_type },
+  { "gpt2_text-generation", test_gpt2_config_get_type },
+  { "llama_decoder", test_llama_config_get_type },
+  { "llama_decoder-with-past", test_llama_config_get_type },
+  { "llama_text-generation", test_llama_config_get_type },
+  { "llama-gqa_decoder", test_llama_config_get_type },
+  { "llama-gqa_decoder-with-past", test_llama_config_get_type },
+  { "llama-gqa_text-generation", test_llama_config_get_type },
+  { "mistral_decoder", test_llama_config_get_type },
+  { "mistral_decoder-with-past", test_llama_config_get_type },
+  { "qwen2_decoder", test_llama_config_get_type },
+  { "qwen2_decoder-with-past", test_llama_config_get_type },
+  { "phi3_decoder", test_llama_config_get_type },
+  { "phi3_decoder-with-past", test_llama_config_get_type },
+  { "gpt_neox_decoder", test_llama_config_get_type },
+  { "gpt_neox_decoder-with-past", test_llama_config_get_type },
+  { "gemma_decoder", test_gemma_config_get_type },
+  { "gemma_decoder-with-past", test_gemma_config_get_type },
+  { "opt_decoder", test_opt_config_get_type },
+  { "opt_decoder-with-past", test_opt_config_get_type },
+};
 
 static void
 test_past_helpers (void)
@@ -1098,6 +1294,13 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/onnx-config/decoder/with-past-gpt2", test_decoder_with_past_gpt2);
   g_test_add_func ("/oxp/onnx-config/decoder/with-past-llama-gqa",
                    test_decoder_with_past_llama_gqa);
+  g_test_add_func ("/oxp/onnx-config/decoder/position-ids-order", test_decoder_position_ids_order);
+  for (gsize i = 0; i < G_N_ELEMENTS (decoder_cases); i++)
+    {
+      g_autofree char *path
+          = g_strdup_printf ("/oxp/onnx-config/decoder/reference/%s", decoder_cases[i].case_name);
+      g_test_add_data_func (path, &decoder_cases[i], test_decoder_reference_case);
+    }
   g_test_add_func ("/oxp/onnx-config/decoder/past-helpers", test_past_helpers);
   g_test_add_func ("/oxp/onnx-config/seq2seq/t5", test_seq2seq_t5);
   g_test_add_func ("/oxp/onnx-config/seq2seq/bart-with-behavior", test_seq2seq_bart_with_behavior);

@@ -253,6 +253,7 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *external_data = NULL;
   int opset = 0;
   gboolean no_validate = FALSE;
+  gboolean legacy = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
       "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
@@ -269,6 +270,10 @@ oxp_cli_export (int argc, char **argv)
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &reference,
       "Also compare with the outputs in FILE (inputs and expected outputs by ONNX name)",
       "FILE.safetensors" },
+    { "legacy", 0, 0, G_OPTION_ARG_NONE, &legacy,
+      "Decoders: optimum 1.13's decoder_model.onnx, decoder_with_past_model.onnx and "
+      "decoder_model_merged.onnx instead of one model.onnx",
+      NULL },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
@@ -351,6 +356,7 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_float_type (exporter, float_type);
   oxp_exporter_set_external_data (exporter, external_mode);
   oxp_exporter_set_validate (exporter, !no_validate);
+  oxp_exporter_set_legacy (exporter, legacy);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);

@@ -83,12 +83,16 @@ OXP_API OxpExporter *oxp_exporter_new (OxpTasksManager *manager);
  * OXP_EXPORTER_HALF_ATOL).  @reference: a
  * .safetensors file of inputs and expected outputs (nullable).
  * @runtime_path: libonnxruntime.so.1 (NULL: $OXPORT_ONNXRUNTIME, then the
- * library search path).  @verbose: let ONNX Runtime log. */
+ * library search path).  @verbose: let ONNX Runtime log.  @legacy: write
+ * optimum 1.13's files for decoders (decoder_model.onnx,
+ * decoder_with_past_model.onnx, decoder_model_merged.onnx) instead of
+ * current optimum's single model.onnx; no effect on other models. */
 OXP_API void oxp_exporter_set_task (OxpExporter *self, const char *task);
 OXP_API void oxp_exporter_set_opset (OxpExporter *self, guint opset);
 OXP_API void oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type);
 OXP_API void oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode);
 OXP_API void oxp_exporter_set_validate (OxpExporter *self, gboolean validate);
+OXP_API void oxp_exporter_set_legacy (OxpExporter *self, gboolean legacy);
 OXP_API void oxp_exporter_set_atol (OxpExporter *self, double atol);
 OXP_API void oxp_exporter_set_reference (OxpExporter *self, const char *reference);
 OXP_API void oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path);

@@ -46,17 +46,35 @@ struct _OxpTextEncoderOnnxConfigClass
  * OxpTextDecoderOnnxConfigClass:
  * @past_before_attention_mask: order the past inputs before attention_mask
  *   (GPT-2's forward signature) instead of after it (LLaMA's)
- * @uses_position_ids: add position_ids [batch_size, sequence_length] after
- *   attention_mask
+ * @uses_position_ids: add position_ids [batch_size, sequence_length] (current
+ *   optimum's TextDecoderWithPositionIdsOnnxConfig: text-generation and
+ *   feature-extraction only, never with #OxpTextDecoderOnnxConfig:legacy);
+ *   it follows attention_mask unless @position_ids_after_past
+ * @position_ids_after_past: put position_ids last, after the past (OPT's
+ *   forward signature)
  *
- * Inputs: input_ids [batch_size, sequence_length], attention_mask
- * ([batch_size, past_sequence_length + sequence_length] with past inputs,
- * else [batch_size, sequence_length]), past_key_values.{i}.key/.value.
- * Outputs and submodels: #OxpOnnxConfigWithPast's, except that
- * text-generation without use-past is still written as decoder_model.onnx
- * with the present outputs, as optimum 1.13 does (other tasks give
- * model.onnx without presents).  Normalized config: text.
- * Generators: text, past key values.
+ * The inputs follow the HF model's forward signature, as optimum's
+ * ordered_inputs() does: input_ids [batch_size, sequence_length],
+ * attention_mask ([batch_size, past_sequence_length + sequence_length] with
+ * past inputs, else [batch_size, sequence_length]), position_ids,
+ * past_key_values.{i}.key/.value [batch_size, num_key_value_heads,
+ * past_sequence_length, head_dim].  So llama, mistral, qwen2, phi3,
+ * gpt_neox: input_ids, attention_mask, position_ids, past; gemma (no
+ * position_ids): input_ids, attention_mask, past; opt: input_ids,
+ * attention_mask, past, position_ids; gpt2 (past before the mask, as
+ * GPT2LMHeadModel.forward takes them): input_ids, past, attention_mask,
+ * position_ids.
+ *
+ * Files (current optimum, the default): text-generation-with-past is ONE
+ * model.onnx that takes the past (of length 0 for the first step) and
+ * returns logits and present.{i}.key/.value [batch_size,
+ * num_key_value_heads, past_sequence_length + sequence_length, head_dim];
+ * every other task (text-generation: logits only) is model.onnx without a
+ * cache.  With #OxpTextDecoderOnnxConfig:legacy, optimum 1.13's files:
+ * decoder_model.onnx (no past in, presents out), decoder_with_past_model.onnx
+ * and decoder_model_merged.onnx for -with-past tasks, and text-generation as
+ * decoder_model.onnx with presents.  Normalized config: text.  Generators:
+ * text, past key values.
  */
 #define OXP_TYPE_TEXT_DECODER_ONNX_CONFIG (oxp_text_decoder_onnx_config_get_type ())
 OXP_API
@@ -68,10 +86,13 @@ struct _OxpTextDecoderOnnxConfigClass
 
   gboolean past_before_attention_mask;
   gboolean uses_position_ids;
+  gboolean position_ids_after_past;
 
   /*< private >*/
-  gpointer _oxp_reserved[8];
+  gpointer _oxp_reserved[7];
 };
+
+OXP_API gboolean oxp_text_decoder_onnx_config_get_legacy (OxpTextDecoderOnnxConfig *self);
 
 /**
  * OxpTextSeq2SeqOnnxConfigClass:

@@ -56,6 +56,9 @@ typedef enum {
  *   finite values; or the run itself when it failed ("run")
  * @OXP_VALIDATION_CHECK_REFERENCE: one output against the reference values
  *   ("reference")
+ * @OXP_VALIDATION_CHECK_CACHE: a decoder's cache: the last-position output of
+ *   one step fed the past of a first run against one run over the whole
+ *   sequence without past ("cache")
  */
 typedef enum {
   OXP_VALIDATION_CHECK_LOAD,
@@ -63,9 +66,10 @@ typedef enum {
   OXP_VALIDATION_CHECK_OUTPUT,
   OXP_VALIDATION_CHECK_RUN,
   OXP_VALIDATION_CHECK_REFERENCE,
+  OXP_VALIDATION_CHECK_CACHE,
 } OxpValidationCheckKind;
 
-/* The short name shown in reports: "load", "input", "output", "run", "reference". */
+/* The short name shown in reports: "load", "input", "output", "run", "reference", "cache". */
 OXP_API const char *oxp_validation_check_kind_to_string (OxpValidationCheckKind kind);
 
 /* One row of a report, owned by the report. */
@@ -87,7 +91,12 @@ OXP_API gint                   oxp_validation_check_get_error_code   (const OxpV
 
 /* OxpValidationReport: every check made on one model file, in the order
  * made (load, inputs, outputs, first shape set, second shape set,
- * reference). */
+ * cache, reference).  A file taking past_key_values.* runs each shape set
+ * twice, with its past length and with an empty past; a decoder that also
+ * returns present.* gets the cache check: one step after a past of the
+ * second set's length (at least 1) against one run over the whole sequence
+ * without past, on the first output at the last position, within the
+ * tolerance. */
 #define OXP_TYPE_VALIDATION_REPORT (oxp_validation_report_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, OXP, VALIDATION_REPORT, GObject)

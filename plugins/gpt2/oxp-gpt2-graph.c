@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* GPT-2's graph (transformers' modeling_gpt2.py), composed from the core
+ * building blocks.  Every Conv1D weight is stored [in, out], the layout
+ * MatMul wants, so none is transposed. */
+
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "oxp-gpt2-private.h"
+
+typedef struct
+{
+  const OxpGpt2Spec *spec;
+  OxpGraph *graph;
+  OxpCheckpoint *checkpoint;
+  const char *prefix; /* "transformer." or "" */
+  GPtrArray *strings;
+  GError **error;
+} Ctx;
+
+/* Tensor names, owned by the context. */
+static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
+{
+  va_list ap;
+  char *s;
+
+  va_start (ap, format);
+  s = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_ptr_array_add (c->strings, s);
+  return s;
+}
+
+static gboolean
+has_tensor (Ctx *c, const char *name)
+{
+  return oxp_checkpoint_lookup (c->checkpoint, name) != NULL;
+}
+
+/* GPT-2's Conv1D: y = x·W + b with W stored [in, out]. */
+static const char *
+conv1d (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out)
+{
+  return oxp_block_linear (c->graph, c->checkpoint, x, prefix, in, out, OXP_LINEAR_WEIGHT_IN_OUT,
+                           c->error);
+}
+
+static const char *
+layer_norm (Ctx *c, const char *x, const char *prefix)
+{
+  return oxp_block_layer_norm (c->graph, c->checkpoint, x, prefix, c->spec->hidden_size,
+                               c->spec->layer_norm_eps, c->error);
+}
+
+static const char *
+cast (Ctx *c, const char *x, OxpDataType to)
+{
+  const char *out = oxp_graph_op (c->graph, "Cast", x, NULL);
+
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", to);
+  return out;
+}
+
+/* Plugin-local block (the core has no fused-projection split yet): the
+ * @n equal parts of @x along its last axis. */
+static void
+split_last (Ctx *c, const char *x, gint64 part, guint n, const char **out)
+{
+  gint64 sizes[3] = { part, part, part };
+  const char *inputs[2];
+  OxpNode *node;
+
+  g_assert (n <= G_N_ELEMENTS (sizes));
+  inputs[0] = x;
+  inputs[1] = oxp_graph_add_constant_int64s (c->graph, "split", sizes, n);
+  node = oxp_graph_add_node (c->graph, "Split", inputs, 2, n);
+  oxp_node_set_attr_int (node, "axis", -1);
+  for (guint i = 0; i < n; i++)
+    out[i] = oxp_node_get_output (node, i);
+}
+
+/* Plugin-local block: the int64 scalar Shape(@x)[@axis]. */
+static const char *
+dim_of (Ctx *c, const char *x, gint64 axis)
+{
+  return oxp_block_select (c->graph, oxp_graph_op (c->graph, "Shape", x, NULL), 0, axis);
+}
+
+/* Plugin-local block, GPT2Attention._upcast_and_reordered_attn: the
+ * scores, mask and softmax in float32 whatever the graph's float type,
+ * the probabilities cast back before they meet the values. */
+static const char *
+upcast_attention (Ctx *c, const char *q, const char *k, const char *v, const char *mask,
+                  double scale)
+{
+  static const gint64 perm[] = { 0, 1, 3, 2 };
+  g_autoptr (OxpTensor) scale_value = oxp_tensor_new ("scale", OXP_DATA_TYPE_FLOAT, NULL, 0);
+  const char *kt, *scores, *probs;
+
+  *(float *)oxp_tensor_get_mutable_data (scale_value) = (float)scale;
+  kt = oxp_graph_op (c->graph, "Transpose", cast (c, k, OXP_DATA_TYPE_FLOAT), NULL);
+  oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 4);
+  scores = oxp_graph_op (c->graph, "MatMul", cast (c, q, OXP_DATA_TYPE_FLOAT), kt, NULL);
+  scores = oxp_graph_op (c->graph, "Mul", scores,
+                         oxp_graph_add_constant (c->graph, "scale", scale_value), NULL);
+  scores = oxp_graph_op (c->graph, "Add", scores, cast (c, mask, OXP_DATA_TYPE_FLOAT), NULL);
+  probs = oxp_graph_op (c->graph, "Softmax", scores, NULL);
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
+  probs = cast (c, probs, oxp_graph_get_float_type (c->graph));
+  return oxp_graph_op (c->graph, "MatMul", probs, v, NULL);
+}
+
+/* GPT2Model.forward: the tensors of a task model carry the base model's
+ * "transformer." prefix; GPT2Model checkpoints (and OpenAI's own gpt2
+ * files) do not. */
+static gboolean
+resolve_prefix (Ctx *c)
+{
+  if (has_tensor (c, "transformer.wte.weight"))
+    c->prefix = "transformer.";
+  else if (has_tensor (c, "wte.weight"))
+    c->prefix = "";
+  else
+    {
+      /* Name the tensor the task's model class would hold. */
+      gboolean base = g_str_equal (c->spec->task, "feature-extraction");
+      oxp_checkpoint_get_tensor (c->checkpoint, base ? "wte.weight" : "transformer.wte.weight",
+                                 c->error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- blocks --------------------------------------------------------------- */
+
+/* GPT2Block: h + attn(ln_1(h)), then that + mlp(ln_2(·)). */
+static const char *
+block (Ctx *c, gint64 i, const char *h, const char *mask)
+{
+  const OxpGpt2Spec *s = c->spec;
+  gint64 e = s->hidden_size, heads = s->num_heads, dim = s->head_dim;
+  const char *p = tname (c, "%sh.%" G_GINT64_FORMAT ".", c->prefix, i);
+  const char *x, *qkv, *parts[3], *q, *k, *v, *ctx, *f;
+  double scale = 1.0;
+
+  oxp_graph_push_scope (c->graph, "attn");
+  if ((x = layer_norm (c, h, tname (c, "%sln_1", p))) == NULL
+      || (qkv = conv1d (c, x, tname (c, "%sattn.c_attn", p), e, 3 * e)) == NULL)
+    return NULL;
+  /* c_attn's output is [query | key | value], each n_embd wide. */
+  split_last (c, qkv, e, 3, parts);
+  q = oxp_block_split_heads (c->graph, parts[0], heads, dim);
+  k = oxp_block_split_heads (c->graph, parts[1], heads, dim);
+  v = oxp_block_split_heads (c->graph, parts[2], heads, dim);
+  if (s->past_inputs)
+    {
+      k = oxp_block_concat_past (c->graph, tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i),
+                                 k);
+      v = oxp_block_concat_past (c->graph,
+                                 tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i), v);
+    }
+  if (s->use_past)
+    {
+      const char *key_out = tname (c, "present.%" G_GINT64_FORMAT ".key", i);
+      const char *value_out = tname (c, "present.%" G_GINT64_FORMAT ".value", i);
+      if (!oxp_graph_bind_output (c->graph, key_out, k, c->error)
+          || !oxp_graph_bind_output (c->graph, value_out, v, c->error))
+        return NULL;
+    }
+
+  if (s->scale_attn_weights)
+    scale /= sqrt ((double)dim);
+  if (s->scale_attn_by_inverse_layer_idx)
+    scale /= (double)(i + 1);
+  /* In float32 the reordered, upcast form is the same computation. */
+  if (s->reorder_and_upcast_attn && oxp_graph_get_float_type (c->graph) != OXP_DATA_TYPE_FLOAT)
+    ctx = upcast_attention (c, q, k, v, mask, scale);
+  else
+    ctx = oxp_block_attention (c->graph, q, k, v, mask, scale);
+  ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
+  if ((ctx = conv1d (c, ctx, tname (c, "%sattn.c_proj", p), e, e)) == NULL)
+    return NULL;
+  h = oxp_graph_op (c->graph, "Add", ctx, h, NULL);
+  oxp_graph_pop_scope (c->graph);
+
+  oxp_graph_push_scope (c->graph, "mlp");
+  if ((x = layer_norm (c, h, tname (c, "%sln_2", p))) == NULL
+      || (f = conv1d (c, x, tname (c, "%smlp.c_fc", p), e, s->inner_size)) == NULL
+      || (f = oxp_block_activation (c->graph, f, s->activation, "activation_function", c->error))
+             == NULL
+      || (f = conv1d (c, f, tname (c, "%smlp.c_proj", p), s->inner_size, e)) == NULL)
+    return NULL;
+  h = oxp_graph_op (c->graph, "Add", f, h, NULL);
+  oxp_graph_pop_scope (c->graph);
+  return h;
+}
+
+/* ---- heads ---------------------------------------------------------------- */
+
+/* GPT2LMHeadModel's lm_head: tied to wte unless tie_word_embeddings is
+ * false.  The tied table is stored once and transposed by a node. */
+static const char *
+lm_head (Ctx *c, const char *h)
+{
+  const OxpGpt2Spec *s = c->spec;
+
+  if (s->tie_word_embeddings)
+    return oxp_block_linear_from (c->graph, c->checkpoint, h, tname (c, "%swte.weight", c->prefix),
+                                  NULL, s->hidden_size, s->vocab_size,
+                                  OXP_LINEAR_SHARED_WEIGHT | OXP_LINEAR_NO_BIAS, c->error);
+  return oxp_block_linear (c->graph, c->checkpoint, h, "lm_head", s->hidden_size, s->vocab_size,
+                           OXP_LINEAR_NO_BIAS, c->error);
+}
+
+/* Plugin-local block, GPT2ForSequenceClassification's pooling: the hidden
+ * state at the last non-padding token of each row, argmax(arange(seq) ·
+ * (ids != pad)) (row 0 when a row is all padding, as transformers). */
+static const char *
+last_non_pad_token (Ctx *c, const char *h, const char *ids)
+{
+  const char *keep, *positions, *index;
+  OxpNode *node;
+
+  keep = oxp_graph_op (
+      c->graph, "Not",
+      oxp_graph_op (c->graph, "Equal", ids,
+                    oxp_graph_add_constant_int64 (c->graph, "pad_token_id", c->spec->pad_token_id),
+                    NULL),
+      NULL);
+  positions
+      = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0),
+                      dim_of (c, ids, 1), oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
+  index = oxp_graph_op (c->graph, "Mul", cast (c, keep, OXP_DATA_TYPE_INT64), positions, NULL);
+  index = oxp_graph_op (c->graph, "ArgMax", index, NULL);
+  node = oxp_graph_get_last_node (c->graph);
+  oxp_node_set_attr_int (node, "axis", -1);
+  oxp_node_set_attr_int (node, "keepdims", 1); /* [batch, 1]: one index per row */
+  index = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
+  return index;
+}
+
+/* ---- the whole graph ------------------------------------------------------ */
+
+static gboolean
+bind (Ctx *c, const char *output, const char *value)
+{
+  return value != NULL && oxp_graph_bind_output (c->graph, output, value, c->error);
+}
+
+static gboolean
+build (Ctx *c)
+{
+  const OxpGpt2Spec *s = c->spec;
+  const char *ids = "input_ids";
+  const char *positions, *past_length = NULL, *h, *pe, *mask;
+
+  if (!resolve_prefix (c))
+    return FALSE;
+
+  oxp_graph_push_scope (c->graph, "embeddings");
+  /* Positions: the input when declared, else past_length + arange(seq) as
+   * GPT2Model computes them. */
+  if (s->position_ids)
+    positions = "position_ids";
+  else
+    {
+      if (s->past_inputs)
+        past_length = dim_of (c, "past_key_values.0.key", 2);
+      positions = oxp_block_position_ids (c->graph, ids, past_length);
+    }
+  h = oxp_block_embedding (c->graph, c->checkpoint, ids, tname (c, "%swte.weight", c->prefix),
+                           s->vocab_size, s->hidden_size, c->error);
+  if (h == NULL)
+    return FALSE;
+  pe = oxp_block_embedding (c->graph, c->checkpoint, positions,
+                            tname (c, "%swpe.weight", c->prefix), s->max_positions, s->hidden_size,
+                            c->error);
+  if (pe == NULL)
+    return FALSE;
+  h = oxp_graph_op (c->graph, "Add", h, pe, NULL);
+  oxp_graph_pop_scope (c->graph);
+
+  /* Causal over past + current keys, and the padding the mask drops. */
+  mask = oxp_block_causal_attention_mask (c->graph, "attention_mask", ids);
+  for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
+    {
+      oxp_graph_push_scope (c->graph, "h.%" G_GINT64_FORMAT, i);
+      h = block (c, i, h, mask);
+      oxp_graph_pop_scope (c->graph);
+    }
+  if (h == NULL || (h = layer_norm (c, h, tname (c, "%sln_f", c->prefix))) == NULL)
+    return FALSE;
+
+  if (g_str_equal (s->task, "feature-extraction"))
+    return bind (c, "last_hidden_state", h);
+
+  oxp_graph_push_scope (c->graph, "head");
+  if (g_str_equal (s->task, "text-classification"))
+    {
+      const char *x = last_non_pad_token (c, h, ids);
+      const char *logits = oxp_block_linear (c->graph, c->checkpoint, x, "score", s->hidden_size,
+                                             s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
+      oxp_graph_pop_scope (c->graph);
+      return bind (c, "logits", logits);
+    }
+  if (g_str_equal (s->task, "text-generation"))
+    {
+      const char *logits = lm_head (c, h);
+      oxp_graph_pop_scope (c->graph);
+      return bind (c, "logits", logits);
+    }
+  oxp_graph_pop_scope (c->graph);
+
+  g_set_error (c->error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+               "model type “gpt2” has no graph for task “%s”", s->task);
+  return FALSE;
+}
+
+gboolean
+_oxp_gpt2_build_graph (const OxpGpt2Spec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
+                       GError **error)
+{
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  Ctx c = { spec, graph, checkpoint, "", strings, error };
+
+  return build (&c);
+}

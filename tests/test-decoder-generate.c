@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Greedy generation from a real export: every decoder reference case whose
+ * model type a loaded plugin handles is exported with `oxport export --task
+ * text-generation-with-past` (current optimum's model.onnx), and 4 new
+ * tokens are decoded in ONNX Runtime twice, feeding each step's presents
+ * back as the next past, and rerunning the whole sequence without past.
+ * Both must choose the same tokens.  A case whose model type no plugin
+ * handles is skipped.  Needs OXPORT (the program) and OXPORT_ONNXRUNTIME. */
+#include "config.h"
+
+#include <string.h>
+
+#include <oxport/oxport.h>
+
+#include "oxp-test-utils.h"
+
+static const char *const cases[] = {
+  "gpt2_decoder", "llama_decoder", "llama-gqa_decoder", "mistral_decoder", "qwen2_decoder",
+  "phi3_decoder", "gemma_decoder", "gpt_neox_decoder",  "opt_decoder",
+};
+
+static void
+test_case (gconstpointer data)
+{
+  const char *case_name = data;
+  const char *oxport = g_getenv ("OXPORT");
+  const char *ort = g_getenv ("OXPORT_ONNXRUNTIME");
+  g_autofree char *model_dir = oxp_test_srcdir_path ("data", case_name, NULL);
+  g_autofree char *config_path = g_build_filename (model_dir, "config.json", NULL);
+  g_autofree char *tmp = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+  g_autofree gint64 *cached = NULL;
+  g_autofree gint64 *recomputed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (OxpRuntime) runtime = NULL;
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  gint64 prompt[2 * 6];
+  gint64 vocab;
+  int status = 0;
+
+  if (oxport == NULL || ort == NULL || *ort == '\0')
+    {
+      g_test_skip ("OXPORT or OXPORT_ONNXRUNTIME is not set");
+      return;
+    }
+  tmp = oxp_test_make_tmpdir ("oxp-generate-XXXXXX");
+  out = g_build_filename (tmp, "out", NULL);
+  {
+    const char *argv[]
+        = { oxport,          "export", "--model", model_dir, "--task", "text-generation-with-past",
+            "--no-validate", out,      NULL };
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
+                  &stderr_text, &status, &error);
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      if (strstr (stderr_text, "no plugin handles model type") != NULL)
+        {
+          g_test_skip ("no plugin for this model type in this build");
+          return;
+        }
+      g_error ("export of %s failed: %s", case_name, stderr_text);
+    }
+
+  json_parser_load_from_file (parser, config_path, &error);
+  g_assert_no_error (error);
+  vocab = json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)),
+                                      "vocab_size");
+  /* Two unpadded rows of 6 tokens spread over the vocabulary. */
+  for (guint i = 0; i < G_N_ELEMENTS (prompt); i++)
+    prompt[i] = (gint64)((i * 37 + 11) % (guint)vocab);
+
+  runtime = oxp_runtime_new (ort, FALSE, &error);
+  g_assert_no_error (error);
+  model = g_build_filename (out, "model.onnx", NULL);
+  session = oxp_runtime_open_session (runtime, model, &error);
+  g_assert_no_error (error);
+  cached = oxp_test_greedy_generate (session, 2, 6, prompt, 4, TRUE);
+  recomputed = oxp_test_greedy_generate (session, 2, 6, prompt, 4, FALSE);
+  g_test_message ("%s: with cache %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT " | %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                  " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                  case_name, cached[0], cached[1], cached[2], cached[3], cached[4], cached[5],
+                  cached[6], cached[7]);
+  g_assert_cmpmem (cached, 8 * sizeof (gint64), recomputed, 8 * sizeof (gint64));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/oxp/decoder-generate/%s", cases[i]);
+      g_test_add_data_func (path, cases[i], test_case);
+    }
+  return g_test_run ();
+}
