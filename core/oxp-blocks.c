@@ -7,22 +7,24 @@
 
 #include <oxport/oxport.h>
 
-/* ---- small helpers ---------------------------------------------------- */
+#include "oxp-blocks-private.h"
 
-static void
-set_ints (OxpGraph *graph, const char *name, const gint64 *values, gsize n)
+/* ---- small helpers (shared with oxp-blocks-positions.c) ---------------- */
+
+void
+_oxp_blocks_set_ints (OxpGraph *graph, const char *name, const gint64 *values, gsize n)
 {
   oxp_node_set_attr_ints (oxp_graph_get_last_node (graph), name, values, n);
 }
 
-static void
-set_int (OxpGraph *graph, const char *name, gint64 value)
+void
+_oxp_blocks_set_int (OxpGraph *graph, const char *name, gint64 value)
 {
   oxp_node_set_attr_int (oxp_graph_get_last_node (graph), name, value);
 }
 
-static const char *
-const_f32 (OxpGraph *graph, const char *hint, float value)
+const char *
+_oxp_blocks_const_f32 (OxpGraph *graph, const char *hint, float value)
 {
   g_autoptr (OxpTensor) t = oxp_tensor_new (hint, OXP_DATA_TYPE_FLOAT, NULL, 0);
 
@@ -30,35 +32,35 @@ const_f32 (OxpGraph *graph, const char *hint, float value)
   return oxp_graph_add_constant (graph, hint, t);
 }
 
-static const char *
-cast (OxpGraph *graph, const char *x, OxpDataType to)
+const char *
+_oxp_blocks_cast (OxpGraph *graph, const char *x, OxpDataType to)
 {
   const char *out = oxp_graph_op (graph, "Cast", x, NULL);
 
-  set_int (graph, "to", to);
+  _oxp_blocks_set_int (graph, "to", to);
   return out;
 }
 
-static const char *
-unsqueeze (OxpGraph *graph, const char *x, const gint64 *axes, gsize n)
+const char *
+_oxp_blocks_unsqueeze (OxpGraph *graph, const char *x, const gint64 *axes, gsize n)
 {
   const char *axes_value = oxp_graph_add_constant_int64s (graph, "axes", axes, n);
 
   return oxp_graph_op (graph, "Unsqueeze", x, axes_value, NULL);
 }
 
-static const char *
-transpose (OxpGraph *graph, const char *x, const gint64 *perm, gsize n)
+const char *
+_oxp_blocks_transpose (OxpGraph *graph, const char *x, const gint64 *perm, gsize n)
 {
   const char *out = oxp_graph_op (graph, "Transpose", x, NULL);
 
-  set_ints (graph, "perm", perm, n);
+  _oxp_blocks_set_ints (graph, "perm", perm, n);
   return out;
 }
 
 /* Mean over the last axis, keeping it (axes became an input in opset 18). */
-static const char *
-reduce_mean_last (OxpGraph *graph, const char *x)
+const char *
+_oxp_blocks_reduce_mean_last (OxpGraph *graph, const char *x)
 {
   static const gint64 last[] = { -1 };
   const char *out;
@@ -71,26 +73,26 @@ reduce_mean_last (OxpGraph *graph, const char *x)
   else
     {
       out = oxp_graph_op (graph, "ReduceMean", x, NULL);
-      set_ints (graph, "axes", last, 1);
+      _oxp_blocks_set_ints (graph, "axes", last, 1);
     }
-  set_int (graph, "keepdims", 1);
+  _oxp_blocks_set_int (graph, "keepdims", 1);
   return out;
 }
 
 /* Axis @axis of @x's shape as an int64 scalar. */
-static const char *
-dim_of (OxpGraph *graph, const char *x, gint64 axis)
+const char *
+_oxp_blocks_dim_of (OxpGraph *graph, const char *x, gint64 axis)
 {
   const char *shape = oxp_graph_op (graph, "Shape", x, NULL);
   const char *index = oxp_graph_add_constant_int64 (graph, "axis", axis);
   const char *out = oxp_graph_op (graph, "Gather", shape, index, NULL);
 
-  set_int (graph, "axis", 0);
+  _oxp_blocks_set_int (graph, "axis", 0);
   return out;
 }
 
-static const char *
-slice_last (OxpGraph *graph, const char *x, gint64 axis, gint64 start, gint64 end)
+const char *
+_oxp_blocks_slice_last (OxpGraph *graph, const char *x, gint64 axis, gint64 start, gint64 end)
 {
   const char *starts = oxp_graph_add_constant_int64s (graph, "starts", &start, 1);
   const char *ends = oxp_graph_add_constant_int64s (graph, "ends", &end, 1);
@@ -100,8 +102,8 @@ slice_last (OxpGraph *graph, const char *x, gint64 axis, gint64 start, gint64 en
 }
 
 /* torch.finfo(dtype).min of the graph's float type. */
-static double
-mask_min (OxpGraph *graph)
+double
+_oxp_blocks_mask_min (OxpGraph *graph)
 {
   switch (oxp_graph_get_float_type (graph))
     {
@@ -114,8 +116,8 @@ mask_min (OxpGraph *graph)
     }
 }
 
-static gboolean
-narrow_float (OxpGraph *graph)
+gboolean
+_oxp_blocks_narrow_float (OxpGraph *graph)
 {
   return oxp_graph_get_float_type (graph) != OXP_DATA_TYPE_FLOAT;
 }
@@ -172,7 +174,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
       static const gint64 perm[] = { 1, 0 };
       w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
       if (w != NULL)
-        w = transpose (graph, w, perm, 2);
+        w = _oxp_blocks_transpose (graph, w, perm, 2);
     }
   else
     w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_TRANSPOSE, error);
@@ -285,17 +287,18 @@ oxp_block_layer_norm_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const cha
     }
 
   /* Below opset 17: the statistics in float32, like stash_type=1. */
-  xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
-  mean = reduce_mean_last (graph, xf);
+  xf = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
+  mean = _oxp_blocks_reduce_mean_last (graph, xf);
   d = oxp_graph_op (graph, "Sub", xf, mean, NULL);
-  var = reduce_mean_last (graph,
-                          oxp_graph_op (graph, "Pow", d, const_f32 (graph, "two", 2.0f), NULL));
-  std = oxp_graph_op (graph, "Sqrt",
-                      oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
-                      NULL);
+  var = _oxp_blocks_reduce_mean_last (
+      graph, oxp_graph_op (graph, "Pow", d, _oxp_blocks_const_f32 (graph, "two", 2.0f), NULL));
+  std = oxp_graph_op (
+      graph, "Sqrt",
+      oxp_graph_op (graph, "Add", var, _oxp_blocks_const_f32 (graph, "eps", (float)eps), NULL),
+      NULL);
   y = oxp_graph_op (graph, "Div", d, std, NULL);
-  if (narrow_float (graph))
-    y = cast (graph, y, oxp_graph_get_float_type (graph));
+  if (_oxp_blocks_narrow_float (graph))
+    y = _oxp_blocks_cast (graph, y, oxp_graph_get_float_type (graph));
   y = oxp_graph_op (graph, "Mul", y, w, NULL);
   if (b != NULL)
     y = oxp_graph_op (graph, "Add", y, b, NULL);
@@ -326,6 +329,48 @@ oxp_block_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
   return oxp_block_layer_norm_from (graph, checkpoint, x, weight, bias, hidden, eps, error);
 }
 
+/* x / sqrt(mean(x²) + eps) in float32, then scaled by w (LLaMA: after the
+ * cast back, in the graph's float type) or by 1 + w (Gemma: in float32,
+ * cast last). */
+static const char *
+rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
+          gint64 hidden, double eps, gboolean unit_offset, GError **error)
+{
+  g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
+  OxpDataType float_type = oxp_graph_get_float_type (graph);
+  const char *w, *b, *xf, *var, *inv, *y;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && prefix != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
+    return NULL;
+
+  xf = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
+  var = _oxp_blocks_reduce_mean_last (
+      graph, oxp_graph_op (graph, "Pow", xf, _oxp_blocks_const_f32 (graph, "two", 2.0f), NULL));
+  inv = oxp_graph_op (
+      graph, "Reciprocal",
+      oxp_graph_op (
+          graph, "Sqrt",
+          oxp_graph_op (graph, "Add", var, _oxp_blocks_const_f32 (graph, "eps", (float)eps), NULL),
+          NULL),
+      NULL);
+  y = oxp_graph_op (graph, "Mul", xf, inv, NULL);
+  if (unit_offset)
+    {
+      const char *wf
+          = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, w, OXP_DATA_TYPE_FLOAT) : w;
+      wf = oxp_graph_op (graph, "Add", wf, _oxp_blocks_const_f32 (graph, "one", 1.0f), NULL);
+      y = oxp_graph_op (graph, "Mul", y, wf, NULL);
+      return _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, y, float_type) : y;
+    }
+  if (_oxp_blocks_narrow_float (graph))
+    y = _oxp_blocks_cast (graph, y, float_type);
+  return oxp_graph_op (graph, "Mul", w, y, NULL);
+}
+
 /**
  * oxp_block_rms_norm:
  * @graph: the graph to add nodes to
@@ -345,29 +390,30 @@ const char *
 oxp_block_rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *prefix,
                     gint64 hidden, double eps, GError **error)
 {
-  g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
-  const char *w, *b, *xf, *var, *inv, *y;
+  return rms_norm (graph, checkpoint, x, prefix, hidden, eps, FALSE, error);
+}
 
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (x != NULL && prefix != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
-    return NULL;
-
-  xf = narrow_float (graph) ? cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
-  var = reduce_mean_last (graph,
-                          oxp_graph_op (graph, "Pow", xf, const_f32 (graph, "two", 2.0f), NULL));
-  inv = oxp_graph_op (
-      graph, "Reciprocal",
-      oxp_graph_op (graph, "Sqrt",
-                    oxp_graph_op (graph, "Add", var, const_f32 (graph, "eps", (float)eps), NULL),
-                    NULL),
-      NULL);
-  y = oxp_graph_op (graph, "Mul", xf, inv, NULL);
-  if (narrow_float (graph))
-    y = cast (graph, y, oxp_graph_get_float_type (graph));
-  return oxp_graph_op (graph, "Mul", w, y, NULL);
+/**
+ * oxp_block_rms_norm_unit_offset:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @hidden]
+ * @prefix: the norm's name; its offset is "@prefix.weight"
+ * @hidden: size of the normalized (last) axis
+ * @eps: the epsilon added to the mean square
+ * @error: return location for an error
+ *
+ * Gemma's RMS normalization: x / sqrt(mean(x²) + eps) · (1 + "@prefix.weight"),
+ * all in float32 and cast to the graph's float type last, as GemmaRMSNorm
+ * does (the stored weight is an offset from 1).
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
+const char *
+oxp_block_rms_norm_unit_offset (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                                const char *prefix, gint64 hidden, double eps, GError **error)
+{
+  return rms_norm (graph, checkpoint, x, prefix, hidden, eps, TRUE, error);
 }
 
 /* ---- activations ------------------------------------------------------ */
@@ -409,7 +455,8 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
 {
   const char *x3, *inner, *t, *half_x;
 
-  x3 = oxp_graph_op (graph, "Pow", x, oxp_graph_add_constant_float (graph, "three", 3.0), NULL);
+  /* x·x·x as torch's kernel computes it; Pow takes bfloat16 only from opset 15. */
+  x3 = oxp_graph_op (graph, "Mul", oxp_graph_op (graph, "Mul", x, x, NULL), x, NULL);
   inner
       = oxp_graph_op (graph, "Add", x,
                       oxp_graph_op (graph, "Mul", x3,
@@ -530,7 +577,8 @@ oxp_block_activation_is_supported (const char *hf_name)
  * @graph: the graph to add nodes to
  * @x: the input value
  * @hf_name: (nullable): the activation name the config gives
- * @config_key: (nullable): the config.json key it comes from, for the error ("hidden_act" when NULL)
+ * @config_key: (nullable): the config.json key it comes from, for the error ("hidden_act" when
+ * NULL)
  * @error: return location for an error
  *
  * The activation transformers' ACT2FN maps @hf_name to.  An unknown name
@@ -620,64 +668,6 @@ oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids
 }
 
 /**
- * oxp_block_position_ids:
- * @graph: the graph to add nodes to
- * @input_ids: a value whose axis 1 is the sequence
- * @past_length: (nullable): an int64 scalar value, or NULL for 0
- *
- * Absolute positions: @past_length + arange(seq), int64 [1, seq].
- *
- * Returns: (transfer none): the output value (owned by @graph)
- */
-const char *
-oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past_length)
-{
-  static const gint64 batch_axis[] = { 0 };
-  const char *seq, *start, *end, *range;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (input_ids != NULL, NULL);
-
-  seq = dim_of (graph, input_ids, 1);
-  start = past_length ? past_length : oxp_graph_add_constant_int64 (graph, "zero", 0);
-  end = past_length ? oxp_graph_op (graph, "Add", past_length, seq, NULL) : seq;
-  range = oxp_graph_op (graph, "Range", start, end, oxp_graph_add_constant_int64 (graph, "one", 1),
-                        NULL);
-  return unsqueeze (graph, range, batch_axis, 1);
-}
-
-/**
- * oxp_block_padded_position_ids:
- * @graph: the graph to add nodes to
- * @input_ids: int64 token ids [batch, seq]
- * @padding_idx: the padding token id
- * @past_length: (nullable): an int64 scalar value, or NULL for 0
- *
- * RoBERTa's positions: (cumsum(ids != pad) + past) · (ids != pad) + pad.
- *
- * Returns: (transfer none): the output value (owned by @graph)
- */
-const char *
-oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 padding_idx,
-                               const char *past_length)
-{
-  const char *pad, *keep, *count;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (input_ids != NULL, NULL);
-
-  pad = oxp_graph_add_constant_int64 (graph, "padding_idx", padding_idx);
-  keep = oxp_graph_op (graph, "Not", oxp_graph_op (graph, "Equal", input_ids, pad, NULL), NULL);
-  keep = cast (graph, keep, OXP_DATA_TYPE_INT64);
-  count
-      = oxp_graph_op (graph, "CumSum", keep, oxp_graph_add_constant_int64 (graph, "axis", 1), NULL);
-  if (past_length != NULL)
-    count = oxp_graph_op (graph, "Add", count, past_length, NULL);
-  count = oxp_graph_op (graph, "Mul", count, keep, NULL);
-  return oxp_graph_op (graph, "Add", count, pad, NULL);
-}
-
-/**
  * oxp_block_select:
  * @graph: the graph to add nodes to
  * @x: any tensor
@@ -699,7 +689,7 @@ oxp_block_select (OxpGraph *graph, const char *x, gint64 axis, gint64 index)
 
   out = oxp_graph_op (graph, "Gather", x, oxp_graph_add_constant_int64 (graph, "index", index),
                       NULL);
-  set_int (graph, "axis", axis);
+  _oxp_blocks_set_int (graph, "axis", axis);
   return out;
 }
 
@@ -717,77 +707,6 @@ const char *
 oxp_block_select_token (OxpGraph *graph, const char *x, gint64 index)
 {
   return oxp_block_select (graph, x, 1, index);
-}
-
-/* ---- masks ------------------------------------------------------------ */
-
-/**
- * oxp_block_attention_mask:
- * @graph: the graph to add nodes to
- * @attention_mask: int64 [batch, kv] of 1 (keep) and 0 (mask)
- *
- * The additive mask transformers builds: (1 - mask) · finfo.min, as
- * [batch, 1, 1, kv] in the graph's float type.
- *
- * Returns: (transfer none): the output value (owned by @graph)
- */
-const char *
-oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
-{
-  static const gint64 axes[] = { 1, 2 };
-  const char *m;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (attention_mask != NULL, NULL);
-
-  m = unsqueeze (graph, attention_mask, axes, 2);
-  m = cast (graph, m, oxp_graph_get_float_type (graph));
-  m = oxp_graph_op (graph, "Sub", oxp_graph_add_constant_float (graph, "one", 1.0), m, NULL);
-  return oxp_graph_op (graph, "Mul", m,
-                       oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)), NULL);
-}
-
-/**
- * oxp_block_causal_attention_mask:
- * @graph: the graph to add nodes to
- * @attention_mask: (nullable): int64 [batch, kv], or NULL when kv = q
- * @query_ids: a value whose axis 1 is the query length q
- *
- * The additive causal mask [batch|1, 1, q, kv]: query i, at position
- * kv - q + i, sees keys up to that position and those @attention_mask keeps;
- * masked entries hold finfo.min (combined with Min, never -inf).
- *
- * Returns: (transfer none): the output value (owned by @graph)
- */
-const char *
-oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids)
-{
-  static const gint64 col[] = { 1 };
-  static const gint64 lead[] = { 0, 1 };
-  const char *q, *kv, *zero, *one, *keys, *rows, *future, *causal;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (query_ids != NULL, NULL);
-
-  q = dim_of (graph, query_ids, 1);
-  kv = attention_mask ? dim_of (graph, attention_mask, 1) : q;
-  zero = oxp_graph_add_constant_int64 (graph, "zero", 0);
-  one = oxp_graph_add_constant_int64 (graph, "one", 1);
-
-  keys = oxp_graph_op (graph, "Range", zero, kv, one, NULL);
-  rows = oxp_graph_op (graph, "Range", zero, q, one, NULL);
-  if (attention_mask != NULL)
-    rows = oxp_graph_op (graph, "Add", rows, oxp_graph_op (graph, "Sub", kv, q, NULL), NULL);
-  rows = unsqueeze (graph, rows, col, 1);
-  future = oxp_graph_op (graph, "Greater", keys, rows, NULL);
-  causal = oxp_graph_op (graph, "Where", future,
-                         oxp_graph_add_constant_float (graph, "mask_min", mask_min (graph)),
-                         oxp_graph_add_constant_float (graph, "zero", 0.0), NULL);
-  causal = unsqueeze (graph, causal, lead, 2);
-  if (attention_mask == NULL)
-    return causal;
-  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask),
-                       NULL);
 }
 
 /* ---- attention -------------------------------------------------------- */
@@ -815,7 +734,7 @@ oxp_block_split_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
 
   r = oxp_graph_op (graph, "Reshape", x, oxp_graph_add_constant_int64s (graph, "shape", shape, 4),
                     NULL);
-  return transpose (graph, r, perm, 4);
+  return _oxp_blocks_transpose (graph, r, perm, 4);
 }
 
 /**
@@ -839,7 +758,7 @@ oxp_block_merge_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 he
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL, NULL);
 
-  t = transpose (graph, x, perm, 4);
+  t = _oxp_blocks_transpose (graph, x, perm, 4);
   return oxp_graph_op (graph, "Reshape", t,
                        oxp_graph_add_constant_int64s (graph, "shape", shape, 3), NULL);
 }
@@ -861,20 +780,32 @@ const char *
 oxp_block_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
                      const char *mask, double scale)
 {
-  static const gint64 perm[] = { 0, 1, 3, 2 };
-  const char *scores, *probs;
-
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
 
-  scores = oxp_graph_op (graph, "MatMul", query, transpose (graph, key, perm, 4), NULL);
+  return _oxp_blocks_attention (graph, query, key, value, mask, scale, FALSE);
+}
+
+const char *
+_oxp_blocks_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                       const char *mask, double scale, gboolean softmax_float32)
+{
+  static const gint64 perm[] = { 0, 1, 3, 2 };
+  gboolean upcast = softmax_float32 && _oxp_blocks_narrow_float (graph);
+  const char *scores, *probs;
+
+  scores = oxp_graph_op (graph, "MatMul", query, _oxp_blocks_transpose (graph, key, perm, 4), NULL);
   if (scale != 1.0)
     scores = oxp_graph_op (graph, "Mul", scores,
                            oxp_graph_add_constant_float (graph, "scale", scale), NULL);
   if (mask != NULL)
     scores = oxp_graph_op (graph, "Add", scores, mask, NULL);
+  if (upcast)
+    scores = _oxp_blocks_cast (graph, scores, OXP_DATA_TYPE_FLOAT);
   probs = oxp_graph_op (graph, "Softmax", scores, NULL);
-  set_int (graph, "axis", -1);
+  _oxp_blocks_set_int (graph, "axis", -1);
+  if (upcast)
+    probs = _oxp_blocks_cast (graph, probs, oxp_graph_get_float_type (graph));
   return oxp_graph_op (graph, "MatMul", probs, value, NULL);
 }
 
@@ -897,7 +828,7 @@ oxp_block_concat_past (OxpGraph *graph, const char *past, const char *current)
   g_return_val_if_fail (past != NULL && current != NULL, NULL);
 
   out = oxp_graph_op (graph, "Concat", past, current, NULL);
-  set_int (graph, "axis", 2);
+  _oxp_blocks_set_int (graph, "axis", 2);
   return out;
 }
 
@@ -927,100 +858,9 @@ oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n
 
   if (n_rep == 1)
     return x;
-  u = unsqueeze (graph, x, axis, 1);
+  u = _oxp_blocks_unsqueeze (graph, x, axis, 1);
   u = oxp_graph_op (graph, "Expand", u, oxp_graph_add_constant_int64s (graph, "repeats", expand, 5),
                     NULL);
   return oxp_graph_op (graph, "Reshape", u,
                        oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
-}
-
-/* ---- rotary position embeddings --------------------------------------- */
-
-/**
- * oxp_block_rotary_cos_sin:
- * @graph: the graph to add nodes to
- * @position_ids: int64 [batch|1, seq]
- * @rotary_dim: the rotated channels (even)
- * @theta: the base of the frequencies (rope_theta)
- * @cos_out: (out) (transfer none): the cosines [batch|1, 1, seq, @rotary_dim]
- * @sin_out: (out) (transfer none): the sines, same shape
- *
- * LLaMA's rotary tables at @position_ids, computed in float32 with
- * inv_freq = @theta^(-2i/@rotary_dim).
- */
-void
-oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
-                          double theta, const char **cos_out, const char **sin_out)
-{
-  static const gint64 last[] = { -1 };
-  static const gint64 heads[] = { 1 };
-  gint64 half = rotary_dim / 2;
-  g_autoptr (OxpTensor) inv = NULL;
-  float *inv_data;
-  const char *pos, *freqs, *emb, *c, *s;
-
-  g_return_if_fail (OXP_IS_GRAPH (graph));
-  g_return_if_fail (position_ids != NULL && cos_out != NULL && sin_out != NULL);
-  g_return_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0);
-
-  /* inv_freq as transformers computes it, in float32. */
-  inv = oxp_tensor_new ("inv_freq", OXP_DATA_TYPE_FLOAT, &half, 1);
-  inv_data = oxp_tensor_get_mutable_data (inv);
-  for (gint64 i = 0; i < half; i++)
-    inv_data[i] = 1.0f / powf ((float)theta, (float)(2 * i) / (float)rotary_dim);
-
-  pos = unsqueeze (graph, cast (graph, position_ids, OXP_DATA_TYPE_FLOAT), last, 1);
-  freqs = oxp_graph_op (graph, "Mul", pos, oxp_graph_add_constant (graph, "inv_freq", inv), NULL);
-  emb = oxp_graph_op (graph, "Concat", freqs, freqs, NULL);
-  set_int (graph, "axis", -1);
-  c = oxp_graph_op (graph, "Cos", emb, NULL);
-  s = oxp_graph_op (graph, "Sin", emb, NULL);
-  if (narrow_float (graph))
-    {
-      c = cast (graph, c, oxp_graph_get_float_type (graph));
-      s = cast (graph, s, oxp_graph_get_float_type (graph));
-    }
-  *cos_out = unsqueeze (graph, c, heads, 1);
-  *sin_out = unsqueeze (graph, s, heads, 1);
-}
-
-/**
- * oxp_block_rotary:
- * @graph: the graph to add nodes to
- * @x: [batch, heads, seq, @head_dim]
- * @cos: from oxp_block_rotary_cos_sin()
- * @sin: from oxp_block_rotary_cos_sin()
- * @rotary_dim: the rotated channels (even, at most @head_dim)
- * @head_dim: size of one head
- *
- * x · cos + rotate_half(x) · sin on the first @rotary_dim channels; the
- * others pass through.
- *
- * Returns: (transfer none): the output value (owned by @graph)
- */
-const char *
-oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *sin,
-                  gint64 rotary_dim, gint64 head_dim)
-{
-  gint64 half = rotary_dim / 2;
-  const char *xr, *x1, *x2, *rotated, *out;
-
-  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
-  g_return_val_if_fail (x != NULL && cos != NULL && sin != NULL, NULL);
-  g_return_val_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0 && rotary_dim <= head_dim, NULL);
-
-  xr = rotary_dim < head_dim ? slice_last (graph, x, 3, 0, rotary_dim) : x;
-  x1 = slice_last (graph, xr, 3, 0, half);
-  x2 = slice_last (graph, xr, 3, half, rotary_dim);
-  rotated = oxp_graph_op (graph, "Concat", oxp_graph_op (graph, "Neg", x2, NULL), x1, NULL);
-  set_int (graph, "axis", -1);
-  out = oxp_graph_op (graph, "Add", oxp_graph_op (graph, "Mul", xr, cos, NULL),
-                      oxp_graph_op (graph, "Mul", rotated, sin, NULL), NULL);
-  if (rotary_dim < head_dim)
-    {
-      out = oxp_graph_op (graph, "Concat", out, slice_last (graph, x, 3, rotary_dim, head_dim),
-                          NULL);
-      set_int (graph, "axis", -1);
-    }
-  return out;
 }

@@ -67,6 +67,8 @@ put("norm.bias", b)
 put("norm.layer_norm", layer_norm(x, w, b, 1e-5))
 put("norm.layer_norm_no_bias", layer_norm(x, w, 0.0, 1e-12))
 put("norm.rms_norm", x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * w)
+# GemmaRMSNorm: the stored weight is an offset from 1.
+put("norm.rms_norm_unit_offset", x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * (1 + w))
 
 # Activations (transformers.activations).
 x = np.linspace(-6, 6, 2 * 3 * 16).reshape(2, 3, 16)
@@ -141,6 +143,90 @@ put("rope.x", xr)
 put("rope.positions", positions)
 put("rope.full", rope(xr, positions, hd))
 put("rope.partial", rope(xr, positions, rot))
+
+
+
+# Rope scaling (transformers' modeling_rope_utils.py: _compute_linear_scaling_rope_parameters,
+# _compute_llama3_parameters, _compute_longrope_parameters, _compute_dynamic_ntk_parameters),
+# applied to rope.x at rope.positions (max position 8, so the sequence length is 9).
+def default_inv(rdim, base=theta):
+    return 1.0 / base ** (np.arange(0, rdim, 2) / rdim)
+
+
+def rope_with(x, pos, inv, factor=1.0):
+    rdim = 2 * len(inv)
+    freqs = pos[:, :, None] * inv[None, None, :]
+    emb = np.concatenate([freqs, freqs], -1)[:, None, :, :]
+    x1, x2 = x[..., : rdim // 2], x[..., rdim // 2 :]
+    rotated = np.concatenate([-x2, x1], -1)
+    return x * np.cos(emb) * factor + rotated * np.sin(emb) * factor
+
+
+put("rope.linear", rope_with(xr, positions, default_inv(hd) / 2.0))
+
+
+def llama3_inv(rdim, factor, low, high, old_len):
+    inv = default_inv(rdim)
+    wavelen = 2 * math.pi / inv
+    out = np.where(wavelen > old_len / low, inv / factor, inv)
+    smooth = (old_len / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * out / factor + smooth * out
+    medium = ~(wavelen < old_len / high) & ~(wavelen > old_len / low)
+    return np.where(medium, smoothed, out)
+
+
+llama3 = llama3_inv(hd, 8.0, 1.0, 4.0, 64)
+assert (llama3 != default_inv(hd)).sum() >= 2, "every llama3 branch should be exercised"
+put("rope.llama3", rope_with(xr, positions, llama3))
+
+short_factor = np.array([1.0, 1.25, 1.5, 2.0])
+long_factor = np.array([1.0, 2.0, 4.0, 8.0])
+longrope_factor = 4.0  # max_position_embeddings / original_max_position_embeddings
+attn = math.sqrt(1 + math.log(longrope_factor) / math.log(8))
+# original 8 < 9: long factors; original 16: short ones (same derived attention factor input).
+put("rope.longrope_long", rope_with(xr, positions, default_inv(hd) / long_factor, attn))
+attn16 = math.sqrt(1 + math.log(longrope_factor) / math.log(16))
+put("rope.longrope_short", rope_with(xr, positions, default_inv(hd) / short_factor, attn16))
+
+# dynamic, factor 2, max_position_embeddings 4: the base grows for length 9 ...
+seq_len, dyn_factor, dyn_max = 9, 2.0, 4
+dyn_base = theta * ((dyn_factor * seq_len / dyn_max) - (dyn_factor - 1)) ** (hd / (hd - 2))
+put("rope.dynamic", rope_with(xr, positions, default_inv(hd, dyn_base)))
+# ... and stays for max_position_embeddings 16.
+put("rope.dynamic_within", rope_with(xr, positions, default_inv(hd)))
+
+# Cached self-attention (LlamaAttention after its projections): GQA with 4
+# query heads over 2 key/value heads, a past of 3, rotary, causal + padding.
+b_, s_, past_, nh, nkv, d_ = 2, 4, 3, 4, 2, 8
+cq = randn(b_, s_, nh * d_)
+ck = randn(b_, s_, nkv * d_)
+cv = randn(b_, s_, nkv * d_)
+cpk = randn(b_, nkv, past_, d_)
+cpv = randn(b_, nkv, past_, d_)
+cmask = np.ones((b_, past_ + s_), dtype=np.int64)
+cmask[1, :2] = 0
+cpos = np.tile(np.arange(past_, past_ + s_), (b_, 1)).astype(np.int64)
+
+
+def split(t, heads):
+    return t.reshape(b_, s_, heads, d_).transpose(0, 2, 1, 3)
+
+
+qh = rope(split(cq, nh), cpos, d_)
+kh = np.concatenate([cpk, rope(split(ck, nkv), cpos, d_)], axis=2)
+vh = np.concatenate([cpv, split(cv, nkv)], axis=2)
+kvl = past_ + s_
+allowed = (np.arange(kvl)[None, :] <= (past_ + np.arange(s_))[:, None])[None, None] & (
+    cmask[:, None, None, :] == 1)
+add = np.where(allowed, 0.0, fmin)
+scores = qh @ np.repeat(kh, nh // nkv, axis=1).transpose(0, 1, 3, 2) / math.sqrt(d_) + add
+ctx = softmax(scores) @ np.repeat(vh, nh // nkv, axis=1)
+for name, t in [("q", cq), ("k", ck), ("v", cv), ("past_key", cpk), ("past_value", cpv),
+                ("mask", cmask), ("positions", cpos)]:
+    put("cached." + name, t)
+put("cached.y", ctx.transpose(0, 2, 1, 3).reshape(b_, s_, nh * d_))
+put("cached.present_key", kh)
+put("cached.present_value", vh)
 
 
 def write(path):

@@ -28,7 +28,7 @@ typedef OxpTensor *(*ExpectFunc) (void);
 typedef struct
 {
   const char *path;
-  const char *inputs[4]; /* reference tensors fed as graph inputs */
+  const char *inputs[7]; /* reference tensors fed as graph inputs */
   const char *expected;  /* reference tensor … */
   ExpectFunc expect;     /* … or a closed form */
   BuildFunc build;
@@ -126,7 +126,7 @@ test_block (gconstpointer data)
   g_autoptr (GPtrArray) outputs = NULL;
   g_autoptr (OxpTensorSpec) out_spec = NULL;
   g_autofree char *file = NULL, *path = NULL;
-  const char *in[4] = { NULL };
+  const char *in[7] = { NULL };
   const char *y;
   OxpTensor *got;
   OxpDataType out_type;
@@ -252,6 +252,12 @@ static const char *
 build_rms_norm (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
 {
   return oxp_block_rms_norm (g, ck, in[0], "norm", 8, 1e-6, error);
+}
+
+static const char *
+build_rms_norm_unit_offset (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_rms_norm_unit_offset (g, ck, in[0], "norm", 8, 1e-6, error);
 }
 
 #define ACT_BUILDER(fn, name)                                                                      \
@@ -387,6 +393,126 @@ build_rotary_partial (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GEr
   return oxp_block_rotary (g, in[0], c, s, 4, 8);
 }
 
+static const char *
+rotary_scaled (OxpGraph *g, const char *x, const char *positions, const OxpRopeScaling *scaling,
+               GError **error)
+{
+  const char *c, *s;
+
+  if (!oxp_block_rotary_cos_sin_scaled (g, positions, 8, 10000.0, scaling, &c, &s, error))
+    return NULL;
+  return oxp_block_rotary (g, x, c, s, 8, 8);
+}
+
+static const char *
+build_rope_linear (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  OxpRopeScaling scaling = { .type = OXP_ROPE_LINEAR, .factor = 2.0 };
+
+  return rotary_scaled (g, in[0], in[1], &scaling, error);
+}
+
+static const char *
+build_rope_llama3 (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  OxpRopeScaling scaling = { .type = OXP_ROPE_LLAMA3,
+                             .factor = 8.0,
+                             .low_freq_factor = 1.0,
+                             .high_freq_factor = 4.0,
+                             .original_max_positions = 64 };
+
+  return rotary_scaled (g, in[0], in[1], &scaling, error);
+}
+
+static const double short_factor[] = { 1.0, 1.25, 1.5, 2.0 };
+static const double long_factor[] = { 1.0, 2.0, 4.0, 8.0 };
+
+static const char *
+build_rope_longrope (OxpGraph *g, const char *const *in, gint64 original, GError **error)
+{
+  OxpRopeScaling scaling = { .type = OXP_ROPE_LONGROPE,
+                             .factor = 4.0,
+                             .original_max_positions = original,
+                             .short_factor = short_factor,
+                             .long_factor = long_factor };
+
+  return rotary_scaled (g, in[0], in[1], &scaling, error);
+}
+
+/* rope.positions reach 8: a length of 9, beyond 8 and within 16. */
+static const char *
+build_rope_longrope_long (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return build_rope_longrope (g, in, 8, error);
+}
+
+static const char *
+build_rope_longrope_short (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return build_rope_longrope (g, in, 16, error);
+}
+
+static const char *
+build_rope_dynamic_for (OxpGraph *g, const char *const *in, gint64 max_positions, GError **error)
+{
+  OxpRopeScaling scaling
+      = { .type = OXP_ROPE_DYNAMIC, .factor = 2.0, .max_positions = max_positions };
+
+  return rotary_scaled (g, in[0], in[1], &scaling, error);
+}
+
+static const char *
+build_rope_dynamic (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return build_rope_dynamic_for (g, in, 4, error);
+}
+
+static const char *
+build_rope_dynamic_within (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return build_rope_dynamic_for (g, in, 16, error);
+}
+
+static const char *
+build_sliding_window_mask (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return oxp_block_sliding_window_mask (g, in[1], in[0], 3);
+}
+
+/* in: q, k, v, past_key, past_value, mask, positions (two builders each
+ * return one of the three results). */
+static const char *
+cached_attention (OxpGraph *g, const char *const *in, int which)
+{
+  const char *c, *s, *y, *pk, *pv;
+
+  oxp_block_rotary_cos_sin (g, in[6], 8, 10000.0, &c, &s);
+  y = oxp_block_cached_self_attention (g, in[0], in[1], in[2], in[3], in[4], c, s, 8, 4, 2, 8,
+                                       1.0 / sqrt (8.0),
+                                       oxp_block_causal_attention_mask (g, in[5], in[0]), &pk, &pv);
+  return which == 0 ? y : which == 1 ? pk : pv;
+}
+
+static const char *
+build_cached_attention (OxpGraph *g, OxpCheckpoint *ck, const char *const *in, GError **error)
+{
+  return cached_attention (g, in, 0);
+}
+
+static const char *
+build_cached_attention_present_key (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                    GError **error)
+{
+  return cached_attention (g, in, 1);
+}
+
+static const char *
+build_cached_attention_present_value (OxpGraph *g, OxpCheckpoint *ck, const char *const *in,
+                                      GError **error)
+{
+  return cached_attention (g, in, 2);
+}
+
 /* ---- closed forms -------------------------------------------------------- */
 
 static OxpTensor *
@@ -448,6 +574,22 @@ expect_causal_mask (void)
   return t;
 }
 
+/* The same within a window of 3: query i (at position i + 1) sees keys i - 1..i + 1. */
+static OxpTensor *
+expect_sliding_window_mask (void)
+{
+  const gint64 shape[] = { 2, 1, 5, 6 };
+  OxpTensor *t = oxp_tensor_new ("y", OXP_DATA_TYPE_FLOAT, shape, 4);
+  float *d = oxp_tensor_get_mutable_data (t);
+
+  for (gint64 b = 0; b < 2; b++)
+    for (gint64 i = 0; i < 5; i++)
+      for (gint64 j = 0; j < 6; j++)
+        d[(b * 5 + i) * 6 + j]
+            = (j > i + 1 || j <= i + 1 - 3 || key_masked (b, j)) ? (float)F32_MIN : 0.0f;
+  return t;
+}
+
 static OxpTensor *
 expect_causal_mask_no_padding (void)
 {
@@ -498,6 +640,8 @@ static const BlockCase cases[] = {
   { "/oxp/blocks/layer-norm/opset14-fp16", { "norm.x" }, "norm.layer_norm", NULL, build_layer_norm, 14, F16, 1e-2 },
   { "/oxp/blocks/rms-norm/opset14", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 14, F32, 1e-5 },
   { "/oxp/blocks/rms-norm/opset18", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 18, F32, 1e-5 },
+  { "/oxp/blocks/rms-norm/unit-offset", { "norm.x" }, "norm.rms_norm_unit_offset", NULL, build_rms_norm_unit_offset, 14, F32, 1e-5 },
+  { "/oxp/blocks/rms-norm/unit-offset-fp16", { "norm.x" }, "norm.rms_norm_unit_offset", NULL, build_rms_norm_unit_offset, 17, F16, 2e-2 },
   { "/oxp/blocks/rms-norm/fp16", { "norm.x" }, "norm.rms_norm", NULL, build_rms_norm, 17, F16, 1e-2 },
   { "/oxp/blocks/activation/gelu", { "act.x" }, "act.gelu", NULL, build_act_gelu, 17, F32, 1e-5 },
   { "/oxp/blocks/activation/gelu_new", { "act.x" }, "act.gelu_tanh", NULL, build_act_gelu_new, 17, F32, 1e-5 },
@@ -520,6 +664,7 @@ static const BlockCase cases[] = {
   { "/oxp/blocks/attention-mask", { "attn.mask" }, NULL, expect_attention_mask, build_attention_mask, 14, F32, 0 },
   { "/oxp/blocks/causal-mask", { "emb.ids", "attn.mask" }, NULL, expect_causal_mask, build_causal_mask, 14, F32, 0 },
   { "/oxp/blocks/causal-mask/no-padding", { "emb.ids" }, NULL, expect_causal_mask_no_padding, build_causal_mask_no_padding, 14, F32, 0 },
+  { "/oxp/blocks/sliding-window-mask", { "emb.ids", "attn.mask" }, NULL, expect_sliding_window_mask, build_sliding_window_mask, 14, F32, 0 },
   { "/oxp/blocks/split-heads", { "heads.x" }, "heads.split", NULL, build_split_heads, 14, F32, 0 },
   { "/oxp/blocks/merge-heads", { "heads.x" }, "heads.x", NULL, build_merge_heads, 14, F32, 0 },
   { "/oxp/blocks/attention/scaled-masked", { "attn.q", "attn.k", "attn.v", "attn.mask" }, "attn.scaled", NULL, build_attention, 14, F32, 1e-5 },
@@ -529,6 +674,16 @@ static const BlockCase cases[] = {
   { "/oxp/blocks/repeat-kv", { "gqa.x" }, "gqa.y", NULL, build_repeat_kv, 14, F32, 0 },
   { "/oxp/blocks/rotary/full", { "rope.x", "rope.positions" }, "rope.full", NULL, build_rotary, 14, F32, 1e-5 },
   { "/oxp/blocks/rotary/partial", { "rope.x", "rope.positions" }, "rope.partial", NULL, build_rotary_partial, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/linear", { "rope.x", "rope.positions" }, "rope.linear", NULL, build_rope_linear, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/llama3", { "rope.x", "rope.positions" }, "rope.llama3", NULL, build_rope_llama3, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/longrope-long", { "rope.x", "rope.positions" }, "rope.longrope_long", NULL, build_rope_longrope_long, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/longrope-short", { "rope.x", "rope.positions" }, "rope.longrope_short", NULL, build_rope_longrope_short, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/dynamic", { "rope.x", "rope.positions" }, "rope.dynamic", NULL, build_rope_dynamic, 14, F32, 1e-5 },
+  { "/oxp/blocks/rotary/dynamic-within", { "rope.x", "rope.positions" }, "rope.dynamic_within", NULL, build_rope_dynamic_within, 14, F32, 1e-5 },
+  { "/oxp/blocks/cached-self-attention", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.y", NULL, build_cached_attention, 14, F32, 1e-5 },
+  { "/oxp/blocks/cached-self-attention/fp16", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.y", NULL, build_cached_attention, 17, F16, 1e-2 },
+  { "/oxp/blocks/cached-self-attention/present-key", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.present_key", NULL, build_cached_attention_present_key, 14, F32, 1e-5 },
+  { "/oxp/blocks/cached-self-attention/present-value", { "cached.q", "cached.k", "cached.v", "cached.past_key", "cached.past_value", "cached.mask", "cached.positions" }, "cached.present_value", NULL, build_cached_attention_present_value, 14, F32, 0 },
 };
 /* clang-format on */
 

@@ -4,8 +4,9 @@
  * text-generation-with-past` (current optimum's model.onnx), and 4 new
  * tokens are decoded in ONNX Runtime twice, feeding each step's presents
  * back as the next past, and rerunning the whole sequence without past.
- * Both must choose the same tokens.  A case whose model type no plugin
- * handles is skipped.  Needs OXPORT (the program) and OXPORT_ONNXRUNTIME. */
+ * Both must choose the same tokens; config.json and generation_config.json
+ * must be copied as they are.  A case whose model type no plugin handles is
+ * skipped.  Needs OXPORT (the program) and OXPORT_ONNXRUNTIME. */
 #include "config.h"
 
 #include <string.h>
@@ -65,6 +66,25 @@ test_case (gconstpointer data)
           return;
         }
       g_error ("export of %s failed: %s", case_name, stderr_text);
+    }
+
+  /* config.json as it is, and generation_config.json, beside the model. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *name = i == 0 ? "config.json" : "generation_config.json";
+      g_autofree char *src = g_build_filename (model_dir, name, NULL);
+      g_autofree char *dst = g_build_filename (out, name, NULL);
+      g_autofree char *a = NULL;
+      g_autofree char *b = NULL;
+      gsize na = 0, nb = 0;
+
+      if (!g_file_test (src, G_FILE_TEST_IS_REGULAR))
+        continue;
+      g_file_get_contents (src, &a, &na, &error);
+      g_assert_no_error (error);
+      g_file_get_contents (dst, &b, &nb, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (a, na, b, nb);
     }
 
   json_parser_load_from_file (parser, config_path, &error);

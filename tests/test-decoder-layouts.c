@@ -185,9 +185,38 @@ static const char toy_json[]
       " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 2,"
       " \"vocab_size\": 40, \"max_position_embeddings\": 64, \"pad_token_id\": 0}";
 
-/* A safetensors file of F32 tensors drawn N(0, 1/fan_in)-sized, uniform. */
+/* Weights k/256, |k| ≤ 128 (a power-of-two scale of 8-bit integers), are
+ * exact in F32, F16 and BF16 alike: a checkpoint in any of them holds the
+ * same model. */
 static void
-write_checkpoint (const char *dir)
+put_value (GByteArray *data, const char *dtype, float x)
+{
+  guint32 bits;
+
+  memcpy (&bits, &x, sizeof bits);
+  if (strcmp (dtype, "F32") == 0)
+    g_byte_array_append (data, (const guint8 *)&x, sizeof x);
+  else if (strcmp (dtype, "BF16") == 0)
+    {
+      guint16 h = (guint16)(bits >> 16);
+      g_byte_array_append (data, (const guint8 *)&h, sizeof h);
+    }
+  else
+    {
+      /* Normal or zero values only, exact: no rounding needed. */
+      guint16 h = 0;
+
+      if ((bits & 0x7fffffffu) != 0)
+        h = (guint16)(((bits >> 16) & 0x8000u) | ((((bits >> 23) & 0xffu) - 127 + 15) << 10)
+                      | ((bits >> 13) & 0x3ffu));
+      else
+        h = (guint16)((bits >> 16) & 0x8000u);
+      g_byte_array_append (data, (const guint8 *)&h, sizeof h);
+    }
+}
+
+static void
+write_checkpoint_as (const char *dir, const char *dtype)
 {
   static const struct
   {
@@ -211,24 +240,22 @@ write_checkpoint (const char *dir)
   g_autoptr (GString) file = g_string_new (NULL);
   g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
   g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *generation_path = g_build_filename (dir, "generation_config.json", NULL);
   g_autoptr (GError) error = NULL;
   guint64 header_len;
 
   for (gsize t = 0; t < G_N_ELEMENTS (tensors); t++)
     {
       gsize start = data->len;
-      double scale = 2.0 / sqrt ((double)tensors[t].cols);
 
+      /* About ±2/√fan_in, as a trained model's scale. */
       for (gint64 i = 0; i < tensors[t].rows * tensors[t].cols; i++)
-        {
-          float x = (float)((g_rand_double (rand) - 0.5) * scale * 2.0);
-          g_byte_array_append (data, (const guint8 *)&x, sizeof x);
-        }
+        put_value (data, dtype, (float)g_rand_int_range (rand, -128, 129) / 256.0f);
       g_string_append_printf (header,
-                              "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%" G_GINT64_FORMAT
+                              "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%" G_GINT64_FORMAT
                               ",%" G_GINT64_FORMAT "],\"data_offsets\":[%" G_GSIZE_FORMAT ",%u]}",
-                              t ? "," : "", tensors[t].name, tensors[t].rows, tensors[t].cols,
-                              start, data->len);
+                              t ? "," : "", tensors[t].name, dtype, tensors[t].rows,
+                              tensors[t].cols, start, data->len);
     }
   g_string_append_c (header, '}');
   while (header->len % 8 != 0)
@@ -241,6 +268,14 @@ write_checkpoint (const char *dir)
   g_assert_no_error (error);
   g_file_set_contents (config_path, toy_json, -1, &error);
   g_assert_no_error (error);
+  g_file_set_contents (generation_path, "{\"bos_token_id\": 1, \"eos_token_id\": 2}\n", -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+write_checkpoint (const char *dir)
+{
+  write_checkpoint_as (dir, "F32");
 }
 
 typedef struct
@@ -638,6 +673,109 @@ test_greedy_generation (Fixture *f, gconstpointer data)
   }
 }
 
+/* Checkpoints in F32, F16 and BF16 holding the same (exactly
+ * representable) weights export to fp32 files giving identical logits:
+ * half-precision tensors are widened exactly while streaming.  From the
+ * BF16 checkpoint, an fp16 export validates (cache check included) within
+ * the half-precision tolerance, and a bf16 export stores bf16 weights. */
+static void
+test_checkpoint_dtypes (Fixture *f, gconstpointer data)
+{
+  static const char *const dtypes[] = { "F32", "F16", "BF16" };
+  g_autoptr (GPtrArray) first_logits = NULL;
+
+  if (!need_runtime (f))
+    return;
+  for (guint d = 0; d < G_N_ELEMENTS (dtypes); d++)
+    {
+      g_autofree char *dir = oxp_test_make_tmpdir ("oxp-toy-dtype-XXXXXX");
+      g_autoptr (OxpCheckpoint) checkpoint = NULL;
+      g_autoptr (OxpOnnxConfig) config = toy_config ("text-generation", FALSE, FALSE);
+      g_autoptr (OxpGraph) graph = oxp_graph_new ("main_graph", 17);
+      g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+      g_autofree char *path = g_build_filename (dir, "model.onnx", NULL);
+      g_autoptr (OxpRuntimeSession) session = NULL;
+      g_autoptr (GPtrArray) in = tensor_array ();
+      g_autoptr (GPtrArray) out = NULL;
+      g_autoptr (GError) error = NULL;
+
+      write_checkpoint_as (dir, dtypes[d]);
+      checkpoint = oxp_checkpoint_open (dir, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (
+          oxp_checkpoint_tensor_get_dtype (oxp_checkpoint_lookup (checkpoint, "layers.1.o.weight")),
+          ==,
+          d == 0   ? OXP_DATA_TYPE_FLOAT
+          : d == 1 ? OXP_DATA_TYPE_FLOAT16
+                   : OXP_DATA_TYPE_BFLOAT16);
+      oxp_onnx_config_build_graph (config, graph, checkpoint, &error);
+      g_assert_no_error (error);
+      oxp_onnx_writer_write (writer, graph, path, &error);
+      g_assert_no_error (error);
+      session = oxp_runtime_open_session (f->runtime, path, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (in, int64_tensor ("input_ids", 2, 5, prompt_ids));
+      g_ptr_array_add (in, int64_tensor ("attention_mask", 2, 5, prompt_mask));
+      g_ptr_array_add (in, int64_tensor ("position_ids", 2, 5, prompt_positions));
+      out = run (session, in);
+      if (first_logits == NULL)
+        first_logits = g_ptr_array_ref (out);
+      else
+        g_assert_cmpfloat (
+            max_diff (g_ptr_array_index (out, 0), g_ptr_array_index (first_logits, 0)), ==, 0.0);
+
+      if (d == 2)
+        {
+          g_autoptr (OxpOnnxConfig) half = toy_config ("text-generation", TRUE, FALSE);
+          g_autoptr (OxpOnnxConfig) bf16 = toy_config ("text-generation", TRUE, FALSE);
+          g_autoptr (GPtrArray) half_models = oxp_onnx_config_dup_submodels (half);
+          g_autoptr (GPtrArray) bf16_models = oxp_onnx_config_dup_submodels (bf16);
+          OxpOnnxConfig *half_model = g_ptr_array_index (half_models, 0);
+          OxpOnnxConfig *bf16_model = g_ptr_array_index (bf16_models, 0);
+          g_autoptr (OxpGraph) half_graph = oxp_graph_new ("main_graph", 17);
+          g_autoptr (OxpGraph) bf16_graph = oxp_graph_new ("main_graph", 17);
+          g_autofree char *half_path = g_build_filename (dir, "model-fp16.onnx", NULL);
+          g_autofree char *bf16_path = g_build_filename (dir, "model-bf16.onnx", NULL);
+          g_autoptr (OxpValidator) validator = oxp_validator_new (f->runtime);
+          g_autoptr (OxpValidationReport) report = NULL;
+          g_autofree char *types = NULL;
+          const char *python = g_getenv ("PYTHON3") ? g_getenv ("PYTHON3") : "/usr/bin/python3";
+          const char *argv[] = { python, "-c",
+                                 "import onnx, sys; m = onnx.load(sys.argv[1]); "
+                                 "print(sorted({i.data_type for i in m.graph.initializer "
+                                 "if i.name.endswith('.weight') or i.name.endswith('.weight.T')}))",
+                                 bf16_path, NULL };
+          int status = 0;
+
+          oxp_onnx_config_set_float_type (half_model, OXP_DATA_TYPE_FLOAT16);
+          oxp_graph_set_float_type (half_graph, OXP_DATA_TYPE_FLOAT16);
+          oxp_onnx_config_build_graph (half_model, half_graph, checkpoint, &error);
+          g_assert_no_error (error);
+          oxp_onnx_writer_write (writer, half_graph, half_path, &error);
+          g_assert_no_error (error);
+          oxp_validator_set_atol (validator, OXP_EXPORTER_HALF_ATOL);
+          oxp_validator_validate (validator, half_model, half_path, &report, &error);
+          g_assert_no_error (error);
+
+          oxp_onnx_config_set_float_type (bf16_model, OXP_DATA_TYPE_BFLOAT16);
+          oxp_graph_set_float_type (bf16_graph, OXP_DATA_TYPE_BFLOAT16);
+          oxp_onnx_config_build_graph (bf16_model, bf16_graph, checkpoint, &error);
+          g_assert_no_error (error);
+          oxp_onnx_writer_write (writer, bf16_graph, bf16_path, &error);
+          g_assert_no_error (error);
+          if (g_file_test (python, G_FILE_TEST_IS_EXECUTABLE))
+            {
+              g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                            &types, NULL, &status, &error);
+              g_assert_no_error (error);
+              /* TensorProto.BFLOAT16 is 16. */
+              if (g_spawn_check_wait_status (status, NULL))
+                g_assert_cmpstr (types, ==, "[16]\n");
+            }
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -652,6 +790,7 @@ main (int argc, char **argv)
               fixture_set_up, test_validate, fixture_tear_down);
   ADD ("model/cache-check-fails", test_cache_check_fails);
   ADD ("model/greedy-generation", test_greedy_generation);
+  ADD ("checkpoint-dtypes", test_checkpoint_dtypes);
 #undef ADD
 
   return g_test_run ();

@@ -207,6 +207,8 @@ parse_dtype (const char *dtype, OxpDataType *out)
     *out = OXP_DATA_TYPE_FLOAT;
   else if (g_str_equal (dtype, "fp16") || g_str_equal (dtype, "float16"))
     *out = OXP_DATA_TYPE_FLOAT16;
+  else if (g_str_equal (dtype, "bf16") || g_str_equal (dtype, "bfloat16"))
+    *out = OXP_DATA_TYPE_BFLOAT16;
   else
     return FALSE;
   return TRUE;
@@ -262,7 +264,9 @@ oxp_cli_export (int argc, char **argv)
     { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)",
       "N" },
     { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype,
-      "Weights and computation type: fp32 (default) or fp16", "fp32|fp16" },
+      "Weights and computation type: fp32 (default), fp16 or bf16 (converted while writing, "
+      "whatever the checkpoint's type)",
+      "fp32|fp16|bf16" },
     { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text,
       "Absolute tolerance of the validation (default: the model's)", "X" },
     { "no-validate", 0, 0, G_OPTION_ARG_NONE, &no_validate, "Do not validate with ONNX Runtime",
@@ -314,7 +318,8 @@ oxp_cli_export (int argc, char **argv)
     }
   if (!parse_dtype (dtype, &float_type))
     {
-      status = oxp_cli_usage_error ("export", "--dtype must be fp32 or fp16, not “%s”", dtype);
+      status
+          = oxp_cli_usage_error ("export", "--dtype must be fp32, fp16 or bf16, not “%s”", dtype);
       goto out;
     }
   if (!parse_external_data (external_data, &external_mode))

@@ -137,6 +137,24 @@ find_submodel (GPtrArray *submodels, const char *file_name)
   return NULL;
 }
 
+/* Whether one of @submodels is the file @target, or a file in the folder @target. */
+static gboolean
+names_target (GPtrArray *submodels, const char *target)
+{
+  gboolean dir = g_file_test (target, G_FILE_TEST_IS_DIR);
+  g_autofree char *base = g_path_get_basename (target);
+
+  for (guint i = 0; i < submodels->len; i++)
+    {
+      const char *name = oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i));
+      g_autofree char *path = g_build_filename (target, name, NULL);
+
+      if (dir ? g_file_test (path, G_FILE_TEST_IS_REGULAR) : g_strcmp0 (name, base) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 int
 oxp_cli_validate (int argc, char **argv)
 {
@@ -278,6 +296,14 @@ oxp_cli_validate (int argc, char **argv)
       if (config == NULL)
         goto fail;
       submodels = oxp_onnx_config_dup_submodels (config);
+      /* A decoder exported with --legacy has optimum 1.13's file names. */
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL
+          && !names_target (submodels, target))
+        {
+          g_object_set (config, "legacy", TRUE, NULL);
+          g_clear_pointer (&submodels, g_ptr_array_unref);
+          submodels = oxp_onnx_config_dup_submodels (config);
+        }
     }
 
   /* The files: the one given, or those of the config found in OUTDIR. */

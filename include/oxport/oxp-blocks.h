@@ -92,6 +92,15 @@ OXP_API const char *oxp_block_rms_norm        (OxpGraph       *graph,
                                                gint64          hidden,
                                                double          eps,
                                                GError        **error);
+/* Gemma's: x / sqrt(mean(x²) + eps) · (1 + "<prefix>.weight"), all in
+ * float32, cast to the graph's float type last. */
+OXP_API const char *oxp_block_rms_norm_unit_offset (OxpGraph       *graph,
+                                                    OxpCheckpoint  *checkpoint,
+                                                    const char     *x,
+                                                    const char     *prefix,
+                                                    gint64          hidden,
+                                                    double          eps,
+                                                    GError        **error);
 
 /* Activations.  gelu is the exact (erf) form; gelu_tanh the tanh
  * approximation (gelu_new, gelu_pytorch_tanh, gelu_fast); quick_gelu is
@@ -156,6 +165,13 @@ OXP_API const char *oxp_block_attention_mask (OxpGraph   *graph,
 OXP_API const char *oxp_block_causal_attention_mask (OxpGraph   *graph,
                                                      const char *attention_mask,
                                                      const char *query_ids);
+/* The causal mask within a sliding window (Mistral): query i at position
+ * p = kv - q + i sees key j iff p - @window < j <= p (and @attention_mask
+ * keeps j); @window <= 0 is the plain causal mask.  The cache is not cut. */
+OXP_API const char *oxp_block_sliding_window_mask   (OxpGraph   *graph,
+                                                     const char *attention_mask,
+                                                     const char *query_ids,
+                                                     gint64      window);
 
 /* Attention. */
 /* [batch, seq, heads·head_dim] → [batch, heads, seq, head_dim] and back. */
@@ -206,5 +222,107 @@ OXP_API const char *oxp_block_rotary         (OxpGraph   *graph,
                                               const char *sin,
                                               gint64      rotary_dim,
                                               gint64      head_dim);
+
+/**
+ * OxpRopeType:
+ * @OXP_ROPE_DEFAULT: theta^(-2i/d)
+ * @OXP_ROPE_LINEAR: divided by factor (positions / factor)
+ * @OXP_ROPE_DYNAMIC: dynamic NTK: the base grows with the sequence length
+ *   beyond max_positions (computed in the graph)
+ * @OXP_ROPE_LLAMA3: Llama 3.1's wavelength-dependent scaling
+ * @OXP_ROPE_LONGROPE: Phi-3's longrope ("su"): per-frequency short or long
+ *   factors, cos and sin scaled by the attention factor
+ *
+ * transformers' rope_scaling "rope_type" (or "type").
+ */
+typedef enum {
+  OXP_ROPE_DEFAULT,
+  OXP_ROPE_LINEAR,
+  OXP_ROPE_DYNAMIC,
+  OXP_ROPE_LLAMA3,
+  OXP_ROPE_LONGROPE,
+} OxpRopeType;
+
+/**
+ * OxpRopeScaling:
+ * @type: the kind of scaling
+ * @factor: linear, dynamic, llama3: rope_scaling.factor; longrope: the
+ *   factor transformers derives (max_position_embeddings /
+ *   original_max_position_embeddings when the config has the latter)
+ * @low_freq_factor: llama3
+ * @high_freq_factor: llama3
+ * @original_max_positions: llama3, longrope: the pretrained context length
+ * @max_positions: dynamic: max_position_embeddings
+ * @short_factor: (array) (nullable): longrope: rotary_dim / 2 values
+ * @long_factor: (array) (nullable): longrope: rotary_dim / 2 values, used
+ *   when max(position_ids) + 1 > @original_max_positions
+ * @attention_factor: longrope: cos and sin factor; 0 derives it
+ *
+ * A scaling description, read from config.json by the plugin (the
+ * pointers are borrowed).
+ */
+typedef struct {
+  OxpRopeType   type;
+  double        factor;
+  double        low_freq_factor;
+  double        high_freq_factor;
+  gint64        original_max_positions;
+  gint64        max_positions;
+  const double *short_factor;
+  const double *long_factor;
+  double        attention_factor;
+} OxpRopeScaling;
+
+/* The inverse frequencies [@rotary_dim / 2] in float32 as transformers
+ * computes them (@scaling NULL: none; @long_factors picks longrope's long
+ * set; dynamic: those up to max_positions), and the cos/sin factor
+ * (longrope's attention factor, else 1). */
+OXP_API void     oxp_rope_inv_freq         (const OxpRopeScaling *scaling,
+                                            gint64                rotary_dim,
+                                            double                theta,
+                                            gboolean              long_factors,
+                                            float                *inv_freq);
+OXP_API double   oxp_rope_attention_factor (const OxpRopeScaling *scaling);
+/* oxp_block_rotary_cos_sin() with @scaling (nullable).  What transformers
+ * decides from the run-time length L = max(position_ids) + 1 is decided in
+ * the graph: longrope's long factors when L > original_max_positions,
+ * dynamic's base for L > max_positions.  An incomplete @scaling fails
+ * (OXP_EXPORT_ERROR_UNSUPPORTED). */
+OXP_API gboolean oxp_block_rotary_cos_sin_scaled (OxpGraph             *graph,
+                                                  const char           *position_ids,
+                                                  gint64                rotary_dim,
+                                                  double                theta,
+                                                  const OxpRopeScaling *scaling,
+                                                  const char          **cos_out,
+                                                  const char          **sin_out,
+                                                  GError              **error);
+
+/* A decoder's cached self-attention after its projections (the caller
+ * projects and applies o_proj).  @query [batch, seq, @n_heads·@head_dim],
+ * @key and @value [batch, seq, @n_kv_heads·@head_dim]; @past_key and
+ * @past_value (both or neither) [batch, @n_kv_heads, past, @head_dim];
+ * @cos/@sin (both or neither) from oxp_block_rotary_cos_sin_scaled(), applied
+ * to the first @rotary_dim channels of queries and keys; @n_heads a multiple
+ * of @n_kv_heads; @mask additive [batch|1, 1, seq, past + seq] (nullable);
+ * the softmax runs in float32 (transformers' decoders upcast it).
+ * Returns the attention output [batch, seq, @n_heads·@head_dim]; the
+ * optional @present_key/@present_value are the rotated keys and the values
+ * after the past, [batch, @n_kv_heads, past + seq, @head_dim]. */
+OXP_API const char *oxp_block_cached_self_attention (OxpGraph    *graph,
+                                                     const char  *query,
+                                                     const char  *key,
+                                                     const char  *value,
+                                                     const char  *past_key,
+                                                     const char  *past_value,
+                                                     const char  *cos,
+                                                     const char  *sin,
+                                                     gint64       rotary_dim,
+                                                     gint64       n_heads,
+                                                     gint64       n_kv_heads,
+                                                     gint64       head_dim,
+                                                     double       scale,
+                                                     const char  *mask,
+                                                     const char **present_key,
+                                                     const char **present_value);
 
 G_END_DECLS

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Building blocks for positions and masks: position ids, padding, causal
+ * and sliding-window masks, rotary embeddings with transformers' rope
+ * scaling, and the cached self-attention that ties them together. */
+
+#include "config.h"
+
+#include <math.h>
+
+#include <oxport/oxport.h>
+
+#include "oxp-blocks-private.h"
+
+/* ---- positions -------------------------------------------------------- */
+
+/**
+ * oxp_block_position_ids:
+ * @graph: the graph to add nodes to
+ * @input_ids: a value whose axis 1 is the sequence
+ * @past_length: (nullable): an int64 scalar value, or NULL for 0
+ *
+ * Absolute positions: @past_length + arange(seq), int64 [1, seq].
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_position_ids (OxpGraph *graph, const char *input_ids, const char *past_length)
+{
+  static const gint64 batch_axis[] = { 0 };
+  const char *seq, *start, *end, *range;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (input_ids != NULL, NULL);
+
+  seq = _oxp_blocks_dim_of (graph, input_ids, 1);
+  start = past_length ? past_length : oxp_graph_add_constant_int64 (graph, "zero", 0);
+  end = past_length ? oxp_graph_op (graph, "Add", past_length, seq, NULL) : seq;
+  range = oxp_graph_op (graph, "Range", start, end, oxp_graph_add_constant_int64 (graph, "one", 1),
+                        NULL);
+  return _oxp_blocks_unsqueeze (graph, range, batch_axis, 1);
+}
+
+/**
+ * oxp_block_padded_position_ids:
+ * @graph: the graph to add nodes to
+ * @input_ids: int64 token ids [batch, seq]
+ * @padding_idx: the padding token id
+ * @past_length: (nullable): an int64 scalar value, or NULL for 0
+ *
+ * RoBERTa's positions: (cumsum(ids != pad) + past) · (ids != pad) + pad.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_padded_position_ids (OxpGraph *graph, const char *input_ids, gint64 padding_idx,
+                               const char *past_length)
+{
+  const char *pad, *keep, *count;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (input_ids != NULL, NULL);
+
+  pad = oxp_graph_add_constant_int64 (graph, "padding_idx", padding_idx);
+  keep = oxp_graph_op (graph, "Not", oxp_graph_op (graph, "Equal", input_ids, pad, NULL), NULL);
+  keep = _oxp_blocks_cast (graph, keep, OXP_DATA_TYPE_INT64);
+  count
+      = oxp_graph_op (graph, "CumSum", keep, oxp_graph_add_constant_int64 (graph, "axis", 1), NULL);
+  if (past_length != NULL)
+    count = oxp_graph_op (graph, "Add", count, past_length, NULL);
+  count = oxp_graph_op (graph, "Mul", count, keep, NULL);
+  return oxp_graph_op (graph, "Add", count, pad, NULL);
+}
+
+/* ---- masks ------------------------------------------------------------ */
+
+/**
+ * oxp_block_attention_mask:
+ * @graph: the graph to add nodes to
+ * @attention_mask: int64 [batch, kv] of 1 (keep) and 0 (mask)
+ *
+ * The additive mask transformers builds: (1 - mask) · finfo.min, as
+ * [batch, 1, 1, kv] in the graph's float type.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
+{
+  static const gint64 axes[] = { 1, 2 };
+  const char *m;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (attention_mask != NULL, NULL);
+
+  m = _oxp_blocks_unsqueeze (graph, attention_mask, axes, 2);
+  m = _oxp_blocks_cast (graph, m, oxp_graph_get_float_type (graph));
+  m = oxp_graph_op (graph, "Sub", oxp_graph_add_constant_float (graph, "one", 1.0), m, NULL);
+  return oxp_graph_op (
+      graph, "Mul", m,
+      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)), NULL);
+}
+
+/* Query i (at position kv - q + i) sees key j iff j <= kv - q + i and, with
+ * @window > 0, j > kv - q + i - @window. */
+static const char *
+causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids, gint64 window)
+{
+  static const gint64 col[] = { 1 };
+  static const gint64 lead[] = { 0, 1 };
+  const char *q, *kv, *zero, *one, *keys, *rows, *hidden, *causal;
+
+  q = _oxp_blocks_dim_of (graph, query_ids, 1);
+  kv = attention_mask ? _oxp_blocks_dim_of (graph, attention_mask, 1) : q;
+  zero = oxp_graph_add_constant_int64 (graph, "zero", 0);
+  one = oxp_graph_add_constant_int64 (graph, "one", 1);
+
+  keys = oxp_graph_op (graph, "Range", zero, kv, one, NULL);
+  rows = oxp_graph_op (graph, "Range", zero, q, one, NULL);
+  if (attention_mask != NULL)
+    rows = oxp_graph_op (graph, "Add", rows, oxp_graph_op (graph, "Sub", kv, q, NULL), NULL);
+  rows = _oxp_blocks_unsqueeze (graph, rows, col, 1);
+  hidden = oxp_graph_op (graph, "Greater", keys, rows, NULL);
+  if (window > 0)
+    {
+      /* j <= i - window, i.e. j < i - window + 1 (Less: no opset-16 LessOrEqual). */
+      const char *oldest = oxp_graph_op (
+          graph, "Sub", rows, oxp_graph_add_constant_int64 (graph, "window", window - 1), NULL);
+      hidden = oxp_graph_op (graph, "Or", hidden, oxp_graph_op (graph, "Less", keys, oldest, NULL),
+                             NULL);
+    }
+  /* hidden · finfo.min rather than a Where, which takes bfloat16 only
+   * from opset 16 on. */
+  causal = oxp_graph_op (
+      graph, "Mul", _oxp_blocks_cast (graph, hidden, oxp_graph_get_float_type (graph)),
+      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)), NULL);
+  causal = _oxp_blocks_unsqueeze (graph, causal, lead, 2);
+  if (attention_mask == NULL)
+    return causal;
+  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask),
+                       NULL);
+}
+
+/**
+ * oxp_block_causal_attention_mask:
+ * @graph: the graph to add nodes to
+ * @attention_mask: (nullable): int64 [batch, kv], or NULL when kv = q
+ * @query_ids: a value whose axis 1 is the query length q
+ *
+ * The additive causal mask [batch|1, 1, q, kv]: query i, at position
+ * kv - q + i, sees keys up to that position and those @attention_mask keeps;
+ * masked entries hold finfo.min (combined with Min, never -inf).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_causal_attention_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query_ids != NULL, NULL);
+
+  return causal_mask (graph, attention_mask, query_ids, 0);
+}
+
+/**
+ * oxp_block_sliding_window_mask:
+ * @graph: the graph to add nodes to
+ * @attention_mask: (nullable): int64 [batch, kv], or NULL when kv = q
+ * @query_ids: a value whose axis 1 is the query length q
+ * @window: the window size (sliding_window); 0 or less for none
+ *
+ * oxp_block_causal_attention_mask() restricted to a sliding window, as
+ * Mistral's: query i (at position p = kv - q + i) sees key j iff
+ * p - @window < j <= p.  Only the mask changes: the cache still holds every
+ * position.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_sliding_window_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
+                               gint64 window)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query_ids != NULL, NULL);
+
+  return causal_mask (graph, attention_mask, query_ids, window);
+}
+
+/* ---- rotary position embeddings --------------------------------------- */
+
+/**
+ * oxp_rope_inv_freq:
+ * @scaling: (nullable): the scaling, or NULL for none
+ * @rotary_dim: the rotated channels (even)
+ * @theta: the base of the frequencies (rope_theta)
+ * @long_factors: for %OXP_ROPE_LONGROPE, use the long factors (else the short ones)
+ * @inv_freq: (out caller-allocates) (array): @rotary_dim / 2 values
+ *
+ * The inverse frequencies transformers' rope init functions compute, in
+ * float32: theta^(-2i/@rotary_dim), divided by the factor (linear), by the
+ * long or short factors (longrope), or smoothed between 1 and 1/factor by
+ * wavelength (llama3).  %OXP_ROPE_DYNAMIC gives the frequencies up to
+ * max_positions; beyond, they depend on the sequence and are computed in the
+ * graph by oxp_block_rotary_cos_sin_scaled().
+ */
+void
+oxp_rope_inv_freq (const OxpRopeScaling *scaling, gint64 rotary_dim, double theta,
+                   gboolean long_factors, float *inv_freq)
+{
+  OxpRopeType type = scaling ? scaling->type : OXP_ROPE_DEFAULT;
+  gint64 half = rotary_dim / 2;
+
+  g_return_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0 && inv_freq != NULL);
+
+  for (gint64 i = 0; i < half; i++)
+    {
+      float exponent = (float)(2 * i) / (float)rotary_dim;
+      float base_pow = powf ((float)theta, exponent);
+
+      switch (type)
+        {
+        case OXP_ROPE_LINEAR:
+          inv_freq[i] = (1.0f / base_pow) / (float)scaling->factor;
+          break;
+        case OXP_ROPE_LONGROPE:
+          {
+            const double *ext = long_factors ? scaling->long_factor : scaling->short_factor;
+            inv_freq[i] = 1.0f / ((float)ext[i] * base_pow);
+          }
+          break;
+        case OXP_ROPE_LLAMA3:
+          {
+            /* _compute_llama3_parameters, step by step in float32. */
+            float inv = 1.0f / base_pow;
+            float factor = (float)scaling->factor;
+            float low = (float)scaling->low_freq_factor, high = (float)scaling->high_freq_factor;
+            float old_len = (float)scaling->original_max_positions;
+            float low_wavelen = old_len / low, high_wavelen = old_len / high;
+            float wavelen = 2.0f * (float)G_PI / inv;
+            float scaled = wavelen > low_wavelen ? inv / factor : inv;
+            if (!(wavelen < high_wavelen) && !(wavelen > low_wavelen))
+              {
+                float smooth = (old_len / wavelen - low) / (high - low);
+                scaled = (1.0f - smooth) * scaled / factor + smooth * scaled;
+              }
+            inv_freq[i] = scaled;
+          }
+          break;
+        default:
+          inv_freq[i] = 1.0f / base_pow;
+          break;
+        }
+    }
+}
+
+/**
+ * oxp_rope_attention_factor:
+ * @scaling: (nullable): the scaling, or NULL for none
+ *
+ * The factor cos and sin are multiplied by: for %OXP_ROPE_LONGROPE the
+ * configured attention_factor, or √(1 + ln(factor) / ln(original_max_positions))
+ * when that is unset and factor > 1 (transformers' default); 1 otherwise.
+ *
+ * Returns: the factor
+ */
+double
+oxp_rope_attention_factor (const OxpRopeScaling *scaling)
+{
+  if (scaling == NULL || scaling->type != OXP_ROPE_LONGROPE)
+    return 1.0;
+  if (scaling->attention_factor > 0)
+    return scaling->attention_factor;
+  if (scaling->factor <= 1.0 || scaling->original_max_positions <= 1)
+    return 1.0;
+  return sqrt (1.0 + log (scaling->factor) / log ((double)scaling->original_max_positions));
+}
+
+static const char *
+inv_freq_constant (OxpGraph *graph, const OxpRopeScaling *scaling, gint64 rotary_dim, double theta,
+                   gboolean long_factors)
+{
+  gint64 half = rotary_dim / 2;
+  g_autoptr (OxpTensor) inv = oxp_tensor_new ("inv_freq", OXP_DATA_TYPE_FLOAT, &half, 1);
+
+  oxp_rope_inv_freq (scaling, rotary_dim, theta, long_factors, oxp_tensor_get_mutable_data (inv));
+  return oxp_graph_add_constant (graph, long_factors ? "inv_freq_long" : "inv_freq", inv);
+}
+
+/* max(position_ids) + 1 as an int64 scalar: the sequence length
+ * transformers' dynamic rope updates read. */
+static const char *
+seq_len_from_positions (OxpGraph *graph, const char *position_ids)
+{
+  const char *max = oxp_graph_op (graph, "ReduceMax", position_ids, NULL);
+
+  _oxp_blocks_set_int (graph, "keepdims", 0);
+  return oxp_graph_op (graph, "Add", max, oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+}
+
+/* Dynamic NTK: base' = theta · (factor·L/max - (factor - 1))^(d/(d-2)) with
+ * L = max(max_positions, max(position_ids) + 1); inv = 1 / base'^(2i/d),
+ * in float32 as _compute_dynamic_ntk_parameters. */
+static const char *
+dynamic_inv_freq (OxpGraph *graph, const char *position_ids, const OxpRopeScaling *scaling,
+                  gint64 rotary_dim, double theta)
+{
+  gint64 half = rotary_dim / 2;
+  g_autoptr (OxpTensor) exps = oxp_tensor_new ("exponents", OXP_DATA_TYPE_FLOAT, &half, 1);
+  float *e = oxp_tensor_get_mutable_data (exps);
+  double factor = scaling->factor, max_pos = (double)scaling->max_positions;
+  const char *len, *ratio, *base;
+
+  for (gint64 i = 0; i < half; i++)
+    e[i] = (float)(2 * i) / (float)rotary_dim;
+  len = oxp_graph_op (graph, "Max", seq_len_from_positions (graph, position_ids),
+                      oxp_graph_add_constant_int64 (graph, "max_positions", scaling->max_positions),
+                      NULL);
+  len = _oxp_blocks_cast (graph, len, OXP_DATA_TYPE_FLOAT);
+  ratio = oxp_graph_op (
+      graph, "Sub",
+      oxp_graph_op (graph, "Mul", len,
+                    _oxp_blocks_const_f32 (graph, "factor_over_max", (float)(factor / max_pos)),
+                    NULL),
+      _oxp_blocks_const_f32 (graph, "factor_minus_one", (float)(factor - 1.0)), NULL);
+  base = oxp_graph_op (
+      graph, "Mul", _oxp_blocks_const_f32 (graph, "theta", (float)theta),
+      oxp_graph_op (graph, "Pow", ratio,
+                    _oxp_blocks_const_f32 (graph, "ntk_exponent",
+                                           (float)((double)rotary_dim / (double)(rotary_dim - 2))),
+                    NULL),
+      NULL);
+  return oxp_graph_op (
+      graph, "Reciprocal",
+      oxp_graph_op (graph, "Pow", base, oxp_graph_add_constant (graph, "exponents", exps), NULL),
+      NULL);
+}
+
+/**
+ * oxp_block_rotary_cos_sin_scaled:
+ * @graph: the graph to add nodes to
+ * @position_ids: int64 [batch|1, seq]
+ * @rotary_dim: the rotated channels (even)
+ * @theta: the base of the frequencies (rope_theta)
+ * @scaling: (nullable): transformers' rope_scaling, or NULL for none
+ * @cos_out: (out) (transfer none): the cosines [batch|1, 1, seq, @rotary_dim]
+ * @sin_out: (out) (transfer none): the sines, same shape
+ * @error: return location for an error
+ *
+ * Rotary tables at @position_ids, computed in float32 with the inverse
+ * frequencies of oxp_rope_inv_freq() and scaled by
+ * oxp_rope_attention_factor().  The choices transformers makes at run time
+ * from the sequence length L = max(@position_ids) + 1 are made in the graph:
+ * longrope takes the long factors when L > original_max_positions (a
+ * Where), dynamic recomputes the base for L > max_positions.  A scaling
+ * that lacks a value it needs fails with %OXP_EXPORT_ERROR_UNSUPPORTED.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+oxp_block_rotary_cos_sin_scaled (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
+                                 double theta, const OxpRopeScaling *scaling, const char **cos_out,
+                                 const char **sin_out, GError **error)
+{
+  static const gint64 last[] = { -1 };
+  static const gint64 heads[] = { 1 };
+  OxpRopeType type = scaling ? scaling->type : OXP_ROPE_DEFAULT;
+  double attention_factor = oxp_rope_attention_factor (scaling);
+  const char *inv, *pos, *freqs, *emb, *c, *s;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), FALSE);
+  g_return_val_if_fail (position_ids != NULL && cos_out != NULL && sin_out != NULL, FALSE);
+  g_return_val_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((type == OXP_ROPE_LINEAR || type == OXP_ROPE_DYNAMIC || type == OXP_ROPE_LLAMA3)
+      && !(scaling->factor > 0))
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "rope scaling needs a positive factor (got %g)", scaling->factor);
+      return FALSE;
+    }
+  if (type == OXP_ROPE_LONGROPE && (scaling->short_factor == NULL || scaling->long_factor == NULL))
+    {
+      g_set_error_literal (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                           "longrope scaling needs short_factor and long_factor");
+      return FALSE;
+    }
+  if (type == OXP_ROPE_LLAMA3
+      && (scaling->original_max_positions <= 0
+          || !(scaling->high_freq_factor > scaling->low_freq_factor)
+          || !(scaling->low_freq_factor > 0)))
+    {
+      g_set_error_literal (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                           "llama3 rope scaling needs original_max_position_embeddings and "
+                           "0 < low_freq_factor < high_freq_factor");
+      return FALSE;
+    }
+  if ((type == OXP_ROPE_DYNAMIC && (scaling->max_positions <= 0 || rotary_dim <= 2))
+      || (type == OXP_ROPE_LONGROPE && scaling->original_max_positions <= 0))
+    {
+      g_set_error_literal (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                           "dynamic and longrope scaling need the maximum positions");
+      return FALSE;
+    }
+
+  switch (type)
+    {
+    case OXP_ROPE_LONGROPE:
+      {
+        const char *longer
+            = oxp_graph_op (graph, "Greater", seq_len_from_positions (graph, position_ids),
+                            oxp_graph_add_constant_int64 (graph, "original_max_positions",
+                                                          scaling->original_max_positions),
+                            NULL);
+        inv = oxp_graph_op (graph, "Where", longer,
+                            inv_freq_constant (graph, scaling, rotary_dim, theta, TRUE),
+                            inv_freq_constant (graph, scaling, rotary_dim, theta, FALSE), NULL);
+      }
+      break;
+    case OXP_ROPE_DYNAMIC:
+      inv = dynamic_inv_freq (graph, position_ids, scaling, rotary_dim, theta);
+      break;
+    default:
+      inv = inv_freq_constant (graph, scaling, rotary_dim, theta, FALSE);
+      break;
+    }
+
+  pos = _oxp_blocks_unsqueeze (graph, _oxp_blocks_cast (graph, position_ids, OXP_DATA_TYPE_FLOAT),
+                               last, 1);
+  freqs = oxp_graph_op (graph, "Mul", pos, inv, NULL);
+  emb = oxp_graph_op (graph, "Concat", freqs, freqs, NULL);
+  _oxp_blocks_set_int (graph, "axis", -1);
+  c = oxp_graph_op (graph, "Cos", emb, NULL);
+  s = oxp_graph_op (graph, "Sin", emb, NULL);
+  if (attention_factor != 1.0)
+    {
+      const char *f = _oxp_blocks_const_f32 (graph, "attention_factor", (float)attention_factor);
+      c = oxp_graph_op (graph, "Mul", c, f, NULL);
+      s = oxp_graph_op (graph, "Mul", s, f, NULL);
+    }
+  if (_oxp_blocks_narrow_float (graph))
+    {
+      c = _oxp_blocks_cast (graph, c, oxp_graph_get_float_type (graph));
+      s = _oxp_blocks_cast (graph, s, oxp_graph_get_float_type (graph));
+    }
+  *cos_out = _oxp_blocks_unsqueeze (graph, c, heads, 1);
+  *sin_out = _oxp_blocks_unsqueeze (graph, s, heads, 1);
+  return TRUE;
+}
+
+/**
+ * oxp_block_rotary_cos_sin:
+ * @graph: the graph to add nodes to
+ * @position_ids: int64 [batch|1, seq]
+ * @rotary_dim: the rotated channels (even)
+ * @theta: the base of the frequencies (rope_theta)
+ * @cos_out: (out) (transfer none): the cosines [batch|1, 1, seq, @rotary_dim]
+ * @sin_out: (out) (transfer none): the sines, same shape
+ *
+ * LLaMA's rotary tables at @position_ids, computed in float32 with
+ * inv_freq = @theta^(-2i/@rotary_dim): oxp_block_rotary_cos_sin_scaled()
+ * without scaling.
+ */
+void
+oxp_block_rotary_cos_sin (OxpGraph *graph, const char *position_ids, gint64 rotary_dim,
+                          double theta, const char **cos_out, const char **sin_out)
+{
+  g_return_if_fail (OXP_IS_GRAPH (graph));
+  g_return_if_fail (position_ids != NULL && cos_out != NULL && sin_out != NULL);
+  g_return_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0);
+
+  /* Without scaling nothing can fail. */
+  oxp_block_rotary_cos_sin_scaled (graph, position_ids, rotary_dim, theta, NULL, cos_out, sin_out,
+                                   NULL);
+}
+
+/**
+ * oxp_block_rotary:
+ * @graph: the graph to add nodes to
+ * @x: [batch, heads, seq, @head_dim]
+ * @cos: from oxp_block_rotary_cos_sin()
+ * @sin: from oxp_block_rotary_cos_sin()
+ * @rotary_dim: the rotated channels (even, at most @head_dim)
+ * @head_dim: size of one head
+ *
+ * x · cos + rotate_half(x) · sin on the first @rotary_dim channels; the
+ * others pass through.
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *sin,
+                  gint64 rotary_dim, gint64 head_dim)
+{
+  gint64 half = rotary_dim / 2;
+  const char *xr, *x1, *x2, *rotated, *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && cos != NULL && sin != NULL, NULL);
+  g_return_val_if_fail (rotary_dim > 0 && rotary_dim % 2 == 0 && rotary_dim <= head_dim, NULL);
+
+  xr = rotary_dim < head_dim ? _oxp_blocks_slice_last (graph, x, 3, 0, rotary_dim) : x;
+  x1 = _oxp_blocks_slice_last (graph, xr, 3, 0, half);
+  x2 = _oxp_blocks_slice_last (graph, xr, 3, half, rotary_dim);
+  rotated = oxp_graph_op (graph, "Concat", oxp_graph_op (graph, "Neg", x2, NULL), x1, NULL);
+  _oxp_blocks_set_int (graph, "axis", -1);
+  out = oxp_graph_op (graph, "Add", oxp_graph_op (graph, "Mul", xr, cos, NULL),
+                      oxp_graph_op (graph, "Mul", rotated, sin, NULL), NULL);
+  if (rotary_dim < head_dim)
+    {
+      out = oxp_graph_op (graph, "Concat", out,
+                          _oxp_blocks_slice_last (graph, x, 3, rotary_dim, head_dim), NULL);
+      _oxp_blocks_set_int (graph, "axis", -1);
+    }
+  return out;
+}
+
+/* ---- cached self-attention -------------------------------------------- */
+
+/**
+ * oxp_block_cached_self_attention:
+ * @graph: the graph to add nodes to
+ * @query: projected queries [batch, seq, @n_heads · @head_dim]
+ * @key: projected keys [batch, seq, @n_kv_heads · @head_dim]
+ * @value: projected values, same shape as @key
+ * @past_key: (nullable): cached keys [batch, @n_kv_heads, past, @head_dim], or NULL
+ * @past_value: (nullable): cached values, same shape, or NULL
+ * @cos: (nullable): rotary cosines from oxp_block_rotary_cos_sin_scaled(), or NULL for none
+ * @sin: (nullable): rotary sines, or NULL
+ * @rotary_dim: the rotated channels of each head (with @cos)
+ * @n_heads: query heads
+ * @n_kv_heads: key/value heads (a divisor of @n_heads; grouped-query attention when fewer)
+ * @head_dim: size of one head
+ * @scale: the factor of Q·Kᵀ
+ * @mask: (nullable): additive mask broadcastable to [batch, n_heads, seq, past + seq]
+ * @present_key: (out) (transfer none) (optional): the keys to cache,
+ *   [batch, @n_kv_heads, past + seq, @head_dim] (rotated, after the past)
+ * @present_value: (out) (transfer none) (optional): the values to cache
+ *
+ * A decoder's self-attention after its projections: heads split, rotary on
+ * queries and keys, the past concatenated before this step's keys and
+ * values (what is returned as present), key/value heads repeated for the
+ * query heads, softmax(@scale · Q·Kᵀ + @mask) · V (the softmax in float32
+ * whatever the graph's float type, as transformers' decoders do), heads
+ * merged.
+ *
+ * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
+ */
+const char *
+oxp_block_cached_self_attention (OxpGraph *graph, const char *query, const char *key,
+                                 const char *value, const char *past_key, const char *past_value,
+                                 const char *cos, const char *sin, gint64 rotary_dim,
+                                 gint64 n_heads, gint64 n_kv_heads, gint64 head_dim, double scale,
+                                 const char *mask, const char **present_key,
+                                 const char **present_value)
+{
+  const char *q, *k, *v, *ctx;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+  g_return_val_if_fail ((past_key == NULL) == (past_value == NULL), NULL);
+  g_return_val_if_fail ((cos == NULL) == (sin == NULL), NULL);
+  g_return_val_if_fail (n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0, NULL);
+
+  q = oxp_block_split_heads (graph, query, n_heads, head_dim);
+  k = oxp_block_split_heads (graph, key, n_kv_heads, head_dim);
+  v = oxp_block_split_heads (graph, value, n_kv_heads, head_dim);
+  if (cos != NULL)
+    {
+      q = oxp_block_rotary (graph, q, cos, sin, rotary_dim, head_dim);
+      k = oxp_block_rotary (graph, k, cos, sin, rotary_dim, head_dim);
+    }
+  if (past_key != NULL)
+    {
+      k = oxp_block_concat_past (graph, past_key, k);
+      v = oxp_block_concat_past (graph, past_value, v);
+    }
+  if (present_key != NULL)
+    *present_key = k;
+  if (present_value != NULL)
+    *present_value = v;
+  k = oxp_block_repeat_kv (graph, k, n_kv_heads, n_heads / n_kv_heads, head_dim);
+  v = oxp_block_repeat_kv (graph, v, n_kv_heads, n_heads / n_kv_heads, head_dim);
+  ctx = _oxp_blocks_attention (graph, q, k, v, mask, scale, TRUE);
+  return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
+}
