@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Greedy generation from a real export: every decoder reference case whose
+/* Real decoder exports (whatever decoder plugins the build has).  Greedy
+ * generation: every decoder reference case whose
  * model type a loaded plugin handles is exported with `oxport export --task
  * text-generation-with-past` (current optimum's model.onnx), and 4 new
  * tokens are decoded in ONNX Runtime twice, feeding each step's presents
@@ -110,6 +111,88 @@ test_case (gconstpointer data)
   g_assert_cmpmem (cached, 8 * sizeof (gint64), recomputed, 8 * sizeof (gint64));
 }
 
+/* --legacy's three files from a real plugin, validated at export (dummy
+ * runs on both branches of the merged file and its cache check), the
+ * merged one storing every weight once (python3-onnx counts). */
+static void
+test_legacy_case (gconstpointer data)
+{
+  const char *case_name = data;
+  const char *oxport = g_getenv ("OXPORT");
+  const char *ort = g_getenv ("OXPORT_ONNXRUNTIME");
+  const char *python = g_getenv ("PYTHON3") ? g_getenv ("PYTHON3") : "/usr/bin/python3";
+  g_autofree char *model_dir = oxp_test_srcdir_path ("data", case_name, NULL);
+  g_autofree char *script = oxp_test_srcdir_path ("check-merged-decoder.py", NULL);
+  g_autofree char *tmp = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *merged = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *facts;
+  int status = 0;
+
+  if (oxport == NULL || ort == NULL || *ort == '\0')
+    {
+      g_test_skip ("OXPORT or OXPORT_ONNXRUNTIME is not set");
+      return;
+    }
+  tmp = oxp_test_make_tmpdir ("oxp-legacy-XXXXXX");
+  out = g_build_filename (tmp, "out", NULL);
+  {
+    const char *argv[] = {
+      oxport, "export", "--legacy", "--model", model_dir, "--task", "text-generation-with-past",
+      out,    NULL
+    };
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
+                  &stderr_text, &status, &error);
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      if (strstr (stderr_text, "no plugin handles model type") != NULL)
+        {
+          g_test_skip ("no plugin for this model type in this build");
+          return;
+        }
+      g_error ("--legacy export of %s failed: %s%s", case_name, stdout_text, stderr_text);
+    }
+  merged = g_build_filename (out, "decoder_model_merged.onnx", NULL);
+  plain = g_build_filename (out, "decoder_model.onnx", NULL);
+  g_assert_true (g_file_test (merged, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (plain, G_FILE_TEST_IS_REGULAR));
+
+  g_clear_pointer (&stdout_text, g_free);
+  g_clear_pointer (&stderr_text, g_free);
+  {
+    const char *argv[] = { python, script, merged, plain, NULL };
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
+                  &stderr_text, &status, &error);
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      if (strstr (stderr_text, "No module named") != NULL)
+        {
+          g_test_skip ("python3-onnx is missing: initializers not counted");
+          return;
+        }
+      g_error ("check-merged-decoder.py failed: %s", stderr_text);
+    }
+  g_test_message ("%s: %s", case_name, stdout_text);
+  json_parser_load_from_data (parser, stdout_text, -1, &error);
+  g_assert_no_error (error);
+  facts = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (facts, "duplicate_names"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (facts, "duplicate_large_payloads"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (facts, "branch_initializers"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (facts, "weights"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (facts, "weight_bytes"), ==,
+                   json_object_get_int_member (facts, "plain_weight_bytes"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -118,7 +201,10 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/oxp/decoder-generate/%s", cases[i]);
+      g_autofree char *legacy = g_strdup_printf ("/oxp/decoder-generate/legacy/%s", cases[i]);
+
       g_test_add_data_func (path, cases[i], test_case);
+      g_test_add_data_func (legacy, cases[i], test_legacy_case);
     }
   return g_test_run ();
 }
