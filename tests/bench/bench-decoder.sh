@@ -19,7 +19,8 @@
 #             vocab 50257, 1024 positions; fp32, exported as fp32
 #   llama-1b  LlamaForCausalLM shaped like Llama 3.2 1B: hidden 2048,
 #             16 layers, 32 query / 8 key-value heads, FFN 8192,
-#             vocab 128256, tied embeddings; bf16, exported as fp32
+#             vocab 128256, tied embeddings, llama3 rope scaling; bf16,
+#             exported as fp32
 #   llama-7b  LlamaForCausalLM, hidden 4096, 32 layers, 32 / 8 heads,
 #             FFN 11008, vocab 32000; bf16 in 3 shards, exported as fp16
 #             (external data)
@@ -114,7 +115,7 @@ transformer.ln_f.bias F32 768
 EOF
 }
 
-# llama_config HIDDEN LAYERS HEADS KV_HEADS FFN VOCAB POSITIONS ROPE_THETA TIED
+# llama_config HIDDEN LAYERS HEADS KV_HEADS FFN VOCAB POSITIONS ROPE_THETA TIED ROPE_SCALING
 llama_config () {
   cat <<EOF
 {
@@ -136,7 +137,7 @@ llama_config () {
   "num_key_value_heads": $4,
   "pretraining_tp": 1,
   "rms_norm_eps": 1e-05,
-  "rope_scaling": null,
+  "rope_scaling": ${10},
   "rope_theta": $8,
   "tie_word_embeddings": $9,
   "torch_dtype": "bfloat16",
@@ -166,6 +167,16 @@ EOF
   [ "$7" = true ] || echo "lm_head.weight BF16 $v,$h"
 }
 
+# Llama 3.2 1B's config (its llama3 rope scaling too).
+llama1b_config () {
+  llama_config 2048 16 32 8 8192 128256 131072 500000.0 true \
+    '{"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+    "original_max_position_embeddings": 8192, "rope_type": "llama3"}'
+}
+llama1b_tensors () { llama_tensors 2048 16 32 8 8192 128256 true; }
+llama7b_config () { llama_config 4096 32 32 8 11008 32000 4096 10000.0 false null; }
+llama7b_tensors () { llama_tensors 4096 32 32 8 11008 32000 false; }
+
 # --- measuring -------------------------------------------------------------------
 
 # field FILE LABEL: a value of /usr/bin/time -v's report.
@@ -182,18 +193,14 @@ mib () { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 table="$work/table.txt"
 : >"$table"
 
-# bench NAME CKPT_DTYPE EXPORT_DTYPE SHARDS LATENCY(yes|no) CONFIG_CMD... -- TENSORS_CMD...
+# bench NAME CKPT_DTYPE EXPORT_DTYPE SHARDS LATENCY(yes|no) CONFIG_FUNC TENSORS_FUNC
 bench () {
   name=$1 ckpt_dtype=$2 export_dtype=$3 shards=$4 latency=$5
-  shift 5
   dir="$work/$name"
   rm -rf "$dir"
   mkdir -p "$dir"
-  config_cmd=
-  while [ "$1" != -- ]; do config_cmd="$config_cmd $1"; shift; done
-  shift
-  $config_cmd >"$dir/config.json"
-  "$@" >"$dir/tensors.txt"
+  $6 >"$dir/config.json"
+  $7 >"$dir/tensors.txt"
 
   echo "== $name: generating the checkpoint" >&2
   "$gen" --quiet --seed 1 --shards "$shards" --config "$dir/config.json" \
@@ -258,15 +265,13 @@ bench () {
 for m in $models; do
   case $m in
     gpt2)
-      bench gpt2 fp32 fp32 1 yes gpt2_config -- gpt2_tensors ;;
+      bench gpt2 fp32 fp32 1 yes gpt2_config gpt2_tensors ;;
     llama-1b)
-      bench llama-1b bf16 fp32 1 yes llama_config 2048 16 32 8 8192 128256 131072 500000.0 true \
-        -- llama_tensors 2048 16 32 8 8192 128256 true ;;
+      bench llama-1b bf16 fp32 1 yes llama1b_config llama1b_tensors ;;
     llama-7b)
       lat7=no
       [ "${BENCH_7B_LATENCY:-0}" = 1 ] && lat7=yes
-      bench llama-7b bf16 fp16 3 "$lat7" llama_config 4096 32 32 8 11008 32000 4096 10000.0 false \
-        -- llama_tensors 4096 32 32 8 11008 32000 false ;;
+      bench llama-7b bf16 fp16 3 "$lat7" llama7b_config llama7b_tensors ;;
     *)
       echo "bench-decoder.sh: unknown model '$m' (gpt2, llama-1b, llama-7b)" >&2
       exit 2 ;;
