@@ -2,7 +2,8 @@
 /* The writer's transposition (core/oxp-onnx-writer-convert.c, compiled into
  * this test): the SIMD kernels and the threaded band/block engine give the
  * bytes of a naive transpose followed by _oxp_convert_floats(), for odd
- * shapes, every float pair, any band and block size and thread count. */
+ * shapes, every float pair, any band and block size and thread count; and
+ * _oxp_convert_floats()'s bfloat16 loops against the compiler's rounding. */
 #include "config.h"
 
 #include <oxport/oxport.h>
@@ -348,10 +349,52 @@ test_engine_write_error (void)
     }
 }
 
+/* Every bfloat16 through the whole-array conversions the writer's plain
+ * path uses: to float32 exactly, to float16 as the compiler's own _Float16
+ * rounds (to nearest even; NaNs stay NaNs of the same sign). */
+static void
+test_convert_bf16 (void)
+{
+#ifdef __FLT16_MAX__
+  g_autofree guint16 *src = g_new (guint16, 65536);
+  g_autofree guint32 *f32 = g_new (guint32, 65536);
+  g_autofree guint16 *f16 = g_new (guint16, 65536);
+
+  for (guint i = 0; i < 65536; i++)
+    src[i] = (guint16)i;
+  /* An odd count: the vector loops' tail too. */
+  _oxp_convert_floats (OXP_DATA_TYPE_FLOAT, f32, OXP_DATA_TYPE_BFLOAT16, src, 65535);
+  _oxp_convert_floats (OXP_DATA_TYPE_FLOAT16, f16, OXP_DATA_TYPE_BFLOAT16, src, 65535);
+  for (guint i = 0; i < 65535; i++)
+    {
+      guint32 bits = (guint32)i << 16;
+      float f;
+      _Float16 h;
+      guint16 want;
+
+      g_assert_cmphex (f32[i], ==, bits);
+      memcpy (&f, &bits, 4);
+      h = (_Float16)f;
+      memcpy (&want, &h, 2);
+      if (f != f)
+        {
+          g_assert_cmphex (f16[i] & 0x7c00, ==, 0x7c00);
+          g_assert_cmphex (f16[i] & 0x3ff, !=, 0);
+          g_assert_cmphex (f16[i] & 0x8000, ==, (i & 0x8000));
+        }
+      else if (f16[i] != want)
+        g_error ("bfloat16 0x%04x -> float16 0x%04x, expected 0x%04x", i, f16[i], want);
+    }
+#else
+  g_test_skip ("the compiler has no _Float16");
+#endif
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/oxp/writer/convert/bf16", test_convert_bf16);
   g_test_add_func ("/oxp/writer/transpose/kernels", test_kernels);
   g_test_add_func ("/oxp/writer/transpose/engine", test_engine);
   g_test_add_func ("/oxp/writer/transpose/engine-extremes", test_engine_extremes);
