@@ -187,10 +187,12 @@ wall () {
     awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
 }
 # bytes DIR: the bytes of the files in DIR.
-bytes () { find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%d", s }'; }
+# (%.0f: mawk's %d stops at 2^31.)
+bytes () { find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
 mib () { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 
 table="$work/table.txt"
+row='%-9s %-11s %8s %6s %8s %6s %6s %7s %6s %7s %7s %7s\n'
 : >"$table"
 
 # bench NAME CKPT_DTYPE EXPORT_DTYPE SHARDS LATENCY(yes|no) CONFIG_FUNC TENSORS_FUNC
@@ -207,9 +209,10 @@ bench () {
     --tensors "$dir/tensors.txt" "$dir/ckpt"
   ckpt_bytes=$(bytes "$dir/ckpt")
   out_estimate=$ckpt_bytes
-  [ "$export_dtype" = fp32 ] && [ "$ckpt_dtype" != fp32 ] && out_estimate=$((ckpt_bytes * 2))
+  [ "$export_dtype" = fp32 ] && [ "$ckpt_dtype" != fp32 ] &&
+    out_estimate=$(awk -v a="$ckpt_bytes" 'BEGIN { printf "%.0f", 2 * a }')
   avail_kb=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
-  need_kb=$(((ckpt_bytes + out_estimate) / 1024 + 1048576))
+  need_kb=$(awk -v a="$ckpt_bytes" -v b="$out_estimate" 'BEGIN { printf "%.0f", (a + b) / 1024 + 1048576 }')
   if [ "$avail_kb" -lt "$need_kb" ]; then
     echo "bench-decoder.sh: $work: $((avail_kb / 1024)) MiB free, $name needs $((need_kb / 1024)) MiB more" >&2
     exit 1
@@ -234,9 +237,8 @@ bench () {
       >"$dir/export.out" 2>&1; then
     echo "bench-decoder.sh: $name: oxport export failed:" >&2
     tail -n 20 "$dir/export.out" >&2
-    printf '%-9s %-11s %8s %7s %8s %7s %7s %7s %8s %8s\n' "$name" \
-      "$ckpt_dtype->$export_dtype" "$(mib "$ckpt_bytes")" "$cp_s" "failed" "-" "-" "-" "-" "-" \
-      >>"$table"
+    printf "$row" "$name" "$ckpt_dtype->$export_dtype" "$(mib "$ckpt_bytes")" "$cp_s" "failed" \
+      - - - - - - - >>"$table"
     rm -rf "$dir"
     return 0
   fi
@@ -246,19 +248,22 @@ bench () {
   rss_mb=$(($(field "$dir/export.time" 'Maximum resident set size (kbytes)') / 1024))
   written=$(bytes "$dir/out")
   ratio=$(awk -v a="$export_s" -v b="$cp_s" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  # The export against a cp of as many bytes as it wrote (bf16 -> fp32 writes twice the bytes).
+  ratio_out=$(awk -v a="$export_s" -v b="$cp_s" -v w="$written" -v c="$ckpt_bytes" \
+    'BEGIN { printf "%.2f", (b > 0 ? a / (b * w / c) : 0) }')
 
-  lat=-
+  lat="- -"
   if [ "$latency" = yes ]; then
     echo "== $name: ONNX Runtime" >&2
     if ! lat=$("$driver" "$dir/out/model.onnx" 128 20 2>"$dir/ort.err"); then
       echo "bench-decoder.sh: $name: bench-decoder failed:" >&2
       cat "$dir/ort.err" >&2
-      lat=failed
+      lat="failed -"
     fi
   fi
-  printf '%-9s %-11s %8s %7s %8s %7s %7s %7s %8s %8s\n' "$name" "$ckpt_dtype->$export_dtype" \
-    "$(mib "$ckpt_bytes")" "$cp_s" "$export_s" "$cpu_s" "${ratio}x" "$rss_mb" "$(mib "$written")" \
-    "$lat" >>"$table"
+  # shellcheck disable=SC2086
+  printf "$row" "$name" "$ckpt_dtype->$export_dtype" "$(mib "$ckpt_bytes")" "$cp_s" "$export_s" \
+    "$cpu_s" "${ratio}x" "${ratio_out}x" "$rss_mb" "$(mib "$written")" $lat >>"$table"
   rm -rf "$dir"
 }
 
@@ -281,9 +286,12 @@ done
 echo
 echo "oxport export --task text-generation-with-past --no-validate of random checkpoints"
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); cp and export run one after"
-echo "the other from a warm page cache; ORT: one new token after a past of 128, median of 20 (ms)"
-printf '%-9s %-11s %8s %7s %8s %7s %7s %7s %8s %8s\n' "model" "dtype" "ckpt MiB" "cp s" \
-  "export s" "CPU s" "vs cp" "RSS MB" "out MiB" "ORT ms"
+echo "the other from a warm page cache; vs cp: export / cp of the checkpoint; per B: against a cp"
+echo "of as many bytes as the export wrote; ORT: one new token after a past of 128, batch 1:"
+echo "median wall time of 20 runs after 3 warm-up runs, and mean CPU time of a run (all threads), ms"
+# shellcheck disable=SC2059
+printf "$row" "model" "dtype" "ckpt MiB" "cp s" "export s" "CPU s" "vs cp" "per B" "RSS MB" \
+  "out MiB" "ORT ms" "ORT CPU"
 cat "$table"
 echo "aims (issue 8): export <= 3x cp; peak RSS < 300 MB (llama-1b), < 1 GB (7B);"
 echo "ORT no slower than optimum's exports here (gpt2 23 ms, llama-1b 191 ms)"
