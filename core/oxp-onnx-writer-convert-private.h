@@ -19,4 +19,55 @@ G_GNUC_INTERNAL void _oxp_convert_floats (OxpDataType dst_dtype, gpointer dst,
 G_GNUC_INTERNAL void _oxp_transpose_rows (gpointer dst, gconstpointer src, gsize elem_size,
                                           gsize rows, gsize cols, gsize j0, gsize k);
 
+/* Columns [@j0, @j0 + @k) of the @rows × @cols matrix @src (@src_dtype),
+ * transposed and converted into @dst, which holds @k × @rows elements of
+ * @dst_dtype.  Same types or the float pairs of _oxp_convert_floats(); the
+ * bytes are those of _oxp_transpose_rows() then _oxp_convert_floats(). */
+G_GNUC_INTERNAL void _oxp_transpose_convert (gpointer dst, OxpDataType dst_dtype, gconstpointer src,
+                                             OxpDataType src_dtype, gsize rows, gsize cols,
+                                             gsize j0, gsize k);
+
+/* The transposition of a whole 2-D tensor, for the writer. */
+typedef struct
+{
+  gconstpointer src; /* rows × cols elements of src_dtype */
+  OxpDataType src_dtype;
+  OxpDataType dst_dtype;
+  gsize rows;
+  gsize cols;
+  gsize band_size;  /* source bytes in use at a time, at most (but one row) */
+  gsize block_size; /* output bytes of one work item, about (but 64 source bytes a row) */
+} OxpTransposeJob;
+
+/* Writes @len bytes at @offset of the output (the cols × rows matrix);
+ * called in the calling thread, by increasing offset within a band. */
+typedef gboolean (*OxpTransposeWriteFunc) (gconstpointer data, gsize len, guint64 offset,
+                                           gpointer user_data, GError **error);
+/* A band of source rows will be read soon (@done FALSE: the next band is
+ * announced while the current one is still being read), or has been read
+ * for good (@done TRUE: no band after it has been read yet); in the calling
+ * thread. */
+typedef void (*OxpTransposeBandFunc) (gconstpointer src, gsize len, gboolean done,
+                                      gpointer user_data);
+
+/* Worker threads and their block buffers, kept from tensor to tensor of a
+ * write (the buffers' pages are not faulted in again for each tensor). */
+typedef struct _OxpTransposer OxpTransposer;
+
+/* @n_threads workers (0: everything in the calling thread); the threads
+ * start with the first tensor of more than one block. */
+G_GNUC_INTERNAL OxpTransposer *_oxp_transposer_new (guint n_threads);
+G_GNUC_INTERNAL void _oxp_transposer_free (OxpTransposer *self);
+
+/* Transposes and converts @job's tensor in bands of rows, each cut into
+ * blocks of columns that the workers transpose while the calling thread
+ * writes the finished ones in order: every source byte is read once, one
+ * band is read at a time, the output of a band that is the whole tensor is
+ * written sequentially, and the buffers are 2 × n_threads blocks.  Stops
+ * at the first failure of @write_func, whose error it returns. */
+G_GNUC_INTERNAL gboolean _oxp_transposer_write (OxpTransposer *self, const OxpTransposeJob *job,
+                                                OxpTransposeWriteFunc write_func,
+                                                OxpTransposeBandFunc band_func, gpointer user_data,
+                                                GError **error);
+
 G_END_DECLS

@@ -33,11 +33,17 @@
  * output folder and renamed at the end; on failure they are removed.
  */
 
-/* Bounded working memory of a write.  Transposition works on bigger bands:
- * each band costs one pwrite() per output row, so the band size sets the
- * size of those writes. */
+/* Bounded working memory of a write.  Transposition reads bands of at most
+ * BAND_SIZE source bytes straight from the checkpoint's map (a band cut
+ * from a bigger tensor costs one pwrite() per output row, so BAND_SIZE sets
+ * the size of those writes: 128 MiB holds any linear weight of a 7B llama
+ * whole) and has MAX_THREADS workers fill two BLOCK_SIZE buffers each
+ * (measured: 512 KiB blocks cost the kernel's copy of a pwrite() half of
+ * what 1 or 2 MiB blocks of a 2048-row fp32 tensor do). */
 #define CHUNK_SIZE ((gsize)8 << 20)
-#define BAND_SIZE ((gsize)32 << 20)
+#define BAND_SIZE ((gsize)128 << 20)
+#define BLOCK_SIZE ((gsize)512 << 10)
+#define MAX_THREADS 8
 #define SINK_BUFFER_SIZE ((gsize)1 << 20)
 /* Protobuf messages cannot exceed 2 GiB. */
 #define PROTOBUF_LIMIT ((guint64)G_MAXINT32)
@@ -745,9 +751,8 @@ typedef struct
   OxpGraph *graph;
   GArray *mappings;
   GHashTable *source_fds; /* checkpoint file → fd (GINT_TO_POINTER (fd + 1)), or 0 if unusable */
-  guint8 *chunk;          /* CHUNK_SIZE, or more for a long transposed row */
-  gsize chunk_size;
-  guint8 *chunk2;
+  guint8 *chunk;          /* CHUNK_SIZE */
+  OxpTransposer *transposer; /* made for the first transposed tensor */
   guint64 done, total;
 } WriteContext;
 
@@ -766,9 +771,10 @@ find_mapping (WriteContext *ctx, gconstpointer data, gsize size)
   return NULL;
 }
 
-/* Forgets the pages of a streamed range of a read-only file mapping. */
+/* madvise() on the pages of a range of a read-only file mapping. */
 static void
-drop_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, gsize size)
+advise_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, gsize size,
+              int advice)
 {
   const Mapping *m;
   guintptr page = (guintptr)sysconf (_SC_PAGESIZE);
@@ -781,7 +787,14 @@ drop_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, g
   start = MAX (start, m->start);
   end = MIN (end, m->end);
   if (end > start)
-    madvise ((void *)start, end - start, MADV_DONTNEED);
+    madvise ((void *)start, end - start, advice);
+}
+
+/* Forgets the pages of a streamed range of a read-only file mapping. */
+static void
+drop_pages (WriteContext *ctx, const OxpInitializer *init, gconstpointer data, gsize size)
+{
+  advise_pages (ctx, init, data, size, MADV_DONTNEED);
 }
 
 /* An fd on the file behind @init's mapping and the offset of its data. */
@@ -866,6 +879,39 @@ copy_range (WriteContext *ctx, Sink *sink, const OxpInitializer *init, gboolean 
   return TRUE;
 }
 
+/* Where _oxp_transposer_write() puts a tensor's transposition. */
+typedef struct
+{
+  WriteContext *ctx;
+  Sink *sink;
+  const OxpInitializer *init;
+  guint64 base; /* file offset of the tensor's first byte */
+} TransposeOutput;
+
+static gboolean
+transpose_write (gconstpointer data, gsize len, guint64 offset, gpointer user_data, GError **error)
+{
+  TransposeOutput *out = user_data;
+
+  if (!pwrite_all (out->sink, data, len, out->base + offset, error))
+    return FALSE;
+  report_progress (out->ctx, len);
+  return TRUE;
+}
+
+/* A band about to be read is read ahead (the checkpoint may not be in the
+ * page cache); a band read is forgotten, as in the other paths. */
+static void
+transpose_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
+{
+  TransposeOutput *out = user_data;
+
+  if (done)
+    drop_pages (out->ctx, out->init, src, len);
+  else
+    advise_pages (out->ctx, out->init, src, len, MADV_WILLNEED);
+}
+
 /* Streams @init's data as it is written: raw, converted or transposed. */
 static gboolean
 write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
@@ -917,68 +963,33 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
       return TRUE;
     }
 
-  /* Transposed: bands of source rows, each read once and forgotten.  A band
-   * of rows [i0, i0 + b) becomes, in every output row j, the run of
-   * elements [i0, i0 + b): written in place with pwrite() (the file is
-   * regular; the output stays sequential at the scale of a band). */
+  /* Transposed: worker threads transpose and convert blocks of a band of
+   * source rows while this thread writes them in place with pwrite() (the
+   * file is regular; a band that is the whole tensor, as every linear of a
+   * 7B llama is, is written sequentially). */
   {
-    gsize rows = init->shape[0], cols = init->shape[1];
-    gsize row_bytes = cols * MAX (src_elem, dst_elem);
-    guint64 base, total = (guint64)rows * cols * dst_elem;
-    gsize band, need;
+    TransposeOutput out = { ctx, sink, init, 0 };
+    OxpTransposeJob job = {
+      .src = src,
+      .src_dtype = init->src_dtype,
+      .dst_dtype = dst_dtype,
+      .rows = init->shape[0],
+      .cols = init->shape[1],
+      .band_size = BAND_SIZE,
+      .block_size = BLOCK_SIZE,
+    };
+    guint64 total = (guint64)job.rows * job.cols * dst_elem;
 
-    if (rows == 0 || cols == 0)
-      return TRUE;
     if (!sink_flush (sink, error))
       return FALSE;
-    base = sink->offset;
-    band = MAX (BAND_SIZE / row_bytes, 1);
-    need = band * row_bytes;
-    if (need > ctx->chunk_size)
-      {
-        ctx->chunk = g_realloc (ctx->chunk, need);
-        ctx->chunk2 = g_realloc (ctx->chunk2, need);
-        ctx->chunk_size = need;
-      }
-    if (band >= rows)
-      {
-        /* The whole tensor fits one band (every linear weight of a
-         * bert-base): its transposition is the output, written at once. */
-        guint8 *out = ctx->chunk;
-
-        _oxp_transpose_rows (ctx->chunk, src, src_elem, rows, cols, 0, cols);
-        if (convert)
-          {
-            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, rows * cols);
-            out = ctx->chunk2;
-          }
-        if (!sink_write (sink, out, total, error))
-          return FALSE;
-        drop_pages (ctx, init, src, rows * cols * src_elem);
-        report_progress (ctx, total);
-        return TRUE;
-      }
-    for (gsize i0 = 0; i0 < rows; i0 += band)
-      {
-        gsize b = MIN (band, rows - i0);
-        const guint8 *band_src = src + (gsize)i0 * cols * src_elem;
-        guint8 *out = ctx->chunk;
-
-        _oxp_transpose_rows (ctx->chunk, band_src, src_elem, b, cols, 0, cols);
-        if (convert)
-          {
-            _oxp_convert_floats (dst_dtype, ctx->chunk2, init->src_dtype, ctx->chunk, b * cols);
-            out = ctx->chunk2;
-          }
-        for (gsize j = 0; j < cols; j++)
-          if (!pwrite_all (sink, out + j * b * dst_elem, b * dst_elem,
-                           base + ((guint64)j * rows + i0) * dst_elem, error))
-            return FALSE;
-        drop_pages (ctx, init, band_src, b * cols * src_elem);
-        report_progress (ctx, (guint64)b * cols * dst_elem);
-      }
+    out.base = sink->offset;
+    if (ctx->transposer == NULL)
+      ctx->transposer = _oxp_transposer_new (MIN (g_get_num_processors (), MAX_THREADS));
+    if (!_oxp_transposer_write (ctx->transposer, &job, transpose_write, transpose_band, &out,
+                                error))
+      return FALSE;
     /* pwrite() leaves the file position where it was. */
-    if (lseek (sink->fd, (off_t)(base + total), SEEK_SET) < 0)
+    if (lseek (sink->fd, (off_t)(out.base + total), SEEK_SET) < 0)
       {
         set_write_error (error, errno, sink->path);
         return FALSE;
@@ -1294,9 +1305,7 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   ctx.graph = graph;
   ctx.mappings = read_mappings ();
   ctx.source_fds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  ctx.chunk_size = CHUNK_SIZE;
   ctx.chunk = g_malloc (CHUNK_SIZE);
-  ctx.chunk2 = g_malloc (CHUNK_SIZE);
   for (guint i = 0; i < plans->len; i++)
     ctx.total += g_array_index (plans, InitPlan, i).size;
 
@@ -1375,7 +1384,7 @@ out:
     }
   g_clear_pointer (&ctx.mappings, g_array_unref);
   g_free (ctx.chunk);
-  g_free (ctx.chunk2);
+  _oxp_transposer_free (ctx.transposer);
   g_ptr_array_unref (arena.allocs);
   return ok;
 }

@@ -881,6 +881,127 @@ test_no_space (void)
     }
 }
 
+/* The bytes of an initializer, inline or in @data (the data file). */
+static const guint8 *
+initializer_bytes (Onnx__GraphProto *graph, const char *name, const char *data, gsize data_len,
+                   gsize *len)
+{
+  Onnx__TensorProto *t = find_initializer (graph, name);
+  guint64 offset, length;
+
+  g_assert_nonnull (t);
+  if (t->has_raw_data)
+    {
+      *len = t->raw_data.len;
+      return t->raw_data.data;
+    }
+  offset = g_ascii_strtoull (external_entry (t, "offset"), NULL, 10);
+  length = g_ascii_strtoull (external_entry (t, "length"), NULL, 10);
+  g_assert_cmpuint (offset + length, <=, data_len);
+  *len = length;
+  return (const guint8 *)data + offset;
+}
+
+static void
+assert_is_transposition (const guint8 *t, gsize t_len, const guint8 *m, gsize m_len, gsize rows,
+                         gsize cols, gsize elem, const char *what)
+{
+  g_assert_cmpuint (t_len, ==, rows * cols * elem);
+  g_assert_cmpuint (m_len, ==, rows * cols * elem);
+  for (gsize i = 0; i < rows; i++)
+    for (gsize j = 0; j < cols; j++)
+      if (memcmp (t + (j * rows + i) * elem, m + (i * cols + j) * elem, elem) != 0)
+        g_error ("%s: element [%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT "] of the transposition "
+                 "differs from the naive one",
+                 what, j, i);
+}
+
+/* Tensors big enough for the writer's worker threads (more than one
+ * block of output), odd shapes, every source type: each transposed (and
+ * converted) initializer holds exactly the naive transposition of the same
+ * tensor written untransposed (converted by the plain path), and of the
+ * checkpoint's bytes when the type is kept. */
+static void
+test_transposed_bytes (gconstpointer data)
+{
+  static const struct
+  {
+    const char *name, *dtype;
+    gsize rows, cols, elem;
+  } tensors[] = {
+    { "f32", "F32", 1031, 1029, 4 },
+    { "bf16", "BF16", 2053, 517, 2 },
+    { "f16", "F16", 1027, 1031, 2 },
+    { "small", "F32", 5, 3, 4 },
+  };
+  OxpDataType float_type = GPOINTER_TO_INT (data);
+  g_autofree char *base = g_strdup_printf ("transposed-%s", oxp_data_type_to_string (float_type));
+  g_autofree char *st_file = g_strdup_printf ("%s.safetensors", base);
+  g_autofree char *onnx_file = g_strdup_printf ("%s.onnx", base);
+  g_autofree char *st_path = out_path (st_file);
+  g_autofree char *path = out_path (onnx_file);
+  g_autofree char *data_path = g_strconcat (path, "_data", NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (float_type);
+  g_autoptr (GPtrArray) sources = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (OxpCheckpoint) ckpt = NULL;
+  g_autoptr (OxpGraph) g = oxp_graph_new ("main_graph", 17);
+  g_autoptr (OxpTensorSpec) y = oxp_tensor_spec_new ("y", float_type, "5,3");
+  g_autoptr (OxpOnnxWriter) writer = make_writer (OXP_EXTERNAL_DATA_ALWAYS);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *file_data = NULL;
+  const char *names[G_N_ELEMENTS (tensors)][3];
+  Safetensors *st = st_new ();
+  Onnx__ModelProto *model;
+  gsize file_len;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
+    {
+      gsize size = tensors[i].rows * tensors[i].cols * tensors[i].elem;
+      guint32 *words = g_new (guint32, size / 4 + 1);
+
+      /* Raw bits: NaNs, infinities, subnormals and ties all occur. */
+      for (gsize w = 0; w < size / 4 + 1; w++)
+        words[w] = g_rand_int (rand);
+      st_add (st, tensors[i].name, tensors[i].dtype,
+              (const gint64[]){ tensors[i].rows, tensors[i].cols }, 2, words, size);
+      g_ptr_array_add (sources, words);
+    }
+  ckpt = st_finish (st, st_path);
+
+  oxp_graph_set_float_type (g, float_type);
+  oxp_graph_add_output (g, y);
+  for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
+    {
+      names[i][0] = weight (g, ckpt, tensors[i].name, OXP_WEIGHT_NONE);
+      names[i][1] = weight (g, ckpt, tensors[i].name, OXP_WEIGHT_TRANSPOSE);
+      names[i][2] = weight (g, ckpt, tensors[i].name, OXP_WEIGHT_TRANSPOSE | OXP_WEIGHT_KEEP_DTYPE);
+    }
+  bind (g, "y", names[3][0]);
+  g_assert_true (oxp_onnx_writer_write (writer, g, path, &error));
+  g_assert_no_error (error);
+
+  g_file_get_contents (data_path, &file_data, &file_len, &error);
+  g_assert_no_error (error);
+  model = load_model (path);
+  for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
+    {
+      gsize m_len, t_len, k_len;
+      const guint8 *m = initializer_bytes (model->graph, names[i][0], file_data, file_len, &m_len);
+      const guint8 *t = initializer_bytes (model->graph, names[i][1], file_data, file_len, &t_len);
+      const guint8 *k = initializer_bytes (model->graph, names[i][2], file_data, file_len, &k_len);
+      gsize elem = oxp_data_type_get_size (find_initializer (model->graph, names[i][0])->data_type);
+
+      assert_is_transposition (t, t_len, m, m_len, tensors[i].rows, tensors[i].cols, elem,
+                               names[i][1]);
+      assert_is_transposition (k, k_len, sources->pdata[i],
+                               tensors[i].rows * tensors[i].cols * tensors[i].elem, tensors[i].rows,
+                               tensors[i].cols, tensors[i].elem, names[i][2]);
+    }
+  onnx__model_proto__free_unpacked (model, NULL);
+  g_unlink (path);
+  g_unlink (data_path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -903,6 +1024,12 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/writer/invalid-graph", test_invalid_graph);
   g_test_add_func ("/oxp/writer/missing-dir", test_missing_dir);
   g_test_add_func ("/oxp/writer/no-space", test_no_space);
+  g_test_add_data_func ("/oxp/writer/transposed-bytes/float32",
+                        GINT_TO_POINTER (OXP_DATA_TYPE_FLOAT), test_transposed_bytes);
+  g_test_add_data_func ("/oxp/writer/transposed-bytes/float16",
+                        GINT_TO_POINTER (OXP_DATA_TYPE_FLOAT16), test_transposed_bytes);
+  g_test_add_data_func ("/oxp/writer/transposed-bytes/bfloat16",
+                        GINT_TO_POINTER (OXP_DATA_TYPE_BFLOAT16), test_transposed_bytes);
 
   ret = g_test_run ();
   if (g_getenv ("OXP_WRITER_OUTDIR") == NULL)
