@@ -389,6 +389,10 @@ static struct
 
 static struct sigaction saved_actions[3];
 static const int caught_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+/* A plugin's build_graph (or anything else) crashing mid-export must not
+ * leave the staging folder behind either. */
+static struct sigaction saved_crash_actions[5];
+static const int crash_signals[5] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 
 /* Unlinks every entry of the (flat) folder open as @fd.  Only raw system
  * calls: it also runs in a signal handler. */
@@ -448,6 +452,31 @@ on_fatal_signal (int sig)
   raise (sig);
 }
 
+/* Removes the staging folder once, then hands the signal to the handler
+ * that was there before (the plugin crash report, or the default action),
+ * so that whoever reports the crash still does and the process still dies
+ * of it.  A fault re-executes on return and meets that handler; raise()
+ * covers abort() and kill(). */
+static void
+on_crash_signal (int sig)
+{
+  int saved_errno = errno;
+
+  if (sig_stage.armed)
+    {
+      sig_stage.armed = 0;
+      empty_folder_fd (sig_stage.staging_fd);
+      rmdir (sig_stage.staging);
+      if (sig_stage.created_outdir)
+        rmdir (sig_stage.outdir);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (crash_signals); i++)
+    if (crash_signals[i] == sig)
+      sigaction (sig, &saved_crash_actions[i], NULL);
+  errno = saved_errno;
+  raise (sig);
+}
+
 static void
 catch_signals (Stage *s)
 {
@@ -469,6 +498,10 @@ catch_signals (Stage *s)
       if (saved_actions[i].sa_handler == SIG_IGN)
         sigaction (caught_signals[i], &saved_actions[i], NULL);
     }
+  sa.sa_handler = on_crash_signal;
+  sa.sa_flags = SA_NODEFER;
+  for (guint i = 0; i < G_N_ELEMENTS (crash_signals); i++)
+    sigaction (crash_signals[i], &sa, &saved_crash_actions[i]);
 }
 
 static void
@@ -476,6 +509,8 @@ release_signals (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
     sigaction (caught_signals[i], &saved_actions[i], NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (crash_signals); i++)
+    sigaction (crash_signals[i], &saved_crash_actions[i], NULL);
   sig_stage.armed = 0;
 }
 
@@ -1290,7 +1325,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
           g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
                        "model type '%s' has no split export (task '%s')", result->model_type,
                        result->task);
-          return NULL;
+          goto out;
         }
       g_object_set (config, "split", TRUE, NULL);
     }

@@ -69,7 +69,7 @@ mkfifo "$fifo_dir/oxport-fifo.so"
 dirs="--plugin-dir $broken --plugin-dir $fifo_dir"
 bert_case=$G_TEST_SRCDIR/data/bert_feature-extraction
 
-echo "1..25"
+echo "1..27"
 
 # --- every bad file is named, with its reason --------------------------------------
 # shellcheck disable=SC2086
@@ -126,6 +126,14 @@ run 139 export --plugin-dir "$broken" --model "$tmp/crash-model" --task feature-
   --no-validate "$tmp/out-crash"
 check "a SIGSEGV in build_graph ends the export by that signal, naming the plugin" \
   'err_has "fatal SIGSEGV .* plugin '"'"'crashgraph'"'"' ($broken/oxport-crashgraph.so)"'
+check "the crashed export left nothing on disk (no OUTDIR, no staging folder)" \
+  '[ ! -e "$tmp/out-crash" ]'
+mkdir -p "$tmp/out-crash-existing"
+echo notes >"$tmp/out-crash-existing/notes.txt"
+run 139 export --plugin-dir "$broken" --model "$tmp/crash-model" --task feature-extraction \
+  --no-validate "$tmp/out-crash-existing"
+check "a crash into an existing OUTDIR keeps what was there and removes the staging folder" \
+  '[ "$(ls -A "$tmp/out-crash-existing")" = notes.txt ] && err_has "fatal SIGSEGV"'
 run 0 inspect --plugin-dir "$broken" "$tmp/crash-model"
 check "inspect of that plugin's model works: only an export builds its graph" \
   'out_has "oxptest-crashgraph (plugin crashgraph)"'
