@@ -164,7 +164,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
       shape[0] = out_features;
       shape[1] = in_features;
     }
-  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, shape, 2, error))
+  if (!oxp_checkpoint_expect_float_tensor (checkpoint, weight, shape, 2, error))
     return NULL;
 
   if (flags & OXP_LINEAR_WEIGHT_IN_OUT)
@@ -187,7 +187,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
     return y;
   if ((flags & OXP_LINEAR_OPTIONAL_BIAS) && oxp_checkpoint_lookup (checkpoint, bias) == NULL)
     return y;
-  if (!oxp_checkpoint_expect_tensor (checkpoint, bias, &out_features, 1, error))
+  if (!oxp_checkpoint_expect_float_tensor (checkpoint, bias, &out_features, 1, error))
     return NULL;
   {
     const char *b = oxp_graph_add_weight (graph, checkpoint, bias, OXP_WEIGHT_NONE, error);
@@ -227,9 +227,9 @@ static gboolean
 add_norm_weights (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *weight, const char *bias,
                   gint64 hidden, const char **w_out, const char **b_out, GError **error)
 {
-  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, &hidden, 1, error))
+  if (!oxp_checkpoint_expect_float_tensor (checkpoint, weight, &hidden, 1, error))
     return FALSE;
-  if (bias != NULL && !oxp_checkpoint_expect_tensor (checkpoint, bias, &hidden, 1, error))
+  if (bias != NULL && !oxp_checkpoint_expect_float_tensor (checkpoint, bias, &hidden, 1, error))
     return FALSE;
   *w_out = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
   if (*w_out == NULL)
@@ -659,7 +659,7 @@ oxp_block_embedding (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *ids
   g_return_val_if_fail (ids != NULL && weight != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!oxp_checkpoint_expect_tensor (checkpoint, weight, shape, 2, error))
+  if (!oxp_checkpoint_expect_float_tensor (checkpoint, weight, shape, 2, error))
     return NULL;
   w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
   if (w == NULL)

@@ -859,6 +859,41 @@ oxp_checkpoint_expect_tensor (OxpCheckpoint *self, const char *name, const gint6
 }
 
 /**
+ * oxp_checkpoint_expect_float_tensor:
+ * @self: a checkpoint
+ * @name: a tensor name
+ * @shape: (array length=rank) (nullable): the expected shape; -1 matches any size
+ * @rank: the expected rank
+ * @error: return location for an error in %OXP_CHECKPOINT_ERROR
+ *
+ * Like oxp_checkpoint_expect_tensor(), and checks that the tensor is
+ * floating point: an integer weight would otherwise be written as it is and
+ * only refused later, by ONNX Runtime, without naming the tensor.
+ *
+ * Returns: (transfer none): the tensor, or %NULL with @error set
+ */
+const OxpCheckpointTensor *
+oxp_checkpoint_expect_float_tensor (OxpCheckpoint *self, const char *name, const gint64 *shape,
+                                    guint rank, GError **error)
+{
+  const OxpCheckpointTensor *t = oxp_checkpoint_expect_tensor (self, name, shape, rank, error);
+  OxpDataType dtype;
+
+  if (t == NULL)
+    return NULL;
+  dtype = oxp_checkpoint_tensor_get_dtype (t);
+  if (dtype != OXP_DATA_TYPE_FLOAT && dtype != OXP_DATA_TYPE_FLOAT16
+      && dtype != OXP_DATA_TYPE_BFLOAT16 && dtype != OXP_DATA_TYPE_DOUBLE)
+    {
+      g_set_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE,
+                   "%s: tensor '%s' is %s, expected a floating-point weight (F32, F16 or BF16)",
+                   t->file, name, oxp_data_type_to_string (dtype));
+      return NULL;
+    }
+  return t;
+}
+
+/**
  * oxp_checkpoint_get_n_parameters:
  * @self: a checkpoint
  *

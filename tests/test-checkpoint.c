@@ -741,6 +741,48 @@ test_get_and_expect (void)
   g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_MISSING_TENSOR);
 }
 
+/* A block that needs a float weight refuses an integer one itself, naming
+ * the tensor, its file and dtype, before any graph is written (ONNX Runtime
+ * would refuse the MatMul later without naming anything of the checkpoint). */
+static void
+test_integer_weight (void)
+{
+  g_autofree char *dir = make_model_dir ("{\"model_type\": \"bert\"}");
+  g_autoptr (OxpCheckpoint) ckpt = NULL;
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("g", 17);
+  g_autoptr (OxpTensorSpec) spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "2,2");
+  g_autoptr (GError) error = NULL;
+  const char *x, *y;
+
+  write_safetensors (
+      dir, "model.safetensors",
+      "{\"w\": {\"dtype\": \"F32\", \"shape\": [2, 2], \"data_offsets\": [0, 16]},"
+      " \"iw\": {\"dtype\": \"I32\", \"shape\": [2, 2], \"data_offsets\": [16, 32]}}",
+      32);
+  ckpt = open_ok (dir);
+  g_assert_nonnull (oxp_checkpoint_expect_float_tensor (ckpt, "w", (gint64[]){ 2, 2 }, 2, &error));
+  g_assert_no_error (error);
+
+  x = oxp_graph_add_input (graph, spec);
+  y = oxp_block_linear_from (graph, ckpt, x, "iw", NULL, 2, 2, OXP_LINEAR_NO_BIAS, &error);
+  g_assert_null (y);
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_test_message ("error: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "'iw'"));
+  g_assert_nonnull (strstr (error->message, "model.safetensors"));
+  g_assert_nonnull (strstr (error->message, "expected a floating-point weight"));
+  g_clear_error (&error);
+
+  y = oxp_block_layer_norm_from (graph, ckpt, x, "iw", NULL, -1, 1e-5, &error);
+  g_assert_null (y);
+  g_assert_error (error, OXP_CHECKPOINT_ERROR, OXP_CHECKPOINT_ERROR_TENSOR_SHAPE);
+  g_clear_error (&error);
+
+  y = oxp_block_linear_from (graph, ckpt, x, "w", NULL, 2, 2, OXP_LINEAR_NO_BIAS, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (y);
+}
+
 /* Every dtype, with known bytes (little-endian) and what they mean. */
 typedef struct
 {
@@ -1103,6 +1145,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/oxp/checkpoint/good/file-order", test_file_order);
   g_test_add_func ("/oxp/checkpoint/good/properties", test_properties);
   g_test_add_func ("/oxp/checkpoint/gen-tool", test_gen_tool);
+  g_test_add_func ("/oxp/checkpoint/integer-weight", test_integer_weight);
 
   return g_test_run ();
 }

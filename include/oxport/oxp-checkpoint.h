@@ -85,6 +85,14 @@ OXP_API const OxpCheckpointTensor *oxp_checkpoint_expect_tensor (OxpCheckpoint *
                                                                  const gint64  *shape,
                                                                  guint          rank,
                                                                  GError       **error);
+/* expect_tensor() for a weight that must be floating point (F32, F16,
+ * BF16, F64): an integer or boolean tensor there sets
+ * OXP_CHECKPOINT_ERROR_TENSOR_SHAPE naming the tensor, its file and dtype. */
+OXP_API const OxpCheckpointTensor *oxp_checkpoint_expect_float_tensor (OxpCheckpoint *self,
+                                                                       const char    *name,
+                                                                       const gint64  *shape,
+                                                                       guint          rank,
+                                                                       GError       **error);
 /* Sum of the element counts of all tensors. */
 OXP_API guint64 oxp_checkpoint_get_n_parameters (OxpCheckpoint *self);
 
