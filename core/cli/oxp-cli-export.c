@@ -258,6 +258,8 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *external_data = NULL;
   g_autofree char *layout = NULL;
   g_autofree char *device = NULL;
+  g_autofree char *revision = NULL;
+  g_autofree char *model_arg = NULL;
   gboolean fp16 = FALSE;
   gboolean trust_remote_code = FALSE;
   gboolean quiet = FALSE;
@@ -268,8 +270,12 @@ oxp_cli_export (int argc, char **argv)
   gboolean legacy = FALSE;
   gboolean strict = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
-      "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
+      "The checkpoint folder (config.json + *.safetensors), or a model id ORG/NAME already in "
+      "the local Hugging Face cache; required",
+      "DIR|ORG/NAME" },
+    { "revision", 0, 0, G_OPTION_ARG_STRING, &revision,
+      "With --model ORG/NAME: the branch, tag or commit in the cache (default: main)", "REV" },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
       "Task to export (default: inferred from config.json)", "TASK" },
     { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)",
@@ -332,7 +338,7 @@ oxp_cli_export (int argc, char **argv)
       status = OXP_CLI_EXIT_USER;
       goto out;
     }
-  if (model_dir == NULL)
+  if (model_arg == NULL)
     {
       status = oxp_cli_usage_error ("export", "Missing --model DIR");
       goto out;
@@ -422,6 +428,12 @@ oxp_cli_export (int argc, char **argv)
       goto out;
     }
 
+  model_dir = oxp_cli_resolve_model (model_arg, revision, &error);
+  if (model_dir == NULL)
+    {
+      status = oxp_cli_report_error (error);
+      goto out;
+    }
   manager = oxp_cli_load_plugins (&common, &error);
   if (manager == NULL)
     {

@@ -712,3 +712,87 @@ oxp_cli_validation_json (const char *status, const char *message, double elapsed
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+/* The Hugging Face cache: $HF_HUB_CACHE, else $HF_HOME/hub, else
+ * ~/.cache/huggingface/hub (huggingface_hub's own order). (transfer full) */
+static char *
+hf_hub_cache (void)
+{
+  const char *hub = g_getenv ("HF_HUB_CACHE");
+  const char *home = g_getenv ("HF_HOME");
+
+  if (hub != NULL && *hub != '\0')
+    return g_strdup (hub);
+  if (home != NULL && *home != '\0')
+    return g_build_filename (home, "hub", NULL);
+  return g_build_filename (g_get_home_dir (), ".cache", "huggingface", "hub", NULL);
+}
+
+static gboolean
+looks_like_repo_id (const char *arg)
+{
+  g_auto (GStrv) parts = g_strsplit (arg, "/", -1);
+
+  if (g_strv_length (parts) != 2)
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    {
+      if (parts[i][0] == '\0' || parts[i][0] == '.' || parts[i][0] == '-')
+        return FALSE;
+      for (const char *p = parts[i]; *p != '\0'; p++)
+        if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+          return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+oxp_cli_resolve_model (const char *arg, const char *revision, GError **error)
+{
+  g_autofree char *hub = NULL;
+  g_autofree char *repo_dir = NULL;
+  g_autofree char *ref_path = NULL;
+  g_autofree char *commit = NULL;
+  g_autofree char *snapshot = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  /* A folder that exists always wins: "org/name" may be a relative path. */
+  if (g_file_test (arg, G_FILE_TEST_EXISTS) || !looks_like_repo_id (arg))
+    {
+      if (revision != NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--revision applies to a model id (ORG/NAME) in the Hugging Face cache, "
+                       "not to the folder %s",
+                       arg);
+          return NULL;
+        }
+      return g_strdup (arg);
+    }
+  if (revision == NULL)
+    revision = "main";
+  hub = hf_hub_cache ();
+  parts = g_strsplit (arg, "/", 2);
+  {
+    g_autofree char *name = g_strdup_printf ("models--%s--%s", parts[0], parts[1]);
+    repo_dir = g_build_filename (hub, name, NULL);
+  }
+  /* refs/REVISION holds the commit of a branch or tag; a commit itself
+   * names its snapshot directly. */
+  ref_path = g_build_filename (repo_dir, "refs", revision, NULL);
+  if (g_file_get_contents (ref_path, &commit, NULL, NULL))
+    g_strstrip (commit);
+  else
+    commit = g_strdup (revision);
+  snapshot = g_build_filename (repo_dir, "snapshots", commit, NULL);
+  if (strchr (commit, '/') == NULL && g_file_test (snapshot, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&snapshot);
+
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               "%s (revision %s) is not in the local Hugging Face cache (%s): oxport never "
+               "downloads; fetch it first with “hf download %s%s%s” (or “huggingface-cli "
+               "download”), or pass the checkpoint's folder",
+               arg, revision, repo_dir, arg, g_str_equal (revision, "main") ? "" : " --revision ",
+               g_str_equal (revision, "main") ? "" : revision);
+  return NULL;
+}

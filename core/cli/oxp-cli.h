@@ -107,6 +107,11 @@ char *oxp_cli_layout_file_name (const char *layout, OxpExportResult *result, con
 JsonNode *oxp_cli_validation_json (const char *status, const char *message, double elapsed,
                                    JsonNode *reports);
 
+/* @arg as a checkpoint folder: itself when it exists (or is no model id),
+ * else the snapshot of the model id ORG/NAME at @revision (NULL: main) in
+ * the local Hugging Face cache; never downloads. (transfer full) */
+char *oxp_cli_resolve_model (const char *arg, const char *revision, GError **error);
+
 /* Output helpers. */
 void oxp_cli_print_json (JsonNode *node);
 JsonNode *oxp_cli_spec_to_json (const OxpTensorSpec *spec);
