@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "oxp-cli.h"
 
@@ -32,7 +35,8 @@ static const char export_description[]
       "  oxport export --model ./my-bert ./my-bert-onnx\n"
       "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
       "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
-      "  oxport export --model ./my-bert --reference vectors.safetensors out/\n";
+      "  oxport export --model ./my-bert --reference vectors.safetensors out/\n"
+      "  oxport export --model google-bert/bert-base-uncased --layout transformers.js out/\n";
 
 static const char *
 validation_word (OxpExportValidation v)
@@ -235,13 +239,28 @@ static char *
 export_error_hint (OxpTasksManager *manager, const GError *error, const char *model_dir,
                    const char *task)
 {
-  g_autoptr (JsonObject) config = oxp_cli_read_config_json (model_dir, NULL);
-  const char *model_type
-      = config != NULL && json_object_has_member (config, "model_type")
-            ? json_object_get_string_member_with_default (config, "model_type", NULL)
-            : NULL;
+  g_autofree char *config_path = NULL;
+  g_autoptr (JsonObject) config = NULL;
+  const char *model_type = NULL;
+  GStatBuf st;
 
-  if (g_error_matches (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE))
+  if (error->domain != OXP_PLUGIN_ERROR
+      || (error->code != OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE
+          && error->code != OXP_PLUGIN_ERROR_UNKNOWN_TASK
+          && error->code != OXP_PLUGIN_ERROR_UNSUPPORTED_TASK))
+    return NULL;
+  /* The exporter has read this config.json already; still, only a
+   * regular file of sane size is read again (a FIFO would block). */
+  config_path = g_build_filename (model_dir, "config.json", NULL);
+  if (g_stat (config_path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > (16 << 20))
+    return NULL;
+  config = oxp_cli_read_config_json (model_dir, NULL);
+  if (config != NULL && json_object_has_member (config, "model_type")
+      && JSON_NODE_HOLDS_VALUE (json_object_get_member (config, "model_type"))
+      && json_node_get_value_type (json_object_get_member (config, "model_type")) == G_TYPE_STRING)
+    model_type = json_object_get_string_member (config, "model_type");
+
+  if (error->code == OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE)
     return oxp_cli_hint_for_error (manager, error, NULL, model_type);
   return oxp_cli_hint_for_error (manager, error, model_type, task);
 }
