@@ -72,11 +72,30 @@ if [ ! -r "$ort_lib" ]; then
   mkdir -p "$srcdir/_deps"
   # ONNXRUNTIME_NODE_INSTALL=skip: the package already carries the CPU
   # library; skip its install script (it would fetch GPU binaries).
+  # npm's progress and notices go to a log, shown only when it fails.
   (cd "$srcdir/_deps" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund \
-     --no-save --prefix "$srcdir/_deps" "onnxruntime-node@$ort_version" </dev/null)
+     --no-save --no-update-notifier --loglevel=error --prefix "$srcdir/_deps" \
+     "onnxruntime-node@$ort_version" </dev/null >"$srcdir/_deps/npm-onnxruntime.log" 2>&1) \
+    || { tail -n 20 "$srcdir/_deps/npm-onnxruntime.log"; die "npm could not install onnxruntime-node"; }
   [ -r "$ort_lib" ] || die "npm did not provide $ort_lib"
 else
   say "ONNX Runtime: $ort_lib"
+fi
+
+# --- 2b. transformers.js, for tests/test-transformersjs.sh -------------------
+# The client the test suite loads the exports with; it runs on the same
+# onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip again: no GPU download).
+tjs_version=4.3.2
+tjs_pkg=$srcdir/_deps/node_modules/@huggingface/transformers/package.json
+if ! grep -q "\"version\": *\"$tjs_version\"" "$tjs_pkg" 2>/dev/null; then
+  say "installing @huggingface/transformers@$tjs_version into $srcdir/_deps"
+  (cd "$srcdir/_deps" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund \
+     --no-save --no-update-notifier --loglevel=error --prefix "$srcdir/_deps" \
+     "@huggingface/transformers@$tjs_version" "onnxruntime-node@$ort_version" \
+     </dev/null >"$srcdir/_deps/npm-transformers.log" 2>&1) \
+    || { tail -n 20 "$srcdir/_deps/npm-transformers.log"; die "npm could not install @huggingface/transformers"; }
+else
+  say "transformers.js: $tjs_version"
 fi
 
 # --- 3. build ---------------------------------------------------------------------

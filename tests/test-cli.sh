@@ -67,10 +67,10 @@ run 0 --help && out_has "^Usage:" && out_has "plugins" && out_has "tasks" && out
 run 1 && err_has "Usage:" && ok "no command: usage on stderr, exit 1" \
   || not_ok "no command: usage on stderr, exit 1"
 
-run 1 frobnicate && err_has "^oxport: error: unknown command “frobnicate”" \
+run 1 frobnicate && err_has "^oxport: error: Unknown command “frobnicate”" \
   && ok "unknown command: exit 1 naming it" || not_ok "unknown command: exit 1 naming it"
 
-run 1 --frobnicate && err_has "^oxport: error: unknown option" \
+run 1 --frobnicate && err_has "^oxport: error: Unknown option" \
   && ok "unknown option before the command: exit 1" || not_ok "unknown option before the command"
 
 for cmd in plugins tasks inspect export validate; do

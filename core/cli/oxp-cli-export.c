@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "oxp-cli.h"
 
@@ -32,60 +35,8 @@ static const char export_description[]
       "  oxport export --model ./my-bert ./my-bert-onnx\n"
       "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
       "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
-      "  oxport export --model ./my-bert --reference vectors.safetensors out/\n";
-
-typedef struct
-{
-  gboolean verbose;
-  OxpExportStage last_stage;
-  char *last_detail;
-} Progress;
-
-static const char *
-stage_name (OxpExportStage stage)
-{
-  switch (stage)
-    {
-    case OXP_EXPORT_STAGE_CHECKPOINT:
-      return "opening checkpoint";
-    case OXP_EXPORT_STAGE_CONFIG:
-      return "task";
-    case OXP_EXPORT_STAGE_BUILD:
-      return "building graph";
-    case OXP_EXPORT_STAGE_WRITE:
-      return "writing";
-    case OXP_EXPORT_STAGE_COPY:
-      return "copying";
-    case OXP_EXPORT_STAGE_VALIDATE:
-      return "validating";
-    default:
-      return "?";
-    }
-}
-
-static void
-progress_cb (OxpExportStage stage, const char *detail, guint64 done, guint64 total,
-             gpointer user_data)
-{
-  Progress *p = user_data;
-
-  if (!p->verbose)
-    return;
-  /* Writing reports every chunk; print each step once. */
-  if (stage == p->last_stage && g_strcmp0 (detail, p->last_detail) == 0)
-    return;
-  p->last_stage = stage;
-  g_free (p->last_detail);
-  p->last_detail = g_strdup (detail);
-  if (stage == OXP_EXPORT_STAGE_WRITE && total > 0)
-    {
-      g_autofree char *size = g_format_size (total);
-      fprintf (stderr, "oxport: %s %s (%s of weights)\n", stage_name (stage), detail, size);
-    }
-  else
-    fprintf (stderr, "oxport: %s %s\n", stage_name (stage), detail != NULL ? detail : "");
-  (void)done;
-}
+      "  oxport export --model ./my-bert --reference vectors.safetensors out/\n"
+      "  oxport export --model google-bert/bert-base-uncased --layout transformers.js out/\n";
 
 static const char *
 validation_word (OxpExportValidation v)
@@ -106,7 +57,7 @@ validation_word (OxpExportValidation v)
 }
 
 static void
-print_summary (OxpExportResult *result)
+print_summary (OxpExportResult *result, const char *layout)
 {
   GPtrArray *submodels = oxp_export_result_get_submodels (result);
   OxpExportValidation validation = oxp_export_result_get_validation (result);
@@ -129,12 +80,22 @@ print_summary (OxpExportResult *result)
     }
   printf ("Files:\n");
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
-    name_width = MAX (name_width, strlen (oxp_export_result_get_file_name (result, i)));
+    {
+      g_autofree char *name
+          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
+
+      name_width = MAX (name_width, oxp_cli_cells (name));
+    }
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
     {
+      g_autofree char *name
+          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
       g_autofree char *size = g_format_size (oxp_export_result_get_file_size (result, i));
+      /* g_format_size puts a no-break space (2 bytes) before the unit. */
+      g_autofree char *name_cell = oxp_cli_pad (name, name_width, FALSE);
+      g_autofree char *size_cell = oxp_cli_pad (size, 10, TRUE);
 
-      printf ("  %-*s %10s\n", (int)name_width, oxp_export_result_get_file_name (result, i), size);
+      printf ("  %s %s\n", name_cell, size_cell);
     }
   oxp_cli_print_export_validation (result);
   printf ("Time: %.2f s (validation %.2f s)\n", oxp_export_result_get_elapsed (result),
@@ -143,7 +104,7 @@ print_summary (OxpExportResult *result)
 }
 
 static JsonNode *
-result_to_json (OxpExportResult *result)
+result_to_json (OxpExportResult *result, const char *layout)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   GPtrArray *submodels = oxp_export_result_get_submodels (result);
@@ -176,9 +137,12 @@ result_to_json (OxpExportResult *result)
   json_builder_begin_array (b);
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
     {
+      g_autofree char *name
+          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
+
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, oxp_export_result_get_file_name (result, i));
+      json_builder_add_string_value (b, name);
       json_builder_set_member_name (b, "size");
       json_builder_add_int_value (b, (gint64)oxp_export_result_get_file_size (result, i));
       json_builder_end_object (b);
@@ -192,20 +156,13 @@ result_to_json (OxpExportResult *result)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "elapsed_seconds");
   json_builder_add_double_value (b, oxp_export_result_get_elapsed (result));
+  json_builder_set_member_name (b, "layout");
+  json_builder_add_string_value (b, layout != NULL ? layout : "optimum");
   json_builder_set_member_name (b, "validation");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, validation_word (oxp_export_result_get_validation (result)));
-  json_builder_set_member_name (b, "message");
-  if (message != NULL)
-    json_builder_add_string_value (b, message);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "elapsed_seconds");
-  json_builder_add_double_value (b, oxp_export_result_get_validation_elapsed (result));
-  json_builder_set_member_name (b, "reports");
-  json_builder_add_value (b, oxp_cli_export_validation_to_json (result));
-  json_builder_end_object (b);
+  json_builder_add_value (
+      b, oxp_cli_validation_json (validation_word (oxp_export_result_get_validation (result)),
+                                  message, oxp_export_result_get_validation_elapsed (result),
+                                  oxp_cli_export_validation_to_json (result)));
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -277,6 +234,37 @@ oxp_cli_parse_atol (const char *text, double *out)
   return TRUE;
 }
 
+/* "Did you mean" for a mistyped task or model type of @model_dir. (transfer full) */
+static char *
+export_error_hint (OxpTasksManager *manager, const GError *error, const char *model_dir,
+                   const char *task)
+{
+  g_autofree char *config_path = NULL;
+  g_autoptr (JsonObject) config = NULL;
+  const char *model_type = NULL;
+  GStatBuf st;
+
+  if (error->domain != OXP_PLUGIN_ERROR
+      || (error->code != OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE
+          && error->code != OXP_PLUGIN_ERROR_UNKNOWN_TASK
+          && error->code != OXP_PLUGIN_ERROR_UNSUPPORTED_TASK))
+    return NULL;
+  /* The exporter has read this config.json already; still, only a
+   * regular file of sane size is read again (a FIFO would block). */
+  config_path = g_build_filename (model_dir, "config.json", NULL);
+  if (g_stat (config_path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size > (16 << 20))
+    return NULL;
+  config = oxp_cli_read_config_json (model_dir, NULL);
+  if (config != NULL && json_object_has_member (config, "model_type")
+      && JSON_NODE_HOLDS_VALUE (json_object_get_member (config, "model_type"))
+      && json_node_get_value_type (json_object_get_member (config, "model_type")) == G_TYPE_STRING)
+    model_type = json_object_get_string_member (config, "model_type");
+
+  if (error->code == OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE)
+    return oxp_cli_hint_for_error (manager, error, NULL, model_type);
+  return oxp_cli_hint_for_error (manager, error, model_type, task);
+}
+
 int
 oxp_cli_export (int argc, char **argv)
 {
@@ -287,14 +275,26 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *atol_text = NULL;
   g_autofree char *reference = NULL;
   g_autofree char *external_data = NULL;
+  g_autofree char *layout = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *revision = NULL;
+  g_autofree char *model_arg = NULL;
+  gboolean fp16 = FALSE;
+  gboolean trust_remote_code = FALSE;
+  gboolean quiet = FALSE;
+  gboolean show_progress = FALSE;
   gboolean split = FALSE;
   int opset = 0;
   gboolean no_validate = FALSE;
   gboolean legacy = FALSE;
   gboolean strict = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
-      "The checkpoint folder (config.json + *.safetensors); required", "DIR" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
+      "The checkpoint folder (config.json + *.safetensors), or a model id ORG/NAME already in "
+      "the local Hugging Face cache; required",
+      "DIR|ORG/NAME" },
+    { "revision", 0, 0, G_OPTION_ARG_STRING, &revision,
+      "With --model ORG/NAME: the branch, tag or commit in the cache (default: main)", "REV" },
     { "task", 't', 0, G_OPTION_ARG_STRING, &task,
       "Task to export (default: inferred from config.json)", "TASK" },
     { "opset", 0, 0, G_OPTION_ARG_INT, &opset, "ONNX opset (default: the model's, usually 17)",
@@ -321,6 +321,20 @@ oxp_cli_export (int argc, char **argv)
       "Fail when the checkpoint holds tensors the export does not use (default: warn)", NULL },
     { "split", 0, 0, G_OPTION_ARG_NONE, &split,
       "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
+      "Folder layout: optimum (default: every file at the top) or transformers.js (ONNX files "
+      "under onnx/, fp16 ones named *_fp16.onnx)",
+      "optimum|transformers.js" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress,
+      "Show progress (bytes written, rate, time left) even when stdout is not a terminal", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Show no progress, even on a terminal", NULL },
+    /* optimum-cli's spellings. */
+    { "fp16", 0, 0, G_OPTION_ARG_NONE, &fp16, "Same as --dtype fp16 (optimum's spelling)", NULL },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
+      "Accepted for optimum's command lines: only cpu (oxport runs no model while exporting)",
+      "cpu" },
+    { "trust-remote-code", 0, 0, G_OPTION_ARG_NONE, &trust_remote_code,
+      "Refused: oxport runs no model code", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -328,7 +342,7 @@ oxp_cli_export (int argc, char **argv)
   g_autoptr (OxpExporter) exporter = NULL;
   g_autoptr (OxpExportResult) result = NULL;
   g_autoptr (GError) error = NULL;
-  Progress progress = { FALSE, (OxpExportStage)-1, NULL };
+  OxpCliProgress *progress = NULL;
   OxpDataType float_type;
   OxpExternalData external_mode;
   double atol = -1.0;
@@ -343,7 +357,7 @@ oxp_cli_export (int argc, char **argv)
       status = OXP_CLI_EXIT_USER;
       goto out;
     }
-  if (model_dir == NULL)
+  if (model_arg == NULL)
     {
       status = oxp_cli_usage_error ("export", "Missing --model DIR");
       goto out;
@@ -356,6 +370,43 @@ oxp_cli_export (int argc, char **argv)
         status = oxp_cli_usage_error ("export", "Unexpected argument “%s”", argv[2]);
       goto out;
     }
+  if (trust_remote_code)
+    {
+      status = oxp_cli_usage_error (
+          "export", "--trust-remote-code is not supported: oxport runs no model code; it exports "
+                    "the model types its plugins know (run “oxport plugins”)");
+      goto out;
+    }
+  if (device != NULL && !g_str_equal (device, "cpu"))
+    {
+      status = oxp_cli_usage_error (
+          "export", "--device must be cpu, not “%s” (oxport runs no model while exporting)",
+          device);
+      goto out;
+    }
+  if (fp16)
+    {
+      if (dtype != NULL && !g_str_equal (dtype, "fp16") && !g_str_equal (dtype, "float16"))
+        {
+          status = oxp_cli_usage_error ("export", "--fp16 contradicts --dtype %s", dtype);
+          goto out;
+        }
+      g_free (dtype);
+      dtype = g_strdup ("fp16");
+    }
+  if (quiet && show_progress)
+    {
+      status = oxp_cli_usage_error ("export", "--quiet and --progress contradict each other");
+      goto out;
+    }
+  if (layout != NULL && g_str_equal (layout, "optimum"))
+    g_clear_pointer (&layout, g_free);
+  if (layout != NULL && !g_str_equal (layout, "transformers.js"))
+    {
+      status = oxp_cli_usage_error (
+          "export", "--layout must be optimum or transformers.js, not “%s”", layout);
+      goto out;
+    }
   if (!parse_dtype (dtype, &float_type))
     {
       status
@@ -366,6 +417,13 @@ oxp_cli_export (int argc, char **argv)
     {
       status = oxp_cli_usage_error (
           "export", "--external-data must be auto, never or always, not “%s”", external_data);
+      goto out;
+    }
+  if (layout != NULL && float_type == OXP_DATA_TYPE_BFLOAT16)
+    {
+      /* transformers.js names no bf16 file (its dtypes: fp32, fp16, q8…). */
+      status = oxp_cli_usage_error ("export", "--layout transformers.js has no bf16 files; "
+                                              "use --dtype fp32 or fp16");
       goto out;
     }
   if (atol_text != NULL && !oxp_cli_parse_atol (atol_text, &atol))
@@ -389,6 +447,12 @@ oxp_cli_export (int argc, char **argv)
       goto out;
     }
 
+  model_dir = oxp_cli_resolve_model (model_arg, revision, &error);
+  if (model_dir == NULL)
+    {
+      status = oxp_cli_report_error (error);
+      goto out;
+    }
   manager = oxp_cli_load_plugins (&common, &error);
   if (manager == NULL)
     {
@@ -412,15 +476,24 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_catch_signals (exporter, TRUE);
   signal (SIGXFSZ, SIG_IGN);
   oxp_exporter_set_split (exporter, split);
-  progress.verbose = common.verbose;
-  oxp_exporter_set_progress_func (exporter, progress_cb, &progress, NULL);
+  progress = oxp_cli_progress_new (
+      show_progress || (!quiet && oxp_cli_progress_default (common.json)), common.verbose);
+  oxp_exporter_set_progress_func (exporter, oxp_cli_progress_update, progress, NULL);
 
   result = oxp_exporter_run (exporter, model_dir, argv[1], &error);
+  oxp_cli_progress_finish (progress);
+  if (result != NULL && layout != NULL && !oxp_cli_layout_transformersjs (result, &error))
+    {
+      status = oxp_cli_report_error (error);
+      goto out;
+    }
   if (result == NULL)
     {
+      g_autofree char *hint = export_error_hint (manager, error, model_dir, task);
+
       /* The message ends by saying what became of OUTDIR. */
       truncate_message (error);
-      status = oxp_cli_report_error (error);
+      status = oxp_cli_report_error_with_hint (error, hint);
       goto out;
     }
   for (guint i = 0; i < oxp_export_result_get_warnings (result)->len; i++)
@@ -429,11 +502,11 @@ oxp_cli_export (int argc, char **argv)
 
   if (common.json)
     {
-      g_autoptr (JsonNode) root = result_to_json (result);
+      g_autoptr (JsonNode) root = result_to_json (result, layout);
       oxp_cli_print_json (root);
     }
   else
-    print_summary (result);
+    print_summary (result, layout);
 
   switch (oxp_export_result_get_validation (result))
     {
@@ -456,7 +529,7 @@ oxp_cli_export (int argc, char **argv)
     }
 
 out:
-  g_free (progress.last_detail);
+  oxp_cli_progress_free (progress);
   oxp_cli_common_clear (&common);
   return status;
 }

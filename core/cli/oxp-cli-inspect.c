@@ -63,7 +63,7 @@ oxp_cli_inspect (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *task = NULL;
   JsonObject *config_json;
-  const char *model_type;
+  const char *model_type = NULL;
   const char *model_dir;
   gboolean inferred = FALSE;
   gint64 height = 0, width = 0;
@@ -203,7 +203,14 @@ oxp_cli_inspect (int argc, char **argv)
   goto out;
 
 fail:
-  status = oxp_cli_report_error (error);
+  {
+    g_autofree char *hint = oxp_cli_hint_for_error (
+        manager, error, model_type,
+        g_error_matches (error, OXP_PLUGIN_ERROR, OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE) ? model_type
+                                                                                       : task_arg);
+
+    status = oxp_cli_report_error_with_hint (error, hint);
+  }
 out:
   oxp_cli_common_clear (&common);
   return status;

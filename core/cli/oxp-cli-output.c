@@ -11,6 +11,51 @@
 /* What every command shares: option parsing, plugin loading, error
  * reporting and the formatting of tensor specs. */
 
+/* Set once the command line says --json: errors then also go to stdout,
+ * as JSON, so that a script reading stdout always gets one document. */
+static gboolean json_errors;
+
+void
+oxp_cli_set_json (gboolean json)
+{
+  json_errors = json;
+}
+
+gboolean
+oxp_cli_get_json (void)
+{
+  return json_errors;
+}
+
+void
+oxp_cli_print_json_error (const char *domain, int code, const char *message, const char *hint,
+                          int exit_status)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "domain");
+  json_builder_add_string_value (b, domain);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_int_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  if (hint != NULL)
+    {
+      json_builder_set_member_name (b, "hint");
+      json_builder_add_string_value (b, hint);
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "exit_status");
+  json_builder_add_int_value (b, exit_status);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  oxp_cli_print_json (root);
+}
+
 void
 oxp_cli_error (const char *format, ...)
 {
@@ -35,6 +80,9 @@ oxp_cli_usage_error (const char *command, const char *format, ...)
   va_end (ap);
   oxp_cli_error ("%s", message);
   fprintf (stderr, "Run “oxport %s --help” for usage.\n", command);
+  if (json_errors)
+    oxp_cli_print_json_error (g_quark_to_string (G_OPTION_ERROR), G_OPTION_ERROR_BAD_VALUE, message,
+                              NULL, OXP_CLI_EXIT_USER);
   return OXP_CLI_EXIT_USER;
 }
 
@@ -87,12 +135,37 @@ oxp_cli_exit_status_for_error (const GError *error)
 int
 oxp_cli_report_error (const GError *error)
 {
-  int status = oxp_cli_exit_status_for_error (error);
+  return oxp_cli_report_error_with_hint (error, NULL);
+}
 
-  oxp_cli_error ("%s", error != NULL ? error->message : "unknown error");
+int
+oxp_cli_report_error_with_hint (const GError *error, const char *hint)
+{
+  int status = oxp_cli_exit_status_for_error (error);
+  const char *message = error != NULL ? error->message : "unknown error";
+
+  oxp_cli_error ("%s", message);
+  if (hint != NULL)
+    fprintf (stderr, "%s\n", hint);
   if (status == OXP_CLI_EXIT_INTERNAL)
     fprintf (stderr, "This is an internal error of oxport or of a plugin; please report it.\n");
+  if (json_errors)
+    oxp_cli_print_json_error (error != NULL ? g_quark_to_string (error->domain) : "oxport",
+                              error != NULL ? error->code : 0, message, hint, status);
   return status;
+}
+
+/* The long option names of the last context made, for "did you mean". */
+static GPtrArray *option_names;
+
+static void
+remember_options (const GOptionEntry *entries)
+{
+  if (option_names == NULL)
+    option_names = g_ptr_array_new_with_free_func (g_free);
+  for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+    if (!(e->flags & G_OPTION_FLAG_HIDDEN))
+      g_ptr_array_add (option_names, g_strconcat ("--", e->long_name, NULL));
 }
 
 GOptionContext *
@@ -120,7 +193,41 @@ oxp_cli_context_new (const char *command, const char *parameters, const char *su
   if (entries != NULL)
     g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_main_entries (context, common_entries, NULL);
+  remember_options (entries);
+  remember_options (common_entries);
   return context;
+}
+
+/* "Unknown option --tsk" → "Did you mean “--task”?" (transfer full) */
+static char *
+option_hint (const char *arg)
+{
+  g_autofree char *name = g_strdup (arg);
+  const char *best;
+  char *eq = strchr (name, '=');
+
+  if (eq != NULL)
+    *eq = '\0';
+  if (option_names == NULL || !g_str_has_prefix (name, "--"))
+    return NULL;
+  best = oxp_cli_suggest (name, (const char *const *)option_names->pdata, option_names->len);
+  return best != NULL ? g_strdup_printf ("Did you mean “%s”?", best) : NULL;
+}
+
+static int
+unknown_option (const char *command, const char *arg)
+{
+  g_autofree char *hint = option_hint (arg);
+  g_autofree char *message = g_strdup_printf ("Unknown option %s", arg);
+
+  oxp_cli_error ("%s", message);
+  if (hint != NULL)
+    fprintf (stderr, "%s\n", hint);
+  fprintf (stderr, "Run “oxport %s --help” for usage.\n", command);
+  if (json_errors)
+    oxp_cli_print_json_error (g_quark_to_string (G_OPTION_ERROR), G_OPTION_ERROR_UNKNOWN_OPTION,
+                              message, hint, OXP_CLI_EXIT_USER);
+  return OXP_CLI_EXIT_USER;
 }
 
 gboolean
@@ -128,9 +235,21 @@ oxp_cli_parse (GOptionContext *context, const char *command, int *argc, char ***
 {
   g_autoptr (GError) error = NULL;
 
+  /* Known before parsing, so that a parse error is JSON too. */
+  for (int i = 1; i < *argc && strcmp ((*argv)[i], "--") != 0; i++)
+    if (strcmp ((*argv)[i], "--json") == 0)
+      json_errors = TRUE;
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      oxp_cli_usage_error (command, "%s", error->message);
+      const char *unknown = NULL;
+
+      /* GLib says "Unknown option --tsk": name the option we meant. */
+      if (g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+        unknown = strrchr (error->message, ' ');
+      if (unknown != NULL)
+        unknown_option (command, unknown + 1);
+      else
+        oxp_cli_usage_error (command, "%s", error->message);
       return FALSE;
     }
   /* A leftover option after "--" is an argument; one before it is not. */
@@ -142,7 +261,7 @@ oxp_cli_parse (GOptionContext *context, const char *command, int *argc, char ***
         break;
       if (arg[0] == '-' && arg[1] != '\0')
         {
-          oxp_cli_usage_error (command, "Unknown option %s", arg);
+          unknown_option (command, arg);
           return FALSE;
         }
     }
@@ -153,6 +272,29 @@ void
 oxp_cli_common_clear (OxpCliCommon *common)
 {
   g_clear_pointer (&common->plugin_dirs, g_strfreev);
+  g_clear_pointer (&option_names, g_ptr_array_unref);
+}
+
+/* Run from the build tree (`_build/oxport`, which libtool runs as
+ * _build/.libs/oxport or lt-oxport), the program uses the plugins built
+ * beside it, as `make check` does, instead of the installed ones, which may
+ * be absent or another version.  Only the program's own location counts: an
+ * installed copy, wherever it is, never picks up a build tree. */
+static void
+use_build_tree_plugins (void)
+{
+#ifdef OXP_CLI_BUILDDIR
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+  g_autofree char *libs = g_build_filename (OXP_CLI_BUILDDIR, ".libs", NULL);
+
+  if (dir == NULL || g_getenv ("OXPORT_PLUGIN_PATH") != NULL)
+    return;
+  if (strcmp (dir, OXP_CLI_BUILDDIR) != 0 && strcmp (dir, libs) != 0)
+    return;
+  g_setenv ("OXPORT_PLUGIN_PATH", OXP_CLI_BUILD_PLUGIN_PATH, TRUE);
+  g_setenv ("OXPORT_PLUGIN_PATH_ONLY", "1", TRUE);
+#endif
 }
 
 OxpTasksManager *
@@ -164,6 +306,7 @@ oxp_cli_load_plugins (OxpCliCommon *common, GError **error)
 
   /* A crash in plugin code loaded here later names the plugin. */
   oxp_plugin_install_crash_handler ();
+  use_build_tree_plugins ();
 
   for (guint i = 0; common->plugin_dirs != NULL && common->plugin_dirs[i] != NULL; i++)
     if (!g_file_test (common->plugin_dirs[i], G_FILE_TEST_IS_DIR))
@@ -203,6 +346,26 @@ oxp_cli_print_json (JsonNode *node)
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
 
+  g_autoptr (JsonNode) stamped = NULL;
+
+  /* Every document says which oxport wrote it and in which shape, first:
+   * scripts check schema_version before reading the rest. */
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *in = json_node_get_object (node);
+      JsonObject *out = json_object_new ();
+      g_autoptr (GList) members = json_object_get_members (in);
+
+      json_object_set_string_member (out, "oxport_version", oxp_get_version ());
+      json_object_set_int_member (out, "schema_version", OXP_CLI_JSON_SCHEMA_VERSION);
+      for (GList *l = members; l != NULL; l = l->next)
+        if (strcmp (l->data, "oxport_version") != 0 && strcmp (l->data, "schema_version") != 0)
+          json_object_set_member (out, l->data,
+                                  json_node_copy (json_object_get_member (in, l->data)));
+      stamped = json_node_init_object (json_node_alloc (), out);
+      json_object_unref (out);
+      node = stamped;
+    }
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, node);
@@ -309,8 +472,8 @@ specs_widths (GPtrArray *specs, guint *name_width, guint *dims_width)
       OxpTensorSpec *spec = g_ptr_array_index (specs, i);
       g_autofree char *dims = oxp_cli_format_dims (spec);
 
-      *name_width = MAX (*name_width, strlen (oxp_tensor_spec_get_name (spec)));
-      *dims_width = MAX (*dims_width, strlen (dims));
+      *name_width = MAX (*name_width, oxp_cli_cells (oxp_tensor_spec_get_name (spec)));
+      *dims_width = MAX (*dims_width, oxp_cli_cells (dims));
     }
 }
 
@@ -323,11 +486,11 @@ print_specs (const char *title, GPtrArray *specs, guint name_width, guint dims_w
       OxpTensorSpec *spec = g_ptr_array_index (specs, i);
       g_autofree char *dims = oxp_cli_format_dims (spec);
       g_autofree char *axes = oxp_cli_format_dynamic_axes (spec);
+      g_autofree char *name = oxp_cli_pad (oxp_tensor_spec_get_name (spec), name_width, FALSE);
+      g_autofree char *dims_cell = oxp_cli_pad (dims, dims_width, FALSE);
 
-      printf ("%s%-8s %-*s %-8s %-*s  dynamic axes {%s}\n", indent, i == 0 ? title : "",
-              (int)name_width, oxp_tensor_spec_get_name (spec),
-              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), (int)dims_width, dims,
-              axes);
+      printf ("%s%-8s %s %-8s %s  dynamic axes {%s}\n", indent, i == 0 ? title : "", name,
+              oxp_data_type_to_string (oxp_tensor_spec_get_dtype (spec)), dims_cell, axes);
     }
   if (specs->len == 0)
     printf ("%s%-8s (none)\n", indent, title);
@@ -493,4 +656,143 @@ oxp_cli_normalized_config_to_json (OxpOnnxConfig *config)
     }
   json_node_take_object (root, object);
   return root;
+}
+
+guint
+oxp_cli_cells (const char *text)
+{
+  guint cells = 0;
+
+  if (text == NULL || !g_utf8_validate (text, -1, NULL))
+    return text != NULL ? strlen (text) : 0;
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iszerowidth (c))
+        continue;
+      cells += g_unichar_iswide (c) ? 2 : 1;
+    }
+  return cells;
+}
+
+char *
+oxp_cli_pad (const char *text, guint width, gboolean right)
+{
+  guint cells = oxp_cli_cells (text);
+  GString *s = g_string_new (NULL);
+
+  if (right)
+    for (guint i = cells; i < width; i++)
+      g_string_append_c (s, ' ');
+  g_string_append (s, text);
+  if (!right)
+    for (guint i = cells; i < width; i++)
+      g_string_append_c (s, ' ');
+  return g_string_free (s, FALSE);
+}
+
+JsonNode *
+oxp_cli_validation_json (const char *status, const char *message, double elapsed, JsonNode *reports)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, status);
+  json_builder_set_member_name (b, "message");
+  if (message != NULL)
+    json_builder_add_string_value (b, message);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "elapsed_seconds");
+  json_builder_add_double_value (b, elapsed);
+  json_builder_set_member_name (b, "reports");
+  json_builder_add_value (b, reports);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* The Hugging Face cache: $HF_HUB_CACHE, else $HF_HOME/hub, else
+ * ~/.cache/huggingface/hub (huggingface_hub's own order). (transfer full) */
+static char *
+hf_hub_cache (void)
+{
+  const char *hub = g_getenv ("HF_HUB_CACHE");
+  const char *home = g_getenv ("HF_HOME");
+
+  if (hub != NULL && *hub != '\0')
+    return g_strdup (hub);
+  if (home != NULL && *home != '\0')
+    return g_build_filename (home, "hub", NULL);
+  return g_build_filename (g_get_home_dir (), ".cache", "huggingface", "hub", NULL);
+}
+
+static gboolean
+looks_like_repo_id (const char *arg)
+{
+  g_auto (GStrv) parts = g_strsplit (arg, "/", -1);
+
+  if (g_strv_length (parts) != 2)
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    {
+      if (parts[i][0] == '\0' || parts[i][0] == '.' || parts[i][0] == '-')
+        return FALSE;
+      for (const char *p = parts[i]; *p != '\0'; p++)
+        if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+          return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+oxp_cli_resolve_model (const char *arg, const char *revision, GError **error)
+{
+  g_autofree char *hub = NULL;
+  g_autofree char *repo_dir = NULL;
+  g_autofree char *ref_path = NULL;
+  g_autofree char *commit = NULL;
+  g_autofree char *snapshot = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  /* A folder that exists always wins: "org/name" may be a relative path. */
+  if (g_file_test (arg, G_FILE_TEST_EXISTS) || !looks_like_repo_id (arg))
+    {
+      if (revision != NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--revision applies to a model id (ORG/NAME) in the Hugging Face cache, "
+                       "not to the folder %s",
+                       arg);
+          return NULL;
+        }
+      return g_strdup (arg);
+    }
+  if (revision == NULL)
+    revision = "main";
+  hub = hf_hub_cache ();
+  parts = g_strsplit (arg, "/", 2);
+  {
+    g_autofree char *name = g_strdup_printf ("models--%s--%s", parts[0], parts[1]);
+    repo_dir = g_build_filename (hub, name, NULL);
+  }
+  /* refs/REVISION holds the commit of a branch or tag; a commit itself
+   * names its snapshot directly. */
+  ref_path = g_build_filename (repo_dir, "refs", revision, NULL);
+  if (g_file_get_contents (ref_path, &commit, NULL, NULL))
+    g_strstrip (commit);
+  else
+    commit = g_strdup (revision);
+  snapshot = g_build_filename (repo_dir, "snapshots", commit, NULL);
+  if (strchr (commit, '/') == NULL && g_file_test (snapshot, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&snapshot);
+
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+               "%s (revision %s) is not in the local Hugging Face cache (%s): oxport never "
+               "downloads; fetch it first with “hf download %s%s%s” (or “huggingface-cli "
+               "download”), or pass the checkpoint's folder",
+               arg, revision, repo_dir, arg, g_str_equal (revision, "main") ? "" : " --revision ",
+               g_str_equal (revision, "main") ? "" : revision);
+  return NULL;
 }

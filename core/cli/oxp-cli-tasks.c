@@ -83,7 +83,9 @@ oxp_cli_tasks (int argc, char **argv)
   tasks = oxp_tasks_manager_get_supported_tasks (manager, model_type, &error);
   if (tasks == NULL)
     {
-      status = oxp_cli_report_error (error);
+      g_autofree char *hint = oxp_cli_hint_for_error (manager, error, NULL, model_type);
+
+      status = oxp_cli_report_error_with_hint (error, hint);
       goto out;
     }
   if (config != NULL)

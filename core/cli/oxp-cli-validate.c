@@ -192,6 +192,7 @@ oxp_cli_validate (int argc, char **argv)
   const char *target;
   double atol = 0.0;
   int status = OXP_CLI_EXIT_OK;
+  gint64 start_time = g_get_monotonic_time ();
 
   context = oxp_cli_context_new ("validate", "MODEL.onnx|OUTDIR",
                                  "Validate exported ONNX files with ONNX Runtime.",
@@ -354,6 +355,9 @@ oxp_cli_validate (int argc, char **argv)
         fprintf (stderr, "Set OXPORT_ONNXRUNTIME to the path of libonnxruntime.so.1 "
                          "(e.g. from `npm install onnxruntime-node`).\n");
       status = OXP_CLI_EXIT_USER;
+      if (oxp_cli_get_json ())
+        oxp_cli_print_json_error (g_quark_to_string (error->domain), error->code, error->message,
+                                  NULL, status);
       goto out;
     }
   validator = oxp_validator_new (runtime);
@@ -415,6 +419,21 @@ oxp_cli_validate (int argc, char **argv)
       for (guint i = 0; i < reports->len; i++)
         json_builder_add_value (b, oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
       json_builder_end_array (b);
+      /* The same member as `export --json` has, for scripts that do both. */
+      {
+        JsonArray *array = json_array_new ();
+        JsonNode *node = json_node_new (JSON_NODE_ARRAY);
+
+        for (guint i = 0; i < reports->len; i++)
+          json_array_add_element (array,
+                                  oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
+        json_node_take_array (node, array);
+        json_builder_set_member_name (b, "validation");
+        json_builder_add_value (
+            b, oxp_cli_validation_json (first_failure == NULL ? "passed" : "failed",
+                                        first_failure != NULL ? first_failure->message : NULL,
+                                        (g_get_monotonic_time () - start_time) / 1e6, node));
+      }
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       oxp_cli_print_json (root);

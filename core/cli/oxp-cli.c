@@ -57,6 +57,22 @@ print_usage (FILE *out)
            "help", "Show the help of a command");
 }
 
+static int
+unknown_command (const char *name)
+{
+  const char *names[G_N_ELEMENTS (commands) + 1];
+  const char *best;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    names[i] = commands[i].name;
+  names[G_N_ELEMENTS (commands)] = "help";
+  best = oxp_cli_suggest (name, names, G_N_ELEMENTS (names));
+  oxp_cli_error ("Unknown command “%s” (run “oxport --help” for the list)", name);
+  if (best != NULL)
+    fprintf (stderr, "Did you mean “%s”?\n", best);
+  return OXP_CLI_EXIT_USER;
+}
+
 static const Command *
 find_command (const char *name)
 {
@@ -106,10 +122,7 @@ main (int argc, char **argv)
         }
       command = find_command (argv[2]);
       if (command == NULL)
-        {
-          oxp_cli_error ("unknown command “%s” (run “oxport --help” for the list)", argv[2]);
-          return OXP_CLI_EXIT_USER;
-        }
+        return unknown_command (argv[2]);
       prgname = g_strdup_printf ("oxport %s", command->name);
       g_set_prgname (prgname);
       help_argv[0] = prgname;
@@ -119,15 +132,12 @@ main (int argc, char **argv)
     }
   if (name[0] == '-')
     {
-      oxp_cli_error ("unknown option “%s” before the command (run “oxport --help”)", name);
+      oxp_cli_error ("Unknown option “%s” before the command (run “oxport --help”)", name);
       return OXP_CLI_EXIT_USER;
     }
   command = find_command (name);
   if (command == NULL)
-    {
-      oxp_cli_error ("unknown command “%s” (run “oxport --help” for the list)", name);
-      return OXP_CLI_EXIT_USER;
-    }
+    return unknown_command (name);
 
   /* GOptionContext prints "Usage: PRGNAME …": make it "oxport COMMAND". */
   prgname = g_strdup_printf ("oxport %s", command->name);

@@ -55,6 +55,63 @@ void oxp_cli_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* A usage error: the message and "Run 'oxport COMMAND --help' …". */
 int oxp_cli_usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
+/* The shape of every --json document (oxport_version and schema_version
+ * lead each one); raised when a member changes meaning or goes away. */
+#define OXP_CLI_JSON_SCHEMA_VERSION 1
+
+/* --json: errors are then also printed to stdout as
+ * {"error": {"domain", "code", "message", "hint"?}, "exit_status"}. */
+void oxp_cli_set_json (gboolean json);
+gboolean oxp_cli_get_json (void);
+void oxp_cli_print_json_error (const char *domain, int code, const char *message, const char *hint,
+                               int exit_status);
+/* oxp_cli_report_error() with a line such as "Did you mean …?" (nullable). */
+int oxp_cli_report_error_with_hint (const GError *error, const char *hint);
+
+/* The closest of @candidates to @word when it looks like a typo of it, or
+ * NULL.  @n_candidates < 0: NULL-terminated. */
+const char *oxp_cli_suggest (const char *word, const char *const *candidates, gssize n_candidates);
+/* "Did you mean “…”?" for an unknown model type (@word is the type) or an
+ * unknown or unsupported task of @model_type (@word is the task). (transfer full) */
+char *oxp_cli_hint_for_error (OxpTasksManager *manager, const GError *error, const char *model_type,
+                              const char *word);
+
+/* Pads @text with spaces to @width display cells (not bytes: sizes hold a
+ * no-break space, names may hold wide characters). (transfer full) */
+char *oxp_cli_pad (const char *text, guint width, gboolean right);
+/* The width of @text in display cells. */
+guint oxp_cli_cells (const char *text);
+
+/* The progress lines of `export` (stderr, rewritten in place). */
+typedef struct _OxpCliProgress OxpCliProgress;
+/* Whether progress is shown when neither --progress nor --quiet is given. */
+gboolean oxp_cli_progress_default (gboolean json);
+OxpCliProgress *oxp_cli_progress_new (gboolean enabled, gboolean verbose);
+/* An OxpExportProgressFunc; @user_data is the OxpCliProgress. */
+void oxp_cli_progress_update (OxpExportStage stage, const char *detail, guint64 done, guint64 total,
+                              gpointer user_data);
+/* Ends the line of the last step (before the summary is printed). */
+void oxp_cli_progress_finish (OxpCliProgress *p);
+void oxp_cli_progress_free (OxpCliProgress *p);
+
+/* `--layout transformers.js`: config and tokenizer files at the top of
+ * @outdir, the .onnx files (and their external data) under onnx/, fp16
+ * ones named *_fp16.onnx.  Run on a finished export. */
+gboolean oxp_cli_layout_transformersjs (OxpExportResult *result, GError **error);
+/* Where @file_name of an export ended up under the layout (transfer full). */
+char *oxp_cli_layout_file_name (const char *layout, OxpExportResult *result, const char *file_name);
+
+/* The validation member of `export --json` and `validate --json`, one
+ * shape for both: {"status", "message", "elapsed_seconds", "reports"};
+ * takes @reports. */
+JsonNode *oxp_cli_validation_json (const char *status, const char *message, double elapsed,
+                                   JsonNode *reports);
+
+/* @arg as a checkpoint folder: itself when it exists (or is no model id),
+ * else the snapshot of the model id ORG/NAME at @revision (NULL: main) in
+ * the local Hugging Face cache; never downloads. (transfer full) */
+char *oxp_cli_resolve_model (const char *arg, const char *revision, GError **error);
+
 /* Output helpers. */
 void oxp_cli_print_json (JsonNode *node);
 JsonNode *oxp_cli_spec_to_json (const OxpTensorSpec *spec);
