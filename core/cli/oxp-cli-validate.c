@@ -163,6 +163,7 @@ oxp_cli_validate (int argc, char **argv)
   g_autofree char *reference = NULL;
   g_autofree char *atol_text = NULL;
   g_autofree char *model_arg = NULL;
+  g_autofree char *reference_mask = NULL;
   GOptionEntry entries[] = {
     { "task", 't', 0, G_OPTION_ARG_STRING, &task_arg,
       "Task the model was exported for (default: from its metadata, else inferred)", "TASK" },
@@ -171,6 +172,9 @@ oxp_cli_validate (int argc, char **argv)
       "FILE.safetensors" },
     { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text, "Absolute tolerance (default: the model's)",
       "X" },
+    { "reference-mask", 0, 0, G_OPTION_ARG_STRING, &reference_mask,
+      "Compare outputs only where the reference input INPUT is non-zero (e.g. attention_mask)",
+      "INPUT" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
       "Folder with the config.json the model was exported from (default: beside the model)",
       "DIR" },
@@ -359,6 +363,7 @@ oxp_cli_validate (int argc, char **argv)
   validator = oxp_validator_new (runtime);
   oxp_validator_set_atol (validator, atol);
   oxp_validator_set_reference (validator, reference);
+  oxp_validator_set_reference_mask (validator, reference_mask);
 
   for (guint i = 0; i < files->len; i++)
     {
