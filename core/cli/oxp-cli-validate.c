@@ -299,6 +299,9 @@ oxp_cli_validate (int argc, char **argv)
       config = oxp_tasks_manager_create_config (manager, model_type, task, config_json, &error);
       if (config == NULL)
         goto fail;
+      /* A sentence-transformers export copies modules.json beside it. */
+      if (!oxp_onnx_config_read_sentence_transformers (config, config_dir, NULL, &error))
+        goto fail;
       submodels = oxp_onnx_config_dup_submodels (config);
       /* A decoder exported with --legacy has optimum 1.13's file names. */
       if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL
