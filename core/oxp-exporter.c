@@ -120,6 +120,7 @@ struct _OxpExporter
   OxpDataType float_type;
   OxpExternalData external_data;
   gboolean split;
+  char *library;
   gboolean validate;
   gboolean legacy;
   double atol;
@@ -143,6 +144,7 @@ oxp_exporter_finalize (GObject *object)
 
   g_clear_object (&self->manager);
   g_free (self->task);
+  g_free (self->library);
   g_free (self->reference);
   g_free (self->runtime_path);
   if (self->progress_notify != NULL)
@@ -306,6 +308,14 @@ oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
  * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
  */
 void
+oxp_exporter_set_library (OxpExporter *self, const char *library)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  g_free (self->library);
+  self->library = g_strdup (library);
+}
+
+void
 oxp_exporter_set_split (OxpExporter *self, gboolean split)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
@@ -428,6 +438,19 @@ empty_folder_fd (int fd)
               continue;
             if (unlinkat (fd, d->name, 0) == 0)
               again = TRUE;
+            else if (errno == EISDIR)
+              {
+                /* A module subfolder (sentence-transformers' 1_Pooling/):
+                 * only syscalls, as the signal handler calls this too. */
+                int sub = openat (fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0)
+                  {
+                    empty_folder_fd (sub);
+                    close (sub);
+                  }
+                if (unlinkat (fd, d->name, AT_REMOVEDIR) == 0)
+                  again = TRUE;
+              }
           }
     }
 }
@@ -745,6 +768,36 @@ stage_clear (Stage *s)
   g_clear_pointer (&s->outdir, g_free);
 }
 
+/* renameat() of "SUB/NAME" between folders opened without following
+ * symlinks, SUB created in OUTDIR when missing; errno is set on failure. */
+static gboolean
+rename_into_subfolder (Stage *s, const char *name)
+{
+  g_autofree char *sub = g_path_get_dirname (name);
+  g_autofree char *base = g_path_get_basename (name);
+  const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  int from, to, saved;
+  gboolean ok;
+
+  if (mkdirat (s->outdir_fd, sub, 0755) != 0 && errno != EEXIST)
+    return FALSE;
+  if ((from = openat (s->staging_fd, sub, flags)) < 0)
+    return FALSE;
+  if ((to = openat (s->outdir_fd, sub, flags)) < 0)
+    {
+      saved = errno;
+      close (from);
+      errno = saved;
+      return FALSE;
+    }
+  ok = renameat (from, base, to, base) == 0;
+  saved = errno;
+  close (from);
+  close (to);
+  errno = saved;
+  return ok;
+}
+
 /* Moves every staged file over its final name, in writing order.  A name
  * held by a folder in OUTDIR would fail its rename half-way through the
  * moves: that is checked for every file before the first one moves. */
@@ -763,12 +816,26 @@ stage_commit (Stage *s, OxpExportResult *result, GError **error)
                        s->outdir);
           return FALSE;
         }
+      if (strchr (name, '/') != NULL)
+        {
+          g_autofree char *sub = g_path_get_dirname (name);
+
+          /* Not followed: a symlink there would move the file out of OUTDIR. */
+          if (fstatat (s->outdir_fd, sub, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR (st.st_mode))
+            {
+              g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                           "Cannot write %s into %s: %s there is not a folder", name, s->outdir,
+                           sub);
+              return FALSE;
+            }
+        }
     }
   for (guint i = 0; i < result->files->len; i++)
     {
       const char *name = g_ptr_array_index (result->files, i);
 
-      if (renameat (s->staging_fd, name, s->outdir_fd, name) != 0)
+      if (strchr (name, '/') != NULL ? !rename_into_subfolder (s, name)
+                                     : renameat (s->staging_fd, name, s->outdir_fd, name) != 0)
         {
           int saved = errno;
           g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
@@ -885,6 +952,20 @@ copy_side_file (OxpExporter *self, Stage *s, OxpExportResult *result, const char
     }
 
   emit_progress (self, OXP_EXPORT_STAGE_COPY, name, 0, 0);
+  /* A file of a module subfolder ("1_Pooling/config.json") gets that
+   * folder in the staging folder. */
+  if (strchr (name, '/') != NULL)
+    {
+      g_autofree char *sub = g_path_get_dirname (name);
+      if (mkdirat (s->staging_fd, sub, 0755) != 0 && errno != EEXIST)
+        {
+          int saved = errno;
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO,
+                       "Cannot copy %s: cannot create %s in %s: %s", src_path, sub, s->staging,
+                       g_strerror (saved));
+          goto out;
+        }
+    }
   /* The source's permission bits, narrowed further by the umask. */
   out = openat (s->staging_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                 (mode_t)(st.st_mode & 0777));
@@ -960,9 +1041,47 @@ is_sentencepiece_model (const char *name)
   return g_str_has_suffix (name, ".model");
 }
 
+/* sentence-transformers' own files: the folder's, and each module
+ * folder's config.json (module paths were checked to be plain subfolders
+ * when the modules were read; the copy checks them again). */
+static gboolean
+copy_sentence_transformers_files (OxpExporter *self, Stage *s, OxpExportResult *result,
+                                  const char *root, const char *model_dir, GError **error)
+{
+  static const char *const files[]
+      = { "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json", NULL };
+  g_autofree char *modules_path = g_build_filename (model_dir, "modules.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root_node;
+
+  for (guint i = 0; files[i] != NULL; i++)
+    if (!copy_side_file (self, s, result, root, model_dir, files[i], error))
+      return FALSE;
+  if (!json_parser_load_from_mapped_file (parser, modules_path, NULL)
+      || !JSON_NODE_HOLDS_ARRAY ((root_node = json_parser_get_root (parser))))
+    return TRUE;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (root_node)); i++)
+    {
+      JsonNode *node = json_array_get_element (json_node_get_array (root_node), i);
+      const char *path = JSON_NODE_HOLDS_OBJECT (node)
+                             ? json_object_get_string_member_with_default (
+                                 json_node_get_object (node), "path", "")
+                             : "";
+      g_autofree char *name = NULL;
+
+      if (path[0] == '\0' || strchr (path, '/') != NULL || g_str_equal (path, ".")
+          || g_str_equal (path, ".."))
+        continue;
+      name = g_build_filename (path, "config.json", NULL);
+      if (!copy_side_file (self, s, result, root, model_dir, name, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 copy_side_files (OxpExporter *self, Stage *s, OxpExportResult *result, const char *model_dir,
-                 GError **error)
+                 gboolean sentence_transformers, GError **error)
 {
   g_autoptr (GDir) dir = NULL;
   g_autoptr (GPtrArray) models = g_ptr_array_new_with_free_func (g_free);
@@ -972,6 +1091,9 @@ copy_side_files (OxpExporter *self, Stage *s, OxpExportResult *result, const cha
   for (guint i = 0; copied_files[i] != NULL; i++)
     if (!copy_side_file (self, s, result, root, model_dir, copied_files[i], error))
       return FALSE;
+  if (sentence_transformers
+      && !copy_sentence_transformers_files (self, s, result, root, model_dir, error))
+    return FALSE;
 
   dir = g_dir_open (model_dir, 0, NULL);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
@@ -1276,6 +1398,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   gint64 start = g_get_monotonic_time ();
   Stage s = { 0 };
   gboolean ok = FALSE;
+  gboolean sentence_transformers = FALSE;
 
   g_return_val_if_fail (OXP_IS_EXPORTER (self), NULL);
   g_return_val_if_fail (model_dir != NULL, NULL);
@@ -1329,6 +1452,18 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
         }
       g_object_set (config, "split", TRUE, NULL);
     }
+  if (g_strcmp0 (self->library, "transformers") != 0
+      && !oxp_onnx_config_read_sentence_transformers (config, model_dir, &sentence_transformers,
+                                                      error))
+    goto out;
+  if (g_strcmp0 (self->library, "sentence_transformers") == 0 && !sentence_transformers)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "%s is not a sentence-transformers folder (no modules.json)", model_dir);
+      goto out;
+    }
+  /* Other tasks of a sentence-transformers folder are plain exports. */
+  sentence_transformers = sentence_transformers && g_str_equal (result->task, "feature-extraction");
   submodels = oxp_onnx_config_dup_submodels (config);
 
   if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, result, error))
@@ -1346,7 +1481,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
       g_ptr_array_add (result->submodels, g_object_ref (sub));
     }
   if (!check_unused_tensors (self, result, checkpoint, used, error)
-      || !copy_side_files (self, &s, result, model_dir, error))
+      || !copy_side_files (self, &s, result, model_dir, sentence_transformers, error))
     goto out;
   test_pause ("OXP_TEST_PAUSE_BEFORE_RENAME");
   if (!stage_commit (&s, result, error))

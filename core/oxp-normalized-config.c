@@ -360,6 +360,19 @@ oxp_normalized_config_set_alias (OxpNormalizedConfig *self, const char *name, co
  * @self: a normalized config
  * @first_name: a common name, followed by its keys, then more pairs, then NULL
  * @...: the keys of @first_name, then name/keys pairs, NULL-terminated
+ *
+ * Declares where config.json holds several common attribute names, as
+ * oxp_normalized_config_set_alias() does for one; a plugin calls it in its
+ * #OxpOnnxConfigClass.create_normalized_config after chaining up:
+ * |[<!-- language="C" -->
+ * oxp_normalized_config_set_aliases (nc,
+ *                                    "num_layers", "n_layer",
+ *                                    "hidden_size", "n_embd",
+ *                                    "intermediate_size", "n_inner|ffn_dim",
+ *                                    NULL);
+ * ]|
+ * Then oxp_normalized_config_get_int (nc, "num_layers", …) reads
+ * "n_layer", and "intermediate_size" "n_inner", else "ffn_dim".
  */
 void
 oxp_normalized_config_set_aliases (OxpNormalizedConfig *self, const char *first_name, ...)

@@ -7,6 +7,7 @@
 #include <gobject/gvaluecollector.h>
 #include <oxport/oxport.h>
 
+#include "oxp-graph-private.h"
 #include "oxp-onnx-config-private.h"
 
 /**
@@ -161,6 +162,8 @@ typedef struct
   OxpDataType float_type;
   char *file_name;
   GError *deferred_error;
+  OxpSentencePooling sentence_pooling;
+  gboolean sentence_normalize;
 } OxpOnnxConfigPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxConfig, oxp_onnx_config, G_TYPE_OBJECT)
@@ -175,6 +178,9 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static gboolean sentence_outputs_apply (OxpOnnxConfig *self);
+static void sentence_outputs (OxpOnnxConfig *self, GPtrArray *specs);
 
 GPtrArray *
 _oxp_spec_array_new (void)
@@ -878,6 +884,8 @@ oxp_onnx_config_get_outputs (OxpOnnxConfig *self)
 
   g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
   specs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_outputs (self));
+  if (sentence_outputs_apply (self))
+    sentence_outputs (self, specs);
   apply_float_type (specs, oxp_onnx_config_get_float_type (self));
   return specs;
 }
@@ -945,6 +953,277 @@ oxp_onnx_config_generate_dummy_inputs (OxpOnnxConfig *self, const OxpShapes *sha
   return g_steal_pointer (&tensors);
 }
 
+/* Whether the sentence-transformers outputs replace last_hidden_state. */
+static gboolean
+sentence_outputs_apply (OxpOnnxConfig *self)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  return priv->sentence_pooling != OXP_SENTENCE_POOLING_NONE
+         && g_strcmp0 (priv->task, "feature-extraction") == 0;
+}
+
+/* last_hidden_state → token_embeddings, then sentence_embedding. */
+static void
+sentence_outputs (OxpOnnxConfig *self, GPtrArray *specs)
+{
+  for (guint i = 0; i < specs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+
+      if (g_str_equal (oxp_tensor_spec_get_name (spec), "last_hidden_state"))
+        {
+          specs->pdata[i] = oxp_tensor_spec_copy_renamed (spec, "token_embeddings");
+          oxp_tensor_spec_unref (spec);
+        }
+    }
+  g_ptr_array_add (specs,
+                   spec_from_template (self, "sentence_embedding", "batch_size,{hidden_size}"));
+}
+
+/**
+ * oxp_onnx_config_set_sentence_pooling:
+ * @self: a config
+ * @pooling: the pooling, or %OXP_SENTENCE_POOLING_NONE for the plain export
+ * @normalize: L2-normalise the sentence embedding
+ *
+ * Makes a feature-extraction export a sentence-transformers one.
+ */
+void
+oxp_onnx_config_set_sentence_pooling (OxpOnnxConfig *self, OxpSentencePooling pooling,
+                                      gboolean normalize)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_if_fail (OXP_IS_ONNX_CONFIG (self));
+  g_return_if_fail (pooling <= OXP_SENTENCE_POOLING_MAX);
+  priv = oxp_onnx_config_get_instance_private (self);
+  priv->sentence_pooling = pooling;
+  priv->sentence_normalize = pooling != OXP_SENTENCE_POOLING_NONE && normalize;
+}
+
+/**
+ * oxp_onnx_config_get_sentence_pooling:
+ * @self: a config
+ * @normalize: (out) (optional): whether the embedding is L2-normalised
+ *
+ * Returns: the sentence-transformers pooling, or %OXP_SENTENCE_POOLING_NONE
+ */
+OxpSentencePooling
+oxp_onnx_config_get_sentence_pooling (OxpOnnxConfig *self, gboolean *normalize)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), OXP_SENTENCE_POOLING_NONE);
+  priv = oxp_onnx_config_get_instance_private (self);
+  if (normalize != NULL)
+    *normalize = priv->sentence_normalize;
+  return priv->sentence_pooling;
+}
+
+static gboolean st_unsupported (GError **error, const char *file, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+
+static gboolean
+st_unsupported (GError **error, const char *file, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED, "%s: %s", file, message);
+  return FALSE;
+}
+
+static JsonNode *
+st_parse (const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local))
+    {
+      g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE, "%s: %s", path,
+                   local->message);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* The mode of a Pooling module's config.json (sentence-transformers'
+ * Pooling: pooling_mode_{cls,mean,max}_tokens flags, or "pooling_mode"). */
+static gboolean
+st_read_pooling (const char *path, OxpSentencePooling *pooling, GError **error)
+{
+  static const struct
+  {
+    const char *key, *mode;
+    OxpSentencePooling pooling;
+  } modes[] = {
+    { "pooling_mode_mean_tokens", "mean", OXP_SENTENCE_POOLING_MEAN },
+    { "pooling_mode_cls_token", "cls", OXP_SENTENCE_POOLING_CLS },
+    { "pooling_mode_max_tokens", "max", OXP_SENTENCE_POOLING_MAX },
+  };
+  static const char *const others[]
+      = { "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+          "pooling_mode_lasttoken", NULL };
+  g_autoptr (JsonNode) root = st_parse (path, error);
+  JsonObject *o;
+  guint n = 0;
+
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return st_unsupported (error, path, "not a JSON object");
+  o = json_node_get_object (root);
+  if (json_object_has_member (o, "pooling_mode"))
+    {
+      const char *mode = json_object_get_string_member_with_default (o, "pooling_mode", "");
+      for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+        if (g_str_equal (mode, modes[i].mode))
+          {
+            *pooling = modes[i].pooling;
+            return TRUE;
+          }
+      return st_unsupported (error, path, "pooling_mode “%s” is not supported (mean, cls, max)",
+                             mode);
+    }
+  for (guint i = 0; others[i] != NULL; i++)
+    if (json_object_get_boolean_member_with_default (o, others[i], FALSE))
+      return st_unsupported (error, path, "%s is not supported (mean, cls or max pooling only)",
+                             others[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    if (json_object_get_boolean_member_with_default (o, modes[i].key, FALSE))
+      {
+        *pooling = modes[i].pooling;
+        n++;
+      }
+  if (n != 1)
+    return st_unsupported (error, path,
+                           "exactly one of pooling_mode_mean_tokens, pooling_mode_cls_token and "
+                           "pooling_mode_max_tokens must be true (%u are)",
+                           n);
+  return TRUE;
+}
+
+/**
+ * oxp_onnx_config_read_sentence_transformers:
+ * @self: a config
+ * @dir: a model folder
+ * @found: (out) (optional): whether @dir holds a modules.json
+ * @error: return location for an error
+ *
+ * Reads @dir's sentence-transformers modules (Transformer, Pooling,
+ * optional Normalize) and sets the config's sentence pooling from them.
+ *
+ * Returns: FALSE with @error set when the modules cannot be exported
+ */
+gboolean
+oxp_onnx_config_read_sentence_transformers (OxpOnnxConfig *self, const char *dir, gboolean *found,
+                                            GError **error)
+{
+  g_autofree char *modules_path = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  OxpSentencePooling pooling = OXP_SENTENCE_POOLING_NONE;
+  gboolean normalize = FALSE, transformer = FALSE;
+  JsonArray *modules;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), FALSE);
+  g_return_val_if_fail (dir != NULL, FALSE);
+
+  if (found != NULL)
+    *found = FALSE;
+  modules_path = g_build_filename (dir, "modules.json", NULL);
+  if (!g_file_test (modules_path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  if ((root = st_parse (modules_path, error)) == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    return st_unsupported (error, modules_path, "not a JSON list of modules");
+  modules = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (modules); i++)
+    {
+      JsonNode *node = json_array_get_element (modules, i);
+      JsonObject *m = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const char *type = m ? json_object_get_string_member_with_default (m, "type", "") : "";
+      const char *path = m ? json_object_get_string_member_with_default (m, "path", "") : "";
+      const char *cls = strrchr (type, '.') ? strrchr (type, '.') + 1 : type;
+
+      if (g_str_equal (cls, "Transformer") && i == 0)
+        transformer = TRUE;
+      else if (g_str_equal (cls, "Pooling") && pooling == OXP_SENTENCE_POOLING_NONE && transformer)
+        {
+          g_autofree char *config_path = NULL;
+
+          if (path[0] == '\0' || strstr (path, "..") != NULL || g_path_is_absolute (path))
+            return st_unsupported (error, modules_path,
+                                   "module %u (Pooling) has path “%s”, expected a subfolder", i,
+                                   path);
+          config_path = g_build_filename (dir, path, "config.json", NULL);
+          if (!st_read_pooling (config_path, &pooling, error))
+            return FALSE;
+        }
+      else if (g_str_equal (cls, "Normalize") && pooling != OXP_SENTENCE_POOLING_NONE && !normalize)
+        normalize = TRUE;
+      else
+        return st_unsupported (error, modules_path,
+                               "module %u has type “%s”: only Transformer, then Pooling, then an "
+                               "optional Normalize can be exported",
+                               i, type);
+    }
+  if (pooling == OXP_SENTENCE_POOLING_NONE)
+    return st_unsupported (error, modules_path, "no Pooling module after the Transformer");
+  oxp_onnx_config_set_sentence_pooling (self, pooling, normalize);
+  if (found != NULL)
+    *found = TRUE;
+  return TRUE;
+}
+
+/* The plugin bound last_hidden_state: it becomes token_embeddings, and the
+ * pooled sentence_embedding is added. */
+static gboolean
+add_sentence_embedding (OxpOnnxConfig *self, OxpGraph *graph, GError **error)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+  g_autoptr (OxpTensorSpec) spec = NULL;
+  const char *x;
+
+  if (!_oxp_graph_rename_output (graph, "last_hidden_state", "token_embeddings", error))
+    return FALSE;
+  spec = spec_from_template (self, "sentence_embedding", "batch_size,{hidden_size}");
+  if (priv->deferred_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&priv->deferred_error));
+      return FALSE;
+    }
+  {
+    g_autoptr (GPtrArray) specs = _oxp_spec_array_new ();
+
+    g_ptr_array_add (specs, g_steal_pointer (&spec));
+    apply_float_type (specs, oxp_graph_get_float_type (graph));
+    oxp_graph_add_output (graph, g_ptr_array_index (specs, 0));
+  }
+  oxp_graph_push_scope (graph, "pooling");
+  switch (priv->sentence_pooling)
+    {
+    case OXP_SENTENCE_POOLING_CLS:
+      x = oxp_block_select_token (graph, "token_embeddings", 0);
+      break;
+    case OXP_SENTENCE_POOLING_MAX:
+      x = oxp_block_masked_max_pool (graph, "token_embeddings", "attention_mask");
+      break;
+    default:
+      x = oxp_block_masked_mean_pool (graph, "token_embeddings", "attention_mask");
+      break;
+    }
+  if (priv->sentence_normalize)
+    x = oxp_block_l2_normalize (graph, x, 1e-12);
+  oxp_graph_pop_scope (graph);
+  return oxp_graph_bind_output (graph, "sentence_embedding", x, error);
+}
+
 /**
  * oxp_onnx_config_build_graph:
  * @self: a config
@@ -998,6 +1277,8 @@ oxp_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph, OxpCheckpoint
         return FALSE;
     }
   else if (!OXP_ONNX_CONFIG_GET_CLASS (self)->build_graph (self, graph, checkpoint, error))
+    return FALSE;
+  if (sentence_outputs_apply (self) && !add_sentence_embedding (self, graph, error))
     return FALSE;
   return oxp_graph_check (graph, error);
 }

@@ -498,6 +498,7 @@ struct _OxpValidator
   OxpRuntime *runtime;
   double atol;
   char *reference;
+  char *reference_mask;
   OxpShapes shapes[2];
 };
 
@@ -510,6 +511,7 @@ oxp_validator_finalize (GObject *object)
 
   g_clear_object (&self->runtime);
   g_free (self->reference);
+  g_free (self->reference_mask);
 
   G_OBJECT_CLASS (oxp_validator_parent_class)->finalize (object);
 }
@@ -580,6 +582,34 @@ oxp_validator_get_reference (OxpValidator *self)
 {
   g_return_val_if_fail (OXP_IS_VALIDATOR (self), NULL);
   return self->reference;
+}
+
+/**
+ * oxp_validator_set_reference_mask:
+ * @self: a #OxpValidator
+ * @input_name: (nullable): a reference input (e.g. "attention_mask")
+ *
+ * Restricts the reference comparison to the positions @input_name keeps.
+ */
+void
+oxp_validator_set_reference_mask (OxpValidator *self, const char *input_name)
+{
+  g_return_if_fail (OXP_IS_VALIDATOR (self));
+  g_free (self->reference_mask);
+  self->reference_mask = g_strdup (input_name);
+}
+
+/**
+ * oxp_validator_get_reference_mask:
+ * @self: a #OxpValidator
+ *
+ * Returns: (nullable): the input restricting the reference comparison
+ */
+const char *
+oxp_validator_get_reference_mask (OxpValidator *self)
+{
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), NULL);
+  return self->reference_mask;
 }
 
 void
@@ -1220,8 +1250,17 @@ run_cache_check (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSess
 
 /* ------------------------------------------------------------ reference */
 
+/* Whether element @i of @actual is compared: @mask (nullable) covers the
+ * leading dimensions, each of its elements @inner output elements. */
+static inline gboolean
+kept (const OxpTensor *mask, gsize inner, gsize i)
+{
+  return mask == NULL || oxp_tensor_get_element_as_double (mask, i / inner) != 0;
+}
+
 static double
-max_abs_diff (const OxpTensor *actual, const OxpTensor *expected)
+max_abs_diff (const OxpTensor *actual, const OxpTensor *expected, const OxpTensor *mask,
+              gsize inner)
 {
   gsize n = oxp_tensor_get_n_elements (actual);
   double worst = 0;
@@ -1236,7 +1275,7 @@ max_abs_diff (const OxpTensor *actual, const OxpTensor *expected)
         {
           double d;
 
-          if (a[i] == e[i])
+          if (a[i] == e[i] || !kept (mask, inner, i))
             continue;
           d = fabs ((double)a[i] - (double)e[i]);
           if (isnan (d))
@@ -1252,7 +1291,7 @@ max_abs_diff (const OxpTensor *actual, const OxpTensor *expected)
       double e = oxp_tensor_get_element_as_double (expected, i);
       double d;
 
-      if (a == e)
+      if (a == e || !kept (mask, inner, i))
         continue;
       d = fabs (a - e);
       if (isnan (d))
@@ -1272,6 +1311,17 @@ same_shape (const OxpTensor *a, const OxpTensor *b)
                 == 0;
 }
 
+/* Whether @mask's shape is a prefix of @x's. */
+static gboolean
+covers (const OxpTensor *mask, const OxpTensor *x)
+{
+  guint rank = mask ? oxp_tensor_get_rank (mask) : 0;
+
+  return mask != NULL && rank <= oxp_tensor_get_rank (x)
+         && memcmp (oxp_tensor_get_shape (mask), oxp_tensor_get_shape (x), rank * sizeof (gint64))
+                == 0;
+}
+
 static void
 run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSession *session,
                double atol)
@@ -1286,6 +1336,7 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
   GPtrArray *model_outputs = oxp_runtime_session_get_outputs (session);
   gboolean inputs_ok = TRUE;
   guint n_compared = 0;
+  g_autoptr (OxpTensor) mask = NULL;
 
   reference = oxp_checkpoint_open_safetensors (self->reference, &local_error);
   if (reference == NULL)
@@ -1323,6 +1374,20 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
     }
   if (!inputs_ok)
     return;
+  if (self->reference_mask != NULL)
+    {
+      const OxpCheckpointTensor *value = oxp_checkpoint_lookup (reference, self->reference_mask);
+
+      if (value == NULL)
+        {
+          report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_MODEL, basename, label, NAN,
+                      NAN, OXP_VALIDATION_ERROR_REFERENCE,
+                      "%s has no tensor %s to select the compared positions", self->reference,
+                      self->reference_mask);
+          return;
+        }
+      mask = oxp_checkpoint_tensor_to_tensor (value);
+    }
 
   outputs = oxp_runtime_session_run (session, inputs, &local_error);
   if (outputs == NULL)
@@ -1357,7 +1422,10 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
                       want);
           continue;
         }
-      diff = max_abs_diff (actual, expected);
+      diff = max_abs_diff (actual, expected, covers (mask, actual) ? mask : NULL,
+                           covers (mask, actual) ? oxp_tensor_get_n_elements (actual)
+                                                       / MAX (oxp_tensor_get_n_elements (mask), 1)
+                                                 : 1);
       if (!(diff <= atol))
         report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_OUTPUT, name, label, diff, atol,
                     OXP_VALIDATION_ERROR_TOLERANCE,

@@ -284,6 +284,7 @@ oxp_cli_export (int argc, char **argv)
   gboolean quiet = FALSE;
   gboolean show_progress = FALSE;
   gboolean split = FALSE;
+  g_autofree char *library = NULL;
   int opset = 0;
   gboolean no_validate = FALSE;
   gboolean legacy = FALSE;
@@ -319,6 +320,10 @@ oxp_cli_export (int argc, char **argv)
       "auto|never|always" },
     { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
       "Fail when the checkpoint holds tensors the export does not use (default: warn)", NULL },
+    { "library", 0, 0, G_OPTION_ARG_STRING, &library,
+      "transformers: the plain export of a sentence-transformers folder; sentence_transformers: "
+      "token_embeddings and sentence_embedding (default: detected from modules.json)",
+      "transformers|sentence_transformers" },
     { "split", 0, 0, G_OPTION_ARG_NONE, &split,
       "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
@@ -476,6 +481,14 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_catch_signals (exporter, TRUE);
   signal (SIGXFSZ, SIG_IGN);
   oxp_exporter_set_split (exporter, split);
+  if (library != NULL && !g_str_equal (library, "transformers")
+      && !g_str_equal (library, "sentence_transformers"))
+    {
+      status = oxp_cli_usage_error (
+          "export", "--library must be transformers or sentence_transformers, not “%s”", library);
+      goto out;
+    }
+  oxp_exporter_set_library (exporter, library);
   progress = oxp_cli_progress_new (
       show_progress || (!quiet && oxp_cli_progress_default (common.json)), common.verbose);
   oxp_exporter_set_progress_func (exporter, oxp_cli_progress_update, progress, NULL);

@@ -163,6 +163,7 @@ oxp_cli_validate (int argc, char **argv)
   g_autofree char *reference = NULL;
   g_autofree char *atol_text = NULL;
   g_autofree char *model_arg = NULL;
+  g_autofree char *reference_mask = NULL;
   GOptionEntry entries[] = {
     { "task", 't', 0, G_OPTION_ARG_STRING, &task_arg,
       "Task the model was exported for (default: from its metadata, else inferred)", "TASK" },
@@ -171,6 +172,9 @@ oxp_cli_validate (int argc, char **argv)
       "FILE.safetensors" },
     { "atol", 0, 0, G_OPTION_ARG_STRING, &atol_text, "Absolute tolerance (default: the model's)",
       "X" },
+    { "reference-mask", 0, 0, G_OPTION_ARG_STRING, &reference_mask,
+      "Compare outputs only where the reference input INPUT is non-zero (e.g. attention_mask)",
+      "INPUT" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
       "Folder with the config.json the model was exported from (default: beside the model)",
       "DIR" },
@@ -296,6 +300,9 @@ oxp_cli_validate (int argc, char **argv)
       config = oxp_tasks_manager_create_config (manager, model_type, task, config_json, &error);
       if (config == NULL)
         goto fail;
+      /* A sentence-transformers export copies modules.json beside it. */
+      if (!oxp_onnx_config_read_sentence_transformers (config, config_dir, NULL, &error))
+        goto fail;
       submodels = oxp_onnx_config_dup_submodels (config);
       /* A decoder exported with --legacy has optimum 1.13's file names. */
       if (g_object_class_find_property (G_OBJECT_GET_CLASS (config), "legacy") != NULL
@@ -363,6 +370,7 @@ oxp_cli_validate (int argc, char **argv)
   validator = oxp_validator_new (runtime);
   oxp_validator_set_atol (validator, atol);
   oxp_validator_set_reference (validator, reference);
+  oxp_validator_set_reference_mask (validator, reference_mask);
 
   for (guint i = 0; i < files->len; i++)
     {

@@ -153,6 +153,30 @@ OXP_API const char *oxp_block_select               (OxpGraph   *graph,
                                                     gint64      axis,
                                                     gint64      index);
 
+/* Fused projections and pooling (core/oxp-blocks-pooling.c). */
+/* The @n consecutive parts of @x along @axis, of @sizes; written to
+ * @outputs (a fused q/k/v projection into q, k and v). */
+OXP_API void        oxp_block_split            (OxpGraph     *graph,
+                                                const char   *x,
+                                                gint64        axis,
+                                                const gint64 *sizes,
+                                                guint         n,
+                                                const char  **outputs);
+/* [batch, seq, hidden] → [batch, hidden] over the tokens @attention_mask
+ * (int64 [batch, seq]) keeps, as sentence-transformers' Pooling does:
+ * mean (sum / max(count, 1e-9)) and max (others set to -1e9).  CLS
+ * pooling is oxp_block_select_token (g, x, 0). */
+OXP_API const char *oxp_block_masked_mean_pool (OxpGraph   *graph,
+                                                const char *x,
+                                                const char *attention_mask);
+OXP_API const char *oxp_block_masked_max_pool  (OxpGraph   *graph,
+                                                const char *x,
+                                                const char *attention_mask);
+/* x / max(‖x‖₂, @eps) over the last axis (torch's F.normalize: 1e-12). */
+OXP_API const char *oxp_block_l2_normalize     (OxpGraph   *graph,
+                                                const char *x,
+                                                double      eps);
+
 /* Masks.  The masked value is the float type's finfo.min (float32
  * -3.4028234663852886e38), not -inf, as transformers does. */
 /* [batch, 1, 1, kv]: (1 - @attention_mask) · finfo.min. */

@@ -106,6 +106,14 @@ OXP_API void oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose);
  * what the run created, then end the process by the same signal. */
 OXP_API void oxp_exporter_set_strict (OxpExporter *self, gboolean strict);
 OXP_API void oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals);
+/* @library: "transformers" keeps the plain export of a sentence-transformers
+ * folder; "sentence_transformers" requires one (modules.json); NULL (the
+ * default) detects it.  A sentence-transformers feature-extraction export
+ * has token_embeddings and sentence_embedding outputs
+ * (oxp_onnx_config_set_sentence_pooling()) and copies modules.json,
+ * sentence_bert_config.json, config_sentence_transformers.json and each
+ * module folder's config.json beside it. */
+OXP_API void oxp_exporter_set_library (OxpExporter *self, const char *library);
 /* Separate files for the model's parts, when its config has a "split" property. */
 OXP_API void oxp_exporter_set_split (OxpExporter *self, gboolean split);
 OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,

@@ -81,7 +81,31 @@ OXP_API void        oxp_normalized_config_set_alias (OxpNormalizedConfig *self,
                                                      const char          *keys);
 OXP_API const char *oxp_normalized_config_get_alias (OxpNormalizedConfig *self,
                                                      const char          *name);
-/* Sets several aliases: NULL-terminated name, keys pairs. */
+/* Sets several aliases: NULL-terminated name, keys pairs.  This is how a
+ * plugin declares its config keys for the common names the core and the
+ * blocks ask for (num_layers, hidden_size, num_attention_heads, …): chain
+ * up in create_normalized_config, then alias, e.g. for a GPT-J-like
+ * config.json with n_layer, n_embd, n_head and an optional n_inner:
+ *
+ *   static OxpNormalizedConfig *
+ *   my_config_create_normalized_config (OxpOnnxConfig *self, JsonObject *json,
+ *                                       GError **error)
+ *   {
+ *     OxpNormalizedConfig *nc = OXP_ONNX_CONFIG_CLASS (my_config_parent_class)
+ *                                   ->create_normalized_config (self, json, error);
+ *     if (nc != NULL)
+ *       oxp_normalized_config_set_aliases (nc,
+ *                                          "num_layers", "n_layer",
+ *                                          "hidden_size", "n_embd",
+ *                                          "num_attention_heads", "n_head",
+ *                                          "intermediate_size", "n_inner|ffn_dim",
+ *                                          "vocab_size", "text_config.vocab_size",
+ *                                          NULL);
+ *     return nc;
+ *   }
+ *
+ * Keys are tried in order ("a|b": a, else b); a dotted key reads a nested
+ * object.  A later call for the same name replaces the alias. */
 OXP_API void        oxp_normalized_config_set_aliases (OxpNormalizedConfig *self,
                                                        const char          *first_name,
                                                        ...) G_GNUC_NULL_TERMINATED;

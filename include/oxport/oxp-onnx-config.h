@@ -133,6 +133,42 @@ OXP_API guint                oxp_onnx_config_get_min_opset         (OxpOnnxConfi
 OXP_API double               oxp_onnx_config_get_atol              (OxpOnnxConfig *self);
 /* File the config's graph is written to: "model.onnx", "decoder_model.onnx", … */
 OXP_API const char          *oxp_onnx_config_get_file_name         (OxpOnnxConfig *self);
+
+/**
+ * OxpSentencePooling:
+ * @OXP_SENTENCE_POOLING_NONE: the plain export (last_hidden_state)
+ * @OXP_SENTENCE_POOLING_MEAN: mean over the tokens attention_mask keeps
+ * @OXP_SENTENCE_POOLING_CLS: the first token
+ * @OXP_SENTENCE_POOLING_MAX: element-wise max over the kept tokens
+ *
+ * A sentence-transformers Pooling module's mode.
+ */
+typedef enum {
+  OXP_SENTENCE_POOLING_NONE,
+  OXP_SENTENCE_POOLING_MEAN,
+  OXP_SENTENCE_POOLING_CLS,
+  OXP_SENTENCE_POOLING_MAX,
+} OxpSentencePooling;
+
+/* A sentence-transformers export (optimum >= 1.19, library
+ * "sentence_transformers"): for feature-extraction, the outputs become
+ * token_embeddings [batch_size, sequence_length, hidden] (the plugin's
+ * last_hidden_state) and sentence_embedding [batch_size, hidden], pooled
+ * with the attention mask and L2-normalised when @normalize.  Other tasks
+ * are unaffected.  read_sentence_transformers() reads @dir's modules.json
+ * and its Pooling module's config.json: *@found tells whether @dir is a
+ * sentence-transformers folder; a module other than Transformer, Pooling
+ * and Normalize, or a pooling mode other than mean, cls and max, fails
+ * (OXP_EXPORT_ERROR_UNSUPPORTED) naming the file and field. */
+OXP_API void               oxp_onnx_config_set_sentence_pooling (OxpOnnxConfig      *self,
+                                                                 OxpSentencePooling  pooling,
+                                                                 gboolean            normalize);
+OXP_API OxpSentencePooling oxp_onnx_config_get_sentence_pooling (OxpOnnxConfig      *self,
+                                                                 gboolean           *normalize);
+OXP_API gboolean           oxp_onnx_config_read_sentence_transformers (OxpOnnxConfig  *self,
+                                                                       const char     *dir,
+                                                                       gboolean       *found,
+                                                                       GError        **error);
 OXP_API void                 oxp_onnx_config_set_file_name         (OxpOnnxConfig *self,
                                                                     const char    *file_name);
 

@@ -140,6 +140,16 @@ OXP_API double oxp_validator_get_atol (OxpValidator *self);
 OXP_API void        oxp_validator_set_reference (OxpValidator *self, const char *path);
 OXP_API const char *oxp_validator_get_reference (OxpValidator *self);
 
+/* Compare only the positions the reference input @input_name keeps
+ * (non-zero), e.g. "attention_mask" for a model whose padded positions are
+ * implementation-defined (DeBERTa's fully masked query rows).  An output
+ * whose leading dimensions equal that input's shape is compared where the
+ * input is non-zero; other outputs, in full.  A reference without that
+ * input fails the comparison.  NULL (the default): every element. */
+OXP_API void        oxp_validator_set_reference_mask (OxpValidator *self,
+                                                      const char   *input_name);
+OXP_API const char *oxp_validator_get_reference_mask (OxpValidator *self);
+
 /* The two shape sets dummy inputs are generated at.  Defaults: optimum's
  * (oxp_shapes_init_default()), then batch 3, sequence 11, past 7, encoder
  * sequence 13 with another seed, so that no symbolic size equals another. */

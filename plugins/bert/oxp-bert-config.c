@@ -33,6 +33,7 @@ static const struct
   { "distilbert", OXP_BERT_KIND_DISTILBERT, "distilbert", "gelu", 0 },
   { "albert", OXP_BERT_KIND_ALBERT, "albert", "gelu_new", 0 },
   { "electra", OXP_BERT_KIND_ELECTRA, "electra", "gelu", 0 },
+  { "mpnet", OXP_BERT_KIND_MPNET, "mpnet", "gelu", 1 },
 };
 
 static OxpNormalizedConfig *
@@ -96,6 +97,23 @@ _oxp_bert_spec_init (OxpBertSpec *spec, OxpNormalizedConfig *nc, const char *tas
   spec->type_vocab_size = 0;
   if (spec->kind == OXP_BERT_KIND_DISTILBERT)
     spec->layer_norm_eps = 1e-12; /* fixed in modeling_distilbert.py */
+  else if (spec->kind == OXP_BERT_KIND_MPNET)
+    {
+      /* MPNetEmbeddings has no token type table; its relative bias splits
+       * the buckets in two sides and halves them again for the exact range,
+       * so fewer than 4 would divide by zero in transformers. */
+      spec->layer_norm_eps = oxp_normalized_config_get_double_or (nc, "layer_norm_eps", 1e-12);
+      spec->relative_buckets
+          = oxp_normalized_config_get_int_or (nc, "relative_attention_num_buckets", 32);
+      if (spec->relative_buckets < 4)
+        {
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                       "%s: relative_attention_num_buckets is %" G_GINT64_FORMAT
+                       ", expected at least 4",
+                       oxp_normalized_config_get_source (nc), spec->relative_buckets);
+          return FALSE;
+        }
+    }
   else
     {
       spec->type_vocab_size = oxp_normalized_config_get_int_or (nc, "type_vocab_size", 2);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The BERT family's graphs, composed from the core building blocks.  Each
  * variant follows transformers' modeling_{bert,roberta,xlm_roberta,
- * camembert,distilbert,albert,electra}.py. */
+ * camembert,distilbert,albert,electra,mpnet}.py. */
 
 #include "config.h"
 
@@ -19,6 +19,7 @@ typedef struct
   const char *prefix; /* "<base_prefix>." or "" */
   GPtrArray *strings;
   GError **error;
+  const char *ids; /* input_ids, [batch·choices, seq] for multiple-choice */
 } Ctx;
 
 /* Tensor names, owned by the context. */
@@ -43,6 +44,13 @@ has_input (OxpGraph *graph, const char *name)
     if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), name))
       return TRUE;
   return FALSE;
+}
+
+/* MPNet's embeddings and heads are RoBERTa's (modeling_mpnet.py copies them). */
+static gboolean
+roberta_like (const OxpBertSpec *s)
+{
+  return s->kind == OXP_BERT_KIND_ROBERTA || s->kind == OXP_BERT_KIND_MPNET;
 }
 
 static gboolean
@@ -116,7 +124,7 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
       x = oxp_graph_op (c->graph, "Add", x, te, NULL);
     }
 
-  if (s->kind == OXP_BERT_KIND_ROBERTA)
+  if (roberta_like (s))
     pos = oxp_block_padded_position_ids (c->graph, ids, s->pad_token_id, NULL);
   else
     pos = oxp_block_position_ids (c->graph, ids, NULL);
@@ -147,6 +155,11 @@ static const LayerNames bert_layer_names = {
 static const LayerNames distilbert_layer_names = {
   "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
   "sa_layer_norm",   "ffn.lin1",        "ffn.lin2",        "output_layer_norm",
+};
+
+static const LayerNames mpnet_layer_names = {
+  "attention.attn.q",    "attention.attn.k",   "attention.attn.v", "attention.attn.o",
+  "attention.LayerNorm", "intermediate.dense", "output.dense",     "output.LayerNorm",
 };
 
 static const LayerNames albert_layer_names = {
@@ -199,6 +212,19 @@ encoder (Ctx *c, const char *h, const char *mask)
   const OxpBertSpec *s = c->spec;
   const char *p = c->prefix;
 
+  if (s->kind == OXP_BERT_KIND_MPNET)
+    {
+      /* MPNetEncoder.compute_position_bias: T5's bidirectional buckets of
+       * key − query over arange positions (max distance 128, fixed in
+       * transformers), computed once and added to every layer's scores. */
+      const char *bias = oxp_block_relative_position_bias (
+          c->graph, c->checkpoint, tname (c, "%sencoder.relative_attention_bias.weight", p), c->ids,
+          NULL, s->num_heads, TRUE, s->relative_buckets, 128, c->error);
+      if (bias == NULL)
+        return NULL;
+      mask = oxp_graph_op (c->graph, "Add", mask, bias, NULL);
+    }
+
   for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layer.%" G_GINT64_FORMAT, i);
@@ -224,7 +250,8 @@ encoder (Ctx *c, const char *h, const char *mask)
           break;
         default:
           h = encoder_layer (c, h, mask, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", p, i),
-                             &bert_layer_names);
+                             s->kind == OXP_BERT_KIND_MPNET ? &mpnet_layer_names
+                                                            : &bert_layer_names);
           break;
         }
       oxp_graph_pop_scope (c->graph);
@@ -259,6 +286,7 @@ sentence_features (Ctx *c, const char *h, const char **out_prefix)
   switch (s->kind)
     {
     case OXP_BERT_KIND_ROBERTA:
+    case OXP_BERT_KIND_MPNET:
       if (g_str_equal (s->task, "multiple-choice"))
         {
           *out_prefix = "classifier";
@@ -313,6 +341,7 @@ fill_mask_head (Ctx *c, const char *h)
   switch (s->kind)
     {
     case OXP_BERT_KIND_ROBERTA:
+    case OXP_BERT_KIND_MPNET:
       dense = "lm_head.dense", norm = "lm_head.layer_norm", decoder = "lm_head.decoder.weight";
       bias = "lm_head.bias", bias_alt = "lm_head.decoder.bias";
       act = "gelu", act_key = NULL; /* RobertaLMHead calls gelu itself */
@@ -399,6 +428,7 @@ build (Ctx *c)
       oxp_graph_pop_scope (c->graph);
     }
 
+  c->ids = ids;
   oxp_graph_push_scope (c->graph, "embeddings");
   h = embeddings (c, ids, token_types);
   oxp_graph_pop_scope (c->graph);
@@ -478,7 +508,7 @@ _oxp_bert_build_graph (const OxpBertSpec *spec, OxpGraph *graph, OxpCheckpoint *
                        GError **error)
 {
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, "", strings, error };
+  Ctx c = { spec, graph, checkpoint, "", strings, error, NULL };
 
   return build (&c);
 }

@@ -29,6 +29,7 @@ static const char *const camembert_archs[] = ARCHITECTURES ("Camembert");
 static const char *const distilbert_archs[] = ARCHITECTURES ("DistilBert");
 static const char *const albert_archs[] = ARCHITECTURES ("Albert");
 static const char *const electra_archs[] = ARCHITECTURES ("Electra");
+static const char *const mpnet_archs[] = ARCHITECTURES ("MPNet");
 
 static gboolean
 bert_plugin_init (OxpPlugin *plugin, GError **error)
@@ -44,10 +45,11 @@ bert_plugin_init (OxpPlugin *plugin, GError **error)
   oxp_plugin_register_model (plugin, "xlm-roberta", without, tasks, xlm_roberta_archs);
   oxp_plugin_register_model (plugin, "camembert", without, tasks, camembert_archs);
   oxp_plugin_register_model (plugin, "distilbert", without, tasks, distilbert_archs);
+  oxp_plugin_register_model (plugin, "mpnet", without, tasks, mpnet_archs);
   return TRUE;
 }
 
-OXP_PLUGIN_DEFINE (
-    bert,
-    "BERT-family encoders: BERT, RoBERTa, XLM-RoBERTa, CamemBERT, DistilBERT, ALBERT, ELECTRA",
-    bert_plugin_init, PACKAGE_VERSION, "LGPL-2.1-or-later")
+OXP_PLUGIN_DEFINE (bert,
+                   "BERT-family encoders: BERT, RoBERTa, XLM-RoBERTa, CamemBERT, DistilBERT, "
+                   "ALBERT, ELECTRA, MPNet",
+                   bert_plugin_init, PACKAGE_VERSION, "LGPL-2.1-or-later")

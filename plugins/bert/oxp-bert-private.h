@@ -13,6 +13,7 @@ typedef enum
   OXP_BERT_KIND_DISTILBERT, /* distilbert */
   OXP_BERT_KIND_ALBERT,     /* albert */
   OXP_BERT_KIND_ELECTRA,    /* electra */
+  OXP_BERT_KIND_MPNET,      /* mpnet: RoBERTa plus a shared relative position bias */
 } OxpBertKind;
 
 /* Everything the graph needs from config.json, read once by the config. */
@@ -34,6 +35,7 @@ typedef struct
   gint64 num_labels;
   gint64 num_hidden_groups; /* ALBERT */
   gint64 inner_group_num;   /* ALBERT */
+  gint64 relative_buckets;  /* MPNet: relative_attention_num_buckets */
   double layer_norm_eps;
   const char *hidden_act;     /* value of … */
   const char *hidden_act_key; /* … this config.json key */

@@ -64,24 +64,6 @@ cast (Ctx *c, const char *x, OxpDataType to)
   return out;
 }
 
-/* Plugin-local block (the core has no fused-projection split yet): the
- * @n equal parts of @x along its last axis. */
-static void
-split_last (Ctx *c, const char *x, gint64 part, guint n, const char **out)
-{
-  gint64 sizes[3] = { part, part, part };
-  const char *inputs[2];
-  OxpNode *node;
-
-  g_assert (n <= G_N_ELEMENTS (sizes));
-  inputs[0] = x;
-  inputs[1] = oxp_graph_add_constant_int64s (c->graph, "split", sizes, n);
-  node = oxp_graph_add_node (c->graph, "Split", inputs, 2, n);
-  oxp_node_set_attr_int (node, "axis", -1);
-  for (guint i = 0; i < n; i++)
-    out[i] = oxp_node_get_output (node, i);
-}
-
 /* Plugin-local block: the int64 scalar Shape(@x)[@axis]. */
 static const char *
 dim_of (Ctx *c, const char *x, gint64 axis)
@@ -151,7 +133,7 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
       || (qkv = conv1d (c, x, tname (c, "%sattn.c_attn", p), e, 3 * e)) == NULL)
     return NULL;
   /* c_attn's output is [query | key | value], each n_embd wide. */
-  split_last (c, qkv, e, 3, parts);
+  oxp_block_split (c->graph, qkv, -1, (const gint64[]){ e, e, e }, 3, parts);
   q = oxp_block_split_heads (c->graph, parts[0], heads, dim);
   k = oxp_block_split_heads (c->graph, parts[1], heads, dim);
   v = oxp_block_split_heads (c->graph, parts[2], heads, dim);
