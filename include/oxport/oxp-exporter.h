@@ -58,8 +58,10 @@ typedef enum
  * (fill-mask logits); the fp32 tolerances (1e-4) cannot hold. */
 #define OXP_EXPORTER_HALF_ATOL 5e-2
 /* The least tolerance at optimize level 3, whose FastGelu replaces the
- * exact GELU by its tanh approximation (|error| < 5e-4 per activation). */
-#define OXP_EXPORTER_APPROX_ATOL 1e-3
+ * exact GELU by its tanh approximation (|error| < 5e-4 per activation): on
+ * the bundled BERT-family cases O3 outputs differ from the references by up
+ * to 1e-2 (fill-mask logits of magnitude 22), 5e-4 elsewhere. */
+#define OXP_EXPORTER_APPROX_ATOL 2e-2
 
 /* The newest ai.onnx opset oxport knows (the writer's IR-version table
  * ends there); a higher --opset is refused before anything is written. */
