@@ -347,6 +347,19 @@ rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char 
   if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
     return NULL;
 
+  /* O2: ORT's one-kernel RMS norm (a contrib schema ORT registers in the
+   * ai.onnx domain), the same float32 math as below for a float32 graph. */
+  if (!unit_offset && oxp_graph_get_optimize_level (graph) >= 2
+      && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT)
+    {
+      const char *inputs[2] = { x, w };
+      OxpNode *node = oxp_graph_add_node (graph, "SimplifiedLayerNormalization", inputs, 2, 1);
+
+      oxp_node_set_attr_int (node, "axis", -1);
+      oxp_node_set_attr_float (node, "epsilon", (float)eps);
+      return oxp_node_get_output (node, 0);
+    }
+
   xf = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
   var = _oxp_blocks_reduce_mean_last (
       graph, oxp_graph_op (graph, "Pow", xf, _oxp_blocks_const_f32 (graph, "two", 2.0f), NULL));

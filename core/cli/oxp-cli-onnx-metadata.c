@@ -209,6 +209,10 @@ scan_node (const guint8 *data, gsize len, GHashTable *ops, guint depth)
     }
   if (op_type != NULL && domain != NULL && *domain != '\0' && strcmp (domain, "ai.onnx") != 0)
     g_hash_table_add (ops, g_strconcat (domain, ".", op_type, NULL));
+  /* ONNX Runtime registers this contrib schema in the ai.onnx domain: no
+   * other runtime knows it either. */
+  else if (op_type != NULL && strcmp (op_type, "SimplifiedLayerNormalization") == 0)
+    g_hash_table_add (ops, g_strconcat ("ai.onnx.", op_type, NULL));
   return TRUE;
 }
 
