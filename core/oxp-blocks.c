@@ -122,6 +122,15 @@ _oxp_blocks_narrow_float (OxpGraph *graph)
   return oxp_graph_get_float_type (graph) != OXP_DATA_TYPE_FLOAT;
 }
 
+/* Whether ORT's CPU kernels of the fused operators take the graph's float
+ * type (their float32 kernels are the ones every build has). */
+static gboolean
+fused_ok (OxpGraph *graph)
+{
+  return oxp_graph_get_optimize_level (graph) >= 2
+         && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT;
+}
+
 /* ---- dense layers and norms ------------------------------------------- */
 
 /**
@@ -349,8 +358,7 @@ rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char 
 
   /* O2: ORT's one-kernel RMS norm (a contrib schema ORT registers in the
    * ai.onnx domain), the same float32 math as below for a float32 graph. */
-  if (!unit_offset && oxp_graph_get_optimize_level (graph) >= 2
-      && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT)
+  if (!unit_offset && fused_ok (graph))
     {
       const char *inputs[2] = { x, w };
       OxpNode *node = oxp_graph_add_node (graph, "SimplifiedLayerNormalization", inputs, 2, 1);
@@ -446,7 +454,7 @@ oxp_block_gelu (OxpGraph *graph, const char *x)
   const char *e, *y;
 
   /* O2: ORT's one-kernel Gelu (exact); O3: its tanh approximation. */
-  if (oxp_graph_get_optimize_level (graph) >= 2)
+  if (fused_ok (graph))
     {
       y = oxp_graph_op (graph, oxp_graph_get_optimize_level (graph) >= 3 ? "FastGelu" : "Gelu", x,
                         NULL);
@@ -477,7 +485,7 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
   const char *x3, *inner, *t, *half_x;
 
   /* ORT's FastGelu is this very formula, in one kernel. */
-  if (oxp_graph_get_optimize_level (graph) >= 2)
+  if (fused_ok (graph))
     {
       t = oxp_graph_op (graph, "FastGelu", x, NULL);
       oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
@@ -930,15 +938,6 @@ mask_index_of (OxpGraph *graph, const char *additive)
       g_object_set_data (G_OBJECT (graph), key, (gpointer)index);
     }
   return index;
-}
-
-/* Whether ORT's CPU kernels of the fused operators take the graph's float
- * type (their float32 kernels are the ones every build has). */
-static gboolean
-fused_ok (OxpGraph *graph)
-{
-  return oxp_graph_get_optimize_level (graph) >= 2
-         && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT;
 }
 
 /**
