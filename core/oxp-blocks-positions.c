@@ -95,9 +95,11 @@ oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
   m = _oxp_blocks_unsqueeze (graph, attention_mask, axes, 2);
   m = _oxp_blocks_cast (graph, m, oxp_graph_get_float_type (graph));
   m = oxp_graph_op (graph, "Sub", oxp_graph_add_constant_float (graph, "one", 1.0), m, NULL);
-  return oxp_graph_op (
-      graph, "Mul", m,
-      oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)), NULL);
+  m = oxp_graph_op (graph, "Mul", m,
+                    oxp_graph_add_constant_float (graph, "mask_min", _oxp_blocks_mask_min (graph)),
+                    NULL);
+  _oxp_blocks_note_mask_source (graph, m, attention_mask);
+  return m;
 }
 
 /* Query i (at position kv - q + i) sees key j iff j <= kv - q + i and, with

@@ -37,4 +37,8 @@ G_GNUC_INTERNAL const char *_oxp_blocks_attention (OxpGraph *graph, const char *
                                                    const char *mask, double scale,
                                                    gboolean softmax_float32);
 
+/* Records that @additive is oxp_block_attention_mask (@attention_mask), for
+ * the fused attention of the optimize levels. */
+G_GNUC_INTERNAL void _oxp_blocks_note_mask_source (OxpGraph *graph, const char *additive,
+                                                   const char *attention_mask);
 G_END_DECLS

@@ -122,6 +122,15 @@ _oxp_blocks_narrow_float (OxpGraph *graph)
   return oxp_graph_get_float_type (graph) != OXP_DATA_TYPE_FLOAT;
 }
 
+/* Whether ORT's CPU kernels of the fused operators take the graph's float
+ * type (their float32 kernels are the ones every build has). */
+static gboolean
+fused_ok (OxpGraph *graph)
+{
+  return oxp_graph_get_optimize_level (graph) >= 2
+         && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT;
+}
+
 /* ---- dense layers and norms ------------------------------------------- */
 
 /**
@@ -347,6 +356,18 @@ rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char 
   if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
     return NULL;
 
+  /* O2: ORT's one-kernel RMS norm (a contrib schema ORT registers in the
+   * ai.onnx domain), the same float32 math as below for a float32 graph. */
+  if (!unit_offset && fused_ok (graph))
+    {
+      const char *inputs[2] = { x, w };
+      OxpNode *node = oxp_graph_add_node (graph, "SimplifiedLayerNormalization", inputs, 2, 1);
+
+      oxp_node_set_attr_int (node, "axis", -1);
+      oxp_node_set_attr_float (node, "epsilon", (float)eps);
+      return oxp_node_get_output (node, 0);
+    }
+
   xf = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
   var = _oxp_blocks_reduce_mean_last (
       graph, oxp_graph_op (graph, "Pow", xf, _oxp_blocks_const_f32 (graph, "two", 2.0f), NULL));
@@ -432,6 +453,14 @@ oxp_block_gelu (OxpGraph *graph, const char *x)
 {
   const char *e, *y;
 
+  /* O2: ORT's one-kernel Gelu (exact); O3: its tanh approximation. */
+  if (fused_ok (graph))
+    {
+      y = oxp_graph_op (graph, oxp_graph_get_optimize_level (graph) >= 3 ? "FastGelu" : "Gelu", x,
+                        NULL);
+      oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
+      return y;
+    }
   e = oxp_graph_op (
       graph, "Erf",
       oxp_graph_op (graph, "Div", x, oxp_graph_add_constant_float (graph, "sqrt2", G_SQRT2), NULL),
@@ -455,6 +484,13 @@ oxp_block_gelu_tanh (OxpGraph *graph, const char *x)
 {
   const char *x3, *inner, *t, *half_x;
 
+  /* ORT's FastGelu is this very formula, in one kernel. */
+  if (fused_ok (graph))
+    {
+      t = oxp_graph_op (graph, "FastGelu", x, NULL);
+      oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
+      return t;
+    }
   /* x·x·x as torch's kernel computes it; Pow takes bfloat16 only from opset 15. */
   x3 = oxp_graph_op (graph, "Mul", oxp_graph_op (graph, "Mul", x, x, NULL), x, NULL);
   inner
@@ -863,4 +899,207 @@ oxp_block_repeat_kv (OxpGraph *graph, const char *x, gint64 n_kv_heads, gint64 n
                     NULL);
   return oxp_graph_op (graph, "Reshape", u,
                        oxp_graph_add_constant_int64s (graph, "shape", shape, 4), NULL);
+}
+
+/* ---- fused forms (optimize level 2 and up) ---------------------------- */
+
+/* Keys under which a graph remembers, for an additive padding mask made by
+ * oxp_block_attention_mask(), the int64 attention_mask it came from, and
+ * that mask's int32 form (ORT's mask_index), so fused attention reads the
+ * raw mask while plugins keep passing the additive one. */
+#define MASK_SOURCE_KEY "oxp-mask-source:"
+#define MASK_INDEX_KEY "oxp-mask-index:"
+
+void
+_oxp_blocks_note_mask_source (OxpGraph *graph, const char *additive, const char *attention_mask)
+{
+  g_autofree char *key = g_strconcat (MASK_SOURCE_KEY, additive, NULL);
+
+  /* Value names live as long as the graph. */
+  g_object_set_data (G_OBJECT (graph), key, (gpointer)attention_mask);
+}
+
+/* The int32 [batch, kv] mask ORT's Attention takes, made once per graph. */
+static const char *
+mask_index_of (OxpGraph *graph, const char *additive)
+{
+  g_autofree char *src_key = g_strconcat (MASK_SOURCE_KEY, additive, NULL);
+  const char *source = g_object_get_data (G_OBJECT (graph), src_key);
+  g_autofree char *key = NULL;
+  const char *index;
+
+  if (source == NULL)
+    return NULL;
+  key = g_strconcat (MASK_INDEX_KEY, source, NULL);
+  index = g_object_get_data (G_OBJECT (graph), key);
+  if (index == NULL)
+    {
+      index = _oxp_blocks_cast (graph, source, OXP_DATA_TYPE_INT32);
+      g_object_set_data (G_OBJECT (graph), key, (gpointer)index);
+    }
+  return index;
+}
+
+/**
+ * oxp_block_self_attention:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: hidden states [batch, seq, @hidden]
+ * @q_prefix: the query projection ("@q_prefix.weight" [@hidden, @hidden], ".bias")
+ * @k_prefix: the key projection
+ * @v_prefix: the value projection
+ * @hidden: hidden size
+ * @n_heads: number of heads (dividing @hidden)
+ * @mask: (nullable): the additive mask from oxp_block_attention_mask(), or
+ *   any additive bias broadcastable to [batch, heads, seq, seq]
+ * @scale: the factor of Q·Kᵀ (usually 1/√head_dim)
+ * @error: return location for an error
+ *
+ * An encoder's bidirectional self-attention up to (not including) its
+ * output projection: [batch, seq, @hidden].  Plain and O1: three Linear
+ * layers, oxp_block_attention() between split and merged heads.  From
+ * optimize level 2 (float32 graphs): one com.microsoft Attention node with
+ * the three projections packed and the padding mask as ORT's mask_index,
+ * when @mask is an oxp_block_attention_mask() (or NULL).
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
+const char *
+oxp_block_self_attention (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                          const char *q_prefix, const char *k_prefix, const char *v_prefix,
+                          gint64 hidden, gint64 n_heads, const char *mask, double scale,
+                          GError **error)
+{
+  const char *prefixes[3] = { q_prefix, k_prefix, v_prefix };
+  const char *mask_index = NULL;
+  gint64 head_dim;
+  guint n_bias = 0;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && q_prefix != NULL && k_prefix != NULL && v_prefix != NULL,
+                        NULL);
+  g_return_val_if_fail (n_heads > 0 && hidden % n_heads == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  head_dim = hidden / n_heads;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *b = g_strconcat (prefixes[i], ".bias", NULL);
+      n_bias += oxp_checkpoint_lookup (checkpoint, b) != NULL;
+    }
+  if (mask != NULL)
+    mask_index = mask_index_of (graph, mask);
+
+  if (fused_ok (graph) && (mask == NULL || mask_index != NULL) && (n_bias == 0 || n_bias == 3))
+    {
+      const char *w[3], *b[3], *inputs[4];
+      OxpNode *node;
+
+      for (guint i = 0; i < 3; i++)
+        {
+          g_autofree char *wn = g_strconcat (prefixes[i], ".weight", NULL);
+          g_autofree char *bn = g_strconcat (prefixes[i], ".bias", NULL);
+          gint64 shape[2] = { hidden, hidden };
+
+          if (!oxp_checkpoint_expect_tensor (checkpoint, wn, shape, 2, error))
+            return NULL;
+          w[i] = oxp_graph_add_weight (graph, checkpoint, wn, OXP_WEIGHT_TRANSPOSE, error);
+          if (w[i] == NULL)
+            return NULL;
+          if (n_bias == 0)
+            continue;
+          if (!oxp_checkpoint_expect_tensor (checkpoint, bn, &hidden, 1, error))
+            return NULL;
+          b[i] = oxp_graph_add_weight (graph, checkpoint, bn, OXP_WEIGHT_NONE, error);
+          if (b[i] == NULL)
+            return NULL;
+        }
+      /* Packed [hidden, 3·hidden] and [3·hidden]: constant Concats ORT
+       * folds when the session starts. */
+      inputs[1] = oxp_graph_op (graph, "Concat", w[0], w[1], w[2], NULL);
+      _oxp_blocks_set_int (graph, "axis", 1);
+      inputs[2] = NULL;
+      if (n_bias == 3)
+        {
+          inputs[2] = oxp_graph_op (graph, "Concat", b[0], b[1], b[2], NULL);
+          _oxp_blocks_set_int (graph, "axis", 0);
+        }
+      inputs[0] = x;
+      inputs[3] = mask_index;
+      node = oxp_graph_add_node (graph, "Attention", inputs, mask_index ? 4 : 3, 1);
+      oxp_node_set_domain (node, "com.microsoft");
+      oxp_node_set_attr_int (node, "num_heads", n_heads);
+      oxp_node_set_attr_float (node, "scale", (float)scale);
+      /* transformers' finfo.min, not ORT's default -10000. */
+      oxp_node_set_attr_float (node, "mask_filter_value", (float)_oxp_blocks_mask_min (graph));
+      return oxp_node_get_output (node, 0);
+    }
+
+  {
+    const char *q, *k, *v, *ctx;
+
+    if ((q = oxp_block_linear (graph, checkpoint, x, q_prefix, hidden, hidden, OXP_LINEAR_DEFAULT,
+                               error))
+            == NULL
+        || (k = oxp_block_linear (graph, checkpoint, x, k_prefix, hidden, hidden,
+                                  OXP_LINEAR_DEFAULT, error))
+               == NULL
+        || (v = oxp_block_linear (graph, checkpoint, x, v_prefix, hidden, hidden,
+                                  OXP_LINEAR_DEFAULT, error))
+               == NULL)
+      return NULL;
+    q = oxp_block_split_heads (graph, q, n_heads, head_dim);
+    k = oxp_block_split_heads (graph, k, n_heads, head_dim);
+    v = oxp_block_split_heads (graph, v, n_heads, head_dim);
+    ctx = oxp_block_attention (graph, q, k, v, mask, scale);
+    return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
+  }
+}
+
+/**
+ * oxp_block_skip_layer_norm:
+ * @graph: the graph to add nodes to
+ * @checkpoint: the checkpoint holding the weights
+ * @x: the input value [..., @hidden]
+ * @skip: the residual added to @x, same shape
+ * @prefix: the norm's name; its tensors are "@prefix.weight" and "@prefix.bias"
+ * @hidden: size of the normalized (last) axis
+ * @eps: the epsilon added to the variance
+ * @error: return location for an error
+ *
+ * LayerNorm(@x + @skip), a post-LN residual: an Add and
+ * oxp_block_layer_norm(); from optimize level 2 (float32 graphs) one
+ * com.microsoft SkipLayerNormalization.
+ *
+ * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
+ */
+const char *
+oxp_block_skip_layer_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x,
+                           const char *skip, const char *prefix, gint64 hidden, double eps,
+                           GError **error)
+{
+  g_autofree char *weight = NULL;
+  g_autofree char *bias = NULL;
+  const char *w, *b;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && skip != NULL && prefix != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!fused_ok (graph))
+    return oxp_block_layer_norm (graph, checkpoint, oxp_graph_op (graph, "Add", x, skip, NULL),
+                                 prefix, hidden, eps, error);
+
+  weight = g_strconcat (prefix, ".weight", NULL);
+  bias = g_strconcat (prefix, ".bias", NULL);
+  if (!add_norm_weights (graph, checkpoint, weight, bias, hidden, &w, &b, error))
+    return NULL;
+  {
+    const char *inputs[4] = { x, skip, w, b };
+    OxpNode *node = oxp_graph_add_node (graph, "SkipLayerNormalization", inputs, 4, 1);
+
+    oxp_node_set_domain (node, "com.microsoft");
+    oxp_node_set_attr_float (node, "epsilon", (float)eps);
+    return oxp_node_get_output (node, 0);
+  }
 }

@@ -41,6 +41,7 @@ typedef struct
 {
   guint opset;
   OxpDataType float_type;
+  guint optimize_level;
   GStringChunk *strings;    /* every name handed out lives until the graph dies */
   GHashTable *values;       /* name → ValueDef (owned) */
   GHashTable *node_names;   /* set */
@@ -351,6 +352,31 @@ oxp_graph_get_float_type (OxpGraph *self)
 {
   g_return_val_if_fail (OXP_IS_GRAPH (self), OXP_DATA_TYPE_UNDEFINED);
   return self->shared->float_type;
+}
+
+/**
+ * oxp_graph_set_optimize_level:
+ * @self: a graph
+ * @level: 0 (plain standard ONNX, the default) to 3
+ *
+ * Sets what the building blocks emit, so a plugin's code is the same at
+ * every level: 1 standard operators in the forms ONNX Runtime's own fusions
+ * match; 2 also ONNX Runtime's com.microsoft fused operators; 3 also their
+ * approximations (FastGelu).  Shared with subgraphs.
+ */
+void
+oxp_graph_set_optimize_level (OxpGraph *self, guint level)
+{
+  g_return_if_fail (OXP_IS_GRAPH (self));
+  g_return_if_fail (level <= 3);
+  self->shared->optimize_level = level;
+}
+
+guint
+oxp_graph_get_optimize_level (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
+  return self->shared->optimize_level;
 }
 
 void

@@ -67,7 +67,7 @@ expect_error_line () {
   fi
 }
 
-echo "1..14"
+echo "1..18"
 
 good=$(outdir good bert-like.onnx)
 expect 0 "a passing model (OUTDIR)" "last_hidden_state" "$good" --task feature-extraction
@@ -108,6 +108,45 @@ expect_error_line "corrupt model"
 
 expect 1 "a model file that does not exist" "absent.onnx" "$tmp/absent.onnx" --model "$data" \
   --task feature-extraction
+
+# --optimize O2: validate names the contrib operators and the ORT that ran them.
+cls="$G_TEST_SRCDIR/data/bert_text-classification"
+if "$OXPORT" export --model "$cls" --optimize O2 --no-validate "$tmp/o2" >"$tmp/e.log" 2>&1 \
+   && "$OXPORT" export --model "$cls" --no-validate "$tmp/plain" >>"$tmp/e.log" 2>&1; then
+  expect 0 "an O2 export: its contrib operators and the ONNX Runtime version" \
+    "contrib operators (run by ONNX Runtime " "$tmp/o2/model.onnx" --model "$cls" \
+    --reference "$cls/vectors.safetensors"
+  if grep -q 'com.microsoft.Attention.*com.microsoft.SkipLayerNormalization' "$tmp/stdout" \
+     && "$OXPORT" validate "$tmp/o2/model.onnx" --model "$cls" --json >"$tmp/o2.json" 2>&1 \
+     && "${PYTHON3:-python3}" -c '
+import json, sys
+ops = json.load(open(sys.argv[1]))["reports"][0]["contrib_operators"]
+assert "com.microsoft.Attention" in ops and "com.microsoft.SkipLayerNormalization" in ops, ops
+' "$tmp/o2.json"; then
+    ok "an O2 export uses Attention and SkipLayerNormalization (text and --json)"
+  else
+    not_ok "an O2 export does not report Attention and SkipLayerNormalization"
+    sed 's/^/# /' "$tmp/stdout" "$tmp/o2.json"
+  fi
+  "$OXPORT" validate "$tmp/plain/model.onnx" --model "$cls" >"$tmp/stdout" 2>&1
+  if grep -q 'contrib operators' "$tmp/stdout"; then
+    not_ok "a plain export lists contrib operators"
+  else
+    ok "a plain export uses no contrib operator"
+  fi
+else
+  not_ok "export --optimize O2 failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+  not_ok "export --optimize O2 failed"
+  not_ok "export --optimize O2 failed"
+fi
+"$OXPORT" export --model "$cls" --optimize O4 "$tmp/o4" >"$tmp/stdout" 2>&1
+status=$?
+if [ "$status" -ne 0 ] && grep -qF -- "--optimize must be O1, O2 or O3" "$tmp/stdout"; then
+  ok "export --optimize O4 is a usage error"
+else
+  not_ok "export --optimize O4: exit $status"
+  sed 's/^/# /' "$tmp/stdout"
+fi
 
 saved_runtime=$OXPORT_ONNXRUNTIME
 export OXPORT_ONNXRUNTIME=/nonexistent

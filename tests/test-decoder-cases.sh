@@ -12,6 +12,11 @@
 # (optimum 1.13's split files) the same cases are checked against the file
 # their case.json names (decoder_model.onnx / decoder_with_past_model.onnx)
 # with the original vectors.
+#
+# Each case's model.onnx is also exported at the optimize levels in
+# $OXP_OPTIMIZE (default "O1 O2 O3"; empty: none) and checked against the
+# same reference; O3 (FastGelu's approximation) with atol at least
+# $OXP_O3_ATOL (default 2e-2, the exporter's own O3 floor).
 
 set -u
 
@@ -90,6 +95,18 @@ for dir in "$data"/*; do
   else
     not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
   fi
+
+  for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
+    out=$tmp/$case_name-$level
+    level_atol=$atol
+    [ "$level" = O3 ] && level_atol=$("$py" -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$atol" "${OXP_O3_ATOL:-2e-2}")
+    if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
+      check "$case_name --optimize $level model.onnx" "$out/model.onnx" "$ref" "$level_atol"
+    else
+      not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    fi
+    rm -rf "$out"
+  done
 
   # optimum 1.13's split files, for the cases written with those names.
   [ "$onnx_file" = model.onnx ] && continue

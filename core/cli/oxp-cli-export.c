@@ -289,6 +289,8 @@ oxp_cli_export (int argc, char **argv)
   gboolean no_validate = FALSE;
   gboolean legacy = FALSE;
   gboolean strict = FALSE;
+  g_autofree char *optimize = NULL;
+  guint optimize_level = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
       "The checkpoint folder (config.json + *.safetensors), or a model id ORG/NAME already in "
@@ -315,6 +317,11 @@ oxp_cli_export (int argc, char **argv)
       "Decoders: optimum 1.13's decoder_model.onnx, decoder_with_past_model.onnx and "
       "decoder_model_merged.onnx instead of one model.onnx",
       NULL },
+    { "optimize", 'O', 0, G_OPTION_ARG_STRING, &optimize,
+      "ONNX Runtime fused forms: O1 standard operators its fusions match, O2 also its "
+      "com.microsoft operators (Attention, SkipLayerNormalization, …), O3 also their "
+      "approximations (FastGelu); default: plain standard ONNX",
+      "O1|O2|O3" },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
@@ -418,6 +425,17 @@ oxp_cli_export (int argc, char **argv)
           = oxp_cli_usage_error ("export", "--dtype must be fp32, fp16 or bf16, not “%s”", dtype);
       goto out;
     }
+  if (optimize != NULL)
+    {
+      const char *o = optimize[0] == 'O' || optimize[0] == 'o' ? optimize + 1 : optimize;
+      if (o[0] < '0' || o[0] > '3' || o[1] != '\0')
+        {
+          status = oxp_cli_usage_error ("export", "--optimize must be O1, O2 or O3, not “%s”",
+                                        optimize);
+          goto out;
+        }
+      optimize_level = (guint)(o[0] - '0');
+    }
   if (!parse_external_data (external_data, &external_mode))
     {
       status = oxp_cli_usage_error (
@@ -471,6 +489,7 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_external_data (exporter, external_mode);
   oxp_exporter_set_validate (exporter, !no_validate);
   oxp_exporter_set_legacy (exporter, legacy);
+  oxp_exporter_set_optimize (exporter, optimize_level);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);

@@ -143,3 +143,142 @@ oxp_cli_read_onnx_metadata (const char *path, GError **error)
     }
   return g_steal_pointer (&props);
 }
+
+/* ---- operators outside ai.onnx ------------------------------------------ */
+
+#define MODEL_PROTO_GRAPH 7
+#define GRAPH_PROTO_NODE 1
+#define NODE_PROTO_OP_TYPE 4
+#define NODE_PROTO_ATTRIBUTE 5
+#define NODE_PROTO_DOMAIN 7
+#define ATTRIBUTE_PROTO_G 6
+#define ATTRIBUTE_PROTO_GRAPHS 11
+
+static gboolean scan_graph (const guint8 *data, gsize len, GHashTable *ops, guint depth);
+
+/* An attribute's subgraphs (If branches) are scanned too. */
+static gboolean
+scan_attribute (const guint8 *data, gsize len, GHashTable *ops, guint depth)
+{
+  Reader r = { data, data + len };
+
+  while (r.p < r.end)
+    {
+      guint64 tag;
+      const guint8 *bytes;
+      gsize n;
+
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n))
+        return FALSE;
+      if (((tag >> 3) == ATTRIBUTE_PROTO_G || (tag >> 3) == ATTRIBUTE_PROTO_GRAPHS)
+          && (tag & 7) == 2 && !scan_graph (bytes, n, ops, depth + 1))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+scan_node (const guint8 *data, gsize len, GHashTable *ops, guint depth)
+{
+  Reader r = { data, data + len };
+  g_autofree char *op_type = NULL;
+  g_autofree char *domain = NULL;
+
+  while (r.p < r.end)
+    {
+      guint64 tag;
+      const guint8 *bytes;
+      gsize n;
+
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n))
+        return FALSE;
+      if ((tag & 7) != 2)
+        continue;
+      if ((tag >> 3) == NODE_PROTO_OP_TYPE)
+        {
+          g_free (op_type);
+          op_type = g_strndup ((const char *)bytes, n);
+        }
+      else if ((tag >> 3) == NODE_PROTO_DOMAIN)
+        {
+          g_free (domain);
+          domain = g_strndup ((const char *)bytes, n);
+        }
+      else if ((tag >> 3) == NODE_PROTO_ATTRIBUTE && !scan_attribute (bytes, n, ops, depth))
+        return FALSE;
+    }
+  if (op_type != NULL && domain != NULL && *domain != '\0' && strcmp (domain, "ai.onnx") != 0)
+    g_hash_table_add (ops, g_strconcat (domain, ".", op_type, NULL));
+  /* ONNX Runtime registers this contrib schema in the ai.onnx domain: no
+   * other runtime knows it either. */
+  else if (op_type != NULL && strcmp (op_type, "SimplifiedLayerNormalization") == 0)
+    g_hash_table_add (ops, g_strconcat ("ai.onnx.", op_type, NULL));
+  return TRUE;
+}
+
+static gboolean
+scan_graph (const guint8 *data, gsize len, GHashTable *ops, guint depth)
+{
+  Reader r = { data, data + len };
+
+  /* If branches nest a few levels at most; a deeper file is malformed. */
+  if (depth > 16)
+    return FALSE;
+  while (r.p < r.end)
+    {
+      guint64 tag;
+      const guint8 *bytes;
+      gsize n;
+
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n))
+        return FALSE;
+      if ((tag >> 3) == GRAPH_PROTO_NODE && (tag & 7) == 2 && !scan_node (bytes, n, ops, depth))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+oxp_cli_read_onnx_custom_operators (const char *path, GError **error)
+{
+  g_autoptr (GMappedFile) file = NULL;
+  g_autoptr (GHashTable) ops = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+  Reader r;
+
+  file = g_mapped_file_new (path, FALSE, error);
+  if (file == NULL)
+    return NULL;
+  r.p = (const guint8 *)g_mapped_file_get_contents (file);
+  r.end = r.p + g_mapped_file_get_length (file);
+  while (r.p != NULL && r.p < r.end)
+    {
+      guint64 tag;
+      const guint8 *bytes;
+      gsize n;
+
+      if (!read_varint (&r, &tag) || !read_field (&r, (guint)(tag & 7), &bytes, &n)
+          || ((tag >> 3) == MODEL_PROTO_GRAPH && (tag & 7) == 2 && !scan_graph (bytes, n, ops, 0)))
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       "%s is not an ONNX model (its protobuf encoding is broken)", path);
+          return NULL;
+        }
+    }
+  g_hash_table_iter_init (&iter, ops);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_hash_table_iter_steal (&iter);
+      g_ptr_array_add (sorted, key);
+    }
+  g_ptr_array_sort (sorted, compare_strings);
+  return g_steal_pointer (&sorted);
+}

@@ -186,6 +186,8 @@ oxp_cli_validate (int argc, char **argv)
   g_autoptr (OxpValidator) validator = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) custom_ops
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
   g_autoptr (GPtrArray) submodels = NULL;
   g_autoptr (OxpOnnxConfig) config = NULL;
   g_autoptr (JsonObject) config_json = NULL;
@@ -405,6 +407,12 @@ oxp_cli_validate (int argc, char **argv)
             first_failure = g_steal_pointer (&local_error);
         }
       g_ptr_array_add (reports, report);
+      {
+        /* Which ONNX Runtime ran a file's contrib operators matters: they
+         * have no spec outside ORT and change between its versions. */
+        GPtrArray *ops = oxp_cli_read_onnx_custom_operators (path, NULL);
+        g_ptr_array_add (custom_ops, ops != NULL ? ops : g_ptr_array_new ());
+      }
     }
 
   if (common.json)
@@ -425,7 +433,16 @@ oxp_cli_validate (int argc, char **argv)
       json_builder_set_member_name (b, "reports");
       json_builder_begin_array (b);
       for (guint i = 0; i < reports->len; i++)
-        json_builder_add_value (b, oxp_validation_report_to_json (g_ptr_array_index (reports, i)));
+        {
+          JsonNode *node = oxp_validation_report_to_json (g_ptr_array_index (reports, i));
+          GPtrArray *ops = g_ptr_array_index (custom_ops, i);
+          JsonArray *array = json_array_new ();
+
+          for (guint j = 0; j < ops->len; j++)
+            json_array_add_string_element (array, g_ptr_array_index (ops, j));
+          json_object_set_array_member (json_node_get_object (node), "contrib_operators", array);
+          json_builder_add_value (b, node);
+        }
       json_builder_end_array (b);
       /* The same member as `export --json` has, for scripts that do both. */
       {
@@ -453,7 +470,21 @@ oxp_cli_validate (int argc, char **argv)
       if (config == NULL)
         printf ("  (no config.json: only loading and the reference were checked)\n");
       for (guint i = 0; i < reports->len; i++)
-        print_report (g_ptr_array_index (reports, i));
+        {
+          GPtrArray *ops = g_ptr_array_index (custom_ops, i);
+
+          print_report (g_ptr_array_index (reports, i));
+          if (ops->len > 0)
+            {
+              g_autoptr (GString) list = g_string_new (NULL);
+
+              for (guint j = 0; j < ops->len; j++)
+                g_string_append_printf (list, "%s%s", j ? ", " : "",
+                                        (const char *)g_ptr_array_index (ops, j));
+              printf ("    contrib operators (run by ONNX Runtime %s): %s\n",
+                      oxp_runtime_get_version (runtime), list->str);
+            }
+        }
       for (guint i = 0; i < reports->len; i++)
         print_reference_summary (g_ptr_array_index (reports, i));
       printf ("Validation: %s\n", first_failure == NULL ? "passed" : "failed");

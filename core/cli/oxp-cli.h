@@ -132,6 +132,9 @@ void oxp_cli_print_export_validation (OxpExportResult *result);
 JsonNode *oxp_cli_export_validation_to_json (OxpExportResult *result);
 /* metadata_props of an .onnx file (key → value). (transfer full) */
 GHashTable *oxp_cli_read_onnx_metadata (const char *path, GError **error);
+/* The operators of an .onnx file outside ai.onnx ("com.microsoft.Attention"),
+ * If branches included, sorted. (transfer full) (element-type utf8) */
+GPtrArray *oxp_cli_read_onnx_custom_operators (const char *path, GError **error);
 /* Whether @arg names a folder rather than a model type. */
 gboolean oxp_cli_is_model_dir (const char *arg);
 /* config.json of @dir, parsed. (transfer full) */

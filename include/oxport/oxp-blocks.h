@@ -216,6 +216,32 @@ OXP_API const char *oxp_block_attention   (OxpGraph   *graph,
                                            const char *value,
                                            const char *mask,
                                            double      scale);
+/* An encoder's self-attention up to its output projection:
+ * [batch, seq, @hidden] from @x through the "<prefix>.weight"/".bias"
+ * projections; @mask as for oxp_block_attention().  From optimize level 2
+ * one com.microsoft Attention (packed weights, the padding mask of
+ * oxp_block_attention_mask() as its mask_index). */
+OXP_API const char *oxp_block_self_attention (OxpGraph       *graph,
+                                              OxpCheckpoint  *checkpoint,
+                                              const char     *x,
+                                              const char     *q_prefix,
+                                              const char     *k_prefix,
+                                              const char     *v_prefix,
+                                              gint64          hidden,
+                                              gint64          n_heads,
+                                              const char     *mask,
+                                              double          scale,
+                                              GError        **error);
+/* LayerNorm(@x + @skip) ("<prefix>.weight"/".bias"); from optimize level 2
+ * one com.microsoft SkipLayerNormalization. */
+OXP_API const char *oxp_block_skip_layer_norm (OxpGraph       *graph,
+                                               OxpCheckpoint  *checkpoint,
+                                               const char     *x,
+                                               const char     *skip,
+                                               const char     *prefix,
+                                               gint64          hidden,
+                                               double          eps,
+                                               GError        **error);
 /* Concat(@past, @current) along the sequence axis 2. */
 OXP_API const char *oxp_block_concat_past (OxpGraph   *graph,
                                            const char *past,

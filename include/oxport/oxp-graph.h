@@ -63,6 +63,11 @@ OXP_API guint       oxp_graph_get_opset      (OxpGraph *self);
  * FLOAT (default), FLOAT16 or BFLOAT16. */
 OXP_API void        oxp_graph_set_float_type (OxpGraph *self, OxpDataType dtype);
 OXP_API OxpDataType oxp_graph_get_float_type (OxpGraph *self);
+/* What the building blocks emit: 0 plain standard ONNX (default), 1 the
+ * forms ONNX Runtime fuses, 2 ONNX Runtime's com.microsoft fused operators,
+ * 3 those and their approximations (FastGelu). */
+OXP_API void        oxp_graph_set_optimize_level (OxpGraph *self, guint level);
+OXP_API guint       oxp_graph_get_optimize_level (OxpGraph *self);
 OXP_API void        oxp_graph_set_doc_string (OxpGraph *self, const char *doc);
 /* Opset of a domain ("" for ai.onnx); 0 when not imported. "com.microsoft"
  * is imported only when a node uses it. */

@@ -173,22 +173,16 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix, cons
 {
   const OxpBertSpec *s = c->spec;
   gint64 hs = s->hidden_size, heads = s->num_heads, dim = s->hidden_size / s->num_heads;
-  const char *q, *k, *v, *ctx, *h1, *f;
+  const char *ctx, *h1, *f;
 
 #define L(field) tname (c, "%s%s", prefix, n->field)
   oxp_graph_push_scope (c->graph, "attention");
-  if ((q = linear (c, h, L (q), hs, hs)) == NULL || (k = linear (c, h, L (k), hs, hs)) == NULL
-      || (v = linear (c, h, L (v), hs, hs)) == NULL)
+  ctx = oxp_block_self_attention (c->graph, c->checkpoint, h, L (q), L (k), L (v), hs, heads, mask,
+                                  1.0 / sqrt ((double)dim), c->error);
+  if (ctx == NULL || (ctx = linear (c, ctx, L (o), hs, hs)) == NULL)
     return NULL;
-  ctx = oxp_block_attention (c->graph, oxp_block_split_heads (c->graph, q, heads, dim),
-                             oxp_block_split_heads (c->graph, k, heads, dim),
-                             oxp_block_split_heads (c->graph, v, heads, dim), mask,
-                             1.0 / sqrt ((double)dim));
-  ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
-  if ((ctx = linear (c, ctx, L (o), hs, hs)) == NULL)
-    return NULL;
-  h1 = layer_norm (c, oxp_graph_op (c->graph, "Add", ctx, h, NULL), L (attention_norm), hs,
-                   s->layer_norm_eps);
+  h1 = oxp_block_skip_layer_norm (c->graph, c->checkpoint, ctx, h, L (attention_norm), hs,
+                                  s->layer_norm_eps, c->error);
   oxp_graph_pop_scope (c->graph);
   if (h1 == NULL)
     return NULL;
@@ -199,8 +193,8 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix, cons
              == NULL
       || (f = linear (c, f, L (ffn_out), s->intermediate_size, hs)) == NULL)
     return NULL;
-  f = layer_norm (c, oxp_graph_op (c->graph, "Add", f, h1, NULL), L (output_norm), hs,
-                  s->layer_norm_eps);
+  f = oxp_block_skip_layer_norm (c->graph, c->checkpoint, f, h1, L (output_norm), hs,
+                                 s->layer_norm_eps, c->error);
   oxp_graph_pop_scope (c->graph);
 #undef L
   return f;
