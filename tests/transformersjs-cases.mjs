@@ -209,10 +209,21 @@ for (const caseName of cases) {
   let outputs;
   try {
     if (SEQ2SEQ.has(cls)) {
-      if ('encoder_hidden_states' in feeds) {
-        // A decoder case: the encoder's output is given.
+      if ('encoder_hidden_states' in feeds || pastGiven) {
+        // A decoder case: the encoder's output is given.  A with-past step
+        // of a family whose decoder drops encoder_hidden_states (bart,
+        // marian, mbart, whisper) has none: transformers.js still wants
+        // encoder_outputs, which the merged decoder's cache branch ignores
+        // (the cross-attention keys and values come from the past), so
+        // zeros of the encoder's shape stand in.
+        let encoderOutputs = feeds.encoder_hidden_states;
+        if (encoderOutputs === undefined) {
+          const [b, heads, len, dim] = Object.entries(past)
+            .find(([k]) => k.includes('.encoder.'))[1].dims;
+          encoderOutputs = new Tensor('float32', new Float32Array(b * len * heads * dim), [b, len, heads * dim]);
+        }
         outputs = await model({
-          encoder_outputs: feeds.encoder_hidden_states,
+          encoder_outputs: encoderOutputs,
           decoder_input_ids: feeds.input_ids,
           attention_mask: feeds.encoder_attention_mask,
           ...(pastGiven ? { past_key_values: past } : {}),
@@ -325,7 +336,7 @@ for (const g of greedy) {
       const input_ids = new Tensor('int64', g.feeds.input_ids.data.slice(0, seq), [1, seq]);
       const attention_mask = new Tensor('int64', g.feeds.attention_mask.data.slice(0, seq), [1, seq]);
       const start = g.model.config.decoder_start_token_id ?? 0;
-      const out = await g.model.generate({ input_ids, attention_mask, max_new_tokens: NEW_TOKENS, min_new_tokens: NEW_TOKENS, do_sample: false, eos_token_id: null });
+      const out = await g.model.generate({ input_ids, attention_mask, max_new_tokens: NEW_TOKENS, min_new_tokens: NEW_TOKENS, do_sample: false, eos_token_id: null, forced_eos_token_id: null, forced_bos_token_id: null });
       const got = Array.from(out.data, Number);
 
       const loop = [start];
