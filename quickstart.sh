@@ -41,7 +41,8 @@ die () { printf 'quickstart.sh: error: %s\n' "$*" >&2; exit 1; }
 # --- 1. apt packages ------------------------------------------------------
 packages="build-essential autoconf automake libtool libltdl-dev pkg-config
   libglib2.0-dev libjson-glib-dev libprotobuf-c-dev protobuf-c-compiler
-  libonnx-dev python3-onnx python3-numpy time ca-certificates"
+  libonnx-dev python3-onnx python3-numpy time ca-certificates
+  gobject-introspection libgirepository1.0-dev python3-gi gir1.2-json-1.0"
 # npm (and its nodejs) only when no npm is on the PATH already.
 command -v npm >/dev/null 2>&1 || packages="$packages npm"
 

@@ -566,6 +566,14 @@ oxp_graph_add_output (OxpGraph *self, OxpTensorSpec *spec)
   g_ptr_array_add (self->outputs, oxp_tensor_spec_ref (spec));
 }
 
+/**
+ * oxp_graph_get_inputs:
+ * @self: a graph
+ *
+ * The graph inputs declared so far, in order.
+ *
+ * Returns: (transfer none) (element-type OxpTensorSpec): the inputs
+ */
 GPtrArray *
 oxp_graph_get_inputs (OxpGraph *self)
 {
@@ -573,6 +581,14 @@ oxp_graph_get_inputs (OxpGraph *self)
   return self->inputs;
 }
 
+/**
+ * oxp_graph_get_outputs:
+ * @self: a graph
+ *
+ * The graph outputs declared so far, in order.
+ *
+ * Returns: (transfer none) (element-type OxpTensorSpec): the outputs
+ */
 GPtrArray *
 oxp_graph_get_outputs (OxpGraph *self)
 {
@@ -681,6 +697,16 @@ oxp_graph_op (OxpGraph *self, const char *op_type, ...)
   return node->outputs[0];
 }
 
+/**
+ * oxp_graph_get_last_node: (skip)
+ * @self: a graph
+ *
+ * The node of the last oxp_graph_op() call, to set attributes on.  Skipped
+ * by introspection: #OxpNode is a plain struct owned by the graph, with no
+ * boxed type; bindings build graphs through the plugin API in C.
+ *
+ * Returns: (transfer none): the node
+ */
 OxpNode *
 oxp_graph_get_last_node (OxpGraph *self)
 {

@@ -167,6 +167,14 @@ oxp_tasks_manager_list_known_tasks (void)
   return known_tasks;
 }
 
+/**
+ * oxp_tasks_manager_dup_task_synonyms:
+ * @task: a task name, in any spelling
+ *
+ * The synonyms of @task, sorted.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the synonyms
+ */
 char **
 oxp_tasks_manager_dup_task_synonyms (const char *task)
 {
