@@ -336,11 +336,9 @@ load_cases (GPtrArray *cases, const char *data_dir, gboolean generated)
         continue;
 
       /* Under the sanitizers only O2 of the levels: a session costs seconds there. */
-      for (guint variant = 0; variant < (generated || quick ? 1 : 3)
-                                            + (generated ? 0
-                                               : quick   ? 1
-                                                         : 3);
-           variant++)
+      guint n_variants = (generated || quick ? 1u : 3u) + (generated ? 0u : quick ? 1u : 3u);
+
+      for (guint variant = 0; variant < n_variants; variant++)
         {
           BertCase *c = g_new0 (BertCase, 1);
           guint n_plain = quick ? 1 : 3;
