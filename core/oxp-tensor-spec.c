@@ -303,3 +303,26 @@ oxp_tensor_spec_equal (const OxpTensorSpec *a, const OxpTensorSpec *b)
     }
   return TRUE;
 }
+
+/**
+ * oxp_tensor_spec_array_find:
+ * @specs: (element-type OxpTensorSpec): specs, e.g. a config's inputs
+ * @name: a tensor name
+ *
+ * Returns: (transfer none) (nullable): the first spec named @name, or %NULL
+ */
+OxpTensorSpec *
+oxp_tensor_spec_array_find (GPtrArray *specs, const char *name)
+{
+  g_return_val_if_fail (specs != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < specs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+
+      if (g_strcmp0 (oxp_tensor_spec_get_name (spec), name) == 0)
+        return spec;
+    }
+  return NULL;
+}

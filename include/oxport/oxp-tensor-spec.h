@@ -46,6 +46,10 @@ OXP_API const char  *oxp_tensor_spec_get_dim_param (const OxpTensorSpec *spec, g
 OXP_API char        *oxp_tensor_spec_dims_to_string (const OxpTensorSpec *spec);
 OXP_API gboolean     oxp_tensor_spec_equal          (const OxpTensorSpec *a,
                                                      const OxpTensorSpec *b);
+/* The spec named @name in @specs (element-type OxpTensorSpec), or NULL:
+ * whether a config declares an input or output. (transfer none) */
+OXP_API OxpTensorSpec *oxp_tensor_spec_array_find   (GPtrArray  *specs,
+                                                     const char *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OxpTensorSpec, oxp_tensor_spec_unref)
 

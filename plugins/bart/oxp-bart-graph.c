@@ -43,24 +43,15 @@ static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
 }
 
 static gboolean
-has_spec (GPtrArray *specs, const char *name)
-{
-  for (guint i = 0; i < specs->len; i++)
-    if (strcmp (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i)), name) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
 has_input (Ctx *c, const char *name)
 {
-  return has_spec (c->inputs, name);
+  return oxp_tensor_spec_array_find (c->inputs, name) != NULL;
 }
 
 static gboolean
 has_output (Ctx *c, const char *name)
 {
-  return has_spec (oxp_graph_get_outputs (c->graph), name);
+  return oxp_tensor_spec_array_find (oxp_graph_get_outputs (c->graph), name) != NULL;
 }
 
 static gboolean

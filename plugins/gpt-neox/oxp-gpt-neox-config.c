@@ -214,9 +214,7 @@ oxp_gpt_neox_onnx_config_build_graph (OxpOnnxConfig *self, OxpGraph *graph,
     return FALSE;
   spec.past_in = oxp_onnx_config_with_past_get_use_past_in_inputs (past);
   spec.present_out = oxp_onnx_config_with_past_get_use_past (past);
-  for (guint i = 0; i < inputs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), "position_ids"))
-      spec.position_ids = TRUE;
+  spec.position_ids = oxp_tensor_spec_array_find (inputs, "position_ids") != NULL;
   return _oxp_gpt_neox_build_graph (&spec, graph, checkpoint, error);
 }
 

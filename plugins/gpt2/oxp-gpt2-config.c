@@ -76,10 +76,7 @@ declares_input (OxpOnnxConfig *config, const char *name)
 {
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
 
-  for (guint i = 0; i < inputs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (inputs, i)), name))
-      return TRUE;
-  return FALSE;
+  return oxp_tensor_spec_array_find (inputs, name) != NULL;
 }
 
 gboolean

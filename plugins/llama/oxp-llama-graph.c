@@ -35,27 +35,18 @@ static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
   return s;
 }
 
-static gboolean
-has_spec (GPtrArray *specs, const char *name)
-{
-  for (guint i = 0; i < specs->len; i++)
-    if (g_str_equal (oxp_tensor_spec_get_name (g_ptr_array_index (specs, i)), name))
-      return TRUE;
-  return FALSE;
-}
-
 /* The config, not the graph, says what the graph takes and gives: inside
  * the merged decoder's If branches, the inputs are the parent graph's. */
 static gboolean
 has_input (Ctx *c, const char *name)
 {
-  return has_spec (c->inputs, name);
+  return oxp_tensor_spec_array_find (c->inputs, name) != NULL;
 }
 
 static gboolean
 has_output (Ctx *c, const char *name)
 {
-  return has_spec (c->outputs, name);
+  return oxp_tensor_spec_array_find (c->outputs, name) != NULL;
 }
 
 static const char *
