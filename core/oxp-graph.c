@@ -20,6 +20,13 @@
 
 /* clang-format off */
 G_DEFINE_QUARK (oxp-export-error-quark, oxp_export_error)
+G_DEFINE_ENUM_TYPE (OxpExportError, oxp_export_error,
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_INVALID_GRAPH, "invalid-graph"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_OUTPUT_MISMATCH, "output-mismatch"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_OPSET, "opset"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_UNSUPPORTED, "unsupported"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_IO, "io"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_NO_SPACE, "no-space"))
 /* clang-format on */
 
 typedef enum

@@ -9,6 +9,10 @@
 
 /* clang-format off */
 G_DEFINE_QUARK (oxp-config-error-quark, oxp_config_error)
+G_DEFINE_ENUM_TYPE (OxpConfigError, oxp_config_error,
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_MISSING_KEY, "missing-key"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_INVALID_VALUE, "invalid-value"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_UNSUPPORTED_TASK, "unsupported-task"))
 /* clang-format on */
 
 typedef struct

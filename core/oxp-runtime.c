@@ -196,6 +196,12 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 
 /* clang-format off */
 G_DEFINE_QUARK (oxp-runtime-error-quark, oxp_runtime_error)
+G_DEFINE_ENUM_TYPE (OxpRuntimeError, oxp_runtime_error,
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_NOT_FOUND, "not-found"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_VERSION, "version"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_LOAD, "load"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_RUN, "run"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_INPUT, "input"))
 /* clang-format on */
 
 struct _OxpRuntime

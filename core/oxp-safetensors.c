@@ -9,6 +9,20 @@
  * first users and the fuzzer links this file alone. */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-checkpoint-error-quark, oxp_checkpoint_error)
+G_DEFINE_ENUM_TYPE (OxpCheckpointError, oxp_checkpoint_error,
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_NOT_FOUND, "not-found"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_IO, "io"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "unsupported-format"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_HEADER, "header"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_DTYPE, "dtype"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_SHAPE, "shape"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_OFFSETS, "offsets"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_DUPLICATE, "duplicate"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_INDEX, "index"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_CONFIG, "config"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE, "no-model-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_MISSING_TENSOR, "missing-tensor"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_TENSOR_SHAPE, "tensor-shape"))
 /* clang-format on */
 
 typedef struct

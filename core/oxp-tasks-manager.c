@@ -33,6 +33,21 @@ struct _OxpTasksManager
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
 /* clang-format off */
 G_DEFINE_QUARK (oxp-plugin-error-quark, oxp_plugin_error)
+G_DEFINE_ENUM_TYPE (OxpPluginError, oxp_plugin_error,
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_MODULE, "module"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_NO_DESCRIPTOR, "no-descriptor"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_ABI, "abi"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_INVALID_DESCRIPTOR, "invalid-descriptor"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_INIT, "init"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_BAD_TYPE, "bad-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_DUPLICATE, "duplicate"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNKNOWN_TASK, "unknown-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE, "unknown-model-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNSUPPORTED_TASK, "unsupported-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_CANNOT_INFER_TASK, "cannot-infer-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_CRASHED, "crashed"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_TIMEOUT, "timeout"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_TYPE_CONFLICT, "type-conflict"))
 /* clang-format on */
 
 static void

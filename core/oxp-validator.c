@@ -12,6 +12,16 @@
 
 /* clang-format off */
 G_DEFINE_QUARK (oxp-validation-error-quark, oxp_validation_error)
+G_DEFINE_ENUM_TYPE (OxpValidationError, oxp_validation_error,
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_LOAD, "load"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_INPUT, "input"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_OUTPUT, "output"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_FROZEN_DIMENSION, "frozen-dimension"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_RUN, "run"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_SHAPE, "shape"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_NOT_FINITE, "not-finite"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_TOLERANCE, "tolerance"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_REFERENCE, "reference"))
 /* clang-format on */
 
 /* ---------------------------------------------------------------- checks */

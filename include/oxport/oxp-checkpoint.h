@@ -46,6 +46,9 @@ typedef enum {
   OXP_CHECKPOINT_ERROR_TENSOR_SHAPE,
 } OxpCheckpointError;
 
+#define OXP_TYPE_CHECKPOINT_ERROR (oxp_checkpoint_error_get_type ())
+OXP_API GType oxp_checkpoint_error_get_type (void) G_GNUC_CONST;
+
 /* A tensor of a checkpoint: a borrowed view into the memory map, valid as
  * long as the OxpCheckpoint lives. */
 typedef struct _OxpCheckpointTensor OxpCheckpointTensor;

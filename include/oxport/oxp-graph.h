@@ -33,6 +33,9 @@ typedef enum {
   OXP_EXPORT_ERROR_NO_SPACE,
 } OxpExportError;
 
+#define OXP_TYPE_EXPORT_ERROR (oxp_export_error_get_type ())
+OXP_API GType oxp_export_error_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpWeightFlags:
  * @OXP_WEIGHT_NONE: write the tensor as it is (converted to the graph's float type)

@@ -28,6 +28,9 @@ typedef enum {
   OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
 } OxpConfigError;
 
+#define OXP_TYPE_CONFIG_ERROR (oxp_config_error_get_type ())
+OXP_API GType oxp_config_error_get_type (void) G_GNUC_CONST;
+
 /* OxpNormalizedConfig: a read-only view over config.json that answers
  * common attribute names ("num_layers", "hidden_size",
  * "num_attention_heads", "vocab_size", …) from each architecture's own keys.

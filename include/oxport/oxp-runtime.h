@@ -30,6 +30,9 @@ typedef enum {
   OXP_RUNTIME_ERROR_INPUT,
 } OxpRuntimeError;
 
+#define OXP_TYPE_RUNTIME_ERROR (oxp_runtime_error_get_type ())
+OXP_API GType oxp_runtime_error_get_type (void) G_GNUC_CONST;
+
 /* OxpRuntime: ONNX Runtime loaded at run time (no build-time dependency).
  * OxpRuntimeSession: one loaded model. */
 typedef struct _OxpRuntimeSession OxpRuntimeSession;

@@ -50,6 +50,9 @@ typedef enum {
   OXP_PLUGIN_ERROR_TYPE_CONFLICT,
 } OxpPluginError;
 
+#define OXP_TYPE_PLUGIN_ERROR (oxp_plugin_error_get_type ())
+OXP_API GType oxp_plugin_error_get_type (void) G_GNUC_CONST;
+
 #define OXP_TYPE_TASKS_MANAGER (oxp_tasks_manager_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, OXP, TASKS_MANAGER, GObject)

@@ -46,6 +46,9 @@ typedef enum {
   OXP_VALIDATION_ERROR_REFERENCE,
 } OxpValidationError;
 
+#define OXP_TYPE_VALIDATION_ERROR (oxp_validation_error_get_type ())
+OXP_API GType oxp_validation_error_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpValidationCheckKind:
  * @OXP_VALIDATION_CHECK_LOAD: the model file loads ("load")
