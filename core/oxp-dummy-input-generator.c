@@ -254,6 +254,10 @@ oxp_dummy_input_generator_generate (OxpDummyInputGenerator *self, const OxpTenso
  * @i: flat index
  * @value: the value, converted (rounded for integers, saturating at the
  *   type's range is not done: keep values in range)
+ *
+ * Writes @value as element @i of @tensor, in the tensor's dtype (fp16 and
+ * bf16 rounded to nearest): how generators fill tensors of any element
+ * type from one loop.
  */
 void
 oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)

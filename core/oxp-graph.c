@@ -18,6 +18,14 @@
  * a subgraph are written in the main graph, which its branches may use).
  */
 
+/**
+ * oxp_export_error_quark:
+ *
+ * The error domain of building, checking and writing an ONNX graph
+ * (#OxpExportError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_EXPORT_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-export-error-quark, oxp_export_error)
 G_DEFINE_ENUM_TYPE (OxpExportError, oxp_export_error,

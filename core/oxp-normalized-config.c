@@ -7,6 +7,14 @@
 
 #include <oxport/oxport.h>
 
+/**
+ * oxp_config_error_quark:
+ *
+ * The error domain of what a config.json says as an export reads it
+ * (#OxpConfigError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_CONFIG_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-config-error-quark, oxp_config_error)
 G_DEFINE_ENUM_TYPE (OxpConfigError, oxp_config_error,

@@ -194,6 +194,14 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 #undef BIND
 }
 
+/**
+ * oxp_runtime_error_quark:
+ *
+ * The error domain of loading ONNX Runtime and running models in it
+ * (#OxpRuntimeError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_RUNTIME_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-runtime-error-quark, oxp_runtime_error)
 G_DEFINE_ENUM_TYPE (OxpRuntimeError, oxp_runtime_error,

@@ -7,6 +7,15 @@
 
 /* Defined here rather than in oxp-checkpoint.c because the parsers are its
  * first users and the fuzzer links this file alone. */
+/**
+ * oxp_checkpoint_error_quark:
+ *
+ * The error domain of reading a model folder: config.json, safetensors files
+ * and the shard index, and the tensors an exporter asks for
+ * (#OxpCheckpointError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_CHECKPOINT_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-checkpoint-error-quark, oxp_checkpoint_error)
 G_DEFINE_ENUM_TYPE (OxpCheckpointError, oxp_checkpoint_error,

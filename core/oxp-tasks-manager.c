@@ -31,6 +31,14 @@ struct _OxpTasksManager
 };
 
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
+/**
+ * oxp_plugin_error_quark:
+ *
+ * The error domain of loading plugins, checking their registrations and
+ * answering registry queries (#OxpPluginError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_PLUGIN_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-plugin-error-quark, oxp_plugin_error)
 G_DEFINE_ENUM_TYPE (OxpPluginError, oxp_plugin_error,

@@ -10,6 +10,14 @@
  * usual value for fp32 exports). */
 #define DEFAULT_ATOL 1e-4
 
+/**
+ * oxp_validation_error_quark:
+ *
+ * The error domain of checking an exported file in ONNX Runtime
+ * (#OxpValidationError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_VALIDATION_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-validation-error-quark, oxp_validation_error)
 G_DEFINE_ENUM_TYPE (OxpValidationError, oxp_validation_error,

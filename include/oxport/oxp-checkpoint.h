@@ -29,6 +29,11 @@ OXP_API GQuark oxp_checkpoint_error_quark (void);
  * @OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE: config.json has no "model_type"
  * @OXP_CHECKPOINT_ERROR_MISSING_TENSOR: a tensor the exporter needs is absent
  * @OXP_CHECKPOINT_ERROR_TENSOR_SHAPE: a tensor has a shape or dtype the exporter does not expect
+ *
+ * Errors in the %OXP_CHECKPOINT_ERROR domain: a model folder that cannot be
+ * read, weights that fail the strict safetensors checks, or a tensor a plugin
+ * needs that is missing or has another shape.  Messages name the file and
+ * the tensor or key at fault.
  */
 typedef enum {
   OXP_CHECKPOINT_ERROR_NOT_FOUND,

@@ -23,6 +23,10 @@ OXP_API GQuark oxp_export_error_quark (void);
  * @OXP_EXPORT_ERROR_UNSUPPORTED: a conversion or feature is not supported (e.g. a weight dtype)
  * @OXP_EXPORT_ERROR_IO: writing the output failed
  * @OXP_EXPORT_ERROR_NO_SPACE: the disk is full or a file size limit was hit
+ *
+ * Errors in the %OXP_EXPORT_ERROR domain: a graph that a plugin built wrongly
+ * (INVALID_GRAPH and OUTPUT_MISMATCH are bugs in the plugin, not in the
+ * checkpoint), a setting the export cannot honour, or writing the files.
  */
 typedef enum {
   OXP_EXPORT_ERROR_INVALID_GRAPH,

@@ -21,6 +21,9 @@ OXP_API GQuark oxp_runtime_error_quark (void);
  * @OXP_RUNTIME_ERROR_LOAD: a model could not be loaded (corrupt, unsupported op, …)
  * @OXP_RUNTIME_ERROR_RUN: running a model failed
  * @OXP_RUNTIME_ERROR_INPUT: an input tensor does not fit the model
+ *
+ * Errors in the %OXP_RUNTIME_ERROR domain, from loading ONNX Runtime or from
+ * its C API; messages carry ONNX Runtime's own text.
  */
 typedef enum {
   OXP_RUNTIME_ERROR_NOT_FOUND,

@@ -32,6 +32,11 @@ OXP_API GQuark oxp_plugin_error_quark (void);
  * @OXP_PLUGIN_ERROR_TIMEOUT: loading the module did not finish in time
  * @OXP_PLUGIN_ERROR_TYPE_CONFLICT: the module registers a GType name that
  *   another plugin or the core already uses
+ *
+ * Errors in the %OXP_PLUGIN_ERROR domain.  UNKNOWN_MODEL_TYPE,
+ * UNSUPPORTED_TASK and CANNOT_INFER_TASK answer a query the loaded plugins
+ * cannot; every other code rejects a plugin while it is loaded (see
+ * oxp_tasks_manager_get_rejection_errors()), and the other plugins load on.
  */
 typedef enum {
   OXP_PLUGIN_ERROR_MODULE,

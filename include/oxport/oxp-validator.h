@@ -33,6 +33,9 @@ OXP_API GQuark oxp_validation_error_quark (void);
  *   more than the tolerance
  * @OXP_VALIDATION_ERROR_REFERENCE: the reference file is unreadable, lacks an
  *   input, or holds none of the model's outputs
+ *
+ * Errors in the %OXP_VALIDATION_ERROR domain: why an exported file does not
+ * pass.  Each failed #OxpValidationCheck carries one of these codes.
  */
 typedef enum {
   OXP_VALIDATION_ERROR_LOAD,
