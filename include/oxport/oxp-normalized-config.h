@@ -54,6 +54,9 @@ G_DECLARE_DERIVABLE_TYPE (OxpNormalizedConfig, oxp_normalized_config, OXP, NORMA
  * @lookup: the value of the common attribute @name when neither an alias
  *   nor the name itself is a key, or NULL.  (transfer full).  Chain up for
  *   the names a subclass does not derive.
+ *
+ * The class of #OxpNormalizedConfig.  A subclass overrides @lookup to derive
+ * values config.json does not hold under any key.
  */
 struct _OxpNormalizedConfigClass
 {
