@@ -28,7 +28,7 @@
  *
  * A tensor of an #OxpCheckpoint: a borrowed view of its name, dtype, shape
  * and bytes in the memory map, valid as long as the checkpoint lives.
- * Plugins hand these to oxp_graph_add_initializer(), which streams the
+ * Plugins hand these to oxp_graph_add_weight(), which streams the
  * bytes to the ONNX file without copying them first.
  */
 struct _OxpCheckpointTensor

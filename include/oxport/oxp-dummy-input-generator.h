@@ -32,6 +32,10 @@ G_DECLARE_DERIVABLE_TYPE (OxpDummyInputGenerator, oxp_dummy_input_generator, OXP
  * @supports_input: whether the generator produces the input @name
  * @generate: the tensor for @spec at the concrete @shape (already resolved
  *   from @shapes; its rank is the spec's)
+ *
+ * The class of #OxpDummyInputGenerator.  A generator for new inputs lists
+ * them in @supported_inputs and implements @generate; @supports_input is for
+ * names a list cannot express.
  */
 struct _OxpDummyInputGeneratorClass
 {
