@@ -14,6 +14,9 @@ G_BEGIN_DECLS
  * OxpPastDirection:
  * @OXP_PAST_DIRECTION_INPUTS: past_key_values.{i}.* graph inputs
  * @OXP_PAST_DIRECTION_OUTPUTS: present.{i}.* graph outputs
+ *
+ * Which side of the graph oxp_onnx_config_with_past_add_past_key_values()
+ * adds the cache specs to.
  */
 typedef enum {
   OXP_PAST_DIRECTION_INPUTS,
@@ -49,6 +52,8 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfigWithPast, oxp_onnx_config_with_past, OXP,
  * OxpOnnxConfigWithPastClass:
  * @add_past_key_values: appends the past (inputs) or present (outputs)
  *   specs of every layer to @specs, key before value
+ *
+ * The class of #OxpOnnxConfigWithPast.
  */
 struct _OxpOnnxConfigWithPastClass
 {

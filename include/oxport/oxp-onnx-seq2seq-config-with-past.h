@@ -16,6 +16,9 @@ G_BEGIN_DECLS
  * @OXP_CONFIG_BEHAVIOR_ENCODER: the encoder alone (encoder_model.onnx)
  * @OXP_CONFIG_BEHAVIOR_DECODER: the decoder alone (decoder_model.onnx,
  *   decoder_with_past_model.onnx)
+ *
+ * Which part of an encoder-decoder a #OxpOnnxSeq2SeqConfigWithPast exports
+ * (#OxpOnnxSeq2SeqConfigWithPast:behavior).
  */
 typedef enum {
   OXP_CONFIG_BEHAVIOR_MONOLITH,
@@ -59,6 +62,8 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxSeq2SeqConfigWithPast, oxp_onnx_seq2seq_config_
  *   encoder keeps the length.  Above 1, the encoder output, the decoder's
  *   encoder_hidden_states and the cross-attention cache are
  *   "encoder_sequence_length / N" long.
+ *
+ * The class of #OxpOnnxSeq2SeqConfigWithPast.
  */
 struct _OxpOnnxSeq2SeqConfigWithPastClass
 {
