@@ -924,12 +924,8 @@ oxp_checkpoint_expect_float_tensor (OxpCheckpoint *self, const char *name, const
  * oxp_checkpoint_get_n_parameters:
  * @self: a checkpoint
  *
- * @self: a checkpoint
- *
  * The sum of the element counts of all tensors, as the CLI and the export
  * result report the model's size.
- *
- * Returns: the parameter count
  *
  * Returns: the sum of the element counts of all tensors
  */

@@ -857,6 +857,8 @@ oxp_node_get_name (OxpNode *node)
  * @node: a node
  * @i: output index
  *
+ * The value name of output @i of @node, for the next node's inputs.
+ *
  * Returns: the current name of output @i (the graph output's name once
  *   oxp_graph_bind_output() renamed it)
  */

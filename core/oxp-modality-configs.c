@@ -387,13 +387,9 @@ oxp_text_decoder_onnx_config_init (OxpTextDecoderOnnxConfig *self)
  * oxp_text_decoder_onnx_config_get_legacy:
  * @self: a text decoder config
  *
- * @self: a decoder config
- *
  * Whether the export writes optimum 1.13's decoder_model.onnx,
  * decoder_with_past_model.onnx and decoder_model_merged.onnx instead of one
  * model.onnx (#OxpTextDecoderOnnxConfig:legacy, `--legacy`).
- *
- * Returns: %TRUE for the legacy files
  *
  * Returns: whether @self writes optimum 1.13's layout
  */

@@ -144,7 +144,12 @@ oxp_onnx_writer_class_init (OxpOnnxWriterClass *klass)
   object_class->get_property = oxp_onnx_writer_get_property;
   object_class->set_property = oxp_onnx_writer_set_property;
 
-  /* An int holding an OxpExternalData (the enum has no GType). */
+  /**
+   * OxpOnnxWriter:external-data:
+   *
+   * Where the weights go, an #OxpExternalData value; an int because the
+   * enum has no GType.
+   */
   properties[PROP_EXTERNAL_DATA] = g_param_spec_int (
       "external-data", NULL, NULL, OXP_EXTERNAL_DATA_AUTO, OXP_EXTERNAL_DATA_ALWAYS,
       OXP_EXTERNAL_DATA_AUTO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -161,6 +166,10 @@ oxp_onnx_writer_init (OxpOnnxWriter *self)
 /**
  * oxp_onnx_writer_new:
  *
+ * Creates a writer.  One writer may write several graphs in turn; the
+ * exporter makes one per export and sets its metadata and progress callback
+ * once.
+ *
  * Returns: (transfer full): a writer with external data in %OXP_EXTERNAL_DATA_AUTO mode
  */
 OxpOnnxWriter *
@@ -169,6 +178,15 @@ oxp_onnx_writer_new (void)
   return g_object_new (OXP_TYPE_ONNX_WRITER, NULL);
 }
 
+/**
+ * oxp_onnx_writer_set_external_data:
+ * @self: a writer
+ * @mode: where the weights go
+ *
+ * Chooses between weights inline in the .onnx file and one external-data
+ * file beside it (#OxpOnnxWriter:external-data, `--external-data`).  In
+ * %OXP_EXTERNAL_DATA_AUTO mode the 2 GiB protobuf limit decides.
+ */
 void
 oxp_onnx_writer_set_external_data (OxpOnnxWriter *self, OxpExternalData mode)
 {
@@ -225,6 +243,10 @@ oxp_onnx_writer_set_metadata (OxpOnnxWriter *self, const char *key, const char *
  * @func: (nullable): called after each chunk of weights written
  * @user_data: data for @func
  * @notify: (nullable): frees @user_data
+ *
+ * Sets the callback told, after each chunk of weights written, how many bytes
+ * of weights are written so far and in all: what the CLI's progress line
+ * shows.  It replaces (and notifies) an earlier one.
  */
 void
 oxp_onnx_writer_set_progress_func (OxpOnnxWriter *self, OxpProgressFunc func, gpointer user_data,
@@ -1225,6 +1247,12 @@ pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len
  * @path: the model file ("out/model.onnx"); external data goes to
  *   "out/model.onnx_data"
  * @error: return location for an error
+ *
+ * Checks @graph with oxp_graph_check(), then writes @path (and its
+ * external data) through temporary files renamed at the end, so a reader
+ * never sees half a model.  With external data, tensors of 1 KiB or more go
+ * to the external file (those of 1 MiB or more at 64 KiB-aligned offsets, so
+ * they can be memory-mapped); smaller ones stay inline.
  *
  * Returns: %TRUE, or %FALSE with @error set: what oxp_graph_check() reports,
  *   %OXP_EXPORT_ERROR_UNSUPPORTED when the model exceeds 2 GiB with

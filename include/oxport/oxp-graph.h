@@ -47,6 +47,8 @@ OXP_API GType oxp_export_error_get_type (void) G_GNUC_CONST;
  *   what MatMul needs from a torch Linear weight); the transposition happens
  *   while streaming, never in a second buffer
  * @OXP_WEIGHT_KEEP_DTYPE: no conversion to the graph's float type
+ *
+ * How oxp_graph_add_weight() writes a checkpoint tensor.
  */
 typedef enum {
   OXP_WEIGHT_NONE = 0,

@@ -22,7 +22,15 @@ typedef enum {
   OXP_EXTERNAL_DATA_ALWAYS,
 } OxpExternalData;
 
-/* Progress of a write: bytes of weights written so far and in all. */
+/**
+ * OxpProgressFunc:
+ * @done: bytes of weights written so far
+ * @total: bytes of weights in all
+ * @user_data: the data given with the function
+ *
+ * Reports the progress of oxp_onnx_writer_write(), in the thread that called
+ * it.
+ */
 typedef void (*OxpProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 
 #define OXP_TYPE_ONNX_WRITER (oxp_onnx_writer_get_type ())
