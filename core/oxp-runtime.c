@@ -250,7 +250,7 @@ struct _OxpRuntimeSession
 /**
  * OxpRuntimeSession:
  *
- * One model loaded in an #OxpRuntime (an OrtSession on the CPU provider):
+ * One model loaded in an #OxpRuntime (an OrtSession, run on the CPU):
  * its inputs and outputs as ONNX Runtime reports them, and runs with
  * #OxpTensor inputs.  Made by oxp_runtime_open_session().
  */
@@ -551,7 +551,7 @@ oxp_runtime_new (const char *library_path, gboolean verbose, GError **error)
  * oxp_runtime_get_version:
  * @self: a #OxpRuntime
  *
- * The version the loaded library reports (OrtGetApiBase()->GetVersionString),
+ * The version the loaded library reports (the API base's GetVersionString),
  * which the export result and `--json` output record.
  *
  * Returns: ONNX Runtime's version string, e.g. "1.30.0".
