@@ -42,6 +42,13 @@ typedef enum
   SUBJECT_OUTPUT,
 } Subject;
 
+/**
+ * OxpValidationCheck:
+ *
+ * One row of an #OxpValidationReport: what was checked, at which shape set,
+ * the largest difference and the tolerance when values were compared, and
+ * why it failed.  Owned by the report.
+ */
 struct _OxpValidationCheck
 {
   OxpValidationCheckKind kind;
@@ -67,6 +74,9 @@ check_free (OxpValidationCheck *check)
  * oxp_validation_check_kind_to_string:
  * @kind: a #OxpValidationCheckKind
  *
+ * The short name of @kind shown in the CHECK column of reports and in
+ * `--json`: "load", "input", "output", "run", "reference", "cache".
+ *
  * Returns: the name reports use for @kind.
  */
 const char *
@@ -91,6 +101,14 @@ oxp_validation_check_kind_to_string (OxpValidationCheckKind kind)
     }
 }
 
+/**
+ * oxp_validation_check_get_kind:
+ * @check: a check of a report
+ *
+ * What the check is about.
+ *
+ * Returns: the kind
+ */
 OxpValidationCheckKind
 oxp_validation_check_get_kind (const OxpValidationCheck *check)
 {
@@ -98,6 +116,15 @@ oxp_validation_check_get_kind (const OxpValidationCheck *check)
   return check->kind;
 }
 
+/**
+ * oxp_validation_check_get_name:
+ * @check: a check of a report
+ *
+ * What was checked: the input or output name, or the model file's base
+ * name for the load check and for a run that failed as a whole.
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 oxp_validation_check_get_name (const OxpValidationCheck *check)
 {
@@ -105,6 +132,16 @@ oxp_validation_check_get_name (const OxpValidationCheck *check)
   return check->name;
 }
 
+/**
+ * oxp_validation_check_get_shape_set:
+ * @check: a check of a report
+ *
+ * The dummy sizes the check ran at ("batch_size=2,sequence_length=16"),
+ * "reference" for the comparison against the reference file.
+ *
+ * Returns: (transfer none) (nullable): the shape set, %NULL for the static
+ *   checks (load, inputs, outputs)
+ */
 const char *
 oxp_validation_check_get_shape_set (const OxpValidationCheck *check)
 {
@@ -112,6 +149,15 @@ oxp_validation_check_get_shape_set (const OxpValidationCheck *check)
   return check->shape_set;
 }
 
+/**
+ * oxp_validation_check_get_max_abs_diff:
+ * @check: a check of a report
+ *
+ * The largest absolute difference between the output and the expected
+ * values (the reference, or the no-past run for the cache check).
+ *
+ * Returns: the difference, NAN when values were not compared
+ */
 double
 oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check)
 {
@@ -119,6 +165,14 @@ oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check)
   return check->max_abs_diff;
 }
 
+/**
+ * oxp_validation_check_get_atol:
+ * @check: a check of a report
+ *
+ * The tolerance @check compared with.
+ *
+ * Returns: the absolute tolerance, NAN when values were not compared
+ */
 double
 oxp_validation_check_get_atol (const OxpValidationCheck *check)
 {
@@ -126,6 +180,14 @@ oxp_validation_check_get_atol (const OxpValidationCheck *check)
   return check->atol;
 }
 
+/**
+ * oxp_validation_check_get_passed:
+ * @check: a check of a report
+ *
+ * Whether the check passed.
+ *
+ * Returns: %TRUE when it passed
+ */
 gboolean
 oxp_validation_check_get_passed (const OxpValidationCheck *check)
 {
@@ -133,6 +195,14 @@ oxp_validation_check_get_passed (const OxpValidationCheck *check)
   return check->error_code < 0;
 }
 
+/**
+ * oxp_validation_check_get_reason:
+ * @check: a check of a report
+ *
+ * Why the check failed, naming what was expected and what was found.
+ *
+ * Returns: (transfer none) (nullable): the reason, %NULL when it passed
+ */
 const char *
 oxp_validation_check_get_reason (const OxpValidationCheck *check)
 {
@@ -140,6 +210,15 @@ oxp_validation_check_get_reason (const OxpValidationCheck *check)
   return check->reason;
 }
 
+/**
+ * oxp_validation_check_get_error_code:
+ * @check: a check of a report
+ *
+ * The code of the failure in the %OXP_VALIDATION_ERROR domain, what `--json`
+ * reports and oxp_validation_report_to_error() raises.
+ *
+ * Returns: an #OxpValidationError, -1 when the check passed
+ */
 gint
 oxp_validation_check_get_error_code (const OxpValidationCheck *check)
 {
@@ -157,6 +236,17 @@ struct _OxpValidationReport
   GPtrArray *checks; /* OxpValidationCheck */
 };
 
+/**
+ * OxpValidationReport:
+ *
+ * Every check made on one model file, in the order made: load, inputs,
+ * outputs, first shape set, second shape set, cache, reference.  A file
+ * taking past_key_values.* runs each shape set twice, with its past length
+ * and with an empty past; a decoder that also returns present.* gets the
+ * cache check: one step after a past of the second set's length (at least
+ * 1) against one run over the whole sequence without past, on the first
+ * output at the last position, within the tolerance.
+ */
 G_DEFINE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, G_TYPE_OBJECT)
 
 static void
@@ -229,6 +319,8 @@ report_pass (OxpValidationReport *self, OxpValidationCheckKind kind, Subject sub
  * oxp_validation_report_get_model_path:
  * @self: a #OxpValidationReport
  *
+ * The model file the checks were made on.
+ *
  * Returns: the model file the report is about.
  */
 const char *
@@ -241,6 +333,8 @@ oxp_validation_report_get_model_path (OxpValidationReport *self)
 /**
  * oxp_validation_report_get_n_checks:
  * @self: a #OxpValidationReport
+ *
+ * The number of checks in the report, failed ones included.
  *
  * Returns: the number of checks made.
  */
@@ -256,6 +350,9 @@ oxp_validation_report_get_n_checks (OxpValidationReport *self)
  * @self: a #OxpValidationReport
  * @index: below oxp_validation_report_get_n_checks()
  *
+ * Check @index of the report, in the order the checks were made; owned by
+ * the report.
+ *
  * Returns: (transfer none): the check.
  */
 const OxpValidationCheck *
@@ -269,6 +366,9 @@ oxp_validation_report_get_check (OxpValidationReport *self, guint index)
 /**
  * oxp_validation_report_get_first_failure:
  * @self: a #OxpValidationReport
+ *
+ * The first failing check in the order made: the one the error of
+ * oxp_validator_validate() describes.
  *
  * Returns: (transfer none) (nullable): the first failing check.
  */
@@ -290,6 +390,8 @@ oxp_validation_report_get_first_failure (OxpValidationReport *self)
 /**
  * oxp_validation_report_get_passed:
  * @self: a #OxpValidationReport
+ *
+ * Whether every check of the report passed.
  *
  * Returns: whether every check passed.
  */
@@ -353,6 +455,10 @@ format_number (double value)
 /**
  * oxp_validation_report_to_table:
  * @self: a #OxpValidationReport
+ *
+ * An aligned text table, one row per check, ending in a newline, with the
+ * columns NAME, CHECK, SHAPES, MAX ABS DIFF, ATOL and RESULT: what
+ * `oxport validate` prints.
  *
  * Returns: (transfer full): the checks as an aligned text table.
  */
@@ -466,6 +572,10 @@ error_code_to_string (gint code)
  * oxp_validation_report_to_json:
  * @self: a #OxpValidationReport
  *
+ * The report as `--json` prints it: {"model", "passed", "error" (null or the
+ * message), "checks": [{"name", "check", "shapes", "max_abs_diff", "atol",
+ * "passed", "reason", "error"}]}, with null for what does not apply.
+ *
  * Returns: (transfer full): the report as a JSON object.
  */
 JsonNode *
@@ -520,6 +630,14 @@ struct _OxpValidator
   OxpShapes shapes[2];
 };
 
+/**
+ * OxpValidator:
+ *
+ * The counterpart of optimum's validate_model_outputs for one exported file
+ * and the #OxpOnnxConfig it was exported with: runs it in ONNX Runtime at
+ * two shape sets and against reference vectors, and reports each check in
+ * an #OxpValidationReport.
+ */
 G_DEFINE_FINAL_TYPE (OxpValidator, oxp_validator, G_TYPE_OBJECT)
 
 static void
@@ -558,6 +676,8 @@ oxp_validator_init (OxpValidator *self)
  * oxp_validator_new:
  * @runtime: the ONNX Runtime to validate with
  *
+ * Creates a validator running models in @runtime.
+ *
  * Returns: (transfer full): a validator with the default tolerance, shape
  *   sets and no reference.
  */
@@ -573,6 +693,14 @@ oxp_validator_new (OxpRuntime *runtime)
   return self;
 }
 
+/**
+ * oxp_validator_set_atol:
+ * @self: a validator
+ * @atol: the absolute tolerance, or 0 for the default
+ *
+ * Sets the tolerance of the reference comparison.  0 (the default) uses the
+ * config's, oxp_onnx_config_get_atol(), or 1e-4 without a config.
+ */
 void
 oxp_validator_set_atol (OxpValidator *self, double atol)
 {
@@ -580,6 +708,14 @@ oxp_validator_set_atol (OxpValidator *self, double atol)
   self->atol = (isnan (atol) || atol < 0) ? 0 : atol;
 }
 
+/**
+ * oxp_validator_get_atol:
+ * @self: a validator
+ *
+ * The tolerance set with oxp_validator_set_atol().
+ *
+ * Returns: the tolerance, 0 for the config's
+ */
 double
 oxp_validator_get_atol (OxpValidator *self)
 {
@@ -587,6 +723,16 @@ oxp_validator_get_atol (OxpValidator *self)
   return self->atol;
 }
 
+/**
+ * oxp_validator_set_reference:
+ * @self: a validator
+ * @path: (nullable): a safetensors file, or %NULL for none
+ *
+ * Sets the reference file: inputs and expected outputs under their ONNX
+ * names, as transformers computed them (extra tensors are ignored).  The
+ * reference inputs are fed to the model and every output present in the
+ * file is compared within the tolerance.
+ */
 void
 oxp_validator_set_reference (OxpValidator *self, const char *path)
 {
@@ -595,6 +741,14 @@ oxp_validator_set_reference (OxpValidator *self, const char *path)
   self->reference = g_strdup (path);
 }
 
+/**
+ * oxp_validator_get_reference:
+ * @self: a validator
+ *
+ * The reference file set with oxp_validator_set_reference().
+ *
+ * Returns: (transfer none) (nullable): its path, %NULL for none
+ */
 const char *
 oxp_validator_get_reference (OxpValidator *self)
 {
@@ -607,7 +761,12 @@ oxp_validator_get_reference (OxpValidator *self)
  * @self: a #OxpValidator
  * @input_name: (nullable): a reference input (e.g. "attention_mask")
  *
- * Restricts the reference comparison to the positions @input_name keeps.
+ * Restricts the reference comparison to the positions @input_name keeps
+ * (non-zero).  An output whose leading dimensions equal that input's shape
+ * is compared where the input is non-zero, other outputs in full; a
+ * reference without that input fails the comparison.  For models whose
+ * padded positions are implementation-defined (DeBERTa's fully masked query
+ * rows); %NULL (the default) compares every element.
  */
 void
 oxp_validator_set_reference_mask (OxpValidator *self, const char *input_name)
@@ -630,6 +789,17 @@ oxp_validator_get_reference_mask (OxpValidator *self)
   return self->reference_mask;
 }
 
+/**
+ * oxp_validator_set_shapes:
+ * @self: a validator
+ * @first: the first shape set
+ * @second: the second shape set
+ *
+ * Sets the two shape sets dummy inputs are generated at.  The defaults are
+ * optimum's (oxp_shapes_init_default()), then batch 3, sequence 11, past 7
+ * and encoder sequence 13 with another seed, so that no symbolic size
+ * equals another and a dim frozen to one size shows.
+ */
 void
 oxp_validator_set_shapes (OxpValidator *self, const OxpShapes *first, const OxpShapes *second)
 {
@@ -639,6 +809,14 @@ oxp_validator_set_shapes (OxpValidator *self, const OxpShapes *first, const OxpS
   self->shapes[1] = *second;
 }
 
+/**
+ * oxp_validator_get_shapes:
+ * @self: a validator
+ * @first: (out caller-allocates) (optional): the first shape set
+ * @second: (out caller-allocates) (optional): the second shape set
+ *
+ * The two shape sets dummy inputs are generated at.
+ */
 void
 oxp_validator_get_shapes (OxpValidator *self, OxpShapes *first, OxpShapes *second)
 {
@@ -1467,7 +1645,19 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
  * @report: (out) (optional) (transfer full): every check made
  * @error: return location for a #GError
  *
- * Validates one exported file; see the header for what is checked.
+ * Validates one exported file against the config it was exported with, as
+ * optimum's validate_model_outputs does: the model loads; its inputs and
+ * outputs have the config's names, order, element types and dims (symbolic
+ * ones symbolic); it runs at both shape sets with dummy inputs from the
+ * config's generators, every output with the declared shape, one size per
+ * symbolic name across all inputs and outputs, and finite values; with a
+ * reference, every output present there is within the tolerance.  With
+ * @config %NULL only loading and the reference comparison are done.
+ *
+ * @report receives every check made, also when validation fails.  Fails in
+ * %OXP_VALIDATION_ERROR when a check failed (see
+ * oxp_validation_report_to_error()), in another domain when the checks
+ * could not be made (dummy inputs could not be generated).
  *
  * Returns: %TRUE when every check passed.
  */

@@ -65,6 +65,8 @@ OXP_API GType oxp_validation_error_get_type (void) G_GNUC_CONST;
  * @OXP_VALIDATION_CHECK_CACHE: a decoder's cache: the last-position output of
  *   one step fed the past of a first run against one run over the whole
  *   sequence without past ("cache")
+ *
+ * What an #OxpValidationCheck is about.
  */
 typedef enum {
   OXP_VALIDATION_CHECK_LOAD,
