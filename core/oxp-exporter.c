@@ -72,6 +72,13 @@ struct _OxpExportResult
   GPtrArray *warnings; /* char *: what was skipped or looks wrong */
 };
 
+/**
+ * OxpExportResult:
+ *
+ * What one successful oxp_exporter_run() wrote, for summaries and `--json`:
+ * the task and model type, the files and their sizes, the submodels'
+ * configs, the validation outcome and reports, and warnings.
+ */
 G_DEFINE_FINAL_TYPE (OxpExportResult, oxp_export_result, G_TYPE_OBJECT)
 
 static void
@@ -188,6 +195,15 @@ oxp_exporter_new (OxpTasksManager *manager)
   return self;
 }
 
+/**
+ * oxp_exporter_set_task:
+ * @self: an exporter
+ * @task: (nullable): a task name in any spelling (synonyms and "-with-past"
+ *   forms are accepted), or %NULL to infer it from config.json
+ *
+ * Sets the task to export, `--task`.  Inference reads the "architectures"
+ * class names of config.json offline, as optimum's TasksManager does.
+ */
 void
 oxp_exporter_set_task (OxpExporter *self, const char *task)
 {
@@ -196,6 +212,15 @@ oxp_exporter_set_task (OxpExporter *self, const char *task)
   self->task = g_strdup (task);
 }
 
+/**
+ * oxp_exporter_set_opset:
+ * @self: an exporter
+ * @opset: an ai.onnx opset, or 0 for the config's default
+ *
+ * Sets the opset to export with, `--opset`.  An opset below the config's
+ * minimum or above %OXP_EXPORTER_MAX_OPSET makes oxp_exporter_run() fail with
+ * %OXP_EXPORT_ERROR_OPSET before anything is written.
+ */
 void
 oxp_exporter_set_opset (OxpExporter *self, guint opset)
 {
@@ -203,6 +228,15 @@ oxp_exporter_set_opset (OxpExporter *self, guint opset)
   self->opset = opset;
 }
 
+/**
+ * oxp_exporter_set_float_type:
+ * @self: an exporter
+ * @float_type: %OXP_DATA_TYPE_FLOAT (the default), %OXP_DATA_TYPE_FLOAT16 or
+ *   %OXP_DATA_TYPE_BFLOAT16
+ *
+ * Sets the type float weights and activations are written in, `--dtype`;
+ * the writer converts the checkpoint's weights while streaming them.
+ */
 void
 oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type)
 {
@@ -212,6 +246,14 @@ oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type)
   self->float_type = float_type;
 }
 
+/**
+ * oxp_exporter_set_external_data:
+ * @self: an exporter
+ * @mode: where the weights go
+ *
+ * Sets where the writer puts the weights, `--external-data` (see
+ * oxp_onnx_writer_set_external_data()).
+ */
 void
 oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode)
 {
@@ -219,6 +261,13 @@ oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode)
   self->external_data = mode;
 }
 
+/**
+ * oxp_exporter_set_validate:
+ * @self: an exporter
+ * @validate: %FALSE to skip validation
+ *
+ * Turns validation in ONNX Runtime on (the default) or off, `--no-validate`.
+ */
 void
 oxp_exporter_set_validate (OxpExporter *self, gboolean validate)
 {
@@ -226,6 +275,15 @@ oxp_exporter_set_validate (OxpExporter *self, gboolean validate)
   self->validate = !!validate;
 }
 
+/**
+ * oxp_exporter_set_legacy:
+ * @self: an exporter
+ * @legacy: write the legacy decoder files
+ *
+ * Writes optimum 1.13's files for decoders (decoder_model.onnx,
+ * decoder_with_past_model.onnx, decoder_model_merged.onnx) instead of current
+ * optimum's single model.onnx, `--legacy`; no effect on other models.
+ */
 void
 oxp_exporter_set_legacy (OxpExporter *self, gboolean legacy)
 {
@@ -249,6 +307,15 @@ oxp_exporter_set_optimize (OxpExporter *self, guint level)
   self->optimize_level = level;
 }
 
+/**
+ * oxp_exporter_set_atol:
+ * @self: an exporter
+ * @atol: the absolute tolerance, or a negative value for the default
+ *
+ * Sets the tolerance of the reference comparison, `--atol`.  The default is
+ * the config's, at least %OXP_EXPORTER_HALF_ATOL for a half-precision export
+ * and %OXP_EXPORTER_APPROX_ATOL at optimize level 3.
+ */
 void
 oxp_exporter_set_atol (OxpExporter *self, double atol)
 {
@@ -256,6 +323,15 @@ oxp_exporter_set_atol (OxpExporter *self, double atol)
   self->atol = atol;
 }
 
+/**
+ * oxp_exporter_set_reference:
+ * @self: an exporter
+ * @reference: (nullable): a .safetensors file of inputs and expected outputs,
+ *   or %NULL
+ *
+ * Sets reference vectors to validate against, `--reference` (see
+ * oxp_validator_set_reference()).
+ */
 void
 oxp_exporter_set_reference (OxpExporter *self, const char *reference)
 {
@@ -264,6 +340,14 @@ oxp_exporter_set_reference (OxpExporter *self, const char *reference)
   self->reference = g_strdup (reference);
 }
 
+/**
+ * oxp_exporter_set_runtime_path:
+ * @self: an exporter
+ * @runtime_path: (nullable): libonnxruntime.so.1 or its folder, or %NULL for
+ *   `$OXPORT_ONNXRUNTIME`, then the library search path
+ *
+ * Sets the ONNX Runtime validation loads (see oxp_runtime_new()).
+ */
 void
 oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path)
 {
@@ -272,6 +356,14 @@ oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path)
   self->runtime_path = g_strdup (runtime_path);
 }
 
+/**
+ * oxp_exporter_set_verbose:
+ * @self: an exporter
+ * @verbose: let ONNX Runtime log
+ *
+ * Lets ONNX Runtime print its own warnings and errors to standard error,
+ * `--verbose`; they are dropped by default.
+ */
 void
 oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 {
@@ -281,6 +373,7 @@ oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 
 /**
  * oxp_exporter_set_strict:
+ * @self: an exporter
  * @strict: make checkpoint tensors the export does not use an error
  *
  * A checkpoint holding tensors no graph reads usually means config.json
@@ -297,6 +390,7 @@ oxp_exporter_set_strict (OxpExporter *self, gboolean strict)
 
 /**
  * oxp_exporter_set_catch_signals:
+ * @self: an exporter
  * @catch_signals: clean up on SIGINT, SIGTERM and SIGHUP
  *
  * For programs (like `oxport`) that let these signals end the process:
@@ -315,6 +409,28 @@ oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
 }
 
 /**
+ * oxp_exporter_set_library:
+ * @self: an exporter
+ * @library: (nullable): "transformers", "sentence_transformers", or %NULL to
+ *   detect
+ *
+ * Sets optimum's `--library`: "transformers" keeps the plain export of a
+ * sentence-transformers folder; "sentence_transformers" requires one
+ * (modules.json); %NULL (the default) detects it.  A sentence-transformers
+ * feature-extraction export has token_embeddings and sentence_embedding
+ * outputs (oxp_onnx_config_set_sentence_pooling()) and copies modules.json,
+ * sentence_bert_config.json, config_sentence_transformers.json and each
+ * module folder's config.json beside it.
+ */
+void
+oxp_exporter_set_library (OxpExporter *self, const char *library)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  g_free (self->library);
+  self->library = g_strdup (library);
+}
+
+/**
  * oxp_exporter_set_split:
  * @self: an exporter
  * @split: write the model's parts as separate files
@@ -325,14 +441,6 @@ oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
  * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
  */
 void
-oxp_exporter_set_library (OxpExporter *self, const char *library)
-{
-  g_return_if_fail (OXP_IS_EXPORTER (self));
-  g_free (self->library);
-  self->library = g_strdup (library);
-}
-
-void
 oxp_exporter_set_split (OxpExporter *self, gboolean split)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
@@ -341,9 +449,14 @@ oxp_exporter_set_split (OxpExporter *self, gboolean split)
 
 /**
  * oxp_exporter_set_progress_func:
+ * @self: an exporter
  * @func: (nullable): called for every step of oxp_exporter_run()
  * @user_data: passed to @func
  * @notify: (nullable): frees @user_data
+ *
+ * Sets the callback told of each step of oxp_exporter_run() (and repeatedly
+ * while weights are written and files validated), in the thread that calls
+ * oxp_exporter_run().  It replaces (and notifies) an earlier one.
  */
 void
 oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func, gpointer user_data,
@@ -1394,6 +1507,7 @@ check_unused_tensors (OxpExporter *self, OxpExportResult *result, OxpCheckpoint 
 
 /**
  * oxp_exporter_run:
+ * @self: an exporter
  * @model_dir: a folder with config.json and *.safetensors
  * @outdir: the folder to write into (created when missing)
  * @error: return location for a #GError
@@ -1532,6 +1646,14 @@ out:
   return g_steal_pointer (&result);
 }
 
+/**
+ * oxp_export_result_get_model_dir:
+ * @self: an export result
+ *
+ * The model folder that was exported.
+ *
+ * Returns: (transfer none): the folder
+ */
 const char *
 oxp_export_result_get_model_dir (OxpExportResult *self)
 {
@@ -1539,6 +1661,14 @@ oxp_export_result_get_model_dir (OxpExportResult *self)
   return self->model_dir;
 }
 
+/**
+ * oxp_export_result_get_outdir:
+ * @self: an export result
+ *
+ * The folder the files were written into.
+ *
+ * Returns: (transfer none): the folder
+ */
 const char *
 oxp_export_result_get_outdir (OxpExportResult *self)
 {
@@ -1546,6 +1676,14 @@ oxp_export_result_get_outdir (OxpExportResult *self)
   return self->outdir;
 }
 
+/**
+ * oxp_export_result_get_model_type:
+ * @self: an export result
+ *
+ * The model type of the checkpoint (config.json's "model_type").
+ *
+ * Returns: (transfer none): the model type
+ */
 const char *
 oxp_export_result_get_model_type (OxpExportResult *self)
 {
@@ -1553,6 +1691,14 @@ oxp_export_result_get_model_type (OxpExportResult *self)
   return self->model_type;
 }
 
+/**
+ * oxp_export_result_get_task:
+ * @self: an export result
+ *
+ * The canonical task exported, "-with-past" included.
+ *
+ * Returns: (transfer none): the task
+ */
 const char *
 oxp_export_result_get_task (OxpExportResult *self)
 {
@@ -1560,6 +1706,14 @@ oxp_export_result_get_task (OxpExportResult *self)
   return self->task;
 }
 
+/**
+ * oxp_export_result_get_task_inferred:
+ * @self: an export result
+ *
+ * Whether the task was inferred from config.json rather than given.
+ *
+ * Returns: %TRUE when it was inferred
+ */
 gboolean
 oxp_export_result_get_task_inferred (OxpExportResult *self)
 {
@@ -1567,6 +1721,14 @@ oxp_export_result_get_task_inferred (OxpExportResult *self)
   return self->task_inferred;
 }
 
+/**
+ * oxp_export_result_get_opset:
+ * @self: an export result
+ *
+ * The ai.onnx opset the files were written in.
+ *
+ * Returns: the opset
+ */
 guint
 oxp_export_result_get_opset (OxpExportResult *self)
 {
@@ -1574,6 +1736,14 @@ oxp_export_result_get_opset (OxpExportResult *self)
   return self->opset;
 }
 
+/**
+ * oxp_export_result_get_float_type:
+ * @self: an export result
+ *
+ * The float type the weights were written in.
+ *
+ * Returns: the element type
+ */
 OxpDataType
 oxp_export_result_get_float_type (OxpExportResult *self)
 {
@@ -1581,6 +1751,14 @@ oxp_export_result_get_float_type (OxpExportResult *self)
   return self->float_type;
 }
 
+/**
+ * oxp_export_result_get_n_parameters:
+ * @self: an export result
+ *
+ * The parameter count of the checkpoint.
+ *
+ * Returns: the parameter count
+ */
 guint64
 oxp_export_result_get_n_parameters (OxpExportResult *self)
 {
@@ -1588,6 +1766,14 @@ oxp_export_result_get_n_parameters (OxpExportResult *self)
   return self->n_parameters;
 }
 
+/**
+ * oxp_export_result_get_elapsed:
+ * @self: an export result
+ *
+ * Wall time of the whole run, validation included.
+ *
+ * Returns: seconds
+ */
 double
 oxp_export_result_get_elapsed (OxpExportResult *self)
 {
@@ -1595,6 +1781,14 @@ oxp_export_result_get_elapsed (OxpExportResult *self)
   return self->elapsed;
 }
 
+/**
+ * oxp_export_result_get_validation_elapsed:
+ * @self: an export result
+ *
+ * Wall time of the validation alone.
+ *
+ * Returns: seconds, 0 when validation did not run
+ */
 double
 oxp_export_result_get_validation_elapsed (OxpExportResult *self)
 {
@@ -1604,6 +1798,10 @@ oxp_export_result_get_validation_elapsed (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_submodels:
+ * @self: an export result
+ *
+ * The configs of the written ONNX files, in writing order; each knows its
+ * file name, inputs and outputs.
  *
  * Returns: (transfer none) (element-type OxpOnnxConfig): the configs of the written files
  */
@@ -1614,6 +1812,15 @@ oxp_export_result_get_submodels (OxpExportResult *self)
   return self->submodels;
 }
 
+/**
+ * oxp_export_result_get_n_files:
+ * @self: an export result
+ *
+ * The number of files written into the output folder: ONNX files, their
+ * external data and the copied side files.
+ *
+ * Returns: the file count
+ */
 guint
 oxp_export_result_get_n_files (OxpExportResult *self)
 {
@@ -1621,6 +1828,16 @@ oxp_export_result_get_n_files (OxpExportResult *self)
   return self->files->len;
 }
 
+/**
+ * oxp_export_result_get_file_name:
+ * @self: an export result
+ * @i: an index below oxp_export_result_get_n_files()
+ *
+ * File @i in writing order, relative to the output folder
+ * ("onnx/model.onnx" with `--layout transformers.js`).
+ *
+ * Returns: (transfer none): the file name
+ */
 const char *
 oxp_export_result_get_file_name (OxpExportResult *self, guint i)
 {
@@ -1629,6 +1846,15 @@ oxp_export_result_get_file_name (OxpExportResult *self, guint i)
   return g_ptr_array_index (self->files, i);
 }
 
+/**
+ * oxp_export_result_get_file_size:
+ * @self: an export result
+ * @i: an index below oxp_export_result_get_n_files()
+ *
+ * The size of file @i.
+ *
+ * Returns: the size in bytes
+ */
 guint64
 oxp_export_result_get_file_size (OxpExportResult *self, guint i)
 {
@@ -1637,6 +1863,16 @@ oxp_export_result_get_file_size (OxpExportResult *self, guint i)
   return g_array_index (self->sizes, guint64, i);
 }
 
+/**
+ * oxp_export_result_get_validation:
+ * @self: an export result
+ *
+ * What became of the validation: not run, skipped (ONNX Runtime could not
+ * be loaded), passed or failed.  A failed validation is not an error of
+ * oxp_exporter_run(): the files stay for inspection.
+ *
+ * Returns: the outcome
+ */
 OxpExportValidation
 oxp_export_result_get_validation (OxpExportResult *self)
 {
@@ -1644,6 +1880,15 @@ oxp_export_result_get_validation (OxpExportResult *self)
   return self->validation;
 }
 
+/**
+ * oxp_export_result_get_validation_message:
+ * @self: an export result
+ *
+ * Why validation was skipped or what failed.
+ *
+ * Returns: (transfer none) (nullable): the message, %NULL when it passed or
+ *   did not run
+ */
 const char *
 oxp_export_result_get_validation_message (OxpExportResult *self)
 {
@@ -1653,6 +1898,10 @@ oxp_export_result_get_validation_message (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_validation_reports:
+ * @self: an export result
+ *
+ * One report per validated file, in writing order, also when validation
+ * failed; empty when it did not run.
  *
  * Returns: (transfer none) (element-type OxpValidationReport): one report per validated file
  */
@@ -1663,6 +1912,15 @@ oxp_export_result_get_validation_reports (OxpExportResult *self)
   return self->reports;
 }
 
+/**
+ * oxp_export_result_get_runtime_version:
+ * @self: an export result
+ *
+ * The ONNX Runtime version validation ran with.
+ *
+ * Returns: (transfer none) (nullable): the version, %NULL when validation
+ *   did not run
+ */
 const char *
 oxp_export_result_get_runtime_version (OxpExportResult *self)
 {
@@ -1672,6 +1930,9 @@ oxp_export_result_get_runtime_version (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_warnings:
+ * @self: an export result
+ *
+ * Warnings of the export, for the CLI to print after the summary.
  *
  * Returns: (transfer none) (element-type utf8): what the export skipped or
  *   found suspicious (a side file not copied, unused checkpoint tensors),

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  * @OXP_EXTERNAL_DATA_AUTO: inline below 2 GiB of weights, external above
  * @OXP_EXTERNAL_DATA_NEVER: always inline (fails above 2 GiB)
  * @OXP_EXTERNAL_DATA_ALWAYS: always one `<model>.onnx_data` file beside the model
+ *
+ * Where oxp_onnx_writer_write() puts the weights.
  */
 typedef enum {
   OXP_EXTERNAL_DATA_AUTO,
