@@ -42,6 +42,9 @@ mask_min (OxpGraph *graph)
  * @x: any value
  * @axis: an axis of @x
  *
+ * The length of one axis of a value as a graph-computed int64 scalar (Shape,
+ * Gather): the past length of a cache input is axis 2.
+ *
  * Returns: (transfer none): an int64 scalar, the length of @axis
  */
 const char *
@@ -176,6 +179,11 @@ oxp_block_relative_position_buckets (OxpGraph *graph, const char *query_ids,
  * @max_distance: relative_attention_max_distance
  * @error: return location for a #GError
  *
+ * T5's relative position bias: the rows of @weight (a checkpoint tensor,
+ * relative_attention_bias.weight) at the buckets of
+ * oxp_block_relative_position_buckets(), heads first, ready to add to the
+ * attention scores.
+ *
  * Returns: (transfer none) (nullable): float [1, @n_heads, q, past + q]
  */
 const char *
@@ -246,6 +254,12 @@ oxp_block_causal_mask_with_past (OxpGraph *graph, const char *query_ids, const c
  * @key_out: (out) (transfer none): the keys
  * @value_out: (out) (transfer none): the values
  * @error: return location for a #GError
+ *
+ * Cross-attention keys and values [batch, @n_heads, enc, @head_dim]: the
+ * cached @past_key and @past_value when both are given (a decoder with past
+ * never recomputes them), else the projections @key_prefix and @value_prefix
+ * (linear [@hidden → @n_heads·@head_dim], @flags) of @encoder_hidden_states,
+ * split into heads.
  *
  * Returns: whether the keys and values were built
  */
