@@ -117,6 +117,13 @@ relative_bucket (gint64 relative, gboolean bidirectional, gint64 num_buckets, gi
  * @max_distance: relative_attention_max_distance (> 0)
  * @error: return location for a #GError
  *
+ * T5's _relative_position_bucket of (key − query) for queries at positions
+ * past_length + arange(q) and keys arange(past_length + q): bidirectional
+ * (encoder) or causal (decoder), @num_buckets buckets, logarithmic up to the
+ * distance @max_distance.  The buckets are a constant table of the clamped
+ * relative position, computed in float32 as transformers does, so bucket
+ * edges match exactly.
+ *
  * Returns: (transfer none) (nullable): int64 [q, past + q]
  */
 const char *
@@ -216,6 +223,11 @@ oxp_block_relative_position_bias (OxpGraph *graph, OxpCheckpoint *checkpoint, co
  * @graph: the graph to add nodes to
  * @query_ids: a value whose axis 1 is the query sequence
  * @past_length: (nullable): int64 scalar, the cached length before the queries
+ *
+ * The additive causal mask of a decoder without a decoder attention mask:
+ * 0 where key j ≤ past_length + i, else the float type's most negative
+ * finite value (transformers' finfo.min).  The queries are the tokens of the
+ * value @query_ids at positions past_length + arange(q).
  *
  * Returns: (transfer none): float [1, 1, q, past + q]
  */

@@ -179,6 +179,9 @@ oxp_exporter_init (OxpExporter *self)
  * oxp_exporter_new:
  * @manager: a registry with its plugins loaded
  *
+ * Creates an exporter that finds configs among the plugins @manager has
+ * loaded; set what differs from the defaults, then call oxp_exporter_run().
+ *
  * Returns: (transfer full): a new exporter with the default settings:
  *   inferred task, the config's default opset, fp32, automatic external
  *   data, validation on.

@@ -780,6 +780,8 @@ oxp_validator_set_reference_mask (OxpValidator *self, const char *input_name)
  * oxp_validator_get_reference_mask:
  * @self: a #OxpValidator
  *
+ * The input set with oxp_validator_set_reference_mask().
+ *
  * Returns: (nullable): the input restricting the reference comparison
  */
 const char *
