@@ -378,8 +378,8 @@ oxp_dummy_past_key_values_generator_new (const char *task, OxpNormalizedConfig *
  * OxpDummySeq2SeqPastKeyValuesGeneratorClass:
  * @parent_class: the parent class
  *
- * The class of #OxpDummySeq2SeqPastKeyValuesGenerator; a plugin derives from it to change how one input is
- * generated and chains up for the others.
+ * The class of #OxpDummySeq2SeqPastKeyValuesGenerator; a plugin derives from it to change how one
+ * input is generated and chains up for the others.
  */
 G_DEFINE_TYPE (OxpDummySeq2SeqPastKeyValuesGenerator, oxp_dummy_seq2seq_past_key_values_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
