@@ -98,13 +98,8 @@ OXP_API const char            *oxp_validation_check_get_reason       (const OxpV
 OXP_API gint                   oxp_validation_check_get_error_code   (const OxpValidationCheck *check);
 
 /* OxpValidationReport: every check made on one model file, in the order
- * made (load, inputs, outputs, first shape set, second shape set,
- * cache, reference).  A file taking past_key_values.* runs each shape set
- * twice, with its past length and with an empty past; a decoder that also
- * returns present.* gets the cache check: one step after a past of the
- * second set's length (at least 1) against one run over the whole sequence
- * without past, on the first output at the last position, within the
- * tolerance. */
+ * made (what each shape set and the cache check run: see
+ * core/oxp-validator.c). */
 #define OXP_TYPE_VALIDATION_REPORT (oxp_validation_report_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, OXP, VALIDATION_REPORT, GObject)
@@ -168,19 +163,9 @@ OXP_API void oxp_validator_get_shapes (OxpValidator *self,
                                        OxpShapes    *first,
                                        OxpShapes    *second);
 
-/* Validates @model_path against @config: the model loads; its inputs and
- * outputs have the config's names, order, element types and dims (symbolic
- * ones symbolic); it runs at both shape sets with dummy inputs from the
- * config's generators, every output with the declared shape, one size per
- * symbolic name across all inputs and outputs, and finite values; with a
- * reference, every output present there is within the tolerance.  With
- * @config NULL only loading and the reference comparison are done.
- *
- * @report (out) (optional) (transfer full) receives every check made, also
- * when validation fails.  Returns FALSE with @error set: in
- * OXP_VALIDATION_ERROR when a check failed (see
- * oxp_validation_report_to_error()); in another domain when the checks could
- * not be made (dummy inputs could not be generated). */
+/* Validates @model_path against @config (what is checked: see
+ * core/oxp-validator.c); @report receives every check made, also when
+ * validation fails. */
 OXP_API gboolean oxp_validator_validate (OxpValidator         *self,
                                          OxpOnnxConfig        *config,
                                          const char           *model_path,
