@@ -1836,8 +1836,8 @@ oxp_export_result_get_n_files (OxpExportResult *self)
  * @self: an export result
  * @i: an index below oxp_export_result_get_n_files()
  *
- * File @i in writing order, relative to the output folder
- * ("onnx/model.onnx" with `--layout transformers.js`).
+ * File @i in writing order, relative to the output folder (the CLI's
+ * `--layout transformers.js` moves files afterwards).
  *
  * Returns: (transfer none): the file name
  */
