@@ -415,6 +415,33 @@ oxp_cli_validate (int argc, char **argv)
       }
     }
 
+  /* An export folder of a seq2seq model with past: its files together too,
+   * as the exporter validates them. */
+  if (g_file_test (target, G_FILE_TEST_IS_DIR) && submodels != NULL && files->len == submodels->len)
+    {
+      OxpValidationReport *report = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (atol_text == NULL)
+        oxp_validator_set_atol (validator, 0.0);
+      if (!oxp_validator_validate_chain (validator, submodels, target, &report, &local_error))
+        {
+          if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)
+            {
+              g_clear_object (&report);
+              g_propagate_error (&error, g_steal_pointer (&local_error));
+              goto fail;
+            }
+          if (first_failure == NULL)
+            first_failure = g_steal_pointer (&local_error);
+        }
+      if (report != NULL)
+        {
+          g_ptr_array_add (reports, report);
+          g_ptr_array_add (custom_ops, g_ptr_array_new ());
+        }
+    }
+
   if (common.json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
