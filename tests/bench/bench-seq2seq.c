@@ -125,11 +125,10 @@ step_feeds (OxpRuntimeSession *session, const OxpTensor *encoder_out, gint64 len
 
           if (head_dim < 1)
             return NULL;
-          t = oxp_tensor_new (name, oxp_tensor_spec_get_dtype (spec),
-                              (const gint64[]){ 1, heads,
-                                                strstr (name, ".encoder.") ? enc_len : past,
-                                                head_dim },
-                              4);
+          t = oxp_tensor_new (
+              name, oxp_tensor_spec_get_dtype (spec),
+              (const gint64[]){ 1, heads, strstr (name, ".encoder.") ? enc_len : past, head_dim },
+              4);
           fill_floats (t, rand);
           g_ptr_array_add (feeds, t);
         }
