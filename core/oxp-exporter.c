@@ -18,6 +18,7 @@
 #include <oxport/oxport.h>
 
 #include "oxp-graph-private.h"
+#include "oxp-onnx-writer-private.h"
 #include "oxp-safetensors-private.h"
 #include "oxp-tasks-private.h"
 
@@ -992,6 +993,7 @@ add_warning (OxpExportResult *result, const char *format, ...)
   va_end (args);
 }
 
+/* Records @name's size, again when a later model appended to it. */
 static void
 record_file (Stage *s, OxpExportResult *result, const char *name)
 {
@@ -1000,6 +1002,12 @@ record_file (Stage *s, OxpExportResult *result, const char *name)
 
   if (fstatat (s->staging_fd, name, &st, 0) == 0)
     size = (guint64)st.st_size;
+  for (guint i = 0; i < result->files->len; i++)
+    if (g_str_equal (g_ptr_array_index (result->files, i), name))
+      {
+        g_array_index (result->sizes, guint64, i) = size;
+        return;
+      }
   g_ptr_array_add (result->files, g_strdup (name));
   g_array_append_val (result->sizes, size);
 }
@@ -1250,9 +1258,42 @@ graph_name_for (OxpOnnxConfig *config)
   return dot != NULL ? g_strndup (file, (gsize)(dot - file)) : g_strdup (file);
 }
 
+/* A seq2seq decoder and decoder with past hold the same weights: with
+ * external data allowed, both refer to one decoder_model.onnx_data that
+ * stores each tensor once (the with-past graph appends what only it has).
+ * The merged decoder stays self-contained, for transformers.js, which
+ * loads encoder + merged only. */
+#define SHARED_DATA_NAME "decoder_model.onnx_data"
+
+static gboolean
+shares_decoder_data (OxpOnnxConfig *config)
+{
+  const char *file_name = oxp_onnx_config_get_file_name (config);
+
+  return OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)
+         && (g_strcmp0 (file_name, "decoder_model.onnx") == 0
+             || g_strcmp0 (file_name, "decoder_with_past_model.onnx") == 0);
+}
+
+static OxpSharedData *
+shared_decoder_data_new (OxpExporter *self, Stage *s, GPtrArray *submodels)
+{
+  g_autofree char *path = NULL;
+  guint n = 0;
+
+  if (self->external_data == OXP_EXTERNAL_DATA_NEVER)
+    return NULL;
+  for (guint i = 0; i < submodels->len; i++)
+    n += shares_decoder_data (g_ptr_array_index (submodels, i)) ? 1 : 0;
+  if (n < 2)
+    return NULL;
+  path = g_build_filename (s->staging, SHARED_DATA_NAME, NULL);
+  return _oxp_shared_data_new (path);
+}
+
 static gboolean
 write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxConfig *config,
-                OxpCheckpoint *checkpoint, GHashTable *used, GError **error)
+                OxpCheckpoint *checkpoint, GHashTable *used, OxpSharedData *shared, GError **error)
 {
   const char *file_name = oxp_onnx_config_get_file_name (config);
   g_autofree char *graph_name = graph_name_for (config);
@@ -1290,6 +1331,10 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
 
   writer = oxp_onnx_writer_new ();
   oxp_onnx_writer_set_external_data (writer, self->external_data);
+  if (shared != NULL && shares_decoder_data (config))
+    _oxp_onnx_writer_set_shared_data (writer, shared);
+  else
+    shared = NULL;
   oxp_onnx_writer_set_metadata (writer, "source_model_type",
                                 oxp_onnx_config_get_model_type (config));
   /* The task as given to export it again ("text-generation-with-past" for a
@@ -1321,9 +1366,10 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
     return FALSE;
   record_file (s, result, file_name);
 
-  /* The writer puts large weights into "<file>_data"; the staging folder
-   * is fresh, so one there is this run's. */
-  data_name = g_strconcat (file_name, "_data", NULL);
+  /* The writer puts large weights into "<file>_data" (or the shared
+   * file); the staging folder is fresh, so one there is this run's. */
+  data_name = shared != NULL ? g_path_get_basename (_oxp_shared_data_get_path (shared))
+                             : g_strconcat (file_name, "_data", NULL);
   if (fstatat (s->staging_fd, data_name, &st, 0) == 0)
     record_file (s, result, data_name);
   return TRUE;
@@ -1441,6 +1487,37 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
       if (report != NULL)
         g_ptr_array_add (result->reports, report);
     }
+
+  /* A seq2seq export with past: its files run as a generation loop runs
+   * them, each fed what the one before returned. */
+  {
+    g_autoptr (GError) local_error = NULL;
+    OxpValidationReport *report = NULL;
+    OxpOnnxConfig *step = NULL;
+
+    for (guint i = 0; i < result->submodels->len; i++)
+      if (g_strcmp0 (oxp_onnx_config_get_file_name (g_ptr_array_index (result->submodels, i)),
+                     "decoder_with_past_model.onnx")
+          == 0)
+        step = g_ptr_array_index (result->submodels, i);
+    if (step != NULL && self->float_type != OXP_DATA_TYPE_BFLOAT16)
+      {
+        oxp_validator_set_atol (validator, exporter_atol (self, step));
+        if (!oxp_validator_validate_chain (validator, result->submodels, result->outdir, &report,
+                                           &local_error))
+          {
+            result->validation = OXP_EXPORT_VALIDATION_FAILED;
+            if (result->validation_message == NULL
+                || g_str_has_prefix (result->validation_message, "not run:"))
+              {
+                g_free (result->validation_message);
+                result->validation_message = g_strdup (local_error->message);
+              }
+          }
+        if (report != NULL)
+          g_ptr_array_add (result->reports, report);
+      }
+  }
   result->validation_elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 }
 
@@ -1539,6 +1616,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   Stage s = { 0 };
   gboolean ok = FALSE;
   gboolean sentence_transformers = FALSE;
+  g_autoptr (OxpSharedData) shared = NULL;
 
   g_return_val_if_fail (OXP_IS_EXPORTER (self), NULL);
   g_return_val_if_fail (model_dir != NULL, NULL);
@@ -1612,15 +1690,17 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   if (self->catch_signals)
     catch_signals (&s);
 
+  shared = shared_decoder_data_new (self, &s, submodels);
   for (guint i = 0; i < submodels->len; i++)
     {
       OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
 
-      if (!write_submodel (self, &s, result, sub, checkpoint, used, error))
+      if (!write_submodel (self, &s, result, sub, checkpoint, used, shared, error))
         goto out;
       g_ptr_array_add (result->submodels, g_object_ref (sub));
     }
-  if (!check_unused_tensors (self, result, checkpoint, used, error)
+  if ((shared != NULL && !_oxp_shared_data_close (shared, error))
+      || !check_unused_tensors (self, result, checkpoint, used, error)
       || !copy_side_files (self, &s, result, model_dir, sentence_transformers, error))
     goto out;
   test_pause ("OXP_TEST_PAUSE_BEFORE_RENAME");

@@ -104,10 +104,28 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
   terms = g_strsplit (param, "+", -1);
   for (guint i = 0; terms[i] != NULL; i++)
     {
-      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames). */
-      g_auto (GStrv) factors = g_strsplit_set (terms[i], "*/", -1);
-      const char *ops = terms[i];
-      gint64 v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
+      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames);
+       * divisions round down, or up inside "ceil(...)" (a strided convolution
+       * whose padding reads past the last frame keeps a partial window). */
+      g_autofree char *term = g_strstrip (g_strdup (terms[i]));
+      gboolean ceil_term = FALSE;
+      g_auto (GStrv) factors = NULL;
+      const char *ops;
+      gint64 v;
+
+      if (g_str_has_prefix (term, "ceil(") && g_str_has_suffix (term, ")"))
+        {
+          gsize len = strlen (term);
+
+          memmove (term, term + strlen ("ceil("), len - strlen ("ceil("));
+          term[len - strlen ("ceil(") - 1] = '\0';
+          ceil_term = TRUE;
+        }
+      if (strchr (term, '(') != NULL || strchr (term, ')') != NULL)
+        return -1;
+      factors = g_strsplit_set (term, "*/", -1);
+      ops = term;
+      v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
 
       for (guint f = 1; v >= 0 && factors[f] != NULL; f++)
         {
@@ -115,7 +133,10 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
           ops = strpbrk (ops, "*/");
           if (n < 0 || ops == NULL || (*ops == '/' && n == 0))
             return -1;
-          v = *ops == '/' ? v / n : v * n;
+          if (*ops == '*')
+            v = v * n;
+          else
+            v = ceil_term ? (v + n - 1) / n : v / n;
           ops++;
         }
       if (v < 0)

@@ -63,7 +63,9 @@ _oxp_seq2seq_encoder_output_length (OxpOnnxSeq2SeqConfigWithPast *self)
 
   if (divisor <= 1)
     return g_strdup ("encoder_sequence_length");
-  return g_strdup_printf ("encoder_sequence_length / %u", divisor);
+  /* Rounded up, as a stride-N convolution padded on both sides counts its
+   * windows (whisper's conv2 turns 2n + 1 frames into n + 1). */
+  return g_strdup_printf ("ceil(encoder_sequence_length / %u)", divisor);
 }
 
 static void

@@ -96,6 +96,8 @@ oxp_validation_check_kind_to_string (OxpValidationCheckKind kind)
       return "reference";
     case OXP_VALIDATION_CHECK_CACHE:
       return "cache";
+    case OXP_VALIDATION_CHECK_CHAIN:
+      return "chain";
     default:
       return "unknown";
     }
@@ -1748,6 +1750,382 @@ oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *m
     run_reference (self, result, session, atol);
 
 done:
+  {
+    gboolean passed = oxp_validation_report_to_error (result, error);
+
+    if (report != NULL)
+      *report = g_steal_pointer (&result);
+    return passed;
+  }
+}
+
+/* ------------------------------------------------------------ chain */
+
+/* A copy of @t named @name. */
+static OxpTensor *
+tensor_copy_as (const OxpTensor *t, const char *name)
+{
+  OxpTensor *copy = oxp_tensor_new (name, oxp_tensor_get_dtype (t), oxp_tensor_get_shape (t),
+                                    oxp_tensor_get_rank (t));
+
+  memcpy (oxp_tensor_get_mutable_data (copy), oxp_tensor_get_data (t), oxp_tensor_get_size (t));
+  return copy;
+}
+
+/* The output @name of a run of @session, or NULL. */
+static OxpTensor *
+run_output (OxpRuntimeSession *session, GPtrArray *outputs, const char *name)
+{
+  guint index = 0;
+
+  if (outputs == NULL
+      || spec_lookup (oxp_runtime_session_get_outputs (session), name, &index) == NULL)
+    return NULL;
+  return g_ptr_array_index (outputs, index);
+}
+
+/* Largest |a - b| over @a's [batch, n_a, width] rows from position @from_a
+ * and @b's from @from_b, @len positions each; INFINITY on a shape mismatch
+ * or NaN. */
+static double
+position_diff (const OxpTensor *a, gint64 from_a, const OxpTensor *b, gint64 from_b, gint64 len)
+{
+  const gint64 *sa = oxp_tensor_get_shape (a), *sb = oxp_tensor_get_shape (b);
+  double worst = 0;
+
+  if (oxp_tensor_get_rank (a) != 3 || oxp_tensor_get_rank (b) != 3 || sa[0] != sb[0]
+      || sa[2] != sb[2] || from_a + len > sa[1] || from_b + len > sb[1])
+    return INFINITY;
+  for (gint64 r = 0; r < sa[0]; r++)
+    for (gint64 p = 0; p < len; p++)
+      for (gint64 c = 0; c < sa[2]; c++)
+        {
+          double x
+              = oxp_tensor_get_element_as_double (a, (gsize)((r * sa[1] + from_a + p) * sa[2] + c));
+          double y
+              = oxp_tensor_get_element_as_double (b, (gsize)((r * sb[1] + from_b + p) * sb[2] + c));
+          double d = fabs (x - y);
+
+          worst = isnan (d) ? INFINITY : MAX (worst, d);
+        }
+  return worst;
+}
+
+typedef struct
+{
+  OxpOnnxConfig *config;
+  OxpRuntimeSession *session;
+  const char *file;
+} ChainFile;
+
+/* Inputs for @f at @shapes, with the decoder's tokens @ids[:, @from :
+ * @from + @len], the encoder's output and mask, @prefix_out's presents as
+ * the past (when given) and the merged file's branch. */
+static GPtrArray *
+chain_inputs (ChainFile *f, const OxpShapes *base, gint64 len, gint64 past, const OxpTensor *ids,
+              gint64 from, const OxpTensor *encoder_out, const OxpTensor *encoder_mask,
+              ChainFile *prefix, GPtrArray *prefix_out, GError **error)
+{
+  OxpShapes shapes = *base;
+  GPtrArray *inputs;
+  OxpTensor *t;
+
+  shapes.sequence_length = len;
+  shapes.past_sequence_length = past;
+  inputs = oxp_onnx_config_generate_dummy_inputs (f->config, &shapes, error);
+  if (inputs == NULL)
+    return NULL;
+  replace_tensor (inputs, int_columns (tensor_lookup (inputs, "input_ids"), "input_ids",
+                                       oxp_tensor_get_shape (ids)[0], len, ids, from, 0));
+  replace_tensor (inputs, tensor_copy_as (encoder_out, "encoder_hidden_states"));
+  if (encoder_mask != NULL && (t = tensor_lookup (inputs, "encoder_attention_mask")) != NULL)
+    {
+      OxpTensor *mask = tensor_copy_as (encoder_mask, "encoder_attention_mask");
+
+      if (oxp_tensor_get_dtype (mask) == oxp_tensor_get_dtype (t))
+        replace_tensor (inputs, mask);
+      else
+        oxp_tensor_unref (mask);
+    }
+  if ((t = tensor_lookup (inputs, "use_cache_branch")) != NULL)
+    replace_tensor (inputs, oxp_dummy_constant_tensor ("use_cache_branch", oxp_tensor_get_dtype (t),
+                                                       oxp_tensor_get_shape (t),
+                                                       oxp_tensor_get_rank (t), past > 0));
+  /* The first step's present.i.* (decoder and encoder) is the past. */
+  if (prefix_out != NULL)
+    {
+      GPtrArray *outs = oxp_runtime_session_get_outputs (prefix->session);
+
+      for (guint i = 0; i < outs->len; i++)
+        {
+          const char *out = oxp_tensor_spec_get_name (g_ptr_array_index (outs, i));
+          g_autofree char *in = NULL;
+
+          if (!g_str_has_prefix (out, "present."))
+            continue;
+          in = g_strconcat ("past_key_values.", out + strlen ("present."), NULL);
+          replace_tensor (inputs, tensor_copy_as (g_ptr_array_index (prefix_out, i), in));
+        }
+    }
+  return inputs;
+}
+
+/* Runs @inputs (consumed) in @f; on failure adds a failed row and returns NULL. */
+static GPtrArray *
+chain_run (OxpValidationReport *report, ChainFile *f, GPtrArray *inputs, GError *input_error,
+           const char *label)
+{
+  g_autoptr (GError) error = input_error;
+  GPtrArray *outputs = NULL;
+
+  if (inputs != NULL)
+    {
+      outputs = oxp_runtime_session_run (f->session, inputs, &error);
+      g_ptr_array_unref (inputs);
+    }
+  if (outputs == NULL)
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_MODEL, f->file, label, NAN, NAN,
+                OXP_VALIDATION_ERROR_RUN, "%s",
+                error != NULL
+                    ? strip_path (error->message, oxp_runtime_session_get_model_path (f->session))
+                    : "no inputs");
+  return outputs;
+}
+
+/* One row comparing @what's logits with the reference run's. */
+static void
+chain_compare (OxpValidationReport *report, const char *name, const char *label, double diff,
+               double atol, const char *against)
+{
+  if (diff <= atol)
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, name, label, diff, atol, -1,
+                NULL);
+  else
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, name, label, diff, atol,
+                OXP_VALIDATION_ERROR_TOLERANCE, "differs by %.3g from %s (tolerance %.3g)", diff,
+                against, atol);
+}
+
+static void
+chain_at (OxpValidationReport *report, ChainFile *enc, ChainFile *dec, ChainFile *step,
+          ChainFile *merged, const OxpShapes *shapes, double atol)
+{
+  gint64 past = MAX (shapes->past_sequence_length, 1);
+  g_autoptr (GPtrArray) enc_out = NULL;
+  g_autoptr (GPtrArray) full_out = NULL;
+  g_autoptr (GPtrArray) prefix_out = NULL;
+  g_autoptr (GPtrArray) step_out = NULL;
+  g_autoptr (GPtrArray) enc_in = NULL;
+  g_autoptr (GPtrArray) probe = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *prefix_name = NULL, *step_name = NULL;
+  OxpTensor *encoder_out, *encoder_mask, *ids, *full_logits, *prefix_logits, *step_logits;
+  OxpShapes full = *shapes;
+  GPtrArray *in;
+
+  label = g_strdup_printf (
+      "batch_size=%" G_GINT64_FORMAT ",encoder_sequence_length=%" G_GINT64_FORMAT
+      ",past_decoder_sequence_length=%" G_GINT64_FORMAT ",decoder_sequence_length=1",
+      shapes->batch_size, shapes->encoder_sequence_length, past);
+
+  /* encoder → last_hidden_state, the decoders' encoder_hidden_states */
+  enc_in = oxp_onnx_config_generate_dummy_inputs (enc->config, shapes, &error);
+  if (enc_in == NULL)
+    {
+      chain_run (report, enc, NULL, g_steal_pointer (&error), label);
+      return;
+    }
+  enc_out = chain_run (report, enc, g_ptr_array_ref (enc_in), NULL, label);
+  if (enc_out == NULL)
+    return;
+  encoder_out = run_output (enc->session, enc_out, "last_hidden_state");
+  encoder_mask = tensor_lookup (enc_in, "attention_mask");
+  if (encoder_out == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, "last_hidden_state", label,
+                  NAN, NAN, OXP_VALIDATION_ERROR_OUTPUT, "%s has no last_hidden_state", enc->file);
+      return;
+    }
+
+  /* The decoder's tokens: past + 1 of them. */
+  full.sequence_length = past + 1;
+  full.past_sequence_length = 0;
+  probe = oxp_onnx_config_generate_dummy_inputs (dec->config, &full, &error);
+  ids = probe != NULL ? tensor_lookup (probe, "input_ids") : NULL;
+  if (ids == NULL || oxp_tensor_get_rank (ids) != 2)
+    {
+      chain_run (report, dec, NULL,
+                 error != NULL ? g_steal_pointer (&error)
+                               : g_error_new (OXP_VALIDATION_ERROR, OXP_VALIDATION_ERROR_INPUT,
+                                              "no [batch, sequence] input_ids to decode"),
+                 label);
+      return;
+    }
+
+  /* decoder_model.onnx over all past + 1 tokens: what the step must give. */
+  in = chain_inputs (dec, shapes, past + 1, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL,
+                     &error);
+  full_out = chain_run (report, dec, in, g_steal_pointer (&error), label);
+  if (full_out == NULL)
+    return;
+  /* decoder_model.onnx over the first past tokens: the step's past. */
+  in = chain_inputs (dec, shapes, past, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL, &error);
+  prefix_out = chain_run (report, dec, in, g_steal_pointer (&error), label);
+  if (prefix_out == NULL)
+    return;
+  full_logits = run_output (dec->session, full_out, "logits");
+  prefix_logits = run_output (dec->session, prefix_out, "logits");
+  if (full_logits == NULL || prefix_logits == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, "logits", label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_OUTPUT, "%s has no logits", dec->file);
+      return;
+    }
+  /* The encoder's output, fed in, gives the decoder's first positions
+   * whatever comes after them (causal self-attention). */
+  prefix_name = g_strdup_printf ("%s → %s logits", enc->file, dec->file);
+  chain_compare (report, prefix_name, label, position_diff (prefix_logits, 0, full_logits, 0, past),
+                 atol, "the same positions of a longer run");
+
+  /* decoder_with_past_model.onnx, one step after the decoder's presents. */
+  in = chain_inputs (step, shapes, 1, past, ids, past, encoder_out, encoder_mask, dec, prefix_out,
+                     &error);
+  step_out = chain_run (report, step, in, g_steal_pointer (&error), label);
+  if (step_out != NULL)
+    {
+      step_logits = run_output (step->session, step_out, "logits");
+      step_name = g_strdup_printf ("%s logits", step->file);
+      chain_compare (report, step_name, label,
+                     step_logits ? position_diff (step_logits, 0, full_logits, past, 1) : INFINITY,
+                     atol, "the last position of a run without past");
+    }
+
+  if (merged != NULL)
+    {
+      g_autoptr (GPtrArray) no_past = NULL;
+      g_autoptr (GPtrArray) with_past = NULL;
+      g_autofree char *false_name
+          = g_strdup_printf ("%s use_cache_branch=false logits", merged->file);
+      g_autofree char *true_name
+          = g_strdup_printf ("%s use_cache_branch=true logits", merged->file);
+      OxpTensor *l;
+
+      in = chain_inputs (merged, shapes, past, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL,
+                         &error);
+      no_past = chain_run (report, merged, in, g_steal_pointer (&error), label);
+      if (no_past != NULL)
+        {
+          l = run_output (merged->session, no_past, "logits");
+          chain_compare (report, false_name, label,
+                         l ? position_diff (l, 0, prefix_logits, 0, past) : INFINITY, atol,
+                         "decoder_model.onnx's");
+        }
+      in = chain_inputs (merged, shapes, 1, past, ids, past, encoder_out, encoder_mask, dec,
+                         prefix_out, &error);
+      with_past = chain_run (report, merged, in, g_steal_pointer (&error), label);
+      if (with_past != NULL)
+        {
+          l = run_output (merged->session, with_past, "logits");
+          chain_compare (report, true_name, label,
+                         l ? position_diff (l, 0, full_logits, past, 1) : INFINITY, atol,
+                         "the last position of a run without past");
+        }
+    }
+}
+
+static ChainFile *
+chain_file_find (ChainFile *files, guint n, const char *file_name)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (files[i].file, file_name) == 0)
+      return &files[i];
+  return NULL;
+}
+
+/**
+ * oxp_validator_validate_chain:
+ * @self: a #OxpValidator
+ * @configs: (element-type OxpOnnxConfig): the configs of the files of one
+ *   export (oxp_onnx_config_dup_submodels()), each naming its file
+ * @folder: the folder holding those files
+ * @report: (out) (optional) (transfer full): the chain's checks, or %NULL
+ *   when @configs hold no seq2seq chain
+ * @error: return location for a #GError
+ *
+ * Runs the files of a seq2seq export with past as a generation loop runs
+ * them; see the header.
+ *
+ * Returns: %TRUE when every check passed or there was no chain to check.
+ */
+gboolean
+oxp_validator_validate_chain (OxpValidator *self, GPtrArray *configs, const char *folder,
+                              OxpValidationReport **report, GError **error)
+{
+  static const char *const names[]
+      = { "encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx",
+          "decoder_model_merged.onnx" };
+  ChainFile files[G_N_ELEMENTS (names)] = { { 0 } };
+  g_autoptr (OxpValidationReport) result = NULL;
+  ChainFile *enc, *dec, *step, *merged;
+  gboolean loaded = TRUE;
+  double atol;
+
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), FALSE);
+  g_return_val_if_fail (configs != NULL, FALSE);
+  g_return_val_if_fail (folder != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (report != NULL)
+    *report = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      files[i].file = names[i];
+      for (guint j = 0; j < configs->len; j++)
+        {
+          OxpOnnxConfig *config = g_ptr_array_index (configs, j);
+
+          if (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)
+              && g_strcmp0 (oxp_onnx_config_get_file_name (config), names[i]) == 0)
+            files[i].config = config;
+        }
+    }
+  enc = chain_file_find (files, G_N_ELEMENTS (files), "encoder_model.onnx");
+  dec = chain_file_find (files, G_N_ELEMENTS (files), "decoder_model.onnx");
+  step = chain_file_find (files, G_N_ELEMENTS (files), "decoder_with_past_model.onnx");
+  merged = chain_file_find (files, G_N_ELEMENTS (files), "decoder_model_merged.onnx");
+  if (enc->config == NULL || dec->config == NULL || step->config == NULL)
+    return TRUE;
+
+  result = report_new (folder);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr (GError) load_error = NULL;
+
+      if (files[i].config == NULL)
+        continue;
+      path = g_build_filename (folder, files[i].file, NULL);
+      files[i].session = oxp_runtime_open_session (self->runtime, path, &load_error);
+      if (files[i].session == NULL)
+        {
+          report_add (result, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_MODEL, files[i].file, NULL, NAN,
+                      NAN, OXP_VALIDATION_ERROR_LOAD, "%s", strip_path (load_error->message, path));
+          loaded = FALSE;
+        }
+    }
+
+  atol = self->atol > 0 ? self->atol : oxp_onnx_config_get_atol (step->config);
+  if (!(atol > 0))
+    atol = DEFAULT_ATOL;
+  if (loaded)
+    for (guint i = 0; i < G_N_ELEMENTS (self->shapes); i++)
+      chain_at (result, enc, dec, step, merged->config != NULL ? merged : NULL, &self->shapes[i],
+                atol);
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    g_clear_object (&files[i].session);
+
   {
     gboolean passed = oxp_validation_report_to_error (result, error);
 

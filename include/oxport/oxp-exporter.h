@@ -118,7 +118,11 @@ OXP_API OxpExporter *oxp_exporter_new (OxpTasksManager *manager);
  * library search path).  @verbose: let ONNX Runtime log.  @legacy: write
  * optimum 1.13's files for decoders (decoder_model.onnx,
  * decoder_with_past_model.onnx, decoder_model_merged.onnx) instead of
- * current optimum's single model.onnx; no effect on other models. */
+ * current optimum's single model.onnx; no effect on other models.
+ * @mode (external data): per file (OxpExternalData), except that a seq2seq
+ * decoder_model.onnx and decoder_with_past_model.onnx share one
+ * decoder_model.onnx_data holding each weight once unless @mode is
+ * OXP_EXTERNAL_DATA_NEVER (decoder_model_merged.onnx keeps @mode's rule). */
 OXP_API void oxp_exporter_set_task (OxpExporter *self, const char *task);
 OXP_API void oxp_exporter_set_opset (OxpExporter *self, guint opset);
 OXP_API void oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type);

@@ -62,7 +62,8 @@ OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
  * ("decoder_sequence_length", "past_decoder_sequence_length",
  * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
  * and sums of those and numbers ("past_sequence_length + sequence_length"),
- * each optionally divided or multiplied by a number ("encoder_sequence_length / 2").
+ * each optionally divided or multiplied by a number ("encoder_sequence_length / 2",
+ * rounded down; "ceil(encoder_sequence_length / 2)", rounded up).
  * Returns -1 for a name it does not know. */
 OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
 /* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);

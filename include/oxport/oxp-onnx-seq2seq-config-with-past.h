@@ -44,7 +44,8 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxSeq2SeqConfigWithPast, oxp_onnx_seq2seq_config_
  *   output step (Whisper's convolutions halve the frames: 2).  0 or 1: the
  *   encoder keeps the length.  Above 1, the encoder output, the decoder's
  *   encoder_hidden_states and the cross-attention cache are
- *   "encoder_sequence_length / N" long.
+ *   "ceil(encoder_sequence_length / N)" long (rounded up, as a stride-N
+ *   convolution padded on both sides counts its windows).
  *
  * The class of #OxpOnnxSeq2SeqConfigWithPast.
  */

@@ -65,6 +65,9 @@ OXP_API GType oxp_validation_error_get_type (void) G_GNUC_CONST;
  * @OXP_VALIDATION_CHECK_CACHE: a decoder's cache: the last-position output of
  *   one step fed the past of a first run against one run over the whole
  *   sequence without past ("cache")
+ * @OXP_VALIDATION_CHECK_CHAIN: the files of a seq2seq export with past run
+ *   one after the other, each fed what the one before returned: a file's
+ *   load or run, or one logits comparison ("chain")
  *
  * What an #OxpValidationCheck is about.
  */
@@ -75,9 +78,11 @@ typedef enum {
   OXP_VALIDATION_CHECK_RUN,
   OXP_VALIDATION_CHECK_REFERENCE,
   OXP_VALIDATION_CHECK_CACHE,
+  OXP_VALIDATION_CHECK_CHAIN,
 } OxpValidationCheckKind;
 
-/* The short name shown in reports: "load", "input", "output", "run", "reference", "cache". */
+/* The short name shown in reports: "load", "input", "output", "run", "reference", "cache",
+ * "chain". */
 OXP_API const char *oxp_validation_check_kind_to_string (OxpValidationCheckKind kind);
 
 /* One row of a report, owned by the report. */
@@ -171,5 +176,26 @@ OXP_API gboolean oxp_validator_validate (OxpValidator         *self,
                                          const char           *model_path,
                                          OxpValidationReport **report,
                                          GError              **error);
+
+/* Validates the files of a seq2seq export with past in @folder together, at
+ * both shape sets: encoder_model.onnx's last_hidden_state (and its
+ * attention_mask) feed decoder_model.onnx, run over past + 1 tokens and
+ * over the first past tokens (past: the set's past length, at least 1);
+ * decoder_with_past_model.onnx then takes the last token with the shorter
+ * run's present.*.decoder and present.*.encoder as its past, and its logits
+ * must equal the longer run's last position within the tolerance (the
+ * with-past config's unless set); decoder_model_merged.onnx, when
+ * @configs has it, must give decoder_model.onnx's logits with
+ * use_cache_branch false and the step's with it true.  @configs: the export's
+ * submodel configs (element-type OxpOnnxConfig), each naming its file.
+ * @report (out) (optional) (transfer full): the checks ("chain" rows, the
+ * model path being @folder); NULL when @configs has no encoder, decoder and
+ * decoder with past of a seq2seq config, and then TRUE is returned.  Fails
+ * like oxp_validator_validate(). */
+OXP_API gboolean oxp_validator_validate_chain (OxpValidator         *self,
+                                               GPtrArray            *configs,
+                                               const char           *folder,
+                                               OxpValidationReport **report,
+                                               GError              **error);
 
 G_END_DECLS
