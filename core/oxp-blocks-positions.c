@@ -102,6 +102,34 @@ oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
   return m;
 }
 
+/* Keys under which a graph remembers, for a causal mask made by
+ * oxp_block_causal_attention_mask(), the int64 attention_mask it came from,
+ * and the values GroupQueryAttention derives from that mask (made once per
+ * graph), so that cached self-attention can take the fused path while
+ * plugins keep passing the additive mask. */
+#define CAUSAL_SOURCE_KEY "oxp-causal-source:"
+#define GQA_INPUTS_KEY "oxp-gqa-inputs:"
+#define BSNH_KEY "oxp-bsnh:"
+
+typedef struct
+{
+  const char *attention_mask; /* int64 [batch, past + seq] */
+  const char *query_ids;      /* axis 1: seq */
+} CausalSource;
+
+static void
+note_causal_source (OxpGraph *graph, const char *causal, const char *attention_mask,
+                    const char *query_ids)
+{
+  g_autofree char *key = g_strconcat (CAUSAL_SOURCE_KEY, causal, NULL);
+  CausalSource *src = g_new (CausalSource, 1);
+
+  /* Value names live as long as the graph. */
+  src->attention_mask = attention_mask;
+  src->query_ids = query_ids;
+  g_object_set_data_full (G_OBJECT (graph), key, src, g_free);
+}
+
 /* Query i (at position kv - q + i) sees key j iff j <= kv - q + i and, with
  * @window > 0, j > kv - q + i - @window. */
 static const char *
@@ -138,8 +166,12 @@ causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
   causal = _oxp_blocks_unsqueeze (graph, causal, lead, 2);
   if (attention_mask == NULL)
     return causal;
-  return oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask),
-                       NULL);
+  causal
+      = oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask), NULL);
+  /* Only the plain causal mask has GroupQueryAttention's semantics. */
+  if (window <= 0)
+    note_causal_source (graph, causal, attention_mask, query_ids);
+  return causal;
 }
 
 /**
@@ -518,6 +550,197 @@ oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *s
 
 /* ---- cached self-attention -------------------------------------------- */
 
+/* The standard form: heads split, rotary, past concatenated, key/value
+ * heads repeated, softmax attention, heads merged. */
+static const char *
+plain_cached_attention (OxpGraph *graph, const char *query, const char *key, const char *value,
+                        const char *past_key, const char *past_value, const char *cos,
+                        const char *sin, gint64 rotary_dim, gint64 n_heads, gint64 n_kv_heads,
+                        gint64 head_dim, double scale, const char *mask, const char **present_key,
+                        const char **present_value)
+{
+  const char *q, *k, *v, *ctx;
+
+  q = oxp_block_split_heads (graph, query, n_heads, head_dim);
+  k = oxp_block_split_heads (graph, key, n_kv_heads, head_dim);
+  v = oxp_block_split_heads (graph, value, n_kv_heads, head_dim);
+  if (cos != NULL)
+    {
+      q = oxp_block_rotary (graph, q, cos, sin, rotary_dim, head_dim);
+      k = oxp_block_rotary (graph, k, cos, sin, rotary_dim, head_dim);
+    }
+  if (past_key != NULL)
+    {
+      k = oxp_block_concat_past (graph, past_key, k);
+      v = oxp_block_concat_past (graph, past_value, v);
+    }
+  if (present_key != NULL)
+    *present_key = k;
+  if (present_value != NULL)
+    *present_value = v;
+  k = oxp_block_repeat_kv (graph, k, n_kv_heads, n_heads / n_kv_heads, head_dim);
+  v = oxp_block_repeat_kv (graph, v, n_kv_heads, n_heads / n_kv_heads, head_dim);
+  ctx = _oxp_blocks_attention (graph, q, k, v, mask, scale, TRUE);
+  return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
+}
+
+typedef struct
+{
+  const char *use_gqa;   /* bool scalar: the If's condition */
+  const char *seqlens_k; /* int32 [batch]: valid tokens - 1 */
+  const char *total;     /* int32 scalar: the mask's width, past + seq */
+} GqaInputs;
+
+static const char *
+equal_i64 (OxpGraph *graph, const char *a, const char *b)
+{
+  return oxp_graph_op (graph, "Equal", a, b, NULL);
+}
+
+/* GroupQueryAttention's inputs and when it applies, made once per graph:
+ * every attention_mask entry 1 (the valid tokens of every row are then
+ * 0 .. total - 1, which is what seqlens_k describes) and a shape ORT's
+ * kernel takes (with a past, more than one new token only for batch 1). */
+static const GqaInputs *
+gqa_inputs (OxpGraph *graph, const CausalSource *src)
+{
+  static const gint64 axis[] = { 1 };
+  g_autofree char *key = g_strconcat (GQA_INPUTS_KEY, src->attention_mask, NULL);
+  GqaInputs *in = g_object_get_data (G_OBJECT (graph), key);
+  const char *mask = src->attention_mask, *one, *all_ones, *seq, *total, *shape_ok, *sum;
+
+  if (in != NULL)
+    return in;
+  in = g_new0 (GqaInputs, 1);
+  oxp_graph_push_scope (graph, "gqa_inputs");
+  one = oxp_graph_add_constant_int64 (graph, "one", 1);
+  all_ones = oxp_graph_op (graph, "ReduceMin", mask, NULL);
+  _oxp_blocks_set_int (graph, "keepdims", 0);
+  all_ones = equal_i64 (graph, all_ones, one);
+  seq = _oxp_blocks_dim_of (graph, src->query_ids, 1);
+  total = _oxp_blocks_dim_of (graph, mask, 1);
+  shape_ok = oxp_graph_op (
+      graph, "Or", equal_i64 (graph, seq, total),
+      oxp_graph_op (graph, "Or", equal_i64 (graph, seq, one),
+                    equal_i64 (graph, _oxp_blocks_dim_of (graph, mask, 0), one), NULL),
+      NULL);
+  in->use_gqa = oxp_graph_op (graph, "And", all_ones, shape_ok, NULL);
+  sum = oxp_graph_op (graph, "ReduceSum", mask,
+                      oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
+  _oxp_blocks_set_int (graph, "keepdims", 0);
+  sum = oxp_graph_op (graph, "Sub", sum, one, NULL);
+  in->seqlens_k = _oxp_blocks_cast (graph, sum, OXP_DATA_TYPE_INT32);
+  in->total = _oxp_blocks_cast (graph, total, OXP_DATA_TYPE_INT32);
+  oxp_graph_pop_scope (graph);
+  g_object_set_data_full (G_OBJECT (graph), key, in, g_free);
+  return in;
+}
+
+/* A rotary table [batch|1, 1, seq, rot] as [batch|1, seq, 1, rot], for
+ * heads laid out [batch, seq, heads, head_dim]; once per graph. */
+static const char *
+bsnh_table (OxpGraph *graph, const char *table)
+{
+  static const gint64 perm[] = { 0, 2, 1, 3 };
+  g_autofree char *key = g_strconcat (BSNH_KEY, table, NULL);
+  const char *t = g_object_get_data (G_OBJECT (graph), key);
+
+  if (t == NULL)
+    {
+      t = _oxp_blocks_transpose (graph, table, perm, 4);
+      g_object_set_data (G_OBJECT (graph), key, (gpointer)t);
+    }
+  return t;
+}
+
+/* oxp_block_rotary() on [batch, seq, @n_heads · @head_dim] without moving
+ * the heads: the same arithmetic on a [batch, seq, heads, head_dim] view. */
+static const char *
+rotary_packed (OxpGraph *graph, const char *x, const char *cos, const char *sin, gint64 rotary_dim,
+               gint64 n_heads, gint64 head_dim)
+{
+  const gint64 split[] = { 0, 0, n_heads, head_dim };
+  const gint64 merge[] = { 0, 0, n_heads * head_dim };
+  const char *r;
+
+  r = oxp_graph_op (graph, "Reshape", x, oxp_graph_add_constant_int64s (graph, "shape", split, 4),
+                    NULL);
+  r = oxp_block_rotary (graph, r, cos, sin, rotary_dim, head_dim);
+  return oxp_graph_op (graph, "Reshape", r,
+                       oxp_graph_add_constant_int64s (graph, "shape", merge, 3), NULL);
+}
+
+/* Declares @value, made in @branch, as one of its outputs. */
+static void
+branch_output (OxpGraph *branch, const char *value, guint rank)
+{
+  g_autoptr (OxpTensorSpec) spec
+      = oxp_tensor_spec_new_rank (value, oxp_graph_get_float_type (branch), rank);
+
+  oxp_graph_add_output (branch, spec);
+  /* A value of the branch bound under its own name cannot fail. */
+  if (!oxp_graph_bind_output (branch, value, value, NULL))
+    g_return_if_reached ();
+}
+
+/* Optimize level 2: an If on "attention_mask is all ones".  Then every
+ * row's valid tokens are 0 .. total - 1, contiguous from the start of the
+ * cache, which is what GroupQueryAttention's seqlens_k describes, and its
+ * causal masking is the plain mask's; else (padding anywhere, e.g. the
+ * left padding of batched generation) the plain form runs.  The rotary
+ * stays the plain arithmetic on the model's position_ids in both. */
+static const char *
+gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *query, const char *key,
+                      const char *value, const char *past_key, const char *past_value,
+                      const char *cos, const char *sin, gint64 rotary_dim, gint64 n_heads,
+                      gint64 n_kv_heads, gint64 head_dim, double scale, const char *mask,
+                      const char **present_key, const char **present_value)
+{
+  const GqaInputs *in = gqa_inputs (graph, src);
+  const char *cos_bsnh = cos ? bsnh_table (graph, cos) : NULL;
+  const char *sin_bsnh = sin ? bsnh_table (graph, sin) : NULL;
+  g_autoptr (OxpGraph) fused = oxp_graph_new_subgraph (graph, "gqa");
+  g_autoptr (OxpGraph) plain = oxp_graph_new_subgraph (graph, "plain");
+  const char *q = query, *k = key, *ctx, *pk, *pv;
+  const char *cond[] = { in->use_gqa };
+  OxpNode *node;
+
+  oxp_graph_push_scope (fused, "gqa");
+  if (cos != NULL)
+    {
+      q = rotary_packed (fused, query, cos_bsnh, sin_bsnh, rotary_dim, n_heads, head_dim);
+      k = rotary_packed (fused, key, cos_bsnh, sin_bsnh, rotary_dim, n_kv_heads, head_dim);
+    }
+  {
+    const char *inputs[7] = { q, k, value, past_key, past_value, in->seqlens_k, in->total };
+
+    node = oxp_graph_add_node (fused, "GroupQueryAttention", inputs, 7, 3);
+    oxp_node_set_domain (node, "com.microsoft");
+    oxp_node_set_attr_int (node, "num_heads", n_heads);
+    oxp_node_set_attr_int (node, "kv_num_heads", n_kv_heads);
+    oxp_node_set_attr_float (node, "scale", (float)scale);
+  }
+  branch_output (fused, oxp_node_get_output (node, 0), 3);
+  branch_output (fused, oxp_node_get_output (node, 1), 4);
+  branch_output (fused, oxp_node_get_output (node, 2), 4);
+
+  oxp_graph_push_scope (plain, "plain");
+  ctx = plain_cached_attention (plain, query, key, value, past_key, past_value, cos, sin,
+                                rotary_dim, n_heads, n_kv_heads, head_dim, scale, mask, &pk, &pv);
+  branch_output (plain, ctx, 3);
+  branch_output (plain, pk, 4);
+  branch_output (plain, pv, 4);
+
+  node = oxp_graph_add_node (graph, "If", cond, 1, 3);
+  oxp_node_set_attr_graph (node, "then_branch", fused);
+  oxp_node_set_attr_graph (node, "else_branch", plain);
+  if (present_key != NULL)
+    *present_key = oxp_node_get_output (node, 1);
+  if (present_value != NULL)
+    *present_value = oxp_node_get_output (node, 2);
+  return oxp_node_get_output (node, 0);
+}
+
 /**
  * oxp_block_cached_self_attention:
  * @graph: the graph to add nodes to
@@ -545,6 +768,13 @@ oxp_block_rotary (OxpGraph *graph, const char *x, const char *cos, const char *s
  * whatever the graph's float type, as transformers' decoders do), heads
  * merged.
  *
+ * From optimize level 2 (float32 graphs, @head_dim a multiple of 8), when
+ * @mask is an oxp_block_causal_attention_mask() of an attention_mask: an `If` on
+ * that attention_mask being all ones runs one com.microsoft
+ * GroupQueryAttention (seqlens_k and total_sequence_length computed from
+ * the mask), and the form above for any other mask, so the result is the
+ * same for every input.
+ *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */
 const char *
@@ -555,7 +785,7 @@ oxp_block_cached_self_attention (OxpGraph *graph, const char *query, const char 
                                  const char *mask, const char **present_key,
                                  const char **present_value)
 {
-  const char *q, *k, *v, *ctx;
+  const CausalSource *src = NULL;
 
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
@@ -563,25 +793,17 @@ oxp_block_cached_self_attention (OxpGraph *graph, const char *query, const char 
   g_return_val_if_fail ((cos == NULL) == (sin == NULL), NULL);
   g_return_val_if_fail (n_heads > 0 && n_kv_heads > 0 && n_heads % n_kv_heads == 0, NULL);
 
-  q = oxp_block_split_heads (graph, query, n_heads, head_dim);
-  k = oxp_block_split_heads (graph, key, n_kv_heads, head_dim);
-  v = oxp_block_split_heads (graph, value, n_kv_heads, head_dim);
-  if (cos != NULL)
+  /* ORT's GroupQueryAttention kernels take head sizes in multiples of 8. */
+  if (mask != NULL && _oxp_blocks_fused_ok (graph) && head_dim % 8 == 0)
     {
-      q = oxp_block_rotary (graph, q, cos, sin, rotary_dim, head_dim);
-      k = oxp_block_rotary (graph, k, cos, sin, rotary_dim, head_dim);
+      g_autofree char *key_name = g_strconcat (CAUSAL_SOURCE_KEY, mask, NULL);
+      src = g_object_get_data (G_OBJECT (graph), key_name);
     }
-  if (past_key != NULL)
-    {
-      k = oxp_block_concat_past (graph, past_key, k);
-      v = oxp_block_concat_past (graph, past_value, v);
-    }
-  if (present_key != NULL)
-    *present_key = k;
-  if (present_value != NULL)
-    *present_value = v;
-  k = oxp_block_repeat_kv (graph, k, n_kv_heads, n_heads / n_kv_heads, head_dim);
-  v = oxp_block_repeat_kv (graph, v, n_kv_heads, n_heads / n_kv_heads, head_dim);
-  ctx = _oxp_blocks_attention (graph, q, k, v, mask, scale, TRUE);
-  return oxp_block_merge_heads (graph, ctx, n_heads, head_dim);
+  if (src != NULL)
+    return gqa_cached_attention (graph, src, query, key, value, past_key, past_value, cos, sin,
+                                 rotary_dim, n_heads, n_kv_heads, head_dim, scale, mask,
+                                 present_key, present_value);
+  return plain_cached_attention (graph, query, key, value, past_key, past_value, cos, sin,
+                                 rotary_dim, n_heads, n_kv_heads, head_dim, scale, mask,
+                                 present_key, present_value);
 }

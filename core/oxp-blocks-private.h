@@ -41,4 +41,7 @@ G_GNUC_INTERNAL const char *_oxp_blocks_attention (OxpGraph *graph, const char *
  * the fused attention of the optimize levels. */
 G_GNUC_INTERNAL void _oxp_blocks_note_mask_source (OxpGraph *graph, const char *additive,
                                                    const char *attention_mask);
+/* Whether the optimize level asks for ORT's fused operators and their CPU
+ * kernels take the graph's float type. */
+G_GNUC_INTERNAL gboolean _oxp_blocks_fused_ok (OxpGraph *graph);
 G_END_DECLS

@@ -15,7 +15,8 @@
 #
 # Each case's model.onnx is also exported at the optimize levels in
 # $OXP_OPTIMIZE (default "O1 O2 O3"; empty: none) and checked against the
-# same reference; O3 (FastGelu's approximation) with atol at least
+# same reference, and on the all-ones and left-padded masks of
+# gen-mask-vectors.py; O3 (FastGelu's approximation) with atol at least
 # $OXP_O3_ATOL (default 2e-2, the exporter's own O3 floor).
 
 set -u
@@ -39,15 +40,18 @@ field () {
   "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# check NAME MODEL REFERENCE ATOL: validates MODEL against REFERENCE and
-# reports the largest difference over the reference outputs.
+# check NAME MODEL REFERENCE ATOL [VALIDATE-OPTION...]: validates MODEL
+# against REFERENCE and reports the largest difference over the reference
+# outputs.
 check () {
-  name=$1 model=$2 ref=$3 atol=$4
-  if [ ! -f "$model" ]; then
-    not_ok "$name: $(basename "$model") was not written"
+  # Names of their own: sh has no locals, and the caller's loop reads ref.
+  ck_name=$1 ck_model=$2 ck_ref=$3 ck_atol=$4
+  shift 4
+  if [ ! -f "$ck_model" ]; then
+    not_ok "$ck_name: $(basename "$ck_model") was not written"
     return
   fi
-  "$OXPORT" validate "$model" --reference "$ref" --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
+  "$OXPORT" validate "$ck_model" --reference "$ck_ref" --atol "$ck_atol" "$@" --json >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
   summary=$("$py" - "$tmp/v.json" <<'PY'
 import json, sys
@@ -73,9 +77,22 @@ else:
 PY
 )
   case $summary in
-    *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary"; return; } ;;
+    *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$ck_name: $summary"; return; } ;;
   esac
-  not_ok "$name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
+  not_ok "$ck_name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
+}
+
+# check_masks NAME MODEL CASE_DIR ATOL: MODEL on gen-mask-vectors.py's
+# other masks: all ones (where --optimize O2 takes GroupQueryAttention) and
+# a left-padded batch (where it must not), compared where the mask is 1.
+check_masks () {
+  if [ -f "$3/vectors-all-valid.safetensors" ]; then
+    check "$1 (mask all ones)" "$2" "$3/vectors-all-valid.safetensors" "$4"
+  fi
+  if [ -f "$3/vectors-left-padded.safetensors" ]; then
+    check "$1 (left-padded)" "$2" "$3/vectors-left-padded.safetensors" "$4" \
+      --reference-mask attention_mask
+  fi
 }
 
 for dir in "$data"/*; do
@@ -92,6 +109,7 @@ for dir in "$data"/*; do
   out=$tmp/$case_name
   if "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
     check "$case_name model.onnx" "$out/model.onnx" "$ref" "$atol"
+    check_masks "$case_name model.onnx" "$out/model.onnx" "$dir" "$atol"
   else
     not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
   fi
@@ -102,6 +120,7 @@ for dir in "$data"/*; do
     [ "$level" = O3 ] && level_atol=$("$py" -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$atol" "${OXP_O3_ATOL:-2e-2}")
     if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
       check "$case_name --optimize $level model.onnx" "$out/model.onnx" "$ref" "$level_atol"
+      check_masks "$case_name --optimize $level model.onnx" "$out/model.onnx" "$dir" "$level_atol"
     else
       not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
     fi

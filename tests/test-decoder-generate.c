@@ -6,7 +6,8 @@
  * tokens are decoded in ONNX Runtime twice, feeding each step's presents
  * back as the next past, and rerunning the whole sequence without past.
  * Both must choose the same tokens; config.json and generation_config.json
- * must be copied as they are.  A case whose model type no plugin handles is
+ * must be copied as they are; at --optimize O2 the tokens must be the plain
+ * export's.  A case whose model type no plugin handles is
  * skipped.  Needs OXPORT (the program) and OXPORT_ONNXRUNTIME. */
 #include "config.h"
 
@@ -21,10 +22,14 @@ static const char *const cases[] = {
   "phi3_decoder", "gemma_decoder", "gpt_neox_decoder",  "opt_decoder",
 };
 
-static void
-test_case (gconstpointer data)
+/* Exports @case_name (at @optimize, or plain for NULL) and decodes 4 tokens
+ * after two unpadded prompt rows, with and without the cache: the tokens
+ * of both rows, 8 values each, or NULL when no plugin handles the case
+ * (the test is then skipped). */
+static gboolean
+export_and_generate (const char *case_name, const char *optimize, gint64 **cached_out,
+                     gint64 **recomputed_out)
 {
-  const char *case_name = data;
   const char *oxport = g_getenv ("OXPORT");
   const char *ort = g_getenv ("OXPORT_ONNXRUNTIME");
   g_autofree char *model_dir = oxp_test_srcdir_path ("data", case_name, NULL);
@@ -34,8 +39,6 @@ test_case (gconstpointer data)
   g_autofree char *model = NULL;
   g_autofree char *stdout_text = NULL;
   g_autofree char *stderr_text = NULL;
-  g_autofree gint64 *cached = NULL;
-  g_autofree gint64 *recomputed = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (OxpRuntime) runtime = NULL;
@@ -44,17 +47,18 @@ test_case (gconstpointer data)
   gint64 vocab;
   int status = 0;
 
-  if (oxport == NULL || ort == NULL || *ort == '\0')
-    {
-      g_test_skip ("OXPORT or OXPORT_ONNXRUNTIME is not set");
-      return;
-    }
   tmp = oxp_test_make_tmpdir ("oxp-generate-XXXXXX");
   out = g_build_filename (tmp, "out", NULL);
   {
     const char *argv[]
         = { oxport,          "export", "--model", model_dir, "--task", "text-generation-with-past",
-            "--no-validate", out,      NULL };
+            "--no-validate", out,      NULL,      NULL,      NULL };
+    if (optimize != NULL)
+      {
+        argv[7] = "--optimize";
+        argv[8] = optimize;
+        argv[9] = out;
+      }
     g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text,
                   &stderr_text, &status, &error);
     g_assert_no_error (error);
@@ -64,7 +68,7 @@ test_case (gconstpointer data)
       if (strstr (stderr_text, "no plugin handles model type") != NULL)
         {
           g_test_skip ("no plugin for this model type in this build");
-          return;
+          return FALSE;
         }
       g_error ("export of %s failed: %s", case_name, stderr_text);
     }
@@ -101,14 +105,58 @@ test_case (gconstpointer data)
   model = g_build_filename (out, "model.onnx", NULL);
   session = oxp_runtime_open_session (runtime, model, &error);
   g_assert_no_error (error);
-  cached = oxp_test_greedy_generate (session, 2, 6, prompt, 4, TRUE);
-  recomputed = oxp_test_greedy_generate (session, 2, 6, prompt, 4, FALSE);
+  *cached_out = oxp_test_greedy_generate (session, 2, 6, prompt, 4, TRUE);
+  *recomputed_out = oxp_test_greedy_generate (session, 2, 6, prompt, 4, FALSE);
+  return TRUE;
+}
+
+static gboolean
+have_runtime (void)
+{
+  const char *ort = g_getenv ("OXPORT_ONNXRUNTIME");
+
+  if (g_getenv ("OXPORT") == NULL || ort == NULL || *ort == '\0')
+    {
+      g_test_skip ("OXPORT or OXPORT_ONNXRUNTIME is not set");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+test_case (gconstpointer data)
+{
+  const char *case_name = data;
+  g_autofree gint64 *cached = NULL;
+  g_autofree gint64 *recomputed = NULL;
+
+  if (!have_runtime () || !export_and_generate (case_name, NULL, &cached, &recomputed))
+    return;
   g_test_message ("%s: with cache %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                   " %" G_GINT64_FORMAT " | %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
                   " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
                   case_name, cached[0], cached[1], cached[2], cached[3], cached[4], cached[5],
                   cached[6], cached[7]);
   g_assert_cmpmem (cached, 8 * sizeof (gint64), recomputed, 8 * sizeof (gint64));
+}
+
+/* --optimize O2 (GroupQueryAttention where it applies; the prompts are
+ * unpadded, so every step takes it): the same tokens as the plain export,
+ * with and without the cache. */
+static void
+test_optimized_case (gconstpointer data)
+{
+  const char *case_name = data;
+  g_autofree gint64 *plain = NULL;
+  g_autofree gint64 *plain_recomputed = NULL;
+  g_autofree gint64 *cached = NULL;
+  g_autofree gint64 *recomputed = NULL;
+
+  if (!have_runtime () || !export_and_generate (case_name, NULL, &plain, &plain_recomputed)
+      || !export_and_generate (case_name, "O2", &cached, &recomputed))
+    return;
+  g_assert_cmpmem (cached, 8 * sizeof (gint64), plain, 8 * sizeof (gint64));
+  g_assert_cmpmem (recomputed, 8 * sizeof (gint64), plain, 8 * sizeof (gint64));
 }
 
 /* --legacy's three files from a real plugin, validated at export (dummy
@@ -202,8 +250,10 @@ main (int argc, char **argv)
     {
       g_autofree char *path = g_strdup_printf ("/oxp/decoder-generate/%s", cases[i]);
       g_autofree char *legacy = g_strdup_printf ("/oxp/decoder-generate/legacy/%s", cases[i]);
+      g_autofree char *optimized = g_strdup_printf ("/oxp/decoder-generate/O2/%s", cases[i]);
 
       g_test_add_data_func (path, cases[i], test_case);
+      g_test_add_data_func (optimized, cases[i], test_optimized_case);
       g_test_add_data_func (legacy, cases[i], test_legacy_case);
     }
   return g_test_run ();

@@ -235,8 +235,8 @@ OXP_API const char *oxp_block_self_attention (OxpGraph       *graph,
                                               const char     *mask,
                                               double          scale,
                                               GError        **error);
-/* LayerNorm(@x + @skip) ("<prefix>.weight"/".bias"); from optimize level 2
- * one com.microsoft SkipLayerNormalization. */
+/* LayerNorm(@x + @skip) ("<prefix>.weight"/".bias"): Add and LayerNorm at
+ * every level (ORT's SkipLayerNormalization CPU kernel is slower). */
 OXP_API const char *oxp_block_skip_layer_norm (OxpGraph       *graph,
                                                OxpCheckpoint  *checkpoint,
                                                const char     *x,
@@ -360,7 +360,10 @@ OXP_API gboolean oxp_block_rotary_cos_sin_scaled (OxpGraph             *graph,
  * the softmax runs in float32 (transformers' decoders upcast it).
  * Returns the attention output [batch, seq, @n_heads·@head_dim]; the
  * optional @present_key/@present_value are the rotated keys and the values
- * after the past, [batch, @n_kv_heads, past + seq, @head_dim]. */
+ * after the past, [batch, @n_kv_heads, past + seq, @head_dim].  From
+ * optimize level 2 (float32, @head_dim a multiple of 8, @mask from
+ * oxp_block_causal_attention_mask()): an If running com.microsoft
+ * GroupQueryAttention when the attention_mask is all ones, this form else. */
 OXP_API const char *oxp_block_cached_self_attention (OxpGraph    *graph,
                                                      const char  *query,
                                                      const char  *key,
