@@ -912,6 +912,68 @@ transpose_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
     advise_pages (out->ctx, out->init, src, len, MADV_WILLNEED);
 }
 
+/* A quantized part: rows of the weight read (converted) one at a time and
+ * quantized into a chunk, so memory holds a chunk of the output and a row of
+ * floats whatever the tensor's size. */
+static gboolean
+write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
+{
+  gsize n, k, k_blocks, row_bytes, zp_row_bytes, out_row;
+  g_autofree float *row = NULL;
+  OxpQuantizeJob job = {
+    .src = init->data,
+    .src_dtype = init->src_dtype,
+    .scale_dtype = _oxp_initializer_get_dtype (ctx->graph, init),
+    .in_out = init->quant_in_out,
+    .bits = init->quant_bits,
+    .block_size = init->quant_block_size,
+    .symmetric = init->quant_symmetric,
+    .part = init->quant,
+  };
+  gsize src_row = 0, per_chunk;
+
+  _oxp_initializer_get_quant_sizes (init, &n, &k, &k_blocks, &row_bytes, &zp_row_bytes);
+  job.n = n;
+  job.k = k;
+  switch (init->quant)
+    {
+    case OXP_QUANT_BLOCKS:
+      out_row = row_bytes;
+      break;
+    case OXP_QUANT_SCALES:
+      out_row = k_blocks * oxp_data_type_get_size (job.scale_dtype);
+      break;
+    default:
+      out_row = zp_row_bytes;
+      break;
+    }
+  if (out_row > CHUNK_SIZE)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Cannot quantize “%s”: a row of %" G_GSIZE_FORMAT " inputs is too long",
+                   init->name, k);
+      return FALSE;
+    }
+  if (!init->quant_in_out)
+    src_row = k * oxp_data_type_get_size (init->src_dtype);
+  row = g_new (float, MAX (k, 1));
+  per_chunk = MAX (CHUNK_SIZE / MAX (out_row, 1), 1);
+  for (gsize r = 0; r < n; r += per_chunk)
+    {
+      gsize nr = MIN (per_chunk, n - r);
+
+      _oxp_quantize_rows (&job, r, nr, ctx->chunk, row);
+      if (!sink_write (sink, ctx->chunk, nr * out_row, error))
+        return FALSE;
+      if (src_row != 0)
+        drop_pages (ctx, init, (const guint8 *)init->data + r * src_row, nr * src_row);
+      report_progress (ctx, nr * out_row);
+    }
+  if (src_row == 0)
+    drop_pages (ctx, init, init->data, init->src_size);
+  return TRUE;
+}
+
 /* Streams @init's data as it is written: raw, converted or transposed. */
 static gboolean
 write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
@@ -922,6 +984,8 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
   const guint8 *src = init->data;
   gboolean convert = dst_dtype != init->src_dtype;
 
+  if (init->quant != OXP_QUANT_NONE)
+    return write_quantized (ctx, sink, init, error);
   if (!init->transpose && !convert)
     {
       gboolean copied;
@@ -1099,10 +1163,10 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
   g_autofree char *offset_str = NULL, *length_str = NULL;
   gint64 dims[16];
 
-  g_assert (init->rank <= G_N_ELEMENTS (dims));
+  g_assert (_oxp_initializer_get_rank (init) <= G_N_ELEMENTS (dims));
   onnx__tensor_proto__init (&tp);
   _oxp_initializer_get_dims (init, dims);
-  tp.n_dims = init->rank;
+  tp.n_dims = _oxp_initializer_get_rank (init);
   tp.dims = dims;
   tp.has_data_type = TRUE;
   tp.data_type = _oxp_initializer_get_dtype (graph, init);
