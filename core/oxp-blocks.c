@@ -240,8 +240,10 @@ linear_quantized (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, con
  * @error: return location for an error
  *
  * A dense layer: MatMul by the weight (transposed while writing for a torch
- * Linear) and Add of the bias.  A missing or misshaped tensor fails in
- * %OXP_CHECKPOINT_ERROR naming it.
+ * Linear) and Add of the bias.  When the graph quantizes (see
+ * oxp_graph_set_quantize()) and does not exclude this layer, a
+ * com.microsoft MatMulNBits on the block-quantized weight instead.  A
+ * missing or misshaped tensor fails in %OXP_CHECKPOINT_ERROR naming it.
  *
  * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
  */

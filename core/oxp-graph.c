@@ -429,6 +429,12 @@ oxp_graph_set_quantize_accuracy_level (OxpGraph *self, guint level)
   self->shared->quant_accuracy_level = level;
 }
 
+/**
+ * oxp_graph_get_quantize_bits:
+ * @self: a graph
+ *
+ * Returns: 4 or 8 when linear weights are quantized, else 0
+ */
 guint
 oxp_graph_get_quantize_bits (OxpGraph *self)
 {
@@ -436,6 +442,12 @@ oxp_graph_get_quantize_bits (OxpGraph *self)
   return self->shared->quant_bits;
 }
 
+/**
+ * oxp_graph_get_quantize_block_size:
+ * @self: a graph
+ *
+ * Returns: the quantization block size (32 unless set)
+ */
 guint
 oxp_graph_get_quantize_block_size (OxpGraph *self)
 {
@@ -443,6 +455,12 @@ oxp_graph_get_quantize_block_size (OxpGraph *self)
   return self->shared->quant_block_size;
 }
 
+/**
+ * oxp_graph_get_quantize_symmetric:
+ * @self: a graph
+ *
+ * Returns: whether the quantization has no zero points
+ */
 gboolean
 oxp_graph_get_quantize_symmetric (OxpGraph *self)
 {
@@ -450,6 +468,12 @@ oxp_graph_get_quantize_symmetric (OxpGraph *self)
   return self->shared->quant_symmetric;
 }
 
+/**
+ * oxp_graph_get_quantize_exclude:
+ * @self: a graph
+ *
+ * Returns: the linear layers the quantization leaves in floats
+ */
 OxpQuantizeExclude
 oxp_graph_get_quantize_exclude (OxpGraph *self)
 {
@@ -457,6 +481,12 @@ oxp_graph_get_quantize_exclude (OxpGraph *self)
   return self->shared->quant_exclude;
 }
 
+/**
+ * oxp_graph_get_quantize_accuracy_level:
+ * @self: a graph
+ *
+ * Returns: MatMulNBits' accuracy_level (0: unset)
+ */
 guint
 oxp_graph_get_quantize_accuracy_level (OxpGraph *self)
 {
