@@ -242,7 +242,9 @@ linear_quantized (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, con
  * A dense layer: MatMul by the weight (transposed while writing for a torch
  * Linear) and Add of the bias.  When the graph quantizes (see
  * oxp_graph_set_quantize()) and does not exclude this layer, a
- * com.microsoft MatMulNBits on the block-quantized weight instead.  A
+ * com.microsoft MatMulNBits on the block-quantized weight instead; at
+ * optimize level 2 and above in float32, a com.microsoft FusedMatMul with
+ * transB reading the [out, in] weight as stored (no transposition).  A
  * missing or misshaped tensor fails in %OXP_CHECKPOINT_ERROR naming it.
  *
  * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
@@ -278,6 +280,20 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
     return NULL;
   if (quantized)
     goto bias;
+
+  /* O2: the weight as the checkpoint stores it, [out, in], read by
+   * FusedMatMul with transB (which ORT prepacks like MatMul's B), so the
+   * writer copies the bytes instead of transposing them. */
+  if (fused_ok (graph) && !(flags & OXP_LINEAR_WEIGHT_IN_OUT))
+    {
+      w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+      if (w == NULL)
+        return NULL;
+      y = oxp_graph_op (graph, "FusedMatMul", x, w, NULL);
+      oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
+      _oxp_blocks_set_int (graph, "transB", 1);
+      goto bias;
+    }
 
   if (flags & OXP_LINEAR_WEIGHT_IN_OUT)
     w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
