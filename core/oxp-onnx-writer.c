@@ -912,14 +912,57 @@ transpose_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
     advise_pages (out->ctx, out->init, src, len, MADV_WILLNEED);
 }
 
+/* One worker's share of a chunk of quantized rows. */
+typedef struct
+{
+  const OxpQuantizeJob *job;
+  gsize r0, nr;
+  guint8 *dst;
+} QuantizeSlice;
+
+static gpointer
+quantize_slice (gpointer data)
+{
+  QuantizeSlice *slice = data;
+  g_autofree float *row = g_new (float, MAX (slice->job->k, 1));
+
+  _oxp_quantize_rows (slice->job, slice->r0, slice->nr, slice->dst, row);
+  return NULL;
+}
+
+/* Rows [@r0, @r0 + @nr) into @dst, split between up to @n_threads threads
+ * (the calling one included): every row is independent. */
+static void
+quantize_chunk (const OxpQuantizeJob *job, gsize r0, gsize nr, gsize out_row, guint8 *dst,
+                guint n_threads)
+{
+  QuantizeSlice slices[MAX_THREADS];
+  GThread *threads[MAX_THREADS] = { NULL };
+  guint n = (guint)MIN (MIN ((gsize)n_threads, (gsize)MAX_THREADS), MAX (nr / 16, 1));
+  gsize per = (nr + n - 1) / n;
+
+  for (guint t = 0; t < n; t++)
+    {
+      gsize a = MIN (t * per, nr), b = MIN (a + per, nr);
+
+      slices[t] = (QuantizeSlice){ job, r0 + a, b - a, dst + a * out_row };
+      if (t > 0 && b > a)
+        threads[t] = g_thread_new ("oxp-quantize", quantize_slice, &slices[t]);
+    }
+  if (slices[0].nr > 0)
+    quantize_slice (&slices[0]);
+  for (guint t = 1; t < n; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+}
+
 /* A quantized part: rows of the weight read (converted) one at a time and
- * quantized into a chunk, so memory holds a chunk of the output and a row of
- * floats whatever the tensor's size. */
+ * quantized into a chunk by the threads, so memory holds a chunk of the
+ * output and a row of floats a thread whatever the tensor's size. */
 static gboolean
 write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
 {
   gsize n, k, k_blocks, row_bytes, zp_row_bytes, out_row;
-  g_autofree float *row = NULL;
   OxpQuantizeJob job = {
     .src = init->data,
     .src_dtype = init->src_dtype,
@@ -957,13 +1000,14 @@ write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GErr
     }
   if (!init->quant_in_out)
     src_row = k * oxp_data_type_get_size (init->src_dtype);
-  row = g_new (float, MAX (k, 1));
-  per_chunk = MAX (CHUNK_SIZE / MAX (out_row, 1), 1);
+  /* A chunk of rows bounds both the output and the source pages resident
+   * before they are dropped (the scales of a row are ~1/32 of its bytes). */
+  per_chunk = MAX (CHUNK_SIZE / MAX (MAX (out_row, src_row), 1), 1);
   for (gsize r = 0; r < n; r += per_chunk)
     {
       gsize nr = MIN (per_chunk, n - r);
 
-      _oxp_quantize_rows (&job, r, nr, ctx->chunk, row);
+      quantize_chunk (&job, r, nr, out_row, ctx->chunk, MIN (g_get_num_processors (), MAX_THREADS));
       if (!sink_write (sink, ctx->chunk, nr * out_row, error))
         return FALSE;
       if (src_row != 0)

@@ -81,8 +81,10 @@ EOF2
 "$gen" --quiet --seed 1 --config "$work/llama/config.json" --tensors "$work/llama/tensors.txt" \
   "$work/llama/model"
 ckpt=$work/llama/model
-# Warm the page cache, then time cp as the floor.
+# Warm the page cache, then time cp as the floor.  Each timed step starts
+# with no dirty pages (sync), so one's writeback does not slow the next.
 cat "$ckpt"/*.safetensors >/dev/null
+sync
 /usr/bin/time -f "%e %M" -o "$work/cp.time" cp "$ckpt/model.safetensors" "$work/copy.safetensors"
 rm -f "$work/copy.safetensors"
 
@@ -90,6 +92,7 @@ rm -f "$work/copy.safetensors"
 export_to () {
   name=$1
   shift
+  sync
   /usr/bin/time -f "%e %M" -o "$work/$name.time" \
     "$oxport" export -q --model "$ckpt" --task text-generation-with-past --no-validate "$@" \
     "$work/$name" >"$work/$name.log" 2>&1 ||
