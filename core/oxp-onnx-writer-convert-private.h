@@ -85,6 +85,10 @@ typedef struct
   gsize block_size; /* elements */
   gboolean symmetric;
   OxpQuantPart part;
+  /* With part BLOCKS, when not NULL: also the scales and zero points of
+   * the rows, at the same offsets their own parts would put them. */
+  guint8 *side_scales;
+  guint8 *side_zero_points;
 } OxpQuantizeJob;
 
 /* Rows [@r0, @r0 + @nr) of @job's part into @dst, one row after the other

@@ -884,6 +884,21 @@ _oxp_quantize_rows (const OxpQuantizeJob *job, gsize r0, gsize nr, guint8 *dst, 
               zp = (guint)CLAMP (z, 0.0f, (float)max_code);
             }
 
+          if (job->part == OXP_QUANT_BLOCKS && job->side_scales != NULL)
+            {
+              memcpy (job->side_scales + (r * k_blocks + b) * scale_elem, scale_bytes, scale_elem);
+              if (job->side_zero_points != NULL)
+                {
+                  guint8 *z = job->side_zero_points + r * zp_row_bytes;
+
+                  if (b == 0)
+                    memset (z, 0, zp_row_bytes);
+                  if (job->bits == 8)
+                    z[b] = (guint8)zp;
+                  else
+                    z[b / 2] |= (guint8)(zp << ((b % 2) * 4));
+                }
+            }
           switch (job->part)
             {
             case OXP_QUANT_SCALES:

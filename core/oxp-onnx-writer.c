@@ -753,6 +753,12 @@ typedef struct
   GHashTable *source_fds; /* checkpoint file → fd (GINT_TO_POINTER (fd + 1)), or 0 if unusable */
   guint8 *chunk;          /* CHUNK_SIZE */
   OxpTransposer *transposer; /* made for the first transposed tensor */
+  /* The scales and zero points computed with the last quantized codes:
+   * their parts, written next, come from here instead of a second pass
+   * over the weight. */
+  const OxpInitializer *quant_of;
+  guint8 *quant_scales;
+  guint8 *quant_zero_points;
   guint64 done, total;
 } WriteContext;
 
@@ -979,6 +985,40 @@ write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GErr
   _oxp_initializer_get_quant_sizes (init, &n, &k, &k_blocks, &row_bytes, &zp_row_bytes);
   job.n = n;
   job.k = k;
+  if (init->quant != OXP_QUANT_BLOCKS && ctx->quant_of != NULL && ctx->quant_of->data == init->data
+      && ctx->quant_of->quant_bits == init->quant_bits
+      && ctx->quant_of->quant_block_size == init->quant_block_size
+      && ctx->quant_of->quant_symmetric == init->quant_symmetric
+      && ctx->quant_of->quant_in_out == init->quant_in_out)
+    {
+      const guint8 *cached
+          = init->quant == OXP_QUANT_SCALES ? ctx->quant_scales : ctx->quant_zero_points;
+      guint64 size = _oxp_initializer_get_size (ctx->graph, init);
+
+      if (cached != NULL)
+        {
+          for (guint64 off = 0; off < size; off += CHUNK_SIZE)
+            {
+              gsize len = (gsize)MIN ((guint64)CHUNK_SIZE, size - off);
+
+              if (!sink_write (sink, cached + off, len, error))
+                return FALSE;
+              report_progress (ctx, len);
+            }
+          return TRUE;
+        }
+    }
+  if (init->quant == OXP_QUANT_BLOCKS)
+    {
+      g_clear_pointer (&ctx->quant_scales, g_free);
+      g_clear_pointer (&ctx->quant_zero_points, g_free);
+      ctx->quant_scales = g_malloc (n * k_blocks * oxp_data_type_get_size (job.scale_dtype));
+      if (!init->quant_symmetric)
+        ctx->quant_zero_points = g_malloc (MAX (n * zp_row_bytes, 1));
+      ctx->quant_of = init;
+      job.side_scales = ctx->quant_scales;
+      job.side_zero_points = ctx->quant_zero_points;
+    }
   switch (init->quant)
     {
     case OXP_QUANT_BLOCKS:
@@ -1493,6 +1533,8 @@ out:
     }
   g_clear_pointer (&ctx.mappings, g_array_unref);
   g_free (ctx.chunk);
+  g_free (ctx.quant_scales);
+  g_free (ctx.quant_zero_points);
   _oxp_transposer_free (ctx.transposer);
   g_ptr_array_unref (arena.allocs);
   return ok;
