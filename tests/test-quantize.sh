@@ -6,11 +6,12 @@
 #    then its outputs compared with the case's reference, which the fp32
 #    export matches within the case's atol (1e-4): the max abs difference of
 #    the logits is printed.  The tolerance is a fraction of the largest
-#    reference logit: $OXP_INT8_RTOL (default 0.03) for int8 and
+#    reference logit: $OXP_INT8_RTOL (default 0.05) for int8 and
 #    $OXP_INT4_RTOL (default 0.5) for int4.  These tiny random models
 #    (hidden size 32: one block a row, Gaussian weights, logits up to ~27)
-#    measured up to 1.1 % (int8) and 33 % (int4) of it; realistic shapes are
-#    what bench-quantize.sh's greedy agreement measures.
+#    measured up to 2.4 % (int8) and 33 % (int4) of it at the default
+#    accuracy level 4 (int8 activations; 1.6 % for int8 at level 0);
+#    realistic shapes are what bench-quantize.sh's greedy agreement measures.
 #  - tests/check-quantized.py unpacks the codes, scales and zero points
 #    from a file and checks every weight against the checkpoint's to half a
 #    quantization step, over block sizes, both schemes, GPT-2's [in, out]
@@ -94,7 +95,7 @@ print(float(np.abs(a).max()))
 PY
 )
   for q in int8 int4; do
-    rtol=${OXP_INT8_RTOL:-0.03}
+    rtol=${OXP_INT8_RTOL:-0.05}
     [ $q = int4 ] && rtol=${OXP_INT4_RTOL:-0.5}
     atol=$("$py" -c 'import sys; print("%.3g" % (float(sys.argv[1]) * float(sys.argv[2])))' "$peak" "$rtol")
     out=$tmp/$case_name-$q

@@ -347,8 +347,8 @@ oxp_cli_export (int argc, char **argv)
       "the numbered blocks), first, last (the first and last block of each stack)",
       "lm_head,first,last" },
     { "quantize-accuracy-level", 0, 0, G_OPTION_ARG_INT, &quantize_accuracy_level,
-      "With --quantize: MatMulNBits' accuracy_level, 0 (float arithmetic, default) to 4 (ONNX "
-      "Runtime quantizes activations to int8: fastest on CPUs, less accurate)",
+      "With --quantize: MatMulNBits' accuracy_level, 0 (float arithmetic) to 4 (ONNX Runtime "
+      "quantizes activations to int8: its fast CPU path; default)",
       "0-4" },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
@@ -593,7 +593,7 @@ oxp_cli_export (int argc, char **argv)
       status = oxp_cli_report_error (error);
       goto out;
     }
-  if (quantize_accuracy_level > 0)
+  if (quantize_accuracy_level >= 0)
     oxp_exporter_set_quantize_accuracy_level (exporter, (guint)quantize_accuracy_level);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
