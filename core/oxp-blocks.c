@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <oxport/oxport.h>
 
@@ -133,6 +134,99 @@ _oxp_blocks_fused_ok (OxpGraph *graph)
 
 /* ---- dense layers and norms ------------------------------------------- */
 
+/* The index of the block a weight belongs to ("model.layers.3.mlp…" → 3,
+ * with "model.layers." as @prefix), or -1 outside numbered blocks. */
+static gint64
+layer_index (const char *name, char **prefix)
+{
+  const char *p = name;
+
+  while (p != NULL && *p != '\0')
+    {
+      const char *end = p;
+
+      while (g_ascii_isdigit (*end))
+        end++;
+      if (end > p && *end == '.' && (p == name || p[-1] == '.'))
+        {
+          if (prefix != NULL)
+            *prefix = g_strndup (name, (gsize)(p - name));
+          return g_ascii_strtoll (p, NULL, 10);
+        }
+      p = strchr (p, '.');
+      if (p != NULL)
+        p++;
+    }
+  return -1;
+}
+
+/* Whether the graph's quantization leaves @weight in floats. */
+static gboolean
+quantize_excludes (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *weight)
+{
+  OxpQuantizeExclude exclude = oxp_graph_get_quantize_exclude (graph);
+  g_autofree char *prefix = NULL;
+  gint64 index = layer_index (weight, &prefix), last = index;
+
+  if (index < 0)
+    return (exclude & OXP_QUANTIZE_EXCLUDE_LM_HEAD) != 0;
+  if ((exclude & OXP_QUANTIZE_EXCLUDE_FIRST) && index == 0)
+    return TRUE;
+  if (!(exclude & OXP_QUANTIZE_EXCLUDE_LAST))
+    return FALSE;
+  for (guint i = 0; i < oxp_checkpoint_get_n_tensors (checkpoint); i++)
+    {
+      const char *name = oxp_checkpoint_tensor_get_name (oxp_checkpoint_get_nth (checkpoint, i));
+      g_autofree char *other = NULL;
+      gint64 j = layer_index (name, &other);
+
+      if (j > last && g_strcmp0 (other, prefix) == 0)
+        last = j;
+    }
+  return index == last;
+}
+
+/* x · Wᵀ by com.microsoft MatMulNBits, when the graph quantizes this weight
+ * (@done TRUE; ORT's kernels take float32 and float16 activations). */
+static const char *
+linear_quantized (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char *weight,
+                  OxpLinearFlags flags, gboolean *done, GError **error)
+{
+  const OxpCheckpointTensor *t = oxp_checkpoint_lookup (checkpoint, weight);
+  const gint64 *shape;
+  const char *b, *scales, *zero_points, *y;
+  gboolean in_out = (flags & OXP_LINEAR_WEIGHT_IN_OUT) != 0;
+  OxpDataType ft = oxp_graph_get_float_type (graph);
+
+  *done = FALSE;
+  if (oxp_graph_get_quantize_bits (graph) == 0 || t == NULL
+      || quantize_excludes (graph, checkpoint, weight))
+    return NULL;
+  *done = TRUE;
+  if (ft != OXP_DATA_TYPE_FLOAT && ft != OXP_DATA_TYPE_FLOAT16)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Cannot quantize “%s” in a %s graph: MatMulNBits computes in float32 or "
+                   "float16",
+                   weight, oxp_data_type_to_string (ft));
+      return NULL;
+    }
+  shape = oxp_checkpoint_tensor_get_shape (t);
+  b = oxp_graph_add_quantized_weight (graph, checkpoint, weight, in_out, &scales, &zero_points,
+                                      error);
+  if (b == NULL)
+    return NULL;
+  y = oxp_graph_op (graph, "MatMulNBits", x, b, scales, zero_points, NULL);
+  oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
+  _oxp_blocks_set_int (graph, "K", shape[in_out ? 0 : 1]);
+  _oxp_blocks_set_int (graph, "N", shape[in_out ? 1 : 0]);
+  _oxp_blocks_set_int (graph, "bits", oxp_graph_get_quantize_bits (graph));
+  _oxp_blocks_set_int (graph, "block_size", oxp_graph_get_quantize_block_size (graph));
+  if (oxp_graph_get_quantize_accuracy_level (graph) != 0)
+    _oxp_blocks_set_int (graph, "accuracy_level", oxp_graph_get_quantize_accuracy_level (graph));
+  return y;
+}
+
 /**
  * oxp_block_linear_from:
  * @graph: the graph to add nodes to
@@ -146,8 +240,12 @@ _oxp_blocks_fused_ok (OxpGraph *graph)
  * @error: return location for an error
  *
  * A dense layer: MatMul by the weight (transposed while writing for a torch
- * Linear) and Add of the bias.  A missing or misshaped tensor fails in
- * %OXP_CHECKPOINT_ERROR naming it.
+ * Linear) and Add of the bias.  When the graph quantizes (see
+ * oxp_graph_set_quantize()) and does not exclude this layer, a
+ * com.microsoft MatMulNBits on the block-quantized weight instead; at
+ * optimize level 2 and above in float32, a com.microsoft FusedMatMul with
+ * transB reading the [out, in] weight as stored (no transposition).  A
+ * missing or misshaped tensor fails in %OXP_CHECKPOINT_ERROR naming it.
  *
  * Returns: (transfer none) (nullable): the output value (owned by @graph), or NULL with @error set
  */
@@ -158,6 +256,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
 {
   gint64 shape[2];
   const char *w, *y;
+  gboolean quantized;
 
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL && weight != NULL, NULL);
@@ -176,6 +275,26 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
   if (!oxp_checkpoint_expect_float_tensor (checkpoint, weight, shape, 2, error))
     return NULL;
 
+  y = linear_quantized (graph, checkpoint, x, weight, flags, &quantized, error);
+  if (quantized && y == NULL)
+    return NULL;
+  if (quantized)
+    goto bias;
+
+  /* O2: the weight as the checkpoint stores it, [out, in], read by
+   * FusedMatMul with transB (which ORT prepacks like MatMul's B), so the
+   * writer copies the bytes instead of transposing them. */
+  if (fused_ok (graph) && !(flags & OXP_LINEAR_WEIGHT_IN_OUT))
+    {
+      w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
+      if (w == NULL)
+        return NULL;
+      y = oxp_graph_op (graph, "FusedMatMul", x, w, NULL);
+      oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
+      _oxp_blocks_set_int (graph, "transB", 1);
+      goto bias;
+    }
+
   if (flags & OXP_LINEAR_WEIGHT_IN_OUT)
     w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
   else if (flags & OXP_LINEAR_SHARED_WEIGHT)
@@ -192,6 +311,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
 
   y = oxp_graph_op (graph, "MatMul", x, w, NULL);
 
+bias:
   if (bias == NULL || (flags & OXP_LINEAR_NO_BIAS))
     return y;
   if ((flags & OXP_LINEAR_OPTIONAL_BIAS) && oxp_checkpoint_lookup (checkpoint, bias) == NULL)

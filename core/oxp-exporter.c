@@ -132,6 +132,11 @@ struct _OxpExporter
   gboolean validate;
   gboolean legacy;
   guint optimize_level;
+  guint quant_bits;
+  guint quant_block_size;
+  gboolean quant_symmetric;
+  OxpQuantizeExclude quant_exclude;
+  guint quant_accuracy_level;
   double atol;
   char *reference;
   char *runtime_path;
@@ -174,6 +179,12 @@ oxp_exporter_init (OxpExporter *self)
   self->external_data = OXP_EXTERNAL_DATA_AUTO;
   self->validate = TRUE;
   self->atol = -1.0;
+  self->quant_block_size = 32;
+  self->quant_symmetric = TRUE;
+  /* ORT 1.30's CPU MatMulNBits computes int8 weights at level 0 by
+   * dequantizing them at every run (20 times slower than fp32 measured);
+   * level 4 is its fast path for both widths. */
+  self->quant_accuracy_level = 4;
 }
 
 /**
@@ -309,6 +320,97 @@ oxp_exporter_set_optimize (OxpExporter *self, guint level)
   g_return_if_fail (OXP_IS_EXPORTER (self));
   g_return_if_fail (level <= 3);
   self->optimize_level = level;
+}
+
+/**
+ * oxp_exporter_set_quantize:
+ * @self: an exporter
+ * @bits: 4 (int4) or 8 (int8) to quantize the linear layers' weights, 0 for
+ *   none (default)
+ * @block_size: weights along the input axis sharing a scale: 32 (default),
+ *   64 or 128
+ * @symmetric: TRUE (default) for scales alone; FALSE for a zero point per
+ *   block too (asymmetric: each block's range is its minimum to maximum)
+ * @exclude: the linear layers kept in floats
+ * @error: return location for an error
+ *
+ * Weight-only quantization (see oxp_graph_set_quantize()): each linear
+ * layer becomes a com.microsoft MatMulNBits whose weights are quantized
+ * block by block while they are streamed from the checkpoint.  The inputs
+ * and outputs of the files do not change; their metadata_props record the
+ * settings ("oxport_quantize", "oxport_quantize_block_size",
+ * "oxport_quantize_scheme", "oxport_quantize_exclude",
+ * "oxport_quantize_scales", "oxport_quantize_accuracy_level").
+ *
+ * Returns: FALSE with %OXP_EXPORT_ERROR_UNSUPPORTED, the settings unchanged,
+ *   when @bits or @block_size is not one of those values
+ */
+gboolean
+oxp_exporter_set_quantize (OxpExporter *self, guint bits, guint block_size, gboolean symmetric,
+                           OxpQuantizeExclude exclude, GError **error)
+{
+  g_return_val_if_fail (OXP_IS_EXPORTER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (bits != 0 && bits != 4 && bits != 8)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Cannot quantize to %u bits: MatMulNBits weights are 4 (int4) or 8 (int8) bits",
+                   bits);
+      return FALSE;
+    }
+  if (block_size != 32 && block_size != 64 && block_size != 128)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Quantization block size %u is not supported: use 32, 64 or 128", block_size);
+      return FALSE;
+    }
+  if ((exclude
+       & ~(OXP_QUANTIZE_EXCLUDE_LM_HEAD | OXP_QUANTIZE_EXCLUDE_FIRST | OXP_QUANTIZE_EXCLUDE_LAST))
+      != 0)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Unknown quantization exclusion flags 0x%x", (guint)exclude);
+      return FALSE;
+    }
+  self->quant_bits = bits;
+  self->quant_block_size = block_size;
+  self->quant_symmetric = !!symmetric;
+  self->quant_exclude = exclude;
+  return TRUE;
+}
+
+/**
+ * oxp_exporter_set_quantize_accuracy_level:
+ * @self: an exporter
+ * @level: MatMulNBits' accuracy_level, 0 (float arithmetic) to 4 (default:
+ *   ONNX Runtime quantizes the activations to int8 on the fly, its fast CPU
+ *   path; at 0 its CPU kernel for int8 weights is far slower than fp32);
+ *   see oxp_graph_set_quantize_accuracy_level()
+ */
+void
+oxp_exporter_set_quantize_accuracy_level (OxpExporter *self, guint level)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  g_return_if_fail (level <= 4);
+  self->quant_accuracy_level = level;
+}
+
+static char *
+quantize_exclude_to_string (OxpQuantizeExclude exclude)
+{
+  GString *s = g_string_new (NULL);
+
+  if (exclude & OXP_QUANTIZE_EXCLUDE_LM_HEAD)
+    g_string_append (s, ",lm_head");
+  if (exclude & OXP_QUANTIZE_EXCLUDE_FIRST)
+    g_string_append (s, ",first");
+  if (exclude & OXP_QUANTIZE_EXCLUDE_LAST)
+    g_string_append (s, ",last");
+  if (s->len == 0)
+    g_string_append (s, ",none");
+  g_string_erase (s, 0, 1);
+  return g_string_free (s, FALSE);
 }
 
 /**
@@ -1326,6 +1428,12 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
   oxp_graph_set_optimize_level (graph, self->optimize_level);
   oxp_onnx_config_set_float_type (config, self->float_type);
   oxp_graph_set_float_type (graph, self->float_type);
+  if (self->quant_bits != 0)
+    {
+      oxp_graph_set_quantize (graph, self->quant_bits, self->quant_block_size,
+                              self->quant_symmetric, self->quant_exclude);
+      oxp_graph_set_quantize_accuracy_level (graph, self->quant_accuracy_level);
+    }
   if (!oxp_onnx_config_build_graph (config, graph, checkpoint, error))
     return FALSE;
 
@@ -1347,6 +1455,27 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
              : g_strdup (oxp_onnx_config_get_task (config));
   oxp_onnx_writer_set_metadata (writer, "task", task);
   oxp_onnx_writer_set_metadata (writer, "oxport_version", PACKAGE_VERSION);
+  if (self->optimize_level > 0)
+    {
+      g_autofree char *level = g_strdup_printf ("O%u", self->optimize_level);
+      oxp_onnx_writer_set_metadata (writer, "oxport_optimize", level);
+    }
+  if (self->quant_bits != 0)
+    {
+      g_autofree char *bits = g_strdup_printf ("int%u", self->quant_bits);
+      g_autofree char *block = g_strdup_printf ("%u", self->quant_block_size);
+      g_autofree char *exclude = quantize_exclude_to_string (self->quant_exclude);
+      g_autofree char *accuracy = g_strdup_printf ("%u", self->quant_accuracy_level);
+
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize", bits);
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize_block_size", block);
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize_scheme",
+                                    self->quant_symmetric ? "symmetric" : "asymmetric");
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize_exclude", exclude);
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize_scales",
+                                    oxp_data_type_to_string (self->float_type));
+      oxp_onnx_writer_set_metadata (writer, "oxport_quantize_accuracy_level", accuracy);
+    }
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);
 
   /* Which checkpoint tensors the graph reads, for the unused-tensor check. */

@@ -48,6 +48,17 @@ struct _OxpNode
   GPtrArray *attrs; /* (element-type OxpAttr) */
 };
 
+/* What a quantized initializer holds of its [N, K] source weight (an [K, N]
+ * one with quant_in_out): MatMulNBits' packed blocks, its scales or its
+ * zero points, computed block by block while it is written. */
+typedef enum
+{
+  OXP_QUANT_NONE,
+  OXP_QUANT_BLOCKS,
+  OXP_QUANT_SCALES,
+  OXP_QUANT_ZERO_POINTS,
+} OxpQuantPart;
+
 /* An initializer: a checkpoint tensor referenced in its memory map, or a
  * small in-memory constant.  Converted (float type) and transposed only when
  * written. */
@@ -66,7 +77,18 @@ typedef struct
   OxpCheckpoint *checkpoint; /* keeps @data alive, or NULL */
   OxpTensor *tensor;         /* keeps @data alive, or NULL */
   GBytes *bytes;             /* keeps @data alive, or NULL */
+  OxpQuantPart quant;        /* NONE: written as the source (converted, transposed) */
+  guint quant_bits;          /* 4 or 8 */
+  guint quant_block_size;    /* 32, 64 or 128 elements along K */
+  gboolean quant_symmetric;  /* no zero points: the code 2^(bits-1) is zero */
+  gboolean quant_in_out;     /* the source is [K, N] (GPT-2's Conv1D) */
 } OxpInitializer;
+
+/* Sizes of the quantization of @init's source: N, K, blocks per row, and
+ * bytes per row of the packed codes and of the packed zero points. */
+G_GNUC_INTERNAL void _oxp_initializer_get_quant_sizes (const OxpInitializer *init, gsize *n,
+                                                       gsize *k, gsize *k_blocks,
+                                                       gsize *row_bytes, gsize *zp_row_bytes);
 
 G_GNUC_INTERNAL const char *_oxp_graph_get_doc_string (OxpGraph *self);
 /* (element-type OxpNode) (transfer none) */
@@ -80,6 +102,7 @@ G_GNUC_INTERNAL GPtrArray *_oxp_graph_dup_extra_domains (OxpGraph *self);
 
 /* The type and shape the initializer has in the file. */
 G_GNUC_INTERNAL OxpDataType _oxp_initializer_get_dtype (OxpGraph *self, const OxpInitializer *init);
+G_GNUC_INTERNAL guint _oxp_initializer_get_rank (const OxpInitializer *init);
 G_GNUC_INTERNAL void _oxp_initializer_get_dims (const OxpInitializer *init, gint64 *dims);
 G_GNUC_INTERNAL guint64 _oxp_initializer_get_size (OxpGraph *self, const OxpInitializer *init);
 G_GNUC_INTERNAL guint64 _oxp_initializer_get_n_elements (const OxpInitializer *init);

@@ -57,6 +57,11 @@ typedef struct
   guint opset;
   OxpDataType float_type;
   guint optimize_level;
+  guint quant_bits; /* 0: linear weights stay floats */
+  guint quant_block_size;
+  gboolean quant_symmetric;
+  OxpQuantizeExclude quant_exclude;
+  guint quant_accuracy_level;
   GStringChunk *strings;    /* every name handed out lives until the graph dies */
   GHashTable *values;       /* name → ValueDef (owned) */
   GHashTable *node_names;   /* set */
@@ -117,6 +122,8 @@ graph_shared_new (guint opset)
 
   sh->opset = opset;
   sh->float_type = OXP_DATA_TYPE_FLOAT;
+  sh->quant_block_size = 32;
+  sh->quant_symmetric = TRUE;
   sh->strings = g_string_chunk_new (4096);
   sh->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   sh->node_names = g_hash_table_new (g_str_hash, g_str_equal);
@@ -446,6 +453,114 @@ oxp_graph_get_optimize_level (OxpGraph *self)
 {
   g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
   return self->shared->optimize_level;
+}
+
+/**
+ * oxp_graph_set_quantize:
+ * @self: a graph
+ * @bits: 4 or 8 to quantize linear weights, 0 to keep them floats (default)
+ * @block_size: elements along the input axis sharing one scale: 32, 64 or 128
+ * @symmetric: no zero points (the middle code is zero); otherwise each block
+ *   has a zero point and its range is its own minimum to maximum
+ * @exclude: the linear layers to keep in floats
+ *
+ * Weight-only block quantization: oxp_block_linear() emits com.microsoft
+ * MatMulNBits, whose packed weights the writer computes block by block
+ * from the checkpoint while it writes them (rounding to nearest; the scales
+ * are in the graph's float type, as MatMulNBits takes them).
+ */
+void
+oxp_graph_set_quantize (OxpGraph *self, guint bits, guint block_size, gboolean symmetric,
+                        OxpQuantizeExclude exclude)
+{
+  g_return_if_fail (OXP_IS_GRAPH (self));
+  g_return_if_fail (bits == 0 || bits == 4 || bits == 8);
+  g_return_if_fail (block_size == 32 || block_size == 64 || block_size == 128);
+
+  self->shared->quant_bits = bits;
+  self->shared->quant_block_size = block_size;
+  self->shared->quant_symmetric = !!symmetric;
+  self->shared->quant_exclude = exclude;
+}
+
+/**
+ * oxp_graph_set_quantize_accuracy_level:
+ * @self: a graph
+ * @level: MatMulNBits' accuracy_level: 0 (unset: the most accurate, float
+ *   arithmetic; default) to 4 (ONNX Runtime quantizes the activations to
+ *   int8 on the fly, the fastest on CPUs)
+ */
+void
+oxp_graph_set_quantize_accuracy_level (OxpGraph *self, guint level)
+{
+  g_return_if_fail (OXP_IS_GRAPH (self));
+  g_return_if_fail (level <= 4);
+  self->shared->quant_accuracy_level = level;
+}
+
+/**
+ * oxp_graph_get_quantize_bits:
+ * @self: a graph
+ *
+ * Returns: 4 or 8 when linear weights are quantized, else 0
+ */
+guint
+oxp_graph_get_quantize_bits (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
+  return self->shared->quant_bits;
+}
+
+/**
+ * oxp_graph_get_quantize_block_size:
+ * @self: a graph
+ *
+ * Returns: the quantization block size (32 unless set)
+ */
+guint
+oxp_graph_get_quantize_block_size (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
+  return self->shared->quant_block_size;
+}
+
+/**
+ * oxp_graph_get_quantize_symmetric:
+ * @self: a graph
+ *
+ * Returns: whether the quantization has no zero points
+ */
+gboolean
+oxp_graph_get_quantize_symmetric (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), FALSE);
+  return self->shared->quant_symmetric;
+}
+
+/**
+ * oxp_graph_get_quantize_exclude:
+ * @self: a graph
+ *
+ * Returns: the linear layers the quantization leaves in floats
+ */
+OxpQuantizeExclude
+oxp_graph_get_quantize_exclude (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), OXP_QUANTIZE_EXCLUDE_NONE);
+  return self->shared->quant_exclude;
+}
+
+/**
+ * oxp_graph_get_quantize_accuracy_level:
+ * @self: a graph
+ *
+ * Returns: MatMulNBits' accuracy_level (0: unset)
+ */
+guint
+oxp_graph_get_quantize_accuracy_level (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
+  return self->shared->quant_accuracy_level;
 }
 
 /**
@@ -1128,6 +1243,117 @@ oxp_graph_add_weight (OxpGraph *self, OxpCheckpoint *checkpoint, const char *ten
   return init->name;
 }
 
+static OxpInitializer *
+add_quant_part (OxpGraph *self, OxpCheckpoint *checkpoint, const OxpCheckpointTensor *t,
+                const char *tensor_name, const char *suffix, OxpQuantPart part, gboolean in_out)
+{
+  g_autofree char *base = g_strconcat (tensor_name, suffix, NULL);
+  OxpInitializer *init = add_initializer (self, base);
+
+  init->src_dtype = oxp_checkpoint_tensor_get_dtype (t);
+  init->rank = 2;
+  init->shape = g_memdup2 (oxp_checkpoint_tensor_get_shape (t), 2 * sizeof (gint64));
+  init->data = oxp_checkpoint_tensor_get_data (t);
+  init->src_size = oxp_checkpoint_tensor_get_size (t);
+  init->is_weight = TRUE;
+  init->file = oxp_checkpoint_tensor_get_file (t);
+  init->checkpoint = g_object_ref (checkpoint);
+  init->quant = part;
+  init->quant_bits = self->shared->quant_bits;
+  init->quant_block_size = self->shared->quant_block_size;
+  init->quant_symmetric = self->shared->quant_symmetric;
+  init->quant_in_out = in_out;
+  /* The scales are in the graph's float type. */
+  init->convert = part == OXP_QUANT_SCALES;
+  return init;
+}
+
+/**
+ * oxp_graph_add_quantized_weight:
+ * @self: a graph whose quantization is on (oxp_graph_set_quantize())
+ * @checkpoint: the checkpoint holding the tensor (kept alive by @self)
+ * @tensor_name: a 2-D float tensor, [N, K] (a torch Linear weight: out, in)
+ * @in_out: the tensor is stored [K, N] instead (GPT-2's Conv1D)
+ * @scales: (out) (transfer none): the value name of the scales
+ * @zero_points: (out) (transfer none) (nullable): the value name of the zero
+ *   points, or NULL when the quantization is symmetric
+ * @error: return location for an error
+ *
+ * The three inputs of a com.microsoft MatMulNBits computing x · Wᵀ: the
+ * codes packed [N, ceil(K / block_size), block_size × bits / 8] (the last
+ * block padded with zeros), the scales [N × blocks] and the zero points
+ * packed per row (4 bits: two a byte, low nibble first).  Nothing is
+ * computed until the writer streams the tensor.
+ *
+ * Returns: the value name of the packed codes, or NULL with @error set:
+ *   %OXP_CHECKPOINT_ERROR_MISSING_TENSOR, or %OXP_EXPORT_ERROR_UNSUPPORTED
+ *   for a tensor that is not a 2-D float one
+ */
+const char *
+oxp_graph_add_quantized_weight (OxpGraph *self, OxpCheckpoint *checkpoint, const char *tensor_name,
+                                gboolean in_out, const char **scales, const char **zero_points,
+                                GError **error)
+{
+  GraphShared *sh;
+  const OxpCheckpointTensor *t;
+  OxpInitializer *blocks, *sc, *zp = NULL;
+  g_autofree char *key = NULL;
+  const char *known;
+  OxpDataType dtype;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (self), NULL);
+  g_return_val_if_fail (OXP_IS_CHECKPOINT (checkpoint), NULL);
+  g_return_val_if_fail (tensor_name != NULL && scales != NULL && zero_points != NULL, NULL);
+  g_return_val_if_fail (self->shared->quant_bits != 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  sh = self->shared;
+  key = g_strdup_printf ("%p/q%u/%s", (void *)checkpoint, (guint)in_out, tensor_name);
+  known = g_hash_table_lookup (sh->weight_keys, key);
+  if (known != NULL)
+    {
+      /* The codes, scales and zero points were added one after the other. */
+      for (guint i = 0; i < sh->initializers->len; i++)
+        {
+          OxpInitializer *init = g_ptr_array_index (sh->initializers, i);
+
+          if (init->name != known)
+            continue;
+          *scales = ((OxpInitializer *)g_ptr_array_index (sh->initializers, i + 1))->name;
+          *zero_points
+              = init->quant_symmetric
+                    ? NULL
+                    : ((OxpInitializer *)g_ptr_array_index (sh->initializers, i + 2))->name;
+          return known;
+        }
+    }
+
+  t = oxp_checkpoint_get_tensor (checkpoint, tensor_name, error);
+  if (t == NULL)
+    return NULL;
+  dtype = oxp_checkpoint_tensor_get_dtype (t);
+  if (oxp_checkpoint_tensor_get_rank (t) != 2 || !is_float_type (dtype))
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Cannot quantize tensor “%s” of %s: it is %s of rank %u, expected a 2-D "
+                   "float tensor",
+                   tensor_name, oxp_checkpoint_tensor_get_file (t), oxp_data_type_to_string (dtype),
+                   oxp_checkpoint_tensor_get_rank (t));
+      return NULL;
+    }
+
+  blocks = add_quant_part (self, checkpoint, t, tensor_name, sh->quant_bits == 4 ? ".q4" : ".q8",
+                           OXP_QUANT_BLOCKS, in_out);
+  sc = add_quant_part (self, checkpoint, t, tensor_name, ".scales", OXP_QUANT_SCALES, in_out);
+  if (!sh->quant_symmetric)
+    zp = add_quant_part (self, checkpoint, t, tensor_name, ".zero_points", OXP_QUANT_ZERO_POINTS,
+                         in_out);
+  *scales = sc->name;
+  *zero_points = zp != NULL ? zp->name : NULL;
+  g_hash_table_insert (sh->weight_keys, g_steal_pointer (&key), (gpointer)blocks->name);
+  return blocks->name;
+}
+
 /**
  * oxp_graph_add_constant:
  * @self: a graph
@@ -1696,12 +1922,61 @@ _oxp_graph_dup_extra_domains (OxpGraph *self)
 OxpDataType
 _oxp_initializer_get_dtype (OxpGraph *self, const OxpInitializer *init)
 {
+  if (init->quant == OXP_QUANT_BLOCKS || init->quant == OXP_QUANT_ZERO_POINTS)
+    return OXP_DATA_TYPE_UINT8;
   return init->convert ? self->shared->float_type : init->src_dtype;
+}
+
+void
+_oxp_initializer_get_quant_sizes (const OxpInitializer *init, gsize *n, gsize *k, gsize *k_blocks,
+                                  gsize *row_bytes, gsize *zp_row_bytes)
+{
+  *n = (gsize)init->shape[init->quant_in_out ? 1 : 0];
+  *k = (gsize)init->shape[init->quant_in_out ? 0 : 1];
+  *k_blocks = (*k + init->quant_block_size - 1) / init->quant_block_size;
+  *row_bytes = *k_blocks * init->quant_block_size * init->quant_bits / 8;
+  *zp_row_bytes = (*k_blocks * init->quant_bits + 7) / 8;
+}
+
+guint
+_oxp_initializer_get_rank (const OxpInitializer *init)
+{
+  switch (init->quant)
+    {
+    case OXP_QUANT_BLOCKS:
+      return 3;
+    case OXP_QUANT_SCALES:
+    case OXP_QUANT_ZERO_POINTS:
+      return 1;
+    default:
+      return init->rank;
+    }
 }
 
 void
 _oxp_initializer_get_dims (const OxpInitializer *init, gint64 *dims)
 {
+  gsize n, k, k_blocks, row_bytes, zp_row_bytes;
+
+  if (init->quant != OXP_QUANT_NONE)
+    {
+      _oxp_initializer_get_quant_sizes (init, &n, &k, &k_blocks, &row_bytes, &zp_row_bytes);
+      switch (init->quant)
+        {
+        case OXP_QUANT_BLOCKS:
+          dims[0] = (gint64)n;
+          dims[1] = (gint64)k_blocks;
+          dims[2] = (gint64)(row_bytes / k_blocks);
+          break;
+        case OXP_QUANT_SCALES:
+          dims[0] = (gint64)(n * k_blocks);
+          break;
+        default:
+          dims[0] = (gint64)(n * zp_row_bytes);
+          break;
+        }
+      return;
+    }
   for (guint i = 0; i < init->rank; i++)
     dims[i] = init->shape[i];
   if (init->transpose && init->rank == 2)
@@ -1715,9 +1990,17 @@ guint64
 _oxp_initializer_get_n_elements (const OxpInitializer *init)
 {
   guint64 n = 1;
+  gint64 dims[3];
 
-  for (guint i = 0; i < init->rank; i++)
-    n *= (guint64)init->shape[i];
+  if (init->quant == OXP_QUANT_NONE)
+    {
+      for (guint i = 0; i < init->rank; i++)
+        n *= (guint64)init->shape[i];
+      return n;
+    }
+  _oxp_initializer_get_dims (init, dims);
+  for (guint i = 0; i < _oxp_initializer_get_rank (init); i++)
+    n *= (guint64)dims[i];
   return n;
 }
 

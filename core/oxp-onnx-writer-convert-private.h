@@ -5,6 +5,8 @@
 
 #include <oxport/oxport.h>
 
+#include "oxp-graph-private.h"
+
 G_BEGIN_DECLS
 
 /* Converts @n elements of @src (@src_dtype) into @dst (@dst_dtype).  Both are
@@ -69,5 +71,31 @@ G_GNUC_INTERNAL gboolean _oxp_transposer_write (OxpTransposer *self, const OxpTr
                                                 OxpTransposeWriteFunc write_func,
                                                 OxpTransposeBandFunc band_func, gpointer user_data,
                                                 GError **error);
+
+/* One part of the block quantization of a weight: rows are MatMulNBits'
+ * output rows (the N axis), blocks run along K. */
+typedef struct
+{
+  gconstpointer src; /* [n, k], or [k, n] with in_out, of src_dtype */
+  OxpDataType src_dtype;
+  OxpDataType scale_dtype;
+  gboolean in_out;
+  gsize n, k;
+  guint bits;       /* 4 or 8 */
+  gsize block_size; /* elements */
+  gboolean symmetric;
+  OxpQuantPart part;
+  /* With part BLOCKS, when not NULL: also the scales and zero points of
+   * the rows, at the same offsets their own parts would put them. */
+  guint8 *side_scales;
+  guint8 *side_zero_points;
+} OxpQuantizeJob;
+
+/* Rows [@r0, @r0 + @nr) of @job's part into @dst, one row after the other
+ * (codes: ceil(k / block_size) × block_size × bits / 8 bytes a row, the
+ * last block padded with the zero code; scales: one per block in
+ * scale_dtype; zero points: packed per row).  @row holds k floats. */
+G_GNUC_INTERNAL void _oxp_quantize_rows (const OxpQuantizeJob *job, gsize r0, gsize nr,
+                                         guint8 *dst, float *row);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <oxport/oxport.h>
 
+#include <math.h>
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -801,4 +802,134 @@ _oxp_transposer_write (OxpTransposer *self, const OxpTransposeJob *job,
         g_mutex_unlock (&self->lock);
       }
   return ok;
+}
+
+/* ---- block quantization (MatMulNBits) --------------------------------- */
+
+/* @x stored in @dtype, rounded up to the next representable value when
+ * rounding to nearest went below it: a block's codes then never need to be
+ * clamped, so no weight is off by more than half a step of its stored scale.
+ * Returns the stored value. */
+static float
+store_scale (OxpDataType dtype, guint8 *dst, float x)
+{
+  float back;
+
+  _oxp_convert_floats (dtype, dst, OXP_DATA_TYPE_FLOAT, &x, 1);
+  if (dtype == OXP_DATA_TYPE_FLOAT)
+    return x;
+  _oxp_convert_floats (OXP_DATA_TYPE_FLOAT, &back, dtype, dst, 1);
+  if (back < x)
+    {
+      guint16 bits;
+
+      /* Positive and finite: the next 16-bit pattern is the next value up. */
+      memcpy (&bits, dst, 2);
+      bits++;
+      memcpy (dst, &bits, 2);
+      _oxp_convert_floats (OXP_DATA_TYPE_FLOAT, &back, dtype, dst, 1);
+    }
+  return back;
+}
+
+void
+_oxp_quantize_rows (const OxpQuantizeJob *job, gsize r0, gsize nr, guint8 *dst, float *row)
+{
+  gsize bs = job->block_size;
+  gsize k_blocks = (job->k + bs - 1) / bs;
+  gsize src_elem = oxp_data_type_get_size (job->src_dtype);
+  gsize scale_elem = oxp_data_type_get_size (job->scale_dtype);
+  guint max_code = (1u << job->bits) - 1;
+  gsize row_bytes = k_blocks * bs * job->bits / 8;
+  gsize zp_row_bytes = (k_blocks * job->bits + 7) / 8;
+
+  for (gsize r = r0; r < r0 + nr; r++)
+    {
+      const guint8 *src = job->src;
+
+      if (job->in_out)
+        for (gsize i = 0; i < job->k; i++)
+          _oxp_convert_floats (OXP_DATA_TYPE_FLOAT, row + i, job->src_dtype,
+                               src + (i * job->n + r) * src_elem, 1);
+      else
+        _oxp_convert_floats (OXP_DATA_TYPE_FLOAT, row, job->src_dtype, src + r * job->k * src_elem,
+                             job->k);
+
+      if (job->part == OXP_QUANT_ZERO_POINTS)
+        memset (dst, 0, zp_row_bytes);
+      for (gsize b = 0; b < k_blocks; b++)
+        {
+          gsize lo = b * bs, hi = MIN (lo + bs, job->k);
+          float mn = 0.0f, mx = 0.0f, scale, inv;
+          guint8 scale_bytes[4];
+          guint zp = 0;
+
+          for (gsize i = lo; i < hi; i++)
+            {
+              mn = MIN (mn, row[i]);
+              mx = MAX (mx, row[i]);
+            }
+          if (job->symmetric)
+            {
+              scale = MAX (mx, -mn) / (float)((1u << (job->bits - 1)) - 1);
+              zp = 1u << (job->bits - 1);
+            }
+          else
+            scale = (mx - mn) / (float)max_code;
+          scale = store_scale (job->scale_dtype, scale_bytes, scale);
+          if (!job->symmetric)
+            {
+              /* The range holds zero, so -mn / scale is within [0, max_code]. */
+              float z = scale > 0 ? rintf (-mn / scale) : 0.0f;
+              zp = (guint)CLAMP (z, 0.0f, (float)max_code);
+            }
+
+          if (job->part == OXP_QUANT_BLOCKS && job->side_scales != NULL)
+            {
+              memcpy (job->side_scales + (r * k_blocks + b) * scale_elem, scale_bytes, scale_elem);
+              if (job->side_zero_points != NULL)
+                {
+                  guint8 *z = job->side_zero_points + r * zp_row_bytes;
+
+                  if (b == 0)
+                    memset (z, 0, zp_row_bytes);
+                  if (job->bits == 8)
+                    z[b] = (guint8)zp;
+                  else
+                    z[b / 2] |= (guint8)(zp << ((b % 2) * 4));
+                }
+            }
+          switch (job->part)
+            {
+            case OXP_QUANT_SCALES:
+              memcpy (dst + b * scale_elem, scale_bytes, scale_elem);
+              continue;
+            case OXP_QUANT_ZERO_POINTS:
+              if (job->bits == 8)
+                dst[b] = (guint8)zp;
+              else
+                dst[b / 2] |= (guint8)(zp << ((b % 2) * 4));
+              continue;
+            default:
+              break;
+            }
+
+          inv = scale > 0 ? 1.0f / scale : 0.0f;
+          for (gsize i = lo; i < lo + bs; i++)
+            {
+              float q = i < hi ? rintf (row[i] * inv) + (float)zp : (float)zp;
+              guint code = (guint)CLAMP (q, 0.0f, (float)max_code);
+
+              if (job->bits == 8)
+                dst[i] = (guint8)code;
+              else if (i % 2 == 0)
+                dst[i / 2] = (guint8)code;
+              else
+                dst[i / 2] |= (guint8)(code << 4);
+            }
+        }
+      dst += job->part == OXP_QUANT_BLOCKS   ? row_bytes
+             : job->part == OXP_QUANT_SCALES ? k_blocks * scale_elem
+                                             : zp_row_bytes;
+    }
 }

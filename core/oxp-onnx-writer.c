@@ -914,6 +914,12 @@ typedef struct
   GHashTable *source_fds; /* checkpoint file → fd (GINT_TO_POINTER (fd + 1)), or 0 if unusable */
   guint8 *chunk;          /* CHUNK_SIZE */
   OxpTransposer *transposer; /* made for the first transposed tensor */
+  /* The scales and zero points computed with the last quantized codes:
+   * their parts, written next, come from here instead of a second pass
+   * over the weight. */
+  const OxpInitializer *quant_of;
+  guint8 *quant_scales;
+  guint8 *quant_zero_points;
   guint64 done, total;
 } WriteContext;
 
@@ -1073,6 +1079,147 @@ transpose_band (gconstpointer src, gsize len, gboolean done, gpointer user_data)
     advise_pages (out->ctx, out->init, src, len, MADV_WILLNEED);
 }
 
+/* One worker's share of a chunk of quantized rows. */
+typedef struct
+{
+  const OxpQuantizeJob *job;
+  gsize r0, nr;
+  guint8 *dst;
+} QuantizeSlice;
+
+static gpointer
+quantize_slice (gpointer data)
+{
+  QuantizeSlice *slice = data;
+  g_autofree float *row = g_new (float, MAX (slice->job->k, 1));
+
+  _oxp_quantize_rows (slice->job, slice->r0, slice->nr, slice->dst, row);
+  return NULL;
+}
+
+/* Rows [@r0, @r0 + @nr) into @dst, split between up to @n_threads threads
+ * (the calling one included): every row is independent. */
+static void
+quantize_chunk (const OxpQuantizeJob *job, gsize r0, gsize nr, gsize out_row, guint8 *dst,
+                guint n_threads)
+{
+  QuantizeSlice slices[MAX_THREADS];
+  GThread *threads[MAX_THREADS] = { NULL };
+  guint n = (guint)MIN (MIN ((gsize)n_threads, (gsize)MAX_THREADS), MAX (nr / 16, 1));
+  gsize per = (nr + n - 1) / n;
+
+  for (guint t = 0; t < n; t++)
+    {
+      gsize a = MIN (t * per, nr), b = MIN (a + per, nr);
+
+      slices[t] = (QuantizeSlice){ job, r0 + a, b - a, dst + a * out_row };
+      if (t > 0 && b > a)
+        threads[t] = g_thread_new ("oxp-quantize", quantize_slice, &slices[t]);
+    }
+  if (slices[0].nr > 0)
+    quantize_slice (&slices[0]);
+  for (guint t = 1; t < n; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+}
+
+/* A quantized part: rows of the weight read (converted) one at a time and
+ * quantized into a chunk by the threads, so memory holds a chunk of the
+ * output and a row of floats a thread whatever the tensor's size. */
+static gboolean
+write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
+{
+  gsize n, k, k_blocks, row_bytes, zp_row_bytes, out_row;
+  OxpQuantizeJob job = {
+    .src = init->data,
+    .src_dtype = init->src_dtype,
+    /* Every part rounds the scales the way the scales part stores them. */
+    .scale_dtype = oxp_graph_get_float_type (ctx->graph),
+    .in_out = init->quant_in_out,
+    .bits = init->quant_bits,
+    .block_size = init->quant_block_size,
+    .symmetric = init->quant_symmetric,
+    .part = init->quant,
+  };
+  gsize src_row = 0, per_chunk;
+
+  _oxp_initializer_get_quant_sizes (init, &n, &k, &k_blocks, &row_bytes, &zp_row_bytes);
+  job.n = n;
+  job.k = k;
+  if (init->quant != OXP_QUANT_BLOCKS && ctx->quant_of != NULL && ctx->quant_of->data == init->data
+      && ctx->quant_of->quant_bits == init->quant_bits
+      && ctx->quant_of->quant_block_size == init->quant_block_size
+      && ctx->quant_of->quant_symmetric == init->quant_symmetric
+      && ctx->quant_of->quant_in_out == init->quant_in_out)
+    {
+      const guint8 *cached
+          = init->quant == OXP_QUANT_SCALES ? ctx->quant_scales : ctx->quant_zero_points;
+      guint64 size = _oxp_initializer_get_size (ctx->graph, init);
+
+      if (cached != NULL)
+        {
+          for (guint64 off = 0; off < size; off += CHUNK_SIZE)
+            {
+              gsize len = (gsize)MIN ((guint64)CHUNK_SIZE, size - off);
+
+              if (!sink_write (sink, cached + off, len, error))
+                return FALSE;
+              report_progress (ctx, len);
+            }
+          return TRUE;
+        }
+    }
+  if (init->quant == OXP_QUANT_BLOCKS)
+    {
+      g_clear_pointer (&ctx->quant_scales, g_free);
+      g_clear_pointer (&ctx->quant_zero_points, g_free);
+      ctx->quant_scales = g_malloc (n * k_blocks * oxp_data_type_get_size (job.scale_dtype));
+      if (!init->quant_symmetric)
+        ctx->quant_zero_points = g_malloc (MAX (n * zp_row_bytes, 1));
+      ctx->quant_of = init;
+      job.side_scales = ctx->quant_scales;
+      job.side_zero_points = ctx->quant_zero_points;
+    }
+  switch (init->quant)
+    {
+    case OXP_QUANT_BLOCKS:
+      out_row = row_bytes;
+      break;
+    case OXP_QUANT_SCALES:
+      out_row = k_blocks * oxp_data_type_get_size (job.scale_dtype);
+      break;
+    default:
+      out_row = zp_row_bytes;
+      break;
+    }
+  if (out_row > CHUNK_SIZE)
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "Cannot quantize “%s”: a row of %" G_GSIZE_FORMAT " inputs is too long",
+                   init->name, k);
+      return FALSE;
+    }
+  if (!init->quant_in_out)
+    src_row = k * oxp_data_type_get_size (init->src_dtype);
+  /* A chunk of rows bounds both the output and the source pages resident
+   * before they are dropped (the scales of a row are ~1/32 of its bytes). */
+  per_chunk = MAX (CHUNK_SIZE / MAX (MAX (out_row, src_row), 1), 1);
+  for (gsize r = 0; r < n; r += per_chunk)
+    {
+      gsize nr = MIN (per_chunk, n - r);
+
+      quantize_chunk (&job, r, nr, out_row, ctx->chunk, MIN (g_get_num_processors (), MAX_THREADS));
+      if (!sink_write (sink, ctx->chunk, nr * out_row, error))
+        return FALSE;
+      if (src_row != 0)
+        drop_pages (ctx, init, (const guint8 *)init->data + r * src_row, nr * src_row);
+      report_progress (ctx, nr * out_row);
+    }
+  if (src_row == 0)
+    drop_pages (ctx, init, init->data, init->src_size);
+  return TRUE;
+}
+
 /* Streams @init's data as it is written: raw, converted or transposed. */
 static gboolean
 write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GError **error)
@@ -1083,6 +1230,8 @@ write_initializer_data (WriteContext *ctx, Sink *sink, const OxpInitializer *ini
   const guint8 *src = init->data;
   gboolean convert = dst_dtype != init->src_dtype;
 
+  if (init->quant != OXP_QUANT_NONE)
+    return write_quantized (ctx, sink, init, error);
   if (!init->transpose && !convert)
     {
       gboolean copied;
@@ -1261,10 +1410,10 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
   g_autofree char *offset_str = NULL, *length_str = NULL;
   gint64 dims[16];
 
-  g_assert (init->rank <= G_N_ELEMENTS (dims));
+  g_assert (_oxp_initializer_get_rank (init) <= G_N_ELEMENTS (dims));
   onnx__tensor_proto__init (&tp);
   _oxp_initializer_get_dims (init, dims);
-  tp.n_dims = init->rank;
+  tp.n_dims = _oxp_initializer_get_rank (init);
   tp.dims = dims;
   tp.has_data_type = TRUE;
   tp.data_type = _oxp_initializer_get_dtype (graph, init);
@@ -1588,6 +1737,8 @@ out:
     }
   g_clear_pointer (&ctx.mappings, g_array_unref);
   g_free (ctx.chunk);
+  g_free (ctx.quant_scales);
+  g_free (ctx.quant_zero_points);
   _oxp_transposer_free (ctx.transposer);
   g_ptr_array_unref (arena.allocs);
   return ok;

@@ -291,6 +291,14 @@ oxp_cli_export (int argc, char **argv)
   gboolean strict = FALSE;
   g_autofree char *optimize = NULL;
   guint optimize_level = 0;
+  g_autofree char *quantize = NULL;
+  g_autofree char *quantize_exclude = NULL;
+  int quantize_block_size = 0;
+  int quantize_accuracy_level = -1;
+  gboolean quantize_symmetric = FALSE;
+  gboolean quantize_asymmetric = FALSE;
+  guint quantize_bits = 0;
+  OxpQuantizeExclude exclude = OXP_QUANTIZE_EXCLUDE_NONE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
       "The checkpoint folder (config.json + *.safetensors), or a model id ORG/NAME already in "
@@ -322,6 +330,26 @@ oxp_cli_export (int argc, char **argv)
       "com.microsoft operators (Attention, SkipLayerNormalization, …), O3 also their "
       "approximations (FastGelu); default: plain standard ONNX",
       "O1|O2|O3" },
+    { "quantize", 0, 0, G_OPTION_ARG_STRING, &quantize,
+      "Weight-only quantization of the linear layers (com.microsoft MatMulNBits), computed "
+      "block by block while writing; default: none",
+      "int8|int4" },
+    { "quantize-block-size", 0, 0, G_OPTION_ARG_INT, &quantize_block_size,
+      "With --quantize: weights along the input axis sharing one scale (default: 32)",
+      "32|64|128" },
+    { "quantize-symmetric", 0, 0, G_OPTION_ARG_NONE, &quantize_symmetric,
+      "With --quantize: scales only, zero is the middle code (the default)", NULL },
+    { "quantize-asymmetric", 0, 0, G_OPTION_ARG_NONE, &quantize_asymmetric,
+      "With --quantize: a zero point per block too, each block's range its minimum to maximum",
+      NULL },
+    { "quantize-exclude", 0, 0, G_OPTION_ARG_STRING, &quantize_exclude,
+      "With --quantize: comma-separated linear layers to keep in floats: lm_head (those outside "
+      "the numbered blocks), first, last (the first and last block of each stack)",
+      "lm_head,first,last" },
+    { "quantize-accuracy-level", 0, 0, G_OPTION_ARG_INT, &quantize_accuracy_level,
+      "With --quantize: MatMulNBits' accuracy_level, 0 (float arithmetic) to 4 (ONNX Runtime "
+      "quantizes activations to int8: its fast CPU path; default)",
+      "0-4" },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate model.onnx_data file: auto (above 2 GiB, default), never, always",
       "auto|never|always" },
@@ -436,6 +464,75 @@ oxp_cli_export (int argc, char **argv)
         }
       optimize_level = (guint)(o[0] - '0');
     }
+  if (quantize != NULL)
+    {
+      if (g_str_equal (quantize, "int4"))
+        quantize_bits = 4;
+      else if (g_str_equal (quantize, "int8"))
+        quantize_bits = 8;
+      else
+        {
+          status = oxp_cli_usage_error ("export", "--quantize must be int8 or int4, not “%s”",
+                                        quantize);
+          goto out;
+        }
+    }
+  if (quantize == NULL
+      && (quantize_block_size != 0 || quantize_symmetric || quantize_asymmetric
+          || quantize_exclude != NULL || quantize_accuracy_level >= 0))
+    {
+      status = oxp_cli_usage_error ("export", "--quantize-* options need --quantize int8|int4");
+      goto out;
+    }
+  if (quantize_symmetric && quantize_asymmetric)
+    {
+      status = oxp_cli_usage_error (
+          "export", "--quantize-symmetric and --quantize-asymmetric contradict each other");
+      goto out;
+    }
+  if (quantize_block_size == 0)
+    quantize_block_size = 32;
+  if (quantize_block_size != 32 && quantize_block_size != 64 && quantize_block_size != 128)
+    {
+      status = oxp_cli_usage_error ("export", "--quantize-block-size must be 32, 64 or 128, not %d",
+                                    quantize_block_size);
+      goto out;
+    }
+  if (quantize_accuracy_level > 4)
+    {
+      status = oxp_cli_usage_error ("export", "--quantize-accuracy-level must be 0 to 4, not %d",
+                                    quantize_accuracy_level);
+      goto out;
+    }
+  if (quantize_exclude != NULL)
+    {
+      g_auto (GStrv) names = g_strsplit (quantize_exclude, ",", -1);
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          const char *name = g_strstrip (names[i]);
+
+          if (g_str_equal (name, "lm_head"))
+            exclude |= OXP_QUANTIZE_EXCLUDE_LM_HEAD;
+          else if (g_str_equal (name, "first"))
+            exclude |= OXP_QUANTIZE_EXCLUDE_FIRST;
+          else if (g_str_equal (name, "last"))
+            exclude |= OXP_QUANTIZE_EXCLUDE_LAST;
+          else if (!g_str_equal (name, "none"))
+            {
+              status = oxp_cli_usage_error (
+                  "export", "--quantize-exclude: unknown layer set “%s” (use lm_head, first, last)",
+                  name);
+              goto out;
+            }
+        }
+    }
+  if (quantize_bits != 0 && float_type == OXP_DATA_TYPE_BFLOAT16)
+    {
+      status = oxp_cli_usage_error ("export", "--quantize needs --dtype fp32 or fp16: "
+                                              "MatMulNBits computes in float32 or float16");
+      goto out;
+    }
   if (!parse_external_data (external_data, &external_mode))
     {
       status = oxp_cli_usage_error (
@@ -490,6 +587,14 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_validate (exporter, !no_validate);
   oxp_exporter_set_legacy (exporter, legacy);
   oxp_exporter_set_optimize (exporter, optimize_level);
+  if (!oxp_exporter_set_quantize (exporter, quantize_bits, (guint)quantize_block_size,
+                                  !quantize_asymmetric, exclude, &error))
+    {
+      status = oxp_cli_report_error (error);
+      goto out;
+    }
+  if (quantize_accuracy_level >= 0)
+    oxp_exporter_set_quantize_accuracy_level (exporter, (guint)quantize_accuracy_level);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);

@@ -132,6 +132,10 @@ OXP_API void oxp_exporter_set_legacy (OxpExporter *self, gboolean legacy);
 /* @level: 0 plain standard ONNX (default), 1-3 optimum's O1-O3: the forms
  * ONNX Runtime fuses, its com.microsoft operators, their approximations. */
 OXP_API void oxp_exporter_set_optimize (OxpExporter *self, guint level);
+OXP_API gboolean oxp_exporter_set_quantize (OxpExporter *self, guint bits, guint block_size,
+                                            gboolean symmetric, OxpQuantizeExclude exclude,
+                                            GError **error);
+OXP_API void oxp_exporter_set_quantize_accuracy_level (OxpExporter *self, guint level);
 OXP_API void oxp_exporter_set_atol (OxpExporter *self, double atol);
 OXP_API void oxp_exporter_set_reference (OxpExporter *self, const char *reference);
 OXP_API void oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path);

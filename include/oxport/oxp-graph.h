@@ -56,6 +56,27 @@ typedef enum {
   OXP_WEIGHT_KEEP_DTYPE = 1 << 1,
 } OxpWeightFlags;
 
+/**
+ * OxpQuantizeExclude:
+ * @OXP_QUANTIZE_EXCLUDE_NONE: every linear layer is quantized
+ * @OXP_QUANTIZE_EXCLUDE_LM_HEAD: the linear layers outside the numbered
+ *   blocks (a weight name with no layer index: `lm_head`, a head tied to the
+ *   word embeddings, a classifier) stay floats
+ * @OXP_QUANTIZE_EXCLUDE_FIRST: the linear layers of the first block
+ *   (index 0 of their stack: "model.layers.0.…") stay floats
+ * @OXP_QUANTIZE_EXCLUDE_LAST: the linear layers of the last block of their
+ *   stack (the highest index the checkpoint has under the same prefix)
+ *
+ * Which linear layers oxp_graph_set_quantize() leaves in floats.  Word
+ * embeddings are gathered, not multiplied: they are never quantized.
+ */
+typedef enum {
+  OXP_QUANTIZE_EXCLUDE_NONE = 0,
+  OXP_QUANTIZE_EXCLUDE_LM_HEAD = 1 << 0,
+  OXP_QUANTIZE_EXCLUDE_FIRST = 1 << 1,
+  OXP_QUANTIZE_EXCLUDE_LAST = 1 << 2,
+} OxpQuantizeExclude;
+
 #define OXP_TYPE_GRAPH (oxp_graph_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpGraph, oxp_graph, OXP, GRAPH, GObject)
@@ -77,6 +98,18 @@ OXP_API OxpDataType oxp_graph_get_float_type (OxpGraph *self);
  * 3 those and their approximations (FastGelu). */
 OXP_API void        oxp_graph_set_optimize_level (OxpGraph *self, guint level);
 OXP_API guint       oxp_graph_get_optimize_level (OxpGraph *self);
+/* Weight-only quantization of the linear layers (MatMulNBits); bits 0 is off. */
+OXP_API void        oxp_graph_set_quantize   (OxpGraph           *self,
+                                              guint               bits,
+                                              guint               block_size,
+                                              gboolean            symmetric,
+                                              OxpQuantizeExclude  exclude);
+OXP_API void        oxp_graph_set_quantize_accuracy_level (OxpGraph *self, guint level);
+OXP_API guint       oxp_graph_get_quantize_bits       (OxpGraph *self);
+OXP_API guint       oxp_graph_get_quantize_block_size (OxpGraph *self);
+OXP_API gboolean    oxp_graph_get_quantize_symmetric  (OxpGraph *self);
+OXP_API OxpQuantizeExclude oxp_graph_get_quantize_exclude (OxpGraph *self);
+OXP_API guint       oxp_graph_get_quantize_accuracy_level (OxpGraph *self);
 OXP_API void        oxp_graph_set_doc_string (OxpGraph *self, const char *doc);
 /* Opset of a domain ("" for ai.onnx); 0 when not imported. "com.microsoft"
  * is imported only when a node uses it. */
@@ -112,6 +145,15 @@ OXP_API const char *oxp_graph_add_weight          (OxpGraph       *self,
                                                    const char     *tensor_name,
                                                    OxpWeightFlags  flags,
                                                    GError        **error);
+/* MatMulNBits' packed codes, scales and zero points of a 2-D float weight,
+ * computed while writing; needs the graph's quantization on. */
+OXP_API const char *oxp_graph_add_quantized_weight (OxpGraph       *self,
+                                                    OxpCheckpoint  *checkpoint,
+                                                    const char     *tensor_name,
+                                                    gboolean        in_out,
+                                                    const char    **scales,
+                                                    const char    **zero_points,
+                                                    GError        **error);
 OXP_API const char *oxp_graph_add_constant        (OxpGraph   *self,
                                                    const char *name_hint,
                                                    OxpTensor  *value);
