@@ -284,7 +284,7 @@ oxp_block_linear_from (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x
   /* O2: the weight as the checkpoint stores it, [out, in], read by
    * FusedMatMul with transB (which ORT prepacks like MatMul's B), so the
    * writer copies the bytes instead of transposing them. */
-  if (fused_ok (graph) && !(flags & OXP_LINEAR_WEIGHT_IN_OUT))
+  if (_oxp_blocks_fused_ok (graph) && !(flags & OXP_LINEAR_WEIGHT_IN_OUT))
     {
       w = oxp_graph_add_weight (graph, checkpoint, weight, OXP_WEIGHT_NONE, error);
       if (w == NULL)
