@@ -387,6 +387,9 @@ oxp_exporter_set_quantize (OxpExporter *self, guint bits, guint block_size, gboo
  *   ONNX Runtime quantizes the activations to int8 on the fly, its fast CPU
  *   path; at 0 its CPU kernel for int8 weights is far slower than fp32);
  *   see oxp_graph_set_quantize_accuracy_level()
+ *
+ * Sets how ONNX Runtime computes the quantized MatMulNBits products,
+ * `--quantize-accuracy-level`; it only matters with oxp_exporter_set_quantize().
  */
 void
 oxp_exporter_set_quantize_accuracy_level (OxpExporter *self, guint level)

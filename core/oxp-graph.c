@@ -489,6 +489,9 @@ oxp_graph_set_quantize (OxpGraph *self, guint bits, guint block_size, gboolean s
  * @level: MatMulNBits' accuracy_level: 0 (unset: the most accurate, float
  *   arithmetic; default) to 4 (ONNX Runtime quantizes the activations to
  *   int8 on the fly, the fastest on CPUs)
+ *
+ * Sets the accuracy_level attribute of the MatMulNBits nodes that
+ * oxp_block_linear() emits when the graph quantizes (oxp_graph_set_quantize()).
  */
 void
 oxp_graph_set_quantize_accuracy_level (OxpGraph *self, guint level)
@@ -501,6 +504,8 @@ oxp_graph_set_quantize_accuracy_level (OxpGraph *self, guint level)
 /**
  * oxp_graph_get_quantize_bits:
  * @self: a graph
+ *
+ * Tells whether, and to how many bits, linear weights are quantized.
  *
  * Returns: 4 or 8 when linear weights are quantized, else 0
  */
@@ -515,6 +520,8 @@ oxp_graph_get_quantize_bits (OxpGraph *self)
  * oxp_graph_get_quantize_block_size:
  * @self: a graph
  *
+ * Tells how many weights along the input axis share one scale.
+ *
  * Returns: the quantization block size (32 unless set)
  */
 guint
@@ -527,6 +534,8 @@ oxp_graph_get_quantize_block_size (OxpGraph *self)
 /**
  * oxp_graph_get_quantize_symmetric:
  * @self: a graph
+ *
+ * Tells whether the quantization is symmetric.
  *
  * Returns: whether the quantization has no zero points
  */
@@ -541,6 +550,8 @@ oxp_graph_get_quantize_symmetric (OxpGraph *self)
  * oxp_graph_get_quantize_exclude:
  * @self: a graph
  *
+ * Tells which linear layers stay in floats when the graph quantizes.
+ *
  * Returns: the linear layers the quantization leaves in floats
  */
 OxpQuantizeExclude
@@ -553,6 +564,8 @@ oxp_graph_get_quantize_exclude (OxpGraph *self)
 /**
  * oxp_graph_get_quantize_accuracy_level:
  * @self: a graph
+ *
+ * Tells the accuracy_level the MatMulNBits nodes get.
  *
  * Returns: MatMulNBits' accuracy_level (0: unset)
  */
