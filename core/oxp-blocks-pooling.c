@@ -178,3 +178,50 @@ oxp_block_l2_normalize (OxpGraph *graph, const char *x, double eps)
   out = oxp_graph_op (graph, "Div", xf, norm, NULL);
   return ft == OXP_DATA_TYPE_FLOAT ? out : _oxp_blocks_cast (graph, out, ft);
 }
+
+/**
+ * oxp_block_last_non_pad_token:
+ * @graph: the graph to add nodes to
+ * @x: per-token values [batch, seq, dim] (hidden states, or logits)
+ * @input_ids: int64 [batch, seq], the ids @x was computed from
+ * @pad_token_id: the padding id, or a negative number when the model has none
+ *
+ * The pooling of transformers' decoder *ForSequenceClassification models
+ * (GPT-2, LLaMA, GPT-NeoX, OPT …): each row's value at its last token that
+ * is not @pad_token_id, argmax(arange(seq) · (ids != pad)), so row 0 for a
+ * row of padding only and the last token for a row without padding.
+ * Without a pad token (@pad_token_id < 0) the last token of every row.
+ *
+ * Returns: (transfer none): [batch, dim]
+ */
+const char *
+oxp_block_last_non_pad_token (OxpGraph *graph, const char *x, const char *input_ids,
+                              gint64 pad_token_id)
+{
+  const char *keep, *positions, *index, *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && input_ids != NULL, NULL);
+
+  if (pad_token_id < 0)
+    return oxp_block_select (graph, x, 1, -1);
+
+  keep = oxp_graph_op (
+      graph, "Not",
+      oxp_graph_op (graph, "Equal", input_ids,
+                    oxp_graph_add_constant_int64 (graph, "pad_token_id", pad_token_id), NULL),
+      NULL);
+  positions = oxp_graph_op (graph, "Range", oxp_graph_add_constant_int64 (graph, "zero", 0),
+                            _oxp_blocks_dim_of (graph, input_ids, 1),
+                            oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  /* ArgMax in float32, the one type every execution provider's kernel
+   * takes (CUDA's has no int64); positions are exact below 2^24. */
+  index = oxp_graph_op (graph, "Mul", _oxp_blocks_cast (graph, keep, OXP_DATA_TYPE_FLOAT),
+                        _oxp_blocks_cast (graph, positions, OXP_DATA_TYPE_FLOAT), NULL);
+  index = oxp_graph_op (graph, "ArgMax", index, NULL);
+  _oxp_blocks_set_int (graph, "axis", -1);
+  _oxp_blocks_set_int (graph, "keepdims", 1); /* [batch, 1]: one index per row */
+  out = oxp_graph_op (graph, "GatherND", x, index, NULL);
+  _oxp_blocks_set_int (graph, "batch_dims", 1);
+  return out;
+}

@@ -764,6 +764,93 @@ test_unknown_activation (void)
   g_assert_nonnull (strstr (error->message, "“activation”"));
 }
 
+/* ---- blocks checked against hand-computed values ------------------------ */
+
+/* Writes @graph (its output "y" bound to @y, of @y_type and @y_rank), runs
+ * it on @feeds and returns "y", or NULL when the test is skipped (no ONNX
+ * Runtime). */
+static OxpTensor *
+run_graph (OxpGraph *graph, const char *y, OxpDataType y_type, guint y_rank, GPtrArray *feeds,
+           const char *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpTensorSpec) out_spec = oxp_tensor_spec_new_rank ("y", y_type, y_rank);
+  g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autofree char *path = g_build_filename (workdir, file, NULL);
+
+  g_assert_nonnull (y);
+  oxp_graph_add_output (graph, out_spec);
+  oxp_graph_bind_output (graph, "y", y, &error);
+  g_assert_no_error (error);
+  oxp_onnx_writer_write (writer, graph, path, &error);
+  g_assert_no_error (error);
+  if (runtime == NULL)
+    {
+      g_test_skip ("OXPORT_ONNXRUNTIME is not set: no ONNX Runtime to run the block with");
+      return NULL;
+    }
+  session = oxp_runtime_open_session (runtime, path, &error);
+  g_assert_no_error (error);
+  outputs = oxp_runtime_session_run (session, feeds, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outputs->len, ==, 1);
+  return oxp_tensor_ref (g_ptr_array_index (outputs, 0));
+}
+
+/* x[b, s, d] = 100·b + 10·s + d over ids with padding (pad id 0): row 0
+ * has a pad token inside and at the end, row 1 a leading one, row 2 is
+ * padding only (transformers' argmax then picks position 0). */
+static const gint64 pool_ids[3][4] = { { 5, 0, 7, 0 }, { 0, 3, 4, 9 }, { 0, 0, 0, 0 } };
+
+typedef struct
+{
+  gint64 pad_token_id;
+  gint64 positions[3]; /* the token each row pools */
+} LastTokenCase;
+
+static const LastTokenCase last_token_pad = { 0, { 2, 3, 0 } };
+static const LastTokenCase last_token_no_pad = { -1, { 3, 3, 3 } };
+
+static void
+test_last_non_pad_token (gconstpointer data)
+{
+  const LastTokenCase *c = data;
+  const gint64 x_shape[] = { 3, 4, 2 }, ids_shape[] = { 3, 4 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,2");
+  g_autoptr (OxpTensorSpec) ids_spec = oxp_tensor_spec_new ("ids", OXP_DATA_TYPE_INT64, "b,s");
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  OxpTensor *ids = oxp_tensor_new ("ids", OXP_DATA_TYPE_INT64, ids_shape, 2);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *y;
+
+  for (gint64 b = 0; b < 3; b++)
+    for (gint64 s = 0; s < 4; s++)
+      for (gint64 d = 0; d < 2; d++)
+        xd[(b * 4 + s) * 2 + d] = (float)(100 * b + 10 * s + d);
+  memcpy (oxp_tensor_get_mutable_data (ids), pool_ids, sizeof pool_ids);
+  g_ptr_array_add (feeds, x);
+  g_ptr_array_add (feeds, ids);
+
+  y = oxp_block_last_non_pad_token (graph, oxp_graph_add_input (graph, x_spec),
+                                    oxp_graph_add_input (graph, ids_spec), c->pad_token_id);
+  got = run_graph (graph, y, OXP_DATA_TYPE_FLOAT, 2, feeds,
+                   c->pad_token_id < 0 ? "last-token-no-pad.onnx" : "last-token.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpuint (oxp_tensor_get_rank (got), ==, 2);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[0], ==, 3);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[1], ==, 2);
+  for (gint64 b = 0; b < 3; b++)
+    for (gint64 d = 0; d < 2; d++)
+      g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 2 + d), ==,
+                         100 * b + 10 * c->positions[b] + d);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void
@@ -826,6 +913,9 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/blocks/errors/missing-tensor", test_missing_tensor);
   g_test_add_func ("/oxp/blocks/errors/wrong-shape", test_wrong_shape);
   g_test_add_func ("/oxp/blocks/errors/unknown-activation", test_unknown_activation);
+  g_test_add_data_func ("/oxp/blocks/last-non-pad-token", &last_token_pad, test_last_non_pad_token);
+  g_test_add_data_func ("/oxp/blocks/last-non-pad-token/no-pad-token", &last_token_no_pad,
+                        test_last_non_pad_token);
 
   ret = g_test_run ();
 

@@ -176,6 +176,13 @@ OXP_API const char *oxp_block_masked_max_pool  (OxpGraph   *graph,
 OXP_API const char *oxp_block_l2_normalize     (OxpGraph   *graph,
                                                 const char *x,
                                                 double      eps);
+/* Decoder sequence classification: each row of @x [batch, seq, dim] at its
+ * last token that is not @pad_token_id (argmax(arange(seq) · (ids != pad))),
+ * the last token when @pad_token_id < 0 → [batch, dim]. */
+OXP_API const char *oxp_block_last_non_pad_token (OxpGraph   *graph,
+                                                  const char *x,
+                                                  const char *input_ids,
+                                                  gint64      pad_token_id);
 
 /* Masks.  The masked value is the float type's finfo.min (float32
  * -3.4028234663852886e38), not -inf, as transformers does. */

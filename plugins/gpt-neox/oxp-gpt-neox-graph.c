@@ -345,47 +345,6 @@ decoder_layer (Ctx *c, const char *x, gint64 i)
 
 /* ---- heads ---------------------------------------------------------------- */
 
-/* transformers' *ForSequenceClassification pooling: the hidden state at the
- * last token that is not pad_token_id, argmax(arange(seq) · (ids != pad))
- * (0 for a row of padding only), or the last token without a pad token.
- * Plugin-local: no core block selects one position per row. */
-static const char *
-cast_float (Ctx *c, const char *x)
-{
-  const char *y = oxp_graph_op (c->graph, "Cast", x, NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_FLOAT);
-  return y;
-}
-
-static const char *
-last_token (Ctx *c, const char *h)
-{
-  const OxpGptNeoxSpec *s = c->spec;
-  const char *kept, *seq, *range, *index, *gathered;
-  OxpNode *node;
-
-  if (s->pad_token_id < 0)
-    return oxp_block_select (c->graph, h, 1, -1);
-
-  kept = oxp_graph_op (c->graph, "Equal", "input_ids",
-                       oxp_graph_add_constant_int64 (c->graph, "pad", s->pad_token_id), NULL);
-  kept = cast_float (c, oxp_graph_op (c->graph, "Not", kept, NULL));
-  seq = oxp_graph_op (c->graph, "Squeeze", dim_1d (c, "input_ids", 1), NULL);
-  range = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
-                        oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  /* In float, the type every ArgMax kernel takes (positions exact below 2^24). */
-  index = oxp_graph_op (c->graph, "ArgMax",
-                        oxp_graph_op (c->graph, "Mul", kept, cast_float (c, range), NULL), NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_int (node, "axis", -1);
-  oxp_node_set_attr_int (node, "keepdims", 1);
-  /* [batch, 1] indices into [batch, seq, hidden] → [batch, hidden]. */
-  gathered = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return gathered;
-}
-
 /* ---- the whole graph ------------------------------------------------------ */
 
 static gboolean
@@ -448,9 +407,10 @@ build (Ctx *c)
   oxp_graph_push_scope (c->graph, "head");
   if (g_str_equal (task, "text-classification"))
     {
-      const char *logits
-          = oxp_block_linear_from (c->graph, c->checkpoint, last_token (c, h), c->names->score,
-                                   NULL, s->embed_dim, s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
+      const char *logits = oxp_block_linear_from (
+          c->graph, c->checkpoint,
+          oxp_block_last_non_pad_token (c->graph, h, "input_ids", s->pad_token_id), c->names->score,
+          NULL, s->embed_dim, s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
       oxp_graph_pop_scope (c->graph);
       return bind (c, "logits", logits);
     }

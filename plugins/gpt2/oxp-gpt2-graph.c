@@ -197,34 +197,6 @@ lm_head (Ctx *c, const char *h)
                            OXP_LINEAR_NO_BIAS, c->error);
 }
 
-/* Plugin-local block, GPT2ForSequenceClassification's pooling: the hidden
- * state at the last non-padding token of each row, argmax(arange(seq) ·
- * (ids != pad)) (row 0 when a row is all padding, as transformers). */
-static const char *
-last_non_pad_token (Ctx *c, const char *h, const char *ids)
-{
-  const char *keep, *positions, *index;
-  OxpNode *node;
-
-  keep = oxp_graph_op (
-      c->graph, "Not",
-      oxp_graph_op (c->graph, "Equal", ids,
-                    oxp_graph_add_constant_int64 (c->graph, "pad_token_id", c->spec->pad_token_id),
-                    NULL),
-      NULL);
-  positions
-      = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0),
-                      dim_of (c, ids, 1), oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  index = oxp_graph_op (c->graph, "Mul", cast (c, keep, OXP_DATA_TYPE_INT64), positions, NULL);
-  index = oxp_graph_op (c->graph, "ArgMax", index, NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_int (node, "axis", -1);
-  oxp_node_set_attr_int (node, "keepdims", 1); /* [batch, 1]: one index per row */
-  index = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return index;
-}
-
 /* ---- the whole graph ------------------------------------------------------ */
 
 static gboolean
@@ -283,7 +255,8 @@ build (Ctx *c)
   oxp_graph_push_scope (c->graph, "head");
   if (g_str_equal (s->task, "text-classification"))
     {
-      const char *x = last_non_pad_token (c, h, ids);
+      /* GPT2ForSequenceClassification: the last non-pad token. */
+      const char *x = oxp_block_last_non_pad_token (c->graph, h, ids, s->pad_token_id);
       const char *logits = oxp_block_linear (c->graph, c->checkpoint, x, "score", s->hidden_size,
                                              s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
       oxp_graph_pop_scope (c->graph);

@@ -180,39 +180,6 @@ decoder_layer (Ctx *c, const Shared *sh, const char *h, gint64 i)
   return h;
 }
 
-/* Logits at each row's last non-pad token, as *ForSequenceClassification:
- * argmax(arange(seq) · (ids != pad)); the last token without pad_token_id. */
-static const char *
-last_token_logits (Ctx *c, const char *logits)
-{
-  static const gint64 col[] = { -1 };
-  const char *keep, *seq, *range, *index, *out;
-
-  if (c->spec->pad_token_id < 0)
-    return oxp_block_select (c->graph, logits, 1, -1);
-  keep = oxp_graph_op (
-      c->graph, "Not",
-      oxp_graph_op (c->graph, "Equal", "input_ids",
-                    oxp_graph_add_constant_int64 (c->graph, "pad_token_id", c->spec->pad_token_id),
-                    NULL),
-      NULL);
-  keep = oxp_graph_op (c->graph, "Cast", keep, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_INT64);
-  seq = oxp_graph_op (c->graph, "Gather", oxp_graph_op (c->graph, "Shape", "input_ids", NULL),
-                      oxp_graph_add_constant_int64 (c->graph, "axis", 1), NULL);
-  range = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
-                        oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  index
-      = oxp_graph_op (c->graph, "ArgMax", oxp_graph_op (c->graph, "Mul", range, keep, NULL), NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "keepdims", 0);
-  index = oxp_graph_op (c->graph, "Unsqueeze", index,
-                        oxp_graph_add_constant_int64s (c->graph, "axes", col, 1), NULL);
-  out = oxp_graph_op (c->graph, "GatherND", logits, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return out;
-}
-
 static gboolean
 bind (Ctx *c, const char *output, const char *value)
 {
@@ -289,7 +256,12 @@ build (Ctx *c)
     {
       const char *logits = linear (c, h, "score", s->hidden_size, s->num_labels, FALSE);
       oxp_graph_pop_scope (c->graph);
-      return logits != NULL && bind (c, "logits", last_token_logits (c, logits));
+      /* *ForSequenceClassification scores every token, then pools the
+       * logits at the last non-pad one. */
+      return logits != NULL
+             && bind (
+                 c, "logits",
+                 oxp_block_last_non_pad_token (c->graph, logits, "input_ids", s->pad_token_id));
     }
   oxp_graph_pop_scope (c->graph);
 
