@@ -77,55 +77,6 @@ resolve_prefix (Ctx *c)
   return TRUE;
 }
 
-/* Plugin-local helper (a candidate for the core blocks; the clip plugin has
- * the same one): Conv with kernel = stride = @patch, then [batch, hidden,
- * h, w] → [batch, h·w, hidden], torch's flatten(2).transpose(1, 2).
- * @bias may be NULL (CLIP). */
-static const char *
-patch_embedding (Ctx *c, const char *pixels, const char *weight_name, const char *bias_name)
-{
-  const OxpVitSpec *s = c->spec;
-  const gint64 wshape[] = { s->hidden_size, s->num_channels, s->patch_size, s->patch_size };
-  const gint64 bshape[] = { s->hidden_size };
-  const gint64 kernel[] = { s->patch_size, s->patch_size };
-  const gint64 keep_flatten[] = { 0, 0, -1 };
-  const gint64 perm[] = { 0, 2, 1 };
-  const char *w, *b = NULL, *x;
-  OxpNode *node;
-
-  if ((w = weight (c, weight_name, wshape, 4)) == NULL)
-    return NULL;
-  if (bias_name != NULL && (b = weight (c, bias_name, bshape, 1)) == NULL)
-    return NULL;
-  x = oxp_graph_op (c->graph, "Conv", pixels, w, b, NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_ints (node, "kernel_shape", kernel, 2);
-  oxp_node_set_attr_ints (node, "strides", kernel, 2);
-  x = oxp_graph_op (c->graph, "Reshape", x,
-                    oxp_graph_add_constant_int64s (c->graph, "flatten_shape", keep_flatten, 3),
-                    NULL);
-  x = oxp_graph_op (c->graph, "Transpose", x, NULL);
-  oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 3);
-  return x;
-}
-
-/* [batch, 1, 1] from the batch size of @pixels: the shape a [1, 1, hidden]
- * token is expanded to (torch's expand(batch, -1, -1)). */
-static const char *
-batch_expand_shape (Ctx *c, const char *pixels)
-{
-  const gint64 zero = 0, one = 1, ones[] = { 1, 1 };
-  const char *batch
-      = oxp_graph_op (c->graph, "Slice", oxp_graph_op (c->graph, "Shape", pixels, NULL),
-                      oxp_graph_add_constant_int64s (c->graph, "starts", &zero, 1),
-                      oxp_graph_add_constant_int64s (c->graph, "ends", &one, 1), NULL);
-  const char *shape = oxp_graph_op (
-      c->graph, "Concat", batch, oxp_graph_add_constant_int64s (c->graph, "ones", ones, 2), NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 0);
-  return shape;
-}
-
 static const char *
 embeddings (Ctx *c, const char *pixels)
 {
@@ -133,28 +84,22 @@ embeddings (Ctx *c, const char *pixels)
   const char *p = c->prefix;
   const gint64 token_shape[] = { 1, 1, s->hidden_size };
   const gint64 pos_shape[] = { 1, s->num_patches + s->n_extra_tokens, s->hidden_size };
-  const char *patches, *expand, *cls, *dist = NULL, *pos, *x;
+  const char *patches, *tokens[2], *pos, *x;
 
   patches
-      = patch_embedding (c, pixels, tname (c, "%sembeddings.patch_embeddings.projection.weight", p),
-                         tname (c, "%sembeddings.patch_embeddings.projection.bias", p));
-  if (patches == NULL)
+      = oxp_block_patch_embedding (c->graph, c->checkpoint, pixels,
+                                   tname (c, "%sembeddings.patch_embeddings.projection.weight", p),
+                                   tname (c, "%sembeddings.patch_embeddings.projection.bias", p),
+                                   s->num_channels, s->hidden_size, s->patch_size, c->error);
+  if (patches == NULL
+      || (tokens[0] = weight (c, tname (c, "%sembeddings.cls_token", p), token_shape, 3)) == NULL)
     return NULL;
-  expand = batch_expand_shape (c, pixels);
-  if ((cls = weight (c, tname (c, "%sembeddings.cls_token", p), token_shape, 3)) == NULL)
+  /* DeiT: [CLS], then the distillation token. */
+  if (s->kind == OXP_VIT_KIND_DEIT
+      && (tokens[1] = weight (c, tname (c, "%sembeddings.distillation_token", p), token_shape, 3))
+             == NULL)
     return NULL;
-  cls = oxp_graph_op (c->graph, "Expand", cls, expand, NULL);
-  if (s->kind == OXP_VIT_KIND_DEIT)
-    {
-      if ((dist = weight (c, tname (c, "%sembeddings.distillation_token", p), token_shape, 3))
-          == NULL)
-        return NULL;
-      dist = oxp_graph_op (c->graph, "Expand", dist, expand, NULL);
-      x = oxp_graph_op (c->graph, "Concat", cls, dist, patches, NULL);
-    }
-  else
-    x = oxp_graph_op (c->graph, "Concat", cls, patches, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 1);
+  x = oxp_block_prepend_tokens (c->graph, patches, tokens, s->kind == OXP_VIT_KIND_DEIT ? 2 : 1);
 
   /* The positions fix the image size, which the pixel_values input declares. */
   if ((pos = weight (c, tname (c, "%sembeddings.position_embeddings", p), pos_shape, 3)) == NULL)
