@@ -225,3 +225,46 @@ oxp_block_last_non_pad_token (OxpGraph *graph, const char *x, const char *input_
   _oxp_blocks_set_int (graph, "batch_dims", 1);
   return out;
 }
+
+/**
+ * oxp_block_split_per_head:
+ * @graph: the graph to add nodes to
+ * @x: a fused projection [batch, seq, @n_groups · Σ@sizes]
+ * @n_groups: the number of head groups its channels are laid out in
+ * @sizes: (array length=n): the width of each part within one group
+ * @n: the number of parts (≥ 1)
+ * @outputs: (out caller-allocates) (array length=n): receives the @n parts,
+ *   part i [batch, seq, @n_groups · @sizes[i]]
+ *
+ * Splits a fused projection whose channels are grouped by head rather than
+ * by part: [group 0: part 0, part 1 …][group 1: part 0, part 1 …]….  This is
+ * GPT-NeoX's (and BLOOM's) query_key_value, with @n_groups the heads and
+ * @sizes { head_dim, head_dim, head_dim }; Falcon's grouped layout is
+ * @n_groups kv heads and @sizes { q_per_kv · head_dim, head_dim, head_dim }.
+ * Each part keeps the head order, so oxp_block_split_heads() applies to it.
+ * Reshapes and one Split only, no transpose.  For [q | k | v] laid out part
+ * after part, use oxp_block_split().
+ */
+void
+oxp_block_split_per_head (OxpGraph *graph, const char *x, gint64 n_groups, const gint64 *sizes,
+                          guint n, const char **outputs)
+{
+  gint64 per_group[4] = { 0, 0, n_groups, 0 };
+  const char *grouped;
+
+  g_return_if_fail (OXP_IS_GRAPH (graph));
+  g_return_if_fail (x != NULL && sizes != NULL && outputs != NULL && n >= 1 && n_groups >= 1);
+
+  for (guint i = 0; i < n; i++)
+    per_group[3] += sizes[i];
+  grouped = oxp_graph_op (graph, "Reshape", x,
+                          oxp_graph_add_constant_int64s (graph, "per_head", per_group, 4), NULL);
+  oxp_block_split (graph, grouped, -1, sizes, n, outputs);
+  for (guint i = 0; i < n; i++)
+    {
+      const gint64 merged[] = { 0, 0, n_groups * sizes[i] };
+
+      outputs[i] = oxp_graph_op (graph, "Reshape", outputs[i],
+                                 oxp_graph_add_constant_int64s (graph, "merged", merged, 3), NULL);
+    }
+}

@@ -851,6 +851,36 @@ test_last_non_pad_token (gconstpointer data)
                          100 * b + 10 * c->positions[b] + d);
 }
 
+/* Two head groups, each [part 0 (1 wide) | part 1 (2 wide)]: x = 0..5 is
+ * group 0 [0 | 1 2], group 1 [3 | 4 5], so the parts are [0 3] and
+ * [1 2 4 5]; y is both, concatenated. */
+static void
+test_split_per_head (void)
+{
+  const gint64 x_shape[] = { 1, 1, 6 }, sizes[] = { 1, 2 };
+  const float expected[] = { 0, 3, 1, 2, 4, 5 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,6");
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *parts[2], *y;
+
+  for (guint i = 0; i < 6; i++)
+    xd[i] = (float)i;
+  g_ptr_array_add (feeds, x);
+  oxp_block_split_per_head (graph, oxp_graph_add_input (graph, x_spec), 2, sizes, 2, parts);
+  y = oxp_graph_op (graph, "Concat", parts[0], parts[1], NULL);
+  oxp_node_set_attr_int (oxp_graph_get_last_node (graph), "axis", -1);
+  got = run_graph (graph, y, OXP_DATA_TYPE_FLOAT, 3, feeds, "split-per-head.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpint (oxp_tensor_get_shape (got)[2], ==, 6);
+  for (guint i = 0; i < 6; i++)
+    g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, i), ==, expected[i]);
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void
@@ -916,6 +946,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/oxp/blocks/last-non-pad-token", &last_token_pad, test_last_non_pad_token);
   g_test_add_data_func ("/oxp/blocks/last-non-pad-token/no-pad-token", &last_token_no_pad,
                         test_last_non_pad_token);
+  g_test_add_func ("/oxp/blocks/split-per-head", test_split_per_head);
 
   ret = g_test_run ();
 

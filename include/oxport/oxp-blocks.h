@@ -162,6 +162,15 @@ OXP_API void        oxp_block_split            (OxpGraph     *graph,
                                                 const gint64 *sizes,
                                                 guint         n,
                                                 const char  **outputs);
+/* The parts of a fused projection [batch, seq, @n_groups·Σ@sizes] whose
+ * channels are grouped by head (GPT-NeoX's query_key_value: per head q, k,
+ * v), each part [batch, seq, @n_groups·@sizes[i]] in head order. */
+OXP_API void        oxp_block_split_per_head   (OxpGraph     *graph,
+                                                const char   *x,
+                                                gint64        n_groups,
+                                                const gint64 *sizes,
+                                                guint         n,
+                                                const char  **outputs);
 /* [batch, seq, hidden] → [batch, hidden] over the tokens @attention_mask
  * (int64 [batch, seq]) keeps, as sentence-transformers' Pooling does:
  * mean (sum / max(count, 1e-9)) and max (others set to -1e9).  CLS

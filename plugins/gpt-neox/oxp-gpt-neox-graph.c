@@ -207,33 +207,22 @@ embeddings (Ctx *c, const char *position_ids)
 /* ---- attention ------------------------------------------------------------ */
 
 /* GPT-NeoX: one [3·hidden, hidden] projection whose rows are laid out
- * [heads, 3, head_dim] (per head q, k, v): viewed as [batch, seq, heads,
- * 3·head_dim] and split on the last axis, each part back to [batch, seq,
- * hidden] (reshapes only, no transpose). */
+ * [heads, 3, head_dim] (per head q, k, v). */
 static gboolean
 gpt_neox_qkv (Ctx *c, const char *x, const char *lp, const char **q, const char **k, const char **v)
 {
   const OxpGptNeoxSpec *s = c->spec;
   const gint64 sizes[] = { s->head_dim, s->head_dim, s->head_dim };
-  const gint64 per_head[] = { 0, 0, s->num_heads, 3 * s->head_dim };
-  const gint64 merged[] = { 0, 0, s->hidden_size };
-  const char *qkv, *inputs[2], *shape;
-  OxpNode *split;
+  const char *qkv, *parts[3];
 
   qkv = linear (c, x, tname (c, "%sattention.query_key_value", lp), s->hidden_size,
                 3 * s->hidden_size, bias_flags (c, TRUE));
   if (qkv == NULL)
     return FALSE;
-  inputs[0]
-      = oxp_graph_op (c->graph, "Reshape", qkv,
-                      oxp_graph_add_constant_int64s (c->graph, "per_head", per_head, 4), NULL);
-  inputs[1] = oxp_graph_add_constant_int64s (c->graph, "split", sizes, 3);
-  split = oxp_graph_add_node (c->graph, "Split", inputs, 2, 3);
-  oxp_node_set_attr_int (split, "axis", -1);
-  shape = oxp_graph_add_constant_int64s (c->graph, "merged", merged, 3);
-  *q = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 0), shape, NULL);
-  *k = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 1), shape, NULL);
-  *v = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 2), shape, NULL);
+  oxp_block_split_per_head (c->graph, qkv, s->num_heads, sizes, 3, parts);
+  *q = parts[0];
+  *k = parts[1];
+  *v = parts[2];
   return TRUE;
 }
 
