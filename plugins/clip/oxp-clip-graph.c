@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 
 #include "oxp-clip-private.h"
 
@@ -17,22 +16,8 @@ typedef struct
   const OxpClipSpec *spec;
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static const char *
 linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, OxpLinearFlags flags)
@@ -65,7 +50,7 @@ encoder_layer (Ctx *c, const OxpClipEncoderSpec *e, const char *h, const char *m
   gint64 hs = e->hidden_size, heads = e->num_heads, dim = e->hidden_size / e->num_heads;
   const char *x, *q, *k, *v, *ctx, *f;
 
-#define L(name) tname (c, "%s%s", prefix, name)
+#define L(name) oxp_graph_intern_printf (c->graph, "%s%s", prefix, name)
   oxp_graph_push_scope (c->graph, "attention");
   if ((x = layer_norm (c, h, L ("layer_norm1"), e)) == NULL
       || (q = linear (c, x, L ("self_attn.q_proj"), hs, hs, OXP_LINEAR_DEFAULT)) == NULL
@@ -101,8 +86,9 @@ encoder (Ctx *c, const OxpClipEncoderSpec *e, const char *h, const char *mask, c
   for (gint64 i = 0; i < e->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
-      h = encoder_layer (c, e, h, mask,
-                         tname (c, "%s.encoder.layers.%" G_GINT64_FORMAT ".", tower, i));
+      h = encoder_layer (
+          c, e, h, mask,
+          oxp_graph_intern_printf (c->graph, "%s.encoder.layers.%" G_GINT64_FORMAT ".", tower, i));
       oxp_graph_pop_scope (c->graph);
     }
   oxp_graph_pop_scope (c->graph);
@@ -271,8 +257,7 @@ gboolean
 _oxp_clip_build_graph (const OxpClipSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                        GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, strings, error };
+  Ctx c = { spec, graph, checkpoint, error };
 
   return build (&c);
 }

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 
 #include "oxp-vit-private.h"
 
@@ -17,22 +16,8 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "<base_prefix>." or "" */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static const char *
 linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, OxpLinearFlags flags)
@@ -62,10 +47,10 @@ static gboolean
 resolve_prefix (Ctx *c)
 {
   const char *cls = "embeddings.cls_token";
-  const char *prefixed = tname (c, "%s.%s", c->spec->base_prefix, cls);
+  const char *prefixed = oxp_graph_intern_printf (c->graph, "%s.%s", c->spec->base_prefix, cls);
 
   if (oxp_checkpoint_lookup (c->checkpoint, prefixed) != NULL)
-    c->prefix = tname (c, "%s.", c->spec->base_prefix);
+    c->prefix = oxp_graph_intern_printf (c->graph, "%s.", c->spec->base_prefix);
   else if (oxp_checkpoint_lookup (c->checkpoint, cls) != NULL)
     c->prefix = "";
   else
@@ -86,23 +71,29 @@ embeddings (Ctx *c, const char *pixels)
   const gint64 pos_shape[] = { 1, s->num_patches + s->n_extra_tokens, s->hidden_size };
   const char *patches, *tokens[2], *pos, *x;
 
-  patches
-      = oxp_block_patch_embedding (c->graph, c->checkpoint, pixels,
-                                   tname (c, "%sembeddings.patch_embeddings.projection.weight", p),
-                                   tname (c, "%sembeddings.patch_embeddings.projection.bias", p),
-                                   s->num_channels, s->hidden_size, s->patch_size, c->error);
+  patches = oxp_block_patch_embedding (
+      c->graph, c->checkpoint, pixels,
+      oxp_graph_intern_printf (c->graph, "%sembeddings.patch_embeddings.projection.weight", p),
+      oxp_graph_intern_printf (c->graph, "%sembeddings.patch_embeddings.projection.bias", p),
+      s->num_channels, s->hidden_size, s->patch_size, c->error);
   if (patches == NULL
-      || (tokens[0] = weight (c, tname (c, "%sembeddings.cls_token", p), token_shape, 3)) == NULL)
+      || (tokens[0] = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.cls_token", p),
+                              token_shape, 3))
+             == NULL)
     return NULL;
   /* DeiT: [CLS], then the distillation token. */
   if (s->kind == OXP_VIT_KIND_DEIT
-      && (tokens[1] = weight (c, tname (c, "%sembeddings.distillation_token", p), token_shape, 3))
+      && (tokens[1]
+          = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.distillation_token", p),
+                    token_shape, 3))
              == NULL)
     return NULL;
   x = oxp_block_prepend_tokens (c->graph, patches, tokens, s->kind == OXP_VIT_KIND_DEIT ? 2 : 1);
 
   /* The positions fix the image size, which the pixel_values input declares. */
-  if ((pos = weight (c, tname (c, "%sembeddings.position_embeddings", p), pos_shape, 3)) == NULL)
+  if ((pos = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.position_embeddings", p),
+                     pos_shape, 3))
+      == NULL)
     return NULL;
   return oxp_graph_op (c->graph, "Add", x, pos, NULL);
 }
@@ -116,7 +107,7 @@ encoder_layer (Ctx *c, const char *h, const char *prefix)
   OxpLinearFlags qkv = s->qkv_bias ? OXP_LINEAR_DEFAULT : OXP_LINEAR_NO_BIAS;
   const char *x, *q, *k, *v, *ctx, *f;
 
-#define L(name) tname (c, "%s%s", prefix, name)
+#define L(name) oxp_graph_intern_printf (c->graph, "%s%s", prefix, name)
   oxp_graph_push_scope (c->graph, "attention");
   if ((x = layer_norm (c, h, L ("layernorm_before"))) == NULL
       || (q = linear (c, x, L ("attention.attention.query"), hs, hs, qkv)) == NULL
@@ -180,11 +171,15 @@ build (Ctx *c)
   for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layer.%" G_GINT64_FORMAT, i);
-      h = encoder_layer (c, h, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", c->prefix, i));
+      h = encoder_layer (c, h,
+                         oxp_graph_intern_printf (c->graph, "%sencoder.layer.%" G_GINT64_FORMAT ".",
+                                                  c->prefix, i));
       oxp_graph_pop_scope (c->graph);
     }
   oxp_graph_pop_scope (c->graph);
-  if (h == NULL || (h = layer_norm (c, h, tname (c, "%slayernorm", c->prefix))) == NULL)
+  if (h == NULL
+      || (h = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%slayernorm", c->prefix)))
+             == NULL)
     return FALSE;
 
   if (g_str_equal (s->task, "feature-extraction"))
@@ -197,7 +192,8 @@ build (Ctx *c)
         return TRUE;
       /* ViTPooler / DeiTPooler: act(dense(h[:, 0])). */
       oxp_graph_push_scope (c->graph, "pooler");
-      pooled = token_head (c, h, 0, tname (c, "%spooler.dense", c->prefix), s->hidden_size);
+      pooled = token_head (c, h, 0, oxp_graph_intern_printf (c->graph, "%spooler.dense", c->prefix),
+                           s->hidden_size);
       if (pooled != NULL)
         pooled = oxp_block_activation (c->graph, pooled, s->pooler_act, "pooler_act", c->error);
       oxp_graph_pop_scope (c->graph);
@@ -237,8 +233,7 @@ gboolean
 _oxp_vit_build_graph (const OxpVitSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                       GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, "", strings, error };
+  Ctx c = { spec, graph, checkpoint, "", error };
 
   return build (&c);
 }
