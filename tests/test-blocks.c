@@ -881,6 +881,50 @@ test_split_per_head (void)
     g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, i), ==, expected[i]);
 }
 
+/* Two tokens of the two accepted shapes (CLIP's [hidden], ViT's [1, 1,
+ * hidden]) before a batch of two sequences: every row starts with them, in
+ * order. */
+static void
+test_prepend_tokens (void)
+{
+  const gint64 x_shape[] = { 2, 2, 3 }, t1_shape[] = { 1, 1, 3 };
+  const float t0[] = { 7, 8, 9 }, t1[] = { 4, 5, 6 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,3");
+  g_autoptr (OxpTensor) t0_value = oxp_tensor_new ("t0", OXP_DATA_TYPE_FLOAT, &x_shape[2], 1);
+  g_autoptr (OxpTensor) t1_value = oxp_tensor_new ("t1", OXP_DATA_TYPE_FLOAT, t1_shape, 3);
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *tokens[2];
+
+  for (guint i = 0; i < 12; i++)
+    xd[i] = (float)(10 + i);
+  g_ptr_array_add (feeds, x);
+  memcpy (oxp_tensor_get_mutable_data (t0_value), t0, sizeof t0);
+  memcpy (oxp_tensor_get_mutable_data (t1_value), t1, sizeof t1);
+  tokens[0] = oxp_graph_add_constant (graph, "t0", t0_value);
+  tokens[1] = oxp_graph_add_constant (graph, "t1", t1_value);
+  got = run_graph (graph,
+                   oxp_block_prepend_tokens (graph, oxp_graph_add_input (graph, x_spec), tokens, 2),
+                   OXP_DATA_TYPE_FLOAT, 3, feeds, "prepend-tokens.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpint (oxp_tensor_get_shape (got)[0], ==, 2);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[1], ==, 4);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[2], ==, 3);
+  for (guint b = 0; b < 2; b++)
+    for (guint j = 0; j < 3; j++)
+      {
+        g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + j), ==, t0[j]);
+        g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + 3 + j), ==, t1[j]);
+        for (guint s = 0; s < 2; s++)
+          g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + (2 + s) * 3 + j), ==,
+                             xd[(b * 2 + s) * 3 + j]);
+      }
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void
@@ -947,6 +991,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/oxp/blocks/last-non-pad-token/no-pad-token", &last_token_no_pad,
                         test_last_non_pad_token);
   g_test_add_func ("/oxp/blocks/split-per-head", test_split_per_head);
+  g_test_add_func ("/oxp/blocks/prepend-tokens", test_prepend_tokens);
 
   ret = g_test_run ();
 
