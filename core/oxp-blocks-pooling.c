@@ -178,3 +178,93 @@ oxp_block_l2_normalize (OxpGraph *graph, const char *x, double eps)
   out = oxp_graph_op (graph, "Div", xf, norm, NULL);
   return ft == OXP_DATA_TYPE_FLOAT ? out : _oxp_blocks_cast (graph, out, ft);
 }
+
+/**
+ * oxp_block_last_non_pad_token:
+ * @graph: the graph to add nodes to
+ * @x: per-token values [batch, seq, dim] (hidden states, or logits)
+ * @input_ids: int64 [batch, seq], the ids @x was computed from
+ * @pad_token_id: the padding id, or a negative number when the model has none
+ *
+ * The pooling of transformers' decoder *ForSequenceClassification models
+ * (GPT-2, LLaMA, GPT-NeoX, OPT …): each row's value at its last token that
+ * is not @pad_token_id, argmax(arange(seq) · (ids != pad)), so row 0 for a
+ * row of padding only and the last token for a row without padding.
+ * Without a pad token (@pad_token_id < 0) the last token of every row.
+ *
+ * Returns: (transfer none): [batch, dim]
+ */
+const char *
+oxp_block_last_non_pad_token (OxpGraph *graph, const char *x, const char *input_ids,
+                              gint64 pad_token_id)
+{
+  const char *keep, *positions, *index, *out;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL && input_ids != NULL, NULL);
+
+  if (pad_token_id < 0)
+    return oxp_block_select (graph, x, 1, -1);
+
+  keep = oxp_graph_op (
+      graph, "Not",
+      oxp_graph_op (graph, "Equal", input_ids,
+                    oxp_graph_add_constant_int64 (graph, "pad_token_id", pad_token_id), NULL),
+      NULL);
+  positions = oxp_graph_op (graph, "Range", oxp_graph_add_constant_int64 (graph, "zero", 0),
+                            _oxp_blocks_dim_of (graph, input_ids, 1),
+                            oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  /* ArgMax in float32, the one type every execution provider's kernel
+   * takes (CUDA's has no int64); positions are exact below 2^24. */
+  index = oxp_graph_op (graph, "Mul", _oxp_blocks_cast (graph, keep, OXP_DATA_TYPE_FLOAT),
+                        _oxp_blocks_cast (graph, positions, OXP_DATA_TYPE_FLOAT), NULL);
+  index = oxp_graph_op (graph, "ArgMax", index, NULL);
+  _oxp_blocks_set_int (graph, "axis", -1);
+  _oxp_blocks_set_int (graph, "keepdims", 1); /* [batch, 1]: one index per row */
+  out = oxp_graph_op (graph, "GatherND", x, index, NULL);
+  _oxp_blocks_set_int (graph, "batch_dims", 1);
+  return out;
+}
+
+/**
+ * oxp_block_split_per_head:
+ * @graph: the graph to add nodes to
+ * @x: a fused projection [batch, seq, @n_groups · Σ@sizes]
+ * @n_groups: the number of head groups its channels are laid out in
+ * @sizes: (array length=n): the width of each part within one group
+ * @n: the number of parts (≥ 1)
+ * @outputs: (out caller-allocates) (array length=n): receives the @n parts,
+ *   part i [batch, seq, @n_groups · @sizes[i]]
+ *
+ * Splits a fused projection whose channels are grouped by head rather than
+ * by part: [group 0: part 0, part 1 …][group 1: part 0, part 1 …]….  This is
+ * GPT-NeoX's (and BLOOM's) query_key_value, with @n_groups the heads and
+ * @sizes { head_dim, head_dim, head_dim }; Falcon's grouped layout is
+ * @n_groups kv heads and @sizes { q_per_kv · head_dim, head_dim, head_dim }.
+ * Each part keeps the head order, so oxp_block_split_heads() applies to it.
+ * Reshapes and one Split only, no transpose.  For [q | k | v] laid out part
+ * after part, use oxp_block_split().
+ */
+void
+oxp_block_split_per_head (OxpGraph *graph, const char *x, gint64 n_groups, const gint64 *sizes,
+                          guint n, const char **outputs)
+{
+  gint64 per_group[4] = { 0, 0, n_groups, 0 };
+  const char *grouped;
+
+  g_return_if_fail (OXP_IS_GRAPH (graph));
+  g_return_if_fail (x != NULL && sizes != NULL && outputs != NULL && n >= 1 && n_groups >= 1);
+
+  for (guint i = 0; i < n; i++)
+    per_group[3] += sizes[i];
+  grouped = oxp_graph_op (graph, "Reshape", x,
+                          oxp_graph_add_constant_int64s (graph, "per_head", per_group, 4), NULL);
+  oxp_block_split (graph, grouped, -1, sizes, n, outputs);
+  for (guint i = 0; i < n; i++)
+    {
+      const gint64 merged[] = { 0, 0, n_groups * sizes[i] };
+
+      outputs[i] = oxp_graph_op (graph, "Reshape", outputs[i],
+                                 oxp_graph_add_constant_int64s (graph, "merged", merged, 3), NULL);
+    }
+}

@@ -2023,3 +2023,31 @@ _oxp_initializer_get_size (OxpGraph *self, const OxpInitializer *init)
   return _oxp_initializer_get_n_elements (init)
          * oxp_data_type_get_size (_oxp_initializer_get_dtype (self, init));
 }
+
+/**
+ * oxp_graph_intern_printf: (skip)
+ * @self: a graph
+ * @format: a printf() format
+ * @...: the arguments of @format
+ *
+ * Formats a string that @self owns: the tensor and value names a plugin
+ * builds while it adds a graph ("encoder.layer.%d.attention.self.query"),
+ * without freeing each one.  The string lives as long as @self, and as
+ * long as the main graph for a subgraph (they share one string pool).
+ *
+ * Returns: (transfer none): the formatted string
+ */
+const char *
+oxp_graph_intern_printf (OxpGraph *self, const char *format, ...)
+{
+  g_autofree char *s = NULL;
+  va_list ap;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (self), NULL);
+  g_return_val_if_fail (format != NULL, NULL);
+
+  va_start (ap, format);
+  s = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  return g_string_chunk_insert (self->shared->strings, s);
+}

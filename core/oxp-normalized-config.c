@@ -879,3 +879,34 @@ oxp_normalized_config_get_image_size (OxpNormalizedConfig *self, gint64 *out_hei
     *out_width = w;
   return TRUE;
 }
+
+/**
+ * oxp_normalized_config_require_positive:
+ * @self: a normalized config
+ * @name: the key @value was read from, for the message
+ * @value: the value read
+ * @error: return location for a #GError
+ *
+ * Checks a size read from the config (a vocabulary, a width, a number of
+ * layers or heads) before a graph is built on it: a zero or negative one
+ * fails with %OXP_CONFIG_ERROR_INVALID_VALUE, the message naming the
+ * config's source, @name and @value ("config.json of model type 't5':
+ * d_model is 0, expected a positive number").
+ *
+ * Returns: %TRUE when @value > 0
+ */
+gboolean
+oxp_normalized_config_require_positive (OxpNormalizedConfig *self, const char *name, gint64 value,
+                                        GError **error)
+{
+  g_return_val_if_fail (OXP_IS_NORMALIZED_CONFIG (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (value > 0)
+    return TRUE;
+  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+               "%s: %s is %" G_GINT64_FORMAT ", expected a positive number",
+               oxp_normalized_config_get_source (self), name, value);
+  return FALSE;
+}

@@ -764,6 +764,167 @@ test_unknown_activation (void)
   g_assert_nonnull (strstr (error->message, "“activation”"));
 }
 
+/* ---- blocks checked against hand-computed values ------------------------ */
+
+/* Writes @graph (its output "y" bound to @y, of @y_type and @y_rank), runs
+ * it on @feeds and returns "y", or NULL when the test is skipped (no ONNX
+ * Runtime). */
+static OxpTensor *
+run_graph (OxpGraph *graph, const char *y, OxpDataType y_type, guint y_rank, GPtrArray *feeds,
+           const char *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpTensorSpec) out_spec = oxp_tensor_spec_new_rank ("y", y_type, y_rank);
+  g_autoptr (OxpOnnxWriter) writer = oxp_onnx_writer_new ();
+  g_autoptr (OxpRuntimeSession) session = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autofree char *path = g_build_filename (workdir, file, NULL);
+
+  g_assert_nonnull (y);
+  oxp_graph_add_output (graph, out_spec);
+  oxp_graph_bind_output (graph, "y", y, &error);
+  g_assert_no_error (error);
+  oxp_onnx_writer_write (writer, graph, path, &error);
+  g_assert_no_error (error);
+  if (runtime == NULL)
+    {
+      g_test_skip ("OXPORT_ONNXRUNTIME is not set: no ONNX Runtime to run the block with");
+      return NULL;
+    }
+  session = oxp_runtime_open_session (runtime, path, &error);
+  g_assert_no_error (error);
+  outputs = oxp_runtime_session_run (session, feeds, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outputs->len, ==, 1);
+  return oxp_tensor_ref (g_ptr_array_index (outputs, 0));
+}
+
+/* x[b, s, d] = 100·b + 10·s + d over ids with padding (pad id 0): row 0
+ * has a pad token inside and at the end, row 1 a leading one, row 2 is
+ * padding only (transformers' argmax then picks position 0). */
+static const gint64 pool_ids[3][4] = { { 5, 0, 7, 0 }, { 0, 3, 4, 9 }, { 0, 0, 0, 0 } };
+
+typedef struct
+{
+  gint64 pad_token_id;
+  gint64 positions[3]; /* the token each row pools */
+} LastTokenCase;
+
+static const LastTokenCase last_token_pad = { 0, { 2, 3, 0 } };
+static const LastTokenCase last_token_no_pad = { -1, { 3, 3, 3 } };
+
+static void
+test_last_non_pad_token (gconstpointer data)
+{
+  const LastTokenCase *c = data;
+  const gint64 x_shape[] = { 3, 4, 2 }, ids_shape[] = { 3, 4 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,2");
+  g_autoptr (OxpTensorSpec) ids_spec = oxp_tensor_spec_new ("ids", OXP_DATA_TYPE_INT64, "b,s");
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  OxpTensor *ids = oxp_tensor_new ("ids", OXP_DATA_TYPE_INT64, ids_shape, 2);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *y;
+
+  for (gint64 b = 0; b < 3; b++)
+    for (gint64 s = 0; s < 4; s++)
+      for (gint64 d = 0; d < 2; d++)
+        xd[(b * 4 + s) * 2 + d] = (float)(100 * b + 10 * s + d);
+  memcpy (oxp_tensor_get_mutable_data (ids), pool_ids, sizeof pool_ids);
+  g_ptr_array_add (feeds, x);
+  g_ptr_array_add (feeds, ids);
+
+  y = oxp_block_last_non_pad_token (graph, oxp_graph_add_input (graph, x_spec),
+                                    oxp_graph_add_input (graph, ids_spec), c->pad_token_id);
+  got = run_graph (graph, y, OXP_DATA_TYPE_FLOAT, 2, feeds,
+                   c->pad_token_id < 0 ? "last-token-no-pad.onnx" : "last-token.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpuint (oxp_tensor_get_rank (got), ==, 2);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[0], ==, 3);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[1], ==, 2);
+  for (gint64 b = 0; b < 3; b++)
+    for (gint64 d = 0; d < 2; d++)
+      g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 2 + d), ==,
+                         100 * b + 10 * c->positions[b] + d);
+}
+
+/* Two head groups, each [part 0 (1 wide) | part 1 (2 wide)]: x = 0..5 is
+ * group 0 [0 | 1 2], group 1 [3 | 4 5], so the parts are [0 3] and
+ * [1 2 4 5]; y is both, concatenated. */
+static void
+test_split_per_head (void)
+{
+  const gint64 x_shape[] = { 1, 1, 6 }, sizes[] = { 1, 2 };
+  const float expected[] = { 0, 3, 1, 2, 4, 5 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,6");
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *parts[2], *y;
+
+  for (guint i = 0; i < 6; i++)
+    xd[i] = (float)i;
+  g_ptr_array_add (feeds, x);
+  oxp_block_split_per_head (graph, oxp_graph_add_input (graph, x_spec), 2, sizes, 2, parts);
+  y = oxp_graph_op (graph, "Concat", parts[0], parts[1], NULL);
+  oxp_node_set_attr_int (oxp_graph_get_last_node (graph), "axis", -1);
+  got = run_graph (graph, y, OXP_DATA_TYPE_FLOAT, 3, feeds, "split-per-head.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpint (oxp_tensor_get_shape (got)[2], ==, 6);
+  for (guint i = 0; i < 6; i++)
+    g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, i), ==, expected[i]);
+}
+
+/* Two tokens of the two accepted shapes (CLIP's [hidden], ViT's [1, 1,
+ * hidden]) before a batch of two sequences: every row starts with them, in
+ * order. */
+static void
+test_prepend_tokens (void)
+{
+  const gint64 x_shape[] = { 2, 2, 3 }, t1_shape[] = { 1, 1, 3 };
+  const float t0[] = { 7, 8, 9 }, t1[] = { 4, 5, 6 };
+  g_autoptr (OxpGraph) graph = oxp_graph_new ("block", 14);
+  g_autoptr (GPtrArray) feeds = g_ptr_array_new_with_free_func ((GDestroyNotify)oxp_tensor_unref);
+  g_autoptr (OxpTensorSpec) x_spec = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "b,s,3");
+  g_autoptr (OxpTensor) t0_value = oxp_tensor_new ("t0", OXP_DATA_TYPE_FLOAT, &x_shape[2], 1);
+  g_autoptr (OxpTensor) t1_value = oxp_tensor_new ("t1", OXP_DATA_TYPE_FLOAT, t1_shape, 3);
+  g_autoptr (OxpTensor) got = NULL;
+  OxpTensor *x = oxp_tensor_new ("x", OXP_DATA_TYPE_FLOAT, x_shape, 3);
+  float *xd = oxp_tensor_get_mutable_data (x);
+  const char *tokens[2];
+
+  for (guint i = 0; i < 12; i++)
+    xd[i] = (float)(10 + i);
+  g_ptr_array_add (feeds, x);
+  memcpy (oxp_tensor_get_mutable_data (t0_value), t0, sizeof t0);
+  memcpy (oxp_tensor_get_mutable_data (t1_value), t1, sizeof t1);
+  tokens[0] = oxp_graph_add_constant (graph, "t0", t0_value);
+  tokens[1] = oxp_graph_add_constant (graph, "t1", t1_value);
+  got = run_graph (graph,
+                   oxp_block_prepend_tokens (graph, oxp_graph_add_input (graph, x_spec), tokens, 2),
+                   OXP_DATA_TYPE_FLOAT, 3, feeds, "prepend-tokens.onnx");
+  if (got == NULL)
+    return;
+  g_assert_cmpint (oxp_tensor_get_shape (got)[0], ==, 2);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[1], ==, 4);
+  g_assert_cmpint (oxp_tensor_get_shape (got)[2], ==, 3);
+  for (guint b = 0; b < 2; b++)
+    for (guint j = 0; j < 3; j++)
+      {
+        g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + j), ==, t0[j]);
+        g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + 3 + j), ==, t1[j]);
+        for (guint s = 0; s < 2; s++)
+          g_assert_cmpfloat (oxp_tensor_get_element_as_double (got, b * 12 + (2 + s) * 3 + j), ==,
+                             xd[(b * 2 + s) * 3 + j]);
+      }
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static void
@@ -826,6 +987,11 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/blocks/errors/missing-tensor", test_missing_tensor);
   g_test_add_func ("/oxp/blocks/errors/wrong-shape", test_wrong_shape);
   g_test_add_func ("/oxp/blocks/errors/unknown-activation", test_unknown_activation);
+  g_test_add_data_func ("/oxp/blocks/last-non-pad-token", &last_token_pad, test_last_non_pad_token);
+  g_test_add_data_func ("/oxp/blocks/last-non-pad-token/no-pad-token", &last_token_no_pad,
+                        test_last_non_pad_token);
+  g_test_add_func ("/oxp/blocks/split-per-head", test_split_per_head);
+  g_test_add_func ("/oxp/blocks/prepend-tokens", test_prepend_tokens);
 
   ret = g_test_run ();
 

@@ -35,10 +35,8 @@ data=$G_TEST_SRCDIR/data
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-decoder-cases-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# field CASE_DIR EXPR: a value of case.json (a Python expression on `c`).
-field () {
-  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
-}
+# case_fields: the case.json values of a case, one python3 run per case.
+. "$G_TEST_SRCDIR/case-fields.sh"
 
 # check NAME MODEL REFERENCE ATOL [VALIDATE-OPTION...]: validates MODEL
 # against REFERENCE and reports the largest difference over the reference
@@ -97,11 +95,14 @@ check_masks () {
 
 for dir in "$data"/*; do
   [ -f "$dir/case.json" ] || continue
-  task=$(field "$dir" 'c["optimum"]["task"]')
-  case $task in text-generation*) ;; *) continue ;; esac
   case_name=$(basename "$dir")
-  atol=$(field "$dir" 'c.get("atol", 1e-4)')
-  onnx_file=$(field "$dir" 'c["optimum"]["onnx_file"]')
+  if ! case_fields "$dir" task='c["optimum"]["task"]' atol='c.get("atol", 1e-4)' \
+         onnx_file='c["optimum"]["onnx_file"]' \
+         o3_atol='max(float(c.get("atol", 1e-4)), float(os.environ.get("OXP_O3_ATOL") or 2e-2))'; then
+    not_ok "$case_name: case.json unreadable"
+    continue
+  fi
+  case $task in text-generation*) ;; *) continue ;; esac
 
   # Current optimum: one model.onnx.
   ref=$dir/vectors.safetensors
@@ -117,7 +118,7 @@ for dir in "$data"/*; do
   for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
     out=$tmp/$case_name-$level
     level_atol=$atol
-    [ "$level" = O3 ] && level_atol=$("$py" -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2])))' "$atol" "${OXP_O3_ATOL:-2e-2}")
+    [ "$level" = O3 ] && level_atol=$o3_atol
     if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
       check "$case_name --optimize $level model.onnx" "$out/model.onnx" "$ref" "$level_atol"
       check_masks "$case_name --optimize $level model.onnx" "$out/model.onnx" "$dir" "$level_atol"

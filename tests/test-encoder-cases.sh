@@ -26,9 +26,8 @@ data=$G_TEST_SRCDIR/data
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-encoder-cases-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-field () {
-  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
-}
+# case_fields: the case.json values of a case, one python3 run per case.
+. "$G_TEST_SRCDIR/case-fields.sh"
 
 # validate_summary MODEL REFERENCE ATOL [ARGS]: runs `oxport validate`, sets
 # $status and $summary (the largest reference difference, or the failures).
@@ -62,13 +61,12 @@ PY
 )
 }
 
-# mask_args CASE_DIR: the validate arguments for the case's compare_positions.
+# mask_args RULE: the validate arguments for a case's compare_positions.
 mask_args () {
-  rule=$(field "$1" 'c.get("compare_positions", "")')
-  case $rule in
+  case $1 in
     "") echo "" ;;
     "attention_mask==1") echo "--reference-mask attention_mask" ;;
-    *) echo "UNKNOWN:$rule" ;;
+    *) echo "UNKNOWN:$1" ;;
   esac
 }
 
@@ -78,9 +76,12 @@ mask_args () {
 for dir in "$data"/deberta-v2_* "$data"/mpnet_* "$tmp"/heads/deberta-v2_* "$tmp"/heads/mpnet_*; do
   [ -f "$dir/case.json" ] || continue
   name=$(basename "$dir")
-  task=$(field "$dir" 'c["task"]')
-  atol=$(field "$dir" 'c.get("atol", 1e-4)')
-  args=$(mask_args "$dir")
+  if ! case_fields "$dir" task='c["task"]' atol='c.get("atol", 1e-4)' \
+         rule='c.get("compare_positions", "")'; then
+    not_ok "$name: case.json unreadable"
+    continue
+  fi
+  args=$(mask_args "$rule")
   case $args in UNKNOWN:*) not_ok "$name: unknown compare_positions ${args#UNKNOWN:}"; continue ;; esac
   out=$tmp/out-$name
   if ! "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then

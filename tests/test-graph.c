@@ -439,6 +439,24 @@ test_subgraph_order (void)
   g_assert_nonnull (strstr (error->message, "topological"));
 }
 
+/* Names a plugin formats stay valid while the graph lives, a subgraph's
+ * included (its strings outlive the subgraph object). */
+static void
+test_intern_printf (void)
+{
+  g_autoptr (OxpGraph) g = oxp_graph_new ("main", 17);
+  OxpGraph *branch = oxp_graph_new_subgraph (g, "branch");
+  const char *a = oxp_graph_intern_printf (g, "encoder.layer.%d.%s", 3, "query");
+  const char *b = oxp_graph_intern_printf (branch, "present.%" G_GINT64_FORMAT ".key", (gint64)11);
+
+  g_assert_cmpstr (a, ==, "encoder.layer.3.query");
+  g_object_unref (branch);
+  g_assert_cmpstr (b, ==, "present.11.key");
+  /* A string per call: a later one does not overwrite the earlier. */
+  g_assert_true (a != oxp_graph_intern_printf (g, "encoder.layer.%d.%s", 3, "query"));
+  g_assert_cmpstr (a, ==, "encoder.layer.3.query");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,6 +477,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/graph/check/duplicate", test_check_duplicate);
   g_test_add_func ("/oxp/graph/subgraph/outer-scope", test_subgraph);
   g_test_add_func ("/oxp/graph/subgraph/order", test_subgraph_order);
+  g_test_add_func ("/oxp/graph/intern-printf", test_intern_printf);
 
   return g_test_run ();
 }

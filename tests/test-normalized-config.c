@@ -120,6 +120,25 @@ test_text_gpt2_keys (void)
   g_assert_cmpint (get_int (nc, "num_labels"), ==, 3);
 }
 
+/* A size of 0 or below fails naming the config, the key and the value. */
+static void
+test_require_positive (void)
+{
+  g_autoptr (JsonObject) json = parse_object (gpt2_json);
+  g_autoptr (OxpNormalizedConfig) nc = oxp_normalized_text_config_new (json);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (oxp_normalized_config_require_positive (nc, "n_layer", 1, &error));
+  g_assert_no_error (error);
+  g_assert_false (oxp_normalized_config_require_positive (nc, "n_layer", 0, &error));
+  g_assert_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_cmpstr (error->message, ==,
+                   "config.json of model type 'gpt2': n_layer is 0, expected a positive number");
+  g_clear_error (&error);
+  g_assert_false (oxp_normalized_config_require_positive (nc, "d_kv", -8, &error));
+  g_assert_nonnull (strstr (error->message, "d_kv is -8"));
+}
+
 static void
 test_gqa_heads (void)
 {
@@ -401,6 +420,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/normalized-config/vision", test_vision);
   g_test_add_func ("/oxp/normalized-config/text-and-vision", test_text_and_vision);
   g_test_add_func ("/oxp/normalized-config/subclass-lookup", test_subclass_lookup);
+  g_test_add_func ("/oxp/normalized-config/require-positive", test_require_positive);
 
   return g_test_run ();
 }

@@ -34,10 +34,8 @@ srcdir=$G_TEST_SRCDIR
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-seq2seq-cases-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# field CASE_DIR EXPR: a value of case.json (a Python expression on `c`).
-field () {
-  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
-}
+# case_fields: the case.json values of a case, one python3 run per case.
+. "$G_TEST_SRCDIR/case-fields.sh"
 
 # The model types the loaded plugins register, one per line.
 "$OXPORT" plugins --json >"$tmp/plugins.json" 2>"$tmp/plugins.err" || {
@@ -149,10 +147,13 @@ PY
 
 for dir in "$data"/*; do
   [ -f "$dir/case.json" ] || continue
-  task=$(field "$dir" 'c["optimum"]["task"]')
-  case $task in text2text-generation*|automatic-speech-recognition*) ;; *) continue ;; esac
   case_name=$(basename "$dir")
-  model_type=$(field "$dir" 'c["model_type"]')
+  if ! case_fields "$dir" task='c["optimum"]["task"]' model_type='c["model_type"]' \
+         atol='c.get("atol", 1e-4)' onnx_file='c["optimum"]["onnx_file"]'; then
+    not_ok "$case_name: case.json unreadable"
+    continue
+  fi
+  case $task in text2text-generation*|automatic-speech-recognition*) ;; *) continue ;; esac
   if ! printf '%s\n' "$loaded" | grep -qx "$model_type"; then
     case $model_type in
       t5|mt5) not_ok "$case_name: no loaded plugin handles model type $model_type" ;;
@@ -160,8 +161,6 @@ for dir in "$data"/*; do
     esac
     continue
   fi
-  atol=$(field "$dir" 'c.get("atol", 1e-4)')
-  onnx_file=$(field "$dir" 'c["optimum"]["onnx_file"]')
 
   out=$tmp/$case_name
   if ! "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then

@@ -29,10 +29,8 @@ data=$G_TEST_SRCDIR/data
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-vision-cases-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# field CASE_DIR EXPR: a value of case.json (a Python expression on `c`).
-field () {
-  "$py" -c 'import json,sys; c=json.load(open(sys.argv[1]+"/case.json")); print(eval(sys.argv[2]))' "$1" "$2"
-}
+# case_fields: the case.json values of a case, one python3 run per case.
+. "$G_TEST_SRCDIR/case-fields.sh"
 
 # check NAME MODEL REFERENCE ATOL: validates MODEL against REFERENCE; passes
 # when validation passed, every output of REFERENCE that the model has was
@@ -91,8 +89,10 @@ PY
 for dir in "$data"/vit_* "$data"/clip_*; do
   [ -f "$dir/case.json" ] || continue
   case_name=$(basename "$dir")
-  task=$(field "$dir" 'c["task"]')
-  atol=$(field "$dir" 'c.get("atol", 1e-4)')
+  if ! case_fields "$dir" task='c["task"]' atol='c.get("atol", 1e-4)'; then
+    not_ok "$case_name: case.json unreadable"
+    continue
+  fi
   out=$tmp/$case_name
   if "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
     check "$case_name model.onnx" "$out/model.onnx" "$dir/vectors.safetensors" "$atol"

@@ -165,6 +165,15 @@ OXP_API void        oxp_block_split            (OxpGraph     *graph,
                                                 const gint64 *sizes,
                                                 guint         n,
                                                 const char  **outputs);
+/* The parts of a fused projection [batch, seq, @n_groups·Σ@sizes] whose
+ * channels are grouped by head (GPT-NeoX's query_key_value: per head q, k,
+ * v), each part [batch, seq, @n_groups·@sizes[i]] in head order. */
+OXP_API void        oxp_block_split_per_head   (OxpGraph     *graph,
+                                                const char   *x,
+                                                gint64        n_groups,
+                                                const gint64 *sizes,
+                                                guint         n,
+                                                const char  **outputs);
 /* [batch, seq, hidden] → [batch, hidden] over the tokens @attention_mask
  * (int64 [batch, seq]) keeps, as sentence-transformers' Pooling does:
  * mean (sum / max(count, 1e-9)) and max (others set to -1e9).  CLS
@@ -179,6 +188,13 @@ OXP_API const char *oxp_block_masked_max_pool  (OxpGraph   *graph,
 OXP_API const char *oxp_block_l2_normalize     (OxpGraph   *graph,
                                                 const char *x,
                                                 double      eps);
+/* Decoder sequence classification: each row of @x [batch, seq, dim] at its
+ * last token that is not @pad_token_id (argmax(arange(seq) · (ids != pad))),
+ * the last token when @pad_token_id < 0 → [batch, dim]. */
+OXP_API const char *oxp_block_last_non_pad_token (OxpGraph   *graph,
+                                                  const char *x,
+                                                  const char *input_ids,
+                                                  gint64      pad_token_id);
 
 /* Masks.  The masked value is the float type's finfo.min (float32
  * -3.4028234663852886e38), not -inf, as transformers does. */

@@ -200,4 +200,9 @@ OXP_API guint64 oxp_graph_get_n_parameters (OxpGraph *self);
 OXP_API guint64 oxp_graph_get_weights_size (OxpGraph *self);
 OXP_API guint   oxp_graph_get_n_nodes      (OxpGraph *self);
 
+/* A formatted string owned by the graph (its subgraphs share the pool), for
+ * the tensor and value names a plugin builds. (transfer none) */
+OXP_API const char *oxp_graph_intern_printf (OxpGraph *self, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
+
 G_END_DECLS

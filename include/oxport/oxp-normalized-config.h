@@ -143,6 +143,12 @@ OXP_API const char *oxp_normalized_config_get_string     (OxpNormalizedConfig *s
 OXP_API const char *oxp_normalized_config_get_string_or  (OxpNormalizedConfig *self,
                                                           const char          *name,
                                                           const char          *default_value);
+/* The check of a size read with the getters above: TRUE when @value > 0,
+ * else OXP_CONFIG_ERROR_INVALID_VALUE naming the config and @name. */
+OXP_API gboolean    oxp_normalized_config_require_positive (OxpNormalizedConfig *self,
+                                                            const char          *name,
+                                                            gint64               value,
+                                                            GError             **error);
 
 /* A view over the nested object @key ("text_config") as an instance of
  * @type (a subtype of OxpNormalizedConfig).  (transfer full) */

@@ -26,5 +26,6 @@
 #include <oxport/oxp-exporter.h>
 #include <oxport/oxp-blocks-seq2seq.h>
 #include <oxport/oxp-blocks-sinusoidal.h>
+#include <oxport/oxp-blocks-vision.h>
 
 #undef OXP_INSIDE

@@ -27,17 +27,6 @@ static const OxpBartVariant variants[] = {
   { "marian", FALSE, FALSE, OXP_BART_POSITIONS_SINUSOIDAL },
 };
 
-static gboolean
-require_positive (OxpNormalizedConfig *nc, const char *key, gint64 value, GError **error)
-{
-  if (value > 0)
-    return TRUE;
-  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-               "%s: %s is %" G_GINT64_FORMAT ", expected a positive number",
-               oxp_normalized_config_get_source (nc), key, value);
-  return FALSE;
-}
-
 /* BartAttention refuses an embed_dim its heads do not divide. */
 static gboolean
 require_heads_divide (OxpNormalizedConfig *nc, const char *key, gint64 heads, gint64 d_model,
@@ -85,16 +74,22 @@ _oxp_bart_spec_init (OxpBartSpec *spec, OxpNormalizedConfig *nc, const char *tas
   /* MarianConfig: decoder_vocab_size, null or absent, is vocab_size. */
   spec->decoder_vocab_size
       = oxp_normalized_config_get_int_or (nc, "decoder_vocab_size", spec->vocab_size);
-  if (!require_positive (nc, "vocab_size", spec->vocab_size, error)
-      || !require_positive (nc, "decoder_vocab_size", spec->decoder_vocab_size, error)
-      || !require_positive (nc, "d_model", spec->d_model, error)
-      || !require_positive (nc, "encoder_layers", spec->encoder_layers, error)
-      || !require_positive (nc, "decoder_layers", spec->decoder_layers, error)
-      || !require_positive (nc, "encoder_attention_heads", spec->encoder_heads, error)
-      || !require_positive (nc, "decoder_attention_heads", spec->decoder_heads, error)
-      || !require_positive (nc, "encoder_ffn_dim", spec->encoder_ffn_dim, error)
-      || !require_positive (nc, "decoder_ffn_dim", spec->decoder_ffn_dim, error)
-      || !require_positive (nc, "max_position_embeddings", spec->max_positions, error)
+  if (!oxp_normalized_config_require_positive (nc, "vocab_size", spec->vocab_size, error)
+      || !oxp_normalized_config_require_positive (nc, "decoder_vocab_size",
+                                                  spec->decoder_vocab_size, error)
+      || !oxp_normalized_config_require_positive (nc, "d_model", spec->d_model, error)
+      || !oxp_normalized_config_require_positive (nc, "encoder_layers", spec->encoder_layers, error)
+      || !oxp_normalized_config_require_positive (nc, "decoder_layers", spec->decoder_layers, error)
+      || !oxp_normalized_config_require_positive (nc, "encoder_attention_heads",
+                                                  spec->encoder_heads, error)
+      || !oxp_normalized_config_require_positive (nc, "decoder_attention_heads",
+                                                  spec->decoder_heads, error)
+      || !oxp_normalized_config_require_positive (nc, "encoder_ffn_dim", spec->encoder_ffn_dim,
+                                                  error)
+      || !oxp_normalized_config_require_positive (nc, "decoder_ffn_dim", spec->decoder_ffn_dim,
+                                                  error)
+      || !oxp_normalized_config_require_positive (nc, "max_position_embeddings",
+                                                  spec->max_positions, error)
       || !require_heads_divide (nc, "encoder_attention_heads", spec->encoder_heads, spec->d_model,
                                 error)
       || !require_heads_divide (nc, "decoder_attention_heads", spec->decoder_heads, spec->d_model,

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-bart-private.h"
@@ -24,23 +23,10 @@ typedef struct
   const OxpBartSpec *spec;
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
-  GPtrArray *inputs; /* the config's: an If branch has none of its own */
-  GPtrArray *strings;
+  GPtrArray *inputs;  /* the config's: an If branch has none of its own */
   const char *prefix; /* "model." for *ForConditionalGeneration, "" for *Model */
   GError **error;
 } Ctx;
-
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_input (Ctx *c, const char *name)
@@ -95,11 +81,12 @@ checkpoint_prefix (OxpCheckpoint *checkpoint)
 static const char *
 embedding_name (Ctx *c, const char *stack)
 {
-  const char *own = tname (c, "%s%s.embed_tokens.weight", c->prefix, stack);
+  const char *own
+      = oxp_graph_intern_printf (c->graph, "%s%s.embed_tokens.weight", c->prefix, stack);
 
   if (oxp_checkpoint_lookup (c->checkpoint, own) != NULL)
     return own;
-  return tname (c, "%sshared.weight", c->prefix);
+  return oxp_graph_intern_printf (c->graph, "%sshared.weight", c->prefix);
 }
 
 /* Token embeddings × embed_scale + positions past + arange(seq), then the
@@ -126,10 +113,10 @@ embed (Ctx *c, const char *stack, const char *ids, gint64 vocab, const char *pas
       pos_ids = oxp_graph_op (
           c->graph, "Add", pos_ids,
           oxp_graph_add_constant_int64 (c->graph, "offset", BART_POSITION_OFFSET), NULL);
-      positions
-          = oxp_block_embedding (c->graph, c->checkpoint, pos_ids,
-                                 tname (c, "%s%s.embed_positions.weight", c->prefix, stack),
-                                 s->max_positions + BART_POSITION_OFFSET, s->d_model, c->error);
+      positions = oxp_block_embedding (
+          c->graph, c->checkpoint, pos_ids,
+          oxp_graph_intern_printf (c->graph, "%s%s.embed_positions.weight", c->prefix, stack),
+          s->max_positions + BART_POSITION_OFFSET, s->d_model, c->error);
     }
   else
     positions = oxp_block_sinusoidal_positions (c->graph, pos_ids, s->d_model, c->error);
@@ -139,7 +126,8 @@ embed (Ctx *c, const char *stack, const char *ids, gint64 vocab, const char *pas
 
   h = oxp_graph_op (c->graph, "Add", tokens, positions, NULL);
   if (s->variant->layernorm_embedding)
-    h = layer_norm (c, h, tname (c, "%s%s.layernorm_embedding", c->prefix, stack));
+    h = layer_norm (
+        c, h, oxp_graph_intern_printf (c->graph, "%s%s.layernorm_embedding", c->prefix, stack));
   return h;
 }
 
@@ -181,7 +169,8 @@ attend (Ctx *c, const char *q, const char *k, const char *v, const char *mask, c
   const char *ctx = oxp_block_attention (c->graph, q, k, v, mask, 1.0 / sqrt ((double)head_dim));
 
   ctx = oxp_block_merge_heads (c->graph, ctx, n_heads, head_dim);
-  return linear (c, ctx, tname (c, "%s.out_proj", attn), s->d_model, s->d_model);
+  return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", attn), s->d_model,
+                 s->d_model);
 }
 
 /* fc2(act(fc1(x))). */
@@ -189,12 +178,13 @@ static const char *
 feed_forward (Ctx *c, const char *x, const char *layer, gint64 ffn_dim)
 {
   const OxpBartSpec *s = c->spec;
-  const char *h = linear (c, x, tname (c, "%s.fc1", layer), s->d_model, ffn_dim);
+  const char *h
+      = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.fc1", layer), s->d_model, ffn_dim);
 
   if (h == NULL
       || (h = oxp_block_activation (c->graph, h, s->act, "activation_function", c->error)) == NULL)
     return NULL;
-  return linear (c, h, tname (c, "%s.fc2", layer), ffn_dim, s->d_model);
+  return linear (c, h, oxp_graph_intern_printf (c->graph, "%s.fc2", layer), ffn_dim, s->d_model);
 }
 
 /* ---- encoder ------------------------------------------------------------ */
@@ -212,17 +202,24 @@ encoder (Ctx *c, const char *input_ids, const char *attention_mask)
 
   for (gint64 i = 0; i < s->encoder_layers; i++)
     {
-      const char *layer = tname (c, "%sencoder.layers.%" G_GINT64_FORMAT, c->prefix, i);
-      const char *attn = tname (c, "%s.self_attn", layer);
-      const char *attn_norm = tname (c, "%s.self_attn_layer_norm", layer);
-      const char *ffn_norm = tname (c, "%s.final_layer_norm", layer);
+      const char *layer
+          = oxp_graph_intern_printf (c->graph, "%sencoder.layers.%" G_GINT64_FORMAT, c->prefix, i);
+      const char *attn = oxp_graph_intern_printf (c->graph, "%s.self_attn", layer);
+      const char *attn_norm = oxp_graph_intern_printf (c->graph, "%s.self_attn_layer_norm", layer);
+      const char *ffn_norm = oxp_graph_intern_printf (c->graph, "%s.final_layer_norm", layer);
       const char *n, *q, *k, *v, *a;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
       if ((n = sublayer_input (c, h, attn_norm)) == NULL
-          || (q = heads_of (c, n, tname (c, "%s.q_proj", attn), s->encoder_heads)) == NULL
-          || (k = heads_of (c, n, tname (c, "%s.k_proj", attn), s->encoder_heads)) == NULL
-          || (v = heads_of (c, n, tname (c, "%s.v_proj", attn), s->encoder_heads)) == NULL
+          || (q = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.q_proj", attn),
+                            s->encoder_heads))
+                 == NULL
+          || (k = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.k_proj", attn),
+                            s->encoder_heads))
+                 == NULL
+          || (v = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.v_proj", attn),
+                            s->encoder_heads))
+                 == NULL
           || (a = attend (c, q, k, v, mask, attn, s->encoder_heads)) == NULL
           || (h = sublayer_output (c, h, a, attn_norm)) == NULL
           || (n = sublayer_input (c, h, ffn_norm)) == NULL
@@ -232,7 +229,7 @@ encoder (Ctx *c, const char *input_ids, const char *attention_mask)
       oxp_graph_pop_scope (c->graph);
     }
   if (s->variant->pre_norm)
-    h = layer_norm (c, h, tname (c, "%sencoder.layer_norm", c->prefix));
+    h = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%sencoder.layer_norm", c->prefix));
   oxp_graph_pop_scope (c->graph);
   return h;
 }
@@ -248,19 +245,23 @@ build_encoder (Ctx *c)
 static const char *
 cache_name (Ctx *c, const char *prefix, gint64 layer, const char *leaf)
 {
-  return tname (c, "%s.%" G_GINT64_FORMAT ".%s", prefix, layer, leaf);
+  return oxp_graph_intern_printf (c->graph, "%s.%" G_GINT64_FORMAT ".%s", prefix, layer, leaf);
 }
 
 /* Binds a present output when the config declares it. */
 static gboolean
 bind_present (Ctx *c, gint64 layer, const char *which, const char *key, const char *value)
 {
-  const char *key_name = cache_name (c, "present", layer, tname (c, "%s.key", which));
+  const char *key_name
+      = cache_name (c, "present", layer, oxp_graph_intern_printf (c->graph, "%s.key", which));
 
   if (!has_output (c, key_name))
     return TRUE;
   return bind (c, key_name, key)
-         && bind (c, cache_name (c, "present", layer, tname (c, "%s.value", which)), value);
+         && bind (c,
+                  cache_name (c, "present", layer,
+                              oxp_graph_intern_printf (c->graph, "%s.value", which)),
+                  value);
 }
 
 static gboolean
@@ -281,21 +282,29 @@ build_decoder (Ctx *c)
 
   for (gint64 i = 0; i < s->decoder_layers; i++)
     {
-      const char *layer = tname (c, "%sdecoder.layers.%" G_GINT64_FORMAT, c->prefix, i);
-      const char *self_attn = tname (c, "%s.self_attn", layer);
-      const char *cross_attn = tname (c, "%s.encoder_attn", layer);
-      const char *self_norm = tname (c, "%s.self_attn_layer_norm", layer);
-      const char *cross_norm = tname (c, "%s.encoder_attn_layer_norm", layer);
-      const char *ffn_norm = tname (c, "%s.final_layer_norm", layer);
+      const char *layer
+          = oxp_graph_intern_printf (c->graph, "%sdecoder.layers.%" G_GINT64_FORMAT, c->prefix, i);
+      const char *self_attn = oxp_graph_intern_printf (c->graph, "%s.self_attn", layer);
+      const char *cross_attn = oxp_graph_intern_printf (c->graph, "%s.encoder_attn", layer);
+      const char *self_norm = oxp_graph_intern_printf (c->graph, "%s.self_attn_layer_norm", layer);
+      const char *cross_norm
+          = oxp_graph_intern_printf (c->graph, "%s.encoder_attn_layer_norm", layer);
+      const char *ffn_norm = oxp_graph_intern_printf (c->graph, "%s.final_layer_norm", layer);
       const char *enc_key = cache_name (c, "past_key_values", i, "encoder.key");
       const char *enc_value = cache_name (c, "past_key_values", i, "encoder.value");
       const char *n, *q, *k, *v, *a;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
       if ((n = sublayer_input (c, h, self_norm)) == NULL
-          || (q = heads_of (c, n, tname (c, "%s.q_proj", self_attn), s->decoder_heads)) == NULL
-          || (k = heads_of (c, n, tname (c, "%s.k_proj", self_attn), s->decoder_heads)) == NULL
-          || (v = heads_of (c, n, tname (c, "%s.v_proj", self_attn), s->decoder_heads)) == NULL)
+          || (q = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.q_proj", self_attn),
+                            s->decoder_heads))
+                 == NULL
+          || (k = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.k_proj", self_attn),
+                            s->decoder_heads))
+                 == NULL
+          || (v = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.v_proj", self_attn),
+                            s->decoder_heads))
+                 == NULL)
         return FALSE;
       if (past_in)
         {
@@ -310,13 +319,16 @@ build_decoder (Ctx *c)
         return FALSE;
 
       if ((n = sublayer_input (c, h, cross_norm)) == NULL
-          || (q = heads_of (c, n, tname (c, "%s.q_proj", cross_attn), s->decoder_heads)) == NULL)
+          || (q = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.q_proj", cross_attn),
+                            s->decoder_heads))
+                 == NULL)
         return FALSE;
       /* With past, the cross-attention cache is an input: never recomputed. */
       if (!oxp_block_cross_attention_kv (
               c->graph, c->checkpoint, "encoder_hidden_states",
               has_input (c, enc_key) ? enc_key : NULL, has_input (c, enc_value) ? enc_value : NULL,
-              tname (c, "%s.k_proj", cross_attn), tname (c, "%s.v_proj", cross_attn), s->d_model,
+              oxp_graph_intern_printf (c->graph, "%s.k_proj", cross_attn),
+              oxp_graph_intern_printf (c->graph, "%s.v_proj", cross_attn), s->d_model,
               s->decoder_heads, head_dim, OXP_LINEAR_DEFAULT, &k, &v, c->error)
           || !bind_present (c, i, "encoder", k, v)
           || (a = attend (c, q, k, v, cross_mask, cross_attn, s->decoder_heads)) == NULL
@@ -330,7 +342,9 @@ build_decoder (Ctx *c)
       oxp_graph_pop_scope (c->graph);
     }
   if (s->variant->pre_norm
-      && (h = layer_norm (c, h, tname (c, "%sdecoder.layer_norm", c->prefix))) == NULL)
+      && (h = layer_norm (c, h,
+                          oxp_graph_intern_printf (c->graph, "%sdecoder.layer_norm", c->prefix)))
+             == NULL)
     return FALSE;
   oxp_graph_pop_scope (c->graph);
 
@@ -366,8 +380,7 @@ gboolean
 _oxp_bart_build_graph (const OxpBartSpec *spec, OxpConfigBehavior behavior, GPtrArray *inputs,
                        OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, inputs, strings, checkpoint_prefix (checkpoint), error };
+  Ctx c = { spec, graph, checkpoint, inputs, checkpoint_prefix (checkpoint), error };
 
   switch (behavior)
     {

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-bert-private.h"
@@ -17,23 +16,9 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "<base_prefix>." or "" */
-  GPtrArray *strings;
   GError **error;
   const char *ids; /* input_ids, [batch·choices, seq] for multiple-choice */
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_input (OxpGraph *graph, const char *name)
@@ -78,10 +63,10 @@ static gboolean
 resolve_prefix (Ctx *c)
 {
   const char *word = "embeddings.word_embeddings.weight";
-  const char *prefixed = tname (c, "%s.%s", c->spec->base_prefix, word);
+  const char *prefixed = oxp_graph_intern_printf (c->graph, "%s.%s", c->spec->base_prefix, word);
 
   if (has_tensor (c, prefixed))
-    c->prefix = tname (c, "%s.", c->spec->base_prefix);
+    c->prefix = oxp_graph_intern_printf (c->graph, "%s.", c->spec->base_prefix);
   else if (has_tensor (c, word))
     c->prefix = "";
   else
@@ -104,9 +89,10 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
   gint64 e = s->embedding_size;
   const char *x, *pos, *pe;
 
-  x = oxp_block_embedding (c->graph, c->checkpoint, ids,
-                           tname (c, "%sembeddings.word_embeddings.weight", p), s->vocab_size, e,
-                           c->error);
+  x = oxp_block_embedding (
+      c->graph, c->checkpoint, ids,
+      oxp_graph_intern_printf (c->graph, "%sembeddings.word_embeddings.weight", p), s->vocab_size,
+      e, c->error);
   if (x == NULL)
     return NULL;
 
@@ -117,7 +103,8 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
       const char *tt = token_types ? token_types
                                    : oxp_graph_add_constant_int64 (c->graph, "token_type_zero", 0);
       const char *te = oxp_block_embedding (
-          c->graph, c->checkpoint, tt, tname (c, "%sembeddings.token_type_embeddings.weight", p),
+          c->graph, c->checkpoint, tt,
+          oxp_graph_intern_printf (c->graph, "%sembeddings.token_type_embeddings.weight", p),
           s->type_vocab_size, e, c->error);
       if (te == NULL)
         return NULL;
@@ -128,14 +115,16 @@ embeddings (Ctx *c, const char *ids, const char *token_types)
     pos = oxp_block_padded_position_ids (c->graph, ids, s->pad_token_id, NULL);
   else
     pos = oxp_block_position_ids (c->graph, ids, NULL);
-  pe = oxp_block_embedding (c->graph, c->checkpoint, pos,
-                            tname (c, "%sembeddings.position_embeddings.weight", p),
-                            s->max_positions, e, c->error);
+  pe = oxp_block_embedding (
+      c->graph, c->checkpoint, pos,
+      oxp_graph_intern_printf (c->graph, "%sembeddings.position_embeddings.weight", p),
+      s->max_positions, e, c->error);
   if (pe == NULL)
     return NULL;
   x = oxp_graph_op (c->graph, "Add", x, pe, NULL);
 
-  return layer_norm (c, x, tname (c, "%sembeddings.LayerNorm", p), e, s->layer_norm_eps);
+  return layer_norm (c, x, oxp_graph_intern_printf (c->graph, "%sembeddings.LayerNorm", p), e,
+                     s->layer_norm_eps);
 }
 
 /* ---- encoder ------------------------------------------------------------ */
@@ -175,7 +164,7 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix, cons
   gint64 hs = s->hidden_size, heads = s->num_heads, dim = s->hidden_size / s->num_heads;
   const char *ctx, *h1, *f;
 
-#define L(field) tname (c, "%s%s", prefix, n->field)
+#define L(field) oxp_graph_intern_printf (c->graph, "%s%s", prefix, n->field)
   oxp_graph_push_scope (c->graph, "attention");
   ctx = oxp_block_self_attention (c->graph, c->checkpoint, h, L (q), L (k), L (v), hs, heads, mask,
                                   1.0 / sqrt ((double)dim), c->error);
@@ -212,7 +201,8 @@ encoder (Ctx *c, const char *h, const char *mask)
        * key − query over arange positions (max distance 128, fixed in
        * transformers), computed once and added to every layer's scores. */
       const char *bias = oxp_block_relative_position_bias (
-          c->graph, c->checkpoint, tname (c, "%sencoder.relative_attention_bias.weight", p), c->ids,
+          c->graph, c->checkpoint,
+          oxp_graph_intern_printf (c->graph, "%sencoder.relative_attention_bias.weight", p), c->ids,
           NULL, s->num_heads, TRUE, s->relative_buckets, 128, c->error);
       if (bias == NULL)
         return NULL;
@@ -225,27 +215,30 @@ encoder (Ctx *c, const char *h, const char *mask)
       switch (s->kind)
         {
         case OXP_BERT_KIND_DISTILBERT:
-          h = encoder_layer (c, h, mask,
-                             tname (c, "%stransformer.layer.%" G_GINT64_FORMAT ".", p, i),
-                             &distilbert_layer_names);
+          h = encoder_layer (
+              c, h, mask,
+              oxp_graph_intern_printf (c->graph, "%stransformer.layer.%" G_GINT64_FORMAT ".", p, i),
+              &distilbert_layer_names);
           break;
         case OXP_BERT_KIND_ALBERT:
           {
             /* Layer i runs every inner layer of its group; groups share weights. */
             gint64 group = i * s->num_hidden_groups / s->num_layers;
             for (gint64 j = 0; j < s->inner_group_num && h != NULL; j++)
-              h = encoder_layer (c, h, mask,
-                                 tname (c,
-                                        "%sencoder.albert_layer_groups.%" G_GINT64_FORMAT
-                                        ".albert_layers.%" G_GINT64_FORMAT ".",
-                                        p, group, j),
-                                 &albert_layer_names);
+              h = encoder_layer (
+                  c, h, mask,
+                  oxp_graph_intern_printf (c->graph,
+                                           "%sencoder.albert_layer_groups.%" G_GINT64_FORMAT
+                                           ".albert_layers.%" G_GINT64_FORMAT ".",
+                                           p, group, j),
+                  &albert_layer_names);
           }
           break;
         default:
-          h = encoder_layer (c, h, mask, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", p, i),
-                             s->kind == OXP_BERT_KIND_MPNET ? &mpnet_layer_names
-                                                            : &bert_layer_names);
+          h = encoder_layer (
+              c, h, mask,
+              oxp_graph_intern_printf (c->graph, "%sencoder.layer.%" G_GINT64_FORMAT ".", p, i),
+              s->kind == OXP_BERT_KIND_MPNET ? &mpnet_layer_names : &bert_layer_names);
           break;
         }
       oxp_graph_pop_scope (c->graph);
@@ -260,8 +253,9 @@ static const char *
 pooler (Ctx *c, const char *h)
 {
   const OxpBertSpec *s = c->spec;
-  const char *dense = s->kind == OXP_BERT_KIND_ALBERT ? tname (c, "%spooler", c->prefix)
-                                                      : tname (c, "%spooler.dense", c->prefix);
+  const char *dense = s->kind == OXP_BERT_KIND_ALBERT
+                          ? oxp_graph_intern_printf (c->graph, "%spooler", c->prefix)
+                          : oxp_graph_intern_printf (c->graph, "%spooler.dense", c->prefix);
   const char *x
       = linear (c, oxp_block_select_token (c->graph, h, 0), dense, s->hidden_size, s->hidden_size);
 
@@ -373,7 +367,7 @@ fill_mask_head (Ctx *c, const char *h)
   w = decoder;
   if (!has_tensor (c, decoder))
     {
-      w = tname (c, "%sembeddings.word_embeddings.weight", c->prefix);
+      w = oxp_graph_intern_printf (c->graph, "%sembeddings.word_embeddings.weight", c->prefix);
       flags = OXP_LINEAR_SHARED_WEIGHT;
     }
   b = (!has_tensor (c, bias) && bias_alt != NULL && has_tensor (c, bias_alt)) ? bias_alt : bias;
@@ -433,9 +427,11 @@ build (Ctx *c)
     {
       /* ALBERT maps its embeddings into the encoder; ELECTRA projects them
        * when their size differs from the hidden size. */
-      const char *proj = s->kind == OXP_BERT_KIND_ALBERT
-                             ? tname (c, "%sencoder.embedding_hidden_mapping_in", c->prefix)
-                             : tname (c, "%sembeddings_project", c->prefix);
+      const char *proj
+          = s->kind == OXP_BERT_KIND_ALBERT
+                ? oxp_graph_intern_printf (c->graph, "%sencoder.embedding_hidden_mapping_in",
+                                           c->prefix)
+                : oxp_graph_intern_printf (c->graph, "%sembeddings_project", c->prefix);
       if ((h = linear (c, h, proj, s->embedding_size, s->hidden_size)) == NULL)
         return FALSE;
     }
@@ -501,8 +497,7 @@ gboolean
 _oxp_bert_build_graph (const OxpBertSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                        GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, "", strings, error, NULL };
+  Ctx c = { spec, graph, checkpoint, "", error, NULL };
 
   return build (&c);
 }

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 
 #include "oxp-clip-private.h"
 
@@ -17,22 +16,8 @@ typedef struct
   const OxpClipSpec *spec;
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static const char *
 linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, OxpLinearFlags flags)
@@ -55,13 +40,6 @@ weight (Ctx *c, const char *name, const gint64 *shape, guint rank)
   return oxp_graph_add_weight (c->graph, c->checkpoint, name, OXP_WEIGHT_NONE, c->error);
 }
 
-static const char *
-set_axis (Ctx *c, const char *value, gint64 axis)
-{
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", axis);
-  return value;
-}
-
 /* ---- encoder ------------------------------------------------------------ */
 
 /* CLIPEncoderLayer: h += out_proj·attention(LN1 h); h += fc2·act(fc1·LN2 h). */
@@ -72,7 +50,7 @@ encoder_layer (Ctx *c, const OxpClipEncoderSpec *e, const char *h, const char *m
   gint64 hs = e->hidden_size, heads = e->num_heads, dim = e->hidden_size / e->num_heads;
   const char *x, *q, *k, *v, *ctx, *f;
 
-#define L(name) tname (c, "%s%s", prefix, name)
+#define L(name) oxp_graph_intern_printf (c->graph, "%s%s", prefix, name)
   oxp_graph_push_scope (c->graph, "attention");
   if ((x = layer_norm (c, h, L ("layer_norm1"), e)) == NULL
       || (q = linear (c, x, L ("self_attn.q_proj"), hs, hs, OXP_LINEAR_DEFAULT)) == NULL
@@ -108,8 +86,9 @@ encoder (Ctx *c, const OxpClipEncoderSpec *e, const char *h, const char *mask, c
   for (gint64 i = 0; i < e->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
-      h = encoder_layer (c, e, h, mask,
-                         tname (c, "%s.encoder.layers.%" G_GINT64_FORMAT ".", tower, i));
+      h = encoder_layer (
+          c, e, h, mask,
+          oxp_graph_intern_printf (c->graph, "%s.encoder.layers.%" G_GINT64_FORMAT ".", tower, i));
       oxp_graph_pop_scope (c->graph);
     }
   oxp_graph_pop_scope (c->graph);
@@ -181,34 +160,6 @@ text_tower (Ctx *c, const char *ids, const char *attention_mask, const char **la
 
 /* ---- vision tower ------------------------------------------------------- */
 
-/* Plugin-local helper (a candidate for the core blocks; the vit plugin has
- * the same one): Conv with kernel = stride = patch_size, no bias, then
- * [batch, hidden, h, w] → [batch, h·w, hidden]. */
-static const char *
-patch_embedding (Ctx *c, const char *pixels, const char *weight_name)
-{
-  const OxpClipSpec *s = c->spec;
-  const gint64 wshape[] = { s->vision.hidden_size, s->num_channels, s->patch_size, s->patch_size };
-  const gint64 kernel[] = { s->patch_size, s->patch_size };
-  const gint64 keep_flatten[] = { 0, 0, -1 };
-  const gint64 perm[] = { 0, 2, 1 };
-  const char *w, *x;
-  OxpNode *node;
-
-  if ((w = weight (c, weight_name, wshape, 4)) == NULL)
-    return NULL;
-  x = oxp_graph_op (c->graph, "Conv", pixels, w, NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_ints (node, "kernel_shape", kernel, 2);
-  oxp_node_set_attr_ints (node, "strides", kernel, 2);
-  x = oxp_graph_op (c->graph, "Reshape", x,
-                    oxp_graph_add_constant_int64s (c->graph, "flatten_shape", keep_flatten, 3),
-                    NULL);
-  x = oxp_graph_op (c->graph, "Transpose", x, NULL);
-  oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 3);
-  return x;
-}
-
 /* The vision transformer: last_hidden_state in *@last, the pooled class
  * token (post_layernorm) returned. */
 static const char *
@@ -218,29 +169,18 @@ vision_tower (Ctx *c, const char *pixels, const char **last)
   const OxpClipEncoderSpec *e = &s->vision;
   const gint64 hidden[] = { e->hidden_size };
   const gint64 pos_shape[] = { s->num_patches + 1, e->hidden_size };
-  const gint64 token_shape[] = { 1, 1, e->hidden_size };
-  const gint64 zero = 0, one = 1, ones[] = { 1, 1 };
-  const char *patches, *cls, *batch, *x, *pos;
+  const char *patches, *cls, *x, *pos;
 
   oxp_graph_push_scope (c->graph, "vision_model");
   oxp_graph_push_scope (c->graph, "embeddings");
-  patches = patch_embedding (c, pixels, "vision_model.embeddings.patch_embedding.weight");
+  patches = oxp_block_patch_embedding (c->graph, c->checkpoint, pixels,
+                                       "vision_model.embeddings.patch_embedding.weight", NULL,
+                                       s->num_channels, e->hidden_size, s->patch_size, c->error);
   if (patches == NULL
       || (cls = weight (c, "vision_model.embeddings.class_embedding", hidden, 1)) == NULL)
     return NULL;
-  /* class_embedding [hidden] → [batch, 1, hidden]. */
-  cls = oxp_graph_op (c->graph, "Reshape", cls,
-                      oxp_graph_add_constant_int64s (c->graph, "token_shape", token_shape, 3),
-                      NULL);
-  batch = oxp_graph_op (c->graph, "Slice", oxp_graph_op (c->graph, "Shape", pixels, NULL),
-                        oxp_graph_add_constant_int64s (c->graph, "starts", &zero, 1),
-                        oxp_graph_add_constant_int64s (c->graph, "ends", &one, 1), NULL);
-  batch = set_axis (c,
-                    oxp_graph_op (c->graph, "Concat", batch,
-                                  oxp_graph_add_constant_int64s (c->graph, "ones", ones, 2), NULL),
-                    0);
-  cls = oxp_graph_op (c->graph, "Expand", cls, batch, NULL);
-  x = set_axis (c, oxp_graph_op (c->graph, "Concat", cls, patches, NULL), 1);
+  /* class_embedding [hidden] is one token, expanded to [batch, 1, hidden]. */
+  x = oxp_block_prepend_tokens (c->graph, patches, &cls, 1);
   /* position_ids are arange(num_positions): the whole table, in order. */
   if ((pos = weight (c, "vision_model.embeddings.position_embedding.weight", pos_shape, 2)) == NULL)
     return NULL;
@@ -257,18 +197,6 @@ vision_tower (Ctx *c, const char *pixels, const char **last)
 }
 
 /* ---- the whole graph ---------------------------------------------------- */
-
-/* x / ‖x‖₂ over the last axis (torch's x / x.norm(p=2, dim=-1, keepdim=True)). */
-static const char *
-l2_normalize (Ctx *c, const char *x)
-{
-  const gint64 last[] = { -1 };
-  const char *sum = oxp_graph_op (c->graph, "ReduceSum", oxp_graph_op (c->graph, "Mul", x, x, NULL),
-                                  oxp_graph_add_constant_int64s (c->graph, "axes", last, 1), NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "keepdims", 1);
-  return oxp_graph_op (c->graph, "Div", x, oxp_graph_op (c->graph, "Sqrt", sum, NULL), NULL);
-}
 
 static gboolean
 bind (Ctx *c, const char *output, const char *value)
@@ -308,8 +236,9 @@ build (Ctx *c)
     return bind (c, "image_embeds", image) && bind (c, "last_hidden_state", image_last);
 
   oxp_graph_push_scope (c->graph, "logits");
-  text = l2_normalize (c, text);
-  image = l2_normalize (c, image);
+  /* CLIPModel divides by the plain norm (_get_vector_norm), with no floor. */
+  text = oxp_block_l2_normalize (c->graph, text, 0.0);
+  image = oxp_block_l2_normalize (c->graph, image, 0.0);
   if ((scale = weight (c, "logit_scale", scalar, 0)) == NULL)
     return FALSE;
   scale = oxp_graph_op (c->graph, "Exp", scale, NULL);
@@ -328,8 +257,7 @@ gboolean
 _oxp_clip_build_graph (const OxpClipSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                        GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, strings, error };
+  Ctx c = { spec, graph, checkpoint, error };
 
   return build (&c);
 }

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-deberta-private.h"
@@ -19,7 +18,6 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "deberta." or "" */
-  GPtrArray *strings;
   GError **error;
   const char *ids;      /* [batch, seq] (flattened choices) */
   const char *mask;     /* int64 [batch, seq] */
@@ -27,18 +25,6 @@ typedef struct
   const char *rel_idxT; /* the same, transposed (p2c) */
   const char *rel_emb;  /* [1, 2·att_span, hidden] */
 } Ctx;
-
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_input (OxpGraph *graph, const char *name)
@@ -202,16 +188,18 @@ embeddings (Ctx *c, const char *token_types)
   static const gint64 last[] = { -1 };
   const char *x, *m;
 
-  x = oxp_block_embedding (c->graph, c->checkpoint, c->ids,
-                           tname (c, "%sembeddings.word_embeddings.weight", p), s->vocab_size, e,
-                           c->error);
+  x = oxp_block_embedding (
+      c->graph, c->checkpoint, c->ids,
+      oxp_graph_intern_printf (c->graph, "%sembeddings.word_embeddings.weight", p), s->vocab_size,
+      e, c->error);
   if (x == NULL)
     return NULL;
   if (s->position_biased_input)
     {
       const char *pe = oxp_block_embedding (
           c->graph, c->checkpoint, oxp_block_position_ids (c->graph, c->ids, NULL),
-          tname (c, "%sembeddings.position_embeddings.weight", p), s->max_positions, e, c->error);
+          oxp_graph_intern_printf (c->graph, "%sembeddings.position_embeddings.weight", p),
+          s->max_positions, e, c->error);
       if (pe == NULL)
         return NULL;
       x = oxp_graph_op (c->graph, "Add", x, pe, NULL);
@@ -221,18 +209,20 @@ embeddings (Ctx *c, const char *token_types)
       const char *tt = token_types ? token_types
                                    : oxp_graph_add_constant_int64 (c->graph, "token_type_zero", 0);
       const char *te = oxp_block_embedding (
-          c->graph, c->checkpoint, tt, tname (c, "%sembeddings.token_type_embeddings.weight", p),
+          c->graph, c->checkpoint, tt,
+          oxp_graph_intern_printf (c->graph, "%sembeddings.token_type_embeddings.weight", p),
           s->type_vocab_size, e, c->error);
       if (te == NULL)
         return NULL;
       x = oxp_graph_op (c->graph, "Add", x, te, NULL);
     }
   if (e != s->hidden_size
-      && (x = linear (c, x, tname (c, "%sembeddings.embed_proj", p), e, s->hidden_size,
-                      OXP_LINEAR_NO_BIAS))
+      && (x = linear (c, x, oxp_graph_intern_printf (c->graph, "%sembeddings.embed_proj", p), e,
+                      s->hidden_size, OXP_LINEAR_NO_BIAS))
              == NULL)
     return NULL;
-  if ((x = layer_norm (c, x, tname (c, "%sembeddings.LayerNorm", p))) == NULL)
+  if ((x = layer_norm (c, x, oxp_graph_intern_printf (c->graph, "%sembeddings.LayerNorm", p)))
+      == NULL)
     return NULL;
   /* DebertaV2Embeddings zeroes the padded positions. */
   m = cast (c, unsqueeze (c, c->mask, last, 1), oxp_graph_get_float_type (c->graph));
@@ -250,14 +240,15 @@ attention (Ctx *c, const char *h, const char *mask, const char *prefix)
   int factor = 1 + (s->relative_attention && s->c2p) + (s->relative_attention && s->p2c);
   /* transformers divides by sqrt(head_dim · (1 + |pos_att_type|)) */
   double scale = 1.0 / sqrt ((double)dim * factor);
-  const char *qp = tname (c, "%sattention.self.query_proj", prefix);
-  const char *kp = tname (c, "%sattention.self.key_proj", prefix);
+  const char *qp = oxp_graph_intern_printf (c->graph, "%sattention.self.query_proj", prefix);
+  const char *kp = oxp_graph_intern_printf (c->graph, "%sattention.self.key_proj", prefix);
   const char *q, *k, *v, *scores, *probs, *ctx;
 
   if ((q = linear (c, h, qp, hs, hs, OXP_LINEAR_DEFAULT)) == NULL
       || (k = linear (c, h, kp, hs, hs, OXP_LINEAR_DEFAULT)) == NULL
-      || (v = linear (c, h, tname (c, "%sattention.self.value_proj", prefix), hs, hs,
-                      OXP_LINEAR_DEFAULT))
+      || (v
+          = linear (c, h, oxp_graph_intern_printf (c->graph, "%sattention.self.value_proj", prefix),
+                    hs, hs, OXP_LINEAR_DEFAULT))
              == NULL)
     return NULL;
   q = oxp_block_split_heads (c->graph, q, heads, dim);
@@ -272,13 +263,16 @@ attention (Ctx *c, const char *h, const char *mask, const char *prefix)
       oxp_graph_push_scope (c->graph, "relative");
       if (s->c2p)
         pos_k = linear (c, c->rel_emb,
-                        s->share_att_key ? kp : tname (c, "%sattention.self.pos_key_proj", prefix),
+                        s->share_att_key ? kp
+                                         : oxp_graph_intern_printf (
+                                             c->graph, "%sattention.self.pos_key_proj", prefix),
                         hs, hs, OXP_LINEAR_DEFAULT);
       if (s->p2c)
-        pos_q
-            = linear (c, c->rel_emb,
-                      s->share_att_key ? qp : tname (c, "%sattention.self.pos_query_proj", prefix),
-                      hs, hs, OXP_LINEAR_DEFAULT);
+        pos_q = linear (c, c->rel_emb,
+                        s->share_att_key ? qp
+                                         : oxp_graph_intern_printf (
+                                             c->graph, "%sattention.self.pos_query_proj", prefix),
+                        hs, hs, OXP_LINEAR_DEFAULT);
       if ((s->c2p && pos_k == NULL) || (s->p2c && pos_q == NULL))
         return NULL;
       if (s->c2p)
@@ -313,12 +307,12 @@ attention (Ctx *c, const char *h, const char *mask, const char *prefix)
   oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
   ctx = oxp_block_merge_heads (c->graph, oxp_graph_op (c->graph, "MatMul", probs, v, NULL), heads,
                                dim);
-  if ((ctx
-       = linear (c, ctx, tname (c, "%sattention.output.dense", prefix), hs, hs, OXP_LINEAR_DEFAULT))
+  if ((ctx = linear (c, ctx, oxp_graph_intern_printf (c->graph, "%sattention.output.dense", prefix),
+                     hs, hs, OXP_LINEAR_DEFAULT))
       == NULL)
     return NULL;
   return layer_norm (c, oxp_graph_op (c->graph, "Add", ctx, h, NULL),
-                     tname (c, "%sattention.output.LayerNorm", prefix));
+                     oxp_graph_intern_printf (c->graph, "%sattention.output.LayerNorm", prefix));
 }
 
 static const char *
@@ -334,16 +328,16 @@ encoder_layer (Ctx *c, const char *h, const char *mask, const char *prefix)
     return NULL;
 
   oxp_graph_push_scope (c->graph, "ffn");
-  if ((f = linear (c, h1, tname (c, "%sintermediate.dense", prefix), s->hidden_size,
-                   s->intermediate_size, OXP_LINEAR_DEFAULT))
+  if ((f = linear (c, h1, oxp_graph_intern_printf (c->graph, "%sintermediate.dense", prefix),
+                   s->hidden_size, s->intermediate_size, OXP_LINEAR_DEFAULT))
           == NULL
       || (f = oxp_block_activation (c->graph, f, s->hidden_act, "hidden_act", c->error)) == NULL
-      || (f = linear (c, f, tname (c, "%soutput.dense", prefix), s->intermediate_size,
-                      s->hidden_size, OXP_LINEAR_DEFAULT))
+      || (f = linear (c, f, oxp_graph_intern_printf (c->graph, "%soutput.dense", prefix),
+                      s->intermediate_size, s->hidden_size, OXP_LINEAR_DEFAULT))
              == NULL)
     return NULL;
   f = layer_norm (c, oxp_graph_op (c->graph, "Add", f, h1, NULL),
-                  tname (c, "%soutput.LayerNorm", prefix));
+                  oxp_graph_intern_printf (c->graph, "%soutput.LayerNorm", prefix));
   oxp_graph_pop_scope (c->graph);
   return f;
 }
@@ -375,9 +369,11 @@ encoder (Ctx *c, const char *h)
        * norm_rel_ebd says so; shape-checked through the embedding block. */
       c->rel_emb = oxp_block_embedding (
           c->graph, c->checkpoint, oxp_graph_add_constant (c->graph, "rel_rows", arange),
-          tname (c, "%sencoder.rel_embeddings.weight", p), rows, s->hidden_size, c->error);
+          oxp_graph_intern_printf (c->graph, "%sencoder.rel_embeddings.weight", p), rows,
+          s->hidden_size, c->error);
       if (c->rel_emb != NULL && s->norm_rel_layer_norm)
-        c->rel_emb = layer_norm (c, c->rel_emb, tname (c, "%sencoder.LayerNorm", p));
+        c->rel_emb = layer_norm (c, c->rel_emb,
+                                 oxp_graph_intern_printf (c->graph, "%sencoder.LayerNorm", p));
       if (c->rel_emb == NULL || (idx = relative_index (c)) == NULL)
         return NULL;
       c->rel_emb = unsqueeze (c, c->rel_emb, lead, 1);
@@ -396,7 +392,9 @@ encoder (Ctx *c, const char *h)
   for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layer.%" G_GINT64_FORMAT, i);
-      h = encoder_layer (c, h, mask, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", p, i));
+      h = encoder_layer (
+          c, h, mask,
+          oxp_graph_intern_printf (c->graph, "%sencoder.layer.%" G_GINT64_FORMAT ".", p, i));
       oxp_graph_pop_scope (c->graph);
     }
   return h;
@@ -439,7 +437,8 @@ fill_mask_head (Ctx *c, const char *h)
     return NULL;
   if (!legacy || oxp_checkpoint_lookup (c->checkpoint, decoder) == NULL)
     {
-      decoder = tname (c, "%sembeddings.word_embeddings.weight", c->prefix);
+      decoder
+          = oxp_graph_intern_printf (c->graph, "%sembeddings.word_embeddings.weight", c->prefix);
       flags = OXP_LINEAR_SHARED_WEIGHT;
     }
   return oxp_block_linear_from (c->graph, c->checkpoint, x, decoder, bias, s->hidden_size,
@@ -473,14 +472,16 @@ build (Ctx *c)
   const char *word = "embeddings.word_embeddings.weight";
   const char *h, *logits = NULL;
 
-  if (oxp_checkpoint_lookup (c->checkpoint, tname (c, "deberta.%s", word)) != NULL)
+  if (oxp_checkpoint_lookup (c->checkpoint, oxp_graph_intern_printf (c->graph, "deberta.%s", word))
+      != NULL)
     c->prefix = "deberta.";
   else if (oxp_checkpoint_lookup (c->checkpoint, word) == NULL)
     {
-      oxp_checkpoint_get_tensor (
-          c->checkpoint,
-          g_str_equal (task, "feature-extraction") ? word : tname (c, "deberta.%s", word),
-          c->error);
+      oxp_checkpoint_get_tensor (c->checkpoint,
+                                 g_str_equal (task, "feature-extraction")
+                                     ? word
+                                     : oxp_graph_intern_printf (c->graph, "deberta.%s", word),
+                                 c->error);
       return FALSE;
     }
 
@@ -554,14 +555,12 @@ gboolean
 _oxp_deberta_build_graph (const OxpDebertaSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                           GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
   Ctx c = { 0 };
 
   c.spec = spec;
   c.graph = graph;
   c.checkpoint = checkpoint;
   c.prefix = "";
-  c.strings = strings;
   c.error = error;
   return build (&c);
 }

@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-gpt-neox-private.h"
@@ -56,23 +55,10 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* the base model's, resolved from the checkpoint */
-  GPtrArray *strings;
   GError **error;
   const char *mask; /* additive causal + padding mask */
   const char *cos, *sin;
 } Ctx;
-
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_tensor (Ctx *c, const char *name)
@@ -104,9 +90,10 @@ layer_norm (Ctx *c, const char *x, const char *prefix)
   const OxpGptNeoxSpec *s = c->spec;
   gboolean bias = s->kind != OXP_GPT_NEOX_KIND_OPT || s->enable_bias;
 
-  return oxp_block_layer_norm_from (c->graph, c->checkpoint, x, tname (c, "%s.weight", prefix),
-                                    bias ? tname (c, "%s.bias", prefix) : NULL, s->hidden_size,
-                                    s->layer_norm_eps, c->error);
+  return oxp_block_layer_norm_from (
+      c->graph, c->checkpoint, x, oxp_graph_intern_printf (c->graph, "%s.weight", prefix),
+      bias ? oxp_graph_intern_printf (c->graph, "%s.bias", prefix) : NULL, s->hidden_size,
+      s->layer_norm_eps, c->error);
 }
 
 /* int64 [1]: axis @axis of @x's shape. */
@@ -132,15 +119,16 @@ resolve_prefix (Ctx *c)
     {
       /* The base model class's names first when that is what the task loads. */
       const char *p = n->prefixes[base ? 1 - i : i];
-      if (has_tensor (c, tname (c, "%s%s", p, n->embed)))
+      if (has_tensor (c, oxp_graph_intern_printf (c->graph, "%s%s", p, n->embed)))
         {
           c->prefix = p;
           return TRUE;
         }
     }
   /* Name the tensor the task's model class would hold. */
-  oxp_checkpoint_get_tensor (c->checkpoint, tname (c, "%s%s", n->prefixes[base ? 1 : 0], n->embed),
-                             c->error);
+  oxp_checkpoint_get_tensor (
+      c->checkpoint,
+      oxp_graph_intern_printf (c->graph, "%s%s", n->prefixes[base ? 1 : 0], n->embed), c->error);
   return FALSE;
 }
 
@@ -183,57 +171,47 @@ embeddings (Ctx *c, const char *position_ids)
   const char *x, *pe, *rows;
 
   x = oxp_block_embedding (c->graph, c->checkpoint, "input_ids",
-                           tname (c, "%s%s", c->prefix, c->names->embed), s->vocab_size,
-                           s->embed_dim, c->error);
+                           oxp_graph_intern_printf (c->graph, "%s%s", c->prefix, c->names->embed),
+                           s->vocab_size, s->embed_dim, c->error);
   if (x == NULL || s->kind == OXP_GPT_NEOX_KIND_GPT_NEOX)
     return x;
 
   /* OPT: project_in when the embeddings are narrower, then the learned
    * positions. */
   if (s->embed_dim != s->hidden_size
-      && (x = linear (c, x, tname (c, "%sproject_in", c->prefix), s->embed_dim, s->hidden_size,
-                      OXP_LINEAR_NO_BIAS))
+      && (x = linear (c, x, oxp_graph_intern_printf (c->graph, "%sproject_in", c->prefix),
+                      s->embed_dim, s->hidden_size, OXP_LINEAR_NO_BIAS))
              == NULL)
     return NULL;
   rows
       = oxp_graph_op (c->graph, "Add", position_ids,
                       oxp_graph_add_constant_int64 (c->graph, "offset", OPT_POSITION_OFFSET), NULL);
-  pe = oxp_block_embedding (c->graph, c->checkpoint, rows,
-                            tname (c, "%sembed_positions.weight", c->prefix),
-                            s->max_positions + OPT_POSITION_OFFSET, s->hidden_size, c->error);
+  pe = oxp_block_embedding (
+      c->graph, c->checkpoint, rows,
+      oxp_graph_intern_printf (c->graph, "%sembed_positions.weight", c->prefix),
+      s->max_positions + OPT_POSITION_OFFSET, s->hidden_size, c->error);
   return pe ? oxp_graph_op (c->graph, "Add", x, pe, NULL) : NULL;
 }
 
 /* ---- attention ------------------------------------------------------------ */
 
 /* GPT-NeoX: one [3·hidden, hidden] projection whose rows are laid out
- * [heads, 3, head_dim] (per head q, k, v): viewed as [batch, seq, heads,
- * 3·head_dim] and split on the last axis, each part back to [batch, seq,
- * hidden] (reshapes only, no transpose). */
+ * [heads, 3, head_dim] (per head q, k, v). */
 static gboolean
 gpt_neox_qkv (Ctx *c, const char *x, const char *lp, const char **q, const char **k, const char **v)
 {
   const OxpGptNeoxSpec *s = c->spec;
   const gint64 sizes[] = { s->head_dim, s->head_dim, s->head_dim };
-  const gint64 per_head[] = { 0, 0, s->num_heads, 3 * s->head_dim };
-  const gint64 merged[] = { 0, 0, s->hidden_size };
-  const char *qkv, *inputs[2], *shape;
-  OxpNode *split;
+  const char *qkv, *parts[3];
 
-  qkv = linear (c, x, tname (c, "%sattention.query_key_value", lp), s->hidden_size,
-                3 * s->hidden_size, bias_flags (c, TRUE));
+  qkv = linear (c, x, oxp_graph_intern_printf (c->graph, "%sattention.query_key_value", lp),
+                s->hidden_size, 3 * s->hidden_size, bias_flags (c, TRUE));
   if (qkv == NULL)
     return FALSE;
-  inputs[0]
-      = oxp_graph_op (c->graph, "Reshape", qkv,
-                      oxp_graph_add_constant_int64s (c->graph, "per_head", per_head, 4), NULL);
-  inputs[1] = oxp_graph_add_constant_int64s (c->graph, "split", sizes, 3);
-  split = oxp_graph_add_node (c->graph, "Split", inputs, 2, 3);
-  oxp_node_set_attr_int (split, "axis", -1);
-  shape = oxp_graph_add_constant_int64s (c->graph, "merged", merged, 3);
-  *q = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 0), shape, NULL);
-  *k = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 1), shape, NULL);
-  *v = oxp_graph_op (c->graph, "Reshape", oxp_node_get_output (split, 2), shape, NULL);
+  oxp_block_split_per_head (c->graph, qkv, s->num_heads, sizes, 3, parts);
+  *q = parts[0];
+  *k = parts[1];
+  *v = parts[2];
   return TRUE;
 }
 
@@ -245,9 +223,15 @@ opt_qkv (Ctx *c, const char *x, const char *lp, const char **q, const char **k, 
   gint64 hs = s->hidden_size;
   OxpLinearFlags flags = bias_flags (c, TRUE);
 
-  return (*q = linear (c, x, tname (c, "%sself_attn.q_proj", lp), hs, hs, flags)) != NULL
-         && (*k = linear (c, x, tname (c, "%sself_attn.k_proj", lp), hs, hs, flags)) != NULL
-         && (*v = linear (c, x, tname (c, "%sself_attn.v_proj", lp), hs, hs, flags)) != NULL;
+  return (*q = linear (c, x, oxp_graph_intern_printf (c->graph, "%sself_attn.q_proj", lp), hs, hs,
+                       flags))
+             != NULL
+         && (*k = linear (c, x, oxp_graph_intern_printf (c->graph, "%sself_attn.k_proj", lp), hs,
+                          hs, flags))
+                != NULL
+         && (*v = linear (c, x, oxp_graph_intern_printf (c->graph, "%sself_attn.v_proj", lp), hs,
+                          hs, flags))
+                != NULL;
 }
 
 /* softmax(q·kᵀ/√head_dim + mask)·v over the cache extended by this step
@@ -269,20 +253,22 @@ attention (Ctx *c, const char *x, gint64 i, const char *lp)
     return NULL;
   if (c->spec->past_in)
     {
-      past_k = tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i);
-      past_v = tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i);
+      past_k = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".key", i);
+      past_v = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".value", i);
     }
   ctx = oxp_block_cached_self_attention (
       c->graph, q, k, v, past_k, past_v, c->cos, c->sin, s->rotary_dim, s->num_heads, s->num_heads,
       s->head_dim, 1.0 / sqrt ((double)s->head_dim), c->mask, &present_k, &present_v);
   if (c->spec->present_out
-      && (!oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".key", i),
-                                  present_k, c->error)
-          || !oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".value", i),
-                                     present_v, c->error)))
+      && (!oxp_graph_bind_output (
+              c->graph, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".key", i),
+              present_k, c->error)
+          || !oxp_graph_bind_output (
+              c->graph, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".value", i),
+              present_v, c->error)))
     return NULL;
-  ctx = linear (c, ctx, tname (c, "%s%s", lp, c->names->attn_out), s->hidden_size, s->hidden_size,
-                bias_flags (c, TRUE));
+  ctx = linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s%s", lp, c->names->attn_out),
+                s->hidden_size, s->hidden_size, bias_flags (c, TRUE));
   oxp_graph_pop_scope (c->graph);
   return ctx;
 }
@@ -294,12 +280,12 @@ mlp (Ctx *c, const char *x, const char *lp)
   const char *f;
 
   oxp_graph_push_scope (c->graph, "mlp");
-  if ((f = linear (c, x, tname (c, "%s%s", lp, c->names->fc1), s->hidden_size, s->intermediate_size,
-                   bias_flags (c, FALSE)))
+  if ((f = linear (c, x, oxp_graph_intern_printf (c->graph, "%s%s", lp, c->names->fc1),
+                   s->hidden_size, s->intermediate_size, bias_flags (c, FALSE)))
           == NULL
       || (f = oxp_block_activation (c->graph, f, s->act, s->act_key, c->error)) == NULL
-      || (f = linear (c, f, tname (c, "%s%s", lp, c->names->fc2), s->intermediate_size,
-                      s->hidden_size, bias_flags (c, FALSE)))
+      || (f = linear (c, f, oxp_graph_intern_printf (c->graph, "%s%s", lp, c->names->fc2),
+                      s->intermediate_size, s->hidden_size, bias_flags (c, FALSE)))
              == NULL)
     return NULL;
   oxp_graph_pop_scope (c->graph);
@@ -316,8 +302,10 @@ static const char *
 decoder_layer (Ctx *c, const char *x, gint64 i)
 {
   const Names *n = c->names;
-  const char *lp = tname (c, "%slayers.%" G_GINT64_FORMAT ".", c->prefix, i);
-  const char *ln1 = tname (c, "%s%s", lp, n->ln1), *ln2 = tname (c, "%s%s", lp, n->ln2);
+  const char *lp
+      = oxp_graph_intern_printf (c->graph, "%slayers.%" G_GINT64_FORMAT ".", c->prefix, i);
+  const char *ln1 = oxp_graph_intern_printf (c->graph, "%s%s", lp, n->ln1),
+             *ln2 = oxp_graph_intern_printf (c->graph, "%s%s", lp, n->ln2);
   const char *a, *h, *m;
 
   switch (c->spec->residual)
@@ -344,47 +332,6 @@ decoder_layer (Ctx *c, const char *x, gint64 i)
 }
 
 /* ---- heads ---------------------------------------------------------------- */
-
-/* transformers' *ForSequenceClassification pooling: the hidden state at the
- * last token that is not pad_token_id, argmax(arange(seq) · (ids != pad))
- * (0 for a row of padding only), or the last token without a pad token.
- * Plugin-local: no core block selects one position per row. */
-static const char *
-cast_float (Ctx *c, const char *x)
-{
-  const char *y = oxp_graph_op (c->graph, "Cast", x, NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_FLOAT);
-  return y;
-}
-
-static const char *
-last_token (Ctx *c, const char *h)
-{
-  const OxpGptNeoxSpec *s = c->spec;
-  const char *kept, *seq, *range, *index, *gathered;
-  OxpNode *node;
-
-  if (s->pad_token_id < 0)
-    return oxp_block_select (c->graph, h, 1, -1);
-
-  kept = oxp_graph_op (c->graph, "Equal", "input_ids",
-                       oxp_graph_add_constant_int64 (c->graph, "pad", s->pad_token_id), NULL);
-  kept = cast_float (c, oxp_graph_op (c->graph, "Not", kept, NULL));
-  seq = oxp_graph_op (c->graph, "Squeeze", dim_1d (c, "input_ids", 1), NULL);
-  range = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
-                        oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  /* In float, the type every ArgMax kernel takes (positions exact below 2^24). */
-  index = oxp_graph_op (c->graph, "ArgMax",
-                        oxp_graph_op (c->graph, "Mul", kept, cast_float (c, range), NULL), NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_int (node, "axis", -1);
-  oxp_node_set_attr_int (node, "keepdims", 1);
-  /* [batch, 1] indices into [batch, seq, hidden] → [batch, hidden]. */
-  gathered = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return gathered;
-}
 
 /* ---- the whole graph ------------------------------------------------------ */
 
@@ -434,11 +381,13 @@ build (Ctx *c)
     return FALSE;
 
   if (s->final_layer_norm
-      && (h = layer_norm (c, h, tname (c, "%s%s", c->prefix, c->names->final_norm))) == NULL)
+      && (h = layer_norm (
+              c, h, oxp_graph_intern_printf (c->graph, "%s%s", c->prefix, c->names->final_norm)))
+             == NULL)
     return FALSE;
   if (s->kind == OXP_GPT_NEOX_KIND_OPT && s->embed_dim != s->hidden_size
-      && (h = linear (c, h, tname (c, "%sproject_out", c->prefix), s->hidden_size, s->embed_dim,
-                      OXP_LINEAR_NO_BIAS))
+      && (h = linear (c, h, oxp_graph_intern_printf (c->graph, "%sproject_out", c->prefix),
+                      s->hidden_size, s->embed_dim, OXP_LINEAR_NO_BIAS))
              == NULL)
     return FALSE;
 
@@ -448,9 +397,10 @@ build (Ctx *c)
   oxp_graph_push_scope (c->graph, "head");
   if (g_str_equal (task, "text-classification"))
     {
-      const char *logits
-          = oxp_block_linear_from (c->graph, c->checkpoint, last_token (c, h), c->names->score,
-                                   NULL, s->embed_dim, s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
+      const char *logits = oxp_block_linear_from (
+          c->graph, c->checkpoint,
+          oxp_block_last_non_pad_token (c->graph, h, "input_ids", s->pad_token_id), c->names->score,
+          NULL, s->embed_dim, s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
       oxp_graph_pop_scope (c->graph);
       return bind (c, "logits", logits);
     }
@@ -461,7 +411,7 @@ build (Ctx *c)
       w = c->names->lm_head;
       if (!has_tensor (c, w) && (s->tie_word_embeddings || s->kind == OXP_GPT_NEOX_KIND_OPT))
         {
-          w = tname (c, "%s%s", c->prefix, c->names->embed);
+          w = oxp_graph_intern_printf (c->graph, "%s%s", c->prefix, c->names->embed);
           flags |= OXP_LINEAR_SHARED_WEIGHT;
         }
       h = oxp_block_linear_from (c->graph, c->checkpoint, h, w, NULL, s->embed_dim, s->vocab_size,
@@ -480,7 +430,6 @@ gboolean
 _oxp_gpt_neox_build_graph (const OxpGptNeoxSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                            GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
   Ctx c = { 0 };
 
   c.spec = spec;
@@ -488,7 +437,6 @@ _oxp_gpt_neox_build_graph (const OxpGptNeoxSpec *spec, OxpGraph *graph, OxpCheck
   c.graph = graph;
   c.checkpoint = checkpoint;
   c.prefix = "";
-  c.strings = strings;
   c.error = error;
   return build (&c);
 }

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-gpt2-private.h"
@@ -17,22 +16,8 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "transformer." or "" */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_tensor (Ctx *c, const char *name)
@@ -124,13 +109,14 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
 {
   const OxpGpt2Spec *s = c->spec;
   gint64 e = s->hidden_size, heads = s->num_heads, dim = s->head_dim;
-  const char *p = tname (c, "%sh.%" G_GINT64_FORMAT ".", c->prefix, i);
+  const char *p = oxp_graph_intern_printf (c->graph, "%sh.%" G_GINT64_FORMAT ".", c->prefix, i);
   const char *x, *qkv, *parts[3], *q, *k, *v, *ctx, *f;
   double scale = 1.0;
 
   oxp_graph_push_scope (c->graph, "attn");
-  if ((x = layer_norm (c, h, tname (c, "%sln_1", p))) == NULL
-      || (qkv = conv1d (c, x, tname (c, "%sattn.c_attn", p), e, 3 * e)) == NULL)
+  if ((x = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%sln_1", p))) == NULL
+      || (qkv = conv1d (c, x, oxp_graph_intern_printf (c->graph, "%sattn.c_attn", p), e, 3 * e))
+             == NULL)
     return NULL;
   /* c_attn's output is [query | key | value], each n_embd wide. */
   oxp_block_split (c->graph, qkv, -1, (const gint64[]){ e, e, e }, 3, parts);
@@ -139,15 +125,19 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
   v = oxp_block_split_heads (c->graph, parts[2], heads, dim);
   if (s->past_inputs)
     {
-      k = oxp_block_concat_past (c->graph, tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i),
-                                 k);
-      v = oxp_block_concat_past (c->graph,
-                                 tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i), v);
+      k = oxp_block_concat_past (
+          c->graph,
+          oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".key", i), k);
+      v = oxp_block_concat_past (
+          c->graph,
+          oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".value", i), v);
     }
   if (s->use_past)
     {
-      const char *key_out = tname (c, "present.%" G_GINT64_FORMAT ".key", i);
-      const char *value_out = tname (c, "present.%" G_GINT64_FORMAT ".value", i);
+      const char *key_out
+          = oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".key", i);
+      const char *value_out
+          = oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".value", i);
       if (!oxp_graph_bind_output (c->graph, key_out, k, c->error)
           || !oxp_graph_bind_output (c->graph, value_out, v, c->error))
         return NULL;
@@ -163,17 +153,20 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
   else
     ctx = oxp_block_attention (c->graph, q, k, v, mask, scale);
   ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
-  if ((ctx = conv1d (c, ctx, tname (c, "%sattn.c_proj", p), e, e)) == NULL)
+  if ((ctx = conv1d (c, ctx, oxp_graph_intern_printf (c->graph, "%sattn.c_proj", p), e, e)) == NULL)
     return NULL;
   h = oxp_graph_op (c->graph, "Add", ctx, h, NULL);
   oxp_graph_pop_scope (c->graph);
 
   oxp_graph_push_scope (c->graph, "mlp");
-  if ((x = layer_norm (c, h, tname (c, "%sln_2", p))) == NULL
-      || (f = conv1d (c, x, tname (c, "%smlp.c_fc", p), e, s->inner_size)) == NULL
+  if ((x = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%sln_2", p))) == NULL
+      || (f = conv1d (c, x, oxp_graph_intern_printf (c->graph, "%smlp.c_fc", p), e, s->inner_size))
+             == NULL
       || (f = oxp_block_activation (c->graph, f, s->activation, "activation_function", c->error))
              == NULL
-      || (f = conv1d (c, f, tname (c, "%smlp.c_proj", p), s->inner_size, e)) == NULL)
+      || (f
+          = conv1d (c, f, oxp_graph_intern_printf (c->graph, "%smlp.c_proj", p), s->inner_size, e))
+             == NULL)
     return NULL;
   h = oxp_graph_op (c->graph, "Add", f, h, NULL);
   oxp_graph_pop_scope (c->graph);
@@ -190,39 +183,12 @@ lm_head (Ctx *c, const char *h)
   const OxpGpt2Spec *s = c->spec;
 
   if (s->tie_word_embeddings)
-    return oxp_block_linear_from (c->graph, c->checkpoint, h, tname (c, "%swte.weight", c->prefix),
+    return oxp_block_linear_from (c->graph, c->checkpoint, h,
+                                  oxp_graph_intern_printf (c->graph, "%swte.weight", c->prefix),
                                   NULL, s->hidden_size, s->vocab_size,
                                   OXP_LINEAR_SHARED_WEIGHT | OXP_LINEAR_NO_BIAS, c->error);
   return oxp_block_linear (c->graph, c->checkpoint, h, "lm_head", s->hidden_size, s->vocab_size,
                            OXP_LINEAR_NO_BIAS, c->error);
-}
-
-/* Plugin-local block, GPT2ForSequenceClassification's pooling: the hidden
- * state at the last non-padding token of each row, argmax(arange(seq) ·
- * (ids != pad)) (row 0 when a row is all padding, as transformers). */
-static const char *
-last_non_pad_token (Ctx *c, const char *h, const char *ids)
-{
-  const char *keep, *positions, *index;
-  OxpNode *node;
-
-  keep = oxp_graph_op (
-      c->graph, "Not",
-      oxp_graph_op (c->graph, "Equal", ids,
-                    oxp_graph_add_constant_int64 (c->graph, "pad_token_id", c->spec->pad_token_id),
-                    NULL),
-      NULL);
-  positions
-      = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0),
-                      dim_of (c, ids, 1), oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  index = oxp_graph_op (c->graph, "Mul", cast (c, keep, OXP_DATA_TYPE_INT64), positions, NULL);
-  index = oxp_graph_op (c->graph, "ArgMax", index, NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_int (node, "axis", -1);
-  oxp_node_set_attr_int (node, "keepdims", 1); /* [batch, 1]: one index per row */
-  index = oxp_graph_op (c->graph, "GatherND", h, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return index;
 }
 
 /* ---- the whole graph ------------------------------------------------------ */
@@ -254,13 +220,14 @@ build (Ctx *c)
         past_length = dim_of (c, "past_key_values.0.key", 2);
       positions = oxp_block_position_ids (c->graph, ids, past_length);
     }
-  h = oxp_block_embedding (c->graph, c->checkpoint, ids, tname (c, "%swte.weight", c->prefix),
+  h = oxp_block_embedding (c->graph, c->checkpoint, ids,
+                           oxp_graph_intern_printf (c->graph, "%swte.weight", c->prefix),
                            s->vocab_size, s->hidden_size, c->error);
   if (h == NULL)
     return FALSE;
   pe = oxp_block_embedding (c->graph, c->checkpoint, positions,
-                            tname (c, "%swpe.weight", c->prefix), s->max_positions, s->hidden_size,
-                            c->error);
+                            oxp_graph_intern_printf (c->graph, "%swpe.weight", c->prefix),
+                            s->max_positions, s->hidden_size, c->error);
   if (pe == NULL)
     return FALSE;
   h = oxp_graph_op (c->graph, "Add", h, pe, NULL);
@@ -274,7 +241,8 @@ build (Ctx *c)
       h = block (c, i, h, mask);
       oxp_graph_pop_scope (c->graph);
     }
-  if (h == NULL || (h = layer_norm (c, h, tname (c, "%sln_f", c->prefix))) == NULL)
+  if (h == NULL
+      || (h = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%sln_f", c->prefix))) == NULL)
     return FALSE;
 
   if (g_str_equal (s->task, "feature-extraction"))
@@ -283,7 +251,8 @@ build (Ctx *c)
   oxp_graph_push_scope (c->graph, "head");
   if (g_str_equal (s->task, "text-classification"))
     {
-      const char *x = last_non_pad_token (c, h, ids);
+      /* GPT2ForSequenceClassification: the last non-pad token. */
+      const char *x = oxp_block_last_non_pad_token (c->graph, h, ids, s->pad_token_id);
       const char *logits = oxp_block_linear (c->graph, c->checkpoint, x, "score", s->hidden_size,
                                              s->num_labels, OXP_LINEAR_NO_BIAS, c->error);
       oxp_graph_pop_scope (c->graph);
@@ -306,8 +275,7 @@ gboolean
 _oxp_gpt2_build_graph (const OxpGpt2Spec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                        GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, "", strings, error };
+  Ctx c = { spec, graph, checkpoint, "", error };
 
   return build (&c);
 }

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-llama-private.h"
@@ -18,22 +17,8 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "model." or "" */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 /* The config, not the graph, says what the graph takes and gives: inside
  * the merged decoder's If branches, the inputs are the parent graph's. */
@@ -114,10 +99,11 @@ decoder_layer (Ctx *c, const Shared *sh, const char *h, gint64 i)
   const OxpLlamaSpec *s = c->spec;
   gint64 hs = s->hidden_size, d = s->head_dim;
   gint64 q_size = s->num_heads * d, kv_size = s->num_kv_heads * d, ffn = s->intermediate_size;
-  const char *p = tname (c, "%slayers.%" G_GINT64_FORMAT ".", c->prefix, i);
+  const char *p
+      = oxp_graph_intern_printf (c->graph, "%slayers.%" G_GINT64_FORMAT ".", c->prefix, i);
   const char *x, *q, *k, *v, *attn, *gate, *up, *present_k, *present_v, *mask;
 
-#define L(name) tname (c, "%s%s", p, name)
+#define L(name) oxp_graph_intern_printf (c->graph, "%s%s", p, name)
   oxp_graph_push_scope (c->graph, "self_attn");
   if ((x = norm (c, h, L ("input_layernorm"))) == NULL)
     return NULL;
@@ -139,15 +125,21 @@ decoder_layer (Ctx *c, const Shared *sh, const char *h, gint64 i)
   mask = sh->window_mask != NULL && i >= s->first_window_layer ? sh->window_mask : sh->mask;
   attn = oxp_block_cached_self_attention (
       c->graph, q, k, v,
-      sh->past_in ? tname (c, "past_key_values.%" G_GINT64_FORMAT ".key", i) : NULL,
-      sh->past_in ? tname (c, "past_key_values.%" G_GINT64_FORMAT ".value", i) : NULL, sh->cos,
-      sh->sin, s->rotary_dim, s->num_heads, s->num_kv_heads, d, 1.0 / sqrt ((double)d), mask,
-      &present_k, &present_v);
-  if (has_output (c, tname (c, "present.%" G_GINT64_FORMAT ".key", i))
-      && (!oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".key", i),
-                                  present_k, c->error)
-          || !oxp_graph_bind_output (c->graph, tname (c, "present.%" G_GINT64_FORMAT ".value", i),
-                                     present_v, c->error)))
+      sh->past_in
+          ? oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".key", i)
+          : NULL,
+      sh->past_in
+          ? oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".value", i)
+          : NULL,
+      sh->cos, sh->sin, s->rotary_dim, s->num_heads, s->num_kv_heads, d, 1.0 / sqrt ((double)d),
+      mask, &present_k, &present_v);
+  if (has_output (c, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".key", i))
+      && (!oxp_graph_bind_output (
+              c->graph, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".key", i),
+              present_k, c->error)
+          || !oxp_graph_bind_output (
+              c->graph, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".value", i),
+              present_v, c->error)))
     return NULL;
   if ((attn = linear (c, attn, L ("self_attn.o_proj"), q_size, hs, s->o_bias)) == NULL)
     return NULL;
@@ -178,39 +170,6 @@ decoder_layer (Ctx *c, const Shared *sh, const char *h, gint64 i)
   oxp_graph_pop_scope (c->graph);
 #undef L
   return h;
-}
-
-/* Logits at each row's last non-pad token, as *ForSequenceClassification:
- * argmax(arange(seq) · (ids != pad)); the last token without pad_token_id. */
-static const char *
-last_token_logits (Ctx *c, const char *logits)
-{
-  static const gint64 col[] = { -1 };
-  const char *keep, *seq, *range, *index, *out;
-
-  if (c->spec->pad_token_id < 0)
-    return oxp_block_select (c->graph, logits, 1, -1);
-  keep = oxp_graph_op (
-      c->graph, "Not",
-      oxp_graph_op (c->graph, "Equal", "input_ids",
-                    oxp_graph_add_constant_int64 (c->graph, "pad_token_id", c->spec->pad_token_id),
-                    NULL),
-      NULL);
-  keep = oxp_graph_op (c->graph, "Cast", keep, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_INT64);
-  seq = oxp_graph_op (c->graph, "Gather", oxp_graph_op (c->graph, "Shape", "input_ids", NULL),
-                      oxp_graph_add_constant_int64 (c->graph, "axis", 1), NULL);
-  range = oxp_graph_op (c->graph, "Range", oxp_graph_add_constant_int64 (c->graph, "zero", 0), seq,
-                        oxp_graph_add_constant_int64 (c->graph, "one", 1), NULL);
-  index
-      = oxp_graph_op (c->graph, "ArgMax", oxp_graph_op (c->graph, "Mul", range, keep, NULL), NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "keepdims", 0);
-  index = oxp_graph_op (c->graph, "Unsqueeze", index,
-                        oxp_graph_add_constant_int64s (c->graph, "axes", col, 1), NULL);
-  out = oxp_graph_op (c->graph, "GatherND", logits, index, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "batch_dims", 1);
-  return out;
 }
 
 static gboolean
@@ -250,8 +209,8 @@ build (Ctx *c)
 
   oxp_graph_push_scope (c->graph, "embed_tokens");
   h = oxp_block_embedding (c->graph, c->checkpoint, "input_ids",
-                           tname (c, "%sembed_tokens.weight", c->prefix), s->vocab_size,
-                           s->hidden_size, c->error);
+                           oxp_graph_intern_printf (c->graph, "%sembed_tokens.weight", c->prefix),
+                           s->vocab_size, s->hidden_size, c->error);
   if (h != NULL && s->variant->gemma_norms)
     /* √hidden rounded to the compute dtype first, as GemmaModel does. */
     h = oxp_graph_op (
@@ -265,7 +224,8 @@ build (Ctx *c)
       h = decoder_layer (c, &sh, h, i);
       oxp_graph_pop_scope (c->graph);
     }
-  if (h == NULL || (h = norm (c, h, tname (c, "%snorm", c->prefix))) == NULL)
+  if (h == NULL
+      || (h = norm (c, h, oxp_graph_intern_printf (c->graph, "%snorm", c->prefix))) == NULL)
     return FALSE;
 
   if (g_str_equal (task, "feature-extraction"))
@@ -278,7 +238,8 @@ build (Ctx *c)
       /* A tied head reads the embeddings, stored once. */
       if (s->tied)
         logits = oxp_block_linear_from (
-            c->graph, c->checkpoint, h, tname (c, "%sembed_tokens.weight", c->prefix), NULL,
+            c->graph, c->checkpoint, h,
+            oxp_graph_intern_printf (c->graph, "%sembed_tokens.weight", c->prefix), NULL,
             s->hidden_size, s->vocab_size, OXP_LINEAR_SHARED_WEIGHT, c->error);
       else
         logits = linear (c, h, "lm_head", s->hidden_size, s->vocab_size, FALSE);
@@ -289,7 +250,12 @@ build (Ctx *c)
     {
       const char *logits = linear (c, h, "score", s->hidden_size, s->num_labels, FALSE);
       oxp_graph_pop_scope (c->graph);
-      return logits != NULL && bind (c, "logits", last_token_logits (c, logits));
+      /* *ForSequenceClassification scores every token, then pools the
+       * logits at the last non-pad one. */
+      return logits != NULL
+             && bind (
+                 c, "logits",
+                 oxp_block_last_non_pad_token (c->graph, logits, "input_ids", s->pad_token_id));
     }
   oxp_graph_pop_scope (c->graph);
 
@@ -302,10 +268,9 @@ gboolean
 _oxp_llama_build_graph (const OxpLlamaSpec *spec, OxpOnnxConfig *config, OxpGraph *graph,
                         OxpCheckpoint *checkpoint, GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (config);
   g_autoptr (GPtrArray) outputs = oxp_onnx_config_get_outputs (config);
-  Ctx c = { spec, inputs, outputs, graph, checkpoint, "", strings, error };
+  Ctx c = { spec, inputs, outputs, graph, checkpoint, "", error };
 
   return build (&c);
 }

@@ -56,17 +56,6 @@ parse_feed_forward_proj (OxpT5Spec *spec, OxpNormalizedConfig *nc, const char *v
   return TRUE;
 }
 
-static gboolean
-require_positive (OxpNormalizedConfig *nc, const char *key, gint64 value, GError **error)
-{
-  if (value > 0)
-    return TRUE;
-  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-               "%s: %s is %" G_GINT64_FORMAT ", expected a positive number",
-               oxp_normalized_config_get_source (nc), key, value);
-  return FALSE;
-}
-
 gboolean
 _oxp_t5_spec_init (OxpT5Spec *spec, OxpNormalizedConfig *nc, const char *task, GError **error)
 {
@@ -102,15 +91,18 @@ _oxp_t5_spec_init (OxpT5Spec *spec, OxpNormalizedConfig *nc, const char *task, G
   /* T5's attention needs no d_model = num_heads · d_kv (t5-11b has 1024 vs
    * 128 · 128): the projections map d_model to num_heads · d_kv, and their
    * shapes are checked against the checkpoint. */
-  if (!require_positive (nc, "vocab_size", spec->vocab_size, error)
-      || !require_positive (nc, "d_model", spec->d_model, error)
-      || !require_positive (nc, "d_kv", spec->d_kv, error)
-      || !require_positive (nc, "d_ff", spec->d_ff, error)
-      || !require_positive (nc, "num_heads", spec->num_heads, error)
-      || !require_positive (nc, "num_layers", spec->num_layers, error)
-      || !require_positive (nc, "num_decoder_layers", spec->num_decoder_layers, error)
-      || !require_positive (nc, "relative_attention_num_buckets", spec->num_buckets, error)
-      || !require_positive (nc, "relative_attention_max_distance", spec->max_distance, error))
+  if (!oxp_normalized_config_require_positive (nc, "vocab_size", spec->vocab_size, error)
+      || !oxp_normalized_config_require_positive (nc, "d_model", spec->d_model, error)
+      || !oxp_normalized_config_require_positive (nc, "d_kv", spec->d_kv, error)
+      || !oxp_normalized_config_require_positive (nc, "d_ff", spec->d_ff, error)
+      || !oxp_normalized_config_require_positive (nc, "num_heads", spec->num_heads, error)
+      || !oxp_normalized_config_require_positive (nc, "num_layers", spec->num_layers, error)
+      || !oxp_normalized_config_require_positive (nc, "num_decoder_layers",
+                                                  spec->num_decoder_layers, error)
+      || !oxp_normalized_config_require_positive (nc, "relative_attention_num_buckets",
+                                                  spec->num_buckets, error)
+      || !oxp_normalized_config_require_positive (nc, "relative_attention_max_distance",
+                                                  spec->max_distance, error))
     return FALSE;
   /* The encoder's bidirectional buckets split the count in two halves,
    * each with an exact and a logarithmic part. */

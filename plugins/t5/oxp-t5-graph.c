@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-t5-private.h"
@@ -19,21 +18,8 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   GPtrArray *inputs; /* the config's: an If branch has none of its own */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_input (Ctx *c, const char *name)
@@ -75,7 +61,7 @@ embedding_name (Ctx *c, const char *stack)
   if (oxp_checkpoint_lookup (c->checkpoint, "shared.weight") != NULL)
     return "shared.weight";
   {
-    const char *own = tname (c, "%s.embed_tokens.weight", stack);
+    const char *own = oxp_graph_intern_printf (c->graph, "%s.embed_tokens.weight", stack);
     return oxp_checkpoint_lookup (c->checkpoint, own) != NULL ? own : "shared.weight";
   }
 }
@@ -90,9 +76,11 @@ feed_forward (Ctx *c, const char *x, const char *prefix)
   oxp_graph_push_scope (c->graph, "DenseReluDense");
   if (s->gated)
     {
-      const char *gate = linear (c, x, tname (c, "%s.wi_0", prefix), s->d_model, s->d_ff);
-      const char *up
-          = gate ? linear (c, x, tname (c, "%s.wi_1", prefix), s->d_model, s->d_ff) : NULL;
+      const char *gate = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.wi_0", prefix),
+                                 s->d_model, s->d_ff);
+      const char *up = gate ? linear (c, x, oxp_graph_intern_printf (c->graph, "%s.wi_1", prefix),
+                                      s->d_model, s->d_ff)
+                            : NULL;
       if (up == NULL
           || (gate = oxp_block_activation (c->graph, gate, s->act, "feed_forward_proj", c->error))
                  == NULL)
@@ -101,13 +89,13 @@ feed_forward (Ctx *c, const char *x, const char *prefix)
     }
   else
     {
-      h = linear (c, x, tname (c, "%s.wi", prefix), s->d_model, s->d_ff);
+      h = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.wi", prefix), s->d_model, s->d_ff);
       if (h == NULL
           || (h = oxp_block_activation (c->graph, h, s->act, "feed_forward_proj", c->error))
                  == NULL)
         return NULL;
     }
-  h = linear (c, h, tname (c, "%s.wo", prefix), s->d_ff, s->d_model);
+  h = linear (c, h, oxp_graph_intern_printf (c->graph, "%s.wo", prefix), s->d_ff, s->d_model);
   oxp_graph_pop_scope (c->graph);
   return h;
 }
@@ -117,7 +105,8 @@ static const char *
 query (Ctx *c, const char *x, const char *prefix)
 {
   const OxpT5Spec *s = c->spec;
-  const char *q = linear (c, x, tname (c, "%s.q", prefix), s->d_model, s->num_heads * s->d_kv);
+  const char *q = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.q", prefix), s->d_model,
+                          s->num_heads * s->d_kv);
 
   return q ? oxp_block_split_heads (c->graph, q, s->num_heads, s->d_kv) : NULL;
 }
@@ -130,15 +119,16 @@ attend (Ctx *c, const char *q, const char *k, const char *v, const char *bias, c
   const char *ctx = oxp_block_attention (c->graph, q, k, v, bias, 1.0);
 
   ctx = oxp_block_merge_heads (c->graph, ctx, s->num_heads, s->d_kv);
-  return linear (c, ctx, tname (c, "%s.o", prefix), s->num_heads * s->d_kv, s->d_model);
+  return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.o", prefix), s->num_heads * s->d_kv,
+                 s->d_model);
 }
 
 static const char *
 self_kv (Ctx *c, const char *x, const char *prefix, const char *which)
 {
   const OxpT5Spec *s = c->spec;
-  const char *y
-      = linear (c, x, tname (c, "%s.%s", prefix, which), s->d_model, s->num_heads * s->d_kv);
+  const char *y = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.%s", prefix, which),
+                          s->d_model, s->num_heads * s->d_kv);
 
   return y ? oxp_block_split_heads (c->graph, y, s->num_heads, s->d_kv) : NULL;
 }
@@ -168,19 +158,21 @@ build_encoder (Ctx *c)
 
   for (gint64 i = 0; i < s->num_layers; i++)
     {
-      const char *p = tname (c, "encoder.block.%" G_GINT64_FORMAT ".layer", i);
-      const char *attn = tname (c, "%s.0.SelfAttention", p);
+      const char *p
+          = oxp_graph_intern_printf (c->graph, "encoder.block.%" G_GINT64_FORMAT ".layer", i);
+      const char *attn = oxp_graph_intern_printf (c->graph, "%s.0.SelfAttention", p);
       const char *n, *q, *k, *v, *a, *f;
 
       oxp_graph_push_scope (c->graph, "block.%" G_GINT64_FORMAT, i);
-      if ((n = rms_norm (c, h, tname (c, "%s.0.layer_norm", p))) == NULL
+      if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.0.layer_norm", p))) == NULL
           || (q = query (c, n, attn)) == NULL || (k = self_kv (c, n, attn, "k")) == NULL
           || (v = self_kv (c, n, attn, "v")) == NULL
           || (a = attend (c, q, k, v, bias, attn)) == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
-      if ((n = rms_norm (c, h, tname (c, "%s.1.layer_norm", p))) == NULL
-          || (f = feed_forward (c, n, tname (c, "%s.1.DenseReluDense", p))) == NULL)
+      if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.1.layer_norm", p))) == NULL
+          || (f = feed_forward (c, n, oxp_graph_intern_printf (c->graph, "%s.1.DenseReluDense", p)))
+                 == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, f, NULL);
       oxp_graph_pop_scope (c->graph);
@@ -195,7 +187,8 @@ build_encoder (Ctx *c)
 static const char *
 past_name (Ctx *c, const char *prefix, gint64 layer, const char *leaf)
 {
-  const char *name = tname (c, "%s.%" G_GINT64_FORMAT ".%s", prefix, layer, leaf);
+  const char *name
+      = oxp_graph_intern_printf (c->graph, "%s.%" G_GINT64_FORMAT ".%s", prefix, layer, leaf);
 
   return name;
 }
@@ -229,15 +222,16 @@ build_decoder (Ctx *c)
 
   for (gint64 i = 0; i < s->num_decoder_layers; i++)
     {
-      const char *p = tname (c, "decoder.block.%" G_GINT64_FORMAT ".layer", i);
-      const char *self_attn = tname (c, "%s.0.SelfAttention", p);
-      const char *cross_attn = tname (c, "%s.1.EncDecAttention", p);
+      const char *p
+          = oxp_graph_intern_printf (c->graph, "decoder.block.%" G_GINT64_FORMAT ".layer", i);
+      const char *self_attn = oxp_graph_intern_printf (c->graph, "%s.0.SelfAttention", p);
+      const char *cross_attn = oxp_graph_intern_printf (c->graph, "%s.1.EncDecAttention", p);
       const char *enc_key = past_name (c, "past_key_values", i, "encoder.key");
       const char *enc_value = past_name (c, "past_key_values", i, "encoder.value");
       const char *n, *q, *k, *v, *a, *f;
 
       oxp_graph_push_scope (c->graph, "block.%" G_GINT64_FORMAT, i);
-      if ((n = rms_norm (c, h, tname (c, "%s.0.layer_norm", p))) == NULL
+      if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.0.layer_norm", p))) == NULL
           || (q = query (c, n, self_attn)) == NULL || (k = self_kv (c, n, self_attn, "k")) == NULL
           || (v = self_kv (c, n, self_attn, "v")) == NULL)
         return FALSE;
@@ -256,15 +250,16 @@ build_decoder (Ctx *c)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
 
-      if ((n = rms_norm (c, h, tname (c, "%s.1.layer_norm", p))) == NULL
+      if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.1.layer_norm", p))) == NULL
           || (q = query (c, n, cross_attn)) == NULL)
         return FALSE;
       /* With past, the cross-attention cache is an input: never recomputed. */
       if (!oxp_block_cross_attention_kv (
               c->graph, c->checkpoint, "encoder_hidden_states",
               has_input (c, enc_key) ? enc_key : NULL, has_input (c, enc_value) ? enc_value : NULL,
-              tname (c, "%s.k", cross_attn), tname (c, "%s.v", cross_attn), s->d_model,
-              s->num_heads, s->d_kv, OXP_LINEAR_NO_BIAS, &k, &v, c->error))
+              oxp_graph_intern_printf (c->graph, "%s.k", cross_attn),
+              oxp_graph_intern_printf (c->graph, "%s.v", cross_attn), s->d_model, s->num_heads,
+              s->d_kv, OXP_LINEAR_NO_BIAS, &k, &v, c->error))
         return FALSE;
       if (has_output (c, past_name (c, "present", i, "encoder.key"))
           && (!bind (c, past_name (c, "present", i, "encoder.key"), k)
@@ -274,8 +269,9 @@ build_decoder (Ctx *c)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
 
-      if ((n = rms_norm (c, h, tname (c, "%s.2.layer_norm", p))) == NULL
-          || (f = feed_forward (c, n, tname (c, "%s.2.DenseReluDense", p))) == NULL)
+      if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.2.layer_norm", p))) == NULL
+          || (f = feed_forward (c, n, oxp_graph_intern_printf (c->graph, "%s.2.DenseReluDense", p)))
+                 == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, f, NULL);
       oxp_graph_pop_scope (c->graph);
@@ -309,8 +305,7 @@ gboolean
 _oxp_t5_build_graph (const OxpT5Spec *spec, OxpConfigBehavior behavior, GPtrArray *inputs,
                      OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, inputs, strings, error };
+  Ctx c = { spec, graph, checkpoint, inputs, error };
 
   switch (behavior)
     {

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 
 #include "oxp-vit-private.h"
 
@@ -17,22 +16,8 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   const char *prefix; /* "<base_prefix>." or "" */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
-
-/* Tensor names, owned by the context. */
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static const char *
 linear (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, OxpLinearFlags flags)
@@ -62,10 +47,10 @@ static gboolean
 resolve_prefix (Ctx *c)
 {
   const char *cls = "embeddings.cls_token";
-  const char *prefixed = tname (c, "%s.%s", c->spec->base_prefix, cls);
+  const char *prefixed = oxp_graph_intern_printf (c->graph, "%s.%s", c->spec->base_prefix, cls);
 
   if (oxp_checkpoint_lookup (c->checkpoint, prefixed) != NULL)
-    c->prefix = tname (c, "%s.", c->spec->base_prefix);
+    c->prefix = oxp_graph_intern_printf (c->graph, "%s.", c->spec->base_prefix);
   else if (oxp_checkpoint_lookup (c->checkpoint, cls) != NULL)
     c->prefix = "";
   else
@@ -77,55 +62,6 @@ resolve_prefix (Ctx *c)
   return TRUE;
 }
 
-/* Plugin-local helper (a candidate for the core blocks; the clip plugin has
- * the same one): Conv with kernel = stride = @patch, then [batch, hidden,
- * h, w] → [batch, h·w, hidden], torch's flatten(2).transpose(1, 2).
- * @bias may be NULL (CLIP). */
-static const char *
-patch_embedding (Ctx *c, const char *pixels, const char *weight_name, const char *bias_name)
-{
-  const OxpVitSpec *s = c->spec;
-  const gint64 wshape[] = { s->hidden_size, s->num_channels, s->patch_size, s->patch_size };
-  const gint64 bshape[] = { s->hidden_size };
-  const gint64 kernel[] = { s->patch_size, s->patch_size };
-  const gint64 keep_flatten[] = { 0, 0, -1 };
-  const gint64 perm[] = { 0, 2, 1 };
-  const char *w, *b = NULL, *x;
-  OxpNode *node;
-
-  if ((w = weight (c, weight_name, wshape, 4)) == NULL)
-    return NULL;
-  if (bias_name != NULL && (b = weight (c, bias_name, bshape, 1)) == NULL)
-    return NULL;
-  x = oxp_graph_op (c->graph, "Conv", pixels, w, b, NULL);
-  node = oxp_graph_get_last_node (c->graph);
-  oxp_node_set_attr_ints (node, "kernel_shape", kernel, 2);
-  oxp_node_set_attr_ints (node, "strides", kernel, 2);
-  x = oxp_graph_op (c->graph, "Reshape", x,
-                    oxp_graph_add_constant_int64s (c->graph, "flatten_shape", keep_flatten, 3),
-                    NULL);
-  x = oxp_graph_op (c->graph, "Transpose", x, NULL);
-  oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 3);
-  return x;
-}
-
-/* [batch, 1, 1] from the batch size of @pixels: the shape a [1, 1, hidden]
- * token is expanded to (torch's expand(batch, -1, -1)). */
-static const char *
-batch_expand_shape (Ctx *c, const char *pixels)
-{
-  const gint64 zero = 0, one = 1, ones[] = { 1, 1 };
-  const char *batch
-      = oxp_graph_op (c->graph, "Slice", oxp_graph_op (c->graph, "Shape", pixels, NULL),
-                      oxp_graph_add_constant_int64s (c->graph, "starts", &zero, 1),
-                      oxp_graph_add_constant_int64s (c->graph, "ends", &one, 1), NULL);
-  const char *shape = oxp_graph_op (
-      c->graph, "Concat", batch, oxp_graph_add_constant_int64s (c->graph, "ones", ones, 2), NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 0);
-  return shape;
-}
-
 static const char *
 embeddings (Ctx *c, const char *pixels)
 {
@@ -133,31 +69,31 @@ embeddings (Ctx *c, const char *pixels)
   const char *p = c->prefix;
   const gint64 token_shape[] = { 1, 1, s->hidden_size };
   const gint64 pos_shape[] = { 1, s->num_patches + s->n_extra_tokens, s->hidden_size };
-  const char *patches, *expand, *cls, *dist = NULL, *pos, *x;
+  const char *patches, *tokens[2], *pos, *x;
 
-  patches
-      = patch_embedding (c, pixels, tname (c, "%sembeddings.patch_embeddings.projection.weight", p),
-                         tname (c, "%sembeddings.patch_embeddings.projection.bias", p));
-  if (patches == NULL)
+  patches = oxp_block_patch_embedding (
+      c->graph, c->checkpoint, pixels,
+      oxp_graph_intern_printf (c->graph, "%sembeddings.patch_embeddings.projection.weight", p),
+      oxp_graph_intern_printf (c->graph, "%sembeddings.patch_embeddings.projection.bias", p),
+      s->num_channels, s->hidden_size, s->patch_size, c->error);
+  if (patches == NULL
+      || (tokens[0] = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.cls_token", p),
+                              token_shape, 3))
+             == NULL)
     return NULL;
-  expand = batch_expand_shape (c, pixels);
-  if ((cls = weight (c, tname (c, "%sembeddings.cls_token", p), token_shape, 3)) == NULL)
+  /* DeiT: [CLS], then the distillation token. */
+  if (s->kind == OXP_VIT_KIND_DEIT
+      && (tokens[1]
+          = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.distillation_token", p),
+                    token_shape, 3))
+             == NULL)
     return NULL;
-  cls = oxp_graph_op (c->graph, "Expand", cls, expand, NULL);
-  if (s->kind == OXP_VIT_KIND_DEIT)
-    {
-      if ((dist = weight (c, tname (c, "%sembeddings.distillation_token", p), token_shape, 3))
-          == NULL)
-        return NULL;
-      dist = oxp_graph_op (c->graph, "Expand", dist, expand, NULL);
-      x = oxp_graph_op (c->graph, "Concat", cls, dist, patches, NULL);
-    }
-  else
-    x = oxp_graph_op (c->graph, "Concat", cls, patches, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", 1);
+  x = oxp_block_prepend_tokens (c->graph, patches, tokens, s->kind == OXP_VIT_KIND_DEIT ? 2 : 1);
 
   /* The positions fix the image size, which the pixel_values input declares. */
-  if ((pos = weight (c, tname (c, "%sembeddings.position_embeddings", p), pos_shape, 3)) == NULL)
+  if ((pos = weight (c, oxp_graph_intern_printf (c->graph, "%sembeddings.position_embeddings", p),
+                     pos_shape, 3))
+      == NULL)
     return NULL;
   return oxp_graph_op (c->graph, "Add", x, pos, NULL);
 }
@@ -171,7 +107,7 @@ encoder_layer (Ctx *c, const char *h, const char *prefix)
   OxpLinearFlags qkv = s->qkv_bias ? OXP_LINEAR_DEFAULT : OXP_LINEAR_NO_BIAS;
   const char *x, *q, *k, *v, *ctx, *f;
 
-#define L(name) tname (c, "%s%s", prefix, name)
+#define L(name) oxp_graph_intern_printf (c->graph, "%s%s", prefix, name)
   oxp_graph_push_scope (c->graph, "attention");
   if ((x = layer_norm (c, h, L ("layernorm_before"))) == NULL
       || (q = linear (c, x, L ("attention.attention.query"), hs, hs, qkv)) == NULL
@@ -235,11 +171,15 @@ build (Ctx *c)
   for (gint64 i = 0; i < s->num_layers && h != NULL; i++)
     {
       oxp_graph_push_scope (c->graph, "layer.%" G_GINT64_FORMAT, i);
-      h = encoder_layer (c, h, tname (c, "%sencoder.layer.%" G_GINT64_FORMAT ".", c->prefix, i));
+      h = encoder_layer (c, h,
+                         oxp_graph_intern_printf (c->graph, "%sencoder.layer.%" G_GINT64_FORMAT ".",
+                                                  c->prefix, i));
       oxp_graph_pop_scope (c->graph);
     }
   oxp_graph_pop_scope (c->graph);
-  if (h == NULL || (h = layer_norm (c, h, tname (c, "%slayernorm", c->prefix))) == NULL)
+  if (h == NULL
+      || (h = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%slayernorm", c->prefix)))
+             == NULL)
     return FALSE;
 
   if (g_str_equal (s->task, "feature-extraction"))
@@ -252,7 +192,8 @@ build (Ctx *c)
         return TRUE;
       /* ViTPooler / DeiTPooler: act(dense(h[:, 0])). */
       oxp_graph_push_scope (c->graph, "pooler");
-      pooled = token_head (c, h, 0, tname (c, "%spooler.dense", c->prefix), s->hidden_size);
+      pooled = token_head (c, h, 0, oxp_graph_intern_printf (c->graph, "%spooler.dense", c->prefix),
+                           s->hidden_size);
       if (pooled != NULL)
         pooled = oxp_block_activation (c->graph, pooled, s->pooler_act, "pooler_act", c->error);
       oxp_graph_pop_scope (c->graph);
@@ -292,8 +233,7 @@ gboolean
 _oxp_vit_build_graph (const OxpVitSpec *spec, OxpGraph *graph, OxpCheckpoint *checkpoint,
                       GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, "", strings, error };
+  Ctx c = { spec, graph, checkpoint, "", error };
 
   return build (&c);
 }
