@@ -96,7 +96,8 @@ OXP_API gint                   oxp_validation_check_get_error_code   (const OxpV
  * returns present.* gets the cache check: one step after a past of the
  * second set's length (at least 1) against one run over the whole sequence
  * without past, on the first output at the last position, within the
- * tolerance. */
+ * tolerance.  A config with fixed shapes (oxp_onnx_config_set_fixed_shapes())
+ * runs once, at its fixed dims: its file takes no other shape. */
 #define OXP_TYPE_VALIDATION_REPORT (oxp_validation_report_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, OXP, VALIDATION_REPORT, GObject)
@@ -136,7 +137,10 @@ OXP_API void   oxp_validator_set_atol (OxpValidator *self, double atol);
 OXP_API double oxp_validator_get_atol (OxpValidator *self);
 
 /* A safetensors file holding inputs and expected outputs under their ONNX
- * names (extra tensors are ignored); NULL for none. */
+ * names (extra tensors are ignored); NULL for none.  A float input of
+ * another float type than the model's (transformers' fp32 inputs for an
+ * fp16 file) is rounded to the model's type; outputs are compared in
+ * double precision whatever their types. */
 OXP_API void        oxp_validator_set_reference (OxpValidator *self, const char *path);
 OXP_API const char *oxp_validator_get_reference (OxpValidator *self);
 
