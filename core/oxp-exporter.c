@@ -1303,6 +1303,23 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
              : g_strdup (oxp_onnx_config_get_task (config));
   oxp_onnx_writer_set_metadata (writer, "task", task);
   oxp_onnx_writer_set_metadata (writer, "oxport_version", PACKAGE_VERSION);
+  /* So that `oxport validate` checks the file against its fixed dims. */
+  if (fixed_shapes != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (
+          "batch_size=%" G_GINT64_FORMAT ",sequence_length=%" G_GINT64_FORMAT
+          ",past_sequence_length=%" G_GINT64_FORMAT ",encoder_sequence_length=%" G_GINT64_FORMAT
+          ",num_choices=%" G_GINT64_FORMAT ",width=%" G_GINT64_FORMAT ",height=%" G_GINT64_FORMAT
+          ",num_channels=%" G_GINT64_FORMAT ",feature_size=%" G_GINT64_FORMAT
+          ",nb_max_frames=%" G_GINT64_FORMAT ",audio_sequence_length=%" G_GINT64_FORMAT,
+          fixed_shapes->batch_size, fixed_shapes->sequence_length,
+          fixed_shapes->past_sequence_length, fixed_shapes->encoder_sequence_length,
+          fixed_shapes->num_choices, fixed_shapes->width, fixed_shapes->height,
+          fixed_shapes->num_channels, fixed_shapes->feature_size, fixed_shapes->nb_max_frames,
+          fixed_shapes->audio_sequence_length);
+
+      oxp_onnx_writer_set_metadata (writer, "oxport_fixed_shapes", text);
+    }
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);
 
   /* Which checkpoint tensors the graph reads, for the unused-tensor check. */

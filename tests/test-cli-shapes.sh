@@ -112,6 +112,10 @@ check "gpt2 with past, fixed: input_ids 1×5, past 16, attention_mask 21, presen
   "grep -qx 'input_ids=1,5' '$tmp/dims' && grep -qx 'attention_mask=1,21' '$tmp/dims' \
    && grep -qx 'past_key_values.0.key=1,4,16,8' '$tmp/dims' && grep -qx 'present.1.value=1,4,21,8' '$tmp/dims' \
    && grep -qx 'logits=1,5,[0-9]*' '$tmp/dims' && ! grep -q '@' '$tmp/dims'"
+run 0 validate --json "$tmp/g" && json 'd["validation"]["status"] == "passed"'
+check "oxport validate of the fixed export passes (the file records its fixed shapes)" '[ $? -eq 0 ]'
+run 0 validate "$tmp/b/model.onnx" --reference "$bert/vectors.safetensors"
+check "oxport validate FILE --reference of the fixed bert file passes" '[ $? -eq 0 ]'
 run 1 export --no-dynamic-axes --legacy --task text-generation-with-past --model "$gpt2" "$tmp/g2"
 check "--no-dynamic-axes with a merged decoder (use_cache_branch) is refused, saying why" \
   "grep -q 'decoder_model_merged.onnx cannot have fixed dims' '$tmp/err' && [ ! -e '$tmp/g2' ]"

@@ -121,6 +121,53 @@ adapt_to_float_type (OxpRuntime *runtime, OxpOnnxConfig *config, const char *pat
     }
 }
 
+/* An `export --no-dynamic-axes` file records the shapes its dims are
+ * fixed at ("batch_size=1,sequence_length=5,…"); the config must declare
+ * them so, or every dim would be reported frozen. */
+static void
+adapt_to_fixed_shapes (OxpOnnxConfig *config, const char *path)
+{
+  static const struct
+  {
+    const char *name;
+    gsize offset;
+  } fields[] = {
+    { "batch_size", G_STRUCT_OFFSET (OxpShapes, batch_size) },
+    { "sequence_length", G_STRUCT_OFFSET (OxpShapes, sequence_length) },
+    { "past_sequence_length", G_STRUCT_OFFSET (OxpShapes, past_sequence_length) },
+    { "encoder_sequence_length", G_STRUCT_OFFSET (OxpShapes, encoder_sequence_length) },
+    { "num_choices", G_STRUCT_OFFSET (OxpShapes, num_choices) },
+    { "width", G_STRUCT_OFFSET (OxpShapes, width) },
+    { "height", G_STRUCT_OFFSET (OxpShapes, height) },
+    { "num_channels", G_STRUCT_OFFSET (OxpShapes, num_channels) },
+    { "feature_size", G_STRUCT_OFFSET (OxpShapes, feature_size) },
+    { "nb_max_frames", G_STRUCT_OFFSET (OxpShapes, nb_max_frames) },
+    { "audio_sequence_length", G_STRUCT_OFFSET (OxpShapes, audio_sequence_length) },
+  };
+  g_autoptr (GHashTable) meta = oxp_cli_read_onnx_metadata (path, NULL);
+  const char *text = meta != NULL ? g_hash_table_lookup (meta, "oxport_fixed_shapes") : NULL;
+  g_auto (GStrv) items = NULL;
+  OxpShapes shapes;
+
+  if (text == NULL)
+    return;
+  oxp_shapes_init_default (&shapes);
+  items = g_strsplit (text, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      const char *eq = strchr (items[i], '=');
+      gint64 value;
+
+      if (eq == NULL || !g_ascii_string_to_signed (eq + 1, 10, 0, G_MAXINT32, &value, NULL))
+        return; /* not oxport's: the validator reports the dims */
+      for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+        if (strlen (fields[f].name) == (gsize)(eq - items[i])
+            && strncmp (fields[f].name, items[i], (gsize)(eq - items[i])) == 0)
+          G_STRUCT_MEMBER (gint64, &shapes, fields[f].offset) = value;
+    }
+  oxp_onnx_config_set_fixed_shapes (config, &shapes);
+}
+
 /* The config to validate @file_name with, among the submodels of @config. */
 static OxpOnnxConfig *
 find_submodel (GPtrArray *submodels, const char *file_name)
@@ -389,7 +436,10 @@ oxp_cli_validate (int argc, char **argv)
           goto fail;
         }
       if (sub != NULL)
-        adapt_to_float_type (runtime, sub, path);
+        {
+          adapt_to_float_type (runtime, sub, path);
+          adapt_to_fixed_shapes (sub, path);
+        }
       if (atol_text == NULL)
         oxp_validator_set_atol (
             validator, sub != NULL && oxp_onnx_config_get_float_type (sub) != OXP_DATA_TYPE_FLOAT
