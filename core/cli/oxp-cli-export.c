@@ -370,7 +370,7 @@ oxp_cli_export (int argc, char **argv)
       "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
       "Folder layout: optimum (default: every file at the top) or transformers.js (ONNX files "
-      "under onnx/, fp16 ones named *_fp16.onnx)",
+      "under onnx/, fp16 ones named *_fp16.onnx and *_fp16.onnx_data)",
       "optimum|transformers.js" },
     { "no-dynamic-axes", 0, 0, G_OPTION_ARG_NONE, &no_dynamic_axes,
       "Fix every input and output dim of the files at the shapes below (optimum's defaults "
@@ -381,12 +381,15 @@ oxp_cli_export (int argc, char **argv)
       "(default 2)",
       "N" },
     { "sequence_length", 0, 0, G_OPTION_ARG_STRING, &shape_texts[1],
-      "Tokens per sequence, the same way (default 16; also a text encoder's)", "N" },
+      "Tokens per sequence, for validation and --no-dynamic-axes (default 16; a seq2seq "
+      "encoder's too)",
+      "N" },
     { "num_choices", 0, 0, G_OPTION_ARG_STRING, &shape_texts[2],
-      "multiple-choice: choices per example, the same way (default 4)", "N" },
+      "multiple-choice: choices per example, for validation and --no-dynamic-axes (default 4)",
+      "N" },
     { "width", 0, 0, G_OPTION_ARG_STRING, &shape_texts[3],
-      "Image width, the same way (default 64; a model whose config.json gives image_size "
-      "takes only that)",
+      "Image width, for validation and --no-dynamic-axes (default 64; a model whose "
+      "config.json gives image_size takes only that)",
       "N" },
     { "height", 0, 0, G_OPTION_ARG_STRING, &shape_texts[4], "Image height, as --width", "N" },
     { "num_channels", 0, 0, G_OPTION_ARG_STRING, &shape_texts[5],
@@ -412,7 +415,9 @@ oxp_cli_export (int argc, char **argv)
       "Accepted for optimum's command lines: only cpu (oxport runs no model while exporting)",
       "cpu" },
     { "trust-remote-code", 0, 0, G_OPTION_ARG_NONE, &trust_remote_code,
-      "Refused: oxport runs no model code", NULL },
+      "Refused: oxport runs no model code (it builds the graphs of the model types its plugins "
+      "know)",
+      NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
