@@ -6,7 +6,7 @@
 # after the files are written leaves OUTDIR as it was; the success layout is
 # config.json at the top and the ONNX files under onnx/; an fp16 file with
 # external data is onnx/model_fp16.onnx + onnx/model_fp16.onnx_data, and the
-# file names that location.  And a half-precision export validates against
+# file names that location; `oxport validate` finds them.  And a half-precision export validates against
 # a reference whose float inputs are fp32 (transformers' own).  Speaks TAP.
 # Uses the export's test hook OXP_TEST_PAUSE_BEFORE_RENAME (see
 # tests/test-cli-export-safety.sh).
@@ -70,6 +70,15 @@ assert locs == {'model_fp16.onnx_data'}, locs
 onnx.checker.check_model(sys.argv[1], full_check=True)
 onnx.load(sys.argv[1])
 PY"
+
+# `oxport validate` (what the export suggests when ONNX Runtime was missing)
+# finds the layout's files, and config.json above onnx/.
+run 0 validate --json "$tmp/fp16" \
+  && json 'd["validation"]["status"] == "passed" and [r["model"].endswith("onnx/model_fp16.onnx") for r in d["validation"]["reports"]] == [True]'
+check "oxport validate OUTDIR of the layout: onnx/model_fp16.onnx found and passed" '[ $? -eq 0 ]'
+run 0 validate --json "$tmp/fp16/onnx/model_fp16.onnx" \
+  && json "d['validation']['status'] == 'passed' and {'input', 'run'} <= {c['check'] for r in d['validation']['reports'] for c in r['checks']}"
+check "oxport validate onnx/model_fp16.onnx: checked against its config (config.json above onnx/), passed" '[ $? -eq 0 ]'
 
 # --- failures after the files are written leave nothing -----------------------------------
 # A file named onnx in OUTDIR: the commit's check refuses before any file
