@@ -1223,8 +1223,9 @@ graph_name_for (OxpOnnxConfig *config)
   return dot != NULL ? g_strndup (file, (gsize)(dot - file)) : g_strdup (file);
 }
 
-/* Replaces the graph's input and output specs by fixed ones (the main
- * graph's only: ORT reads a subgraph's output dims as hints). */
+/* Replaces the main graph's input and output specs by fixed ones.  The
+ * only subgraphs, a merged decoder's If branches, were refused with fixed
+ * dims in export_shapes(). */
 static gboolean
 fix_graph_dims (OxpGraph *graph, const OxpShapes *shapes, GError **error)
 {
