@@ -42,6 +42,9 @@ mask_min (OxpGraph *graph)
  * @x: any value
  * @axis: an axis of @x
  *
+ * The length of one axis of a value as a graph-computed int64 scalar (Shape,
+ * Gather): the past length of a cache input is axis 2.
+ *
  * Returns: (transfer none): an int64 scalar, the length of @axis
  */
 const char *
@@ -114,6 +117,13 @@ relative_bucket (gint64 relative, gboolean bidirectional, gint64 num_buckets, gi
  * @max_distance: relative_attention_max_distance (> 0)
  * @error: return location for a #GError
  *
+ * T5's _relative_position_bucket of (key − query) for queries at positions
+ * past_length + arange(q) and keys arange(past_length + q): bidirectional
+ * (encoder) or causal (decoder), @num_buckets buckets, logarithmic up to the
+ * distance @max_distance.  The buckets are a constant table of the clamped
+ * relative position, computed in float32 as transformers does, so bucket
+ * edges match exactly.
+ *
  * Returns: (transfer none) (nullable): int64 [q, past + q]
  */
 const char *
@@ -176,6 +186,11 @@ oxp_block_relative_position_buckets (OxpGraph *graph, const char *query_ids,
  * @max_distance: relative_attention_max_distance
  * @error: return location for a #GError
  *
+ * T5's relative position bias: the rows of @weight (a checkpoint tensor,
+ * relative_attention_bias.weight) at the buckets of
+ * oxp_block_relative_position_buckets(), heads first, ready to add to the
+ * attention scores.
+ *
  * Returns: (transfer none) (nullable): float [1, @n_heads, q, past + q]
  */
 const char *
@@ -208,6 +223,11 @@ oxp_block_relative_position_bias (OxpGraph *graph, OxpCheckpoint *checkpoint, co
  * @graph: the graph to add nodes to
  * @query_ids: a value whose axis 1 is the query sequence
  * @past_length: (nullable): int64 scalar, the cached length before the queries
+ *
+ * The additive causal mask of a decoder without a decoder attention mask:
+ * 0 where key j ≤ past_length + i, else the float type's most negative
+ * finite value (transformers' finfo.min).  The queries are the tokens of the
+ * value @query_ids at positions past_length + arange(q).
  *
  * Returns: (transfer none): float [1, 1, q, past + q]
  */
@@ -246,6 +266,12 @@ oxp_block_causal_mask_with_past (OxpGraph *graph, const char *query_ids, const c
  * @key_out: (out) (transfer none): the keys
  * @value_out: (out) (transfer none): the values
  * @error: return location for a #GError
+ *
+ * Cross-attention keys and values [batch, @n_heads, enc, @head_dim]: the
+ * cached @past_key and @past_value when both are given (a decoder with past
+ * never recomputes them), else the projections @key_prefix and @value_prefix
+ * (linear [@hidden → @n_heads·@head_dim], @flags) of @encoder_hidden_states,
+ * split into heads.
  *
  * Returns: whether the keys and values were built
  */

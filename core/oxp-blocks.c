@@ -597,6 +597,11 @@ static const struct
  * oxp_block_activation_is_supported:
  * @hf_name: (nullable): an activation name from a config.json
  *
+ * Whether oxp_block_activation() can build the activation a Hugging Face
+ * config names (ACT2FN keys: gelu, gelu_new, gelu_pytorch_tanh, quick_gelu,
+ * relu, silu, …), so a config can refuse an unsupported one before the
+ * export starts.
+ *
  * Returns: whether oxp_block_activation() knows @hf_name
  */
 gboolean

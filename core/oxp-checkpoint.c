@@ -23,6 +23,14 @@
  * maps, valid as long as the checkpoint lives.
  */
 
+/**
+ * OxpCheckpointTensor:
+ *
+ * A tensor of an #OxpCheckpoint: a borrowed view of its name, dtype, shape
+ * and bytes in the memory map, valid as long as the checkpoint lives.
+ * Plugins hand these to oxp_graph_add_weight(), which streams the
+ * bytes to the ONNX file without copying them first.
+ */
 struct _OxpCheckpointTensor
 {
   const OxpSafetensorsEntry *entry;
@@ -692,6 +700,9 @@ oxp_checkpoint_open_safetensors (const char *path, GError **error)
  * oxp_checkpoint_get_path:
  * @self: a checkpoint
  *
+ * The path the checkpoint was opened from, as given: what error messages
+ * name.
+ *
  * Returns: (transfer none): the folder (or file) it was opened from
  */
 const char *
@@ -704,6 +715,8 @@ oxp_checkpoint_get_path (OxpCheckpoint *self)
 /**
  * oxp_checkpoint_get_config:
  * @self: a checkpoint
+ *
+ * The parsed config.json of a model folder, validated to be a JSON object.
  *
  * Returns: (transfer none) (nullable): config.json, %NULL for a checkpoint
  *   from oxp_checkpoint_open_safetensors()
@@ -719,6 +732,10 @@ oxp_checkpoint_get_config (OxpCheckpoint *self)
  * oxp_checkpoint_get_model_type:
  * @self: a checkpoint
  *
+ * The checkpoint's model type, the key the registry finds the plugin by;
+ * oxp_checkpoint_open() fails with %OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE when
+ * config.json has none, so it is %NULL only for a safetensors file alone.
+ *
  * Returns: (transfer none) (nullable): `model_type` of config.json
  */
 const char *
@@ -731,6 +748,9 @@ oxp_checkpoint_get_model_type (OxpCheckpoint *self)
 /**
  * oxp_checkpoint_get_n_tensors:
  * @self: a checkpoint
+ *
+ * The number of tensors, counted over every shard; index them with
+ * oxp_checkpoint_get_nth().
  *
  * Returns: the number of tensors in all its files
  */
@@ -764,6 +784,10 @@ oxp_checkpoint_get_nth (OxpCheckpoint *self, guint i)
  * @self: a checkpoint
  * @name: a tensor name
  *
+ * Finds a tensor by its safetensors name, in any shard, for weights that are
+ * optional (a bias, a tied head).  Use oxp_checkpoint_get_tensor() or
+ * oxp_checkpoint_expect_tensor() for weights the graph needs.
+ *
  * Returns: (transfer none) (nullable): the tensor, %NULL when absent
  */
 const OxpCheckpointTensor *
@@ -779,6 +803,9 @@ oxp_checkpoint_lookup (OxpCheckpoint *self, const char *name)
  * @self: a checkpoint
  * @name: a tensor name
  * @error: return location for %OXP_CHECKPOINT_ERROR_MISSING_TENSOR
+ *
+ * Finds a tensor the export needs; when it is absent the error
+ * (%OXP_CHECKPOINT_ERROR_MISSING_TENSOR) names the tensor and the folder.
  *
  * Returns: (transfer none): the tensor, or %NULL with @error set
  */
@@ -897,6 +924,9 @@ oxp_checkpoint_expect_float_tensor (OxpCheckpoint *self, const char *name, const
  * oxp_checkpoint_get_n_parameters:
  * @self: a checkpoint
  *
+ * The sum of the element counts of all tensors, as the CLI and the export
+ * result report the model's size.
+ *
  * Returns: the sum of the element counts of all tensors
  */
 guint64
@@ -906,6 +936,14 @@ oxp_checkpoint_get_n_parameters (OxpCheckpoint *self)
   return self->n_parameters;
 }
 
+/**
+ * oxp_checkpoint_tensor_get_name:
+ * @t: a checkpoint tensor
+ *
+ * The tensor's key in the safetensors header ("encoder.layer.0.attention.self.query.weight").
+ *
+ * Returns: (transfer none): the name, valid while the checkpoint lives
+ */
 const char *
 oxp_checkpoint_tensor_get_name (const OxpCheckpointTensor *t)
 {
@@ -913,6 +951,15 @@ oxp_checkpoint_tensor_get_name (const OxpCheckpointTensor *t)
   return t->entry->name;
 }
 
+/**
+ * oxp_checkpoint_tensor_get_dtype:
+ * @t: a checkpoint tensor
+ *
+ * The element type in the file ("F32", "F16", "BF16", … mapped to
+ * #OxpDataType).
+ *
+ * Returns: the element type
+ */
 OxpDataType
 oxp_checkpoint_tensor_get_dtype (const OxpCheckpointTensor *t)
 {
@@ -920,6 +967,14 @@ oxp_checkpoint_tensor_get_dtype (const OxpCheckpointTensor *t)
   return t->entry->dtype;
 }
 
+/**
+ * oxp_checkpoint_tensor_get_rank:
+ * @t: a checkpoint tensor
+ *
+ * The number of dims of the tensor's shape in the header.
+ *
+ * Returns: the rank, 0 for a scalar
+ */
 guint
 oxp_checkpoint_tensor_get_rank (const OxpCheckpointTensor *t)
 {
@@ -931,6 +986,8 @@ oxp_checkpoint_tensor_get_rank (const OxpCheckpointTensor *t)
  * oxp_checkpoint_tensor_get_shape:
  * @t: a checkpoint tensor
  *
+ * The shape in the safetensors header, outermost first.
+ *
  * Returns: (transfer none) (array) (nullable): the dims, %NULL for a scalar
  */
 const gint64 *
@@ -940,6 +997,14 @@ oxp_checkpoint_tensor_get_shape (const OxpCheckpointTensor *t)
   return t->entry->shape;
 }
 
+/**
+ * oxp_checkpoint_tensor_get_n_elements:
+ * @t: a checkpoint tensor
+ *
+ * The product of the dims; the header was checked to match the byte range.
+ *
+ * Returns: the element count
+ */
 gsize
 oxp_checkpoint_tensor_get_n_elements (const OxpCheckpointTensor *t)
 {
@@ -963,6 +1028,15 @@ oxp_checkpoint_tensor_get_data (const OxpCheckpointTensor *t)
   return t->data;
 }
 
+/**
+ * oxp_checkpoint_tensor_get_size:
+ * @t: a checkpoint tensor
+ *
+ * The size of the tensor's byte range in the file: element count × element
+ * size.
+ *
+ * Returns: the size in bytes
+ */
 gsize
 oxp_checkpoint_tensor_get_size (const OxpCheckpointTensor *t)
 {
@@ -970,6 +1044,14 @@ oxp_checkpoint_tensor_get_size (const OxpCheckpointTensor *t)
   return (gsize)(t->entry->end - t->entry->begin);
 }
 
+/**
+ * oxp_checkpoint_tensor_get_file:
+ * @t: a checkpoint tensor
+ *
+ * The safetensors file (the shard) that holds the tensor, for messages.
+ *
+ * Returns: (transfer none): the file's path
+ */
 const char *
 oxp_checkpoint_tensor_get_file (const OxpCheckpointTensor *t)
 {

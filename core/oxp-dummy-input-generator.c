@@ -14,6 +14,18 @@ typedef struct
   OxpNormalizedConfig *normalized;
 } OxpDummyInputGeneratorPrivate;
 
+/**
+ * OxpDummyInputGenerator:
+ *
+ * Produces the value of a graph input for validation, from its spec (name,
+ * element type, dims) and the requested #OxpShapes.  The symbolic dims are
+ * resolved with oxp_shapes_resolve_spec(); the generator chooses the
+ * values.  Values are pseudo-random but deterministic: the same input name,
+ * shape and #OxpShapes.seed give the same tensor.  An #OxpOnnxConfig lists
+ * its generators in #OxpOnnxConfigClass.create_dummy_input_generators, and
+ * the first that supports an input produces it (optimum's
+ * DummyInputGenerator classes).
+ */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpDummyInputGenerator, oxp_dummy_input_generator,
                                      G_TYPE_OBJECT)
 
@@ -56,6 +68,17 @@ _oxp_rng_uniform (guint64 *state)
   return (double)(_oxp_rng_next (state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/**
+ * OxpDummyInputGeneratorClass::supports_input:
+ * @self: a generator
+ * @name: a graph input name
+ *
+ * Whether the generator produces @name.  The default matches
+ * #OxpDummyInputGeneratorClass.supported_inputs, where an entry ending in
+ * '.' matches every name it starts ("past_key_values.").
+ *
+ * Returns: %TRUE when @self generates @name
+ */
 static gboolean
 oxp_dummy_input_generator_real_supports_input (OxpDummyInputGenerator *self, const char *name)
 {
@@ -71,6 +94,21 @@ oxp_dummy_input_generator_real_supports_input (OxpDummyInputGenerator *self, con
   return FALSE;
 }
 
+/**
+ * OxpDummyInputGeneratorClass::generate:
+ * @self: a generator
+ * @spec: the graph input
+ * @shape: (array): the concrete dims of @spec, resolved from @shapes
+ * @shapes: the requested sizes, for values that depend on them
+ *   (past_sequence_length in position_ids, say)
+ * @error: return location for an error
+ *
+ * Makes the value of @spec at @shape, named and typed like @spec.  The
+ * default fails with %OXP_CONFIG_ERROR_INVALID_VALUE: a generator that lists
+ * inputs must generate them.
+ *
+ * Returns: (transfer full) (nullable): the tensor, or %NULL with @error set
+ */
 static OxpTensor *
 oxp_dummy_input_generator_real_generate (OxpDummyInputGenerator *self, const OxpTensorSpec *spec,
                                          const gint64 *shape, const OxpShapes *shapes,
@@ -175,6 +213,9 @@ oxp_dummy_input_generator_init (OxpDummyInputGenerator *self)
  * oxp_dummy_input_generator_get_task:
  * @self: a generator
  *
+ * The task the generator was made for (#OxpDummyInputGenerator:task): some
+ * inputs differ by task, such as the 3-D ids of multiple-choice.
+ *
  * Returns: (nullable): the task
  */
 const char *
@@ -190,6 +231,9 @@ oxp_dummy_input_generator_get_task (OxpDummyInputGenerator *self)
 /**
  * oxp_dummy_input_generator_get_normalized_config:
  * @self: a generator
+ *
+ * The config the generator reads sizes from (vocab_size, num_layers,
+ * head_dim, image_size, …).
  *
  * Returns: (transfer none) (nullable): the normalized config
  */
@@ -208,6 +252,9 @@ oxp_dummy_input_generator_get_normalized_config (OxpDummyInputGenerator *self)
  * @self: a generator
  * @name: an input name
  *
+ * Whether @self produces the graph input @name, through the class's
+ * #OxpDummyInputGeneratorClass.supports_input.
+ *
  * Returns: whether @self produces @name
  */
 gboolean
@@ -224,6 +271,11 @@ oxp_dummy_input_generator_supports_input (OxpDummyInputGenerator *self, const ch
  * @spec: the input
  * @shapes: the requested sizes
  * @error: return location for an error
+ *
+ * Makes the value of the graph input @spec at @shapes: resolves the spec's
+ * symbolic dims with oxp_shapes_resolve_spec() (failing with its error when
+ * a dim cannot be resolved), then calls the class's
+ * #OxpDummyInputGeneratorClass.generate.
  *
  * Returns: (transfer full) (nullable): a tensor named and typed like @spec
  */
@@ -254,6 +306,10 @@ oxp_dummy_input_generator_generate (OxpDummyInputGenerator *self, const OxpTenso
  * @i: flat index
  * @value: the value, converted (rounded for integers, saturating at the
  *   type's range is not done: keep values in range)
+ *
+ * Writes @value as element @i of @tensor, in the tensor's dtype (fp16 and
+ * bf16 rounded to nearest): how generators fill tensors of any element
+ * type from one loop.
  */
 void
 oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)
@@ -334,6 +390,10 @@ oxp_tensor_set_element_from_double (OxpTensor *tensor, gsize i, double value)
  * @high: one past the largest value (> @low)
  * @seed: the seed
  *
+ * A tensor of integers drawn uniformly in [@low, @high), for ids and
+ * labels; the same @name, @shape and @seed always give the same values, so
+ * validation runs are reproducible.
+ *
  * Returns: (transfer full): a tensor of values uniform in [@low, @high)
  */
 OxpTensor *
@@ -367,6 +427,10 @@ oxp_dummy_random_int_tensor (const char *name, OxpDataType dtype, const gint64 *
  * @high: upper bound
  * @seed: the seed
  *
+ * A tensor of floats drawn uniformly in [@low, @high) and stored as @dtype
+ * (FLOAT, FLOAT16, BFLOAT16 or DOUBLE); deterministic from @name, @shape and
+ * @seed.
+ *
  * Returns: (transfer full): a tensor of values uniform in [@low, @high)
  */
 OxpTensor *
@@ -394,6 +458,9 @@ oxp_dummy_random_float_tensor (const char *name, OxpDataType dtype, const gint64
  * @rank: number of dims
  * @value: the value of every element
  *
+ * A tensor of @dtype with every element @value: masks of ones, zero
+ * positions.
+ *
  * Returns: (transfer full): the tensor
  */
 OxpTensor *
@@ -415,6 +482,11 @@ oxp_dummy_constant_tensor (const char *name, OxpDataType dtype, const gint64 *sh
  * oxp_dummy_text_padding:
  * @batch_size: rows
  * @sequence_length: tokens per row
+ *
+ * The number of right-padded positions the text generator gives the last
+ * batch row: 0 for a single row or a sequence shorter than 2, else
+ * min(3, @sequence_length - 1), as in the reference vectors (11 tokens, the
+ * last 3 padded).  Plugins that build their own masks use it to pad alike.
  *
  * Returns: how many trailing positions of the last row are padding
  */

@@ -52,6 +52,13 @@ typedef struct
   gboolean use_past_in_inputs;
 } OxpDummyTextInputGeneratorPrivate;
 
+/**
+ * OxpDummyTextInputGeneratorClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpDummyTextInputGenerator; a plugin derives from it to change how one input is
+ * generated and chains up for the others.
+ */
 G_DEFINE_TYPE_WITH_PRIVATE (OxpDummyTextInputGenerator, oxp_dummy_text_input_generator,
                             OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
@@ -279,6 +286,9 @@ oxp_dummy_text_input_generator_init (OxpDummyTextInputGenerator *self)
  * @task: the task
  * @normalized: the normalized config (vocab_size, pad_token_id, type_vocab_size)
  *
+ * Creates the generator of text inputs (input_ids, attention_mask,
+ * token_type_ids, position_ids, …) described at #OxpDummyTextInputGenerator.
+ *
  * Returns: (transfer full): a text input generator
  */
 OxpDummyInputGenerator *
@@ -290,6 +300,13 @@ oxp_dummy_text_input_generator_new (const char *task, OxpNormalizedConfig *norma
 
 /* Past key values (decoder-only) */
 
+/**
+ * OxpDummyPastKeyValuesGeneratorClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpDummyPastKeyValuesGenerator; a plugin derives from it to change how one input is
+ * generated and chains up for the others.
+ */
 G_DEFINE_TYPE (OxpDummyPastKeyValuesGenerator, oxp_dummy_past_key_values_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
@@ -343,6 +360,9 @@ oxp_dummy_past_key_values_generator_init (OxpDummyPastKeyValuesGenerator *self)
  * @task: the task
  * @normalized: the normalized config
  *
+ * Creates the generator of a decoder's past_key_values.{i}.key/.value
+ * inputs described at #OxpDummyPastKeyValuesGenerator.
+ *
  * Returns: (transfer full): a decoder-only past key values generator
  */
 OxpDummyInputGenerator *
@@ -354,6 +374,13 @@ oxp_dummy_past_key_values_generator_new (const char *task, OxpNormalizedConfig *
 
 /* Past key values (seq2seq) */
 
+/**
+ * OxpDummySeq2SeqPastKeyValuesGeneratorClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpDummySeq2SeqPastKeyValuesGenerator; a plugin derives from it to change how one
+ * input is generated and chains up for the others.
+ */
 G_DEFINE_TYPE (OxpDummySeq2SeqPastKeyValuesGenerator, oxp_dummy_seq2seq_past_key_values_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
@@ -384,6 +411,9 @@ oxp_dummy_seq2seq_past_key_values_generator_init (OxpDummySeq2SeqPastKeyValuesGe
  * @task: the task
  * @normalized: the normalized config
  *
+ * Creates the generator of a seq2seq decoder's self- and cross-attention
+ * cache inputs described at #OxpDummySeq2SeqPastKeyValuesGenerator.
+ *
  * Returns: (transfer full): a seq2seq past key values generator
  */
 OxpDummyInputGenerator *
@@ -395,6 +425,13 @@ oxp_dummy_seq2seq_past_key_values_generator_new (const char *task, OxpNormalized
 
 /* Vision */
 
+/**
+ * OxpDummyVisionInputGeneratorClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpDummyVisionInputGenerator; a plugin derives from it to change how one input is
+ * generated and chains up for the others.
+ */
 G_DEFINE_TYPE (OxpDummyVisionInputGenerator, oxp_dummy_vision_input_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
@@ -452,6 +489,9 @@ oxp_dummy_vision_input_generator_init (OxpDummyVisionInputGenerator *self)
  * @task: the task
  * @normalized: the normalized config
  *
+ * Creates the generator of pixel_values and pixel_mask described at
+ * #OxpDummyVisionInputGenerator.
+ *
  * Returns: (transfer full): a vision input generator
  */
 OxpDummyInputGenerator *
@@ -463,6 +503,13 @@ oxp_dummy_vision_input_generator_new (const char *task, OxpNormalizedConfig *nor
 
 /* Audio */
 
+/**
+ * OxpDummyAudioInputGeneratorClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpDummyAudioInputGenerator; a plugin derives from it to change how one input is
+ * generated and chains up for the others.
+ */
 G_DEFINE_TYPE (OxpDummyAudioInputGenerator, oxp_dummy_audio_input_generator,
                OXP_TYPE_DUMMY_INPUT_GENERATOR)
 
@@ -510,6 +557,9 @@ oxp_dummy_audio_input_generator_init (OxpDummyAudioInputGenerator *self)
  * oxp_dummy_audio_input_generator_new:
  * @task: the task
  * @normalized: the normalized config
+ *
+ * Creates the generator of input_features and input_values described at
+ * #OxpDummyAudioInputGenerator.
  *
  * Returns: (transfer full): an audio input generator
  */

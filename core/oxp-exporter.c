@@ -18,6 +18,7 @@
 #include <oxport/oxport.h>
 
 #include "oxp-graph-private.h"
+#include "oxp-onnx-writer-private.h"
 #include "oxp-safetensors-private.h"
 #include "oxp-tasks-private.h"
 
@@ -72,6 +73,13 @@ struct _OxpExportResult
   GPtrArray *warnings; /* char *: what was skipped or looks wrong */
 };
 
+/**
+ * OxpExportResult:
+ *
+ * What one successful oxp_exporter_run() wrote, for summaries and `--json`:
+ * the task and model type, the files and their sizes, the submodels'
+ * configs, the validation outcome and reports, and warnings.
+ */
 G_DEFINE_FINAL_TYPE (OxpExportResult, oxp_export_result, G_TYPE_OBJECT)
 
 static void
@@ -177,6 +185,9 @@ oxp_exporter_init (OxpExporter *self)
  * oxp_exporter_new:
  * @manager: a registry with its plugins loaded
  *
+ * Creates an exporter that finds configs among the plugins @manager has
+ * loaded; set what differs from the defaults, then call oxp_exporter_run().
+ *
  * Returns: (transfer full): a new exporter with the default settings:
  *   inferred task, the config's default opset, fp32, automatic external
  *   data, validation on.
@@ -193,6 +204,15 @@ oxp_exporter_new (OxpTasksManager *manager)
   return self;
 }
 
+/**
+ * oxp_exporter_set_task:
+ * @self: an exporter
+ * @task: (nullable): a task name in any spelling (synonyms and "-with-past"
+ *   forms are accepted), or %NULL to infer it from config.json
+ *
+ * Sets the task to export, `--task`.  Inference reads the "architectures"
+ * class names of config.json offline, as optimum's TasksManager does.
+ */
 void
 oxp_exporter_set_task (OxpExporter *self, const char *task)
 {
@@ -201,6 +221,15 @@ oxp_exporter_set_task (OxpExporter *self, const char *task)
   self->task = g_strdup (task);
 }
 
+/**
+ * oxp_exporter_set_opset:
+ * @self: an exporter
+ * @opset: an ai.onnx opset, or 0 for the config's default
+ *
+ * Sets the opset to export with, `--opset`.  An opset below the config's
+ * minimum or above %OXP_EXPORTER_MAX_OPSET makes oxp_exporter_run() fail with
+ * %OXP_EXPORT_ERROR_OPSET before anything is written.
+ */
 void
 oxp_exporter_set_opset (OxpExporter *self, guint opset)
 {
@@ -208,6 +237,15 @@ oxp_exporter_set_opset (OxpExporter *self, guint opset)
   self->opset = opset;
 }
 
+/**
+ * oxp_exporter_set_float_type:
+ * @self: an exporter
+ * @float_type: %OXP_DATA_TYPE_FLOAT (the default), %OXP_DATA_TYPE_FLOAT16 or
+ *   %OXP_DATA_TYPE_BFLOAT16
+ *
+ * Sets the type float weights and activations are written in, `--dtype`;
+ * the writer converts the checkpoint's weights while streaming them.
+ */
 void
 oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type)
 {
@@ -217,6 +255,14 @@ oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type)
   self->float_type = float_type;
 }
 
+/**
+ * oxp_exporter_set_external_data:
+ * @self: an exporter
+ * @mode: where the weights go
+ *
+ * Sets where the writer puts the weights, `--external-data` (see
+ * oxp_onnx_writer_set_external_data()).
+ */
 void
 oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode)
 {
@@ -224,6 +270,13 @@ oxp_exporter_set_external_data (OxpExporter *self, OxpExternalData mode)
   self->external_data = mode;
 }
 
+/**
+ * oxp_exporter_set_validate:
+ * @self: an exporter
+ * @validate: %FALSE to skip validation
+ *
+ * Turns validation in ONNX Runtime on (the default) or off, `--no-validate`.
+ */
 void
 oxp_exporter_set_validate (OxpExporter *self, gboolean validate)
 {
@@ -231,6 +284,15 @@ oxp_exporter_set_validate (OxpExporter *self, gboolean validate)
   self->validate = !!validate;
 }
 
+/**
+ * oxp_exporter_set_legacy:
+ * @self: an exporter
+ * @legacy: write the legacy decoder files
+ *
+ * Writes optimum 1.13's files for decoders (decoder_model.onnx,
+ * decoder_with_past_model.onnx, decoder_model_merged.onnx) instead of current
+ * optimum's single model.onnx, `--legacy`; no effect on other models.
+ */
 void
 oxp_exporter_set_legacy (OxpExporter *self, gboolean legacy)
 {
@@ -254,6 +316,15 @@ oxp_exporter_set_optimize (OxpExporter *self, guint level)
   self->optimize_level = level;
 }
 
+/**
+ * oxp_exporter_set_atol:
+ * @self: an exporter
+ * @atol: the absolute tolerance, or a negative value for the default
+ *
+ * Sets the tolerance of the reference comparison, `--atol`.  The default is
+ * the config's, at least %OXP_EXPORTER_HALF_ATOL for a half-precision export
+ * and %OXP_EXPORTER_APPROX_ATOL at optimize level 3.
+ */
 void
 oxp_exporter_set_atol (OxpExporter *self, double atol)
 {
@@ -261,6 +332,15 @@ oxp_exporter_set_atol (OxpExporter *self, double atol)
   self->atol = atol;
 }
 
+/**
+ * oxp_exporter_set_reference:
+ * @self: an exporter
+ * @reference: (nullable): a .safetensors file of inputs and expected outputs,
+ *   or %NULL
+ *
+ * Sets reference vectors to validate against, `--reference` (see
+ * oxp_validator_set_reference()).
+ */
 void
 oxp_exporter_set_reference (OxpExporter *self, const char *reference)
 {
@@ -269,6 +349,14 @@ oxp_exporter_set_reference (OxpExporter *self, const char *reference)
   self->reference = g_strdup (reference);
 }
 
+/**
+ * oxp_exporter_set_runtime_path:
+ * @self: an exporter
+ * @runtime_path: (nullable): libonnxruntime.so.1 or its folder, or %NULL for
+ *   `$OXPORT_ONNXRUNTIME`, then the library search path
+ *
+ * Sets the ONNX Runtime validation loads (see oxp_runtime_new()).
+ */
 void
 oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path)
 {
@@ -277,6 +365,14 @@ oxp_exporter_set_runtime_path (OxpExporter *self, const char *runtime_path)
   self->runtime_path = g_strdup (runtime_path);
 }
 
+/**
+ * oxp_exporter_set_verbose:
+ * @self: an exporter
+ * @verbose: let ONNX Runtime log
+ *
+ * Lets ONNX Runtime print its own warnings and errors to standard error,
+ * `--verbose`; they are dropped by default.
+ */
 void
 oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 {
@@ -286,6 +382,7 @@ oxp_exporter_set_verbose (OxpExporter *self, gboolean verbose)
 
 /**
  * oxp_exporter_set_strict:
+ * @self: an exporter
  * @strict: make checkpoint tensors the export does not use an error
  *
  * A checkpoint holding tensors no graph reads usually means config.json
@@ -302,6 +399,7 @@ oxp_exporter_set_strict (OxpExporter *self, gboolean strict)
 
 /**
  * oxp_exporter_set_catch_signals:
+ * @self: an exporter
  * @catch_signals: clean up on SIGINT, SIGTERM and SIGHUP
  *
  * For programs (like `oxport`) that let these signals end the process:
@@ -320,14 +418,18 @@ oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_signals)
 }
 
 /**
- * oxp_exporter_set_split:
+ * oxp_exporter_set_library:
  * @self: an exporter
- * @split: write the model's parts as separate files
+ * @library: (nullable): "transformers", "sentence_transformers", or %NULL to
+ *   detect
  *
- * For configs with a "split" property (CLIP: text_model.onnx and
- * vision_model.onnx, the files transformers.js loads, instead of
- * model.onnx).  oxp_exporter_run() fails with
- * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
+ * Sets optimum's `--library`: "transformers" keeps the plain export of a
+ * sentence-transformers folder; "sentence_transformers" requires one
+ * (modules.json); %NULL (the default) detects it.  A sentence-transformers
+ * feature-extraction export has token_embeddings and sentence_embedding
+ * outputs (oxp_onnx_config_set_sentence_pooling()) and copies modules.json,
+ * sentence_bert_config.json, config_sentence_transformers.json and each
+ * module folder's config.json beside it.
  */
 void
 oxp_exporter_set_library (OxpExporter *self, const char *library)
@@ -337,6 +439,16 @@ oxp_exporter_set_library (OxpExporter *self, const char *library)
   self->library = g_strdup (library);
 }
 
+/**
+ * oxp_exporter_set_split:
+ * @self: an exporter
+ * @split: write the model's parts as separate files
+ *
+ * For configs with a "split" property (CLIP: text_model.onnx and
+ * vision_model.onnx, the files transformers.js loads, instead of
+ * model.onnx).  oxp_exporter_run() fails with
+ * OXP_CONFIG_ERROR_UNSUPPORTED_TASK when the model type has no split form.
+ */
 void
 oxp_exporter_set_split (OxpExporter *self, gboolean split)
 {
@@ -430,9 +542,14 @@ layout_file_name (OxpExporter *self, const char *file_name)
 
 /**
  * oxp_exporter_set_progress_func:
+ * @self: an exporter
  * @func: (nullable): called for every step of oxp_exporter_run()
  * @user_data: passed to @func
  * @notify: (nullable): frees @user_data
+ *
+ * Sets the callback told of each step of oxp_exporter_run() (and repeatedly
+ * while weights are written and files validated), in the thread that calls
+ * oxp_exporter_run().  It replaces (and notifies) an earlier one.
  */
 void
 oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func, gpointer user_data,
@@ -965,6 +1082,7 @@ add_warning (OxpExportResult *result, const char *format, ...)
   va_end (args);
 }
 
+/* Records @name's size, again when a later model appended to it. */
 static void
 record_file (Stage *s, OxpExportResult *result, const char *name)
 {
@@ -973,6 +1091,12 @@ record_file (Stage *s, OxpExportResult *result, const char *name)
 
   if (fstatat (s->staging_fd, name, &st, 0) == 0)
     size = (guint64)st.st_size;
+  for (guint i = 0; i < result->files->len; i++)
+    if (g_str_equal (g_ptr_array_index (result->files, i), name))
+      {
+        g_array_index (result->sizes, guint64, i) = size;
+        return;
+      }
   g_ptr_array_add (result->files, g_strdup (name));
   g_array_append_val (result->sizes, size);
 }
@@ -1245,10 +1369,61 @@ fix_graph_dims (OxpGraph *graph, const OxpShapes *shapes, GError **error)
   return TRUE;
 }
 
+/* A seq2seq decoder and decoder with past hold the same weights: with
+ * external data allowed, both refer to one decoder_model.onnx_data that
+ * stores each tensor once (the with-past graph appends what only it has).
+ * The merged decoder stays self-contained, for transformers.js, which
+ * loads encoder + merged only. */
+static gboolean
+shares_decoder_data (OxpOnnxConfig *config)
+{
+  const char *file_name = oxp_onnx_config_get_file_name (config);
+
+  return OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)
+         && (g_strcmp0 (file_name, "decoder_model.onnx") == 0
+             || g_strcmp0 (file_name, "decoder_with_past_model.onnx") == 0);
+}
+
+/* The shared file's name in the staging folder: the layout's name of
+ * decoder_model.onnx, with "_data" (onnx/decoder_model_fp16.onnx_data). */
+static char *
+shared_data_name (OxpExporter *self)
+{
+  g_autofree char *model = layout_file_name (self, "decoder_model.onnx");
+
+  return g_strconcat (model, "_data", NULL);
+}
+
+static OxpSharedData *
+shared_decoder_data_new (OxpExporter *self, Stage *s, GPtrArray *submodels)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
+  guint n = 0;
+
+  if (self->external_data == OXP_EXTERNAL_DATA_NEVER)
+    return NULL;
+  for (guint i = 0; i < submodels->len; i++)
+    n += shares_decoder_data (g_ptr_array_index (submodels, i)) ? 1 : 0;
+  if (n < 2)
+    return NULL;
+  /* Beside the files that refer to it, in the layout's folder. */
+  name = shared_data_name (self);
+  if (strchr (name, '/') != NULL)
+    {
+      g_autofree char *sub = g_path_get_dirname (name);
+
+      if (mkdirat (s->staging_fd, sub, 0755) != 0 && errno != EEXIST)
+        return NULL; /* each file then keeps its own data */
+    }
+  path = g_build_filename (s->staging, name, NULL);
+  return _oxp_shared_data_new (path);
+}
+
 static gboolean
 write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxConfig *config,
-                OxpCheckpoint *checkpoint, GHashTable *used, const OxpShapes *fixed_shapes,
-                GError **error)
+                OxpCheckpoint *checkpoint, GHashTable *used, OxpSharedData *shared,
+                const OxpShapes *fixed_shapes, GError **error)
 {
   g_autofree char *file_name = layout_file_name (self, oxp_onnx_config_get_file_name (config));
   g_autofree char *graph_name = graph_name_for (config);
@@ -1292,6 +1467,10 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
 
   writer = oxp_onnx_writer_new ();
   oxp_onnx_writer_set_external_data (writer, self->external_data);
+  if (shared != NULL && shares_decoder_data (config))
+    _oxp_onnx_writer_set_shared_data (writer, shared);
+  else
+    shared = NULL;
   oxp_onnx_writer_set_metadata (writer, "source_model_type",
                                 oxp_onnx_config_get_model_type (config));
   /* The task as given to export it again ("text-generation-with-past" for a
@@ -1352,9 +1531,9 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
     return FALSE;
   record_file (s, result, file_name);
 
-  /* The writer puts large weights into "<file>_data"; the staging folder
-   * is fresh, so one there is this run's. */
-  data_name = g_strconcat (file_name, "_data", NULL);
+  /* The writer puts large weights into "<file>_data" (or the shared
+   * file); the staging folder is fresh, so one there is this run's. */
+  data_name = shared != NULL ? shared_data_name (self) : g_strconcat (file_name, "_data", NULL);
   if (fstatat (s->staging_fd, data_name, &st, 0) == 0)
     record_file (s, result, data_name);
   return TRUE;
@@ -1480,6 +1659,37 @@ validate_outputs (OxpExporter *self, OxpExportResult *result, const OxpShapes *s
       if (report != NULL)
         g_ptr_array_add (result->reports, report);
     }
+
+  /* A seq2seq export with past: its files run as a generation loop runs
+   * them, each fed what the one before returned. */
+  {
+    g_autoptr (GError) local_error = NULL;
+    OxpValidationReport *report = NULL;
+    OxpOnnxConfig *step = NULL;
+
+    for (guint i = 0; i < result->submodels->len; i++)
+      if (g_strcmp0 (oxp_onnx_config_get_file_name (g_ptr_array_index (result->submodels, i)),
+                     "decoder_with_past_model.onnx")
+          == 0)
+        step = g_ptr_array_index (result->submodels, i);
+    if (step != NULL && self->float_type != OXP_DATA_TYPE_BFLOAT16)
+      {
+        oxp_validator_set_atol (validator, exporter_atol (self, step));
+        if (!oxp_validator_validate_chain (validator, result->submodels, result->outdir, &report,
+                                           &local_error))
+          {
+            result->validation = OXP_EXPORT_VALIDATION_FAILED;
+            if (result->validation_message == NULL
+                || g_str_has_prefix (result->validation_message, "not run:"))
+              {
+                g_free (result->validation_message);
+                result->validation_message = g_strdup (local_error->message);
+              }
+          }
+        if (report != NULL)
+          g_ptr_array_add (result->reports, report);
+      }
+  }
   result->validation_elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
 }
 
@@ -1724,6 +1934,7 @@ export_shapes (OxpExporter *self, OxpExportResult *result, GPtrArray *submodels,
 
 /**
  * oxp_exporter_run:
+ * @self: an exporter
  * @model_dir: a folder with config.json and *.safetensors
  * @outdir: the folder to write into (created when missing)
  * @error: return location for a #GError
@@ -1753,6 +1964,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   OxpShapes shapes;
   gboolean ok = FALSE;
   gboolean sentence_transformers = FALSE;
+  g_autoptr (OxpSharedData) shared = NULL;
 
   g_return_val_if_fail (OXP_IS_EXPORTER (self), NULL);
   g_return_val_if_fail (model_dir != NULL, NULL);
@@ -1842,16 +2054,18 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   if (self->catch_signals)
     catch_signals (&s);
 
+  shared = shared_decoder_data_new (self, &s, submodels);
   for (guint i = 0; i < submodels->len; i++)
     {
       OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
 
-      if (!write_submodel (self, &s, result, sub, checkpoint, used,
+      if (!write_submodel (self, &s, result, sub, checkpoint, used, shared,
                            self->dynamic_axes ? NULL : &shapes, error))
         goto out;
       g_ptr_array_add (result->submodels, g_object_ref (sub));
     }
-  if (!check_unused_tensors (self, result, checkpoint, used, error)
+  if ((shared != NULL && !_oxp_shared_data_close (shared, error))
+      || !check_unused_tensors (self, result, checkpoint, used, error)
       || !copy_side_files (self, &s, result, model_dir, sentence_transformers, error))
     goto out;
   test_pause ("OXP_TEST_PAUSE_BEFORE_RENAME");
@@ -1880,6 +2094,14 @@ out:
   return g_steal_pointer (&result);
 }
 
+/**
+ * oxp_export_result_get_model_dir:
+ * @self: an export result
+ *
+ * The model folder that was exported.
+ *
+ * Returns: (transfer none): the folder
+ */
 const char *
 oxp_export_result_get_model_dir (OxpExportResult *self)
 {
@@ -1887,6 +2109,14 @@ oxp_export_result_get_model_dir (OxpExportResult *self)
   return self->model_dir;
 }
 
+/**
+ * oxp_export_result_get_outdir:
+ * @self: an export result
+ *
+ * The folder the files were written into.
+ *
+ * Returns: (transfer none): the folder
+ */
 const char *
 oxp_export_result_get_outdir (OxpExportResult *self)
 {
@@ -1894,6 +2124,14 @@ oxp_export_result_get_outdir (OxpExportResult *self)
   return self->outdir;
 }
 
+/**
+ * oxp_export_result_get_model_type:
+ * @self: an export result
+ *
+ * The model type of the checkpoint (config.json's "model_type").
+ *
+ * Returns: (transfer none): the model type
+ */
 const char *
 oxp_export_result_get_model_type (OxpExportResult *self)
 {
@@ -1901,6 +2139,14 @@ oxp_export_result_get_model_type (OxpExportResult *self)
   return self->model_type;
 }
 
+/**
+ * oxp_export_result_get_task:
+ * @self: an export result
+ *
+ * The canonical task exported, "-with-past" included.
+ *
+ * Returns: (transfer none): the task
+ */
 const char *
 oxp_export_result_get_task (OxpExportResult *self)
 {
@@ -1908,6 +2154,14 @@ oxp_export_result_get_task (OxpExportResult *self)
   return self->task;
 }
 
+/**
+ * oxp_export_result_get_task_inferred:
+ * @self: an export result
+ *
+ * Whether the task was inferred from config.json rather than given.
+ *
+ * Returns: %TRUE when it was inferred
+ */
 gboolean
 oxp_export_result_get_task_inferred (OxpExportResult *self)
 {
@@ -1915,6 +2169,14 @@ oxp_export_result_get_task_inferred (OxpExportResult *self)
   return self->task_inferred;
 }
 
+/**
+ * oxp_export_result_get_opset:
+ * @self: an export result
+ *
+ * The ai.onnx opset the files were written in.
+ *
+ * Returns: the opset
+ */
 guint
 oxp_export_result_get_opset (OxpExportResult *self)
 {
@@ -1922,6 +2184,14 @@ oxp_export_result_get_opset (OxpExportResult *self)
   return self->opset;
 }
 
+/**
+ * oxp_export_result_get_float_type:
+ * @self: an export result
+ *
+ * The float type the weights were written in.
+ *
+ * Returns: the element type
+ */
 OxpDataType
 oxp_export_result_get_float_type (OxpExportResult *self)
 {
@@ -1929,6 +2199,14 @@ oxp_export_result_get_float_type (OxpExportResult *self)
   return self->float_type;
 }
 
+/**
+ * oxp_export_result_get_n_parameters:
+ * @self: an export result
+ *
+ * The parameter count of the checkpoint.
+ *
+ * Returns: the parameter count
+ */
 guint64
 oxp_export_result_get_n_parameters (OxpExportResult *self)
 {
@@ -1936,6 +2214,14 @@ oxp_export_result_get_n_parameters (OxpExportResult *self)
   return self->n_parameters;
 }
 
+/**
+ * oxp_export_result_get_elapsed:
+ * @self: an export result
+ *
+ * Wall time of the whole run, validation included.
+ *
+ * Returns: seconds
+ */
 double
 oxp_export_result_get_elapsed (OxpExportResult *self)
 {
@@ -1943,6 +2229,14 @@ oxp_export_result_get_elapsed (OxpExportResult *self)
   return self->elapsed;
 }
 
+/**
+ * oxp_export_result_get_validation_elapsed:
+ * @self: an export result
+ *
+ * Wall time of the validation alone.
+ *
+ * Returns: seconds, 0 when validation did not run
+ */
 double
 oxp_export_result_get_validation_elapsed (OxpExportResult *self)
 {
@@ -1952,6 +2246,10 @@ oxp_export_result_get_validation_elapsed (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_submodels:
+ * @self: an export result
+ *
+ * The configs of the written ONNX files, in writing order; each knows its
+ * file name, inputs and outputs.
  *
  * Returns: (transfer none) (element-type OxpOnnxConfig): the configs of the written files
  */
@@ -1962,6 +2260,15 @@ oxp_export_result_get_submodels (OxpExportResult *self)
   return self->submodels;
 }
 
+/**
+ * oxp_export_result_get_n_files:
+ * @self: an export result
+ *
+ * The number of files written into the output folder: ONNX files, their
+ * external data and the copied side files.
+ *
+ * Returns: the file count
+ */
 guint
 oxp_export_result_get_n_files (OxpExportResult *self)
 {
@@ -1969,6 +2276,16 @@ oxp_export_result_get_n_files (OxpExportResult *self)
   return self->files->len;
 }
 
+/**
+ * oxp_export_result_get_file_name:
+ * @self: an export result
+ * @i: an index below oxp_export_result_get_n_files()
+ *
+ * File @i in writing order, relative to the output folder (the CLI's
+ * `--layout transformers.js` moves files afterwards).
+ *
+ * Returns: (transfer none): the file name
+ */
 const char *
 oxp_export_result_get_file_name (OxpExportResult *self, guint i)
 {
@@ -1977,6 +2294,15 @@ oxp_export_result_get_file_name (OxpExportResult *self, guint i)
   return g_ptr_array_index (self->files, i);
 }
 
+/**
+ * oxp_export_result_get_file_size:
+ * @self: an export result
+ * @i: an index below oxp_export_result_get_n_files()
+ *
+ * The size of file @i.
+ *
+ * Returns: the size in bytes
+ */
 guint64
 oxp_export_result_get_file_size (OxpExportResult *self, guint i)
 {
@@ -1985,6 +2311,16 @@ oxp_export_result_get_file_size (OxpExportResult *self, guint i)
   return g_array_index (self->sizes, guint64, i);
 }
 
+/**
+ * oxp_export_result_get_validation:
+ * @self: an export result
+ *
+ * What became of the validation: not run, skipped (ONNX Runtime could not
+ * be loaded), passed or failed.  A failed validation is not an error of
+ * oxp_exporter_run(): the files stay for inspection.
+ *
+ * Returns: the outcome
+ */
 OxpExportValidation
 oxp_export_result_get_validation (OxpExportResult *self)
 {
@@ -1992,6 +2328,15 @@ oxp_export_result_get_validation (OxpExportResult *self)
   return self->validation;
 }
 
+/**
+ * oxp_export_result_get_validation_message:
+ * @self: an export result
+ *
+ * Why validation was skipped or what failed.
+ *
+ * Returns: (transfer none) (nullable): the message, %NULL when it passed or
+ *   did not run
+ */
 const char *
 oxp_export_result_get_validation_message (OxpExportResult *self)
 {
@@ -2001,6 +2346,10 @@ oxp_export_result_get_validation_message (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_validation_reports:
+ * @self: an export result
+ *
+ * One report per validated file, in writing order, also when validation
+ * failed; empty when it did not run.
  *
  * Returns: (transfer none) (element-type OxpValidationReport): one report per validated file
  */
@@ -2011,6 +2360,15 @@ oxp_export_result_get_validation_reports (OxpExportResult *self)
   return self->reports;
 }
 
+/**
+ * oxp_export_result_get_runtime_version:
+ * @self: an export result
+ *
+ * The ONNX Runtime version validation ran with.
+ *
+ * Returns: (transfer none) (nullable): the version, %NULL when validation
+ *   did not run
+ */
 const char *
 oxp_export_result_get_runtime_version (OxpExportResult *self)
 {
@@ -2020,6 +2378,9 @@ oxp_export_result_get_runtime_version (OxpExportResult *self)
 
 /**
  * oxp_export_result_get_warnings:
+ * @self: an export result
+ *
+ * Warnings of the export, for the CLI to print after the summary.
  *
  * Returns: (transfer none) (element-type utf8): what the export skipped or
  *   found suspicious (a side file not copied, unused checkpoint tensors),

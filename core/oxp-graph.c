@@ -18,8 +18,23 @@
  * a subgraph are written in the main graph, which its branches may use).
  */
 
+/**
+ * oxp_export_error_quark:
+ *
+ * The error domain of building, checking and writing an ONNX graph
+ * (#OxpExportError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_EXPORT_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-export-error-quark, oxp_export_error)
+G_DEFINE_ENUM_TYPE (OxpExportError, oxp_export_error,
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_INVALID_GRAPH, "invalid-graph"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_OUTPUT_MISMATCH, "output-mismatch"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_OPSET, "opset"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_UNSUPPORTED, "unsupported"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_IO, "io"),
+                    G_DEFINE_ENUM_VALUE (OXP_EXPORT_ERROR_NO_SPACE, "no-space"))
 /* clang-format on */
 
 typedef enum
@@ -242,9 +257,21 @@ oxp_graph_class_init (OxpGraphClass *klass)
   object_class->get_property = oxp_graph_get_property;
   object_class->set_property = oxp_graph_set_property;
 
+  /**
+   * OxpGraph:name:
+   *
+   * The graph's name, written as GraphProto.name ("main_graph" by default,
+   * as torch.onnx names it; "then_branch"/"else_branch" for subgraphs).
+   */
   properties[PROP_NAME]
       = g_param_spec_string ("name", NULL, NULL, "main_graph",
                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * OxpGraph:opset:
+   *
+   * The ai.onnx opset the nodes are written for; the blocks choose operator
+   * forms by it (LayerNormalization from 17, …).
+   */
   properties[PROP_OPSET]
       = g_param_spec_uint ("opset", NULL, NULL, 1, G_MAXUINT, 17,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -265,6 +292,10 @@ oxp_graph_init (OxpGraph *self)
  * oxp_graph_new:
  * @name: the graph's name (GraphProto.name)
  * @opset: the ai.onnx opset the nodes are written for
+ *
+ * Creates an empty model graph in the default domain ai.onnx at @opset.  The
+ * exporter makes one per file and hands it to the config's build_graph; a
+ * plugin only makes graphs for tests.
  *
  * Returns: (transfer full): a new empty graph whose float type is FLOAT
  */
@@ -308,6 +339,14 @@ oxp_graph_new_subgraph (OxpGraph *parent, const char *name)
   return self;
 }
 
+/**
+ * oxp_graph_get_name:
+ * @self: a graph
+ *
+ * The graph's name (#OxpGraph:name).
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 oxp_graph_get_name (OxpGraph *self)
 {
@@ -315,6 +354,15 @@ oxp_graph_get_name (OxpGraph *self)
   return self->name;
 }
 
+/**
+ * oxp_graph_get_opset:
+ * @self: a graph
+ *
+ * The ai.onnx opset the graph is written for (#OxpGraph:opset); blocks and
+ * plugins pick operator forms by it.
+ *
+ * Returns: the opset
+ */
 guint
 oxp_graph_get_opset (OxpGraph *self)
 {
@@ -347,6 +395,17 @@ oxp_graph_set_float_type (OxpGraph *self, OxpDataType dtype)
   self->shared->float_type = dtype;
 }
 
+/**
+ * oxp_graph_get_float_type:
+ * @self: a graph
+ *
+ * The type float weights are stored in and activations computed in, set by
+ * oxp_graph_set_float_type(); blocks read it to type their casts and
+ * constants.
+ *
+ * Returns: %OXP_DATA_TYPE_FLOAT (the default), %OXP_DATA_TYPE_FLOAT16 or
+ *   %OXP_DATA_TYPE_BFLOAT16
+ */
 OxpDataType
 oxp_graph_get_float_type (OxpGraph *self)
 {
@@ -372,6 +431,16 @@ oxp_graph_set_optimize_level (OxpGraph *self, guint level)
   self->shared->optimize_level = level;
 }
 
+/**
+ * oxp_graph_get_optimize_level:
+ * @self: a graph
+ *
+ * The optimisation level set by oxp_graph_set_optimize_level(), which the
+ * blocks read to choose between standard ONNX and ONNX Runtime's fused
+ * operators (`--optimize O1|O2|O3`).
+ *
+ * Returns: 0 to 3
+ */
 guint
 oxp_graph_get_optimize_level (OxpGraph *self)
 {
@@ -379,6 +448,14 @@ oxp_graph_get_optimize_level (OxpGraph *self)
   return self->shared->optimize_level;
 }
 
+/**
+ * oxp_graph_set_doc_string:
+ * @self: a graph
+ * @doc: (nullable): the text, or %NULL for none
+ *
+ * Sets the model's doc_string (ModelProto.doc_string), which viewers such as
+ * Netron show.
+ */
 void
 oxp_graph_set_doc_string (OxpGraph *self, const char *doc)
 {
@@ -398,6 +475,10 @@ is_default_domain (const char *domain)
  * @self: a graph
  * @domain: (nullable): "" or NULL for ai.onnx, or another domain
  *
+ * Which opset the written model imports for @domain.  "com.microsoft" is
+ * imported only when a node uses it, so a plain export stays loadable by any
+ * ONNX runtime.
+ *
  * Returns: the opset the model imports for @domain: the graph's opset for
  *   ai.onnx, 1 for another domain a node uses (com.microsoft), else 0
  */
@@ -411,6 +492,17 @@ oxp_graph_get_domain_opset (OxpGraph *self, const char *domain)
   return g_hash_table_contains (self->shared->domains, domain) ? 1 : 0;
 }
 
+/**
+ * oxp_graph_push_scope:
+ * @self: a graph
+ * @format: printf-style format of the scope's name ("layer.%u")
+ * @...: the format's arguments
+ *
+ * Enters a scope: node and constant names are prefixed with the scopes
+ * entered, so pushing "encoder", "layer.3" and "attention" names nodes
+ * "/encoder/layer.3/attention/MatMul" (then "_1", "_2", … when taken), as
+ * torch.onnx's exports read.  Pair each push with oxp_graph_pop_scope().
+ */
 void
 oxp_graph_push_scope (OxpGraph *self, const char *format, ...)
 {
@@ -424,6 +516,12 @@ oxp_graph_push_scope (OxpGraph *self, const char *format, ...)
   va_end (ap);
 }
 
+/**
+ * oxp_graph_pop_scope:
+ * @self: a graph
+ *
+ * Leaves the scope entered last with oxp_graph_push_scope().
+ */
 void
 oxp_graph_pop_scope (OxpGraph *self)
 {
@@ -545,6 +643,10 @@ resolve_alias (GraphShared *sh, const char *name)
  * @self: a graph
  * @spec: the input's name, type and dims
  *
+ * Declares a graph input, in order; the value is then usable by nodes under
+ * its own name.  The exporter declares the config's inputs before calling
+ * build_graph, so plugins rarely call this.
+ *
  * Returns: the value name of the input (@spec's name), valid as long as @self
  */
 const char *
@@ -557,6 +659,15 @@ oxp_graph_add_input (OxpGraph *self, OxpTensorSpec *spec)
   return define_value (self, oxp_tensor_spec_get_name (spec), VALUE_INPUT, NULL);
 }
 
+/**
+ * oxp_graph_add_output:
+ * @self: a graph
+ * @spec: the output's name, type and dims
+ *
+ * Declares a graph output, in order; it must then be bound to a value with
+ * oxp_graph_bind_output() before oxp_graph_check() passes.  Like the inputs,
+ * the exporter declares the config's outputs before calling build_graph.
+ */
 void
 oxp_graph_add_output (OxpGraph *self, OxpTensorSpec *spec)
 {
@@ -675,6 +786,10 @@ oxp_graph_add_node (OxpGraph *self, const char *op_type, const char *const *inpu
  * @op_type: the operator
  * @...: input value names, then NULL
  *
+ * Adds a node with one output, the shorthand most graph code uses:
+ * `oxp_graph_op (g, "Add", a, b, NULL)`.  Set attributes on
+ * oxp_graph_get_last_node().
+ *
  * Returns: the name of the node's only output
  */
 const char *
@@ -714,6 +829,22 @@ oxp_graph_get_last_node (OxpGraph *self)
   return self->last_node;
 }
 
+/**
+ * OxpNode:
+ *
+ * A node of an #OxpGraph: an operator with its inputs, outputs, domain and
+ * attributes.  A plain struct owned by its graph (no boxed type), made by
+ * oxp_graph_add_node() or oxp_graph_op() and valid as long as the graph.
+ */
+
+/**
+ * oxp_node_get_name:
+ * @node: a node
+ *
+ * The node's unique name ("/encoder/layer.3/attention/MatMul").
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 oxp_node_get_name (OxpNode *node)
 {
@@ -725,6 +856,8 @@ oxp_node_get_name (OxpNode *node)
  * oxp_node_get_output:
  * @node: a node
  * @i: output index
+ *
+ * The value name of output @i of @node, for the next node's inputs.
  *
  * Returns: the current name of output @i (the graph output's name once
  *   oxp_graph_bind_output() renamed it)
@@ -782,6 +915,14 @@ node_new_attr (OxpNode *node, const char *name, OxpAttrKind kind)
   return attr;
 }
 
+/**
+ * oxp_node_set_attr_int:
+ * @node: a node
+ * @name: the attribute's name ("axis")
+ * @value: its value
+ *
+ * Sets an INT attribute.
+ */
 void
 oxp_node_set_attr_int (OxpNode *node, const char *name, gint64 value)
 {
@@ -789,6 +930,14 @@ oxp_node_set_attr_int (OxpNode *node, const char *name, gint64 value)
   node_new_attr (node, name, OXP_ATTR_INT)->i = value;
 }
 
+/**
+ * oxp_node_set_attr_float:
+ * @node: a node
+ * @name: the attribute's name ("epsilon")
+ * @value: its value
+ *
+ * Sets a FLOAT attribute.
+ */
 void
 oxp_node_set_attr_float (OxpNode *node, const char *name, float value)
 {
@@ -796,6 +945,14 @@ oxp_node_set_attr_float (OxpNode *node, const char *name, float value)
   node_new_attr (node, name, OXP_ATTR_FLOAT)->f = value;
 }
 
+/**
+ * oxp_node_set_attr_string:
+ * @node: a node
+ * @name: the attribute's name ("mode")
+ * @value: its value, copied
+ *
+ * Sets a STRING attribute.
+ */
 void
 oxp_node_set_attr_string (OxpNode *node, const char *name, const char *value)
 {
@@ -803,6 +960,15 @@ oxp_node_set_attr_string (OxpNode *node, const char *name, const char *value)
   node_new_attr (node, name, OXP_ATTR_STRING)->s = g_strdup (value);
 }
 
+/**
+ * oxp_node_set_attr_ints:
+ * @node: a node
+ * @name: the attribute's name ("perm")
+ * @values: (array length=n): the values, copied
+ * @n: how many
+ *
+ * Sets an INTS attribute.
+ */
 void
 oxp_node_set_attr_ints (OxpNode *node, const char *name, const gint64 *values, gsize n)
 {
@@ -816,6 +982,15 @@ oxp_node_set_attr_ints (OxpNode *node, const char *name, const gint64 *values, g
   attr->values = g_memdup2 (values, n * sizeof (gint64));
 }
 
+/**
+ * oxp_node_set_attr_floats:
+ * @node: a node
+ * @name: the attribute's name
+ * @values: (array length=n): the values, copied
+ * @n: how many
+ *
+ * Sets a FLOATS attribute.
+ */
 void
 oxp_node_set_attr_floats (OxpNode *node, const char *name, const float *values, gsize n)
 {
@@ -829,6 +1004,14 @@ oxp_node_set_attr_floats (OxpNode *node, const char *name, const float *values, 
   attr->values = g_memdup2 (values, n * sizeof (float));
 }
 
+/**
+ * oxp_node_set_attr_tensor:
+ * @node: a node
+ * @name: the attribute's name ("value" of a Constant)
+ * @value: the tensor; the node keeps a reference
+ *
+ * Sets a TENSOR attribute, written inline in the node.
+ */
 void
 oxp_node_set_attr_tensor (OxpNode *node, const char *name, OxpTensor *value)
 {
@@ -841,6 +1024,9 @@ oxp_node_set_attr_tensor (OxpNode *node, const char *name, OxpTensor *value)
  * @node: a node (`If`)
  * @name: "then_branch" or "else_branch"
  * @subgraph: a graph made with oxp_graph_new_subgraph() from @node's graph
+ *
+ * Sets a GRAPH attribute: a branch of an `If` node, as the merged decoders
+ * use.  The subgraph shares the main graph's names and initializers.
  */
 void
 oxp_node_set_attr_graph (OxpNode *node, const char *name, OxpGraph *subgraph)
@@ -949,6 +1135,10 @@ oxp_graph_add_weight (OxpGraph *self, OxpCheckpoint *checkpoint, const char *ten
  *   scope is prepended ("/encoder/layer.0/attention/scale")
  * @value: the value, written as it is (no float conversion)
  *
+ * Adds a small constant held in memory (a shape, an axis list, a scale) as
+ * an initializer named after the current scope and @name_hint.  The graph
+ * keeps a reference to @value.
+ *
  * Returns: the value name of the initializer holding @value
  */
 const char *
@@ -971,6 +1161,18 @@ oxp_graph_add_constant (OxpGraph *self, const char *name_hint, OxpTensor *value)
   return init->name;
 }
 
+/**
+ * oxp_graph_add_constant_int64s:
+ * @self: a graph
+ * @name_hint: (nullable): see oxp_graph_add_constant()
+ * @values: (array length=n): the values, copied
+ * @n: how many
+ *
+ * Adds a 1-D INT64 constant of @n values: the shapes, axes and indices of
+ * Reshape, Transpose, Slice and friends.
+ *
+ * Returns: the value name
+ */
 const char *
 oxp_graph_add_constant_int64s (OxpGraph *self, const char *name_hint, const gint64 *values, gsize n)
 {
@@ -986,6 +1188,16 @@ oxp_graph_add_constant_int64s (OxpGraph *self, const char *name_hint, const gint
   return oxp_graph_add_constant (self, name_hint, t);
 }
 
+/**
+ * oxp_graph_add_constant_int64:
+ * @self: a graph
+ * @name_hint: (nullable): see oxp_graph_add_constant()
+ * @value: the value
+ *
+ * Adds a rank-0 INT64 constant.
+ *
+ * Returns: the value name
+ */
 const char *
 oxp_graph_add_constant_int64 (OxpGraph *self, const char *name_hint, gint64 value)
 {
@@ -1003,6 +1215,10 @@ oxp_graph_add_constant_int64 (OxpGraph *self, const char *name_hint, gint64 valu
  * @self: a graph
  * @name_hint: (nullable): see oxp_graph_add_constant()
  * @value: the value
+ *
+ * Adds a rank-0 float constant (an epsilon, a scale) in the graph's float
+ * type, converted when the graph is written, so it follows
+ * oxp_graph_set_float_type() even when set later.
  *
  * Returns: the value name of a scalar in the graph's float type (as it is
  *   when the graph is written)
@@ -1380,7 +1596,14 @@ count_nodes (OxpGraph *self)
   return n;
 }
 
-/* Nodes of @self and of its subgraphs. */
+/**
+ * oxp_graph_get_n_nodes:
+ * @self: a graph
+ *
+ * The number of nodes in @self and in its subgraphs, for the export summary.
+ *
+ * Returns: the node count
+ */
 guint
 oxp_graph_get_n_nodes (OxpGraph *self)
 {
@@ -1388,6 +1611,15 @@ oxp_graph_get_n_nodes (OxpGraph *self)
   return count_nodes (self);
 }
 
+/**
+ * oxp_graph_get_n_parameters:
+ * @self: a graph
+ *
+ * The element count of every initializer, weights and constants: what the
+ * writer will write.
+ *
+ * Returns: the parameter count
+ */
 guint64
 oxp_graph_get_n_parameters (OxpGraph *self)
 {
@@ -1400,7 +1632,15 @@ oxp_graph_get_n_parameters (OxpGraph *self)
   return n;
 }
 
-/* Bytes of initializer data as written (after float conversion). */
+/**
+ * oxp_graph_get_weights_size:
+ * @self: a graph
+ *
+ * The bytes of initializer data as written, after float conversion: what
+ * decides whether the weights go to an external-data file.
+ *
+ * Returns: the size in bytes
+ */
 guint64
 oxp_graph_get_weights_size (OxpGraph *self)
 {

@@ -71,6 +71,19 @@ add_pixel_values (OxpOnnxConfig *config, GPtrArray *specs, const char *batch_dim
 
 /* Text encoder */
 
+/**
+ * OxpTextEncoderOnnxConfig:
+ *
+ * Text encoders (BERT and its family), optimum's TextEncoderOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpTextEncoderOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpTextEncoderOnnxConfig, oxp_text_encoder_onnx_config,
                         OXP_TYPE_ONNX_CONFIG)
 
@@ -111,6 +124,21 @@ typedef struct
   gboolean merged;
 } OxpTextDecoderOnnxConfigPrivate;
 
+/**
+ * OxpTextDecoderOnnxConfig:
+ *
+ * Decoder-only text models (GPT-2, LLaMA, GPT-NeoX, OPT, …), optimum's
+ * TextDecoderOnnxConfig, with the current single-file export by default and
+ * optimum 1.13's three files with #OxpTextDecoderOnnxConfig:legacy.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpTextDecoderOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpTextDecoderOnnxConfig, oxp_text_decoder_onnx_config,
                                      OXP_TYPE_ONNX_CONFIG_WITH_PAST)
 
@@ -359,6 +387,10 @@ oxp_text_decoder_onnx_config_init (OxpTextDecoderOnnxConfig *self)
  * oxp_text_decoder_onnx_config_get_legacy:
  * @self: a text decoder config
  *
+ * Whether the export writes optimum 1.13's decoder_model.onnx,
+ * decoder_with_past_model.onnx and decoder_model_merged.onnx instead of one
+ * model.onnx (#OxpTextDecoderOnnxConfig:legacy, `--legacy`).
+ *
  * Returns: whether @self writes optimum 1.13's layout
  */
 gboolean
@@ -513,6 +545,19 @@ _oxp_text_decoder_onnx_config_build_merged (OxpOnnxConfig *self, OxpGraph *graph
 
 /* Text seq2seq */
 
+/**
+ * OxpTextSeq2SeqOnnxConfig:
+ *
+ * Text encoder-decoders (T5, BART, Marian), optimum's TextSeq2SeqOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpTextSeq2SeqOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpTextSeq2SeqOnnxConfig, oxp_text_seq2seq_onnx_config,
                         OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST)
 
@@ -594,6 +639,19 @@ oxp_text_seq2seq_onnx_config_init (OxpTextSeq2SeqOnnxConfig *self)
 
 /* Vision */
 
+/**
+ * OxpVisionOnnxConfig:
+ *
+ * Vision encoders (ViT, DeiT), optimum's VisionOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpVisionOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpVisionOnnxConfig, oxp_vision_onnx_config, OXP_TYPE_ONNX_CONFIG)
 
 static GPtrArray *
@@ -670,6 +728,20 @@ oxp_vision_onnx_config_init (OxpVisionOnnxConfig *self)
 
 /* Text and vision */
 
+/**
+ * OxpTextAndVisionOnnxConfig:
+ *
+ * Models with a text and a vision tower (CLIP), optimum's
+ * TextAndVisionOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpTextAndVisionOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpTextAndVisionOnnxConfig, oxp_text_and_vision_onnx_config,
                         OXP_TYPE_ONNX_CONFIG)
 
@@ -721,6 +793,19 @@ oxp_text_and_vision_onnx_config_init (OxpTextAndVisionOnnxConfig *self)
 
 /* Audio */
 
+/**
+ * OxpAudioOnnxConfig:
+ *
+ * Audio encoders over raw waveforms, optimum's AudioOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpAudioOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpAudioOnnxConfig, oxp_audio_onnx_config, OXP_TYPE_ONNX_CONFIG)
 
 static GPtrArray *
@@ -772,6 +857,20 @@ add_input_features (OxpOnnxConfig *config, GPtrArray *specs)
   g_ptr_array_add (specs, spec);
 }
 
+/**
+ * OxpAudioToTextOnnxConfig:
+ *
+ * Speech-to-text encoder-decoders (Whisper), optimum's
+ * AudioToTextOnnxConfig.
+ *
+ * A middle-end config (optimum's exporters/onnx/config.py): it picks the
+ * normalized config variant, the inputs and the dummy input generators of
+ * its modality, so that an architecture deriving from it sets its class
+ * fields and opsets in class_init, adds its key aliases in
+ * create_normalized_config (chain up, then
+ * oxp_normalized_config_set_aliases()) and implements build_graph.
+ * The inputs are described at #OxpAudioToTextOnnxConfigClass.
+ */
 G_DEFINE_ABSTRACT_TYPE (OxpAudioToTextOnnxConfig, oxp_audio_to_text_onnx_config,
                         OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST)
 

@@ -8,6 +8,26 @@
 
 /* Text: the keys BERT-, GPT-2- and T5-style configs use for the same things. */
 
+/**
+ * OxpNormalizedTextConfig:
+ *
+ * optimum's NormalizedTextConfig: a view that knows the keys BERT-, GPT-2-
+ * and T5-style configs use for the same things.  Its default aliases:
+ * num_layers → num_hidden_layers|n_layer|num_layers, hidden_size →
+ * hidden_size|n_embd|d_model, num_attention_heads →
+ * num_attention_heads|n_head|num_heads, max_position_embeddings →
+ * max_position_embeddings|n_positions, intermediate_size →
+ * intermediate_size|n_inner|d_ff, layer_norm_eps →
+ * layer_norm_eps|layer_norm_epsilon|rms_norm_eps, hidden_act →
+ * hidden_act|activation_function|hidden_activation.
+ */
+/**
+ * OxpNormalizedTextConfigClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpNormalizedTextConfig; derive from it for a text model
+ * whose config needs a derived value the defaults cannot express.
+ */
 G_DEFINE_TYPE (OxpNormalizedTextConfig, oxp_normalized_text_config, OXP_TYPE_NORMALIZED_CONFIG)
 
 static void
@@ -31,6 +51,9 @@ oxp_normalized_text_config_init (OxpNormalizedTextConfig *self)
  * oxp_normalized_text_config_new:
  * @config: a config.json object
  *
+ * Creates an #OxpNormalizedTextConfig view over @config, with the text
+ * aliases set.
+ *
  * Returns: (transfer full): a text view (optimum's NormalizedTextConfig)
  */
 OxpNormalizedConfig *
@@ -42,6 +65,26 @@ oxp_normalized_text_config_new (JsonObject *config)
 
 /* Seq2seq: encoder and decoder stacks may differ in depth and heads. */
 
+/**
+ * OxpNormalizedSeq2SeqConfig:
+ *
+ * optimum's NormalizedSeq2SeqConfig: an #OxpNormalizedTextConfig that also
+ * tells the encoder's and the decoder's sizes apart.  Its default aliases:
+ * encoder_num_layers → encoder_layers|num_layers, decoder_num_layers →
+ * decoder_layers|num_decoder_layers|num_layers, encoder_num_attention_heads
+ * → encoder_attention_heads|num_heads, decoder_num_attention_heads →
+ * decoder_attention_heads|num_heads, hidden_size → d_model|hidden_size,
+ * head_dim → head_dim|d_kv, num_layers and num_attention_heads → the
+ * decoder's keys, intermediate_size →
+ * d_ff|decoder_ffn_dim|intermediate_size, hidden_act →
+ * activation_function|feed_forward_proj|hidden_act.
+ */
+/**
+ * OxpNormalizedSeq2SeqConfigClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpNormalizedSeq2SeqConfig.
+ */
 G_DEFINE_TYPE (OxpNormalizedSeq2SeqConfig, oxp_normalized_seq2seq_config,
                OXP_TYPE_NORMALIZED_TEXT_CONFIG)
 
@@ -71,6 +114,9 @@ oxp_normalized_seq2seq_config_init (OxpNormalizedSeq2SeqConfig *self)
  * oxp_normalized_seq2seq_config_new:
  * @config: a config.json object
  *
+ * Creates an #OxpNormalizedSeq2SeqConfig view over @config, with the
+ * encoder-decoder aliases set.
+ *
  * Returns: (transfer full): a seq2seq view (optimum's NormalizedSeq2SeqConfig)
  */
 OxpNormalizedConfig *
@@ -82,6 +128,20 @@ oxp_normalized_seq2seq_config_new (JsonObject *config)
 
 /* Vision: transformer dims plus the image geometry. */
 
+/**
+ * OxpNormalizedVisionConfig:
+ *
+ * optimum's NormalizedVisionConfig: num_layers → num_hidden_layers, and
+ * image_size, num_channels and patch_size as keys
+ * (oxp_normalized_config_get_image_size() reads a number or a [height,
+ * width] pair).
+ */
+/**
+ * OxpNormalizedVisionConfigClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpNormalizedVisionConfig.
+ */
 G_DEFINE_TYPE (OxpNormalizedVisionConfig, oxp_normalized_vision_config, OXP_TYPE_NORMALIZED_CONFIG)
 
 static void
@@ -101,6 +161,8 @@ oxp_normalized_vision_config_init (OxpNormalizedVisionConfig *self)
  * oxp_normalized_vision_config_new:
  * @config: a config.json object
  *
+ * Creates an #OxpNormalizedVisionConfig view over @config.
+ *
  * Returns: (transfer full): a vision view (optimum's NormalizedVisionConfig)
  */
 OxpNormalizedConfig *
@@ -112,6 +174,22 @@ oxp_normalized_vision_config_new (JsonObject *config)
 
 /* Text and vision (CLIP-like): two nested configs. */
 
+/**
+ * OxpNormalizedTextAndVisionConfig:
+ *
+ * optimum's NormalizedTextAndVisionConfig, for configs with a
+ * "text_config" and a "vision_config" (CLIP): image_size, num_channels and
+ * patch_size resolve in "vision_config", every other name at the top
+ * level, then in "text_config", then in "vision_config"; num_layers is the
+ * text tower's, vision_num_layers, vision_hidden_size and
+ * vision_num_attention_heads the vision tower's.
+ */
+/**
+ * OxpNormalizedTextAndVisionConfigClass:
+ * @parent_class: the parent class
+ *
+ * The class of #OxpNormalizedTextAndVisionConfig.
+ */
 G_DEFINE_TYPE (OxpNormalizedTextAndVisionConfig, oxp_normalized_text_and_vision_config,
                OXP_TYPE_NORMALIZED_CONFIG)
 
@@ -171,6 +249,9 @@ oxp_normalized_text_and_vision_config_init (OxpNormalizedTextAndVisionConfig *se
 /**
  * oxp_normalized_text_and_vision_config_new:
  * @config: a config.json object with "text_config" and "vision_config"
+ *
+ * Creates an #OxpNormalizedTextAndVisionConfig view over @config, which looks
+ * names up in its two towers.
  *
  * Returns: (transfer full): a text-and-vision view (optimum's
  *   NormalizedTextAndVisionConfig)

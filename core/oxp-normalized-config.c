@@ -7,8 +7,20 @@
 
 #include <oxport/oxport.h>
 
+/**
+ * oxp_config_error_quark:
+ *
+ * The error domain of what a config.json says as an export reads it
+ * (#OxpConfigError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_CONFIG_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-config-error-quark, oxp_config_error)
+G_DEFINE_ENUM_TYPE (OxpConfigError, oxp_config_error,
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_MISSING_KEY, "missing-key"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_INVALID_VALUE, "invalid-value"),
+                    G_DEFINE_ENUM_VALUE (OXP_CONFIG_ERROR_UNSUPPORTED_TASK, "unsupported-task"))
 /* clang-format on */
 
 typedef struct
@@ -21,6 +33,24 @@ typedef struct
   GHashTable *cache;
 } OxpNormalizedConfigPrivate;
 
+/**
+ * OxpNormalizedConfig:
+ *
+ * A read-only view over config.json that answers common attribute names
+ * ("num_layers", "hidden_size", "num_attention_heads", "vocab_size", …)
+ * from each architecture's own keys, like optimum's NormalizedConfig.
+ *
+ * A name resolves, in order, through: the instance's alias for it (a key, a
+ * dotted path into nested objects such as "text_config.hidden_size", or
+ * several of those separated by '|', the first present wins); the name
+ * itself as a key; the class's #OxpNormalizedConfigClass.lookup chain, which
+ * derives num_key_value_heads (= num_attention_heads), num_labels (from
+ * id2label, else 2) and head_dim (= hidden_size / num_attention_heads).
+ * Aliases are set once by the config's owner: the variants set the usual
+ * ones in their init, and plugins add theirs with
+ * oxp_normalized_config_set_aliases(), like optimum's
+ * `NormalizedTextConfig.with_args (num_layers="n_layer")`.
+ */
 G_DEFINE_TYPE_WITH_PRIVATE (OxpNormalizedConfig, oxp_normalized_config, G_TYPE_OBJECT)
 
 enum
@@ -102,6 +132,18 @@ node_as_int (JsonNode *node, gint64 *out)
     }
 }
 
+/**
+ * OxpNormalizedConfigClass::lookup:
+ * @self: a normalized config
+ * @name: a common attribute name that is neither aliased nor a key
+ *
+ * Derives the value of @name from other keys.  The base class derives
+ * num_key_value_heads, num_labels and head_dim; a subclass handles its own
+ * names and chains up for the rest.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL when @name
+ *   cannot be derived
+ */
 static JsonNode *
 oxp_normalized_config_real_lookup (OxpNormalizedConfig *self, const char *name)
 {
@@ -244,6 +286,11 @@ oxp_normalized_config_init (OxpNormalizedConfig *self)
  * oxp_normalized_config_new:
  * @config: a config.json object
  *
+ * Creates a plain view over @config: a name resolves only as an alias set
+ * later, as the key itself, or as one of the values the base class derives
+ * (num_key_value_heads, num_labels, head_dim).  Plugins usually start from a
+ * variant with the common aliases, such as oxp_normalized_text_config_new().
+ *
  * Returns: (transfer full): a view where names are keys (plus the derived values)
  */
 OxpNormalizedConfig *
@@ -256,6 +303,8 @@ oxp_normalized_config_new (JsonObject *config)
 /**
  * oxp_normalized_config_get_config:
  * @self: a normalized config
+ *
+ * The parsed config.json this view reads, for keys no common name covers.
  *
  * Returns: (transfer none): the config.json object
  */
@@ -272,6 +321,9 @@ oxp_normalized_config_get_config (OxpNormalizedConfig *self)
 /**
  * oxp_normalized_config_get_model_type:
  * @self: a normalized config
+ *
+ * The "model_type" string of config.json: the key the registry finds the
+ * plugin by.
  *
  * Returns: (nullable): config.json's "model_type"
  */
@@ -292,6 +344,10 @@ oxp_normalized_config_get_model_type (OxpNormalizedConfig *self)
 /**
  * oxp_normalized_config_get_source:
  * @self: a normalized config
+ *
+ * How error messages name this config: "config.json of model type 'bert'"
+ * unless oxp_normalized_config_set_source() set something else, such as the
+ * file's path.
  *
  * Returns: what error messages call the config
  */
@@ -315,6 +371,8 @@ oxp_normalized_config_get_source (OxpNormalizedConfig *self)
  * oxp_normalized_config_set_source:
  * @self: a normalized config
  * @source: (nullable): e.g. the path of config.json; NULL for the default
+ *
+ * Sets how error messages name this config (#OxpNormalizedConfig:source).
  */
 void
 oxp_normalized_config_set_source (OxpNormalizedConfig *self, const char *source)
@@ -337,6 +395,11 @@ oxp_normalized_config_set_source (OxpNormalizedConfig *self, const char *source)
  * @keys: (nullable): where config.json holds it: a key ("n_layer"), a
  *   dotted path ("text_config.hidden_size") or alternatives separated by '|';
  *   NULL removes the alias
+ *
+ * Declares where config.json holds the common attribute @name, replacing an
+ * earlier alias of @name.  Keys are tried in order ("a|b": a, else b) and a
+ * dotted key reads a nested object.  Aliases are set once by the config's
+ * owner, before the view is shared.
  */
 void
 oxp_normalized_config_set_alias (OxpNormalizedConfig *self, const char *name, const char *keys)
@@ -397,6 +460,9 @@ oxp_normalized_config_set_aliases (OxpNormalizedConfig *self, const char *first_
  * @self: a normalized config
  * @name: a common attribute name
  *
+ * The alias oxp_normalized_config_set_alias() or a variant's defaults set for
+ * @name, as written ("num_hidden_layers|n_layer|num_layers").
+ *
  * Returns: (nullable): the keys @name is read from, NULL when it has no alias
  */
 const char *
@@ -414,6 +480,11 @@ oxp_normalized_config_get_alias (OxpNormalizedConfig *self, const char *name)
  * oxp_normalized_config_lookup:
  * @self: a normalized config
  * @name: a common attribute name, a key or a dotted path
+ *
+ * The raw JSON value @name resolves to: through its alias, else as a key or
+ * dotted path, else through the class's #OxpNormalizedConfigClass.lookup
+ * chain (derived values).  A JSON null counts as absent.  The typed getters
+ * are built on this.
  *
  * Returns: (transfer none) (nullable): the value, or NULL when absent or null
  */
@@ -455,6 +526,9 @@ oxp_normalized_config_lookup (OxpNormalizedConfig *self, const char *name)
  * oxp_normalized_config_has:
  * @self: a normalized config
  * @name: a common attribute name
+ *
+ * Whether @name resolves, as oxp_normalized_config_lookup() resolves it: for
+ * keys that are optional in some checkpoints (a bias flag, a tied embedding).
  *
  * Returns: whether @name resolves to a non-null value
  */
@@ -511,6 +585,11 @@ invalid_value (OxpNormalizedConfig *self, const char *name, const char *expected
  * @out_value: (out): the value
  * @error: return location for an error
  *
+ * Reads @name as an integer.  A missing name fails with
+ * %OXP_CONFIG_ERROR_MISSING_KEY, a value of another JSON type or a
+ * non-integral number with %OXP_CONFIG_ERROR_INVALID_VALUE; both messages name
+ * the keys tried and the config.
+ *
  * Returns: TRUE when @name is an integer (an integral JSON number)
  */
 gboolean
@@ -540,6 +619,9 @@ oxp_normalized_config_get_int (OxpNormalizedConfig *self, const char *name, gint
  * @name: a common attribute name
  * @default_value: returned when @name is absent or not an integer
  *
+ * Reads @name as an integer, or gives @default_value when it is absent or not
+ * an integer: for keys with a documented default in transformers.
+ *
  * Returns: the value or @default_value
  */
 gint64
@@ -557,6 +639,9 @@ oxp_normalized_config_get_int_or (OxpNormalizedConfig *self, const char *name, g
  * @name: a common attribute name
  * @out_value: (out): the value
  * @error: return location for an error
+ *
+ * Reads @name as a number (an integer is converted).  Fails as
+ * oxp_normalized_config_get_int() does.
  *
  * Returns: TRUE when @name is a JSON number
  */
@@ -588,6 +673,9 @@ oxp_normalized_config_get_double (OxpNormalizedConfig *self, const char *name, d
  * @name: a common attribute name
  * @default_value: returned when @name is absent or not a number
  *
+ * Reads @name as a number, or gives @default_value when it is absent or not a
+ * number (layer_norm_eps, rope_theta, …).
+ *
  * Returns: the value or @default_value
  */
 double
@@ -606,6 +694,9 @@ oxp_normalized_config_get_double_or (OxpNormalizedConfig *self, const char *name
  * @name: a common attribute name
  * @out_value: (out): the value
  * @error: return location for an error
+ *
+ * Reads @name as a JSON boolean.  Fails as oxp_normalized_config_get_int()
+ * does.
  *
  * Returns: TRUE when @name is a JSON boolean
  */
@@ -635,6 +726,9 @@ oxp_normalized_config_get_boolean (OxpNormalizedConfig *self, const char *name, 
  * @name: a common attribute name
  * @default_value: returned when @name is absent or not a boolean
  *
+ * Reads @name as a JSON boolean, or gives @default_value when it is absent or
+ * not a boolean.
+ *
  * Returns: the value or @default_value
  */
 gboolean
@@ -652,6 +746,9 @@ oxp_normalized_config_get_boolean_or (OxpNormalizedConfig *self, const char *nam
  * @self: a normalized config
  * @name: a common attribute name
  * @error: return location for an error
+ *
+ * Reads @name as a string; the string lives as long as @self.  Fails as
+ * oxp_normalized_config_get_int() does.
  *
  * Returns: (transfer none) (nullable): the string, or NULL with @error set
  */
@@ -681,6 +778,9 @@ oxp_normalized_config_get_string (OxpNormalizedConfig *self, const char *name, G
  * @name: a common attribute name
  * @default_value: (nullable): returned when @name is absent or not a string
  *
+ * Reads @name as a string, or gives @default_value when it is absent or not a
+ * string (hidden_act, position_embedding_type, …).
+ *
  * Returns: (transfer none) (nullable): the string or @default_value
  */
 const char *
@@ -697,6 +797,11 @@ oxp_normalized_config_get_string_or (OxpNormalizedConfig *self, const char *name
  * @key: a key or dotted path of a nested object ("text_config")
  * @type: the view's type, a subtype of #OxpNormalizedConfig
  * @error: return location for an error
+ *
+ * Makes a view of type @type over the nested object @key: the text or vision
+ * tower of a composite model, read with that tower's own aliases.  Fails with
+ * %OXP_CONFIG_ERROR_MISSING_KEY when @key is absent and
+ * %OXP_CONFIG_ERROR_INVALID_VALUE when it is not an object.
  *
  * Returns: (transfer full) (nullable): a view over the nested object
  */

@@ -12,7 +12,7 @@ G_GNUC_INTERNAL void _oxp_onnx_config_defer_error (OxpOnnxConfig *self, GError *
 G_GNUC_INTERNAL GPtrArray *_oxp_spec_array_new (void);
 
 /* The encoder output length dim of a seq2seq config: "encoder_sequence_length",
- * or "encoder_sequence_length / N" (see encoder_length_divisor). */
+ * or "ceil(encoder_sequence_length / N)" (see encoder_length_divisor). */
 G_GNUC_INTERNAL char *_oxp_seq2seq_encoder_output_length (OxpOnnxSeq2SeqConfigWithPast *self);
 
 /* Declares @self's outputs on the subgraph @branch and runs build_graph. */

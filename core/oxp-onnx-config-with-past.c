@@ -13,6 +13,30 @@ typedef struct
   gboolean use_past_in_inputs;
 } OxpOnnxConfigWithPastPrivate;
 
+/**
+ * OxpOnnxConfigWithPast:
+ *
+ * A decoder whose graph may return its key/value cache
+ * (#OxpOnnxConfigWithPast:use-past) and take it back in
+ * (#OxpOnnxConfigWithPast:use-past-in-inputs), like optimum's
+ * OnnxConfigWithPast.
+ *
+ * Past and present tensors are [batch_size, num_key_value_heads, LENGTH,
+ * head_dim] where the heads and head_dim are numbers from the normalized
+ * config and LENGTH is "past_sequence_length" for inputs,
+ * "past_sequence_length + sequence_length" for outputs when the past is an
+ * input, and "sequence_length" when it is not.
+ *
+ * Outputs: without past inputs, the task's default outputs; with them,
+ * last_hidden_state (feature-extraction) or logits [batch_size,
+ * sequence_length, vocab_size]; then present.{i}.key/.value when use-past.
+ *
+ * Submodels: a config with use-past but no past inputs splits into
+ * decoder_model.onnx (no past inputs, presents out) and
+ * decoder_with_past_model.onnx (past in, presents out); one with past
+ * inputs is decoder_with_past_model.onnx alone; one without use-past is
+ * itself.
+ */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxConfigWithPast, oxp_onnx_config_with_past,
                                      OXP_TYPE_ONNX_CONFIG)
 
@@ -32,6 +56,12 @@ static GParamSpec *properties[N_PROPS];
  * @name: the input or output name
  * @heads_name: the normalized config name of the head count
  * @length_dim: the symbolic sequence dim
+ *
+ * A [batch_size, heads, @length_dim, head_dim] float spec in the config's
+ * float type, the heads read from the normalized config name @heads_name and
+ * head_dim from "head_dim"; missing values are recorded as
+ * oxp_onnx_config_require_int() records them.  For add_past_key_values
+ * implementations.
  *
  * Returns: (transfer full): the spec
  */
@@ -53,6 +83,17 @@ oxp_onnx_config_with_past_new_cache_spec (OxpOnnxConfigWithPast *self, const cha
   return spec;
 }
 
+/**
+ * OxpOnnxConfigWithPastClass::add_past_key_values:
+ * @self: a config
+ * @specs: (element-type OxpTensorSpec): the inputs or outputs to append to
+ * @direction: past_key_values inputs or present outputs
+ *
+ * Appends the cache specs of every layer to @specs, key before value.  The
+ * default writes past_key_values.{i}.key/.value or present.{i}.key/.value
+ * for num_layers layers with num_key_value_heads heads; an architecture
+ * with another cache layout overrides it.
+ */
 static void
 oxp_onnx_config_with_past_real_add_past_key_values (OxpOnnxConfigWithPast *self, GPtrArray *specs,
                                                     OxpPastDirection direction)
@@ -206,6 +247,15 @@ oxp_onnx_config_with_past_init (OxpOnnxConfigWithPast *self)
 {
 }
 
+/**
+ * oxp_onnx_config_with_past_get_use_past:
+ * @self: a config
+ *
+ * Whether the graph returns its key/value cache as present.{i}.* outputs
+ * (#OxpOnnxConfigWithPast:use-past; the "-with-past" tasks set it).
+ *
+ * Returns: %TRUE when the cache is an output
+ */
 gboolean
 oxp_onnx_config_with_past_get_use_past (OxpOnnxConfigWithPast *self)
 {
@@ -216,6 +266,15 @@ oxp_onnx_config_with_past_get_use_past (OxpOnnxConfigWithPast *self)
   return priv->use_past;
 }
 
+/**
+ * oxp_onnx_config_with_past_get_use_past_in_inputs:
+ * @self: a config
+ *
+ * Whether the graph takes the cache back in as past_key_values.{i}.* inputs
+ * (#OxpOnnxConfigWithPast:use-past-in-inputs).
+ *
+ * Returns: %TRUE when the cache is an input
+ */
 gboolean
 oxp_onnx_config_with_past_get_use_past_in_inputs (OxpOnnxConfigWithPast *self)
 {
@@ -229,6 +288,9 @@ oxp_onnx_config_with_past_get_use_past_in_inputs (OxpOnnxConfigWithPast *self)
 /**
  * oxp_onnx_config_with_past_with_past:
  * @self: a config
+ *
+ * optimum's with_past(): a copy of @self with use-past and
+ * use-past-in-inputs set, the config of decoder_with_past_model.onnx.
  *
  * Returns: (transfer full): a copy of @self taking and returning the cache
  */
@@ -245,6 +307,10 @@ oxp_onnx_config_with_past_with_past (OxpOnnxConfigWithPast *self)
  * @self: a config
  * @specs: (element-type OxpTensorSpec): the array to append to
  * @direction: inputs (past_key_values) or outputs (present)
+ *
+ * Appends the past (inputs) or present (outputs) specs of every layer to
+ * @specs through #OxpOnnxConfigWithPastClass.add_past_key_values: what a
+ * decoder's get_inputs and get_outputs call last.
  */
 void
 oxp_onnx_config_with_past_add_past_key_values (OxpOnnxConfigWithPast *self, GPtrArray *specs,

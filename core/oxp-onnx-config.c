@@ -81,6 +81,15 @@ resolve_term (const OxpShapes *shapes, const char *term)
  * @shapes: the requested sizes
  * @param: a symbolic dim, or a sum of them and numbers
  *
+ * The size of one symbolic dim at @shapes: "batch_size", "sequence_length",
+ * "past_sequence_length", "encoder_sequence_length", "num_choices", "width",
+ * "height", "num_channels", "feature_size", "nb_max_frames",
+ * "audio_sequence_length"; optimum's other names for them
+ * ("decoder_sequence_length", "past_decoder_sequence_length",
+ * "encoder_sequence_length_out", "text_batch_size", "image_batch_size"); and
+ * sums of those and numbers ("past_sequence_length + sequence_length"), each
+ * optionally divided or multiplied by a number ("encoder_sequence_length / 2").
+ *
  * Returns: the size, or -1 when @param names an unknown dim
  */
 gint64
@@ -95,10 +104,28 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
   terms = g_strsplit (param, "+", -1);
   for (guint i = 0; terms[i] != NULL; i++)
     {
-      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames). */
-      g_auto (GStrv) factors = g_strsplit_set (terms[i], "*/", -1);
-      const char *ops = terms[i];
-      gint64 v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
+      /* A term is a size, optionally "/ N" or "* N" (whisper's encoder halves frames);
+       * divisions round down, or up inside "ceil(...)" (a strided convolution
+       * whose padding reads past the last frame keeps a partial window). */
+      g_autofree char *term = g_strstrip (g_strdup (terms[i]));
+      gboolean ceil_term = FALSE;
+      g_auto (GStrv) factors = NULL;
+      const char *ops;
+      gint64 v;
+
+      if (g_str_has_prefix (term, "ceil(") && g_str_has_suffix (term, ")"))
+        {
+          gsize len = strlen (term);
+
+          memmove (term, term + strlen ("ceil("), len - strlen ("ceil("));
+          term[len - strlen ("ceil(") - 1] = '\0';
+          ceil_term = TRUE;
+        }
+      if (strchr (term, '(') != NULL || strchr (term, ')') != NULL)
+        return -1;
+      factors = g_strsplit_set (term, "*/", -1);
+      ops = term;
+      v = factors[0] ? resolve_term (shapes, g_strstrip (factors[0])) : -1;
 
       for (guint f = 1; v >= 0 && factors[f] != NULL; f++)
         {
@@ -106,7 +133,10 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
           ops = strpbrk (ops, "*/");
           if (n < 0 || ops == NULL || (*ops == '/' && n == 0))
             return -1;
-          v = *ops == '/' ? v / n : v * n;
+          if (*ops == '*')
+            v = v * n;
+          else
+            v = ceil_term ? (v + n - 1) / n : v / n;
           ops++;
         }
       if (v < 0)
@@ -122,6 +152,11 @@ oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param)
  * @spec: an input spec
  * @out_shape: (out caller-allocates) (array): room for the spec's rank
  * @error: return location for an error
+ *
+ * The concrete shape of @spec at @shapes: numbers stay, symbolic dims are
+ * resolved with oxp_shapes_resolve_dim().  Fails with
+ * %OXP_CONFIG_ERROR_INVALID_VALUE naming the tensor and the dim when a dim is
+ * unknown or a name cannot be resolved.
  *
  * Returns: TRUE when every dim of @spec has a size
  */
@@ -168,6 +203,19 @@ typedef struct
   OxpShapes fixed_shapes;
 } OxpOnnxConfigPrivate;
 
+/**
+ * OxpOnnxConfig:
+ *
+ * The export recipe for one architecture and task, optimum's OnnxConfig:
+ * the task, the normalized view of config.json, the default and lowest
+ * opset, the validation tolerance, the ordered inputs and outputs as
+ * #OxpTensorSpec, the dummy-input generators, and the graph builder
+ * (#OxpOnnxConfigClass.build_graph).  A plugin derives from one of the
+ * middle-end classes (#OxpTextEncoderOnnxConfig, #OxpTextDecoderOnnxConfig,
+ * #OxpTextSeq2SeqOnnxConfig, #OxpVisionOnnxConfig, …) and registers the
+ * type for a model type with oxp_plugin_register_model(); the exporter
+ * creates instances with oxp_onnx_config_new().
+ */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxConfig, oxp_onnx_config, G_TYPE_OBJECT)
 
 enum
@@ -245,6 +293,10 @@ static const OxpCommonOutput common_outputs[] = {
  * oxp_onnx_config_task_has_common_outputs:
  * @task: a canonical task name
  *
+ * Whether the task → default outputs table (optimum's
+ * _TASK_TO_COMMON_OUTPUTS) has an entry for @task, that is whether the
+ * default #OxpOnnxConfigClass.get_outputs can serve it.
+ *
  * Returns: whether the task → outputs table has @task
  */
 gboolean
@@ -281,6 +333,12 @@ spec_from_template (OxpOnnxConfig *self, const char *name, const char *dims)
  * oxp_onnx_config_get_common_outputs:
  * @self: a config
  *
+ * The default outputs of the config's task, from the task → outputs table,
+ * with concrete sizes from the normalized config (hidden_size, num_labels,
+ * vocab_size): what #OxpOnnxConfigClass.get_outputs returns unless
+ * overridden.  An unknown task gives an empty array and is recorded like a
+ * missing key (see oxp_onnx_config_check()).
+ *
  * Returns: (transfer container) (element-type OxpTensorSpec): the task's
  *   default outputs
  */
@@ -308,6 +366,19 @@ oxp_onnx_config_get_common_outputs (OxpOnnxConfig *self)
 
 /* Default vfuncs. */
 
+/**
+ * OxpOnnxConfigClass::create_normalized_config:
+ * @self: the config being constructed
+ * @config: the checkpoint's config.json object
+ * @error: return location for an error
+ *
+ * Makes the #OxpNormalizedConfig view of @config.  The middle-end classes
+ * pick the variant (text, seq2seq, vision, text-and-vision); a plugin chains
+ * up and adds its key aliases with oxp_normalized_config_set_aliases().
+ * The default is an #OxpNormalizedTextConfig.
+ *
+ * Returns: (transfer full) (nullable): the view, or %NULL with @error set
+ */
 static OxpNormalizedConfig *
 oxp_onnx_config_real_create_normalized_config (OxpOnnxConfig *self, JsonObject *config,
                                                GError **error)
@@ -315,12 +386,33 @@ oxp_onnx_config_real_create_normalized_config (OxpOnnxConfig *self, JsonObject *
   return oxp_normalized_text_config_new (config);
 }
 
+/**
+ * OxpOnnxConfigClass::get_inputs:
+ * @self: a config
+ *
+ * The ordered graph inputs for the config's task, use_past and behaviour.
+ * Read sizes with oxp_onnx_config_require_int() so that a missing key makes
+ * construction fail.  The default has none.
+ *
+ * Returns: (transfer full) (element-type OxpTensorSpec): a new array owning
+ *   its specs (free func oxp_tensor_spec_unref())
+ */
 static GPtrArray *
 oxp_onnx_config_real_get_inputs (OxpOnnxConfig *self)
 {
   return _oxp_spec_array_new ();
 }
 
+/**
+ * OxpOnnxConfigClass::get_outputs:
+ * @self: a config
+ *
+ * The ordered graph outputs, with the same rules as get_inputs.  The
+ * default is the task → outputs table, oxp_onnx_config_get_common_outputs().
+ *
+ * Returns: (transfer full) (element-type OxpTensorSpec): a new array owning
+ *   its specs
+ */
 static GPtrArray *
 oxp_onnx_config_real_get_outputs (OxpOnnxConfig *self)
 {
@@ -333,6 +425,16 @@ task_atol_quark (void)
   return g_quark_from_static_string ("oxp-onnx-config-task-atol");
 }
 
+/**
+ * OxpOnnxConfigClass::get_atol:
+ * @self: a config
+ *
+ * The validation tolerance for the config's task.  The default is the value
+ * oxp_onnx_config_class_set_task_atol() set for the task in this class or
+ * a parent, else #OxpOnnxConfigClass.atol.
+ *
+ * Returns: the absolute tolerance
+ */
 static double
 oxp_onnx_config_real_get_atol (OxpOnnxConfig *self)
 {
@@ -349,6 +451,17 @@ oxp_onnx_config_real_get_atol (OxpOnnxConfig *self)
   return OXP_ONNX_CONFIG_GET_CLASS (self)->atol;
 }
 
+/**
+ * OxpOnnxConfigClass::create_dummy_input_generators:
+ * @self: a config
+ *
+ * The generators able to produce every input the config declares; the first
+ * that supports an input produces it.  The default is one
+ * #OxpDummyTextInputGenerator.
+ *
+ * Returns: (transfer full) (element-type OxpDummyInputGenerator): a new
+ *   array owning them (free func g_object_unref())
+ */
 static GPtrArray *
 oxp_onnx_config_real_create_dummy_input_generators (OxpOnnxConfig *self)
 {
@@ -359,6 +472,15 @@ oxp_onnx_config_real_create_dummy_input_generators (OxpOnnxConfig *self)
   return gens;
 }
 
+/**
+ * OxpOnnxConfigClass::dup_submodels:
+ * @self: a config
+ *
+ * The configs of the files one export writes, in writing order, each with
+ * its file name.  The default is @self alone.
+ *
+ * Returns: (transfer full) (element-type OxpOnnxConfig): the configs
+ */
 static GPtrArray *
 oxp_onnx_config_real_dup_submodels (OxpOnnxConfig *self)
 {
@@ -499,6 +621,10 @@ oxp_onnx_config_init (OxpOnnxConfig *self)
  * @klass: a config class, in its class_init
  * @task: a canonical task name
  * @atol: the validation tolerance for @task
+ *
+ * Sets a per-task validation tolerance, for class_init:
+ * oxp_onnx_config_get_atol() returns it for @task (subclasses inherit it)
+ * before falling back on the class's #OxpOnnxConfigClass.atol.
  */
 void
 oxp_onnx_config_class_set_task_atol (OxpOnnxConfigClass *klass, const char *task, double atol)
@@ -567,6 +693,11 @@ oxp_onnx_config_new (GType config_type, const char *task, JsonObject *config, GE
  * @self: a config
  * @error: return location for an error
  *
+ * Computes the inputs and outputs once and reports the first missing or
+ * invalid config value they needed (see oxp_onnx_config_require_int()), or
+ * an unsupported task.  oxp_onnx_config_new() calls it; call it again after
+ * oxp_onnx_config_copy() changed a property the specs depend on.
+ *
  * Returns: TRUE when the inputs and outputs could be computed
  */
 gboolean
@@ -601,6 +732,12 @@ oxp_onnx_config_check (OxpOnnxConfig *self, GError **error)
  * @self: a config
  * @name: a common attribute name of the normalized config
  *
+ * For #OxpOnnxConfigClass.get_inputs and get_outputs implementations: the
+ * integer @name of the normalized config.  A missing or invalid value returns
+ * 1 (a placeholder that keeps shapes valid) and is recorded;
+ * oxp_onnx_config_check() and oxp_onnx_config_new() then fail with that
+ * error, which names the key and the config.
+ *
  * Returns: the value, or 1 after recording the error
  */
 gint64
@@ -632,6 +769,16 @@ oxp_onnx_config_require_int (OxpOnnxConfig *self, const char *name)
   return value;
 }
 
+/**
+ * oxp_onnx_config_get_task:
+ * @self: a config
+ *
+ * The canonical task the config exports (#OxpOnnxConfig:task):
+ * "feature-extraction", "text-generation", … without "-with-past" (that is
+ * #OxpOnnxConfigWithPast:use-past).
+ *
+ * Returns: (transfer none): the task
+ */
 const char *
 oxp_onnx_config_get_task (OxpOnnxConfig *self)
 {
@@ -645,6 +792,9 @@ oxp_onnx_config_get_task (OxpOnnxConfig *self)
 /**
  * oxp_onnx_config_get_normalized_config:
  * @self: a config
+ *
+ * The view of config.json made by #OxpOnnxConfigClass.create_normalized_config
+ * at construction (#OxpOnnxConfig:normalized-config).
  *
  * Returns: (transfer none): the normalized view of config.json
  */
@@ -662,6 +812,9 @@ oxp_onnx_config_get_normalized_config (OxpOnnxConfig *self)
  * oxp_onnx_config_get_model_type:
  * @self: a config
  *
+ * The model type of the checkpoint the config was made for, from its
+ * normalized config.
+ *
  * Returns: (nullable): config.json's "model_type"
  */
 const char *
@@ -674,6 +827,15 @@ oxp_onnx_config_get_model_type (OxpOnnxConfig *self)
   return priv->normalized ? oxp_normalized_config_get_model_type (priv->normalized) : NULL;
 }
 
+/**
+ * oxp_onnx_config_get_default_opset:
+ * @self: a config
+ *
+ * The opset the export writes when the user asks for none, the class's
+ * #OxpOnnxConfigClass.default_opset.
+ *
+ * Returns: the default opset
+ */
 guint
 oxp_onnx_config_get_default_opset (OxpOnnxConfig *self)
 {
@@ -681,6 +843,15 @@ oxp_onnx_config_get_default_opset (OxpOnnxConfig *self)
   return OXP_ONNX_CONFIG_GET_CLASS (self)->default_opset;
 }
 
+/**
+ * oxp_onnx_config_get_min_opset:
+ * @self: a config
+ *
+ * The lowest opset the config's graph can be written in, the class's
+ * #OxpOnnxConfigClass.min_opset; oxp_onnx_config_set_opset() refuses lower.
+ *
+ * Returns: the minimum opset
+ */
 guint
 oxp_onnx_config_get_min_opset (OxpOnnxConfig *self)
 {
@@ -692,6 +863,9 @@ oxp_onnx_config_get_min_opset (OxpOnnxConfig *self)
  * oxp_onnx_config_get_atol:
  * @self: a config
  *
+ * The absolute tolerance the validator compares this config's outputs to the
+ * reference with, from #OxpOnnxConfigClass.get_atol.
+ *
  * Returns: the validation tolerance for the config's task
  */
 double
@@ -701,6 +875,15 @@ oxp_onnx_config_get_atol (OxpOnnxConfig *self)
   return OXP_ONNX_CONFIG_GET_CLASS (self)->get_atol (self);
 }
 
+/**
+ * oxp_onnx_config_get_file_name:
+ * @self: a config
+ *
+ * The file the config's graph is written to: "model.onnx",
+ * "decoder_model.onnx", "encoder_model.onnx", …
+ *
+ * Returns: (transfer none): the file name
+ */
 const char *
 oxp_onnx_config_get_file_name (OxpOnnxConfig *self)
 {
@@ -715,6 +898,9 @@ oxp_onnx_config_get_file_name (OxpOnnxConfig *self)
  * oxp_onnx_config_set_file_name:
  * @self: a config
  * @file_name: (nullable): e.g. "decoder_model.onnx"; NULL for "model.onnx"
+ *
+ * Sets the file the config's graph is written to (#OxpOnnxConfig:file-name);
+ * seq2seq and legacy decoder splits name each submodel's file this way.
  */
 void
 oxp_onnx_config_set_file_name (OxpOnnxConfig *self, const char *file_name)
@@ -732,6 +918,15 @@ oxp_onnx_config_set_file_name (OxpOnnxConfig *self, const char *file_name)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_NAME]);
 }
 
+/**
+ * oxp_onnx_config_get_float_type:
+ * @self: a config
+ *
+ * The element type float inputs and outputs are declared with.
+ *
+ * Returns: %OXP_DATA_TYPE_FLOAT, %OXP_DATA_TYPE_FLOAT16 or
+ *   %OXP_DATA_TYPE_BFLOAT16
+ */
 OxpDataType
 oxp_onnx_config_get_float_type (OxpOnnxConfig *self)
 {
@@ -746,6 +941,11 @@ oxp_onnx_config_get_float_type (OxpOnnxConfig *self)
  * oxp_onnx_config_set_float_type:
  * @self: a config
  * @dtype: FLOAT, FLOAT16 or BFLOAT16
+ *
+ * Sets the element type float inputs and outputs are declared with (FLOAT by
+ * default; FLOAT16 or BFLOAT16 for a half-precision export).
+ * oxp_onnx_config_get_inputs(), oxp_onnx_config_get_outputs() and the dummy
+ * inputs follow it.
  */
 void
 oxp_onnx_config_set_float_type (OxpOnnxConfig *self, OxpDataType dtype)
@@ -862,6 +1062,8 @@ oxp_onnx_config_get_fixed_shapes (OxpOnnxConfig *self, OxpShapes *shapes)
  * oxp_onnx_config_get_opset:
  * @self: a config
  *
+ * The ONNX opset (ai.onnx domain) the export writes.
+ *
  * Returns: the opset set with oxp_onnx_config_set_opset(), else the default
  */
 guint
@@ -879,6 +1081,10 @@ oxp_onnx_config_get_opset (OxpOnnxConfig *self)
  * @self: a config
  * @opset: the opset to export with; 0 for the default
  * @error: return location for an error
+ *
+ * Sets the ONNX opset to export with, checked against the class's
+ * #OxpOnnxConfigClass.min_opset (the exporter checks the highest opset
+ * oxport writes, %OXP_EXPORTER_MAX_OPSET).
  *
  * Returns: FALSE (OXP_EXPORT_ERROR_OPSET) when @opset is below the
  *   config's min_opset
@@ -957,6 +1163,10 @@ own_specs (GPtrArray *specs)
  * oxp_onnx_config_get_inputs:
  * @self: a config
  *
+ * The graph inputs, in order, from #OxpOnnxConfigClass.get_inputs: names,
+ * element types and symbolic dims, which depend on the task, use_past and
+ * the behaviour.  The specs are shared: do not change them.
+ *
  * Returns: (transfer container) (element-type OxpTensorSpec): the ordered
  *   inputs, float ones in the config's float type
  */
@@ -975,6 +1185,9 @@ oxp_onnx_config_get_inputs (OxpOnnxConfig *self)
 /**
  * oxp_onnx_config_get_outputs:
  * @self: a config
+ *
+ * The graph outputs, in order, from #OxpOnnxConfigClass.get_outputs; the
+ * specs are shared.
  *
  * Returns: (transfer container) (element-type OxpTensorSpec): the ordered
  *   outputs, float ones in the config's float type
@@ -997,6 +1210,11 @@ oxp_onnx_config_get_outputs (OxpOnnxConfig *self)
  * oxp_onnx_config_dup_submodels:
  * @self: a config
  *
+ * The configs of the files one export writes, from
+ * #OxpOnnxConfigClass.dup_submodels: @self alone for an encoder, encoder and
+ * decoders for seq2seq, and the three legacy decoder files with `--legacy`.
+ * Each has its own file name.
+ *
  * Returns: (transfer full) (element-type OxpOnnxConfig): the configs of
  *   the files one export writes, in writing order
  */
@@ -1012,6 +1230,11 @@ oxp_onnx_config_dup_submodels (OxpOnnxConfig *self)
  * @self: a config
  * @shapes: the sizes to generate for
  * @error: return location for an error
+ *
+ * Generates one tensor for each declared input at @shapes, in input order,
+ * with the first of the config's dummy input generators that supports each
+ * input.  Fails (%OXP_CONFIG_ERROR_INVALID_VALUE) when no generator supports
+ * an input, or with the generator's error.
  *
  * Returns: (transfer full) (element-type OxpTensor) (nullable): one tensor
  *   per input, in input order
@@ -1109,6 +1332,9 @@ oxp_onnx_config_set_sentence_pooling (OxpOnnxConfig *self, OxpSentencePooling po
  * oxp_onnx_config_get_sentence_pooling:
  * @self: a config
  * @normalize: (out) (optional): whether the embedding is L2-normalised
+ *
+ * The pooling set by oxp_onnx_config_set_sentence_pooling() or
+ * oxp_onnx_config_read_sentence_transformers().
  *
  * Returns: the sentence-transformers pooling, or %OXP_SENTENCE_POOLING_NONE
  */
@@ -1414,6 +1640,12 @@ _oxp_onnx_config_build_branch (OxpOnnxConfig *self, OxpGraph *branch, OxpCheckpo
  * @first_property_name: (nullable): the first property to change, or NULL
  * @...: its value, then more name/value pairs, NULL-terminated
  *
+ * A new instance of the same type sharing task, normalized config, opset,
+ * float type, file name and every other read-write property, with the
+ * %NULL-terminated property/value pairs given changed:
+ * `oxp_onnx_config_copy (self, "use-past", TRUE, NULL)`.  How submodels are
+ * derived from one config.
+ *
  * Returns: (transfer full): a new config of the same type
  */
 OxpOnnxConfig *
@@ -1496,6 +1728,10 @@ oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
  * @index: the element's index
  * @leaf: (nullable): the element's field ("key"), or NULL
  *
+ * Names one element of an output collection as optimum's
+ * flatten_output_collection_property does: ("present", 3, "key") →
+ * "present.3.key".
+ *
  * Returns: (transfer full): "name.index.leaf" or "name.index"
  */
 char *
@@ -1510,6 +1746,10 @@ oxp_onnx_config_flatten_output_name (const char *name, guint index, const char *
 /**
  * oxp_onnx_config_needs_external_data:
  * @n_parameters: number of fp32 parameters
+ *
+ * Whether a model of @n_parameters fp32 parameters must put its weights in
+ * an external-data file: protobuf cannot serialise a message of 2 GiB or
+ * more.
  *
  * Returns: whether 4 × @n_parameters bytes reach protobuf's 2 GiB limit
  *   (optimum's check)

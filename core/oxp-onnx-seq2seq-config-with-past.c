@@ -18,6 +18,30 @@ typedef struct
   gboolean merged;
 } OxpOnnxSeq2SeqConfigWithPastPrivate;
 
+/**
+ * OxpOnnxSeq2SeqConfigWithPast:
+ *
+ * An encoder-decoder, optimum's OnnxSeq2SeqConfigWithPast.
+ *
+ * Past inputs per decoder layer i: past_key_values.i.decoder.key/.value
+ * [batch_size, heads, past_decoder_sequence_length, head_dim] and
+ * past_key_values.i.encoder.key/.value [batch_size, heads,
+ * encoder_sequence_length_out, head_dim].  Present outputs:
+ * present.i.decoder.key/.value ("past_decoder_sequence_length +
+ * decoder_sequence_length" with past inputs, else
+ * "decoder_sequence_length"), and present.i.encoder.key/.value only for a
+ * decoder without past inputs.  Layers: decoder_num_layers; heads:
+ * decoder_num_attention_heads.
+ *
+ * Outputs: the encoder behaviour gives last_hidden_state [batch_size,
+ * encoder_sequence_length, hidden_size]; the others the task's default
+ * outputs with their sequence dim renamed decoder_sequence_length.
+ *
+ * Submodels of a monolith config: encoder_model.onnx, decoder_model.onnx,
+ * and with use-past decoder_with_past_model.onnx and
+ * decoder_model_merged.onnx (#OxpOnnxSeq2SeqConfigWithPast:merged: an `If`
+ * on use_cache_branch over both decoders, each weight stored once).
+ */
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (OxpOnnxSeq2SeqConfigWithPast,
                                      oxp_onnx_seq2seq_config_with_past,
                                      OXP_TYPE_ONNX_CONFIG_WITH_PAST)
@@ -39,7 +63,9 @@ _oxp_seq2seq_encoder_output_length (OxpOnnxSeq2SeqConfigWithPast *self)
 
   if (divisor <= 1)
     return g_strdup ("encoder_sequence_length");
-  return g_strdup_printf ("encoder_sequence_length / %u", divisor);
+  /* Rounded up, as a stride-N convolution padded on both sides counts its
+   * windows (whisper's conv2 turns 2n + 1 frames into n + 1). */
+  return g_strdup_printf ("ceil(encoder_sequence_length / %u)", divisor);
 }
 
 static void
@@ -312,6 +338,14 @@ _oxp_seq2seq_config_get_merged (OxpOnnxSeq2SeqConfigWithPast *self)
   return priv->merged;
 }
 
+/**
+ * oxp_onnx_seq2seq_config_with_past_get_behavior:
+ * @self: a config
+ *
+ * The part of the model the config exports (#OxpOnnxSeq2SeqConfigWithPast:behavior).
+ *
+ * Returns: the behaviour
+ */
 OxpConfigBehavior
 oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *self)
 {
@@ -328,6 +362,10 @@ oxp_onnx_seq2seq_config_with_past_get_behavior (OxpOnnxSeq2SeqConfigWithPast *se
  * @behavior: the part to export
  * @use_past: whether the graph returns the cache
  * @use_past_in_inputs: whether the graph takes the cache (ignored for the encoder)
+ *
+ * optimum's with_behavior(): a copy of @self exporting another part with
+ * other past settings; the file name follows ("encoder_model.onnx",
+ * "decoder_model.onnx", "decoder_with_past_model.onnx").
  *
  * Returns: (transfer full): the copy
  */

@@ -19,6 +19,7 @@
 #include "onnx.pb-c.h"
 #include "oxp-graph-private.h"
 #include "oxp-onnx-writer-convert-private.h"
+#include "oxp-onnx-writer-private.h"
 
 /**
  * OxpOnnxWriter:
@@ -70,6 +71,7 @@ struct _OxpOnnxWriter
   OxpProgressFunc progress_func;
   gpointer progress_data;
   GDestroyNotify progress_notify;
+  OxpSharedData *shared; /* borrowed, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (OxpOnnxWriter, oxp_onnx_writer, G_TYPE_OBJECT)
@@ -144,7 +146,12 @@ oxp_onnx_writer_class_init (OxpOnnxWriterClass *klass)
   object_class->get_property = oxp_onnx_writer_get_property;
   object_class->set_property = oxp_onnx_writer_set_property;
 
-  /* An int holding an OxpExternalData (the enum has no GType). */
+  /**
+   * OxpOnnxWriter:external-data:
+   *
+   * Where the weights go, an #OxpExternalData value; an int because the
+   * enum has no GType.
+   */
   properties[PROP_EXTERNAL_DATA] = g_param_spec_int (
       "external-data", NULL, NULL, OXP_EXTERNAL_DATA_AUTO, OXP_EXTERNAL_DATA_ALWAYS,
       OXP_EXTERNAL_DATA_AUTO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -161,6 +168,10 @@ oxp_onnx_writer_init (OxpOnnxWriter *self)
 /**
  * oxp_onnx_writer_new:
  *
+ * Creates a writer.  One writer may write several graphs in turn; the
+ * exporter makes one per export and sets its metadata and progress callback
+ * once.
+ *
  * Returns: (transfer full): a writer with external data in %OXP_EXTERNAL_DATA_AUTO mode
  */
 OxpOnnxWriter *
@@ -169,6 +180,15 @@ oxp_onnx_writer_new (void)
   return g_object_new (OXP_TYPE_ONNX_WRITER, NULL);
 }
 
+/**
+ * oxp_onnx_writer_set_external_data:
+ * @self: a writer
+ * @mode: where the weights go
+ *
+ * Chooses between weights inline in the .onnx file and one external-data
+ * file beside it (#OxpOnnxWriter:external-data, `--external-data`).  In
+ * %OXP_EXTERNAL_DATA_AUTO mode the 2 GiB protobuf limit decides.
+ */
 void
 oxp_onnx_writer_set_external_data (OxpOnnxWriter *self, OxpExternalData mode)
 {
@@ -179,6 +199,13 @@ oxp_onnx_writer_set_external_data (OxpOnnxWriter *self, OxpExternalData mode)
     return;
   self->external_data = mode;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXTERNAL_DATA]);
+}
+
+void
+_oxp_onnx_writer_set_shared_data (OxpOnnxWriter *self, OxpSharedData *shared)
+{
+  g_return_if_fail (OXP_IS_ONNX_WRITER (self));
+  self->shared = shared;
 }
 
 /**
@@ -225,6 +252,10 @@ oxp_onnx_writer_set_metadata (OxpOnnxWriter *self, const char *key, const char *
  * @func: (nullable): called after each chunk of weights written
  * @user_data: data for @func
  * @notify: (nullable): frees @user_data
+ *
+ * Sets the callback told, after each chunk of weights written, how many bytes
+ * of weights are written so far and in all: what the CLI's progress line
+ * shows.  It replaces (and notifies) an earlier one.
  */
 void
 oxp_onnx_writer_set_progress_func (OxpOnnxWriter *self, OxpProgressFunc func, gpointer user_data,
@@ -640,6 +671,136 @@ sink_commit (Sink *sink, GError **error)
     }
   g_clear_pointer (&sink->tmp_path, g_free);
   return TRUE;
+}
+
+/* --- A data file several models share -------------------------------------- */
+
+struct _OxpSharedData
+{
+  char *path;
+  Sink sink;         /* fd -1 until the first tensor goes in */
+  guint64 size;      /* bytes committed by successful writes */
+  GHashTable *index; /* initializer_key() → guint64 offset */
+};
+
+OxpSharedData *
+_oxp_shared_data_new (const char *path)
+{
+  OxpSharedData *shared = g_new0 (OxpSharedData, 1);
+
+  shared->path = g_strdup (path);
+  shared->sink.fd = -1;
+  shared->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return shared;
+}
+
+void
+_oxp_shared_data_free (OxpSharedData *shared)
+{
+  if (shared == NULL)
+    return;
+  if (shared->sink.fd >= 0)
+    close (shared->sink.fd);
+  g_free (shared->sink.buf);
+  g_free (shared->sink.path);
+  g_hash_table_unref (shared->index);
+  g_free (shared->path);
+  g_free (shared);
+}
+
+const char *
+_oxp_shared_data_get_path (OxpSharedData *shared)
+{
+  return shared->path;
+}
+
+guint64
+_oxp_shared_data_get_size (OxpSharedData *shared)
+{
+  return shared->size;
+}
+
+gboolean
+_oxp_shared_data_close (OxpSharedData *shared, GError **error)
+{
+  if (shared->sink.fd < 0)
+    return TRUE;
+  return sink_close (&shared->sink, error);
+}
+
+/* Opened on first use, in place: the file is new (O_EXCL). */
+static gboolean
+shared_data_open (OxpSharedData *shared, GError **error)
+{
+  if (shared->sink.fd >= 0)
+    return TRUE;
+  shared->sink.fd = g_open (shared->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (shared->sink.fd < 0)
+    {
+      set_write_error (error, errno, shared->path);
+      return FALSE;
+    }
+  g_free (shared->sink.path);
+  shared->sink.path = g_strdup (shared->path);
+  if (shared->sink.buf == NULL)
+    shared->sink.buf = g_malloc (SINK_BUFFER_SIZE);
+  shared->sink.len = 0;
+  shared->sink.offset = 0;
+  return TRUE;
+}
+
+/* Undoes a failed write: its tensors leave the index and the file is cut
+ * back to what earlier writes left (removed when they left nothing). */
+static void
+shared_data_rollback (OxpSharedData *shared, GPtrArray *added_keys)
+{
+  for (guint i = 0; i < added_keys->len; i++)
+    g_hash_table_remove (shared->index, g_ptr_array_index (added_keys, i));
+  if (shared->sink.fd < 0)
+    return;
+  shared->sink.len = 0;
+  if (shared->size == 0)
+    {
+      close (shared->sink.fd);
+      shared->sink.fd = -1;
+      g_unlink (shared->path);
+      return;
+    }
+  /* Best effort: a file that cannot be cut keeps bytes nothing refers to. */
+  if (ftruncate (shared->sink.fd, (off_t)shared->size) != 0)
+    {
+    }
+  if (lseek (shared->sink.fd, (off_t)shared->size, SEEK_SET) < 0)
+    {
+    }
+  shared->sink.offset = shared->size;
+}
+
+/* What makes two initializers' written bytes the same: the type and shape
+ * written, the transposition, and the source (a checkpoint tensor by its
+ * place in the map; a constant by its content). */
+static char *
+initializer_key (OxpGraph *graph, const OxpInitializer *init)
+{
+  GString *key = g_string_new (NULL);
+  gint64 dims[16];
+
+  g_assert (init->rank <= G_N_ELEMENTS (dims));
+  _oxp_initializer_get_dims (init, dims);
+  g_string_append_printf (key, "%d<%d:%d:", (int)_oxp_initializer_get_dtype (graph, init),
+                          (int)init->src_dtype, init->transpose ? 1 : 0);
+  for (guint d = 0; d < init->rank; d++)
+    g_string_append_printf (key, "%" G_GINT64_FORMAT ",", dims[d]);
+  if (init->is_weight)
+    g_string_append_printf (key, "w%p+%" G_GSIZE_FORMAT, init->data, init->src_size);
+  else
+    {
+      g_autofree char *sum
+          = g_compute_checksum_for_data (G_CHECKSUM_SHA256, init->data, init->src_size);
+
+      g_string_append_printf (key, "c%s", sum);
+    }
+  return g_string_free (key, FALSE);
 }
 
 /* --- Varints --------------------------------------------------------------- */
@@ -1073,8 +1234,9 @@ typedef struct
   OxpInitializer *init;
   guint64 size; /* raw_data bytes as written */
   gboolean external;
-  guint64 offset; /* in the data file */
-  guint8 *header; /* packed TensorProto without raw_data */
+  guint64 offset;  /* in the data file */
+  gboolean reused; /* already in the shared data file */
+  guint8 *header;  /* packed TensorProto without raw_data */
   gsize header_len;
   guint64 field_len; /* the whole initializer field in GraphProto */
 } InitPlan;
@@ -1137,12 +1299,15 @@ plan_pack_header (OxpGraph *graph, InitPlan *plan, const char *data_location)
   plan->field_len += field_header_size (GRAPH_FIELD_INITIALIZER, plan->field_len);
 }
 
+/* With @shared, external tensors already there keep their offset and new
+ * ones are appended (their keys added to its index and to @added_keys). */
 static GArray *
-make_plans (OxpGraph *graph, gboolean external, const char *data_location, guint64 *data_file_size)
+make_plans (OxpGraph *graph, gboolean external, const char *data_location, OxpSharedData *shared,
+            GPtrArray *added_keys, guint64 *data_file_size)
 {
   GPtrArray *inits = _oxp_graph_get_initializers (graph);
   GArray *plans = g_array_sized_new (FALSE, TRUE, sizeof (InitPlan), inits->len);
-  guint64 offset = 0;
+  guint64 offset = shared != NULL ? shared->size : 0;
 
   g_array_set_clear_func (plans, init_plan_clear);
   for (guint i = 0; i < inits->len; i++)
@@ -1152,7 +1317,28 @@ make_plans (OxpGraph *graph, gboolean external, const char *data_location, guint
       plan.init = g_ptr_array_index (inits, i);
       plan.size = _oxp_initializer_get_size (graph, plan.init);
       plan.external = external && plan.size >= EXTERNAL_MIN_SIZE;
-      if (plan.external)
+      if (plan.external && shared != NULL)
+        {
+          char *key = initializer_key (graph, plan.init);
+          guint64 *found = g_hash_table_lookup (shared->index, key);
+
+          if (found != NULL)
+            {
+              plan.offset = *found;
+              plan.reused = TRUE;
+              g_free (key);
+            }
+          else
+            {
+              if (plan.size >= ALIGN_MIN_SIZE)
+                offset = (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+              plan.offset = offset;
+              offset += plan.size;
+              g_hash_table_insert (shared->index, key, g_memdup2 (&plan.offset, sizeof (guint64)));
+              g_ptr_array_add (added_keys, g_strdup (key));
+            }
+        }
+      else if (plan.external)
         {
           if (plan.size >= ALIGN_MIN_SIZE)
             offset = (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
@@ -1226,6 +1412,12 @@ pack_model (OxpOnnxWriter *self, OxpGraph *graph, Arena *arena, gsize *model_len
  *   "out/model.onnx_data"
  * @error: return location for an error
  *
+ * Checks @graph with oxp_graph_check(), then writes @path (and its
+ * external data) through temporary files renamed at the end, so a reader
+ * never sees half a model.  With external data, tensors of 1 KiB or more go
+ * to the external file (those of 1 MiB or more at 64 KiB-aligned offsets, so
+ * they can be memory-mapped); smaller ones stay inline.
+ *
  * Returns: %TRUE, or %FALSE with @error set: what oxp_graph_check() reports,
  *   %OXP_EXPORT_ERROR_UNSUPPORTED when the model exceeds 2 GiB with
  *   %OXP_EXTERNAL_DATA_NEVER, %OXP_EXPORT_ERROR_NO_SPACE when the disk is full
@@ -1245,6 +1437,9 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   guint64 inline_size = 0, data_file_size = 0, graph_total;
   gboolean external;
   Sink model = { 0 }, data = { 0 };
+  Sink *data_sink = &data;
+  OxpSharedData *shared = self->shared;
+  g_autoptr (GPtrArray) added_keys = g_ptr_array_new_with_free_func (g_free);
   WriteContext ctx = { 0 };
   gboolean bus_installed = FALSE;
   gboolean ok = FALSE;
@@ -1259,17 +1454,17 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
     return FALSE;
 
   arena.allocs = g_ptr_array_new_with_free_func (g_free);
-  data_path = g_strconcat (path, "_data", NULL);
+  data_path = shared != NULL ? g_strdup (shared->path) : g_strconcat (path, "_data", NULL);
   data_location = g_path_get_basename (data_path);
   model_buf = pack_model (self, graph, &arena, &model_len, &graph_buf, &graph_len);
 
   /* Decide where the weights go from the exact inline size. */
-  plans = make_plans (graph, FALSE, NULL, &data_file_size);
+  plans = make_plans (graph, FALSE, NULL, NULL, NULL, &data_file_size);
   for (guint i = 0; i < plans->len; i++)
     inline_size += g_array_index (plans, InitPlan, i).field_len;
   inline_size
       += model_len + field_header_size (MODEL_FIELD_GRAPH, graph_len + inline_size) + graph_len;
-  switch (self->external_data)
+  switch (shared != NULL ? OXP_EXTERNAL_DATA_ALWAYS : self->external_data)
     {
     case OXP_EXTERNAL_DATA_ALWAYS:
       external = TRUE;
@@ -1293,10 +1488,14 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   if (external)
     {
       g_clear_pointer (&plans, g_array_unref);
-      plans = make_plans (graph, TRUE, data_location, &data_file_size);
+      plans = make_plans (graph, TRUE, data_location, shared, added_keys, &data_file_size);
       /* No tensor big enough to go out: no data file either. */
-      external = data_file_size > 0;
+      external = FALSE;
+      for (guint i = 0; i < plans->len; i++)
+        external = external || g_array_index (plans, InitPlan, i).external;
     }
+  if (shared != NULL)
+    data_sink = &shared->sink;
 
   bus_guard_install ();
   bus_installed = TRUE;
@@ -1307,23 +1506,24 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   ctx.source_fds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ctx.chunk = g_malloc (CHUNK_SIZE);
   for (guint i = 0; i < plans->len; i++)
-    ctx.total += g_array_index (plans, InitPlan, i).size;
+    if (!g_array_index (plans, InitPlan, i).reused)
+      ctx.total += g_array_index (plans, InitPlan, i).size;
 
   if (external)
     {
-      if (!sink_open (&data, data_path, error))
+      if (shared != NULL ? !shared_data_open (shared, error) : !sink_open (&data, data_path, error))
         goto out;
       for (guint i = 0; i < plans->len; i++)
         {
           InitPlan *plan = &g_array_index (plans, InitPlan, i);
 
-          if (!plan->external)
+          if (!plan->external || plan->reused)
             continue;
-          if (!sink_write_zeros (&data, plan->offset - data.offset, error)
-              || !write_initializer_guarded (&ctx, &data, plan->init, error))
+          if (!sink_write_zeros (data_sink, plan->offset - data_sink->offset, error)
+              || !write_initializer_guarded (&ctx, data_sink, plan->init, error))
             goto out;
         }
-      if (!sink_close (&data, error))
+      if (shared != NULL ? !sink_flush (data_sink, error) : !sink_close (&data, error))
         goto out;
     }
 
@@ -1356,17 +1556,21 @@ oxp_onnx_writer_write (OxpOnnxWriter *self, OxpGraph *graph, const char *path, G
   if (!sink_close (&model, error))
     goto out;
 
-  if (external && !sink_commit (&data, error))
+  if (external && shared == NULL && !sink_commit (&data, error))
     goto out;
   if (!sink_commit (&model, error))
     {
-      if (external)
+      if (external && shared == NULL)
         g_unlink (data_path);
       goto out;
     }
+  if (shared != NULL)
+    shared->size = MAX (shared->size, data_sink->offset);
   ok = TRUE;
 
 out:
+  if (!ok && shared != NULL)
+    shared_data_rollback (shared, added_keys);
   if (bus_installed)
     bus_guard_remove ();
   sink_discard (&model);

@@ -750,6 +750,15 @@ oxp_plugin_register_model (OxpPlugin *plugin, const char *model_type, GType conf
   return TRUE;
 }
 
+/**
+ * oxp_plugin_get_name:
+ * @plugin: a plugin
+ *
+ * The plugin's name from its descriptor, the @name of OXP_PLUGIN_DEFINE()
+ * ("bert"); what `oxport plugins` lists.
+ *
+ * Returns: (transfer none): the name, "" when the descriptor has none
+ */
 const char *
 oxp_plugin_get_name (OxpPlugin *plugin)
 {
@@ -757,6 +766,14 @@ oxp_plugin_get_name (OxpPlugin *plugin)
   return plugin->name;
 }
 
+/**
+ * oxp_plugin_get_description:
+ * @plugin: a plugin
+ *
+ * The one-line description from the plugin's descriptor.
+ *
+ * Returns: (transfer none): the description, "" when the descriptor has none
+ */
 const char *
 oxp_plugin_get_description (OxpPlugin *plugin)
 {
@@ -764,6 +781,14 @@ oxp_plugin_get_description (OxpPlugin *plugin)
   return plugin->description;
 }
 
+/**
+ * oxp_plugin_get_version:
+ * @plugin: a plugin
+ *
+ * The plugin's own version from its descriptor (not oxport's).
+ *
+ * Returns: (transfer none): the version, "" when the descriptor has none
+ */
 const char *
 oxp_plugin_get_version (OxpPlugin *plugin)
 {
@@ -771,6 +796,14 @@ oxp_plugin_get_version (OxpPlugin *plugin)
   return plugin->version;
 }
 
+/**
+ * oxp_plugin_get_license:
+ * @plugin: a plugin
+ *
+ * The license the descriptor declares, an SPDX expression by convention.
+ *
+ * Returns: (transfer none): the license, "" when the descriptor has none
+ */
 const char *
 oxp_plugin_get_license (OxpPlugin *plugin)
 {
@@ -778,6 +811,14 @@ oxp_plugin_get_license (OxpPlugin *plugin)
   return plugin->license;
 }
 
+/**
+ * oxp_plugin_get_filename:
+ * @plugin: a plugin
+ *
+ * The module file the plugin was loaded (or scanned) from.
+ *
+ * Returns: (transfer none): the file's path
+ */
 const char *
 oxp_plugin_get_filename (OxpPlugin *plugin)
 {
@@ -788,6 +829,10 @@ oxp_plugin_get_filename (OxpPlugin *plugin)
 /**
  * oxp_plugin_get_model_types:
  * @plugin: a loaded plugin
+ *
+ * The model types the plugin's init registered and the core accepted; a
+ * refused registration is listed among the rejections instead (see
+ * oxp_tasks_manager_get_rejections()).
  *
  * Returns: (transfer none) (array zero-terminated=1): the model types the
  *   plugin registered successfully, in registration order
@@ -802,6 +847,10 @@ oxp_plugin_get_model_types (OxpPlugin *plugin)
 /**
  * oxp_plugin_is_loaded:
  * @plugin: a plugin
+ *
+ * Whether the plugin's code is in this process: plugins are scanned in the
+ * helper process oxport-plugin-scanner, and only the plugin providing the
+ * model type an export needs is loaded into the exporting process.
  *
  * Returns: whether the plugin's module is loaded in this process (scanned
  *   plugins are loaded when one of their config types is first needed)

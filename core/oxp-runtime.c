@@ -194,8 +194,22 @@ ort_api_bind (OxpOrtApi *api, const OxpOrtFn *slots)
 #undef BIND
 }
 
+/**
+ * oxp_runtime_error_quark:
+ *
+ * The error domain of loading ONNX Runtime and running models in it
+ * (#OxpRuntimeError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_RUNTIME_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-runtime-error-quark, oxp_runtime_error)
+G_DEFINE_ENUM_TYPE (OxpRuntimeError, oxp_runtime_error,
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_NOT_FOUND, "not-found"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_VERSION, "version"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_LOAD, "load"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_RUN, "run"),
+                    G_DEFINE_ENUM_VALUE (OXP_RUNTIME_ERROR_INPUT, "input"))
 /* clang-format on */
 
 struct _OxpRuntime
@@ -212,6 +226,14 @@ struct _OxpRuntime
   OxpOrtAllocator *allocator;
 };
 
+/**
+ * OxpRuntime:
+ *
+ * ONNX Runtime, loaded at run time through its C API with dlopen(): oxport
+ * has no build-time dependency on it and needs no ORT header.  The library
+ * is found as oxp_runtime_new() says; the validator opens each exported file
+ * in it as an #OxpRuntimeSession.
+ */
 G_DEFINE_FINAL_TYPE (OxpRuntime, oxp_runtime, G_TYPE_OBJECT)
 
 struct _OxpRuntimeSession
@@ -225,6 +247,13 @@ struct _OxpRuntimeSession
   GPtrArray *outputs; /* OxpTensorSpec */
 };
 
+/**
+ * OxpRuntimeSession:
+ *
+ * One model loaded in an #OxpRuntime (an OrtSession, run on the CPU):
+ * its inputs and outputs as ONNX Runtime reports them, and runs with
+ * #OxpTensor inputs.  Made by oxp_runtime_open_session().
+ */
 G_DEFINE_FINAL_TYPE (OxpRuntimeSession, oxp_runtime_session, G_TYPE_OBJECT)
 
 /* Converts a non-NULL @status into @error (prefixed with the printf-style
@@ -522,6 +551,9 @@ oxp_runtime_new (const char *library_path, gboolean verbose, GError **error)
  * oxp_runtime_get_version:
  * @self: a #OxpRuntime
  *
+ * The version the loaded library reports (the API base's GetVersionString),
+ * which the export result and `--json` output record.
+ *
  * Returns: ONNX Runtime's version string, e.g. "1.30.0".
  */
 const char *
@@ -534,6 +566,10 @@ oxp_runtime_get_version (OxpRuntime *self)
 /**
  * oxp_runtime_get_library_path:
  * @self: a #OxpRuntime
+ *
+ * The libonnxruntime.so.1 that was loaded, after resolving
+ * `OXPORT_ONNXRUNTIME` and the search path: what to check when validation
+ * runs against an unexpected runtime.
  *
  * Returns: the file ONNX Runtime was loaded from.
  */
@@ -813,6 +849,8 @@ oxp_runtime_open_session (OxpRuntime *self, const char *model_path, GError **err
  * oxp_runtime_session_get_model_path:
  * @self: a #OxpRuntimeSession
  *
+ * The .onnx file the session was opened from.
+ *
  * Returns: the file the session was opened from.
  */
 const char *
@@ -825,6 +863,9 @@ oxp_runtime_session_get_model_path (OxpRuntimeSession *self)
 /**
  * oxp_runtime_session_get_inputs:
  * @self: a #OxpRuntimeSession
+ *
+ * The inputs ONNX Runtime reports for the loaded model, which the validator
+ * compares with the config's specs.
  *
  * Returns: (transfer none) (element-type OxpTensorSpec): the model's inputs
  *   in order, as ORT reports them (symbolic dims keep their names).
@@ -839,6 +880,9 @@ oxp_runtime_session_get_inputs (OxpRuntimeSession *self)
 /**
  * oxp_runtime_session_get_outputs:
  * @self: a #OxpRuntimeSession
+ *
+ * The outputs ONNX Runtime reports for the loaded model, as
+ * oxp_runtime_session_get_inputs() does for the inputs.
  *
  * Returns: (transfer none) (element-type OxpTensorSpec): the model's
  *   outputs in order.

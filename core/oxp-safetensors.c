@@ -7,8 +7,31 @@
 
 /* Defined here rather than in oxp-checkpoint.c because the parsers are its
  * first users and the fuzzer links this file alone. */
+/**
+ * oxp_checkpoint_error_quark:
+ *
+ * The error domain of reading a model folder: config.json, safetensors files
+ * and the shard index, and the tensors an exporter asks for
+ * (#OxpCheckpointError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_CHECKPOINT_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-checkpoint-error-quark, oxp_checkpoint_error)
+G_DEFINE_ENUM_TYPE (OxpCheckpointError, oxp_checkpoint_error,
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_NOT_FOUND, "not-found"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_IO, "io"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_UNSUPPORTED_FORMAT, "unsupported-format"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_HEADER, "header"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_DTYPE, "dtype"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_SHAPE, "shape"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_OFFSETS, "offsets"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_DUPLICATE, "duplicate"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_INDEX, "index"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_CONFIG, "config"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE, "no-model-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_MISSING_TENSOR, "missing-tensor"),
+                    G_DEFINE_ENUM_VALUE (OXP_CHECKPOINT_ERROR_TENSOR_SHAPE, "tensor-shape"))
 /* clang-format on */
 
 typedef struct

@@ -30,9 +30,56 @@ struct _OxpTasksManager
   gboolean in_directory_scan; /* save the cache and stop the scanner at its end */
 };
 
+/**
+ * OxpTasksManager:
+ *
+ * The registry, optimum's TasksManager: it scans the plugin path, loads
+ * plugins, records for each model type its config type, supported tasks,
+ * Hugging Face architectures and plugin of origin, and answers the queries
+ * optimum's TasksManager answers (supported tasks for a model type, the
+ * config for a model type and task, task inference from a checkpoint, task
+ * synonyms).  It keeps the reason every rejected plugin file or
+ * registration was refused.
+ *
+ * Each module is first loaded in a helper process, oxport-plugin-scanner,
+ * one file at a time with a timeout (`OXPORT_PLUGIN_SCAN_TIMEOUT` seconds,
+ * default 10): a module that crashes, exits, hangs or registers a GType
+ * name already in use is rejected and never loaded here.  What the helper
+ * reports is kept in `$XDG_CACHE_HOME/oxport-1.0/registry.cache`, keyed by
+ * path, size and mtime (`OXPORT_REGISTRY_CACHE=0` disables it).  A
+ * plugin's code is loaded into this process only when one of its config
+ * types is first needed (oxp_tasks_manager_get_config_type(),
+ * oxp_tasks_manager_create_config()).  `OXPORT_SCAN_IN_PROCESS=1` loads
+ * every module here instead, for debugging; `OXPORT_PLUGIN_SCANNER` names
+ * the helper (default: the installed one, or the one in the build tree
+ * next to the library).
+ */
 G_DEFINE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, G_TYPE_OBJECT)
+/**
+ * oxp_plugin_error_quark:
+ *
+ * The error domain of loading plugins, checking their registrations and
+ * answering registry queries (#OxpPluginError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_PLUGIN_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-plugin-error-quark, oxp_plugin_error)
+G_DEFINE_ENUM_TYPE (OxpPluginError, oxp_plugin_error,
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_MODULE, "module"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_NO_DESCRIPTOR, "no-descriptor"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_ABI, "abi"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_INVALID_DESCRIPTOR, "invalid-descriptor"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_INIT, "init"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_BAD_TYPE, "bad-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_DUPLICATE, "duplicate"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNKNOWN_TASK, "unknown-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE, "unknown-model-type"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_UNSUPPORTED_TASK, "unsupported-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_CANNOT_INFER_TASK, "cannot-infer-task"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_CRASHED, "crashed"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_TIMEOUT, "timeout"),
+                    G_DEFINE_ENUM_VALUE (OXP_PLUGIN_ERROR_TYPE_CONFLICT, "type-conflict"))
 /* clang-format on */
 
 static void
@@ -69,6 +116,14 @@ oxp_tasks_manager_init (OxpTasksManager *self)
   self->type_owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
+/**
+ * oxp_tasks_manager_new:
+ *
+ * Creates an empty registry; call oxp_tasks_manager_load_plugins() to fill
+ * it.
+ *
+ * Returns: (transfer full): a new manager that has loaded nothing yet
+ */
 OxpTasksManager *
 oxp_tasks_manager_new (void)
 {
@@ -390,6 +445,8 @@ oxp_tasks_manager_load_plugins (OxpTasksManager *self, const char *const *extra_
  * oxp_tasks_manager_get_plugins:
  * @self: a manager
  *
+ * The plugins that were accepted (scanned or loaded), in load order.
+ *
  * Returns: (transfer none) (element-type OxpPlugin): loaded plugins, in load order
  */
 GPtrArray *
@@ -402,6 +459,9 @@ oxp_tasks_manager_get_plugins (OxpTasksManager *self)
 /**
  * oxp_tasks_manager_get_rejections:
  * @self: a manager
+ *
+ * Every rejected file or registration as "path: reason", in the order they
+ * were met; what `oxport plugins` prints under "rejected".
  *
  * Returns: (transfer none) (element-type utf8): "path: reason" for every
  *   rejected file or registration
@@ -417,6 +477,10 @@ oxp_tasks_manager_get_rejections (OxpTasksManager *self)
  * oxp_tasks_manager_get_rejection_errors:
  * @self: a manager
  *
+ * The same rejections as oxp_tasks_manager_get_rejections() as errors in the
+ * %OXP_PLUGIN_ERROR domain, index for index, so callers can tell the reasons
+ * apart.
+ *
  * Returns: (transfer none) (element-type GError): the rejections as errors
  */
 GPtrArray *
@@ -429,6 +493,8 @@ oxp_tasks_manager_get_rejection_errors (OxpTasksManager *self)
 /**
  * oxp_tasks_manager_list_model_types:
  * @self: a manager
+ *
+ * The model types registered by every accepted plugin, sorted.
  *
  * Returns: (transfer container) (element-type utf8): registered model types, sorted
  */
@@ -502,6 +568,10 @@ copy_container (GPtrArray *array)
  * @model_type: a model type
  * @error: return location for an error
  *
+ * The canonical tasks the plugin registered for @model_type, "-with-past"
+ * forms included.  Fails with %OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE, listing
+ * the known model types, when no plugin registered @model_type.
+ *
  * Returns: (transfer container) (element-type utf8): canonical tasks, in
  *   registration order, or NULL for an unknown model type
  */
@@ -522,6 +592,10 @@ oxp_tasks_manager_get_supported_tasks (OxpTasksManager *self, const char *model_
  * @model_type: a model type
  * @error: return location for an error
  *
+ * The Hugging Face class names ("BertForMaskedLM", …) registered for
+ * @model_type, which task inference maps to tasks.  Fails as
+ * oxp_tasks_manager_get_supported_tasks() does.
+ *
  * Returns: (transfer container) (element-type utf8): registered class names
  */
 GPtrArray *
@@ -534,6 +608,18 @@ oxp_tasks_manager_get_architectures (OxpTasksManager *self, const char *model_ty
   return entry ? copy_container (entry->architectures) : NULL;
 }
 
+/**
+ * oxp_tasks_manager_get_config_type:
+ * @self: a manager
+ * @model_type: a model type ("bert")
+ *
+ * The #OxpOnnxConfig subtype registered for @model_type.  The plugin that
+ * registered it is loaded into this process first when it was only scanned;
+ * when that fails the reason is recorded as a rejection.
+ *
+ * Returns: the config type, or %G_TYPE_INVALID for an unknown model type or
+ *   a plugin that fails to load
+ */
 GType
 oxp_tasks_manager_get_config_type (OxpTasksManager *self, const char *model_type)
 {
@@ -548,6 +634,8 @@ oxp_tasks_manager_get_config_type (OxpTasksManager *self, const char *model_type
  * oxp_tasks_manager_get_plugin_for_model_type:
  * @self: a manager
  * @model_type: a model type
+ *
+ * The plugin that registered @model_type, for messages and `inspect`.
  *
  * Returns: (transfer none) (nullable): the plugin that registered @model_type
  */
@@ -574,6 +662,14 @@ entry_supports (OxpModelEntry *entry, const char *task)
  * @task: a task name (synonyms and "-with-past" forms accepted)
  * @config: config.json
  * @error: return location for an error
+ *
+ * Creates the config for (model type, task), optimum's
+ * TasksManager.get_exporter_config_constructor() and its call: loads the
+ * plugin that registered the model type into this process first, folds task
+ * synonyms, and turns "-with-past" into the config's "use-past" property.
+ * Fails with %OXP_PLUGIN_ERROR_UNKNOWN_MODEL_TYPE or
+ * %OXP_PLUGIN_ERROR_UNSUPPORTED_TASK (the message lists what is supported),
+ * or with the config's construction error (see oxp_onnx_config_new()).
  *
  * Returns: (transfer full): a new config for (model type, task)
  */

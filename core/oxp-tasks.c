@@ -130,6 +130,20 @@ canonical_base (const char *base)
   return NULL;
 }
 
+/**
+ * oxp_tasks_manager_canonical_task:
+ * @task: a task name in any spelling: canonical, a synonym or an older
+ *   name ("default", "causal-lm", "seq2seq-lm", "masked-lm", …), with or
+ *   without "-with-past"
+ *
+ * Folds @task to optimum's current name, keeping "-with-past"
+ * ("causal-lm-with-past" → "text-generation-with-past").  Needs no
+ * registry.
+ *
+ * Returns: (nullable): the canonical name, interned (it lives as long as
+ *   the process), or %NULL for an unknown task or a "-with-past" form of a
+ *   task that has none
+ */
 /* Interned so the returned pointer lives as long as the process. */
 const char *
 oxp_tasks_manager_canonical_task (const char *task)
@@ -153,6 +167,16 @@ oxp_tasks_manager_canonical_task (const char *task)
   }
 }
 
+/**
+ * oxp_tasks_manager_is_known_task:
+ * @task: a task name
+ *
+ * Whether @task is a canonical task name oxport knows, maybe with
+ * "-with-past"; %FALSE for synonyms, which
+ * oxp_tasks_manager_canonical_task() folds.
+ *
+ * Returns: %TRUE for a canonical task name
+ */
 gboolean
 oxp_tasks_manager_is_known_task (const char *task)
 {
@@ -161,6 +185,14 @@ oxp_tasks_manager_is_known_task (const char *task)
   return canonical != NULL && strcmp (canonical, task) == 0;
 }
 
+/**
+ * oxp_tasks_manager_list_known_tasks:
+ *
+ * The canonical task names oxport knows, without "-with-past", sorted: what
+ * `oxport tasks` and the shell completion list.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the task names
+ */
 const char *const *
 oxp_tasks_manager_list_known_tasks (void)
 {

@@ -22,6 +22,15 @@ struct _OxpTensorSpec
   OxpDim *dims;
 };
 
+/**
+ * OxpTensorSpec:
+ *
+ * A named, typed graph input or output whose dims are each a number, a
+ * symbolic name ("batch_size", "sequence_length", "past_sequence_length",
+ * …) or unknown: what an #OxpOnnxConfig declares and the validator checks a
+ * model file against.  A reference-counted boxed type, immutable once
+ * shared.
+ */
 G_DEFINE_BOXED_TYPE (OxpTensorSpec, oxp_tensor_spec, oxp_tensor_spec_ref, oxp_tensor_spec_unref)
 
 static OxpTensorSpec *
@@ -102,6 +111,10 @@ oxp_tensor_spec_new (const char *name, OxpDataType dtype, const char *dims)
  * @dtype: the element type
  * @rank: number of dims, all unknown until set
  *
+ * Creates a spec of @rank unknown dims, for code that sets each dim with
+ * oxp_tensor_spec_set_dim_value() or oxp_tensor_spec_set_dim_param() (a
+ * cache spec whose rank depends on the config, say).
+ *
  * Returns: (transfer full): a new spec
  */
 OxpTensorSpec *
@@ -114,6 +127,9 @@ oxp_tensor_spec_new_rank (const char *name, OxpDataType dtype, guint rank)
 /**
  * oxp_tensor_spec_ref:
  * @spec: a spec
+ *
+ * Takes a reference on @spec.  Once a spec has a second owner it is shared
+ * and must no longer be changed.
  *
  * Returns: (transfer full): @spec
  */
@@ -128,6 +144,8 @@ oxp_tensor_spec_ref (OxpTensorSpec *spec)
 /**
  * oxp_tensor_spec_unref:
  * @spec: (transfer full): a spec
+ *
+ * Drops a reference on @spec; the last one frees it.
  */
 void
 oxp_tensor_spec_unref (OxpTensorSpec *spec)
@@ -146,6 +164,10 @@ oxp_tensor_spec_unref (OxpTensorSpec *spec)
  * oxp_tensor_spec_copy_renamed:
  * @spec: a spec
  * @name: the copy's name
+ *
+ * Copies @spec under another name, dims and type included: how
+ * "present.{i}.key" outputs are made from "past_key_values.{i}.key" inputs.
+ * The copy is unshared, so its dims may still be set.
  *
  * Returns: (transfer full): an unshared copy of @spec named @name
  */
@@ -171,6 +193,9 @@ oxp_tensor_spec_copy_renamed (const OxpTensorSpec *spec, const char *name)
  * @spec: an unshared spec
  * @axis: the dim
  * @value: a size >= 0, or -1 for unknown
+ *
+ * Makes dim @axis the fixed size @value.  Only for a spec nobody else holds
+ * yet (a shared spec is immutable).
  */
 void
 oxp_tensor_spec_set_dim_value (OxpTensorSpec *spec, guint axis, gint64 value)
@@ -187,6 +212,9 @@ oxp_tensor_spec_set_dim_value (OxpTensorSpec *spec, guint axis, gint64 value)
  * @spec: an unshared spec
  * @axis: the dim
  * @param: (nullable): a symbolic name, or NULL for unknown
+ *
+ * Makes dim @axis symbolic, named @param ("batch_size", …): the ONNX
+ * dim_param that keeps the axis dynamic.  Only for a spec nobody else holds.
  */
 void
 oxp_tensor_spec_set_dim_param (OxpTensorSpec *spec, guint axis, const char *param)
@@ -198,6 +226,14 @@ oxp_tensor_spec_set_dim_param (OxpTensorSpec *spec, guint axis, const char *para
   spec->dims[axis].value = -1;
 }
 
+/**
+ * oxp_tensor_spec_get_name:
+ * @spec: a spec
+ *
+ * The graph input or output name this spec describes.
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 oxp_tensor_spec_get_name (const OxpTensorSpec *spec)
 {
@@ -205,6 +241,14 @@ oxp_tensor_spec_get_name (const OxpTensorSpec *spec)
   return spec->name;
 }
 
+/**
+ * oxp_tensor_spec_get_dtype:
+ * @spec: a spec
+ *
+ * The element type the graph input or output must have.
+ *
+ * Returns: the element type
+ */
 OxpDataType
 oxp_tensor_spec_get_dtype (const OxpTensorSpec *spec)
 {
@@ -212,6 +256,14 @@ oxp_tensor_spec_get_dtype (const OxpTensorSpec *spec)
   return spec->dtype;
 }
 
+/**
+ * oxp_tensor_spec_get_rank:
+ * @spec: a spec
+ *
+ * The number of dims; each is a number, a symbolic name or unknown.
+ *
+ * Returns: the rank
+ */
 guint
 oxp_tensor_spec_get_rank (const OxpTensorSpec *spec)
 {
@@ -223,6 +275,8 @@ oxp_tensor_spec_get_rank (const OxpTensorSpec *spec)
  * oxp_tensor_spec_get_dim_value:
  * @spec: a spec
  * @axis: the dim
+ *
+ * The size of dim @axis when it is fixed.
  *
  * Returns: the dim's size, or -1 when it is symbolic or unknown
  */
@@ -239,6 +293,9 @@ oxp_tensor_spec_get_dim_value (const OxpTensorSpec *spec, guint axis)
  * @spec: a spec
  * @axis: the dim
  *
+ * The symbolic name of dim @axis ("batch_size", "sequence_length",
+ * "past_sequence_length", …), the name the ONNX file and optimum use.
+ *
  * Returns: (nullable): the dim's symbolic name, or NULL when it is a number or unknown
  */
 const char *
@@ -252,6 +309,9 @@ oxp_tensor_spec_get_dim_param (const OxpTensorSpec *spec, guint axis)
 /**
  * oxp_tensor_spec_dims_to_string:
  * @spec: a spec
+ *
+ * Formats the dims as oxp_tensor_spec_new() parses them, "?" for an unknown
+ * dim: "batch_size,sequence_length,32".  For messages and `inspect`.
  *
  * Returns: (transfer full): the dims in the syntax oxp_tensor_spec_new()
  *   takes ("" for a scalar)
@@ -283,6 +343,9 @@ oxp_tensor_spec_dims_to_string (const OxpTensorSpec *spec)
  * @a: a spec
  * @b: a spec
  *
+ * Compares two specs field by field; a dim matches only the same number or
+ * the same symbolic name.
+ *
  * Returns: whether @a and @b have the same name, type and dims
  */
 gboolean
@@ -308,6 +371,10 @@ oxp_tensor_spec_equal (const OxpTensorSpec *a, const OxpTensorSpec *b)
  * oxp_tensor_spec_array_find:
  * @specs: (element-type OxpTensorSpec): specs, e.g. a config's inputs
  * @name: a tensor name
+ *
+ * Looks a spec up by name in a list of specs, such as the result of
+ * oxp_onnx_config_get_inputs(): how code asks whether a config declares an
+ * input or output.
  *
  * Returns: (transfer none) (nullable): the first spec named @name, or %NULL
  */

@@ -20,6 +20,16 @@ struct _OxpTensor
   gpointer owned;
 };
 
+/**
+ * OxpTensor:
+ *
+ * A named tensor value held in memory: dummy inputs, reference vectors,
+ * runtime outputs, small graph constants.  A reference-counted boxed type
+ * whose data is contiguous and row-major; a tensor from oxp_tensor_new()
+ * owns writable memory, one from oxp_tensor_new_from_bytes() shares
+ * read-only #GBytes.  Checkpoint weights are not OxpTensors: they stay in
+ * the memory map as #OxpCheckpointTensor views.
+ */
 G_DEFINE_BOXED_TYPE (OxpTensor, oxp_tensor, oxp_tensor_ref, oxp_tensor_unref)
 
 /* Element count, or FALSE on a negative dim or an overflow of gsize bytes. */
@@ -65,6 +75,11 @@ tensor_alloc (const char *name, OxpDataType dtype, const gint64 *shape, guint ra
  * @shape: (array length=rank) (nullable): the dims, each >= 0
  * @rank: number of dims (0 for a scalar)
  *
+ * Creates a tensor that owns zero-filled, writable memory for the element
+ * count of @shape; fill it through oxp_tensor_get_mutable_data() or
+ * oxp_tensor_set_element_from_double().  A negative dim, or a size that
+ * overflows, is a programmer error (NULL with a critical).
+ *
  * Returns: (transfer full): a zero-filled tensor
  */
 OxpTensor *
@@ -93,6 +108,10 @@ oxp_tensor_new (const char *name, OxpDataType dtype, const gint64 *shape, guint 
  * @rank: number of dims
  * @data: the elements, contiguous, row-major, in host byte order
  *
+ * Creates a tensor over the bytes of @data without copying them: the tensor
+ * keeps a reference to @data and is read-only (oxp_tensor_get_mutable_data()
+ * returns NULL for it).
+ *
  * Returns: (transfer full) (nullable): a tensor referencing @data, or NULL
  *   when the size of @data is not the element count × element size
  */
@@ -120,6 +139,9 @@ oxp_tensor_new_from_bytes (const char *name, OxpDataType dtype, const gint64 *sh
  * oxp_tensor_ref:
  * @tensor: a tensor
  *
+ * Takes a reference on @tensor; tensors are shared, never copied, between the
+ * dummy-input generators, the runtime and the validator.
+ *
  * Returns: (transfer full): @tensor
  */
 OxpTensor *
@@ -133,6 +155,9 @@ oxp_tensor_ref (OxpTensor *tensor)
 /**
  * oxp_tensor_unref:
  * @tensor: (transfer full): a tensor
+ *
+ * Drops a reference on @tensor; the last one frees it, and releases the
+ * #GBytes it wraps.
  */
 void
 oxp_tensor_unref (OxpTensor *tensor)
@@ -147,6 +172,16 @@ oxp_tensor_unref (OxpTensor *tensor)
   g_free (tensor);
 }
 
+/**
+ * oxp_tensor_get_name:
+ * @tensor: a tensor
+ *
+ * The tensor's name: an ONNX input or output name ("input_ids",
+ * "past_key_values.0.key", …) for dummy inputs and runtime outputs, the
+ * safetensors key for reference vectors.
+ *
+ * Returns: (transfer none): the name, "" when the tensor was made without one
+ */
 const char *
 oxp_tensor_get_name (const OxpTensor *tensor)
 {
@@ -154,6 +189,14 @@ oxp_tensor_get_name (const OxpTensor *tensor)
   return tensor->name;
 }
 
+/**
+ * oxp_tensor_get_dtype:
+ * @tensor: a tensor
+ *
+ * The element type, fixed at creation.
+ *
+ * Returns: the element type
+ */
 OxpDataType
 oxp_tensor_get_dtype (const OxpTensor *tensor)
 {
@@ -161,6 +204,14 @@ oxp_tensor_get_dtype (const OxpTensor *tensor)
   return tensor->dtype;
 }
 
+/**
+ * oxp_tensor_get_rank:
+ * @tensor: a tensor
+ *
+ * The number of dims, the length of oxp_tensor_get_shape().
+ *
+ * Returns: the rank, 0 for a scalar
+ */
 guint
 oxp_tensor_get_rank (const OxpTensor *tensor)
 {
@@ -172,6 +223,9 @@ oxp_tensor_get_rank (const OxpTensor *tensor)
  * oxp_tensor_get_shape:
  * @tensor: a tensor
  *
+ * The dims of @tensor, outermost first; a scalar has none (the pointer is
+ * still valid).
+ *
  * Returns: (array) (transfer none): the dims (oxp_tensor_get_rank() of them)
  */
 const gint64 *
@@ -181,6 +235,14 @@ oxp_tensor_get_shape (const OxpTensor *tensor)
   return tensor->shape;
 }
 
+/**
+ * oxp_tensor_get_n_elements:
+ * @tensor: a tensor
+ *
+ * The product of the dims (1 for a scalar, 0 when a dim is 0).
+ *
+ * Returns: the element count
+ */
 gsize
 oxp_tensor_get_n_elements (const OxpTensor *tensor)
 {
@@ -191,6 +253,9 @@ oxp_tensor_get_n_elements (const OxpTensor *tensor)
 /**
  * oxp_tensor_get_size:
  * @tensor: a tensor
+ *
+ * The byte size of the data: oxp_tensor_get_n_elements() times the element
+ * size of the dtype.
  *
  * Returns: the size of the data in bytes
  */
@@ -205,6 +270,9 @@ oxp_tensor_get_size (const OxpTensor *tensor)
  * oxp_tensor_get_data:
  * @tensor: a tensor
  *
+ * The elements, contiguous, row-major, in host byte order; fp16 and bf16 are
+ * their raw 16-bit patterns.  Valid while @tensor lives.
+ *
  * Returns: (transfer none): the elements
  */
 gconstpointer
@@ -217,6 +285,10 @@ oxp_tensor_get_data (const OxpTensor *tensor)
 /**
  * oxp_tensor_get_mutable_data:
  * @tensor: a tensor made by oxp_tensor_new()
+ *
+ * The elements for writing.  Only a tensor from oxp_tensor_new() owns its
+ * memory; one from oxp_tensor_new_from_bytes() shares immutable #GBytes, so
+ * this returns NULL (with a critical) for it.
  *
  * Returns: (transfer none): the writable elements
  */
@@ -232,6 +304,10 @@ oxp_tensor_get_mutable_data (OxpTensor *tensor)
  * oxp_tensor_get_element_as_double:
  * @tensor: a tensor of a numeric type
  * @i: flat (row-major) index, < oxp_tensor_get_n_elements()
+ *
+ * Reads one element of any numeric dtype as a double (fp16 and bf16 are
+ * widened, bool is 0 or 1): what comparisons against references use, whatever
+ * the types on either side.
  *
  * Returns: element @i converted to double
  */

@@ -55,6 +55,9 @@ lookup_info (OxpDataType dtype)
  * oxp_data_type_get_size:
  * @dtype: an element type
  *
+ * The byte size of one element of @dtype, as stored in safetensors files,
+ * ONNX initializers and #OxpTensor data.
+ *
  * Returns: the size in bytes of one element, 0 for UNDEFINED, STRING and
  *   values that are not an #OxpDataType
  */
@@ -68,6 +71,8 @@ oxp_data_type_get_size (OxpDataType dtype)
 /**
  * oxp_data_type_to_string:
  * @dtype: an element type
+ *
+ * The name oxport shows for @dtype in messages, `inspect` and JSON output.
  *
  * Returns: a short lower-case name ("float32", "int64", …); "undefined" for
  *   anything else
@@ -83,6 +88,8 @@ oxp_data_type_to_string (OxpDataType dtype)
  * oxp_data_type_from_string:
  * @name: a name as oxp_data_type_to_string() returns, or a common alias
  *   ("float", "fp32", "fp16", "bf16", …); case-insensitive
+ *
+ * Parses an element type name, as `--dtype` and reference files spell it.
  *
  * Returns: the type, or %OXP_DATA_TYPE_UNDEFINED for an unknown name
  */

@@ -12,8 +12,26 @@
  * usual value for fp32 exports). */
 #define DEFAULT_ATOL 1e-4
 
+/**
+ * oxp_validation_error_quark:
+ *
+ * The error domain of checking an exported file in ONNX Runtime
+ * (#OxpValidationError).
+ *
+ * Returns: the #GQuark of the domain, also %OXP_VALIDATION_ERROR
+ */
 /* clang-format off */
 G_DEFINE_QUARK (oxp-validation-error-quark, oxp_validation_error)
+G_DEFINE_ENUM_TYPE (OxpValidationError, oxp_validation_error,
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_LOAD, "load"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_INPUT, "input"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_OUTPUT, "output"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_FROZEN_DIMENSION, "frozen-dimension"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_RUN, "run"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_SHAPE, "shape"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_NOT_FINITE, "not-finite"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_TOLERANCE, "tolerance"),
+                    G_DEFINE_ENUM_VALUE (OXP_VALIDATION_ERROR_REFERENCE, "reference"))
 /* clang-format on */
 
 /* ---------------------------------------------------------------- checks */
@@ -26,6 +44,13 @@ typedef enum
   SUBJECT_OUTPUT,
 } Subject;
 
+/**
+ * OxpValidationCheck:
+ *
+ * One row of an #OxpValidationReport: what was checked, at which shape set,
+ * the largest difference and the tolerance when values were compared, and
+ * why it failed.  Owned by the report.
+ */
 struct _OxpValidationCheck
 {
   OxpValidationCheckKind kind;
@@ -51,6 +76,9 @@ check_free (OxpValidationCheck *check)
  * oxp_validation_check_kind_to_string:
  * @kind: a #OxpValidationCheckKind
  *
+ * The short name of @kind shown in the CHECK column of reports and in
+ * `--json`: "load", "input", "output", "run", "reference", "cache".
+ *
  * Returns: the name reports use for @kind.
  */
 const char *
@@ -70,11 +98,21 @@ oxp_validation_check_kind_to_string (OxpValidationCheckKind kind)
       return "reference";
     case OXP_VALIDATION_CHECK_CACHE:
       return "cache";
+    case OXP_VALIDATION_CHECK_CHAIN:
+      return "chain";
     default:
       return "unknown";
     }
 }
 
+/**
+ * oxp_validation_check_get_kind:
+ * @check: a check of a report
+ *
+ * What the check is about.
+ *
+ * Returns: the kind
+ */
 OxpValidationCheckKind
 oxp_validation_check_get_kind (const OxpValidationCheck *check)
 {
@@ -82,6 +120,15 @@ oxp_validation_check_get_kind (const OxpValidationCheck *check)
   return check->kind;
 }
 
+/**
+ * oxp_validation_check_get_name:
+ * @check: a check of a report
+ *
+ * What was checked: the input or output name, or the model file's base
+ * name for the load check and for a run that failed as a whole.
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 oxp_validation_check_get_name (const OxpValidationCheck *check)
 {
@@ -89,6 +136,16 @@ oxp_validation_check_get_name (const OxpValidationCheck *check)
   return check->name;
 }
 
+/**
+ * oxp_validation_check_get_shape_set:
+ * @check: a check of a report
+ *
+ * The dummy sizes the check ran at ("batch_size=2,sequence_length=16"),
+ * "reference" for the comparison against the reference file.
+ *
+ * Returns: (transfer none) (nullable): the shape set, %NULL for the static
+ *   checks (load, inputs, outputs)
+ */
 const char *
 oxp_validation_check_get_shape_set (const OxpValidationCheck *check)
 {
@@ -96,6 +153,15 @@ oxp_validation_check_get_shape_set (const OxpValidationCheck *check)
   return check->shape_set;
 }
 
+/**
+ * oxp_validation_check_get_max_abs_diff:
+ * @check: a check of a report
+ *
+ * The largest absolute difference between the output and the expected
+ * values (the reference, or the no-past run for the cache check).
+ *
+ * Returns: the difference, NAN when values were not compared
+ */
 double
 oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check)
 {
@@ -103,6 +169,14 @@ oxp_validation_check_get_max_abs_diff (const OxpValidationCheck *check)
   return check->max_abs_diff;
 }
 
+/**
+ * oxp_validation_check_get_atol:
+ * @check: a check of a report
+ *
+ * The tolerance @check compared with.
+ *
+ * Returns: the absolute tolerance, NAN when values were not compared
+ */
 double
 oxp_validation_check_get_atol (const OxpValidationCheck *check)
 {
@@ -110,6 +184,14 @@ oxp_validation_check_get_atol (const OxpValidationCheck *check)
   return check->atol;
 }
 
+/**
+ * oxp_validation_check_get_passed:
+ * @check: a check of a report
+ *
+ * Whether the check passed.
+ *
+ * Returns: %TRUE when it passed
+ */
 gboolean
 oxp_validation_check_get_passed (const OxpValidationCheck *check)
 {
@@ -117,6 +199,14 @@ oxp_validation_check_get_passed (const OxpValidationCheck *check)
   return check->error_code < 0;
 }
 
+/**
+ * oxp_validation_check_get_reason:
+ * @check: a check of a report
+ *
+ * Why the check failed, naming what was expected and what was found.
+ *
+ * Returns: (transfer none) (nullable): the reason, %NULL when it passed
+ */
 const char *
 oxp_validation_check_get_reason (const OxpValidationCheck *check)
 {
@@ -124,6 +214,15 @@ oxp_validation_check_get_reason (const OxpValidationCheck *check)
   return check->reason;
 }
 
+/**
+ * oxp_validation_check_get_error_code:
+ * @check: a check of a report
+ *
+ * The code of the failure in the %OXP_VALIDATION_ERROR domain, what `--json`
+ * reports and oxp_validation_report_to_error() raises.
+ *
+ * Returns: an #OxpValidationError, -1 when the check passed
+ */
 gint
 oxp_validation_check_get_error_code (const OxpValidationCheck *check)
 {
@@ -141,6 +240,19 @@ struct _OxpValidationReport
   GPtrArray *checks; /* OxpValidationCheck */
 };
 
+/**
+ * OxpValidationReport:
+ *
+ * Every check made on one model file, in the order made: load, inputs,
+ * outputs, first shape set, second shape set, cache, reference.  A file
+ * taking past_key_values.* runs each shape set twice, with its past length
+ * and with an empty past; a decoder that also returns present.* gets the
+ * cache check: one step after a past of the second set's length (at least
+ * 1) against one run over the whole sequence without past, on the first
+ * output at the last position, within the tolerance.  A config with fixed
+ * shapes (oxp_onnx_config_set_fixed_shapes()) runs once, at its fixed dims:
+ * its file takes no other shape.
+ */
 G_DEFINE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, G_TYPE_OBJECT)
 
 static void
@@ -213,6 +325,8 @@ report_pass (OxpValidationReport *self, OxpValidationCheckKind kind, Subject sub
  * oxp_validation_report_get_model_path:
  * @self: a #OxpValidationReport
  *
+ * The model file the checks were made on.
+ *
  * Returns: the model file the report is about.
  */
 const char *
@@ -225,6 +339,8 @@ oxp_validation_report_get_model_path (OxpValidationReport *self)
 /**
  * oxp_validation_report_get_n_checks:
  * @self: a #OxpValidationReport
+ *
+ * The number of checks in the report, failed ones included.
  *
  * Returns: the number of checks made.
  */
@@ -240,6 +356,9 @@ oxp_validation_report_get_n_checks (OxpValidationReport *self)
  * @self: a #OxpValidationReport
  * @index: below oxp_validation_report_get_n_checks()
  *
+ * Check @index of the report, in the order the checks were made; owned by
+ * the report.
+ *
  * Returns: (transfer none): the check.
  */
 const OxpValidationCheck *
@@ -253,6 +372,9 @@ oxp_validation_report_get_check (OxpValidationReport *self, guint index)
 /**
  * oxp_validation_report_get_first_failure:
  * @self: a #OxpValidationReport
+ *
+ * The first failing check in the order made: the one the error of
+ * oxp_validator_validate() describes.
  *
  * Returns: (transfer none) (nullable): the first failing check.
  */
@@ -274,6 +396,8 @@ oxp_validation_report_get_first_failure (OxpValidationReport *self)
 /**
  * oxp_validation_report_get_passed:
  * @self: a #OxpValidationReport
+ *
+ * Whether every check of the report passed.
  *
  * Returns: whether every check passed.
  */
@@ -337,6 +461,10 @@ format_number (double value)
 /**
  * oxp_validation_report_to_table:
  * @self: a #OxpValidationReport
+ *
+ * An aligned text table, one row per check, ending in a newline, with the
+ * columns NAME, CHECK, SHAPES, MAX ABS DIFF, ATOL and RESULT: what
+ * `oxport validate` prints.
  *
  * Returns: (transfer full): the checks as an aligned text table.
  */
@@ -450,6 +578,10 @@ error_code_to_string (gint code)
  * oxp_validation_report_to_json:
  * @self: a #OxpValidationReport
  *
+ * The report as `--json` prints it: {"model", "passed", "error" (null or the
+ * message), "checks": [{"name", "check", "shapes", "max_abs_diff", "atol",
+ * "passed", "reason", "error"}]}, with null for what does not apply.
+ *
  * Returns: (transfer full): the report as a JSON object.
  */
 JsonNode *
@@ -504,6 +636,14 @@ struct _OxpValidator
   OxpShapes shapes[2];
 };
 
+/**
+ * OxpValidator:
+ *
+ * The counterpart of optimum's validate_model_outputs for one exported file
+ * and the #OxpOnnxConfig it was exported with: runs it in ONNX Runtime at
+ * two shape sets and against reference vectors, and reports each check in
+ * an #OxpValidationReport.
+ */
 G_DEFINE_FINAL_TYPE (OxpValidator, oxp_validator, G_TYPE_OBJECT)
 
 static void
@@ -542,6 +682,8 @@ oxp_validator_init (OxpValidator *self)
  * oxp_validator_new:
  * @runtime: the ONNX Runtime to validate with
  *
+ * Creates a validator running models in @runtime.
+ *
  * Returns: (transfer full): a validator with the default tolerance, shape
  *   sets and no reference.
  */
@@ -557,6 +699,14 @@ oxp_validator_new (OxpRuntime *runtime)
   return self;
 }
 
+/**
+ * oxp_validator_set_atol:
+ * @self: a validator
+ * @atol: the absolute tolerance, or 0 for the default
+ *
+ * Sets the tolerance of the reference comparison.  0 (the default) uses the
+ * config's, oxp_onnx_config_get_atol(), or 1e-4 without a config.
+ */
 void
 oxp_validator_set_atol (OxpValidator *self, double atol)
 {
@@ -564,6 +714,14 @@ oxp_validator_set_atol (OxpValidator *self, double atol)
   self->atol = (isnan (atol) || atol < 0) ? 0 : atol;
 }
 
+/**
+ * oxp_validator_get_atol:
+ * @self: a validator
+ *
+ * The tolerance set with oxp_validator_set_atol().
+ *
+ * Returns: the tolerance, 0 for the config's
+ */
 double
 oxp_validator_get_atol (OxpValidator *self)
 {
@@ -571,6 +729,16 @@ oxp_validator_get_atol (OxpValidator *self)
   return self->atol;
 }
 
+/**
+ * oxp_validator_set_reference:
+ * @self: a validator
+ * @path: (nullable): a safetensors file, or %NULL for none
+ *
+ * Sets the reference file: inputs and expected outputs under their ONNX
+ * names, as transformers computed them (extra tensors are ignored).  The
+ * reference inputs are fed to the model and every output present in the
+ * file is compared within the tolerance.
+ */
 void
 oxp_validator_set_reference (OxpValidator *self, const char *path)
 {
@@ -579,6 +747,14 @@ oxp_validator_set_reference (OxpValidator *self, const char *path)
   self->reference = g_strdup (path);
 }
 
+/**
+ * oxp_validator_get_reference:
+ * @self: a validator
+ *
+ * The reference file set with oxp_validator_set_reference().
+ *
+ * Returns: (transfer none) (nullable): its path, %NULL for none
+ */
 const char *
 oxp_validator_get_reference (OxpValidator *self)
 {
@@ -591,7 +767,12 @@ oxp_validator_get_reference (OxpValidator *self)
  * @self: a #OxpValidator
  * @input_name: (nullable): a reference input (e.g. "attention_mask")
  *
- * Restricts the reference comparison to the positions @input_name keeps.
+ * Restricts the reference comparison to the positions @input_name keeps
+ * (non-zero).  An output whose leading dimensions equal that input's shape
+ * is compared where the input is non-zero, other outputs in full; a
+ * reference without that input fails the comparison.  For models whose
+ * padded positions are implementation-defined (DeBERTa's fully masked query
+ * rows); %NULL (the default) compares every element.
  */
 void
 oxp_validator_set_reference_mask (OxpValidator *self, const char *input_name)
@@ -605,6 +786,8 @@ oxp_validator_set_reference_mask (OxpValidator *self, const char *input_name)
  * oxp_validator_get_reference_mask:
  * @self: a #OxpValidator
  *
+ * The input set with oxp_validator_set_reference_mask().
+ *
  * Returns: (nullable): the input restricting the reference comparison
  */
 const char *
@@ -614,6 +797,17 @@ oxp_validator_get_reference_mask (OxpValidator *self)
   return self->reference_mask;
 }
 
+/**
+ * oxp_validator_set_shapes:
+ * @self: a validator
+ * @first: the first shape set
+ * @second: the second shape set
+ *
+ * Sets the two shape sets dummy inputs are generated at.  The defaults are
+ * optimum's (oxp_shapes_init_default()), then batch 3, sequence 11, past 7
+ * and encoder sequence 13 with another seed, so that no symbolic size
+ * equals another and a dim frozen to one size shows.
+ */
 void
 oxp_validator_set_shapes (OxpValidator *self, const OxpShapes *first, const OxpShapes *second)
 {
@@ -623,6 +817,14 @@ oxp_validator_set_shapes (OxpValidator *self, const OxpShapes *first, const OxpS
   self->shapes[1] = *second;
 }
 
+/**
+ * oxp_validator_get_shapes:
+ * @self: a validator
+ * @first: (out caller-allocates) (optional): the first shape set
+ * @second: (out caller-allocates) (optional): the second shape set
+ *
+ * The two shape sets dummy inputs are generated at.
+ */
 void
 oxp_validator_get_shapes (OxpValidator *self, OxpShapes *first, OxpShapes *second)
 {
@@ -1469,7 +1671,19 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
  * @report: (out) (optional) (transfer full): every check made
  * @error: return location for a #GError
  *
- * Validates one exported file; see the header for what is checked.
+ * Validates one exported file against the config it was exported with, as
+ * optimum's validate_model_outputs does: the model loads; its inputs and
+ * outputs have the config's names, order, element types and dims (symbolic
+ * ones symbolic); it runs at both shape sets with dummy inputs from the
+ * config's generators, every output with the declared shape, one size per
+ * symbolic name across all inputs and outputs, and finite values; with a
+ * reference, every output present there is within the tolerance.  With
+ * @config %NULL only loading and the reference comparison are done.
+ *
+ * @report receives every check made, also when validation fails.  Fails in
+ * %OXP_VALIDATION_ERROR when a check failed (see
+ * oxp_validation_report_to_error()), in another domain when the checks
+ * could not be made (dummy inputs could not be generated).
  *
  * Returns: %TRUE when every check passed.
  */
@@ -1561,6 +1775,410 @@ oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *m
     run_reference (self, result, session, atol);
 
 done:
+  {
+    gboolean passed = oxp_validation_report_to_error (result, error);
+
+    if (report != NULL)
+      *report = g_steal_pointer (&result);
+    return passed;
+  }
+}
+
+/* ------------------------------------------------------------ chain */
+
+/* Where @name is in the export folder @folder: at the top (optimum's
+ * layout), else as transformers.js's layout names it, onnx/NAME.onnx or
+ * onnx/NAME_fp16.onnx.  (transfer full) */
+static char *
+chain_file_path (const char *folder, const char *name)
+{
+  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".onnx"));
+  g_autofree char *fp16 = g_strconcat (stem, "_fp16.onnx", NULL);
+  char *top = g_build_filename (folder, name, NULL);
+  char *candidates[] = {
+    g_build_filename (folder, "onnx", name, NULL),
+    g_build_filename (folder, "onnx", fp16, NULL),
+  };
+  char *found = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      if (found == NULL && !g_file_test (top, G_FILE_TEST_EXISTS)
+          && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+        found = g_steal_pointer (&candidates[i]);
+      g_free (candidates[i]);
+    }
+  if (found == NULL)
+    return top;
+  g_free (top);
+  return found;
+}
+
+/* A copy of @t named @name. */
+static OxpTensor *
+tensor_copy_as (const OxpTensor *t, const char *name)
+{
+  OxpTensor *copy = oxp_tensor_new (name, oxp_tensor_get_dtype (t), oxp_tensor_get_shape (t),
+                                    oxp_tensor_get_rank (t));
+
+  memcpy (oxp_tensor_get_mutable_data (copy), oxp_tensor_get_data (t), oxp_tensor_get_size (t));
+  return copy;
+}
+
+/* The output @name of a run of @session, or NULL. */
+static OxpTensor *
+run_output (OxpRuntimeSession *session, GPtrArray *outputs, const char *name)
+{
+  guint index = 0;
+
+  if (outputs == NULL
+      || spec_lookup (oxp_runtime_session_get_outputs (session), name, &index) == NULL)
+    return NULL;
+  return g_ptr_array_index (outputs, index);
+}
+
+/* Largest |a - b| over @a's [batch, n_a, width] rows from position @from_a
+ * and @b's from @from_b, @len positions each; INFINITY on a shape mismatch
+ * or NaN. */
+static double
+position_diff (const OxpTensor *a, gint64 from_a, const OxpTensor *b, gint64 from_b, gint64 len)
+{
+  const gint64 *sa = oxp_tensor_get_shape (a), *sb = oxp_tensor_get_shape (b);
+  double worst = 0;
+
+  if (oxp_tensor_get_rank (a) != 3 || oxp_tensor_get_rank (b) != 3 || sa[0] != sb[0]
+      || sa[2] != sb[2] || from_a + len > sa[1] || from_b + len > sb[1])
+    return INFINITY;
+  for (gint64 r = 0; r < sa[0]; r++)
+    for (gint64 p = 0; p < len; p++)
+      for (gint64 c = 0; c < sa[2]; c++)
+        {
+          double x
+              = oxp_tensor_get_element_as_double (a, (gsize)((r * sa[1] + from_a + p) * sa[2] + c));
+          double y
+              = oxp_tensor_get_element_as_double (b, (gsize)((r * sb[1] + from_b + p) * sb[2] + c));
+          double d = fabs (x - y);
+
+          worst = isnan (d) ? INFINITY : MAX (worst, d);
+        }
+  return worst;
+}
+
+typedef struct
+{
+  OxpOnnxConfig *config;
+  OxpRuntimeSession *session;
+  const char *file;
+} ChainFile;
+
+/* Inputs for @f at @shapes, with the decoder's tokens @ids[:, @from :
+ * @from + @len], the encoder's output and mask, @prefix_out's presents as
+ * the past (when given) and the merged file's branch. */
+static GPtrArray *
+chain_inputs (ChainFile *f, const OxpShapes *base, gint64 len, gint64 past, const OxpTensor *ids,
+              gint64 from, const OxpTensor *encoder_out, const OxpTensor *encoder_mask,
+              ChainFile *prefix, GPtrArray *prefix_out, GError **error)
+{
+  OxpShapes shapes = *base;
+  GPtrArray *inputs;
+  OxpTensor *t;
+
+  shapes.sequence_length = len;
+  shapes.past_sequence_length = past;
+  inputs = oxp_onnx_config_generate_dummy_inputs (f->config, &shapes, error);
+  if (inputs == NULL)
+    return NULL;
+  replace_tensor (inputs, int_columns (tensor_lookup (inputs, "input_ids"), "input_ids",
+                                       oxp_tensor_get_shape (ids)[0], len, ids, from, 0));
+  replace_tensor (inputs, tensor_copy_as (encoder_out, "encoder_hidden_states"));
+  if (encoder_mask != NULL && (t = tensor_lookup (inputs, "encoder_attention_mask")) != NULL)
+    {
+      OxpTensor *mask = tensor_copy_as (encoder_mask, "encoder_attention_mask");
+
+      if (oxp_tensor_get_dtype (mask) == oxp_tensor_get_dtype (t))
+        replace_tensor (inputs, mask);
+      else
+        oxp_tensor_unref (mask);
+    }
+  if ((t = tensor_lookup (inputs, "use_cache_branch")) != NULL)
+    replace_tensor (inputs, oxp_dummy_constant_tensor ("use_cache_branch", oxp_tensor_get_dtype (t),
+                                                       oxp_tensor_get_shape (t),
+                                                       oxp_tensor_get_rank (t), past > 0));
+  /* The first step's present.i.* (decoder and encoder) is the past. */
+  if (prefix_out != NULL)
+    {
+      GPtrArray *outs = oxp_runtime_session_get_outputs (prefix->session);
+
+      for (guint i = 0; i < outs->len; i++)
+        {
+          const char *out = oxp_tensor_spec_get_name (g_ptr_array_index (outs, i));
+          g_autofree char *in = NULL;
+
+          if (!g_str_has_prefix (out, "present."))
+            continue;
+          in = g_strconcat ("past_key_values.", out + strlen ("present."), NULL);
+          replace_tensor (inputs, tensor_copy_as (g_ptr_array_index (prefix_out, i), in));
+        }
+    }
+  return inputs;
+}
+
+/* Runs @inputs (consumed) in @f; on failure adds a failed row and returns NULL. */
+static GPtrArray *
+chain_run (OxpValidationReport *report, ChainFile *f, GPtrArray *inputs, GError *input_error,
+           const char *label)
+{
+  g_autoptr (GError) error = input_error;
+  GPtrArray *outputs = NULL;
+
+  if (inputs != NULL)
+    {
+      outputs = oxp_runtime_session_run (f->session, inputs, &error);
+      g_ptr_array_unref (inputs);
+    }
+  if (outputs == NULL)
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_MODEL, f->file, label, NAN, NAN,
+                OXP_VALIDATION_ERROR_RUN, "%s",
+                error != NULL
+                    ? strip_path (error->message, oxp_runtime_session_get_model_path (f->session))
+                    : "no inputs");
+  return outputs;
+}
+
+/* One row comparing @what's logits with the reference run's. */
+static void
+chain_compare (OxpValidationReport *report, const char *name, const char *label, double diff,
+               double atol, const char *against)
+{
+  if (diff <= atol)
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, name, label, diff, atol, -1,
+                NULL);
+  else
+    report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, name, label, diff, atol,
+                OXP_VALIDATION_ERROR_TOLERANCE, "differs by %.3g from %s (tolerance %.3g)", diff,
+                against, atol);
+}
+
+static void
+chain_at (OxpValidationReport *report, ChainFile *enc, ChainFile *dec, ChainFile *step,
+          ChainFile *merged, const OxpShapes *shapes, double atol)
+{
+  gint64 past = MAX (shapes->past_sequence_length, 1);
+  g_autoptr (GPtrArray) enc_out = NULL;
+  g_autoptr (GPtrArray) full_out = NULL;
+  g_autoptr (GPtrArray) prefix_out = NULL;
+  g_autoptr (GPtrArray) step_out = NULL;
+  g_autoptr (GPtrArray) enc_in = NULL;
+  g_autoptr (GPtrArray) probe = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *prefix_name = NULL, *step_name = NULL;
+  OxpTensor *encoder_out, *encoder_mask, *ids, *full_logits, *prefix_logits, *step_logits;
+  OxpShapes full = *shapes;
+  GPtrArray *in;
+
+  label = g_strdup_printf (
+      "batch_size=%" G_GINT64_FORMAT ",encoder_sequence_length=%" G_GINT64_FORMAT
+      ",past_decoder_sequence_length=%" G_GINT64_FORMAT ",decoder_sequence_length=1",
+      shapes->batch_size, shapes->encoder_sequence_length, past);
+
+  /* encoder → last_hidden_state, the decoders' encoder_hidden_states */
+  enc_in = oxp_onnx_config_generate_dummy_inputs (enc->config, shapes, &error);
+  if (enc_in == NULL)
+    {
+      chain_run (report, enc, NULL, g_steal_pointer (&error), label);
+      return;
+    }
+  enc_out = chain_run (report, enc, g_ptr_array_ref (enc_in), NULL, label);
+  if (enc_out == NULL)
+    return;
+  encoder_out = run_output (enc->session, enc_out, "last_hidden_state");
+  encoder_mask = tensor_lookup (enc_in, "attention_mask");
+  if (encoder_out == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, "last_hidden_state", label,
+                  NAN, NAN, OXP_VALIDATION_ERROR_OUTPUT, "%s has no last_hidden_state", enc->file);
+      return;
+    }
+
+  /* The decoder's tokens: past + 1 of them. */
+  full.sequence_length = past + 1;
+  full.past_sequence_length = 0;
+  probe = oxp_onnx_config_generate_dummy_inputs (dec->config, &full, &error);
+  ids = probe != NULL ? tensor_lookup (probe, "input_ids") : NULL;
+  if (ids == NULL || oxp_tensor_get_rank (ids) != 2)
+    {
+      chain_run (report, dec, NULL,
+                 error != NULL ? g_steal_pointer (&error)
+                               : g_error_new (OXP_VALIDATION_ERROR, OXP_VALIDATION_ERROR_INPUT,
+                                              "no [batch, sequence] input_ids to decode"),
+                 label);
+      return;
+    }
+
+  /* decoder_model.onnx over all past + 1 tokens: what the step must give. */
+  in = chain_inputs (dec, shapes, past + 1, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL,
+                     &error);
+  full_out = chain_run (report, dec, in, g_steal_pointer (&error), label);
+  if (full_out == NULL)
+    return;
+  /* decoder_model.onnx over the first past tokens: the step's past. */
+  in = chain_inputs (dec, shapes, past, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL, &error);
+  prefix_out = chain_run (report, dec, in, g_steal_pointer (&error), label);
+  if (prefix_out == NULL)
+    return;
+  full_logits = run_output (dec->session, full_out, "logits");
+  prefix_logits = run_output (dec->session, prefix_out, "logits");
+  if (full_logits == NULL || prefix_logits == NULL)
+    {
+      report_add (report, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_OUTPUT, "logits", label, NAN, NAN,
+                  OXP_VALIDATION_ERROR_OUTPUT, "%s has no logits", dec->file);
+      return;
+    }
+  /* The encoder's output, fed in, gives the decoder's first positions
+   * whatever comes after them (causal self-attention). */
+  prefix_name = g_strdup_printf ("%s → %s logits", enc->file, dec->file);
+  chain_compare (report, prefix_name, label, position_diff (prefix_logits, 0, full_logits, 0, past),
+                 atol, "the same positions of a longer run");
+
+  /* decoder_with_past_model.onnx, one step after the decoder's presents. */
+  in = chain_inputs (step, shapes, 1, past, ids, past, encoder_out, encoder_mask, dec, prefix_out,
+                     &error);
+  step_out = chain_run (report, step, in, g_steal_pointer (&error), label);
+  if (step_out != NULL)
+    {
+      step_logits = run_output (step->session, step_out, "logits");
+      step_name = g_strdup_printf ("%s logits", step->file);
+      chain_compare (report, step_name, label,
+                     step_logits ? position_diff (step_logits, 0, full_logits, past, 1) : INFINITY,
+                     atol, "the last position of a run without past");
+    }
+
+  if (merged != NULL)
+    {
+      g_autoptr (GPtrArray) no_past = NULL;
+      g_autoptr (GPtrArray) with_past = NULL;
+      g_autofree char *false_name
+          = g_strdup_printf ("%s use_cache_branch=false logits", merged->file);
+      g_autofree char *true_name
+          = g_strdup_printf ("%s use_cache_branch=true logits", merged->file);
+      OxpTensor *l;
+
+      in = chain_inputs (merged, shapes, past, 0, ids, 0, encoder_out, encoder_mask, NULL, NULL,
+                         &error);
+      no_past = chain_run (report, merged, in, g_steal_pointer (&error), label);
+      if (no_past != NULL)
+        {
+          l = run_output (merged->session, no_past, "logits");
+          chain_compare (report, false_name, label,
+                         l ? position_diff (l, 0, prefix_logits, 0, past) : INFINITY, atol,
+                         "decoder_model.onnx's");
+        }
+      in = chain_inputs (merged, shapes, 1, past, ids, past, encoder_out, encoder_mask, dec,
+                         prefix_out, &error);
+      with_past = chain_run (report, merged, in, g_steal_pointer (&error), label);
+      if (with_past != NULL)
+        {
+          l = run_output (merged->session, with_past, "logits");
+          chain_compare (report, true_name, label,
+                         l ? position_diff (l, 0, full_logits, past, 1) : INFINITY, atol,
+                         "the last position of a run without past");
+        }
+    }
+}
+
+static ChainFile *
+chain_file_find (ChainFile *files, guint n, const char *file_name)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (files[i].file, file_name) == 0)
+      return &files[i];
+  return NULL;
+}
+
+/**
+ * oxp_validator_validate_chain:
+ * @self: a #OxpValidator
+ * @configs: (element-type OxpOnnxConfig): the configs of the files of one
+ *   export (oxp_onnx_config_dup_submodels()), each naming its file
+ * @folder: the folder holding those files
+ * @report: (out) (optional) (transfer full): the chain's checks, or %NULL
+ *   when @configs hold no seq2seq chain
+ * @error: return location for a #GError
+ *
+ * Runs the files of a seq2seq export with past as a generation loop runs
+ * them; see the header.
+ *
+ * Returns: %TRUE when every check passed or there was no chain to check.
+ */
+gboolean
+oxp_validator_validate_chain (OxpValidator *self, GPtrArray *configs, const char *folder,
+                              OxpValidationReport **report, GError **error)
+{
+  static const char *const names[]
+      = { "encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx",
+          "decoder_model_merged.onnx" };
+  ChainFile files[G_N_ELEMENTS (names)] = { { 0 } };
+  g_autoptr (OxpValidationReport) result = NULL;
+  ChainFile *enc, *dec, *step, *merged;
+  gboolean loaded = TRUE;
+  double atol;
+
+  g_return_val_if_fail (OXP_IS_VALIDATOR (self), FALSE);
+  g_return_val_if_fail (configs != NULL, FALSE);
+  g_return_val_if_fail (folder != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (report != NULL)
+    *report = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      files[i].file = names[i];
+      for (guint j = 0; j < configs->len; j++)
+        {
+          OxpOnnxConfig *config = g_ptr_array_index (configs, j);
+
+          if (OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)
+              && g_strcmp0 (oxp_onnx_config_get_file_name (config), names[i]) == 0)
+            files[i].config = config;
+        }
+    }
+  enc = chain_file_find (files, G_N_ELEMENTS (files), "encoder_model.onnx");
+  dec = chain_file_find (files, G_N_ELEMENTS (files), "decoder_model.onnx");
+  step = chain_file_find (files, G_N_ELEMENTS (files), "decoder_with_past_model.onnx");
+  merged = chain_file_find (files, G_N_ELEMENTS (files), "decoder_model_merged.onnx");
+  if (enc->config == NULL || dec->config == NULL || step->config == NULL)
+    return TRUE;
+
+  result = report_new (folder);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr (GError) load_error = NULL;
+
+      if (files[i].config == NULL)
+        continue;
+      path = chain_file_path (folder, files[i].file);
+      files[i].session = oxp_runtime_open_session (self->runtime, path, &load_error);
+      if (files[i].session == NULL)
+        {
+          report_add (result, OXP_VALIDATION_CHECK_CHAIN, SUBJECT_MODEL, files[i].file, NULL, NAN,
+                      NAN, OXP_VALIDATION_ERROR_LOAD, "%s", strip_path (load_error->message, path));
+          loaded = FALSE;
+        }
+    }
+
+  atol = self->atol > 0 ? self->atol : oxp_onnx_config_get_atol (step->config);
+  if (!(atol > 0))
+    atol = DEFAULT_ATOL;
+  if (loaded)
+    for (guint i = 0; i < G_N_ELEMENTS (self->shapes); i++)
+      chain_at (result, enc, dec, step, merged->config != NULL ? merged : NULL, &self->shapes[i],
+                atol);
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    g_clear_object (&files[i].session);
+
   {
     gboolean passed = oxp_validation_report_to_error (result, error);
 

@@ -6,6 +6,9 @@
 /**
  * oxp_get_version:
  *
+ * The version of the library loaded at run time, which may be newer than
+ * the headers a program or plugin was built with (%OXP_VERSION_STRING).
+ *
  * Returns: the version of the oxport library the program runs with.
  */
 const char *

@@ -28,11 +28,19 @@ def check(ok, what, detail=""):
 import gi  # noqa: E402
 
 gi.require_version("Oxp", "1.0")
-from gi.repository import GLib, Oxp  # noqa: E402
+from gi.repository import GLib, GObject, Oxp  # noqa: E402
+
+
+
+def domain(enum):
+    """The GQuark of error enum Oxp.<enum> (0 when it is no error domain)."""
+    quark = getattr(getattr(Oxp, enum, None), "quark", None)
+    return quark() if quark else 0
+
 
 srcdir = os.environ["OXP_TOP_SRCDIR"]
 case = os.path.join(srcdir, "tests", "data", "bert_feature-extraction")
-print("1..8")
+print("1..11")
 
 check(Oxp.get_version() == os.environ.get("OXP_EXPECTED_VERSION", Oxp.get_version()),
       "Oxp.get_version() is the built version")
@@ -78,9 +86,42 @@ with tempfile.TemporaryDirectory() as tmp:
         Oxp.Exporter.new(manager).run(os.path.join(tmp, "no-such-model"), outdir + "2")
         check(False, "a missing model folder raises GLib.Error", "no exception")
     except GLib.Error as e:
-        check(e.domain == "oxp-checkpoint-error-quark"
-              and e.code == int(Oxp.CheckpointError.NOT_FOUND) and "no-such-model" in e.message,
-              "a missing model folder raises GLib.Error with oxport's domain and code",
+        check(e.matches(domain("CheckpointError"), Oxp.CheckpointError.NOT_FOUND)
+              and e.domain == "oxp-checkpoint-error-quark" and "no-such-model" in e.message,
+              "a missing model folder raises GLib.Error matching Oxp.CheckpointError.NOT_FOUND",
               "%s %d %s" % (e.domain, e.code, e.message))
+
+    # A task the model type does not support: the plugin-error domain.
+    try:
+        exporter = Oxp.Exporter.new(manager)
+        exporter.set_task("text-generation")
+        exporter.run(case, outdir + "3")
+        check(False, "an unsupported task raises GLib.Error", "no exception")
+    except GLib.Error as e:
+        check(e.matches(domain("PluginError"), Oxp.PluginError.UNSUPPORTED_TASK)
+              and not e.matches(domain("CheckpointError"), e.code),
+              "an unsupported task raises GLib.Error matching Oxp.PluginError.UNSUPPORTED_TASK",
+              "%s %d %s" % (e.domain, e.code, e.message))
+
+# Every error enum is an error domain in the typelib (glib:error-domain in
+# the GIR): its quark() is the domain GErrors from C carry, so bindings can
+# match errors by enum without spelling the quark string.
+expected_domains = {"CheckpointError": "oxp-checkpoint-error-quark",
+                    "ConfigError": "oxp-config-error-quark",
+                    "ExportError": "oxp-export-error-quark",
+                    "PluginError": "oxp-plugin-error-quark",
+                    "RuntimeError": "oxp-runtime-error-quark",
+                    "ValidationError": "oxp-validation-error-quark"}
+wrong = []
+for enum, expected in sorted(expected_domains.items()):
+    got = GLib.quark_to_string(domain(enum)) if domain(enum) else None
+    if got != expected:
+        wrong.append("Oxp.%s.quark(): %s, expected %s" % (enum, got, expected))
+check(not wrong, "each error enum is an error domain with quark()", "\n".join(wrong))
+
+# The enums are registered GTypes, so the values have nicks for bindings.
+check(getattr(Oxp.ValidationError.TOLERANCE, "value_nick", None) == "tolerance"
+      and GObject.type_is_a(Oxp.ValidationError.__gtype__, GObject.TYPE_ENUM),
+      "Oxp.ValidationError values are GEnum values with nicks")
 
 sys.exit(1 if failed else 0)

@@ -432,6 +432,12 @@ test_shapes (void)
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "past_decoder_sequence_length + 1"), ==, 6);
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "encoder_sequence_length_out"), ==, 11);
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "encoder_sequence_length / 2"), ==, 5);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "ceil(encoder_sequence_length / 2)"), ==, 6);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "ceil(encoder_sequence_length / 11)"), ==, 1);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "ceil(batch_size * 2) + 1"), ==, 7);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "ceil(batch_size / 0)"), ==, -1);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "ceil(batch_size / 2"), ==, -1);
+  g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "floor(batch_size / 2)"), ==, -1);
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "2 * batch_size + 1"), ==, 7);
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "num_queries"), ==, -1);
   g_assert_cmpint (oxp_shapes_resolve_dim (&shapes, "batch_size / 0"), ==, -1);

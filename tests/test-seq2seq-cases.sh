@@ -89,6 +89,19 @@ PY
   not_ok "$name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
 }
 
+# check_shared NAME OUTDIR CHECKPOINT: decoder_model.onnx and
+# decoder_with_past_model.onnx share one decoder_model.onnx_data holding each
+# tensor once, python onnx loads both with it, the merged file is
+# self-contained, and the tensor bytes written are at most 2.2x the
+# checkpoint's (tests/check-shared-data.py).
+check_shared () {
+  if verdict=$("$py" "$srcdir/check-shared-data.py" "$2" "$3" 2>&1); then
+    ok "$1: $verdict"
+  else
+    not_ok "$1: $(printf '%s' "$verdict" | tail -n 3 | tr '\n' ' ')"
+  fi
+}
+
 # check_storage NAME OUTDIR: the merged decoder stores each weight once, in
 # its main graph, and is no bigger than the first-step decoder plus the
 # with-past graph's nodes (a few kB).
@@ -104,7 +117,14 @@ plain = os.path.join(out, "decoder_model.onnx")
 step = os.path.join(out, "decoder_with_past_model.onnx")
 m = facts(merged, plain)
 s = facts(step, step)
-limit = os.path.getsize(plain) + os.path.getsize(step) - s["weight_bytes"] + 4096
+def external_bytes(path):
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    return sum(int({e.key: e.value for e in i.external_data}["length"])
+               for i in model.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL)
+# The two split decoders may keep their weights in decoder_model.onnx_data.
+limit = (os.path.getsize(plain) + external_bytes(plain) + os.path.getsize(step)
+         + external_bytes(step) - s["weight_bytes"] + 4096)
 size = os.path.getsize(merged)
 problems = []
 if m["duplicate_names"]:
@@ -173,6 +193,29 @@ for dir in "$data"/*; do
   check "$case_name merged use_cache_branch=true" "$merged" "$task" \
     "$tmp/ref-$case_name/with_past.safetensors" "$atol"
   check_storage "$case_name merged storage" "$out"
+  check_shared "$case_name shared decoder data" "$out" "$dir"
+done
+
+# --external-data: "never" keeps every file self-contained (no data file,
+# the decoders' weights written twice); "always" gives the encoder and the
+# merged decoder their own data files beside the shared one.  Both validate.
+case_dir=$data/t5_decoder-with-past
+for mode in never always; do
+  out=$tmp/external-$mode
+  if ! "$OXPORT" export --model "$case_dir" --external-data "$mode" "$out" >"$tmp/e.log" 2>&1; then
+    not_ok "--external-data $mode: export or validation failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    continue
+  fi
+  data_files=$(cd "$out" && ls *.onnx_data 2>/dev/null | tr '\n' ' ')
+  case $mode in
+    never) want="" ;;
+    always) want="decoder_model.onnx_data decoder_model_merged.onnx_data encoder_model.onnx_data " ;;
+  esac
+  if [ "$data_files" = "$want" ]; then
+    ok "--external-data $mode: data files '${data_files}', validation passed"
+  else
+    not_ok "--external-data $mode: data files '$data_files', expected '$want'"
+  fi
 done
 
 [ "$n" -gt 0 ] || { echo "Bail out! no seq2seq case in $data"; exit 1; }

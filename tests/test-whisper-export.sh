@@ -171,5 +171,22 @@ if [ -n "${OXPORT_ONNXRUNTIME:-}" ] && [ -f "$out/encoder_model.onnx" ]; then
   fi
 fi
 
+# An odd frame count: conv2 keeps its last, half-padded window, so the
+# encoder returns ceil(frames / 2) frames; the values must be the encoder's
+# math (tests/whisper-odd-vectors.py, checked against transformers first).
+if [ -n "${OXPORT_ONNXRUNTIME:-}" ] && [ -f "$out/encoder_model.onnx" ]; then
+  for frames in 29 7; do
+    if ! "$py" "$G_TEST_SRCDIR/whisper-odd-vectors.py" "$case_dir" "$frames" \
+         "$tmp/odd-$frames.safetensors" >"$tmp/log" 2>&1; then
+      not_ok "$frames frames: no numpy reference: $(tail -n 2 "$tmp/log" | tr '\n' ' ')"
+    elif "$OXPORT" validate "$out/encoder_model.onnx" --reference "$tmp/odd-$frames.safetensors" \
+           >"$tmp/log" 2>&1; then
+      ok "$frames frames give $(( (frames + 1) / 2 )) encoder frames, as the reference math does"
+    else
+      not_ok "$frames frames: $(grep -m2 'last_hidden_state' "$tmp/log" | tr '\n' ' ')"
+    fi
+  done
+fi
+
 echo "1..$n"
 exit $failed

@@ -18,6 +18,9 @@ static const char validate_description[]
       "dimension frozen at export is caught), with finite outputs of the declared\n"
       "shapes; and with --reference, compares every output found in FILE with the\n"
       "tolerance (the model's, or --atol), printing the max absolute difference.\n"
+      "The folder of an encoder-decoder export with past is also run as a chain:\n"
+      "encoder -> decoder -> one decoder-with-past step fed the decoder's presents\n"
+      "(its logits against a run without past), and the merged decoder's branches.\n"
       "\n"
       "The config comes from --model DIR, else from config.json beside the model\n"
       "(export copies it there; above onnx/ in the transformers.js layout, whose\n"
@@ -516,6 +519,33 @@ oxp_cli_validate (int argc, char **argv)
         GPtrArray *ops = oxp_cli_read_onnx_custom_operators (path, NULL);
         g_ptr_array_add (custom_ops, ops != NULL ? ops : g_ptr_array_new ());
       }
+    }
+
+  /* An export folder of a seq2seq model with past: its files together too,
+   * as the exporter validates them. */
+  if (g_file_test (target, G_FILE_TEST_IS_DIR) && submodels != NULL && files->len == submodels->len)
+    {
+      OxpValidationReport *report = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (atol_text == NULL)
+        oxp_validator_set_atol (validator, 0.0);
+      if (!oxp_validator_validate_chain (validator, submodels, target, &report, &local_error))
+        {
+          if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)
+            {
+              g_clear_object (&report);
+              g_propagate_error (&error, g_steal_pointer (&local_error));
+              goto fail;
+            }
+          if (first_failure == NULL)
+            first_failure = g_steal_pointer (&local_error);
+        }
+      if (report != NULL)
+        {
+          g_ptr_array_add (reports, report);
+          g_ptr_array_add (custom_ops, g_ptr_array_new ());
+        }
     }
 
   if (common.json)

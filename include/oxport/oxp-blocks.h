@@ -37,6 +37,9 @@ G_BEGIN_DECLS
  * @OXP_LINEAR_SHARED_WEIGHT: the [out, in] weight is also used untransposed
  *   elsewhere (a decoder tied to the word embeddings): it is written once
  *   and transposed by a Transpose node instead of while writing
+ *
+ * How oxp_block_linear() and the blocks built on it find a projection's
+ * weight and bias in the checkpoint.
  */
 typedef enum {
   OXP_LINEAR_DEFAULT = 0,

@@ -29,6 +29,11 @@ OXP_API GQuark oxp_checkpoint_error_quark (void);
  * @OXP_CHECKPOINT_ERROR_NO_MODEL_TYPE: config.json has no "model_type"
  * @OXP_CHECKPOINT_ERROR_MISSING_TENSOR: a tensor the exporter needs is absent
  * @OXP_CHECKPOINT_ERROR_TENSOR_SHAPE: a tensor has a shape or dtype the exporter does not expect
+ *
+ * Errors in the %OXP_CHECKPOINT_ERROR domain: a model folder that cannot be
+ * read, weights that fail the strict safetensors checks, or a tensor a plugin
+ * needs that is missing or has another shape.  Messages name the file and
+ * the tensor or key at fault.
  */
 typedef enum {
   OXP_CHECKPOINT_ERROR_NOT_FOUND,
@@ -45,6 +50,9 @@ typedef enum {
   OXP_CHECKPOINT_ERROR_MISSING_TENSOR,
   OXP_CHECKPOINT_ERROR_TENSOR_SHAPE,
 } OxpCheckpointError;
+
+#define OXP_TYPE_CHECKPOINT_ERROR (oxp_checkpoint_error_get_type ())
+OXP_API GType oxp_checkpoint_error_get_type (void) G_GNUC_CONST;
 
 /* A tensor of a checkpoint: a borrowed view into the memory map, valid as
  * long as the OxpCheckpoint lives. */

@@ -13,11 +13,8 @@
 
 G_BEGIN_DECLS
 
-/* OxpDummyInputGenerator: produces the value of a graph input, from its
- * spec (name, element type, dims) and the requested OxpShapes.  The
- * symbolic dims are resolved with oxp_shapes_resolve_spec(); the generator
- * chooses the values.  Values are pseudo-random but deterministic: the same
- * input name, shape and OxpShapes.seed give the same tensor. */
+/* OxpDummyInputGenerator: produces the value of a graph input from its spec
+ * and the requested OxpShapes, deterministically. */
 
 #define OXP_TYPE_DUMMY_INPUT_GENERATOR (oxp_dummy_input_generator_get_type ())
 OXP_API
@@ -32,6 +29,10 @@ G_DECLARE_DERIVABLE_TYPE (OxpDummyInputGenerator, oxp_dummy_input_generator, OXP
  * @supports_input: whether the generator produces the input @name
  * @generate: the tensor for @spec at the concrete @shape (already resolved
  *   from @shapes; its rank is the spec's)
+ *
+ * The class of #OxpDummyInputGenerator.  A generator for new inputs lists
+ * them in @supported_inputs and implements @generate; @supports_input is for
+ * names a list cannot express.
  */
 struct _OxpDummyInputGeneratorClass
 {

@@ -52,22 +52,45 @@ typedef enum
   OXP_EXPORT_VALIDATION_FAILED,
 } OxpExportValidation;
 
-/* The validation tolerance of a half-precision export when none is given:
+/**
+ * OXP_EXPORTER_HALF_ATOL:
+ *
+ * The validation tolerance of a half-precision export when none is given:
  * fp16 keeps ~3 significant digits, and on the bundled BERT-family cases
  * fp16 outputs differ from the fp32 references by 3.7e-4 … 3.4e-2
- * (fill-mask logits); the fp32 tolerances (1e-4) cannot hold. */
+ * (fill-mask logits); the fp32 tolerances (1e-4) cannot hold.
+ */
 #define OXP_EXPORTER_HALF_ATOL 5e-2
-/* The least tolerance at optimize level 3, whose FastGelu replaces the
+/**
+ * OXP_EXPORTER_APPROX_ATOL:
+ *
+ * The least tolerance at optimize level 3, whose FastGelu replaces the
  * exact GELU by its tanh approximation (|error| < 5e-4 per activation): on
  * the bundled BERT-family cases O3 outputs differ from the references by up
- * to 1e-2 (fill-mask logits of magnitude 22), 5e-4 elsewhere. */
+ * to 1e-2 (fill-mask logits of magnitude 22), 5e-4 elsewhere.
+ */
 #define OXP_EXPORTER_APPROX_ATOL 2e-2
 
-/* The newest ai.onnx opset oxport knows (the writer's IR-version table
- * ends there); a higher --opset is refused before anything is written. */
+/**
+ * OXP_EXPORTER_MAX_OPSET:
+ *
+ * The newest ai.onnx opset oxport knows (the writer's IR-version table
+ * ends there); a higher `--opset` is refused before anything is written.
+ */
 #define OXP_EXPORTER_MAX_OPSET 23
 
-/* Called for each step (and repeatedly while weights are written). */
+/**
+ * OxpExportProgressFunc:
+ * @stage: the step
+ * @detail: (nullable): what the step works on (see #OxpExportStage)
+ * @done: how much of the step is done (bytes of weights while writing),
+ *   0 when the step is not counted
+ * @total: how much there is in all, 0 when the step is not counted
+ * @user_data: the data given with the function
+ *
+ * Told of each step of oxp_exporter_run(), and repeatedly while weights
+ * are written.
+ */
 typedef void (*OxpExportProgressFunc) (OxpExportStage stage, const char *detail, guint64 done,
                                        guint64 total, gpointer user_data);
 
@@ -95,7 +118,11 @@ OXP_API OxpExporter *oxp_exporter_new (OxpTasksManager *manager);
  * library search path).  @verbose: let ONNX Runtime log.  @legacy: write
  * optimum 1.13's files for decoders (decoder_model.onnx,
  * decoder_with_past_model.onnx, decoder_model_merged.onnx) instead of
- * current optimum's single model.onnx; no effect on other models. */
+ * current optimum's single model.onnx; no effect on other models.
+ * @mode (external data): per file (OxpExternalData), except that a seq2seq
+ * decoder_model.onnx and decoder_with_past_model.onnx share one
+ * decoder_model.onnx_data holding each weight once unless @mode is
+ * OXP_EXTERNAL_DATA_NEVER (decoder_model_merged.onnx keeps @mode's rule). */
 OXP_API void oxp_exporter_set_task (OxpExporter *self, const char *task);
 OXP_API void oxp_exporter_set_opset (OxpExporter *self, guint opset);
 OXP_API void oxp_exporter_set_float_type (OxpExporter *self, OxpDataType float_type);

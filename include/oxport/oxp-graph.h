@@ -23,6 +23,10 @@ OXP_API GQuark oxp_export_error_quark (void);
  * @OXP_EXPORT_ERROR_UNSUPPORTED: a conversion or feature is not supported (e.g. a weight dtype)
  * @OXP_EXPORT_ERROR_IO: writing the output failed
  * @OXP_EXPORT_ERROR_NO_SPACE: the disk is full or a file size limit was hit
+ *
+ * Errors in the %OXP_EXPORT_ERROR domain: a graph that a plugin built wrongly
+ * (INVALID_GRAPH and OUTPUT_MISMATCH are bugs in the plugin, not in the
+ * checkpoint), a setting the export cannot honour, or writing the files.
  */
 typedef enum {
   OXP_EXPORT_ERROR_INVALID_GRAPH,
@@ -33,6 +37,9 @@ typedef enum {
   OXP_EXPORT_ERROR_NO_SPACE,
 } OxpExportError;
 
+#define OXP_TYPE_EXPORT_ERROR (oxp_export_error_get_type ())
+OXP_API GType oxp_export_error_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpWeightFlags:
  * @OXP_WEIGHT_NONE: write the tensor as it is (converted to the graph's float type)
@@ -40,6 +47,8 @@ typedef enum {
  *   what MatMul needs from a torch Linear weight); the transposition happens
  *   while streaming, never in a second buffer
  * @OXP_WEIGHT_KEEP_DTYPE: no conversion to the graph's float type
+ *
+ * How oxp_graph_add_weight() writes a checkpoint tensor.
  */
 typedef enum {
   OXP_WEIGHT_NONE = 0,

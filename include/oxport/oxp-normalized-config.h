@@ -28,19 +28,12 @@ typedef enum {
   OXP_CONFIG_ERROR_UNSUPPORTED_TASK,
 } OxpConfigError;
 
-/* OxpNormalizedConfig: a read-only view over config.json that answers
- * common attribute names ("num_layers", "hidden_size",
- * "num_attention_heads", "vocab_size", …) from each architecture's own keys.
- *
- * A name resolves, in order, through: the instance's alias for it (a key,
- * a dotted path into nested objects such as "text_config.hidden_size", or
- * several of those separated by '|', the first present wins); the name
- * itself as a key; the class's lookup vfunc chain, which derives
- * num_key_value_heads (= num_attention_heads), num_labels (from id2label,
- * else 2) and head_dim (= hidden_size / num_attention_heads).
- * Aliases are set once by the config's owner (variants set the usual ones
- * in their init; plugins add theirs, like optimum's
- * NormalizedTextConfig.with_args (num_layers="n_layer")). */
+#define OXP_TYPE_CONFIG_ERROR (oxp_config_error_get_type ())
+OXP_API GType oxp_config_error_get_type (void) G_GNUC_CONST;
+
+/* OxpNormalizedConfig: a read-only view over config.json answering common
+ * attribute names from each architecture's keys (resolution order: see
+ * core/oxp-normalized-config.c). */
 
 #define OXP_TYPE_NORMALIZED_CONFIG (oxp_normalized_config_get_type ())
 OXP_API
@@ -51,6 +44,9 @@ G_DECLARE_DERIVABLE_TYPE (OxpNormalizedConfig, oxp_normalized_config, OXP, NORMA
  * @lookup: the value of the common attribute @name when neither an alias
  *   nor the name itself is a key, or NULL.  (transfer full).  Chain up for
  *   the names a subclass does not derive.
+ *
+ * The class of #OxpNormalizedConfig.  A subclass overrides @lookup to derive
+ * values config.json does not hold under any key.
  */
 struct _OxpNormalizedConfigClass
 {
@@ -156,31 +152,8 @@ OXP_API OxpNormalizedConfig *oxp_normalized_config_dup_sub_config (OxpNormalized
                                                                    GError             **error);
 
 /* Variants (optimum's NormalizedTextConfig, NormalizedSeq2SeqConfig,
- * NormalizedVisionConfig, NormalizedTextAndVisionConfig).  Their default
- * aliases:
- * - text: num_layers → num_hidden_layers|n_layer|num_layers,
- *   hidden_size → hidden_size|n_embd|d_model, num_attention_heads →
- *   num_attention_heads|n_head|num_heads, max_position_embeddings →
- *   max_position_embeddings|n_positions, intermediate_size →
- *   intermediate_size|n_inner|d_ff, layer_norm_eps →
- *   layer_norm_eps|layer_norm_epsilon|rms_norm_eps, hidden_act →
- *   hidden_act|activation_function|hidden_activation
- * - seq2seq (a text config): encoder_num_layers → encoder_layers|num_layers,
- *   decoder_num_layers → decoder_layers|num_decoder_layers|num_layers,
- *   encoder_num_attention_heads → encoder_attention_heads|num_heads,
- *   decoder_num_attention_heads → decoder_attention_heads|num_heads,
- *   hidden_size → d_model|hidden_size, head_dim → head_dim|d_kv,
- *   num_layers and num_attention_heads → the decoder's keys,
- *   intermediate_size → d_ff|decoder_ffn_dim|intermediate_size, hidden_act →
- *   activation_function|feed_forward_proj|hidden_act
- * - vision: num_layers → num_hidden_layers; image_size, num_channels,
- *   patch_size as keys (oxp_normalized_config_get_image_size() reads
- *   a number or a [height, width] pair)
- * - text-and-vision: image_size, num_channels and patch_size resolve in
- *   "vision_config", every other name at the top level, then in
- *   "text_config", then in "vision_config"; num_layers is the text
- *   tower's, vision_num_layers, vision_hidden_size and
- *   vision_num_attention_heads the vision tower's. */
+ * NormalizedVisionConfig, NormalizedTextAndVisionConfig); their default
+ * aliases are listed in core/oxp-normalized-config-variants.c. */
 
 #define OXP_TYPE_NORMALIZED_TEXT_CONFIG (oxp_normalized_text_config_get_type ())
 OXP_API

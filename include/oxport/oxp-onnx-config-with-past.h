@@ -14,6 +14,9 @@ G_BEGIN_DECLS
  * OxpPastDirection:
  * @OXP_PAST_DIRECTION_INPUTS: past_key_values.{i}.* graph inputs
  * @OXP_PAST_DIRECTION_OUTPUTS: present.{i}.* graph outputs
+ *
+ * Which side of the graph oxp_onnx_config_with_past_add_past_key_values()
+ * adds the cache specs to.
  */
 typedef enum {
   OXP_PAST_DIRECTION_INPUTS,
@@ -21,24 +24,8 @@ typedef enum {
 } OxpPastDirection;
 
 /* OxpOnnxConfigWithPast: a decoder whose graph may return its key/value
- * cache (use-past) and take it back in (use-past-in-inputs), like optimum's
- * OnnxConfigWithPast.
- *
- * Past and present tensors are [batch_size, num_key_value_heads,
- * LENGTH, head_dim] where the heads and head_dim are numbers from the
- * normalized config and LENGTH is "past_sequence_length" for inputs,
- * "past_sequence_length + sequence_length" for outputs when the past is an
- * input, and "sequence_length" when it is not.
- *
- * Outputs: without past inputs, the task's default outputs; with them,
- * last_hidden_state (feature-extraction) or logits [batch_size,
- * sequence_length, vocab_size]; then present.{i}.key/.value when use-past.
- *
- * Submodels: a config with use-past but no past inputs splits into
- * decoder_model.onnx (no past inputs, presents out) and
- * decoder_with_past_model.onnx (past in, presents out); one with past
- * inputs is decoder_with_past_model.onnx alone; one without use-past is
- * itself. */
+ * cache and take it back in, like optimum's OnnxConfigWithPast (cache
+ * shapes, outputs and submodels: see core/oxp-onnx-config-with-past.c). */
 
 #define OXP_TYPE_ONNX_CONFIG_WITH_PAST (oxp_onnx_config_with_past_get_type ())
 OXP_API
@@ -49,6 +36,8 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfigWithPast, oxp_onnx_config_with_past, OXP,
  * OxpOnnxConfigWithPastClass:
  * @add_past_key_values: appends the past (inputs) or present (outputs)
  *   specs of every layer to @specs, key before value
+ *
+ * The class of #OxpOnnxConfigWithPast.
  */
 struct _OxpOnnxConfigWithPastClass
 {

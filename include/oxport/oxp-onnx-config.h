@@ -15,9 +15,26 @@ G_BEGIN_DECLS
 
 /**
  * OxpShapes:
+ * @batch_size: rows of every input ("batch_size")
+ * @sequence_length: tokens of the current step ("sequence_length")
+ * @past_sequence_length: tokens already in the cache ("past_sequence_length")
+ * @encoder_sequence_length: tokens of the encoder input of a seq2seq decoder
+ * @num_choices: choices of a multiple-choice input
+ * @width: image width in pixels
+ * @height: image height in pixels
+ * @num_channels: image channels
+ * @feature_size: mel bins of audio input_features
+ * @nb_max_frames: frames of audio input_features
+ * @audio_sequence_length: samples of raw audio input_values
+ * @seed: seed of the pseudo-random values; equal shapes and seed give equal
+ *   tensors
  *
  * The sizes dummy inputs are generated for (optimum's DEFAULT_DUMMY_SHAPES).
  * Initialise with oxp_shapes_init_default(), then change what you need.
+ *
+ * Each size is what a symbolic dim of the same name resolves to (see
+ * oxp_shapes_resolve_dim()); the validator runs every model at two shape
+ * sets that differ from each other and from any default.
  */
 typedef struct {
   gint64 batch_size;
@@ -31,7 +48,6 @@ typedef struct {
   gint64 feature_size;
   gint64 nb_max_frames;
   gint64 audio_sequence_length;
-  /* Seed of the pseudo-random values; equal shapes and seed give equal tensors. */
   guint32 seed;
   /*< private >*/
   gint64 _oxp_reserved[8];
@@ -46,7 +62,8 @@ OXP_API void oxp_shapes_init_default (OxpShapes *shapes);
  * ("decoder_sequence_length", "past_decoder_sequence_length",
  * "encoder_sequence_length_out", "text_batch_size", "image_batch_size");
  * and sums of those and numbers ("past_sequence_length + sequence_length"),
- * each optionally divided or multiplied by a number ("encoder_sequence_length / 2").
+ * each optionally divided or multiplied by a number ("encoder_sequence_length / 2",
+ * rounded down; "ceil(encoder_sequence_length / 2)", rounded up).
  * Returns -1 for a name it does not know. */
 OXP_API gint64   oxp_shapes_resolve_dim (const OxpShapes *shapes, const char *param);
 /* Concrete shape of @spec at @shapes (oxp_tensor_spec_get_rank() values);
@@ -84,6 +101,10 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxConfig, oxp_onnx_config, OXP, ONNX_CONFIG, GObj
  * @dup_submodels: the configs of the files one export writes (default: self)
  * @build_graph: adds the model's nodes to @graph (the inputs and outputs the
  *   config declares are already there when it is called)
+ *
+ * The class of #OxpOnnxConfig: the opset and tolerance fields a subclass sets
+ * in class_init, and the virtual methods it overrides.  Only @build_graph has
+ * no usable default.
  */
 struct _OxpOnnxConfigClass
 {

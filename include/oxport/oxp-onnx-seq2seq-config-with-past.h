@@ -16,6 +16,9 @@ G_BEGIN_DECLS
  * @OXP_CONFIG_BEHAVIOR_ENCODER: the encoder alone (encoder_model.onnx)
  * @OXP_CONFIG_BEHAVIOR_DECODER: the decoder alone (decoder_model.onnx,
  *   decoder_with_past_model.onnx)
+ *
+ * Which part of an encoder-decoder a #OxpOnnxSeq2SeqConfigWithPast exports
+ * (#OxpOnnxSeq2SeqConfigWithPast:behavior).
  */
 typedef enum {
   OXP_CONFIG_BEHAVIOR_MONOLITH,
@@ -27,25 +30,8 @@ typedef enum {
 OXP_API GType oxp_config_behavior_get_type (void) G_GNUC_CONST;
 
 /* OxpOnnxSeq2SeqConfigWithPast: an encoder-decoder (optimum's
- * OnnxSeq2SeqConfigWithPast).
- *
- * Past inputs per decoder layer i: past_key_values.i.decoder.key/.value
- * [batch_size, heads, past_decoder_sequence_length, head_dim] and
- * past_key_values.i.encoder.key/.value [batch_size, heads,
- * encoder_sequence_length_out, head_dim].  Present outputs:
- * present.i.decoder.key/.value ("past_decoder_sequence_length +
- * decoder_sequence_length" with past inputs, else "decoder_sequence_length"),
- * and present.i.encoder.key/.value only for a decoder without past inputs.
- * Layers: decoder_num_layers; heads: decoder_num_attention_heads.
- *
- * Outputs: the encoder behaviour gives last_hidden_state [batch_size,
- * encoder_sequence_length, hidden_size]; the others the task's default
- * outputs with their sequence dim renamed decoder_sequence_length.
- *
- * Submodels of a monolith config: encoder_model.onnx, decoder_model.onnx,
- * and with use-past decoder_with_past_model.onnx and
- * decoder_model_merged.onnx (#OxpOnnxSeq2SeqConfigWithPast:merged: an If on
- * use_cache_branch over both decoders, each weight stored once). */
+ * OnnxSeq2SeqConfigWithPast); cache names and shapes, outputs and
+ * submodels: see core/oxp-onnx-seq2seq-config-with-past.c. */
 
 #define OXP_TYPE_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (oxp_onnx_seq2seq_config_with_past_get_type ())
 OXP_API
@@ -58,7 +44,10 @@ G_DECLARE_DERIVABLE_TYPE (OxpOnnxSeq2SeqConfigWithPast, oxp_onnx_seq2seq_config_
  *   output step (Whisper's convolutions halve the frames: 2).  0 or 1: the
  *   encoder keeps the length.  Above 1, the encoder output, the decoder's
  *   encoder_hidden_states and the cross-attention cache are
- *   "encoder_sequence_length / N" long.
+ *   "ceil(encoder_sequence_length / N)" long (rounded up, as a stride-N
+ *   convolution padded on both sides counts its windows).
+ *
+ * The class of #OxpOnnxSeq2SeqConfigWithPast.
  */
 struct _OxpOnnxSeq2SeqConfigWithPastClass
 {

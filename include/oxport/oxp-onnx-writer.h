@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  * @OXP_EXTERNAL_DATA_AUTO: inline below 2 GiB of weights, external above
  * @OXP_EXTERNAL_DATA_NEVER: always inline (fails above 2 GiB)
  * @OXP_EXTERNAL_DATA_ALWAYS: always one `<model>.onnx_data` file beside the model
+ *
+ * Where oxp_onnx_writer_write() puts the weights.
  */
 typedef enum {
   OXP_EXTERNAL_DATA_AUTO,
@@ -22,7 +24,15 @@ typedef enum {
   OXP_EXTERNAL_DATA_ALWAYS,
 } OxpExternalData;
 
-/* Progress of a write: bytes of weights written so far and in all. */
+/**
+ * OxpProgressFunc:
+ * @done: bytes of weights written so far
+ * @total: bytes of weights in all
+ * @user_data: the data given with the function
+ *
+ * Reports the progress of oxp_onnx_writer_write(), in the thread that called
+ * it.
+ */
 typedef void (*OxpProgressFunc) (guint64 done, guint64 total, gpointer user_data);
 
 #define OXP_TYPE_ONNX_WRITER (oxp_onnx_writer_get_type ())

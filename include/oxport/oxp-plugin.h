@@ -9,18 +9,45 @@
 
 G_BEGIN_DECLS
 
-/* The plugin ABI.  A plugin is loaded when its major equals the core's and
- * its minor is not newer than the core's. */
+/**
+ * OXP_PLUGIN_ABI_MAJOR:
+ *
+ * The major version of the plugin ABI: a plugin is loaded only when the
+ * major in its descriptor equals the core's (otherwise it is rejected with
+ * %OXP_PLUGIN_ERROR_ABI).  Bumped when a change breaks built plugins.
+ */
 #define OXP_PLUGIN_ABI_MAJOR 1
+/**
+ * OXP_PLUGIN_ABI_MINOR:
+ *
+ * The minor version of the plugin ABI: a plugin built against a newer minor
+ * than the core's is rejected, one built against an older minor loads.
+ */
 #define OXP_PLUGIN_ABI_MINOR 0
 
-/* Called once after the descriptor was checked; it only registers models
- * with oxp_plugin_register_model().  Returning FALSE (with @error set)
- * rejects the whole plugin and discards its registrations. */
+/**
+ * OxpPluginInitFunc:
+ * @plugin: the plugin being loaded
+ * @error: return location for an error
+ *
+ * A plugin's entry point, called once after its descriptor was checked.  It
+ * only registers models with oxp_plugin_register_model(), and may run in the
+ * helper scanner process as well as in the process that exports.
+ *
+ * Returns: %TRUE on success; %FALSE (with @error set) rejects the whole
+ *   plugin and discards its registrations
+ */
 typedef gboolean (*OxpPluginInitFunc) (OxpPlugin *plugin, GError **error);
 
 /**
  * OxpPluginDesc:
+ * @abi_major: %OXP_PLUGIN_ABI_MAJOR when the plugin was built
+ * @abi_minor: %OXP_PLUGIN_ABI_MINOR when the plugin was built
+ * @name: the plugin's name, also the middle of the descriptor's symbol
+ * @description: one line for `oxport plugins`
+ * @version: the plugin's version
+ * @license: its license, an SPDX expression
+ * @init: the function that registers the plugin's models
  *
  * What a plugin module exports, as read-only data, under the symbol
  * `oxp_plugin_<name>_desc` where <name> is the module file name without a
@@ -46,7 +73,22 @@ typedef struct {
 #define OXP_PLUGIN_EXPORT
 #endif
 
-/* OXP_PLUGIN_DEFINE (bert, "BERT-family encoders", bert_plugin_init, "1.0", "LGPL-2.1-or-later") */
+/**
+ * OXP_PLUGIN_DEFINE:
+ * @name: the plugin's name, a C identifier matching the module file name
+ *   (oxport-bert.so → bert)
+ * @description: a one-line description
+ * @init: the #OxpPluginInitFunc
+ * @version: the plugin's version string
+ * @license: its license, an SPDX expression
+ *
+ * Defines and exports the plugin's #OxpPluginDesc, the only symbol a plugin
+ * module exports; use it once, in one file of the module:
+ * |[<!-- language="C" -->
+ * OXP_PLUGIN_DEFINE (bert, "BERT-family encoders", bert_plugin_init, "1.0",
+ *                    "LGPL-2.1-or-later")
+ * ]|
+ */
 #define OXP_PLUGIN_DEFINE(name, description, init, version, license)            \
   OXP_PLUGIN_EXPORT extern const OxpPluginDesc oxp_plugin_##name##_desc;        \
   OXP_PLUGIN_EXPORT const OxpPluginDesc oxp_plugin_##name##_desc = {            \

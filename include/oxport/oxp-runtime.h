@@ -21,6 +21,9 @@ OXP_API GQuark oxp_runtime_error_quark (void);
  * @OXP_RUNTIME_ERROR_LOAD: a model could not be loaded (corrupt, unsupported op, …)
  * @OXP_RUNTIME_ERROR_RUN: running a model failed
  * @OXP_RUNTIME_ERROR_INPUT: an input tensor does not fit the model
+ *
+ * Errors in the %OXP_RUNTIME_ERROR domain, from loading ONNX Runtime or from
+ * its C API; messages carry ONNX Runtime's own text.
  */
 typedef enum {
   OXP_RUNTIME_ERROR_NOT_FOUND,
@@ -29,6 +32,9 @@ typedef enum {
   OXP_RUNTIME_ERROR_RUN,
   OXP_RUNTIME_ERROR_INPUT,
 } OxpRuntimeError;
+
+#define OXP_TYPE_RUNTIME_ERROR (oxp_runtime_error_get_type ())
+OXP_API GType oxp_runtime_error_get_type (void) G_GNUC_CONST;
 
 /* OxpRuntime: ONNX Runtime loaded at run time (no build-time dependency).
  * OxpRuntimeSession: one loaded model. */

@@ -32,6 +32,11 @@ OXP_API GQuark oxp_plugin_error_quark (void);
  * @OXP_PLUGIN_ERROR_TIMEOUT: loading the module did not finish in time
  * @OXP_PLUGIN_ERROR_TYPE_CONFLICT: the module registers a GType name that
  *   another plugin or the core already uses
+ *
+ * Errors in the %OXP_PLUGIN_ERROR domain.  UNKNOWN_MODEL_TYPE,
+ * UNSUPPORTED_TASK and CANNOT_INFER_TASK answer a query the loaded plugins
+ * cannot; every other code rejects a plugin while it is loaded (see
+ * oxp_tasks_manager_get_rejection_errors()), and the other plugins load on.
  */
 typedef enum {
   OXP_PLUGIN_ERROR_MODULE,
@@ -50,6 +55,9 @@ typedef enum {
   OXP_PLUGIN_ERROR_TYPE_CONFLICT,
 } OxpPluginError;
 
+#define OXP_TYPE_PLUGIN_ERROR (oxp_plugin_error_get_type ())
+OXP_API GType oxp_plugin_error_get_type (void) G_GNUC_CONST;
+
 #define OXP_TYPE_TASKS_MANAGER (oxp_tasks_manager_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, OXP, TASKS_MANAGER, GObject)
@@ -57,22 +65,10 @@ G_DECLARE_FINAL_TYPE (OxpTasksManager, oxp_tasks_manager, OXP, TASKS_MANAGER, GO
 /* A registry that has loaded nothing yet. */
 OXP_API OxpTasksManager *oxp_tasks_manager_new (void);
 
-/* Each module is first loaded in a helper process, oxport-plugin-scanner,
- * one file at a time with a timeout (OXPORT_PLUGIN_SCAN_TIMEOUT seconds,
- * default 10): a module that crashes, exits, hangs or registers a GType
- * name already in use is rejected and never loaded here.  What the helper
- * reports is kept in $XDG_CACHE_HOME/oxport-1.0/registry.cache, keyed by
- * path, size and mtime (OXPORT_REGISTRY_CACHE=0 disables it).  A plugin's
- * code is loaded into this process only when one of its config types is
- * first needed (oxp_tasks_manager_get_config_type(), _create_config()).
- * OXPORT_SCAN_IN_PROCESS=1 loads every module here instead, for debugging;
- * OXPORT_PLUGIN_SCANNER names the helper (default: the installed one, or
- * the one in the build tree next to the library).
- *
- * Scans, in order: @extra_dirs (NULL-terminated, nullable), the directories
- * of OXPORT_PLUGIN_PATH (colon-separated), then the installed pluginsdir
- * (skipped when OXPORT_PLUGIN_PATH_ONLY or @no_default is set).  Files that
- * fail are recorded, never fatal.  Returns FALSE only on an internal error. */
+/* Scans @extra_dirs, OXPORT_PLUGIN_PATH, then the installed pluginsdir
+ * (skipped with OXPORT_PLUGIN_PATH_ONLY or @no_default); each module is
+ * first loaded in the oxport-plugin-scanner helper process (see
+ * core/oxp-tasks-manager.c).  Files that fail are recorded, never fatal. */
 OXP_API gboolean oxp_tasks_manager_load_plugins (OxpTasksManager    *self,
                                                  const char * const *extra_dirs,
                                                  gboolean            no_default,

@@ -9,9 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* OxpTensor: a named tensor value held in memory (dummy inputs, reference
- * vectors, runtime outputs, small graph constants).  Reference counted boxed
- * type; the data is contiguous, row-major. */
+/* OxpTensor: a named tensor value held in memory; reference-counted boxed
+ * type, contiguous and row-major. */
 
 #define OXP_TYPE_TENSOR (oxp_tensor_get_type ())
 OXP_API GType oxp_tensor_get_type (void) G_GNUC_CONST;

@@ -12,6 +12,23 @@ G_BEGIN_DECLS
 
 /**
  * OxpDataType:
+ * @OXP_DATA_TYPE_UNDEFINED: no type (an unknown name, an unset spec)
+ * @OXP_DATA_TYPE_FLOAT: 32-bit IEEE float ("float32")
+ * @OXP_DATA_TYPE_UINT8: unsigned 8-bit integer
+ * @OXP_DATA_TYPE_INT8: signed 8-bit integer
+ * @OXP_DATA_TYPE_UINT16: unsigned 16-bit integer
+ * @OXP_DATA_TYPE_INT16: signed 16-bit integer
+ * @OXP_DATA_TYPE_INT32: signed 32-bit integer
+ * @OXP_DATA_TYPE_INT64: signed 64-bit integer (token ids, masks, shapes)
+ * @OXP_DATA_TYPE_STRING: string tensor (no fixed element size; oxport
+ *   writes none)
+ * @OXP_DATA_TYPE_BOOL: one byte, 0 or 1
+ * @OXP_DATA_TYPE_FLOAT16: IEEE half precision ("float16", `--dtype fp16`)
+ * @OXP_DATA_TYPE_DOUBLE: 64-bit IEEE float ("float64")
+ * @OXP_DATA_TYPE_UINT32: unsigned 32-bit integer
+ * @OXP_DATA_TYPE_UINT64: unsigned 64-bit integer
+ * @OXP_DATA_TYPE_BFLOAT16: brain float, the top 16 bits of a float32
+ *   ("bfloat16", `--dtype bf16`)
  *
  * Tensor element types.  The values are those of ONNX's
  * `TensorProto.DataType`, which ONNX Runtime's C API shares for 1..23.

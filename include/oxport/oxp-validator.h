@@ -33,6 +33,9 @@ OXP_API GQuark oxp_validation_error_quark (void);
  *   more than the tolerance
  * @OXP_VALIDATION_ERROR_REFERENCE: the reference file is unreadable, lacks an
  *   input, or holds none of the model's outputs
+ *
+ * Errors in the %OXP_VALIDATION_ERROR domain: why an exported file does not
+ * pass.  Each failed #OxpValidationCheck carries one of these codes.
  */
 typedef enum {
   OXP_VALIDATION_ERROR_LOAD,
@@ -45,6 +48,9 @@ typedef enum {
   OXP_VALIDATION_ERROR_TOLERANCE,
   OXP_VALIDATION_ERROR_REFERENCE,
 } OxpValidationError;
+
+#define OXP_TYPE_VALIDATION_ERROR (oxp_validation_error_get_type ())
+OXP_API GType oxp_validation_error_get_type (void) G_GNUC_CONST;
 
 /**
  * OxpValidationCheckKind:
@@ -59,6 +65,11 @@ typedef enum {
  * @OXP_VALIDATION_CHECK_CACHE: a decoder's cache: the last-position output of
  *   one step fed the past of a first run against one run over the whole
  *   sequence without past ("cache")
+ * @OXP_VALIDATION_CHECK_CHAIN: the files of a seq2seq export with past run
+ *   one after the other, each fed what the one before returned: a file's
+ *   load or run, or one logits comparison ("chain")
+ *
+ * What an #OxpValidationCheck is about.
  */
 typedef enum {
   OXP_VALIDATION_CHECK_LOAD,
@@ -67,9 +78,11 @@ typedef enum {
   OXP_VALIDATION_CHECK_RUN,
   OXP_VALIDATION_CHECK_REFERENCE,
   OXP_VALIDATION_CHECK_CACHE,
+  OXP_VALIDATION_CHECK_CHAIN,
 } OxpValidationCheckKind;
 
-/* The short name shown in reports: "load", "input", "output", "run", "reference", "cache". */
+/* The short name shown in reports: "load", "input", "output", "run", "reference", "cache",
+ * "chain". */
 OXP_API const char *oxp_validation_check_kind_to_string (OxpValidationCheckKind kind);
 
 /* One row of a report, owned by the report. */
@@ -90,14 +103,8 @@ OXP_API const char            *oxp_validation_check_get_reason       (const OxpV
 OXP_API gint                   oxp_validation_check_get_error_code   (const OxpValidationCheck *check);
 
 /* OxpValidationReport: every check made on one model file, in the order
- * made (load, inputs, outputs, first shape set, second shape set,
- * cache, reference).  A file taking past_key_values.* runs each shape set
- * twice, with its past length and with an empty past; a decoder that also
- * returns present.* gets the cache check: one step after a past of the
- * second set's length (at least 1) against one run over the whole sequence
- * without past, on the first output at the last position, within the
- * tolerance.  A config with fixed shapes (oxp_onnx_config_set_fixed_shapes())
- * runs once, at its fixed dims: its file takes no other shape. */
+ * made (what each shape set and the cache check run: see
+ * core/oxp-validator.c). */
 #define OXP_TYPE_VALIDATION_REPORT (oxp_validation_report_get_type ())
 OXP_API
 G_DECLARE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, OXP, VALIDATION_REPORT, GObject)
@@ -164,23 +171,36 @@ OXP_API void oxp_validator_get_shapes (OxpValidator *self,
                                        OxpShapes    *first,
                                        OxpShapes    *second);
 
-/* Validates @model_path against @config: the model loads; its inputs and
- * outputs have the config's names, order, element types and dims (symbolic
- * ones symbolic); it runs at both shape sets with dummy inputs from the
- * config's generators, every output with the declared shape, one size per
- * symbolic name across all inputs and outputs, and finite values; with a
- * reference, every output present there is within the tolerance.  With
- * @config NULL only loading and the reference comparison are done.
- *
- * @report (out) (optional) (transfer full) receives every check made, also
- * when validation fails.  Returns FALSE with @error set: in
- * OXP_VALIDATION_ERROR when a check failed (see
- * oxp_validation_report_to_error()); in another domain when the checks could
- * not be made (dummy inputs could not be generated). */
+/* Validates @model_path against @config (what is checked: see
+ * core/oxp-validator.c); @report receives every check made, also when
+ * validation fails. */
 OXP_API gboolean oxp_validator_validate (OxpValidator         *self,
                                          OxpOnnxConfig        *config,
                                          const char           *model_path,
                                          OxpValidationReport **report,
                                          GError              **error);
+
+/* Validates the files of a seq2seq export with past in @folder together, at
+ * both shape sets: encoder_model.onnx's last_hidden_state (and its
+ * attention_mask) feed decoder_model.onnx, run over past + 1 tokens and
+ * over the first past tokens (past: the set's past length, at least 1);
+ * decoder_with_past_model.onnx then takes the last token with the shorter
+ * run's present.*.decoder and present.*.encoder as its past, and its logits
+ * must equal the longer run's last position within the tolerance (the
+ * with-past config's unless set); decoder_model_merged.onnx, when
+ * @configs has it, must give decoder_model.onnx's logits with
+ * use_cache_branch false and the step's with it true.  @configs: the export's
+ * submodel configs (element-type OxpOnnxConfig), each naming its file,
+ * found at the top of @folder or, in the transformers.js layout, as
+ * onnx/NAME.onnx or onnx/NAME_fp16.onnx.
+ * @report (out) (optional) (transfer full): the checks ("chain" rows, the
+ * model path being @folder); NULL when @configs has no encoder, decoder and
+ * decoder with past of a seq2seq config, and then TRUE is returned.  Fails
+ * like oxp_validator_validate(). */
+OXP_API gboolean oxp_validator_validate_chain (OxpValidator         *self,
+                                               GPtrArray            *configs,
+                                               const char           *folder,
+                                               OxpValidationReport **report,
+                                               GError              **error);
 
 G_END_DECLS

@@ -135,7 +135,7 @@ check_mel_bins (Ctx *c)
   return FALSE;
 }
 
-/* gelu(conv1) → gelu(conv2, stride 2) → [batch, frames / 2, d_model]. */
+/* gelu(conv1) → gelu(conv2, stride 2) → [batch, ceil(frames / 2), d_model]. */
 static const char *
 conv_stem (Ctx *c)
 {
@@ -155,23 +155,8 @@ conv_stem (Ctx *c)
   h = oxp_block_gelu (c->graph, h);
   h = oxp_graph_op (c->graph, "Transpose", h, NULL);
   oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 3);
-  /* conv2 returns ceil(frames / 2) frames; the output is declared (as
-   * optimum names it) with encoder_sequence_length / 2, rounded down.
-   * transformers only takes 2 · max_source_positions frames, an even
-   * count, where the two agree; for an odd count the last frame, the one
-   * that reads conv1's padding, is dropped so that the declared shape holds. */
-  {
-    const char *half
-        = oxp_graph_op (c->graph, "Div", oxp_block_axis_length (c->graph, "input_features", 2),
-                        oxp_graph_add_constant_int64 (c->graph, "two", 2), NULL);
-    const gint64 zero = 0, one = 1;
-
-    half = oxp_graph_op (c->graph, "Unsqueeze", half,
-                         oxp_graph_add_constant_int64s (c->graph, "axes", &zero, 1), NULL);
-    h = oxp_graph_op (c->graph, "Slice", h,
-                      oxp_graph_add_constant_int64s (c->graph, "starts", &zero, 1), half,
-                      oxp_graph_add_constant_int64s (c->graph, "axes", &one, 1), NULL);
-  }
+  /* conv2 keeps every window, ceil(frames / 2) of them, as the config
+   * declares (encoder_length_divisor). */
   return h;
 }
 
@@ -229,7 +214,7 @@ build_encoder (Ctx *c)
   oxp_graph_push_scope (c->graph, "encoder");
   if ((h = conv_stem (c)) == NULL)
     return FALSE;
-  /* The first frames / 2 rows of the learned positions. */
+  /* The first ceil(frames / 2) rows of the learned positions. */
   pos = oxp_block_embedding (c->graph, c->checkpoint, oxp_block_position_ids (c->graph, h, NULL),
                              "model.encoder.embed_positions.weight", s->max_source_positions,
                              s->d_model, c->error);
