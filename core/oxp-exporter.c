@@ -2281,8 +2281,9 @@ oxp_export_result_get_n_files (OxpExportResult *self)
  * @self: an export result
  * @i: an index below oxp_export_result_get_n_files()
  *
- * File @i in writing order, relative to the output folder (the CLI's
- * `--layout transformers.js` moves files afterwards).
+ * File @i in writing order, relative to the output folder
+ * ("onnx/model_fp16.onnx" in the transformers.js layout, see
+ * oxp_exporter_set_layout()).
  *
  * Returns: (transfer none): the file name
  */
