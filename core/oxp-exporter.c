@@ -489,7 +489,14 @@ static const char *const shape_names[8] = {
  * @value: its size, at least 1
  * @error: return location for an error
  *
- * Returns: %TRUE when @name is known and @value valid
+ * Sets the size of one of optimum's dummy-input shapes: validation runs at
+ * it, and with dynamic axes off the files' dims are fixed at it.
+ * oxp_exporter_run() fails (%OXP_CONFIG_ERROR_INVALID_VALUE) when the
+ * model has no input the shape applies to (a width for a text model), or
+ * when config.json fixes that dim at another size.
+ *
+ * Returns: %TRUE when @name is known and @value valid; else %FALSE with
+ *   @error set (%OXP_CONFIG_ERROR_INVALID_VALUE)
  */
 gboolean
 oxp_exporter_set_shape (OxpExporter *self, const char *name, gint64 value, GError **error)
@@ -520,6 +527,14 @@ oxp_exporter_set_shape (OxpExporter *self, const char *name, gint64 value, GErro
  * oxp_exporter_set_dynamic_axes:
  * @self: an exporter
  * @dynamic_axes: %FALSE to fix every dim of the files at the export shapes
+ *
+ * optimum's `--no-dynamic-axes`: with %FALSE every input and output dim of
+ * the written files is a number, at the shapes oxp_exporter_set_shape()
+ * gave (optimum's defaults for the others), and validation runs at that
+ * one shape set, without the empty-cache run and the cache check: a fixed
+ * file takes one shape and one past length.  A merged decoder
+ * (use_cache_branch) cannot be fixed and fails oxp_exporter_run()
+ * (%OXP_EXPORT_ERROR_UNSUPPORTED).  Default: %TRUE.
  */
 void
 oxp_exporter_set_dynamic_axes (OxpExporter *self, gboolean dynamic_axes)

@@ -965,8 +965,13 @@ oxp_onnx_config_set_float_type (OxpOnnxConfig *self, OxpDataType dtype)
  * @shapes: the sizes of the symbolic dims
  * @error: return location for an error
  *
+ * A copy of @spec with each symbolic dim replaced by its size at @shapes
+ * (oxp_shapes_resolve_dim(), sums and quotients included).
+ *
  * Returns: (transfer full) (nullable): @spec with fixed dims only (unknown
- *   dims stay unknown)
+ *   dims stay unknown), or %NULL with @error set
+ *   (%OXP_CONFIG_ERROR_INVALID_VALUE, naming the tensor and the dim) when a
+ *   name has no size at @shapes
  */
 OxpTensorSpec *
 oxp_tensor_spec_new_fixed (const OxpTensorSpec *spec, const OxpShapes *shapes, GError **error)
@@ -1026,6 +1031,11 @@ apply_fixed_shapes (OxpOnnxConfig *self, GPtrArray *specs)
  * oxp_onnx_config_set_fixed_shapes:
  * @self: a config
  * @shapes: (nullable): the sizes the dims are fixed at, or %NULL for symbolic dims
+ *
+ * Fixed dims (optimum's `--no-dynamic-axes`): once set, every symbolic dim
+ * of oxp_onnx_config_get_inputs() and oxp_onnx_config_get_outputs() is its
+ * size at @shapes, so that dummy inputs and the validator's checks see the
+ * file's fixed dims.  oxp_onnx_config_copy() keeps them.
  */
 void
 oxp_onnx_config_set_fixed_shapes (OxpOnnxConfig *self, const OxpShapes *shapes)
@@ -1043,6 +1053,9 @@ oxp_onnx_config_set_fixed_shapes (OxpOnnxConfig *self, const OxpShapes *shapes)
  * oxp_onnx_config_get_fixed_shapes:
  * @self: a config
  * @shapes: (out caller-allocates) (optional): receives the sizes
+ *
+ * Whether oxp_onnx_config_set_fixed_shapes() fixed the config's dims, and at
+ * which sizes.
  *
  * Returns: whether the config's dims are fixed
  */
