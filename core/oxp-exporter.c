@@ -143,6 +143,9 @@ struct _OxpExporter
   gboolean verbose;
   gboolean strict;
   gboolean catch_signals;
+  char *layout; /* NULL: optimum's */
+  gboolean dynamic_axes;
+  gint64 shape_values[8]; /* by shape_names; 0: not given */
 
   OxpExportProgressFunc progress_func;
   gpointer progress_data;
@@ -161,6 +164,7 @@ oxp_exporter_finalize (GObject *object)
   g_free (self->library);
   g_free (self->reference);
   g_free (self->runtime_path);
+  g_free (self->layout);
   if (self->progress_notify != NULL)
     self->progress_notify (self->progress_data);
   G_OBJECT_CLASS (oxp_exporter_parent_class)->finalize (object);
@@ -185,6 +189,7 @@ oxp_exporter_init (OxpExporter *self)
    * dequantizing them at every run (20 times slower than fp32 measured);
    * level 4 is its fast path for both widths. */
   self->quant_accuracy_level = 4;
+  self->dynamic_axes = TRUE;
 }
 
 /**
@@ -554,6 +559,105 @@ oxp_exporter_set_split (OxpExporter *self, gboolean split)
 {
   g_return_if_fail (OXP_IS_EXPORTER (self));
   self->split = !!split;
+}
+
+/**
+ * oxp_exporter_set_layout:
+ * @self: an exporter
+ * @layout: (nullable): "optimum" (or %NULL) or "transformers.js"
+ *
+ * transformers.js reads a model folder as the Hugging Face Hub holds the
+ * onnx-community models: config.json, generation_config.json and the
+ * tokenizer files at the top, every ONNX file under onnx/, the dtype in the
+ * file name (model.onnx for fp32, model_fp16.onnx and model_fp16.onnx_data
+ * for fp16).  The files are written under those names in the staging
+ * folder, so an export fails or commits as a whole in either layout.
+ */
+void
+oxp_exporter_set_layout (OxpExporter *self, const char *layout)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  g_free (self->layout);
+  self->layout = g_strcmp0 (layout, "optimum") == 0 ? NULL : g_strdup (layout);
+}
+
+/* optimum's shape arguments, in the order of OxpExporter.shape_values. */
+static const char *const shape_names[8] = {
+  "batch_size", "sequence_length", "num_choices",  "width",
+  "height",     "num_channels",    "feature_size", "nb_max_frames",
+};
+
+/**
+ * oxp_exporter_set_shape:
+ * @self: an exporter
+ * @name: one of optimum's shape names ("batch_size", "sequence_length", …)
+ * @value: its size, at least 1
+ * @error: return location for an error
+ *
+ * Sets the size of one of optimum's dummy-input shapes: validation runs at
+ * it, and with dynamic axes off the files' dims are fixed at it.
+ * oxp_exporter_run() fails (%OXP_CONFIG_ERROR_INVALID_VALUE) when the
+ * model has no input the shape applies to (a width for a text model), or
+ * when config.json fixes that dim at another size.
+ *
+ * Returns: %TRUE when @name is known and @value valid; else %FALSE with
+ *   @error set (%OXP_CONFIG_ERROR_INVALID_VALUE)
+ */
+gboolean
+oxp_exporter_set_shape (OxpExporter *self, const char *name, gint64 value, GError **error)
+{
+  g_return_val_if_fail (OXP_IS_EXPORTER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (shape_names); i++)
+    if (g_str_equal (shape_names[i], name))
+      {
+        if (value < 1)
+          {
+            g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                         "%s must be at least 1, not %" G_GINT64_FORMAT, name, value);
+            return FALSE;
+          }
+        self->shape_values[i] = value;
+        return TRUE;
+      }
+  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+               "unknown shape “%s” (known: batch_size, sequence_length, num_choices, width, "
+               "height, num_channels, feature_size, nb_max_frames)",
+               name);
+  return FALSE;
+}
+
+/**
+ * oxp_exporter_set_dynamic_axes:
+ * @self: an exporter
+ * @dynamic_axes: %FALSE to fix every dim of the files at the export shapes
+ *
+ * optimum's `--no-dynamic-axes`: with %FALSE every input and output dim of
+ * the written files is a number, at the shapes oxp_exporter_set_shape()
+ * gave (optimum's defaults for the others), and validation runs at that
+ * one shape set, without the empty-cache run and the cache check: a fixed
+ * file takes one shape and one past length.  A merged decoder
+ * (use_cache_branch) cannot be fixed and fails oxp_exporter_run()
+ * (%OXP_EXPORT_ERROR_UNSUPPORTED).  Default: %TRUE.
+ */
+void
+oxp_exporter_set_dynamic_axes (OxpExporter *self, gboolean dynamic_axes)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  self->dynamic_axes = !!dynamic_axes;
+}
+
+/* Where @file_name (a config's, or a side file) goes in the layout. (transfer full) */
+static char *
+layout_file_name (OxpExporter *self, const char *file_name)
+{
+  const char *fp16 = self->float_type == OXP_DATA_TYPE_FLOAT16 ? "_fp16" : "";
+
+  if (self->layout == NULL || !g_str_has_suffix (file_name, ".onnx"))
+    return g_strdup (file_name);
+  return g_strdup_printf ("onnx/%.*s%s.onnx", (int)(strlen (file_name) - strlen (".onnx")),
+                          file_name, fp16);
 }
 
 /**
@@ -1363,13 +1467,33 @@ graph_name_for (OxpOnnxConfig *config)
   return dot != NULL ? g_strndup (file, (gsize)(dot - file)) : g_strdup (file);
 }
 
+/* Replaces the main graph's input and output specs by fixed ones.  The
+ * only subgraphs, a merged decoder's If branches, were refused with fixed
+ * dims in export_shapes(). */
+static gboolean
+fix_graph_dims (OxpGraph *graph, const OxpShapes *shapes, GError **error)
+{
+  GPtrArray *lists[2] = { oxp_graph_get_inputs (graph), oxp_graph_get_outputs (graph) };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; i < lists[l]->len; i++)
+      {
+        OxpTensorSpec *spec = g_ptr_array_index (lists[l], i);
+        OxpTensorSpec *fixed = oxp_tensor_spec_new_fixed (spec, shapes, error);
+
+        if (fixed == NULL)
+          return FALSE;
+        lists[l]->pdata[i] = fixed;
+        oxp_tensor_spec_unref (spec);
+      }
+  return TRUE;
+}
+
 /* A seq2seq decoder and decoder with past hold the same weights: with
  * external data allowed, both refer to one decoder_model.onnx_data that
  * stores each tensor once (the with-past graph appends what only it has).
  * The merged decoder stays self-contained, for transformers.js, which
  * loads encoder + merged only. */
-#define SHARED_DATA_NAME "decoder_model.onnx_data"
-
 static gboolean
 shares_decoder_data (OxpOnnxConfig *config)
 {
@@ -1380,10 +1504,21 @@ shares_decoder_data (OxpOnnxConfig *config)
              || g_strcmp0 (file_name, "decoder_with_past_model.onnx") == 0);
 }
 
+/* The shared file's name in the staging folder: the layout's name of
+ * decoder_model.onnx, with "_data" (onnx/decoder_model_fp16.onnx_data). */
+static char *
+shared_data_name (OxpExporter *self)
+{
+  g_autofree char *model = layout_file_name (self, "decoder_model.onnx");
+
+  return g_strconcat (model, "_data", NULL);
+}
+
 static OxpSharedData *
 shared_decoder_data_new (OxpExporter *self, Stage *s, GPtrArray *submodels)
 {
   g_autofree char *path = NULL;
+  g_autofree char *name = NULL;
   guint n = 0;
 
   if (self->external_data == OXP_EXTERNAL_DATA_NEVER)
@@ -1392,15 +1527,25 @@ shared_decoder_data_new (OxpExporter *self, Stage *s, GPtrArray *submodels)
     n += shares_decoder_data (g_ptr_array_index (submodels, i)) ? 1 : 0;
   if (n < 2)
     return NULL;
-  path = g_build_filename (s->staging, SHARED_DATA_NAME, NULL);
+  /* Beside the files that refer to it, in the layout's folder. */
+  name = shared_data_name (self);
+  if (strchr (name, '/') != NULL)
+    {
+      g_autofree char *sub = g_path_get_dirname (name);
+
+      if (mkdirat (s->staging_fd, sub, 0755) != 0 && errno != EEXIST)
+        return NULL; /* each file then keeps its own data */
+    }
+  path = g_build_filename (s->staging, name, NULL);
   return _oxp_shared_data_new (path);
 }
 
 static gboolean
 write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxConfig *config,
-                OxpCheckpoint *checkpoint, GHashTable *used, OxpSharedData *shared, GError **error)
+                OxpCheckpoint *checkpoint, GHashTable *used, OxpSharedData *shared,
+                const OxpShapes *fixed_shapes, GError **error)
 {
-  const char *file_name = oxp_onnx_config_get_file_name (config);
+  g_autofree char *file_name = layout_file_name (self, oxp_onnx_config_get_file_name (config));
   g_autofree char *graph_name = graph_name_for (config);
   g_autofree char *path = NULL;
   g_autofree char *data_name = NULL;
@@ -1439,6 +1584,12 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
     }
   if (!oxp_onnx_config_build_graph (config, graph, checkpoint, error))
     return FALSE;
+  if (fixed_shapes != NULL)
+    {
+      if (!fix_graph_dims (graph, fixed_shapes, error))
+        return FALSE;
+      oxp_onnx_config_set_fixed_shapes (config, fixed_shapes);
+    }
 
   writer = oxp_onnx_writer_new ();
   oxp_onnx_writer_set_external_data (writer, self->external_data);
@@ -1479,6 +1630,23 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
                                     oxp_data_type_to_string (self->float_type));
       oxp_onnx_writer_set_metadata (writer, "oxport_quantize_accuracy_level", accuracy);
     }
+  /* So that `oxport validate` checks the file against its fixed dims. */
+  if (fixed_shapes != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (
+          "batch_size=%" G_GINT64_FORMAT ",sequence_length=%" G_GINT64_FORMAT
+          ",past_sequence_length=%" G_GINT64_FORMAT ",encoder_sequence_length=%" G_GINT64_FORMAT
+          ",num_choices=%" G_GINT64_FORMAT ",width=%" G_GINT64_FORMAT ",height=%" G_GINT64_FORMAT
+          ",num_channels=%" G_GINT64_FORMAT ",feature_size=%" G_GINT64_FORMAT
+          ",nb_max_frames=%" G_GINT64_FORMAT ",audio_sequence_length=%" G_GINT64_FORMAT,
+          fixed_shapes->batch_size, fixed_shapes->sequence_length,
+          fixed_shapes->past_sequence_length, fixed_shapes->encoder_sequence_length,
+          fixed_shapes->num_choices, fixed_shapes->width, fixed_shapes->height,
+          fixed_shapes->num_channels, fixed_shapes->feature_size, fixed_shapes->nb_max_frames,
+          fixed_shapes->audio_sequence_length);
+
+      oxp_onnx_writer_set_metadata (writer, "oxport_fixed_shapes", text);
+    }
   oxp_onnx_writer_set_progress_func (writer, write_progress_cb, &wp, NULL);
 
   /* Which checkpoint tensors the graph reads, for the unused-tensor check. */
@@ -1492,6 +1660,18 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
     }
 
   test_pause ("OXP_TEST_PAUSE_BEFORE_WRITE");
+  if (strchr (file_name, '/') != NULL)
+    {
+      g_autofree char *sub = g_path_get_dirname (file_name);
+
+      if (mkdirat (s->staging_fd, sub, 0755) != 0 && errno != EEXIST)
+        {
+          int saved = errno;
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_IO, "Cannot create %s in %s: %s",
+                       sub, s->staging, g_strerror (saved));
+          return FALSE;
+        }
+    }
   path = g_build_filename (s->staging, file_name, NULL);
   emit_progress (self, OXP_EXPORT_STAGE_WRITE, file_name, 0, oxp_graph_get_weights_size (graph));
   if (!oxp_onnx_writer_write (writer, graph, path, error))
@@ -1500,8 +1680,7 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
 
   /* The writer puts large weights into "<file>_data" (or the shared
    * file); the staging folder is fresh, so one there is this run's. */
-  data_name = shared != NULL ? g_path_get_basename (_oxp_shared_data_get_path (shared))
-                             : g_strconcat (file_name, "_data", NULL);
+  data_name = shared != NULL ? shared_data_name (self) : g_strconcat (file_name, "_data", NULL);
   if (fstatat (s->staging_fd, data_name, &st, 0) == 0)
     record_file (s, result, data_name);
   return TRUE;
@@ -1560,7 +1739,7 @@ exporter_atol (OxpExporter *self, OxpOnnxConfig *config)
 /* Runs every written file in ONNX Runtime.  Never fails the export: the
  * outcome goes into @result, and the files stay. */
 static void
-validate_outputs (OxpExporter *self, OxpExportResult *result)
+validate_outputs (OxpExporter *self, OxpExportResult *result, const OxpShapes *shapes)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (OxpRuntime) runtime = NULL;
@@ -1577,12 +1756,20 @@ validate_outputs (OxpExporter *self, OxpExportResult *result)
   result->runtime_version = g_strdup (oxp_runtime_get_version (runtime));
   validator = oxp_validator_new (runtime);
   oxp_validator_set_reference (validator, self->reference);
+  {
+    OxpShapes second;
+
+    /* A fixed file has one shape set: the validator sees the fixed dims in
+     * the config and runs once. */
+    oxp_validator_get_shapes (validator, NULL, &second);
+    oxp_validator_set_shapes (validator, shapes, self->dynamic_axes ? &second : shapes);
+  }
 
   result->validation = OXP_EXPORT_VALIDATION_PASSED;
   for (guint i = 0; i < result->submodels->len; i++)
     {
       OxpOnnxConfig *config = g_ptr_array_index (result->submodels, i);
-      const char *file_name = oxp_onnx_config_get_file_name (config);
+      g_autofree char *file_name = layout_file_name (self, oxp_onnx_config_get_file_name (config));
       g_autofree char *path = g_build_filename (result->outdir, file_name, NULL);
       g_autoptr (GError) local_error = NULL;
       OxpValidationReport *report = NULL;
@@ -1717,6 +1904,181 @@ check_unused_tensors (OxpExporter *self, OxpExportResult *result, OxpCheckpoint 
   return TRUE;
 }
 
+/* Whether the dim @param names one of @names, alone or in a sum
+ * ("past_sequence_length + sequence_length", "encoder_sequence_length / 2"). */
+static gboolean
+dim_mentions (const char *param, const char *const *names)
+{
+  g_auto (GStrv) terms = g_strsplit_set (param, "+*/", -1);
+
+  for (guint t = 0; terms[t] != NULL; t++)
+    if (g_strv_contains (names, g_strstrip (terms[t])))
+      return TRUE;
+  return FALSE;
+}
+
+/* "input_ids [batch_size,sequence_length], …" of every submodel. (transfer full) */
+static char *
+describe_inputs (GPtrArray *submodels)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint m = 0; m < submodels->len; m++)
+    {
+      g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (g_ptr_array_index (submodels, m));
+
+      for (guint i = 0; i < inputs->len; i++)
+        {
+          const OxpTensorSpec *spec = g_ptr_array_index (inputs, i);
+          g_autofree char *dims = NULL;
+
+          /* The cache inputs say nothing more than the first. */
+          if (g_str_has_prefix (oxp_tensor_spec_get_name (spec), "past_key_values.")
+              && !g_str_has_prefix (oxp_tensor_spec_get_name (spec), "past_key_values.0."))
+            continue;
+          if (!g_hash_table_add (seen, (gpointer)oxp_tensor_spec_get_name (spec)))
+            continue;
+          dims = oxp_tensor_spec_dims_to_string (spec);
+          g_string_append_printf (s, "%s%s [%s]", s->len > 0 ? ", " : "",
+                                  oxp_tensor_spec_get_name (spec), dims);
+        }
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+/* The shapes of the export: optimum's defaults with the sizes given, each
+ * checked to apply to an input of the model (a width for a text model, or a
+ * height other than the one config.json fixes, cannot be honoured). */
+static gboolean
+export_shapes (OxpExporter *self, OxpExportResult *result, GPtrArray *submodels, OxpShapes *shapes,
+               GError **error)
+{
+  static const struct
+  {
+    const char *names[4]; /* the dim names the shape sizes */
+    const char *input;    /* else the input and axis it sizes, maybe fixed */
+    guint axis;
+  } uses[8] = {
+    { { "batch_size", "text_batch_size", "image_batch_size", NULL }, NULL, 0 },
+    { { "sequence_length", "decoder_sequence_length", NULL }, NULL, 0 },
+    { { "num_choices", NULL }, NULL, 0 },
+    { { "width", NULL }, "pixel_values", 3 },
+    { { "height", NULL }, "pixel_values", 2 },
+    { { "num_channels", NULL }, "pixel_values", 1 },
+    { { "feature_size", NULL }, "input_features", 1 },
+    { { "nb_max_frames", NULL }, "input_features", 2 },
+  };
+  gboolean audio = FALSE;
+
+  oxp_shapes_init_default (shapes);
+  for (guint m = 0; m < submodels->len; m++)
+    {
+      g_autoptr (GPtrArray) inputs = oxp_onnx_config_get_inputs (g_ptr_array_index (submodels, m));
+
+      audio = audio || oxp_tensor_spec_array_find (inputs, "input_features") != NULL;
+      /* Its two branches take and give different sizes (the cache branch a
+       * past, the other none): no one set of fixed dims fits both. */
+      if (!self->dynamic_axes && oxp_tensor_spec_array_find (inputs, "use_cache_branch") != NULL)
+        {
+          g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                       "%s cannot have fixed dims: its use_cache_branch switches between a "
+                       "branch with a cache and one without, which take different sizes; "
+                       "export without the cache (a task without -with-past)%s",
+                       oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, m)),
+                       self->legacy ? " or without --legacy" : "");
+          return FALSE;
+        }
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (uses); k++)
+    {
+      gint64 value = self->shape_values[k];
+      gboolean applies = FALSE;
+
+      if (value == 0)
+        continue;
+      for (guint m = 0; m < submodels->len && !applies; m++)
+        {
+          g_autoptr (GPtrArray) inputs
+              = oxp_onnx_config_get_inputs (g_ptr_array_index (submodels, m));
+
+          for (guint i = 0; i < inputs->len && !applies; i++)
+            {
+              const OxpTensorSpec *spec = g_ptr_array_index (inputs, i);
+              gboolean at_axis = uses[k].input != NULL
+                                 && g_str_equal (oxp_tensor_spec_get_name (spec), uses[k].input)
+                                 && uses[k].axis < oxp_tensor_spec_get_rank (spec);
+
+              if (at_axis && oxp_tensor_spec_get_dim_param (spec, uses[k].axis) == NULL)
+                {
+                  gint64 fixed = oxp_tensor_spec_get_dim_value (spec, uses[k].axis);
+
+                  if (fixed >= 0 && fixed != value)
+                    {
+                      g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                                   "%s %" G_GINT64_FORMAT
+                                   " does not fit %s: its %s is %" G_GINT64_FORMAT
+                                   " (axis %u of %s), fixed by config.json",
+                                   shape_names[k], value, result->model_type, shape_names[k], fixed,
+                                   uses[k].axis, uses[k].input);
+                      return FALSE;
+                    }
+                  applies = TRUE;
+                  continue;
+                }
+              applies = at_axis;
+              for (guint d = 0; d < oxp_tensor_spec_get_rank (spec) && !applies; d++)
+                {
+                  const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+
+                  applies
+                      = param != NULL
+                        && (dim_mentions (param, uses[k].names)
+                            /* a text encoder's tokens */
+                            || (k == 1 && !audio
+                                && dim_mentions (param, (const char *const[]){
+                                                            "encoder_sequence_length", NULL })));
+                }
+            }
+        }
+      if (!applies)
+        {
+          g_autofree char *described = describe_inputs (submodels);
+
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                       "%s does not apply to %s (%s): no input has that dim; its inputs are %s",
+                       shape_names[k], result->model_type, result->task, described);
+          return FALSE;
+        }
+    }
+  if (self->shape_values[0])
+    shapes->batch_size = self->shape_values[0];
+  if (self->shape_values[1])
+    {
+      shapes->sequence_length = self->shape_values[1];
+      if (!audio)
+        shapes->encoder_sequence_length = self->shape_values[1];
+    }
+  if (self->shape_values[2])
+    shapes->num_choices = self->shape_values[2];
+  if (self->shape_values[3])
+    shapes->width = self->shape_values[3];
+  if (self->shape_values[4])
+    shapes->height = self->shape_values[4];
+  if (self->shape_values[5])
+    shapes->num_channels = self->shape_values[5];
+  if (self->shape_values[6])
+    shapes->feature_size = self->shape_values[6];
+  if (self->shape_values[7])
+    {
+      /* The frames are the audio encoder's sequence (optimum's
+       * input_features axis 2). */
+      shapes->nb_max_frames = self->shape_values[7];
+      shapes->encoder_sequence_length = self->shape_values[7];
+    }
+  return TRUE;
+}
+
 /**
  * oxp_exporter_run:
  * @self: an exporter
@@ -1746,6 +2108,7 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   g_autoptr (GHashTable) used = g_hash_table_new (NULL, NULL);
   gint64 start = g_get_monotonic_time ();
   Stage s = { 0 };
+  OxpShapes shapes;
   gboolean ok = FALSE;
   gboolean sentence_transformers = FALSE;
   g_autoptr (OxpSharedData) shared = NULL;
@@ -1767,6 +2130,20 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_OPSET,
                    "opset %u is newer than any oxport knows (the newest is %u)", self->opset,
                    OXP_EXPORTER_MAX_OPSET);
+      goto out;
+    }
+
+  if (self->layout != NULL && !g_str_equal (self->layout, "transformers.js"))
+    {
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "unknown layout “%s” (known: optimum, transformers.js)", self->layout);
+      goto out;
+    }
+  if (self->layout != NULL && self->float_type == OXP_DATA_TYPE_BFLOAT16)
+    {
+      /* transformers.js names no bf16 file (its dtypes: fp32, fp16, q8…). */
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "the transformers.js layout has no bf16 files; use fp32 or fp16");
       goto out;
     }
 
@@ -1815,6 +2192,8 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
   /* Other tasks of a sentence-transformers folder are plain exports. */
   sentence_transformers = sentence_transformers && g_str_equal (result->task, "feature-extraction");
   submodels = oxp_onnx_config_dup_submodels (config);
+  if (!export_shapes (self, result, submodels, &shapes, error))
+    goto out;
 
   if (!check_outdir_is_not_model (model_dir, outdir, error) || !stage_begin (&s, result, error))
     goto out;
@@ -1827,7 +2206,8 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
     {
       OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
 
-      if (!write_submodel (self, &s, result, sub, checkpoint, used, shared, error))
+      if (!write_submodel (self, &s, result, sub, checkpoint, used, shared,
+                           self->dynamic_axes ? NULL : &shapes, error))
         goto out;
       g_ptr_array_add (result->submodels, g_object_ref (sub));
     }
@@ -1855,7 +2235,7 @@ out:
    * the lock is, so that no other export replaces them meanwhile. */
   g_clear_object (&checkpoint);
   if (self->validate)
-    validate_outputs (self, result);
+    validate_outputs (self, result, &shapes);
   stage_clear (&s);
   result->elapsed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   return g_steal_pointer (&result);
@@ -2048,8 +2428,9 @@ oxp_export_result_get_n_files (OxpExportResult *self)
  * @self: an export result
  * @i: an index below oxp_export_result_get_n_files()
  *
- * File @i in writing order, relative to the output folder (the CLI's
- * `--layout transformers.js` moves files afterwards).
+ * File @i in writing order, relative to the output folder
+ * ("onnx/model_fp16.onnx" in the transformers.js layout, see
+ * oxp_exporter_set_layout()).
  *
  * Returns: (transfer none): the file name
  */

@@ -199,6 +199,8 @@ typedef struct
   GError *deferred_error;
   OxpSentencePooling sentence_pooling;
   gboolean sentence_normalize;
+  gboolean fixed;
+  OxpShapes fixed_shapes;
 } OxpOnnxConfigPrivate;
 
 /**
@@ -958,6 +960,118 @@ oxp_onnx_config_set_float_type (OxpOnnxConfig *self, OxpDataType dtype)
 }
 
 /**
+ * oxp_tensor_spec_new_fixed:
+ * @spec: a spec
+ * @shapes: the sizes of the symbolic dims
+ * @error: return location for an error
+ *
+ * A copy of @spec with each symbolic dim replaced by its size at @shapes
+ * (oxp_shapes_resolve_dim(), sums and quotients included).
+ *
+ * Returns: (transfer full) (nullable): @spec with fixed dims only (unknown
+ *   dims stay unknown), or %NULL with @error set
+ *   (%OXP_CONFIG_ERROR_INVALID_VALUE, naming the tensor and the dim) when a
+ *   name has no size at @shapes
+ */
+OxpTensorSpec *
+oxp_tensor_spec_new_fixed (const OxpTensorSpec *spec, const OxpShapes *shapes, GError **error)
+{
+  guint rank;
+  OxpTensorSpec *fixed;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (shapes != NULL, NULL);
+
+  rank = oxp_tensor_spec_get_rank (spec);
+  fixed = oxp_tensor_spec_new_rank (oxp_tensor_spec_get_name (spec),
+                                    oxp_tensor_spec_get_dtype (spec), rank);
+  for (guint d = 0; d < rank; d++)
+    {
+      const char *param = oxp_tensor_spec_get_dim_param (spec, d);
+      gint64 v = param != NULL ? oxp_shapes_resolve_dim (shapes, param)
+                               : oxp_tensor_spec_get_dim_value (spec, d);
+
+      if (param != NULL && v < 0)
+        {
+          g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
+                       "'%s': dim %u (%s) has no size to be fixed at",
+                       oxp_tensor_spec_get_name (spec), d, param);
+          oxp_tensor_spec_unref (fixed);
+          return NULL;
+        }
+      if (v >= 0)
+        oxp_tensor_spec_set_dim_value (fixed, d, v);
+    }
+  return fixed;
+}
+
+/* Fixes the dims of @specs (in place) when the config has fixed shapes; a
+ * dim without a size stays symbolic, and the writer's check of the graph
+ * against these specs reports it. */
+static void
+apply_fixed_shapes (OxpOnnxConfig *self, GPtrArray *specs)
+{
+  OxpOnnxConfigPrivate *priv = oxp_onnx_config_get_instance_private (self);
+
+  if (!priv->fixed)
+    return;
+  for (guint i = 0; i < specs->len; i++)
+    {
+      OxpTensorSpec *spec = g_ptr_array_index (specs, i);
+      OxpTensorSpec *fixed = oxp_tensor_spec_new_fixed (spec, &priv->fixed_shapes, NULL);
+
+      if (fixed == NULL)
+        continue;
+      specs->pdata[i] = fixed;
+      oxp_tensor_spec_unref (spec);
+    }
+}
+
+/**
+ * oxp_onnx_config_set_fixed_shapes:
+ * @self: a config
+ * @shapes: (nullable): the sizes the dims are fixed at, or %NULL for symbolic dims
+ *
+ * Fixed dims (optimum's `--no-dynamic-axes`): once set, every symbolic dim
+ * of oxp_onnx_config_get_inputs() and oxp_onnx_config_get_outputs() is its
+ * size at @shapes, so that dummy inputs and the validator's checks see the
+ * file's fixed dims.  oxp_onnx_config_copy() keeps them.
+ */
+void
+oxp_onnx_config_set_fixed_shapes (OxpOnnxConfig *self, const OxpShapes *shapes)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_if_fail (OXP_IS_ONNX_CONFIG (self));
+  priv = oxp_onnx_config_get_instance_private (self);
+  priv->fixed = shapes != NULL;
+  if (shapes != NULL)
+    priv->fixed_shapes = *shapes;
+}
+
+/**
+ * oxp_onnx_config_get_fixed_shapes:
+ * @self: a config
+ * @shapes: (out caller-allocates) (optional): receives the sizes
+ *
+ * Whether oxp_onnx_config_set_fixed_shapes() fixed the config's dims, and at
+ * which sizes.
+ *
+ * Returns: whether the config's dims are fixed
+ */
+gboolean
+oxp_onnx_config_get_fixed_shapes (OxpOnnxConfig *self, OxpShapes *shapes)
+{
+  OxpOnnxConfigPrivate *priv;
+
+  g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), FALSE);
+  priv = oxp_onnx_config_get_instance_private (self);
+  if (priv->fixed && shapes != NULL)
+    *shapes = priv->fixed_shapes;
+  return priv->fixed;
+}
+
+/**
  * oxp_onnx_config_get_opset:
  * @self: a config
  *
@@ -1077,6 +1191,7 @@ oxp_onnx_config_get_inputs (OxpOnnxConfig *self)
   g_return_val_if_fail (OXP_IS_ONNX_CONFIG (self), NULL);
   specs = own_specs (OXP_ONNX_CONFIG_GET_CLASS (self)->get_inputs (self));
   apply_float_type (specs, oxp_onnx_config_get_float_type (self));
+  apply_fixed_shapes (self, specs);
   return specs;
 }
 
@@ -1100,6 +1215,7 @@ oxp_onnx_config_get_outputs (OxpOnnxConfig *self)
   if (sentence_outputs_apply (self))
     sentence_outputs (self, specs);
   apply_float_type (specs, oxp_onnx_config_get_float_type (self));
+  apply_fixed_shapes (self, specs);
   return specs;
 }
 
@@ -1614,6 +1730,8 @@ oxp_onnx_config_copy (OxpOnnxConfig *self, const char *first_property_name, ...)
   copy_priv = oxp_onnx_config_get_instance_private (copy);
   copy_priv->opset = priv->opset;
   copy_priv->float_type = priv->float_type;
+  copy_priv->fixed = priv->fixed;
+  copy_priv->fixed_shapes = priv->fixed_shapes;
   return copy;
 }
 

@@ -3,6 +3,8 @@
 
 #include <oxport/oxport.h>
 
+#include "oxp-onnx-writer-convert-private.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -247,7 +249,9 @@ struct _OxpValidationReport
  * and with an empty past; a decoder that also returns present.* gets the
  * cache check: one step after a past of the second set's length (at least
  * 1) against one run over the whole sequence without past, on the first
- * output at the last position, within the tolerance.
+ * output at the last position, within the tolerance.  A config with fixed
+ * shapes (oxp_onnx_config_set_fixed_shapes()) runs once, at its fixed dims:
+ * its file takes no other shape.
  */
 G_DEFINE_FINAL_TYPE (OxpValidationReport, oxp_validation_report, G_TYPE_OBJECT)
 
@@ -1561,6 +1565,24 @@ run_reference (OxpValidator *self, OxpValidationReport *report, OxpRuntimeSessio
           inputs_ok = FALSE;
           continue;
         }
+      /* References hold transformers' fp32 inputs: a half-precision export
+       * takes them rounded, as a caller of that file would feed them. */
+      if (is_float_type (oxp_checkpoint_tensor_get_dtype (value))
+          && is_float_type (oxp_tensor_spec_get_dtype (spec))
+          && oxp_checkpoint_tensor_get_dtype (value) != oxp_tensor_spec_get_dtype (spec))
+        {
+          g_autoptr (OxpTensor) given = oxp_checkpoint_tensor_to_tensor (value);
+          OxpTensor *converted
+              = oxp_tensor_new (name, oxp_tensor_spec_get_dtype (spec),
+                                oxp_tensor_get_shape (given), oxp_tensor_get_rank (given));
+
+          _oxp_convert_floats (oxp_tensor_spec_get_dtype (spec),
+                               oxp_tensor_get_mutable_data (converted),
+                               oxp_tensor_get_dtype (given), oxp_tensor_get_data (given),
+                               oxp_tensor_get_n_elements (given));
+          g_ptr_array_add (inputs, converted);
+          continue;
+        }
       if (oxp_checkpoint_tensor_get_dtype (value) != oxp_tensor_spec_get_dtype (spec))
         {
           report_add (report, OXP_VALIDATION_CHECK_REFERENCE, SUBJECT_INPUT, name, label, NAN, NAN,
@@ -1723,9 +1745,12 @@ oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *m
           = spec_lookup (declared_inputs, "past_key_values.0.key", NULL) != NULL
             || spec_lookup (declared_inputs, "past_key_values.0.decoder.key", NULL) != NULL;
       guint n_sets = 0;
+      /* A file with fixed dims runs at its one shape, with its one past
+       * length: no second set, no empty past, no cache check. */
+      gboolean fixed = oxp_onnx_config_get_fixed_shapes (config, NULL);
 
-      for (guint i = 0; i < G_N_ELEMENTS (self->shapes); i++)
-        for (guint empty = 0; empty < (past_in ? 2u : 1u); empty++)
+      for (guint i = 0; i < (fixed ? 1u : G_N_ELEMENTS (self->shapes)); i++)
+        for (guint empty = 0; empty < (past_in && !fixed ? 2u : 1u); empty++)
           {
             OxpShapes shapes = self->shapes[i];
 
@@ -1743,7 +1768,7 @@ oxp_validator_validate (OxpValidator *self, OxpOnnxConfig *config, const char *m
                 return FALSE;
               }
           }
-      if (has_cache (declared_inputs, declared_outputs) && declared_outputs->len > 0)
+      if (!fixed && has_cache (declared_inputs, declared_outputs) && declared_outputs->len > 0)
         run_cache_check (self, result, session, config, declared_outputs, atol);
     }
   if (self->reference != NULL && feedable)
@@ -1760,6 +1785,34 @@ done:
 }
 
 /* ------------------------------------------------------------ chain */
+
+/* Where @name is in the export folder @folder: at the top (optimum's
+ * layout), else as transformers.js's layout names it, onnx/NAME.onnx or
+ * onnx/NAME_fp16.onnx.  (transfer full) */
+static char *
+chain_file_path (const char *folder, const char *name)
+{
+  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".onnx"));
+  g_autofree char *fp16 = g_strconcat (stem, "_fp16.onnx", NULL);
+  char *top = g_build_filename (folder, name, NULL);
+  char *candidates[] = {
+    g_build_filename (folder, "onnx", name, NULL),
+    g_build_filename (folder, "onnx", fp16, NULL),
+  };
+  char *found = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      if (found == NULL && !g_file_test (top, G_FILE_TEST_EXISTS)
+          && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+        found = g_steal_pointer (&candidates[i]);
+      g_free (candidates[i]);
+    }
+  if (found == NULL)
+    return top;
+  g_free (top);
+  return found;
+}
 
 /* A copy of @t named @name. */
 static OxpTensor *
@@ -2105,7 +2158,7 @@ oxp_validator_validate_chain (OxpValidator *self, GPtrArray *configs, const char
 
       if (files[i].config == NULL)
         continue;
-      path = g_build_filename (folder, files[i].file, NULL);
+      path = chain_file_path (folder, files[i].file);
       files[i].session = oxp_runtime_open_session (self->runtime, path, &load_error);
       if (files[i].session == NULL)
         {

@@ -39,6 +39,8 @@ expect "model types from the plugins: be → bert" bert "$o" tasks be
 expect "model types: gp → gpt2" gpt2 "$o" tasks gp
 expect "--dtype values" bf16 "$o" export --dtype b
 expect "help COMMAND" validate "$o" help va
+expect "optimum underscore options: --batch → --batch_size" --batch_size "$o" export --batch
+expect "--layout values" transformers.js "$o" export --layout tr
 echo "1..$n"
 [ "$failed" -eq 0 ]
 '

@@ -28,7 +28,7 @@ for c in $commands; do
   [ "$c" = help ] && continue
   # Long options of the "Application Options" block (and --help).
   opts=$("$oxport" "$c" --help 2>&1 | awk '/^Application Options:/ { on = 1; next } /^$/ { on = 0 } on' \
-    | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u)
+    | grep -o -- '--[a-z0-9][a-z0-9_-]*' | sort -u)
   [ -n "$opts" ] || { not_ok "$c --help lists options"; continue; }
   for o in $opts --help; do
     if printf '%s\n%s\n' "$body" "$common" | grep -q -e "$o\\b" -e "$o=" -e "$o\$"; then

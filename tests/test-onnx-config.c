@@ -608,6 +608,75 @@ test_copy (void)
   g_assert_false (oxp_onnx_config_with_past_get_use_past (OXP_ONNX_CONFIG_WITH_PAST (config)));
 }
 
+/* Fixed shapes (--no-dynamic-axes): every symbolic dim of the inputs and
+ * outputs, sums included, becomes its size; a copy keeps them; NULL
+ * restores the symbolic dims. */
+static void
+test_fixed_shapes (void)
+{
+  g_autoptr (OxpOnnxConfig) base
+      = new_config (test_llama_config_get_type (), "text-generation", llama_gqa_json);
+  g_autoptr (OxpOnnxConfig) config
+      = oxp_onnx_config_copy (base, "use-past", TRUE, "use-past-in-inputs", TRUE, NULL);
+  g_autoptr (OxpOnnxConfig) copy = NULL;
+  g_autoptr (GPtrArray) inputs = NULL;
+  g_autoptr (GPtrArray) outputs = NULL;
+  g_autoptr (GPtrArray) symbolic = NULL;
+  g_autoptr (OxpTensorSpec) odd
+      = oxp_tensor_spec_new ("x", OXP_DATA_TYPE_FLOAT, "batch_size,beams");
+  g_autoptr (OxpTensorSpec) fixed = NULL;
+  g_autoptr (GError) error = NULL;
+  OxpShapes shapes, got;
+
+  oxp_shapes_init_default (&shapes);
+  shapes.batch_size = 1;
+  shapes.sequence_length = 5;
+  shapes.past_sequence_length = 7;
+  g_assert_false (oxp_onnx_config_get_fixed_shapes (config, NULL));
+  oxp_onnx_config_set_fixed_shapes (config, &shapes);
+  g_assert_true (oxp_onnx_config_get_fixed_shapes (config, &got));
+  g_assert_cmpint (got.past_sequence_length, ==, 7);
+
+  inputs = oxp_onnx_config_get_inputs (config);
+  outputs = oxp_onnx_config_get_outputs (config);
+  for (guint l = 0; l < 2; l++)
+    {
+      GPtrArray *specs = l == 0 ? inputs : outputs;
+
+      for (guint i = 0; i < specs->len; i++)
+        for (guint d = 0; d < oxp_tensor_spec_get_rank (g_ptr_array_index (specs, i)); d++)
+          g_assert_null (oxp_tensor_spec_get_dim_param (g_ptr_array_index (specs, i), d));
+    }
+  {
+    g_autofree char *ids
+        = oxp_tensor_spec_dims_to_string (oxp_tensor_spec_array_find (inputs, "input_ids"));
+    g_autofree char *mask
+        = oxp_tensor_spec_dims_to_string (oxp_tensor_spec_array_find (inputs, "attention_mask"));
+    g_autofree char *past = oxp_tensor_spec_dims_to_string (
+        oxp_tensor_spec_array_find (inputs, "past_key_values.0.key"));
+
+    g_assert_cmpstr (ids, ==, "1,5");
+    g_assert_cmpstr (mask, ==, "1,12");
+    g_assert_true (g_str_has_prefix (past, "1,") && strstr (past, ",7,") != NULL);
+  }
+
+  copy = oxp_onnx_config_copy (config, "use-past", TRUE, NULL);
+  g_assert_true (oxp_onnx_config_get_fixed_shapes (copy, &got));
+  g_assert_cmpint (got.sequence_length, ==, 5);
+
+  oxp_onnx_config_set_fixed_shapes (config, NULL);
+  symbolic = oxp_onnx_config_get_inputs (config);
+  g_assert_cmpstr (
+      oxp_tensor_spec_get_dim_param (oxp_tensor_spec_array_find (symbolic, "input_ids"), 0), ==,
+      "batch_size");
+
+  /* A name without a size cannot be fixed: the error names tensor and dim. */
+  fixed = oxp_tensor_spec_new_fixed (odd, &shapes, &error);
+  g_assert_null (fixed);
+  g_assert_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE);
+  g_assert_nonnull (strstr (error->message, "'x': dim 1 (beams)"));
+}
+
 /* The bert-family reference cases in tests/data: names, order and shapes. */
 
 typedef struct
@@ -1317,6 +1386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/oxp/onnx-config/common-outputs", test_common_outputs_table);
   g_test_add_func ("/oxp/onnx-config/float-type", test_float_type);
   g_test_add_func ("/oxp/onnx-config/copy", test_copy);
+  g_test_add_func ("/oxp/onnx-config/fixed-shapes", test_fixed_shapes);
   for (gsize i = 0; i < G_N_ELEMENTS (reference_cases); i++)
     {
       g_autofree char *path

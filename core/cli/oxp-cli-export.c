@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,12 +32,22 @@ static const char export_description[]
       "left as it was.  OUTDIR may not be the model folder, and two exports\n"
       "cannot write into the same OUTDIR at once (it is locked).\n"
       "\n"
+      "The dummy inputs of validation have optimum's shapes (batch 2, 16 tokens, …)\n"
+      "unless --batch_size, --sequence_length, … say otherwise; a shape the model has\n"
+      "no input for (--width for a text model) is refused.  With --no-dynamic-axes\n"
+      "the files' inputs and outputs get fixed dims at those shapes instead of\n"
+      "symbolic ones, for runtimes that want static shapes; such a file runs at that\n"
+      "one shape only, so validation runs one shape set, with the cache length fixed\n"
+      "at 16, and without the empty-cache run and the cache check.\n"
+      "\n"
       "Examples:\n"
       "  oxport export --model ./my-bert ./my-bert-onnx\n"
       "  oxport export --model ./my-bert --task feature-extraction --opset 18 out/\n"
       "  oxport export --model ./my-bert --dtype fp16 --atol 1e-2 out-fp16/\n"
       "  oxport export --model ./my-bert --reference vectors.safetensors out/\n"
-      "  oxport export --model google-bert/bert-base-uncased --layout transformers.js out/\n";
+      "  oxport export --model google-bert/bert-base-uncased --layout transformers.js out/\n"
+      "  oxport export --model ./my-bert --no-dynamic-axes --batch_size 1 --sequence_length 128 "
+      "out/\n";
 
 static const char *
 validation_word (OxpExportValidation v)
@@ -57,7 +68,7 @@ validation_word (OxpExportValidation v)
 }
 
 static void
-print_summary (OxpExportResult *result, const char *layout)
+print_summary (OxpExportResult *result)
 {
   GPtrArray *submodels = oxp_export_result_get_submodels (result);
   OxpExportValidation validation = oxp_export_result_get_validation (result);
@@ -81,15 +92,13 @@ print_summary (OxpExportResult *result, const char *layout)
   printf ("Files:\n");
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
     {
-      g_autofree char *name
-          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
+      const char *name = oxp_export_result_get_file_name (result, i);
 
       name_width = MAX (name_width, oxp_cli_cells (name));
     }
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
     {
-      g_autofree char *name
-          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
+      const char *name = oxp_export_result_get_file_name (result, i);
       g_autofree char *size = g_format_size (oxp_export_result_get_file_size (result, i));
       /* g_format_size puts a no-break space (2 bytes) before the unit. */
       g_autofree char *name_cell = oxp_cli_pad (name, name_width, FALSE);
@@ -137,8 +146,7 @@ result_to_json (OxpExportResult *result, const char *layout)
   json_builder_begin_array (b);
   for (guint i = 0; i < oxp_export_result_get_n_files (result); i++)
     {
-      g_autofree char *name
-          = oxp_cli_layout_file_name (layout, result, oxp_export_result_get_file_name (result, i));
+      const char *name = oxp_export_result_get_file_name (result, i);
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "name");
@@ -192,6 +200,30 @@ parse_external_data (const char *mode, OxpExternalData *out)
     *out = OXP_EXTERNAL_DATA_ALWAYS;
   else
     return FALSE;
+  return TRUE;
+}
+
+/* optimum's shape arguments (underscores, as optimum-cli spells them), in
+ * oxp_exporter_set_shape()'s names. */
+static const char *const shape_flags[] = {
+  "batch_size", "sequence_length", "num_choices",  "width",
+  "height",     "num_channels",    "feature_size", "nb_max_frames",
+};
+
+static gboolean
+parse_shape (const char *flag, const char *text, gint64 *out)
+{
+  char *end = NULL;
+  gint64 v;
+
+  (void)flag;
+  if (text == NULL || !g_ascii_isdigit (*text))
+    return FALSE;
+  errno = 0;
+  v = g_ascii_strtoll (text, &end, 10);
+  if (errno != 0 || end == NULL || *end != '\0' || v < 1 || v > G_MAXINT32)
+    return FALSE;
+  *out = v;
   return TRUE;
 }
 
@@ -299,6 +331,9 @@ oxp_cli_export (int argc, char **argv)
   gboolean quantize_asymmetric = FALSE;
   guint quantize_bits = 0;
   OxpQuantizeExclude exclude = OXP_QUANTIZE_EXCLUDE_NONE;
+  gboolean no_dynamic_axes = FALSE;
+  char *shape_texts[G_N_ELEMENTS (shape_flags)] = { NULL };
+  gint64 shape_values[G_N_ELEMENTS (shape_flags)] = { 0 };
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_arg,
       "The checkpoint folder (config.json + *.safetensors), or a model id ORG/NAME already in "
@@ -363,8 +398,42 @@ oxp_cli_export (int argc, char **argv)
       "CLIP: text_model.onnx and vision_model.onnx (transformers.js) instead of model.onnx", NULL },
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
       "Folder layout: optimum (default: every file at the top) or transformers.js (ONNX files "
-      "under onnx/, fp16 ones named *_fp16.onnx)",
+      "under onnx/, fp16 ones named *_fp16.onnx and *_fp16.onnx_data)",
       "optimum|transformers.js" },
+    { "no-dynamic-axes", 0, 0, G_OPTION_ARG_NONE, &no_dynamic_axes,
+      "Fix every input and output dim of the files at the shapes below (optimum's defaults "
+      "where none is given); validation runs at that one shape set",
+      NULL },
+    { "batch_size", 0, 0, G_OPTION_ARG_STRING, &shape_texts[0],
+      "Batch size of the validation inputs, and of the files with --no-dynamic-axes "
+      "(default 2)",
+      "N" },
+    { "sequence_length", 0, 0, G_OPTION_ARG_STRING, &shape_texts[1],
+      "Tokens per sequence, for validation and --no-dynamic-axes (default 16; a seq2seq "
+      "encoder's too)",
+      "N" },
+    { "num_choices", 0, 0, G_OPTION_ARG_STRING, &shape_texts[2],
+      "multiple-choice: choices per example, for validation and --no-dynamic-axes (default 4)",
+      "N" },
+    { "width", 0, 0, G_OPTION_ARG_STRING, &shape_texts[3],
+      "Image width, for validation and --no-dynamic-axes (default 64; a model whose "
+      "config.json gives image_size takes only that)",
+      "N" },
+    { "height", 0, 0, G_OPTION_ARG_STRING, &shape_texts[4], "Image height, as --width", "N" },
+    { "num_channels", 0, 0, G_OPTION_ARG_STRING, &shape_texts[5],
+      "Image channels, as --width (default 3)", "N" },
+    { "feature_size", 0, 0, G_OPTION_ARG_STRING, &shape_texts[6],
+      "Audio: mel bins of input_features (default 80; a model fixes its own)", "N" },
+    { "nb_max_frames", 0, 0, G_OPTION_ARG_STRING, &shape_texts[7],
+      "Audio: frames of input_features, the encoder's sequence (default: oxport's 16)", "N" },
+    /* The same with hyphens, for people who type them. */
+    { "batch-size", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[0], NULL, NULL },
+    { "sequence-length", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[1], NULL,
+      NULL },
+    { "num-choices", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[2], NULL, NULL },
+    { "num-channels", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[5], NULL, NULL },
+    { "feature-size", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[6], NULL, NULL },
+    { "nb-max-frames", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &shape_texts[7], NULL, NULL },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress,
       "Show progress (bytes written, rate, time left) even when stdout is not a terminal", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Show no progress, even on a terminal", NULL },
@@ -374,7 +443,9 @@ oxp_cli_export (int argc, char **argv)
       "Accepted for optimum's command lines: only cpu (oxport runs no model while exporting)",
       "cpu" },
     { "trust-remote-code", 0, 0, G_OPTION_ARG_NONE, &trust_remote_code,
-      "Refused: oxport runs no model code", NULL },
+      "Refused: oxport runs no model code (it builds the graphs of the model types its plugins "
+      "know)",
+      NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -546,6 +617,13 @@ oxp_cli_export (int argc, char **argv)
                                               "use --dtype fp32 or fp16");
       goto out;
     }
+  for (guint i = 0; i < G_N_ELEMENTS (shape_flags); i++)
+    if (shape_texts[i] != NULL && !parse_shape (shape_flags[i], shape_texts[i], &shape_values[i]))
+      {
+        status = oxp_cli_usage_error ("export", "--%s must be a whole number ≥ 1, not “%s”",
+                                      shape_flags[i], shape_texts[i]);
+        goto out;
+      }
   if (atol_text != NULL && !oxp_cli_parse_atol (atol_text, &atol))
     {
       status = oxp_cli_usage_error ("export", "--atol must be a number ≥ 0, not “%s”", atol_text);
@@ -599,6 +677,15 @@ oxp_cli_export (int argc, char **argv)
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);
   oxp_exporter_set_strict (exporter, strict);
+  oxp_exporter_set_layout (exporter, layout);
+  oxp_exporter_set_dynamic_axes (exporter, !no_dynamic_axes);
+  for (guint i = 0; i < G_N_ELEMENTS (shape_flags); i++)
+    if (shape_texts[i] != NULL
+        && !oxp_exporter_set_shape (exporter, shape_flags[i], shape_values[i], &error))
+      {
+        status = oxp_cli_usage_error ("export", "--%s: %s", shape_flags[i], error->message);
+        goto out;
+      }
   /* SIGINT/TERM/HUP remove what the run created, then end the process;
    * a file size limit (ulimit -f) must give the writer's EFBIG message,
    * not kill the process with SIGXFSZ. */
@@ -619,11 +706,6 @@ oxp_cli_export (int argc, char **argv)
 
   result = oxp_exporter_run (exporter, model_dir, argv[1], &error);
   oxp_cli_progress_finish (progress);
-  if (result != NULL && layout != NULL && !oxp_cli_layout_transformersjs (result, &error))
-    {
-      status = oxp_cli_report_error (error);
-      goto out;
-    }
   if (result == NULL)
     {
       g_autofree char *hint = export_error_hint (manager, error, model_dir, task);
@@ -643,7 +725,7 @@ oxp_cli_export (int argc, char **argv)
       oxp_cli_print_json (root);
     }
   else
-    print_summary (result, layout);
+    print_summary (result);
 
   switch (oxp_export_result_get_validation (result))
     {
@@ -666,6 +748,8 @@ oxp_cli_export (int argc, char **argv)
     }
 
 out:
+  for (guint i = 0; i < G_N_ELEMENTS (shape_texts); i++)
+    g_free (shape_texts[i]);
   oxp_cli_progress_free (progress);
   oxp_cli_common_clear (&common);
   return status;

@@ -23,8 +23,12 @@ static const char validate_description[]
       "(its logits against a run without past), and the merged decoder's branches.\n"
       "\n"
       "The config comes from --model DIR, else from config.json beside the model\n"
-      "(export copies it there).  The task is --task, else the one the export\n"
-      "recorded in the model's metadata, else the one config.json implies.\n"
+      "(export copies it there; above onnx/ in the transformers.js layout, whose\n"
+      "onnx/NAME.onnx and onnx/NAME_fp16.onnx files OUTDIR is searched for too).\n"
+      "The task is --task, else the one the export recorded in the model's\n"
+      "metadata, else the one config.json implies.  A file exported with\n"
+      "--no-dynamic-axes is checked against the fixed shapes it records, at that\n"
+      "one shape set.\n"
       "ONNX Runtime is $OXPORT_ONNXRUNTIME (a path to libonnxruntime.so.1), else\n"
       "libonnxruntime.so.1 on the library search path.\n"
       "\n"
@@ -124,10 +128,94 @@ adapt_to_float_type (OxpRuntime *runtime, OxpOnnxConfig *config, const char *pat
     }
 }
 
+/* An `export --no-dynamic-axes` file records the shapes its dims are
+ * fixed at ("batch_size=1,sequence_length=5,…"); the config must declare
+ * them so, or every dim would be reported frozen. */
+static void
+adapt_to_fixed_shapes (OxpOnnxConfig *config, const char *path)
+{
+  static const struct
+  {
+    const char *name;
+    gsize offset;
+  } fields[] = {
+    { "batch_size", G_STRUCT_OFFSET (OxpShapes, batch_size) },
+    { "sequence_length", G_STRUCT_OFFSET (OxpShapes, sequence_length) },
+    { "past_sequence_length", G_STRUCT_OFFSET (OxpShapes, past_sequence_length) },
+    { "encoder_sequence_length", G_STRUCT_OFFSET (OxpShapes, encoder_sequence_length) },
+    { "num_choices", G_STRUCT_OFFSET (OxpShapes, num_choices) },
+    { "width", G_STRUCT_OFFSET (OxpShapes, width) },
+    { "height", G_STRUCT_OFFSET (OxpShapes, height) },
+    { "num_channels", G_STRUCT_OFFSET (OxpShapes, num_channels) },
+    { "feature_size", G_STRUCT_OFFSET (OxpShapes, feature_size) },
+    { "nb_max_frames", G_STRUCT_OFFSET (OxpShapes, nb_max_frames) },
+    { "audio_sequence_length", G_STRUCT_OFFSET (OxpShapes, audio_sequence_length) },
+  };
+  g_autoptr (GHashTable) meta = oxp_cli_read_onnx_metadata (path, NULL);
+  const char *text = meta != NULL ? g_hash_table_lookup (meta, "oxport_fixed_shapes") : NULL;
+  g_auto (GStrv) items = NULL;
+  OxpShapes shapes;
+
+  if (text == NULL)
+    return;
+  oxp_shapes_init_default (&shapes);
+  items = g_strsplit (text, ",", -1);
+  for (guint i = 0; items[i] != NULL; i++)
+    {
+      const char *eq = strchr (items[i], '=');
+      gint64 value;
+
+      if (eq == NULL || !g_ascii_string_to_signed (eq + 1, 10, 0, G_MAXINT32, &value, NULL))
+        return; /* not oxport's: the validator reports the dims */
+      for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+        if (strlen (fields[f].name) == (gsize)(eq - items[i])
+            && strncmp (fields[f].name, items[i], (gsize)(eq - items[i])) == 0)
+          G_STRUCT_MEMBER (gint64, &shapes, fields[f].offset) = value;
+    }
+  oxp_onnx_config_set_fixed_shapes (config, &shapes);
+}
+
+/* `export --layout transformers.js` names a config's NAME.onnx
+ * onnx/NAME.onnx, or onnx/NAME_fp16.onnx: the config's name of @base. (transfer full) */
+static char *
+config_file_name (const char *base)
+{
+  if (g_str_has_suffix (base, "_fp16.onnx"))
+    return g_strdup_printf ("%.*s.onnx", (int)(strlen (base) - strlen ("_fp16.onnx")), base);
+  return g_strdup (base);
+}
+
+/* Where the file of config name @name is in the export folder @dir, in
+ * either layout, or NULL. (transfer full) */
+static char *
+find_in_folder (const char *dir, const char *name)
+{
+  g_autofree char *stem = g_strndup (
+      name, g_str_has_suffix (name, ".onnx") ? strlen (name) - strlen (".onnx") : strlen (name));
+  g_autofree char *fp16 = g_strconcat (stem, "_fp16.onnx", NULL);
+  char *candidates[] = {
+    g_build_filename (dir, name, NULL),
+    g_build_filename (dir, "onnx", name, NULL),
+    g_build_filename (dir, "onnx", fp16, NULL),
+  };
+  char *found = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      if (found == NULL && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+        found = g_steal_pointer (&candidates[i]);
+      g_free (candidates[i]);
+    }
+  return found;
+}
+
 /* The config to validate @file_name with, among the submodels of @config. */
 static OxpOnnxConfig *
 find_submodel (GPtrArray *submodels, const char *file_name)
 {
+  g_autofree char *name = config_file_name (file_name);
+
+  file_name = name;
   for (guint i = 0; i < submodels->len; i++)
     {
       OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
@@ -145,14 +233,15 @@ static gboolean
 names_target (GPtrArray *submodels, const char *target)
 {
   gboolean dir = g_file_test (target, G_FILE_TEST_IS_DIR);
-  g_autofree char *base = g_path_get_basename (target);
+  g_autofree char *target_base = g_path_get_basename (target);
+  g_autofree char *base = config_file_name (target_base);
 
   for (guint i = 0; i < submodels->len; i++)
     {
       const char *name = oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i));
-      g_autofree char *path = g_build_filename (target, name, NULL);
+      g_autofree char *path = dir ? find_in_folder (target, name) : NULL;
 
-      if (dir ? g_file_test (path, G_FILE_TEST_IS_REGULAR) : g_strcmp0 (name, base) == 0)
+      if (dir ? path != NULL : g_strcmp0 (name, base) == 0)
         return TRUE;
     }
   return FALSE;
@@ -235,6 +324,17 @@ oxp_cli_validate (int argc, char **argv)
   else if (g_file_test (target, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *dir = g_path_get_dirname (target);
+      g_autofree char *dir_name = g_path_get_basename (dir);
+      g_autofree char *json = g_build_filename (dir, "config.json", NULL);
+
+      /* The transformers.js layout keeps config.json above onnx/. */
+      if (g_str_equal (dir_name, "onnx") && !g_file_test (json, G_FILE_TEST_EXISTS))
+        {
+          g_autofree char *parent = g_path_get_dirname (dir);
+
+          g_free (dir);
+          dir = g_steal_pointer (&parent);
+        }
       config_dir = g_strdup (model_arg != NULL ? model_arg : dir);
     }
   else
@@ -287,11 +387,11 @@ oxp_cli_validate (int argc, char **argv)
           /* What the export recorded, when the target names one file or
            * the folder holds model.onnx. */
           g_autofree char *probe = g_file_test (target, G_FILE_TEST_IS_DIR)
-                                       ? g_build_filename (target, "model.onnx", NULL)
+                                       ? find_in_folder (target, "model.onnx")
                                        : g_strdup (target);
           g_autoptr (GHashTable) meta = NULL;
 
-          if (g_file_test (probe, G_FILE_TEST_IS_REGULAR))
+          if (probe != NULL && g_file_test (probe, G_FILE_TEST_IS_REGULAR))
             meta = oxp_cli_read_onnx_metadata (probe, NULL);
           if (meta != NULL && g_hash_table_lookup (meta, "task") != NULL)
             task = g_strdup (g_hash_table_lookup (meta, "task"));
@@ -335,18 +435,18 @@ oxp_cli_validate (int argc, char **argv)
     {
       for (guint i = 0; i < submodels->len; i++)
         {
-          g_autofree char *path = g_build_filename (
-              target, oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i)), NULL);
+          g_autofree char *path = find_in_folder (
+              target, oxp_onnx_config_get_file_name (g_ptr_array_index (submodels, i)));
 
-          if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          if (path != NULL)
             g_ptr_array_add (files, g_steal_pointer (&path));
         }
     }
   else
     {
-      g_autofree char *path = g_build_filename (target, "model.onnx", NULL);
+      g_autofree char *path = find_in_folder (target, "model.onnx");
 
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      if (path != NULL)
         g_ptr_array_add (files, g_steal_pointer (&path));
     }
   if (files->len == 0)
@@ -392,7 +492,10 @@ oxp_cli_validate (int argc, char **argv)
           goto fail;
         }
       if (sub != NULL)
-        adapt_to_float_type (runtime, sub, path);
+        {
+          adapt_to_float_type (runtime, sub, path);
+          adapt_to_fixed_shapes (sub, path);
+        }
       if (atol_text == NULL)
         oxp_validator_set_atol (
             validator, sub != NULL && oxp_onnx_config_get_float_type (sub) != OXP_DATA_TYPE_FLOAT

@@ -94,13 +94,6 @@ void oxp_cli_progress_update (OxpExportStage stage, const char *detail, guint64 
 void oxp_cli_progress_finish (OxpCliProgress *p);
 void oxp_cli_progress_free (OxpCliProgress *p);
 
-/* `--layout transformers.js`: config and tokenizer files at the top of
- * @outdir, the .onnx files (and their external data) under onnx/, fp16
- * ones named *_fp16.onnx.  Run on a finished export. */
-gboolean oxp_cli_layout_transformersjs (OxpExportResult *result, GError **error);
-/* Where @file_name of an export ended up under the layout (transfer full). */
-char *oxp_cli_layout_file_name (const char *layout, OxpExportResult *result, const char *file_name);
-
 /* The validation member of `export --json` and `validate --json`, one
  * shape for both: {"status", "message", "elapsed_seconds", "reports"};
  * takes @reports. */

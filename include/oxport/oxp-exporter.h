@@ -155,6 +155,27 @@ OXP_API void oxp_exporter_set_catch_signals (OxpExporter *self, gboolean catch_s
 OXP_API void oxp_exporter_set_library (OxpExporter *self, const char *library);
 /* Separate files for the model's parts, when its config has a "split" property. */
 OXP_API void oxp_exporter_set_split (OxpExporter *self, gboolean split);
+/* @layout: NULL or "optimum" (every file at the top, the default) or
+ * "transformers.js" (ONNX files under onnx/, fp16 ones named *_fp16.onnx
+ * with *_fp16.onnx_data; the rest at the top), arranged in the staging
+ * folder so that the commit stays all-or-nothing.  Another name, or bf16
+ * with "transformers.js", fails oxp_exporter_run() (OXP_EXPORT_ERROR_UNSUPPORTED). */
+OXP_API void oxp_exporter_set_layout (OxpExporter *self, const char *layout);
+/* The size of one of optimum's dummy-input shapes ("batch_size",
+ * "sequence_length", "num_choices", "width", "height", "num_channels",
+ * "feature_size", "nb_max_frames"): validation runs at it, and with
+ * dynamic axes off the files' dims are fixed at it.  FALSE with @error set
+ * (OXP_CONFIG_ERROR_INVALID_VALUE) for another name or a @value below 1;
+ * oxp_exporter_run() fails (same error) when the model has no input the
+ * shape applies to, or fixes that dim at another size. */
+OXP_API gboolean oxp_exporter_set_shape (OxpExporter *self, const char *name, gint64 value,
+                                         GError **error);
+/* @dynamic_axes FALSE (optimum's --no-dynamic-axes): every input and
+ * output dim of the written files is fixed at the shapes (optimum's
+ * defaults where oxp_exporter_set_shape() gave none), and validation runs
+ * at that one shape set, without the empty-cache run and the cache check
+ * (a fixed file takes one past length). */
+OXP_API void oxp_exporter_set_dynamic_axes (OxpExporter *self, gboolean dynamic_axes);
 OXP_API void oxp_exporter_set_progress_func (OxpExporter *self, OxpExportProgressFunc func,
                                              gpointer user_data, GDestroyNotify notify);
 

@@ -200,8 +200,24 @@ OXP_API OxpDataType oxp_onnx_config_get_float_type (OxpOnnxConfig *self);
 OXP_API void        oxp_onnx_config_set_float_type (OxpOnnxConfig *self,
                                                     OxpDataType    dtype);
 
+/* Fixed dims (optimum's --no-dynamic-axes): once set, every symbolic dim
+ * of oxp_onnx_config_get_inputs()/get_outputs() is its size at @shapes
+ * (oxp_shapes_resolve_dim()), so dummy inputs and the validator's checks
+ * see the file's fixed dims.  NULL (the default) keeps them symbolic.
+ * get_fixed_shapes() returns FALSE when none are set. */
+OXP_API void     oxp_onnx_config_set_fixed_shapes (OxpOnnxConfig   *self,
+                                                   const OxpShapes *shapes);
+OXP_API gboolean oxp_onnx_config_get_fixed_shapes (OxpOnnxConfig   *self,
+                                                   OxpShapes       *shapes);
+/* @spec with each symbolic dim replaced by its size at @shapes, or NULL
+ * with @error set (OXP_CONFIG_ERROR_INVALID_VALUE) naming the tensor and
+ * the dim when a name has no size there. (transfer full) */
+OXP_API OxpTensorSpec *oxp_tensor_spec_new_fixed (const OxpTensorSpec *spec,
+                                                  const OxpShapes     *shapes,
+                                                  GError             **error);
+
 /* A new instance of the same type sharing task, normalized config, opset,
- * float type, file name and every other read-write property, with the
+ * float type, fixed shapes, file name and every other read-write property, with the
  * NULL-terminated property/value pairs given changed:
  * oxp_onnx_config_copy (self, "use-past", TRUE, NULL). (transfer full) */
 OXP_API OxpOnnxConfig *oxp_onnx_config_copy (OxpOnnxConfig *self,

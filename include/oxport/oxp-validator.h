@@ -144,7 +144,10 @@ OXP_API void   oxp_validator_set_atol (OxpValidator *self, double atol);
 OXP_API double oxp_validator_get_atol (OxpValidator *self);
 
 /* A safetensors file holding inputs and expected outputs under their ONNX
- * names (extra tensors are ignored); NULL for none. */
+ * names (extra tensors are ignored); NULL for none.  A float input of
+ * another float type than the model's (transformers' fp32 inputs for an
+ * fp16 file) is rounded to the model's type; outputs are compared in
+ * double precision whatever their types. */
 OXP_API void        oxp_validator_set_reference (OxpValidator *self, const char *path);
 OXP_API const char *oxp_validator_get_reference (OxpValidator *self);
 
@@ -187,7 +190,9 @@ OXP_API gboolean oxp_validator_validate (OxpValidator         *self,
  * with-past config's unless set); decoder_model_merged.onnx, when
  * @configs has it, must give decoder_model.onnx's logits with
  * use_cache_branch false and the step's with it true.  @configs: the export's
- * submodel configs (element-type OxpOnnxConfig), each naming its file.
+ * submodel configs (element-type OxpOnnxConfig), each naming its file,
+ * found at the top of @folder or, in the transformers.js layout, as
+ * onnx/NAME.onnx or onnx/NAME_fp16.onnx.
  * @report (out) (optional) (transfer full): the checks ("chain" rows, the
  * model path being @folder); NULL when @configs has no encoder, decoder and
  * decoder with past of a seq2seq config, and then TRUE is returned.  Fails
