@@ -97,5 +97,23 @@ else
   fi
 fi
 
+# An fp16 export: `oxport validate OUTDIR` compares the chain at the
+# half-precision tolerance, as the export itself does.
+if "$OXPORT" export --model "$case_dir" --dtype fp16 --no-validate "$tmp/half" >"$tmp/log" 2>&1; then
+  if "$OXPORT" validate "$tmp/half" --json >"$tmp/half.json" 2>"$tmp/log"; then
+    set -- $(chain_rows "$tmp/half.json")
+    if [ "$1" = 8 ] && [ "$2" = 0 ]; then
+      ok "validate OUTDIR of an fp16 export: 8 chain checks pass at the fp16 tolerance"
+    else
+      not_ok "validate OUTDIR of an fp16 export: chain passed/failed $1/$2 ($4)"
+    fi
+  else
+    set -- $(chain_rows "$tmp/half.json")
+    not_ok "validate OUTDIR of an fp16 export failed: chain passed/failed $1/$2 ($4)"
+  fi
+else
+  not_ok "fp16 export failed: $(tail -n 3 "$tmp/log" | tr '\n' ' ')"
+fi
+
 echo "1..$n"
 exit $failed

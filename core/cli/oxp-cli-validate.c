@@ -529,7 +529,21 @@ oxp_cli_validate (int argc, char **argv)
       g_autoptr (GError) local_error = NULL;
 
       if (atol_text == NULL)
-        oxp_validator_set_atol (validator, 0.0);
+        {
+          /* The chain compares the with-past step's logits: its file's
+           * tolerance, the half-precision one for an fp16 export. */
+          double chain_atol = 0.0;
+
+          for (guint i = 0; i < submodels->len; i++)
+            {
+              OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
+
+              if (oxp_onnx_config_get_float_type (sub) != OXP_DATA_TYPE_FLOAT)
+                chain_atol = MAX (chain_atol, MAX (oxp_onnx_config_get_atol (sub),
+                                                   OXP_EXPORTER_HALF_ATOL));
+            }
+          oxp_validator_set_atol (validator, chain_atol);
+        }
       if (!oxp_validator_validate_chain (validator, submodels, target, &report, &local_error))
         {
           if (report == NULL || local_error->domain != OXP_VALIDATION_ERROR)
