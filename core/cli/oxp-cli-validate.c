@@ -539,8 +539,8 @@ oxp_cli_validate (int argc, char **argv)
               OxpOnnxConfig *sub = g_ptr_array_index (submodels, i);
 
               if (oxp_onnx_config_get_float_type (sub) != OXP_DATA_TYPE_FLOAT)
-                chain_atol = MAX (chain_atol, MAX (oxp_onnx_config_get_atol (sub),
-                                                   OXP_EXPORTER_HALF_ATOL));
+                chain_atol = MAX (chain_atol,
+                                  MAX (oxp_onnx_config_get_atol (sub), OXP_EXPORTER_HALF_ATOL));
             }
           oxp_validator_set_atol (validator, chain_atol);
         }
