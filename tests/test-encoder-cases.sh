@@ -77,12 +77,34 @@ for dir in "$data"/deberta-v2_* "$data"/mpnet_* "$tmp"/heads/deberta-v2_* "$tmp"
   [ -f "$dir/case.json" ] || continue
   name=$(basename "$dir")
   if ! case_fields "$dir" task='c["task"]' atol='c.get("atol", 1e-4)' \
-         rule='c.get("compare_positions", "")'; then
+         rule='c.get("compare_positions", "")' \
+         o3_atol='max(float(c.get("atol", 1e-4)), float(os.environ.get("OXP_O3_ATOL") or 2e-2))'; then
     not_ok "$name: case.json unreadable"
     continue
   fi
   args=$(mask_args "$rule")
   case $args in UNKNOWN:*) not_ok "$name: unknown compare_positions ${args#UNKNOWN:}"; continue ;; esac
+
+  # The optimize levels ($OXP_OPTIMIZE, default "O1 O2 O3"; empty: none),
+  # against the same reference; O3's approximations at OXP_O3_ATOL (2e-2).
+  for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
+    level_atol=$atol
+    [ "$level" = O3 ] && level_atol=$o3_atol
+    lout=$tmp/out-$name-$level
+    if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$lout" \
+         >"$tmp/e.log" 2>&1; then
+      # shellcheck disable=SC2086 # $args is zero or two words
+      validate_summary "$lout/model.onnx" "$dir/vectors.safetensors" "$level_atol" $args
+      case $summary in
+        *"max abs diff"*) [ "$status" -eq 0 ] && ok "$name --optimize $level: $summary" ||
+                            not_ok "$name --optimize $level: exit $status: $summary" ;;
+        *) not_ok "$name --optimize $level: exit $status: $summary $(head -c 300 "$tmp/v.err")" ;;
+      esac
+    else
+      not_ok "$name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    fi
+    rm -rf "$lout"
+  done
   out=$tmp/out-$name
   if ! "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
     not_ok "$name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"

@@ -149,7 +149,8 @@ for dir in "$data"/*; do
   [ -f "$dir/case.json" ] || continue
   case_name=$(basename "$dir")
   if ! case_fields "$dir" task='c["optimum"]["task"]' model_type='c["model_type"]' \
-         atol='c.get("atol", 1e-4)' onnx_file='c["optimum"]["onnx_file"]'; then
+         atol='c.get("atol", 1e-4)' onnx_file='c["optimum"]["onnx_file"]' \
+         o3_atol='max(float(c.get("atol", 1e-4)), float(os.environ.get("OXP_O3_ATOL") or 2e-2))'; then
     not_ok "$case_name: case.json unreadable"
     continue
   fi
@@ -193,6 +194,42 @@ for dir in "$data"/*; do
     "$tmp/ref-$case_name/with_past.safetensors" "$atol"
   check_storage "$case_name merged storage" "$out"
   check_shared "$case_name shared decoder data" "$out" "$dir"
+done
+
+# The optimize levels ($OXP_OPTIMIZE, default "O1 O2 O3"; empty: none): every
+# case again, in its own file and for a with-past case through the merged
+# decoder on both branches, against the same references; O3's approximations
+# at their own tolerance (OXP_O3_ATOL, default 2e-2).
+for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
+  for dir in "$data"/*; do
+    [ -f "$dir/case.json" ] || continue
+    case_name=$(basename "$dir")
+    case_fields "$dir" task='c["optimum"]["task"]' model_type='c["model_type"]' \
+      atol='c.get("atol", 1e-4)' onnx_file='c["optimum"]["onnx_file"]' \
+      o3_atol='max(float(c.get("atol", 1e-4)), float(os.environ.get("OXP_O3_ATOL") or 2e-2))' || continue
+    case $task in text2text-generation*|automatic-speech-recognition*) ;; *) continue ;; esac
+    printf '%s\n' "$loaded" | grep -qx "$model_type" || continue
+    level_atol=$atol
+    [ "$level" = O3 ] && level_atol=$o3_atol
+    out=$tmp/$case_name-$level
+    if ! "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$out" \
+         >"$tmp/e.log" 2>&1; then
+      not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+      continue
+    fi
+    check "$case_name --optimize $level $onnx_file" "$out/$onnx_file" "$task" \
+      "$dir/vectors.safetensors" "$level_atol"
+    case $case_name in
+      *_decoder-with-past)
+        # The merged references depend on the inputs only: the plain export's serve.
+        check "$case_name --optimize $level merged use_cache_branch=false" \
+          "$out/decoder_model_merged.onnx" "$task" "$tmp/ref-$case_name/no_past.safetensors" "$level_atol"
+        check "$case_name --optimize $level merged use_cache_branch=true" \
+          "$out/decoder_model_merged.onnx" "$task" "$tmp/ref-$case_name/with_past.safetensors" "$level_atol"
+        ;;
+    esac
+    rm -rf "$out"
+  done
 done
 
 # --external-data: "never" keeps every file self-contained (no data file,

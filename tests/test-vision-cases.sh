@@ -89,7 +89,8 @@ PY
 for dir in "$data"/vit_* "$data"/clip_*; do
   [ -f "$dir/case.json" ] || continue
   case_name=$(basename "$dir")
-  if ! case_fields "$dir" task='c["task"]' atol='c.get("atol", 1e-4)'; then
+  if ! case_fields "$dir" task='c["task"]' atol='c.get("atol", 1e-4)' \
+         o3_atol='max(float(c.get("atol", 1e-4)), float(os.environ.get("OXP_O3_ATOL") or 2e-2))'; then
     not_ok "$case_name: case.json unreadable"
     continue
   fi
@@ -99,6 +100,22 @@ for dir in "$data"/vit_* "$data"/clip_*; do
   else
     not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
   fi
+
+  # The optimize levels ($OXP_OPTIMIZE, default "O1 O2 O3"; empty: none),
+  # against the same reference; O3's approximations at OXP_O3_ATOL (2e-2).
+  for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
+    level_atol=$atol
+    [ "$level" = O3 ] && level_atol=$o3_atol
+    lout=$tmp/$case_name-$level
+    if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$lout" \
+         >"$tmp/e.log" 2>&1; then
+      check "$case_name --optimize $level model.onnx" "$lout/model.onnx" "$dir/vectors.safetensors" \
+        "$level_atol"
+    else
+      not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+    fi
+    rm -rf "$lout"
+  done
 
   case $case_name in clip_*) ;; *) continue ;; esac
   out=$tmp/$case_name-split
