@@ -467,7 +467,7 @@ rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char 
 {
   g_autofree char *weight = g_strconcat (prefix, ".weight", NULL);
   OxpDataType float_type = oxp_graph_get_float_type (graph);
-  const char *w, *b, *xf, *var, *inv, *y;
+  const char *w, *b, *xf, *var, *rms, *y;
 
   g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
   g_return_val_if_fail (x != NULL && prefix != NULL, NULL);
@@ -476,29 +476,23 @@ rms_norm (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, const char 
   if (!add_norm_weights (graph, checkpoint, weight, NULL, hidden, &w, &b, error))
     return NULL;
 
-  /* O2: ORT's one-kernel RMS norm (a contrib schema ORT registers in the
-   * ai.onnx domain), the same float32 math as below for a float32 graph. */
-  if (!unit_offset && _oxp_blocks_fused_ok (graph))
-    {
-      const char *inputs[2] = { x, w };
-      OxpNode *node = oxp_graph_add_node (graph, "SimplifiedLayerNormalization", inputs, 2, 1);
-
-      oxp_node_set_attr_int (node, "axis", -1);
-      oxp_node_set_attr_float (node, "epsilon", (float)eps);
-      return oxp_node_get_output (node, 0);
-    }
-
   xf = _oxp_blocks_narrow_float (graph) ? _oxp_blocks_cast (graph, x, OXP_DATA_TYPE_FLOAT) : x;
   var = _oxp_blocks_reduce_mean_last (
       graph, oxp_graph_op (graph, "Pow", xf, _oxp_blocks_const_f32 (graph, "two", 2.0f), NULL));
-  inv = oxp_graph_op (
-      graph, "Reciprocal",
-      oxp_graph_op (
-          graph, "Sqrt",
-          oxp_graph_op (graph, "Add", var, _oxp_blocks_const_f32 (graph, "eps", (float)eps), NULL),
-          NULL),
+  rms = oxp_graph_op (
+      graph, "Sqrt",
+      oxp_graph_op (graph, "Add", var, _oxp_blocks_const_f32 (graph, "eps", (float)eps), NULL),
       NULL);
-  y = oxp_graph_op (graph, "Mul", xf, inv, NULL);
+  /* With --optimize, x / rms as a Div: the form ORT's own
+   * SimplifiedLayerNormFusion matches (it leaves Reciprocal + Mul alone),
+   * so ORT runs its one-kernel RMS norm while the file keeps standard ONNX
+   * ops (the contrib SimplifiedLayerNormalization sits in the ai.onnx
+   * domain, where onnx's checker rejects it).  The plain export keeps
+   * transformers' x · rsqrt(·). */
+  if (oxp_graph_get_optimize_level (graph) >= 1)
+    y = oxp_graph_op (graph, "Div", xf, rms, NULL);
+  else
+    y = oxp_graph_op (graph, "Mul", xf, oxp_graph_op (graph, "Reciprocal", rms, NULL), NULL);
   if (unit_offset)
     {
       const char *wf

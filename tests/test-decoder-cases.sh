@@ -18,6 +18,11 @@
 # same reference, and on the all-ones and left-padded masks of
 # gen-mask-vectors.py; O3 (FastGelu's approximation) with atol at least
 # $OXP_O3_ATOL (default 2e-2, the exporter's own O3 floor).
+#
+# Every model.onnx (plain and at each level) must also pass
+# onnx.checker.check_model with full_check (strict shape inference): the
+# files are meant for any ONNX tool, not only ONNX Runtime, so an operator
+# in the wrong domain or a type the schema does not allow fails here.
 
 set -u
 
@@ -80,6 +85,26 @@ PY
   not_ok "$ck_name: exit $status: $summary $(head -c 300 "$tmp/v.err")"
 }
 
+# check_onnx NAME MODEL: MODEL passes the onnx package's checker with
+# full_check (skipped, with a note, where python3 has no onnx).
+check_onnx () {
+  [ -f "$2" ] || return
+  if ! "$py" -c 'import onnx' 2>/dev/null; then
+    ok "$1: onnx checker # SKIP python3 has no onnx module"
+    return
+  fi
+  if "$py" - "$2" >"$tmp/c.err" 2>&1 <<'PY'
+import sys
+import onnx
+onnx.checker.check_model(sys.argv[1], full_check=True)
+PY
+  then
+    ok "$1: onnx.checker.check_model(full_check=True)"
+  else
+    not_ok "$1: onnx checker: $(tail -n 2 "$tmp/c.err" | tr '\n' ' ' | head -c 300)"
+  fi
+}
+
 # check_masks NAME MODEL CASE_DIR ATOL: MODEL on gen-mask-vectors.py's
 # other masks: all ones (where --optimize O2 takes GroupQueryAttention) and
 # a left-padded batch (where it must not), compared where the mask is 1.
@@ -110,6 +135,7 @@ for dir in "$data"/*; do
   out=$tmp/$case_name
   if "$OXPORT" export --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
     check "$case_name model.onnx" "$out/model.onnx" "$ref" "$atol"
+    check_onnx "$case_name model.onnx" "$out/model.onnx"
     check_masks "$case_name model.onnx" "$out/model.onnx" "$dir" "$atol"
   else
     not_ok "$case_name: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
@@ -121,6 +147,7 @@ for dir in "$data"/*; do
     [ "$level" = O3 ] && level_atol=$o3_atol
     if "$OXPORT" export --optimize "$level" --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
       check "$case_name --optimize $level model.onnx" "$out/model.onnx" "$ref" "$level_atol"
+      check_onnx "$case_name --optimize $level model.onnx" "$out/model.onnx"
       check_masks "$case_name --optimize $level model.onnx" "$out/model.onnx" "$dir" "$level_atol"
     else
       not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
