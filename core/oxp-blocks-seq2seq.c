@@ -8,6 +8,8 @@
 
 #include <oxport/oxport.h>
 
+#include "oxp-blocks-private.h"
+
 static void
 set_int (OxpGraph *graph, const char *name, gint64 value)
 {
@@ -307,4 +309,67 @@ oxp_block_cross_attention_kv (OxpGraph *graph, OxpCheckpoint *checkpoint,
   *key_out = oxp_block_split_heads (graph, k, n_heads, head_dim);
   *value_out = oxp_block_split_heads (graph, v, n_heads, head_dim);
   return TRUE;
+}
+
+/**
+ * oxp_block_attention_merged:
+ * @graph: the graph to add nodes to
+ * @query: [batch, @n_heads, q, @head_dim]
+ * @key: [batch, @n_heads, kv, @head_dim] (with any past already concatenated,
+ *   or the cached, already projected cross-attention keys)
+ * @value: as @key
+ * @mask: (nullable): an additive bias broadcastable to [batch, @n_heads, q, kv]
+ *   (padding, causal, T5's position bias)
+ * @scale: the scores' scale (T5: 1.0)
+ * @n_heads: number of heads
+ * @head_dim: size of one head
+ *
+ * softmax(@scale · Q·Kᵀ + @mask)·V with its heads merged: [batch, q,
+ * @n_heads·@head_dim].  At optimize level 2 and up one com.microsoft
+ * MultiHeadAttention taking the 4-D keys and values as they are (so cached
+ * cross-attention keys are not projected again) and @mask expanded to
+ * [.., q, kv] as its attention_bias (ORT wants the query axis spelled out);
+ * below that, oxp_block_attention() and oxp_block_merge_heads(), node for
+ * node what plain exports always had.
+ *
+ * Returns: (transfer none): the merged context (owned by @graph)
+ */
+const char *
+oxp_block_attention_merged (OxpGraph *graph, const char *query, const char *key, const char *value,
+                            const char *mask, double scale, gint64 n_heads, gint64 head_dim)
+{
+  static const gint64 lead[] = { 1, 1 };
+  const char *inputs[6];
+  OxpNode *node;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+  g_return_val_if_fail (n_heads > 0 && head_dim > 0, NULL);
+
+  if (!_oxp_blocks_fused_ok (graph))
+    return oxp_block_merge_heads (
+        graph, oxp_block_attention (graph, query, key, value, mask, scale), n_heads, head_dim);
+
+  inputs[0] = oxp_block_merge_heads (graph, query, n_heads, head_dim);
+  inputs[1] = key;
+  inputs[2] = value;
+  inputs[3] = NULL; /* bias */
+  inputs[4] = NULL; /* key_padding_mask */
+  inputs[5] = NULL;
+  if (mask != NULL)
+    {
+      /* [1, 1, q, kv]: Expand broadcasts a [batch, 1, 1, kv] padding mask
+       * up to the [batch|1, heads|1, q, kv] attention_bias ORT checks. */
+      const char *qk = oxp_graph_op (
+          graph, "Concat", oxp_graph_add_constant_int64s (graph, "ones", lead, 2),
+          unsqueeze (graph, oxp_block_axis_length (graph, query, 2), (const gint64[]){ 0 }, 1),
+          unsqueeze (graph, oxp_block_axis_length (graph, key, 2), (const gint64[]){ 0 }, 1), NULL);
+      set_int (graph, "axis", 0);
+      inputs[5] = oxp_graph_op (graph, "Expand", mask, qk, NULL);
+    }
+  node = oxp_graph_add_node (graph, "MultiHeadAttention", inputs, mask != NULL ? 6 : 3, 1);
+  oxp_node_set_domain (node, "com.microsoft");
+  oxp_node_set_attr_int (node, "num_heads", n_heads);
+  oxp_node_set_attr_float (node, "scale", (float)scale);
+  return oxp_node_get_output (node, 0);
 }

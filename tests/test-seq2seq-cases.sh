@@ -196,6 +196,46 @@ for dir in "$data"/*; do
   check_shared "$case_name shared decoder data" "$out" "$dir"
 done
 
+# check_fused NAME OUTDIR LEVEL: from O2 every attention of every .onnx file
+# (the merged decoder's branches too) is a com.microsoft MultiHeadAttention:
+# at least one per file and no Softmax left, so a block falling back to the
+# plain attention fails; below O2 there is none.
+check_fused () {
+  if verdict=$("$py" - "$2" "$3" <<'PY' 2>&1
+import glob, os, sys
+import onnx
+out, level = sys.argv[1], sys.argv[2]
+fused = level in ("O2", "O3")
+def ops(graph):
+    for node in graph.node:
+        yield node
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                yield from ops(a.g)
+problems, counts = [], []
+for path in sorted(glob.glob(os.path.join(out, "*.onnx"))):
+    nodes = list(ops(onnx.load(path, load_external_data=False).graph))
+    mha = sum(n.op_type == "MultiHeadAttention" and n.domain == "com.microsoft" for n in nodes)
+    softmax = sum(n.op_type == "Softmax" for n in nodes)
+    name = os.path.basename(path)
+    counts.append("%s %d" % (name, mha))
+    if fused and (mha == 0 or softmax):
+        problems.append("%s: %d MultiHeadAttention, %d Softmax" % (name, mha, softmax))
+    if not fused and mha:
+        problems.append("%s: %d MultiHeadAttention below O2" % (name, mha))
+if not counts:
+    problems.append("no .onnx file in " + out)
+if problems:
+    sys.exit("; ".join(problems))
+print("MultiHeadAttention: " + ", ".join(counts))
+PY
+  ); then
+    ok "$1: $verdict"
+  else
+    not_ok "$1: $(printf '%s' "$verdict" | tail -n 3 | tr '\n' ' ')"
+  fi
+}
+
 # The optimize levels ($OXP_OPTIMIZE, default "O1 O2 O3"; empty: none): every
 # case again, in its own file and for a with-past case through the merged
 # decoder on both branches, against the same references; O3's approximations
@@ -219,6 +259,7 @@ for level in ${OXP_OPTIMIZE-O1 O2 O3}; do
     fi
     check "$case_name --optimize $level $onnx_file" "$out/$onnx_file" "$task" \
       "$dir/vectors.safetensors" "$level_atol"
+    check_fused "$case_name --optimize $level" "$out" "$level"
     case $case_name in
       *_decoder-with-past)
         # The merged references depend on the inputs only: the plain export's serve.

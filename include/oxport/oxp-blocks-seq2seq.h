@@ -80,4 +80,17 @@ OXP_API gboolean    oxp_block_cross_attention_kv (OxpGraph       *graph,
                                                   const char    **value_out,
                                                   GError        **error);
 
+/* softmax(@scale · Q·Kᵀ + @mask)·V of [batch, @n_heads, seq, @head_dim]
+ * inputs, heads merged to [batch, q, @n_heads·@head_dim]; from optimize
+ * level 2 one com.microsoft MultiHeadAttention (4-D keys and values as given,
+ * @mask as its attention_bias). */
+OXP_API const char *oxp_block_attention_merged (OxpGraph   *graph,
+                                                const char *query,
+                                                const char *key,
+                                                const char *value,
+                                                const char *mask,
+                                                double      scale,
+                                                gint64      n_heads,
+                                                gint64      head_dim);
+
 G_END_DECLS

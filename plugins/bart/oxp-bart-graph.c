@@ -166,9 +166,9 @@ attend (Ctx *c, const char *q, const char *k, const char *v, const char *mask, c
 {
   const OxpBartSpec *s = c->spec;
   gint64 head_dim = s->d_model / n_heads;
-  const char *ctx = oxp_block_attention (c->graph, q, k, v, mask, 1.0 / sqrt ((double)head_dim));
+  const char *ctx = oxp_block_attention_merged (c->graph, q, k, v, mask,
+                                                1.0 / sqrt ((double)head_dim), n_heads, head_dim);
 
-  ctx = oxp_block_merge_heads (c->graph, ctx, n_heads, head_dim);
   return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", attn), s->d_model,
                  s->d_model);
 }

@@ -116,9 +116,9 @@ static const char *
 attend (Ctx *c, const char *q, const char *k, const char *v, const char *bias, const char *prefix)
 {
   const OxpT5Spec *s = c->spec;
-  const char *ctx = oxp_block_attention (c->graph, q, k, v, bias, 1.0);
+  const char *ctx
+      = oxp_block_attention_merged (c->graph, q, k, v, bias, 1.0, s->num_heads, s->d_kv);
 
-  ctx = oxp_block_merge_heads (c->graph, ctx, s->num_heads, s->d_kv);
   return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.o", prefix), s->num_heads * s->d_kv,
                  s->d_model);
 }

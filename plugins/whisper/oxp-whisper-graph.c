@@ -178,10 +178,9 @@ static const char *
 attend (Ctx *c, const Stack *st, const char *q, const char *k, const char *v, const char *mask,
         const char *prefix)
 {
-  const char *ctx
-      = oxp_block_attention (c->graph, q, k, v, mask, 1.0 / sqrt ((double)st->head_dim));
+  const char *ctx = oxp_block_attention_merged (
+      c->graph, q, k, v, mask, 1.0 / sqrt ((double)st->head_dim), st->heads, st->head_dim);
 
-  ctx = oxp_block_merge_heads (c->graph, ctx, st->heads, st->head_dim);
   return linear (c, ctx, tname (c, "%s.out_proj", prefix), st->heads * st->head_dim,
                  c->spec->d_model, OXP_LINEAR_DEFAULT);
 }

@@ -26,6 +26,9 @@
 #                 source / 448 target positions
 # Prints one table.  Environment:
 #   BENCH_MODELS        the models (default "t5-small bart-base whisper-small")
+#   OXP_BENCH_OPTIMIZE  the levels exported and timed, one row each: "plain"
+#                       (no --optimize, the default) and/or O1 O2 O3
+#   BENCH_ROUNDS        ORT rounds alternating the levels' files (default 1)
 #   BENCH_WORKDIR       scratch folder (default BUILDDIR/bench-seq2seq.tmp),
 #                       removed at the end
 #   OXPORT_ONNXRUNTIME  libonnxruntime.so.1 (default: the one configure found)
@@ -56,6 +59,8 @@ export ORT_DISABLE_TELEMETRY=1
 
 models=${BENCH_MODELS:-t5-small bart-base whisper-small}
 work=${BENCH_WORKDIR:-$builddir/bench-seq2seq.tmp}
+levels=${OXP_BENCH_OPTIMIZE:-plain}
+rounds=${BENCH_ROUNDS:-1}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -168,10 +173,11 @@ wall () {
 }
 bytes () { find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
 onnx_bytes () { find "$1" -type f -name '*.onnx*' -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
+median () { awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print v[m] }'; }
 mib () { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 
 table="$work/table.txt"
-row='%-13s %8s %6s %8s %6s %7s %7s %8s %8s %8s\n'
+row='%-16s %8s %6s %8s %6s %7s %7s %8s %8s %8s\n'
 : >"$table"
 
 # bench NAME TASK ENCODER_LENGTH CONFIG_FUNC TENSORS_FUNC
@@ -196,33 +202,54 @@ bench () {
   rm -rf "$dir/cp"
   sync
 
-  echo "== $name: export" >&2
-  if ! /usr/bin/time -v -o "$dir/export.time" "$oxport" export --model "$dir/ckpt" \
-      --task "$task" --no-validate "$dir/out" >"$dir/export.out" 2>&1; then
-    echo "bench-seq2seq.sh: $name: oxport export failed:" >&2
-    tail -n 20 "$dir/export.out" >&2
-    printf "$row" "$name" "$(mib "$ckpt_bytes")" "$cp_s" failed - - - - - - >>"$table"
-    rm -rf "$dir"
-    return 0
-  fi
-  export_s=$(wall "$dir/export.time")
-  rss_mb=$(($(field "$dir/export.time" 'Maximum resident set size (kbytes)') / 1024))
-  written=$(onnx_bytes "$dir/out")
-  ratio=$(awk -v a="$written" -v b="$ckpt_bytes" 'BEGIN { printf "%.2f", a / b }')
-  # The export against a cp of as many bytes as it wrote.
-  per_b=$(awk -v a="$export_s" -v b="$cp_s" -v w="$written" -v c="$ckpt_bytes" \
-    'BEGIN { printf "%.2f", (b > 0 ? a / (b * w / c) : 0) }')
+  : >"$dir/rows"
+  for level in $levels; do
+    opt=
+    [ "$level" = plain ] || opt="--optimize $level"
+    out="$dir/out-$level"
+    echo "== $name: export ($level)" >&2
+    # shellcheck disable=SC2086
+    if ! /usr/bin/time -v -o "$dir/export.time" "$oxport" export --model "$dir/ckpt" $opt \
+        --task "$task" --no-validate "$out" >"$dir/export.out" 2>&1; then
+      echo "bench-seq2seq.sh: $name: oxport export ($level) failed:" >&2
+      tail -n 20 "$dir/export.out" >&2
+      printf "$row" "$name $level" "$(mib "$ckpt_bytes")" "$cp_s" failed - - - - - - >>"$table"
+      continue
+    fi
+    export_s=$(wall "$dir/export.time")
+    rss_mb=$(($(field "$dir/export.time" 'Maximum resident set size (kbytes)') / 1024))
+    written=$(onnx_bytes "$out")
+    ratio=$(awk -v a="$written" -v b="$ckpt_bytes" 'BEGIN { printf "%.2f", a / b }')
+    # The export against a cp of as many bytes as it wrote.
+    per_b=$(awk -v a="$export_s" -v b="$cp_s" -v w="$written" -v c="$ckpt_bytes" \
+      'BEGIN { printf "%.2f", (b > 0 ? a / (b * w / c) : 0) }')
+    echo "$level $export_s $per_b $rss_mb $written $ratio" >>"$dir/rows"
+    : >"$dir/lat-$level"
+  done
 
-  echo "== $name: ONNX Runtime" >&2
-  if ! lat=$("$driver" "$dir/out/encoder_model.onnx" "$dir/out/decoder_with_past_model.onnx" \
-       "$length" 128 10 2>"$dir/ort.err"); then
-    echo "bench-seq2seq.sh: $name: bench-seq2seq failed:" >&2
-    cat "$dir/ort.err" >&2
-    lat="failed -"
-  fi
-  # shellcheck disable=SC2086
-  printf "$row" "$name" "$(mib "$ckpt_bytes")" "$cp_s" "$export_s" "${per_b}x" "$rss_mb" \
-    "$(mib "$written")" "${ratio}x" $lat >>"$table"
+  # ONNX Runtime: the levels' files alternate, round after round (each round
+  # a median of 10 runs after 3 warm-ups); the row shows the median round.
+  for round in $(seq "$rounds"); do
+    while read -r level _; do
+      echo "== $name: ONNX Runtime ($level, round $round)" >&2
+      if ! "$driver" "$dir/out-$level/encoder_model.onnx" \
+           "$dir/out-$level/decoder_with_past_model.onnx" "$length" 128 10 \
+           >>"$dir/lat-$level" 2>"$dir/ort.err"; then
+        echo "bench-seq2seq.sh: $name: bench-seq2seq ($level) failed:" >&2
+        cat "$dir/ort.err" >&2
+      fi
+    done <"$dir/rows"
+  done
+  while read -r level export_s per_b rss_mb written ratio; do
+    if [ -s "$dir/lat-$level" ]; then
+      lat="$(cut -d' ' -f1 "$dir/lat-$level" | sort -n | median) $(cut -d' ' -f2 "$dir/lat-$level" | sort -n | median)"
+    else
+      lat="failed -"
+    fi
+    # shellcheck disable=SC2086
+    printf "$row" "$name $level" "$(mib "$ckpt_bytes")" "$cp_s" "$export_s" "${per_b}x" \
+      "$rss_mb" "$(mib "$written")" "${ratio}x" $lat >>"$table"
+  done <"$dir/rows"
   rm -rf "$dir"
 }
 
@@ -243,7 +270,8 @@ echo "oxport export --task *-with-past --no-validate of random fp32 checkpoints"
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); cp and export run one after"
 echo "the other from a warm page cache; per B: export time / the time cp would take for the"
 echo "bytes written; out: the .onnx and .onnx_data bytes, and their ratio to the checkpoint's"
-echo "tensors; ORT (batch 1, medians of 10 alternated runs): the encoder over 128 tokens"
+echo "tensors; ORT (batch 1; per round the median of 10 runs, the levels alternating over $rounds"
+echo "round(s), the median round shown): the encoder over 128 tokens"
 echo "(whisper: 3000 frames) and one decoder_with_past_model.onnx step after a past of 128, ms"
 # shellcheck disable=SC2059
 printf "$row" "model" "ckpt MiB" "cp s" "export s" "per B" "RSS MB" "out MiB" "out/ckpt" \
