@@ -1489,17 +1489,18 @@ fix_graph_dims (OxpGraph *graph, const OxpShapes *shapes, GError **error)
   return TRUE;
 }
 
-/* A seq2seq decoder and decoder with past hold the same weights: with
- * external data allowed, both refer to one decoder_model.onnx_data that
- * stores each tensor once (the with-past graph appends what only it has).
- * The merged decoder stays self-contained, for transformers.js, which
- * loads encoder + merged only. */
+/* A decoder and decoder with past (seq2seq, or optimum 1.13's split
+ * decoder-only files of --legacy) hold the same weights: with external
+ * data allowed, both refer to one decoder_model.onnx_data that stores each
+ * tensor once (the with-past graph appends what only it has).  The merged
+ * decoder stays self-contained, for transformers.js, which loads it alone
+ * (with the encoder of a seq2seq model). */
 static gboolean
 shares_decoder_data (OxpOnnxConfig *config)
 {
   const char *file_name = oxp_onnx_config_get_file_name (config);
 
-  return OXP_IS_ONNX_SEQ2SEQ_CONFIG_WITH_PAST (config)
+  return OXP_IS_ONNX_CONFIG_WITH_PAST (config)
          && (g_strcmp0 (file_name, "decoder_model.onnx") == 0
              || g_strcmp0 (file_name, "decoder_with_past_model.onnx") == 0);
 }

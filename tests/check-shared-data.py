@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """check-shared-data.py OUTDIR CHECKPOINT_DIR [MAX_RATIO]
 
-Checks the storage of a seq2seq -with-past export in OUTDIR:
+Checks the storage of a -with-past export in OUTDIR with split decoders
+(seq2seq, or decoder-only with --legacy):
   - decoder_model.onnx and decoder_with_past_model.onnx load with python
     onnx's load_external_data, every external tensor of both in ONE file,
     decoder_model.onnx_data, and an initializer the two share by name holds
@@ -102,8 +103,12 @@ def main(out, ckpt, max_ratio):
         else:
             stored += len(init.raw_data)
     onnx.load(merged, load_external_data=True)
-    enc = onnx.load(os.path.join(out, "encoder_model.onnx"), load_external_data=True)
-    stored += sum(len(numpy_helper.to_array(i).tobytes()) for i in enc.graph.initializer)
+    # A seq2seq export has an encoder; optimum 1.13's decoder-only split
+    # files (--legacy) have none.
+    encoder = os.path.join(out, "encoder_model.onnx")
+    if os.path.exists(encoder):
+        enc = onnx.load(encoder, load_external_data=True)
+        stored += sum(len(numpy_helper.to_array(i).tobytes()) for i in enc.graph.initializer)
 
     ck = checkpoint_tensor_bytes(ckpt)
     files = sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "*.onnx*")))

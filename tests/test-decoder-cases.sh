@@ -160,6 +160,15 @@ for dir in "$data"/*; do
   out=$tmp/$case_name-legacy
   if "$OXPORT" export --legacy --model "$dir" --task "$task" --no-validate "$out" >"$tmp/e.log" 2>&1; then
     check "$case_name --legacy $onnx_file" "$out/$onnx_file" "$dir/vectors.safetensors" "$atol"
+    # The split decoders share one decoder_model.onnx_data, each tensor
+    # stored once; the merged file is self-contained.
+    if [ -f "$out/decoder_with_past_model.onnx" ]; then
+      if verdict=$("$py" "$G_TEST_SRCDIR/check-shared-data.py" "$out" "$dir" 2>&1); then
+        ok "$case_name --legacy storage: $verdict"
+      else
+        not_ok "$case_name --legacy storage: $(printf '%s' "$verdict" | tail -n 3 | tr '\n' ' ')"
+      fi
+    fi
   else
     not_ok "$case_name --legacy: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
   fi

@@ -386,8 +386,8 @@ oxp_cli_export (int argc, char **argv)
       "quantizes activations to int8: its fast CPU path; default)",
       "0-4" },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
-      "Weights in a separate FILE.onnx_data file: auto (above 2 GiB, default; a seq2seq "
-      "export's decoder_model.onnx and decoder_with_past_model.onnx always share "
+      "Weights in a separate FILE.onnx_data file: auto (above 2 GiB, default; the split "
+      "decoder_model.onnx and decoder_with_past_model.onnx (seq2seq, --legacy) always share "
       "decoder_model.onnx_data unless never), never, always",
       "auto|never|always" },
     { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
