@@ -114,7 +114,7 @@ oxp_onnx_writer_get_property (GObject *object, guint prop_id, GValue *value, GPa
   switch (prop_id)
     {
     case PROP_EXTERNAL_DATA:
-      g_value_set_int (value, self->external_data);
+      g_value_set_enum (value, self->external_data);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -130,7 +130,7 @@ oxp_onnx_writer_set_property (GObject *object, guint prop_id, const GValue *valu
   switch (prop_id)
     {
     case PROP_EXTERNAL_DATA:
-      oxp_onnx_writer_set_external_data (self, g_value_get_int (value));
+      oxp_onnx_writer_set_external_data (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -149,12 +149,12 @@ oxp_onnx_writer_class_init (OxpOnnxWriterClass *klass)
   /**
    * OxpOnnxWriter:external-data:
    *
-   * Where the weights go, an #OxpExternalData value; an int because the
-   * enum has no GType.
+   * Where the weights go: inline, or in one external-data file beside
+   * the model (#OxpExternalData).
    */
-  properties[PROP_EXTERNAL_DATA] = g_param_spec_int (
-      "external-data", NULL, NULL, OXP_EXTERNAL_DATA_AUTO, OXP_EXTERNAL_DATA_ALWAYS,
-      OXP_EXTERNAL_DATA_AUTO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EXTERNAL_DATA]
+      = g_param_spec_enum ("external-data", NULL, NULL, OXP_TYPE_EXTERNAL_DATA,
+                           OXP_EXTERNAL_DATA_AUTO, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

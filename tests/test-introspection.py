@@ -40,7 +40,7 @@ def domain(enum):
 
 srcdir = os.environ["OXP_TOP_SRCDIR"]
 case = os.path.join(srcdir, "tests", "data", "bert_feature-extraction")
-print("1..11")
+print("1..12")
 
 check(Oxp.get_version() == os.environ.get("OXP_EXPECTED_VERSION", Oxp.get_version()),
       "Oxp.get_version() is the built version")
@@ -123,5 +123,35 @@ check(not wrong, "each error enum is an error domain with quark()", "\n".join(wr
 check(getattr(Oxp.ValidationError.TOLERANCE, "value_nick", None) == "tolerance"
       and GObject.type_is_a(Oxp.ValidationError.__gtype__, GObject.TYPE_ENUM),
       "Oxp.ValidationError values are GEnum values with nicks")
+
+# Every public enum and flags type of the headers is a registered GType
+# naming each of the header's values, so that a value added to a header
+# without its registration fails here.
+import glob  # noqa: E402
+import re  # noqa: E402
+
+wrong = []
+seen = 0
+for header in sorted(glob.glob(os.path.join(srcdir, "include", "oxport", "*.h"))):
+    text = re.sub(r"/\*.*?\*/", "", open(header).read(), flags=re.S)
+    for body, name in re.findall(r"typedef enum\s*\{([^{}]*)\}\s*(Oxp\w+);", text):
+        seen += 1
+        values = re.findall(r"\b(OXP_[A-Z0-9_]+)\s*(?:=[^,]*)?,", body + ",")
+        gtype = getattr(getattr(Oxp, name[3:], None), "__gtype__", None)
+        if gtype is None or not (GObject.type_is_a(gtype, GObject.TYPE_ENUM)
+                                 or GObject.type_is_a(gtype, GObject.TYPE_FLAGS)):
+            wrong.append("%s (%s): no GEnum/GFlags type" % (name, os.path.basename(header)))
+            continue
+        py = getattr(Oxp, name[3:])
+        table = getattr(py, "__enum_values__", None) or getattr(py, "__flags_values__", {})
+        registered = set()
+        for v in table.values():
+            registered.update(getattr(v, "value_names", None) or [v.value_name])
+        missing = [v for v in values if v not in registered]
+        if missing:
+            wrong.append("%s: %s not registered" % (name, ", ".join(missing)))
+check(seen >= 17 and not wrong,
+      "each of the %d public enums and flags is a GType with every header value" % seen,
+      "\n".join(wrong))
 
 sys.exit(1 if failed else 0)

@@ -49,6 +49,9 @@ typedef enum {
   OXP_LINEAR_SHARED_WEIGHT = 1 << 3,
 } OxpLinearFlags;
 
+#define OXP_TYPE_LINEAR_FLAGS (oxp_linear_flags_get_type ())
+OXP_API GType oxp_linear_flags_get_type (void) G_GNUC_CONST;
+
 /* Dense layers and norms.  The prefix forms read "<prefix>.weight" and
  * "<prefix>.bias"; the _from forms take the tensor names (@bias nullable). */
 OXP_API const char *oxp_block_linear          (OxpGraph       *graph,
@@ -311,6 +314,9 @@ typedef enum {
   OXP_ROPE_LLAMA3,
   OXP_ROPE_LONGROPE,
 } OxpRopeType;
+
+#define OXP_TYPE_ROPE_TYPE (oxp_rope_type_get_type ())
+OXP_API GType oxp_rope_type_get_type (void) G_GNUC_CONST;
 
 /**
  * OxpRopeScaling:

@@ -34,6 +34,9 @@ typedef enum
   OXP_EXPORT_STAGE_VALIDATE,
 } OxpExportStage;
 
+#define OXP_TYPE_EXPORT_STAGE (oxp_export_stage_get_type ())
+OXP_API GType oxp_export_stage_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpExportValidation:
  * @OXP_EXPORT_VALIDATION_NOT_RUN: validation was not asked for
@@ -51,6 +54,9 @@ typedef enum
   OXP_EXPORT_VALIDATION_PASSED,
   OXP_EXPORT_VALIDATION_FAILED,
 } OxpExportValidation;
+
+#define OXP_TYPE_EXPORT_VALIDATION (oxp_export_validation_get_type ())
+OXP_API GType oxp_export_validation_get_type (void) G_GNUC_CONST;
 
 /**
  * OXP_EXPORTER_HALF_ATOL:

@@ -56,6 +56,9 @@ typedef enum {
   OXP_WEIGHT_KEEP_DTYPE = 1 << 1,
 } OxpWeightFlags;
 
+#define OXP_TYPE_WEIGHT_FLAGS (oxp_weight_flags_get_type ())
+OXP_API GType oxp_weight_flags_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpQuantizeExclude:
  * @OXP_QUANTIZE_EXCLUDE_NONE: every linear layer is quantized
@@ -76,6 +79,9 @@ typedef enum {
   OXP_QUANTIZE_EXCLUDE_FIRST = 1 << 1,
   OXP_QUANTIZE_EXCLUDE_LAST = 1 << 2,
 } OxpQuantizeExclude;
+
+#define OXP_TYPE_QUANTIZE_EXCLUDE (oxp_quantize_exclude_get_type ())
+OXP_API GType oxp_quantize_exclude_get_type (void) G_GNUC_CONST;
 
 #define OXP_TYPE_GRAPH (oxp_graph_get_type ())
 OXP_API

@@ -23,6 +23,9 @@ typedef enum {
   OXP_PAST_DIRECTION_OUTPUTS,
 } OxpPastDirection;
 
+#define OXP_TYPE_PAST_DIRECTION (oxp_past_direction_get_type ())
+OXP_API GType oxp_past_direction_get_type (void) G_GNUC_CONST;
+
 /* OxpOnnxConfigWithPast: a decoder whose graph may return its key/value
  * cache and take it back in, like optimum's OnnxConfigWithPast (cache
  * shapes, outputs and submodels: see core/oxp-onnx-config-with-past.c). */

@@ -171,6 +171,9 @@ typedef enum {
   OXP_SENTENCE_POOLING_MAX,
 } OxpSentencePooling;
 
+#define OXP_TYPE_SENTENCE_POOLING (oxp_sentence_pooling_get_type ())
+OXP_API GType oxp_sentence_pooling_get_type (void) G_GNUC_CONST;
+
 /* A sentence-transformers export (optimum >= 1.19, library
  * "sentence_transformers"): for feature-extraction, the outputs become
  * token_embeddings [batch_size, sequence_length, hidden] (the plugin's

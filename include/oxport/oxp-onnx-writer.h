@@ -24,6 +24,9 @@ typedef enum {
   OXP_EXTERNAL_DATA_ALWAYS,
 } OxpExternalData;
 
+#define OXP_TYPE_EXTERNAL_DATA (oxp_external_data_get_type ())
+OXP_API GType oxp_external_data_get_type (void) G_GNUC_CONST;
+
 /**
  * OxpProgressFunc:
  * @done: bytes of weights written so far

@@ -51,6 +51,9 @@ typedef enum {
   OXP_DATA_TYPE_BFLOAT16 = 16,
 } OxpDataType;
 
+#define OXP_TYPE_DATA_TYPE (oxp_data_type_get_type ())
+OXP_API GType oxp_data_type_get_type (void) G_GNUC_CONST;
+
 /* Size in bytes of one element; 0 for UNDEFINED and STRING. */
 OXP_API gsize        oxp_data_type_get_size    (OxpDataType dtype);
 /* Short lower-case name: "float32", "float16", "bfloat16", "int64", "bool", … */

@@ -81,6 +81,9 @@ typedef enum {
   OXP_VALIDATION_CHECK_CHAIN,
 } OxpValidationCheckKind;
 
+#define OXP_TYPE_VALIDATION_CHECK_KIND (oxp_validation_check_kind_get_type ())
+OXP_API GType oxp_validation_check_kind_get_type (void) G_GNUC_CONST;
+
 /* The short name shown in reports: "load", "input", "output", "run", "reference", "cache",
  * "chain". */
 OXP_API const char *oxp_validation_check_kind_to_string (OxpValidationCheckKind kind);
