@@ -216,6 +216,10 @@ linear_quantized (OxpGraph *graph, OxpCheckpoint *checkpoint, const char *x, con
                                       error);
   if (b == NULL)
     return NULL;
+  /* MatMulNBits takes its scales in the activations' type: float16 ones
+   * stored for a float32 graph are cast (ONNX Runtime folds it at load). */
+  if (oxp_graph_get_quantize_scales_type (graph) != ft)
+    scales = _oxp_blocks_cast (graph, scales, ft);
   y = oxp_graph_op (graph, "MatMulNBits", x, b, scales, zero_points, NULL);
   oxp_node_set_domain (oxp_graph_get_last_node (graph), "com.microsoft");
   _oxp_blocks_set_int (graph, "K", shape[in_out ? 0 : 1]);

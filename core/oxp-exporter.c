@@ -137,6 +137,7 @@ struct _OxpExporter
   gboolean quant_symmetric;
   OxpQuantizeExclude quant_exclude;
   guint quant_accuracy_level;
+  OxpDataType quant_scales_type; /* UNDEFINED: the float type */
   double atol;
   char *reference;
   char *runtime_path;
@@ -402,6 +403,36 @@ oxp_exporter_set_quantize_accuracy_level (OxpExporter *self, guint level)
   g_return_if_fail (OXP_IS_EXPORTER (self));
   g_return_if_fail (level <= 4);
   self->quant_accuracy_level = level;
+}
+
+/**
+ * oxp_exporter_set_quantize_scales_type:
+ * @self: an exporter
+ * @dtype: %OXP_DATA_TYPE_FLOAT16 (`--quantize-scales fp16`),
+ *   %OXP_DATA_TYPE_FLOAT (`fp32`), or %OXP_DATA_TYPE_UNDEFINED for the
+ *   export's float type (default)
+ *
+ * Sets the type the quantization scales are stored in (see
+ * oxp_graph_set_quantize_scales_type()); it only matters with
+ * oxp_exporter_set_quantize().  MatMulNBits takes its scales in the
+ * activations' type, so float16 scales in a float32 export are cast when
+ * ONNX Runtime loads the file, and oxp_exporter_run() refuses float32
+ * scales in a float16 export.
+ */
+void
+oxp_exporter_set_quantize_scales_type (OxpExporter *self, OxpDataType dtype)
+{
+  g_return_if_fail (OXP_IS_EXPORTER (self));
+  g_return_if_fail (dtype == OXP_DATA_TYPE_UNDEFINED || dtype == OXP_DATA_TYPE_FLOAT
+                    || dtype == OXP_DATA_TYPE_FLOAT16);
+  self->quant_scales_type = dtype;
+}
+
+static OxpDataType
+quantize_scales_type (OxpExporter *self)
+{
+  return self->quant_scales_type != OXP_DATA_TYPE_UNDEFINED ? self->quant_scales_type
+                                                            : self->float_type;
 }
 
 static char *
@@ -1582,6 +1613,7 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
       oxp_graph_set_quantize (graph, self->quant_bits, self->quant_block_size,
                               self->quant_symmetric, self->quant_exclude);
       oxp_graph_set_quantize_accuracy_level (graph, self->quant_accuracy_level);
+      oxp_graph_set_quantize_scales_type (graph, self->quant_scales_type);
     }
   if (!oxp_onnx_config_build_graph (config, graph, checkpoint, error))
     return FALSE;
@@ -1628,7 +1660,7 @@ write_submodel (OxpExporter *self, Stage *s, OxpExportResult *result, OxpOnnxCon
                                     self->quant_symmetric ? "symmetric" : "asymmetric");
       oxp_onnx_writer_set_metadata (writer, "oxport_quantize_exclude", exclude);
       oxp_onnx_writer_set_metadata (writer, "oxport_quantize_scales",
-                                    oxp_data_type_to_string (self->float_type));
+                                    oxp_data_type_to_string (quantize_scales_type (self)));
       oxp_onnx_writer_set_metadata (writer, "oxport_quantize_accuracy_level", accuracy);
     }
   /* So that `oxport validate` checks the file against its fixed dims. */
@@ -2145,6 +2177,20 @@ oxp_exporter_run (OxpExporter *self, const char *model_dir, const char *outdir, 
       /* transformers.js names no bf16 file (its dtypes: fp32, fp16, q8…). */
       g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
                    "the transformers.js layout has no bf16 files; use fp32 or fp16");
+      goto out;
+    }
+
+  if (self->quant_bits != 0 && self->quant_scales_type == OXP_DATA_TYPE_FLOAT
+      && self->float_type != OXP_DATA_TYPE_FLOAT)
+    {
+      /* MatMulNBits' scales have the type of its input A (T1): a Cast of
+       * float32 scales to float16 would store them twice as wide for
+       * nothing. */
+      g_set_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED,
+                   "--quantize-scales fp32 needs an fp32 export: MatMulNBits takes its scales "
+                   "in the type of its activations, %s here (use --quantize-scales fp16, or "
+                   "--dtype fp32)",
+                   oxp_data_type_to_string (self->float_type));
       goto out;
     }
 

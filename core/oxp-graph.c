@@ -62,6 +62,7 @@ typedef struct
   gboolean quant_symmetric;
   OxpQuantizeExclude quant_exclude;
   guint quant_accuracy_level;
+  OxpDataType quant_scales_type; /* UNDEFINED: the float type */
   GStringChunk *strings;    /* every name handed out lives until the graph dies */
   GHashTable *values;       /* name → ValueDef (owned) */
   GHashTable *node_names;   /* set */
@@ -467,7 +468,8 @@ oxp_graph_get_optimize_level (OxpGraph *self)
  * Weight-only block quantization: oxp_block_linear() emits com.microsoft
  * MatMulNBits, whose packed weights the writer computes block by block
  * from the checkpoint while it writes them (rounding to nearest; the scales
- * are in the graph's float type, as MatMulNBits takes them).
+ * are in the graph's float type, as MatMulNBits takes them, unless
+ * oxp_graph_set_quantize_scales_type() says otherwise).
  */
 void
 oxp_graph_set_quantize (OxpGraph *self, guint bits, guint block_size, gboolean symmetric,
@@ -574,6 +576,46 @@ oxp_graph_get_quantize_accuracy_level (OxpGraph *self)
 {
   g_return_val_if_fail (OXP_IS_GRAPH (self), 0);
   return self->shared->quant_accuracy_level;
+}
+
+/**
+ * oxp_graph_set_quantize_scales_type:
+ * @self: a graph
+ * @dtype: %OXP_DATA_TYPE_FLOAT16, %OXP_DATA_TYPE_FLOAT, or
+ *   %OXP_DATA_TYPE_UNDEFINED for the graph's float type (default)
+ *
+ * Sets the type the quantization scales are stored in.  MatMulNBits takes
+ * its scales in the type of its activations, so float16 scales in a float32
+ * graph go through a Cast (ONNX Runtime folds it when it loads the file):
+ * the file is smaller, the products as accurate as the scales stored.  The
+ * caller checks that @dtype is not wider than the float type: float32
+ * scales cannot feed a float16 MatMulNBits.
+ */
+void
+oxp_graph_set_quantize_scales_type (OxpGraph *self, OxpDataType dtype)
+{
+  g_return_if_fail (OXP_IS_GRAPH (self));
+  g_return_if_fail (dtype == OXP_DATA_TYPE_UNDEFINED || dtype == OXP_DATA_TYPE_FLOAT
+                    || dtype == OXP_DATA_TYPE_FLOAT16);
+  self->shared->quant_scales_type = dtype;
+}
+
+/**
+ * oxp_graph_get_quantize_scales_type:
+ * @self: a graph
+ *
+ * Tells the type the quantization scales are stored in.
+ *
+ * Returns: the type of the scales: the one set by
+ *   oxp_graph_set_quantize_scales_type(), else the graph's float type
+ */
+OxpDataType
+oxp_graph_get_quantize_scales_type (OxpGraph *self)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (self), OXP_DATA_TYPE_UNDEFINED);
+  return self->shared->quant_scales_type != OXP_DATA_TYPE_UNDEFINED
+             ? self->shared->quant_scales_type
+             : self->shared->float_type;
 }
 
 /**
@@ -1276,7 +1318,7 @@ add_quant_part (OxpGraph *self, OxpCheckpoint *checkpoint, const OxpCheckpointTe
   init->quant_block_size = self->shared->quant_block_size;
   init->quant_symmetric = self->shared->quant_symmetric;
   init->quant_in_out = in_out;
-  /* The scales are in the graph's float type. */
+  /* The scales are in oxp_graph_get_quantize_scales_type(). */
   init->convert = part == OXP_QUANT_SCALES;
   return init;
 }
@@ -1937,6 +1979,8 @@ _oxp_initializer_get_dtype (OxpGraph *self, const OxpInitializer *init)
 {
   if (init->quant == OXP_QUANT_BLOCKS || init->quant == OXP_QUANT_ZERO_POINTS)
     return OXP_DATA_TYPE_UINT8;
+  if (init->quant == OXP_QUANT_SCALES)
+    return oxp_graph_get_quantize_scales_type (self);
   return init->convert ? self->shared->float_type : init->src_dtype;
 }
 

@@ -1134,7 +1134,7 @@ write_quantized (WriteContext *ctx, Sink *sink, const OxpInitializer *init, GErr
     .src = init->data,
     .src_dtype = init->src_dtype,
     /* Every part rounds the scales the way the scales part stores them. */
-    .scale_dtype = oxp_graph_get_float_type (ctx->graph),
+    .scale_dtype = oxp_graph_get_quantize_scales_type (ctx->graph),
     .in_out = init->quant_in_out,
     .bits = init->quant_bits,
     .block_size = init->quant_block_size,

@@ -7,7 +7,12 @@ files with numpy, not by oxport).  Every weight must be within half a
 quantization step of its block (plus float rounding), every padded code
 must be the zero code, and the metadata must record the settings.
 
-Usage: check-quantized.py MODEL.onnx CHECKPOINT_DIR BITS BLOCK_SIZE sym|asym
+The scales must be stored as SCALES (float32 or float16; default: the
+activations' type), recorded as oxport_quantize_scales; stored narrower than
+the activations, they must reach MatMulNBits through a Cast to that type
+(MatMulNBits takes them in its input A's type).
+
+Usage: check-quantized.py MODEL.onnx CHECKPOINT_DIR BITS BLOCK_SIZE sym|asym [SCALES]
 Prints one JSON line of facts; exits 1 on a mismatch."""
 
 import glob
@@ -61,6 +66,19 @@ def main():
     model = onnx.load(model_path)
     inits = {t.name: t for t in model.graph.initializer}
     meta = {p.key: p.value for p in model.metadata_props}
+    casts = {n.output[0]: n for n in model.graph.node if n.op_type == "Cast"}
+    # The activations' type: the first graph input that is a float tensor.
+    np_types = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.FLOAT16: np.float16}
+    tensor_type = lambda t: np_types.get(t)  # noqa: E731
+    act_type = np.float32
+    for v in list(model.graph.input) + list(model.graph.output):
+        t = v.type.tensor_type.elem_type
+        if t in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
+            act_type = tensor_type(t)
+            break
+    scales_type = {"float16": np.float16, "float32": np.float32}.get(
+        sys.argv[6] if len(sys.argv) > 6 else "", act_type
+    )
     weights = load_safetensors(ckpt_dir)
     with open(os.path.join(ckpt_dir, "config.json")) as f:
         conv1d = json.load(f).get("model_type") == "gpt2"
@@ -71,6 +89,7 @@ def main():
         "oxport_quantize": "int%d" % bits,
         "oxport_quantize_block_size": str(block),
         "oxport_quantize_scheme": "symmetric" if scheme == "sym" else "asymmetric",
+        "oxport_quantize_scales": "float16" if scales_type == np.float16 else "float32",
     }
     for key, value in expect_meta.items():
         if meta.get(key) != value:
@@ -102,9 +121,24 @@ def main():
             failures.append("%s: codes %s %s" % (b_name, codes.dtype, codes.shape))
             continue
         q = unpack(codes, bits).reshape(n, k_blocks * block)
-        scales = numpy_helper.to_array(inits[node.input[2]]).astype(np.float32)
+        scales_name = node.input[2]
+        if scales_type != act_type:
+            cast = casts.get(scales_name)
+            to = cast and onnx.helper.get_attribute_value(cast.attribute[0])
+            if cast is None or tensor_type(to) != act_type:
+                failures.append("%s: %s scales not cast to %s" % (node.name, scales_type, act_type))
+                continue
+            scales_name = cast.input[0]
+        if scales_name not in inits:
+            failures.append("%s: scales %s are no initializer" % (node.name, scales_name))
+            continue
+        scales = numpy_helper.to_array(inits[scales_name])
+        if scales.dtype != scales_type:
+            failures.append("%s: scales are %s, expected %s" % (scales_name, scales.dtype, scales_type))
+            continue
+        scales = scales.astype(np.float32)
         if scales.shape != (n * k_blocks,):
-            failures.append("%s: scales shape %s" % (node.input[2], scales.shape))
+            failures.append("%s: scales shape %s" % (scales_name, scales.shape))
             continue
         scales = scales.reshape(n, k_blocks)
         if len(node.input) > 3 and node.input[3]:

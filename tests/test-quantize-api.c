@@ -3,7 +3,8 @@
  * and the initializers oxp_graph_add_quantized_weight() declares (shapes
  * MatMulNBits reads, by the bytes they will take: one set per tensor, no
  * zero points when symmetric, K padded to whole blocks, a 1-D tensor
- * refused).  The numbers themselves are checked by
+ * refused, float16 scales two bytes each), and float32 scales in a float16
+ * export refused before anything is written.  The numbers themselves are checked by
  * test-quantize.sh. */
 #include "config.h"
 
@@ -33,6 +34,29 @@ test_exporter_refuses (void)
   g_assert_true (
       oxp_exporter_set_quantize (exporter, 8, 128, FALSE, OXP_QUANTIZE_EXCLUDE_LM_HEAD, &error));
   g_assert_no_error (error);
+}
+
+/* Float32 scales cannot feed a float16 MatMulNBits (its scales have the
+ * activations' type): refused before anything is read or written. */
+static void
+test_exporter_refuses_fp32_scales (void)
+{
+  g_autoptr (OxpTasksManager) manager = oxp_tasks_manager_new ();
+  g_autoptr (OxpExporter) exporter = oxp_exporter_new (manager);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OxpExportResult) result = NULL;
+  g_autofree char *dir = oxp_test_srcdir_path ("data", "llama_text-generation", NULL);
+  g_autofree char *out = g_build_filename (g_get_tmp_dir (), "fp32-scales", NULL);
+
+  g_assert_true (oxp_exporter_set_quantize (exporter, 4, 32, TRUE, 0, &error));
+  oxp_exporter_set_float_type (exporter, OXP_DATA_TYPE_FLOAT16);
+  oxp_exporter_set_quantize_scales_type (exporter, OXP_DATA_TYPE_FLOAT);
+  oxp_exporter_set_validate (exporter, FALSE);
+  result = oxp_exporter_run (exporter, dir, out, &error);
+  g_assert_null (result);
+  g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "--quantize-scales fp32"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -72,6 +96,13 @@ test_graph_initializers (void)
   g_assert_cmpuint (oxp_graph_get_weights_size (graph), ==,
                     37 * 16 + 37 * 4 + 32 * 2 * 16 + 32 * 2 * 4 + 32);
 
+  /* Float16 scales in this float32 graph: two bytes each. */
+  g_assert_cmpint (oxp_graph_get_quantize_scales_type (graph), ==, OXP_DATA_TYPE_FLOAT);
+  oxp_graph_set_quantize_scales_type (graph, OXP_DATA_TYPE_FLOAT16);
+  g_assert_cmpint (oxp_graph_get_quantize_scales_type (graph), ==, OXP_DATA_TYPE_FLOAT16);
+  g_assert_cmpuint (oxp_graph_get_weights_size (graph), ==,
+                    37 * 16 + 37 * 2 + 32 * 2 * 16 + 32 * 2 * 2 + 32);
+
   g_assert_null (oxp_graph_add_quantized_weight (graph, ckpt, "model.norm.weight", FALSE, &scales,
                                                  &zp, &error));
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
@@ -83,6 +114,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add_func ("/oxp/quantize/exporter/refuses", test_exporter_refuses);
+  g_test_add_func ("/oxp/quantize/exporter/refuses-fp32-scales",
+                   test_exporter_refuses_fp32_scales);
   g_test_add_func ("/oxp/quantize/graph/initializers", test_graph_initializers);
   return g_test_run ();
 }

@@ -15,7 +15,9 @@
 #  - tests/check-quantized.py unpacks the codes, scales and zero points
 #    from a file and checks every weight against the checkpoint's to half a
 #    quantization step, over block sizes, both schemes, GPT-2's [in, out]
-#    Conv1D weights and --dtype fp16 scales.
+#    Conv1D weights, --dtype fp16 scales and --quantize-scales (fp16 scales
+#    in an fp32 export reach MatMulNBits through a Cast, as it takes them in
+#    its activations' type; fp32 scales in an fp16 export are refused).
 #  - --quantize-exclude leaves the chosen layers as MatMul; bad settings are
 #    refused naming the value, before anything is written.
 # Under the sanitizers (-fsanitize in the build's CFLAGS) the per-case loop
@@ -131,7 +133,13 @@ while read -r case_name bits block scheme extra; do
     not_ok "packing $case_name int$bits/$block/$scheme $extra: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
     continue
   fi
-  if facts=$("$py" "$checker" "$out/model.onnx" "$data/$case_name" "$bits" "$block" "$scheme"); then
+  scales=
+  case $extra in
+    *"--quantize-scales fp16"*) scales=float16 ;;
+    *"--quantize-scales fp32"*) scales=float32 ;;
+  esac
+  # shellcheck disable=SC2086
+  if facts=$("$py" "$checker" "$out/model.onnx" "$data/$case_name" "$bits" "$block" "$scheme" $scales); then
     ok "packing $case_name int$bits block $block $scheme $extra: $facts"
   else
     not_ok "packing $case_name int$bits block $block $scheme $extra: $facts"
@@ -145,6 +153,10 @@ llama-gqa_text-generation 4 128 asym
 gpt2_text-generation 4 32 asym
 gpt2_text-generation 8 32 sym
 llama_text-generation 4 64 asym --dtype fp16 --atol 1
+llama_text-generation 4 32 sym --quantize-scales fp16
+gpt2_text-generation 8 32 asym --quantize-scales fp16
+llama_text-generation 8 32 sym --quantize-scales fp32
+llama_text-generation 4 32 asym --dtype fp16 --quantize-scales fp16 --atol 1
 EOF_CASES
 
 # ---- metadata and exclusions ---------------------------------------------
@@ -199,6 +211,9 @@ must_be_int8_or_int4,_not_“int3” --quantize int3
 need_--quantize --quantize-block-size 64
 needs_--dtype_fp32_or_fp16 --quantize int8 --dtype bf16
 contradict --quantize int8 --quantize-symmetric --quantize-asymmetric
+--quantize-scales_fp32_needs_--dtype_fp32 --quantize int4 --dtype fp16 --quantize-scales fp32
+must_be_fp16_or_fp32,_not_“bf16” --quantize int4 --quantize-scales bf16
+need_--quantize --quantize-scales fp16
 EOF_BAD
 
 echo "1..$n"

@@ -327,6 +327,8 @@ oxp_cli_export (int argc, char **argv)
   g_autofree char *quantize_exclude = NULL;
   int quantize_block_size = 0;
   int quantize_accuracy_level = -1;
+  g_autofree char *quantize_scales = NULL;
+  OxpDataType quantize_scales_type = OXP_DATA_TYPE_UNDEFINED;
   gboolean quantize_symmetric = FALSE;
   gboolean quantize_asymmetric = FALSE;
   guint quantize_bits = 0;
@@ -385,6 +387,11 @@ oxp_cli_export (int argc, char **argv)
       "With --quantize: MatMulNBits' accuracy_level, 0 (float arithmetic) to 4 (ONNX Runtime "
       "quantizes activations to int8: its fast CPU path; default)",
       "0-4" },
+    { "quantize-scales", 0, 0, G_OPTION_ARG_STRING, &quantize_scales,
+      "With --quantize: the type the scales are stored in; MatMulNBits computes with them in "
+      "the export's float type, so fp16 scales in an fp32 export are cast at load (a smaller "
+      "file), fp32 scales need an fp32 export (default: the export's type)",
+      "fp16|fp32" },
     { "external-data", 0, 0, G_OPTION_ARG_STRING, &external_data,
       "Weights in a separate FILE.onnx_data file: auto (above 2 GiB, default; the split "
       "decoder_model.onnx and decoder_with_past_model.onnx (seq2seq, --legacy) always share "
@@ -552,7 +559,7 @@ oxp_cli_export (int argc, char **argv)
     }
   if (quantize == NULL
       && (quantize_block_size != 0 || quantize_symmetric || quantize_asymmetric
-          || quantize_exclude != NULL || quantize_accuracy_level >= 0))
+          || quantize_exclude != NULL || quantize_accuracy_level >= 0 || quantize_scales != NULL))
     {
       status = oxp_cli_usage_error ("export", "--quantize-* options need --quantize int8|int4");
       goto out;
@@ -570,6 +577,19 @@ oxp_cli_export (int argc, char **argv)
       status = oxp_cli_usage_error ("export", "--quantize-block-size must be 32, 64 or 128, not %d",
                                     quantize_block_size);
       goto out;
+    }
+  if (quantize_scales != NULL)
+    {
+      if (g_str_equal (quantize_scales, "fp16") || g_str_equal (quantize_scales, "float16"))
+        quantize_scales_type = OXP_DATA_TYPE_FLOAT16;
+      else if (g_str_equal (quantize_scales, "fp32") || g_str_equal (quantize_scales, "float32"))
+        quantize_scales_type = OXP_DATA_TYPE_FLOAT;
+      else
+        {
+          status = oxp_cli_usage_error ("export", "--quantize-scales must be fp16 or fp32, not “%s”",
+                                        quantize_scales);
+          goto out;
+        }
     }
   if (quantize_accuracy_level > 4)
     {
@@ -604,6 +624,15 @@ oxp_cli_export (int argc, char **argv)
     {
       status = oxp_cli_usage_error ("export", "--quantize needs --dtype fp32 or fp16: "
                                               "MatMulNBits computes in float32 or float16");
+      goto out;
+    }
+  if (quantize_scales_type == OXP_DATA_TYPE_FLOAT && float_type != OXP_DATA_TYPE_FLOAT)
+    {
+      /* MatMulNBits' scales have the type of its activations (T1). */
+      status = oxp_cli_usage_error ("export", "--quantize-scales fp32 needs --dtype fp32: "
+                                              "MatMulNBits takes its scales in the type of its "
+                                              "activations, %s here; use --quantize-scales fp16",
+                                    oxp_data_type_to_string (float_type));
       goto out;
     }
   if (!parse_external_data (external_data, &external_mode))
@@ -675,6 +704,7 @@ oxp_cli_export (int argc, char **argv)
     }
   if (quantize_accuracy_level >= 0)
     oxp_exporter_set_quantize_accuracy_level (exporter, (guint)quantize_accuracy_level);
+  oxp_exporter_set_quantize_scales_type (exporter, quantize_scales_type);
   oxp_exporter_set_atol (exporter, atol);
   oxp_exporter_set_reference (exporter, reference);
   oxp_exporter_set_verbose (exporter, common.verbose);

@@ -231,4 +231,8 @@ OXP_API GPtrArray *oxp_export_result_get_warnings (OxpExportResult *self);
 /* The ONNX Runtime version validation ran with, or NULL. */
 OXP_API const char *oxp_export_result_get_runtime_version (OxpExportResult *self);
 
+/* The type of the quantization scales: FLOAT16 or FLOAT, UNDEFINED (default)
+ * for the export's float type; float32 scales need a float32 export. */
+OXP_API void oxp_exporter_set_quantize_scales_type (OxpExporter *self, OxpDataType dtype);
+
 G_END_DECLS

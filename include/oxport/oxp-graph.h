@@ -211,4 +211,10 @@ OXP_API guint   oxp_graph_get_n_nodes      (OxpGraph *self);
 OXP_API const char *oxp_graph_intern_printf (OxpGraph *self, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
 
+/* The type the quantization scales are stored in: FLOAT16 or FLOAT, or
+ * UNDEFINED for the graph's float type (default); narrower than the float
+ * type, they go through a Cast to it. */
+OXP_API void        oxp_graph_set_quantize_scales_type (OxpGraph *self, OxpDataType dtype);
+OXP_API OxpDataType oxp_graph_get_quantize_scales_type (OxpGraph *self);
+
 G_END_DECLS
