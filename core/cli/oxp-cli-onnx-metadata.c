@@ -177,6 +177,15 @@ scan_attribute (const guint8 *data, gsize len, GHashTable *ops, guint depth)
   return TRUE;
 }
 
+/* @ops: "domain.op_type" (owned) → how many nodes, the subgraphs' included. */
+static void
+count_operator (GHashTable *ops, char *name)
+{
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (ops, name));
+
+  g_hash_table_replace (ops, name, GUINT_TO_POINTER (count + 1));
+}
+
 static gboolean
 scan_node (const guint8 *data, gsize len, GHashTable *ops, guint depth)
 {
@@ -208,11 +217,11 @@ scan_node (const guint8 *data, gsize len, GHashTable *ops, guint depth)
         return FALSE;
     }
   if (op_type != NULL && domain != NULL && *domain != '\0' && strcmp (domain, "ai.onnx") != 0)
-    g_hash_table_add (ops, g_strconcat (domain, ".", op_type, NULL));
+    count_operator (ops, g_strconcat (domain, ".", op_type, NULL));
   /* ONNX Runtime registers this contrib schema in the ai.onnx domain: no
    * other runtime knows it either. */
   else if (op_type != NULL && strcmp (op_type, "SimplifiedLayerNormalization") == 0)
-    g_hash_table_add (ops, g_strconcat ("ai.onnx.", op_type, NULL));
+    count_operator (ops, g_strconcat ("ai.onnx.", op_type, NULL));
   return TRUE;
 }
 
@@ -244,14 +253,11 @@ compare_strings (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
-GPtrArray *
-oxp_cli_read_onnx_custom_operators (const char *path, GError **error)
+GHashTable *
+oxp_cli_count_onnx_custom_operators (const char *path, GError **error)
 {
   g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GHashTable) ops = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer key;
   Reader r;
 
   file = g_mapped_file_new (path, FALSE, error);
@@ -273,6 +279,19 @@ oxp_cli_read_onnx_custom_operators (const char *path, GError **error)
           return NULL;
         }
     }
+  return g_steal_pointer (&ops);
+}
+
+GPtrArray *
+oxp_cli_read_onnx_custom_operators (const char *path, GError **error)
+{
+  g_autoptr (GHashTable) ops = oxp_cli_count_onnx_custom_operators (path, error);
+  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  if (ops == NULL)
+    return NULL;
   g_hash_table_iter_init (&iter, ops);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {

@@ -45,6 +45,27 @@ format_double (double v)
   return g_strdup_printf ("%.3g", v);
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The operators @counts names, sorted. (transfer container) */
+static GPtrArray *
+sorted_operators (GHashTable *counts)
+{
+  GPtrArray *ops = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ops, key);
+  g_ptr_array_sort (ops, compare_strings);
+  return ops;
+}
+
 static void
 print_report (OxpValidationReport *report)
 {
@@ -278,8 +299,9 @@ oxp_cli_validate (int argc, char **argv)
   g_autoptr (OxpValidator) validator = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_object_unref);
+  /* Per report: its file's contrib operators, each to its node count. */
   g_autoptr (GPtrArray) custom_ops
-      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_hash_table_unref);
   g_autoptr (GPtrArray) submodels = NULL;
   g_autoptr (OxpOnnxConfig) config = NULL;
   g_autoptr (JsonObject) config_json = NULL;
@@ -516,8 +538,8 @@ oxp_cli_validate (int argc, char **argv)
       {
         /* Which ONNX Runtime ran a file's contrib operators matters: they
          * have no spec outside ORT and change between its versions. */
-        GPtrArray *ops = oxp_cli_read_onnx_custom_operators (path, NULL);
-        g_ptr_array_add (custom_ops, ops != NULL ? ops : g_ptr_array_new ());
+        GHashTable *ops = oxp_cli_count_onnx_custom_operators (path, NULL);
+        g_ptr_array_add (custom_ops, ops != NULL ? ops : g_hash_table_new (NULL, NULL));
       }
     }
 
@@ -558,7 +580,7 @@ oxp_cli_validate (int argc, char **argv)
       if (report != NULL)
         {
           g_ptr_array_add (reports, report);
-          g_ptr_array_add (custom_ops, g_ptr_array_new ());
+          g_ptr_array_add (custom_ops, g_hash_table_new (NULL, NULL));
         }
     }
 
@@ -582,12 +604,25 @@ oxp_cli_validate (int argc, char **argv)
       for (guint i = 0; i < reports->len; i++)
         {
           JsonNode *node = oxp_validation_report_to_json (g_ptr_array_index (reports, i));
-          GPtrArray *ops = g_ptr_array_index (custom_ops, i);
+          GHashTable *counts = g_ptr_array_index (custom_ops, i);
+          g_autoptr (GPtrArray) ops = sorted_operators (counts);
           JsonArray *array = json_array_new ();
+          JsonObject *object = json_object_new ();
 
           for (guint j = 0; j < ops->len; j++)
-            json_array_add_string_element (array, g_ptr_array_index (ops, j));
+            {
+              const char *op = g_ptr_array_index (ops, j);
+
+              json_array_add_string_element (array, op);
+              json_object_set_int_member (object, op,
+                                          GPOINTER_TO_UINT (g_hash_table_lookup (counts, op)));
+            }
           json_object_set_array_member (json_node_get_object (node), "contrib_operators", array);
+          json_object_set_object_member (json_node_get_object (node), "contrib_operator_counts",
+                                         object);
+          /* The ONNX Runtime that ran them, with each file's report. */
+          json_object_set_string_member (json_node_get_object (node), "runtime_version",
+                                         oxp_runtime_get_version (runtime));
           json_builder_add_value (b, node);
         }
       json_builder_end_array (b);
@@ -618,7 +653,8 @@ oxp_cli_validate (int argc, char **argv)
         printf ("  (no config.json: only loading and the reference were checked)\n");
       for (guint i = 0; i < reports->len; i++)
         {
-          GPtrArray *ops = g_ptr_array_index (custom_ops, i);
+          GHashTable *counts = g_ptr_array_index (custom_ops, i);
+          g_autoptr (GPtrArray) ops = sorted_operators (counts);
 
           print_report (g_ptr_array_index (reports, i));
           if (ops->len > 0)
@@ -626,8 +662,12 @@ oxp_cli_validate (int argc, char **argv)
               g_autoptr (GString) list = g_string_new (NULL);
 
               for (guint j = 0; j < ops->len; j++)
-                g_string_append_printf (list, "%s%s", j ? ", " : "",
-                                        (const char *)g_ptr_array_index (ops, j));
+                {
+                  const char *op = g_ptr_array_index (ops, j);
+
+                  g_string_append_printf (list, "%s%s (%u)", j ? ", " : "", op,
+                                          GPOINTER_TO_UINT (g_hash_table_lookup (counts, op)));
+                }
               printf ("    contrib operators (run by ONNX Runtime %s): %s\n",
                       oxp_runtime_get_version (runtime), list->str);
             }
