@@ -67,7 +67,7 @@ expect_error_line () {
   fi
 }
 
-echo "1..18"
+echo "1..21"
 
 good=$(outdir good bert-like.onnx)
 expect 0 "a passing model (OUTDIR)" "last_hidden_state" "$good" --task feature-extraction
@@ -139,6 +139,88 @@ else
   not_ok "export --optimize O2 failed"
   not_ok "export --optimize O2 failed"
 fi
+# A decoder at O2: each contrib operator with its node count, and the ONNX
+# Runtime version, in the table and in --json; the counts and the version
+# read independently here (onnx, If branches included; the version from
+# OrtGetApiBase()->GetVersionString by ctypes).
+gqa="$G_TEST_SRCDIR/data/llama-gqa_text-generation"
+ort_version=$("${PYTHON3:-python3}" -c '
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.OrtGetApiBase.restype = ctypes.POINTER(ctypes.c_void_p * 2)
+version = ctypes.CFUNCTYPE(ctypes.c_char_p)(lib.OrtGetApiBase().contents[1])
+print(version().decode())
+' "$OXPORT_ONNXRUNTIME" 2>"$tmp/py-err")
+if "$OXPORT" export --model "$gqa" --optimize O2 --no-validate "$tmp/gqa-o2" >"$tmp/e.log" 2>&1 \
+   && "$OXPORT" export --model "$gqa" --no-validate "$tmp/gqa-plain" >>"$tmp/e.log" 2>&1 \
+   && [ -n "$ort_version" ]; then
+  expected=$("${PYTHON3:-python3}" -c '
+import collections, onnx, sys
+def nodes(g):
+    for n in g.node:
+        yield n
+        for a in n.attribute:
+            for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                yield from nodes(sub)
+m = onnx.load(sys.argv[1])
+c = collections.Counter(n.op_type for n in nodes(m.graph) if n.domain == "com.microsoft")
+print(", ".join("com.microsoft.%s (%d)" % (op, c[op]) for op in sorted(c)))
+' "$tmp/gqa-o2/model.onnx")
+  "$OXPORT" validate "$tmp/gqa-o2/model.onnx" --model "$gqa" >"$tmp/stdout" 2>&1
+  line="    contrib operators (run by ONNX Runtime $ort_version): $expected"
+  case $expected in
+    *"GroupQueryAttention (2)"*"FusedMatMul"*|*"FusedMatMul"*"GroupQueryAttention (2)"*)
+      if grep -qxF -- "$line" "$tmp/stdout" \
+         && grep -qxF "Validation with ONNX Runtime $ort_version (task text-generation-with-past):" \
+              "$tmp/stdout"; then
+        ok "an O2 decoder: $expected, run by ONNX Runtime $ort_version"
+      else
+        not_ok "an O2 decoder: no line \"$line\" or no version line"
+        sed 's/^/# /' "$tmp/stdout"
+      fi ;;
+    *) not_ok "an O2 decoder uses no GroupQueryAttention (2 layers) and FusedMatMul: $expected" ;;
+  esac
+  if "$OXPORT" validate "$tmp/gqa-o2/model.onnx" --model "$gqa" --json >"$tmp/gqa.json" 2>&1 \
+     && "$OXPORT" validate "$tmp/gqa-plain/model.onnx" --model "$gqa" --json >"$tmp/plain.json" 2>&1 \
+     && "${PYTHON3:-python3}" -c '
+import collections, json, onnx, sys
+def nodes(g):
+    for n in g.node:
+        yield n
+        for a in n.attribute:
+            for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                yield from nodes(sub)
+version = sys.argv[4]
+for path, model in ((sys.argv[1], sys.argv[2]), (sys.argv[3], None)):
+    doc = json.load(open(path))
+    r = doc["reports"][0]
+    expected = {}
+    if model:
+        m = onnx.load(model)
+        c = collections.Counter(n.op_type for n in nodes(m.graph) if n.domain == "com.microsoft")
+        expected = {"com.microsoft." + op: k for op, k in c.items()}
+        assert expected, "no contrib operator in " + model
+    assert r["contrib_operator_counts"] == expected, (r["contrib_operator_counts"], expected)
+    assert r["contrib_operators"] == sorted(expected), r["contrib_operators"]
+    assert doc["runtime_version"] == version and r["runtime_version"] == version, doc
+' "$tmp/gqa.json" "$tmp/gqa-o2/model.onnx" "$tmp/plain.json" "$ort_version" 2>"$tmp/py-err"; then
+    ok "--json: the O2 decoder's contrib operator counts, none for the plain one, version $ort_version"
+  else
+    not_ok "--json: contrib operator counts or runtime version wrong"
+    sed 's/^/# /' "$tmp/py-err" "$tmp/gqa.json" | head -n 20
+  fi
+  "$OXPORT" validate "$tmp/gqa-plain/model.onnx" --model "$gqa" >"$tmp/stdout" 2>&1
+  if grep -q 'contrib operators' "$tmp/stdout"; then
+    not_ok "a plain decoder lists contrib operators"
+  else
+    ok "a plain decoder uses no contrib operator"
+  fi
+else
+  not_ok "export of $gqa at O2 failed, or no ORT version ($(cat "$tmp/py-err")): $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
+  not_ok "export of $gqa at O2 failed"
+  not_ok "export of $gqa at O2 failed"
+fi
+
 "$OXPORT" export --model "$cls" --optimize O4 "$tmp/o4" >"$tmp/stdout" 2>&1
 status=$?
 if [ "$status" -ne 0 ] && grep -qF -- "--optimize must be O1, O2 or O3" "$tmp/stdout"; then
