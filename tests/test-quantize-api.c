@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <oxport/oxport.h>
 
 #include "oxp-test-utils.h"
@@ -46,7 +48,8 @@ test_exporter_refuses_fp32_scales (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (OxpExportResult) result = NULL;
   g_autofree char *dir = oxp_test_srcdir_path ("data", "llama_text-generation", NULL);
-  g_autofree char *out = g_build_filename (g_get_tmp_dir (), "fp32-scales", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("oxp-quantize-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (tmp, "out", NULL);
 
   g_assert_true (oxp_exporter_set_quantize (exporter, 4, 32, TRUE, 0, &error));
   oxp_exporter_set_float_type (exporter, OXP_DATA_TYPE_FLOAT16);
@@ -57,6 +60,7 @@ test_exporter_refuses_fp32_scales (void)
   g_assert_error (error, OXP_EXPORT_ERROR, OXP_EXPORT_ERROR_UNSUPPORTED);
   g_assert_nonnull (strstr (error->message, "--quantize-scales fp32"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_rmdir (tmp), ==, 0);
 }
 
 static void
