@@ -12,10 +12,11 @@
 #     plain fp32 export (tests/bench/bench-quantize-greedy).
 # $OXP_BENCH_LLAMA_LAYERS layers (default 4 of the 16) and a 32000-token
 # vocabulary keep the sessions within a few GB; the per-layer work is the
-# 1b model's.
+# 1b model's.  OXP_BENCH_QUANTIZE_FULL=1 exports the whole 1b shape instead
+# (see below: the int4 export's time and peak RSS only).
 #
 # Usage: tests/bench/bench-quantize.sh [BUILDDIR]   (or `make bench-quantize`)
-# Scratch files (~3 GB) go to $TMPDIR.
+# Scratch files (~3 GB; ~10 GB with OXP_BENCH_QUANTIZE_FULL=1) go to $TMPDIR.
 
 set -eu
 
@@ -35,7 +36,24 @@ if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
   [ -n "$ort" ] && export OXPORT_ONNXRUNTIME="$ort"
 fi
 runs=${OXP_BENCH_RUNS:-10}
-layers=${OXP_BENCH_LLAMA_LAYERS:-4}
+# shellcheck source=tests/bench/llama-1b.sh
+. "$(dirname "$0")/llama-1b.sh"
+# OXP_BENCH_QUANTIZE_FULL=1: the whole Llama 3.2 1B shape (16 layers,
+# vocabulary 128256, tied embeddings: 4.9 GB in fp32, 2.5 GB with
+# OXP_BENCH_LLAMA_DTYPE=BF16), exported --optimize O2 --quantize int4 only:
+# time against cp and peak RSS, no ONNX Runtime (its fp32 session of the
+# plain file would not fit a small machine).
+full=${OXP_BENCH_QUANTIZE_FULL:-}
+ckpt_dtype=${OXP_BENCH_LLAMA_DTYPE:-F32}
+if [ -n "$full" ]; then
+  layers=${OXP_BENCH_LLAMA_LAYERS:-16}
+  vocab=128256
+  tied=tied
+else
+  layers=${OXP_BENCH_LLAMA_LAYERS:-4}
+  vocab=32000
+  tied=
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-quantize-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -55,29 +73,11 @@ cat >"$work/llama/config.json" <<EOF2
   "head_dim": 64,
   "rms_norm_eps": 1e-05,
   "rope_theta": 500000.0,
-  "tie_word_embeddings": false,
-  "vocab_size": 32000
+  "tie_word_embeddings": $([ -n "$tied" ] && echo true || echo false),
+  "vocab_size": $vocab
 }
 EOF2
-{
-  echo "model.embed_tokens.weight F32 32000,2048"
-  i=0
-  while [ $i -lt "$layers" ]; do
-    p="model.layers.$i"
-    echo "$p.self_attn.q_proj.weight F32 2048,2048"
-    echo "$p.self_attn.k_proj.weight F32 512,2048"
-    echo "$p.self_attn.v_proj.weight F32 512,2048"
-    echo "$p.self_attn.o_proj.weight F32 2048,2048"
-    echo "$p.mlp.gate_proj.weight F32 8192,2048"
-    echo "$p.mlp.up_proj.weight F32 8192,2048"
-    echo "$p.mlp.down_proj.weight F32 2048,8192"
-    echo "$p.input_layernorm.weight F32 2048"
-    echo "$p.post_attention_layernorm.weight F32 2048"
-    i=$((i + 1))
-  done
-  echo "model.norm.weight F32 2048"
-  echo "lm_head.weight F32 32000,2048"
-} >"$work/llama/tensors.txt"
+llama_1b_tensors "$layers" "$ckpt_dtype" "$vocab" "$tied" >"$work/llama/tensors.txt"
 "$gen" --quiet --seed 1 --config "$work/llama/config.json" --tensors "$work/llama/tensors.txt" \
   "$work/llama/model"
 ckpt=$work/llama/model
@@ -98,6 +98,21 @@ export_to () {
     "$work/$name" >"$work/$name.log" 2>&1 ||
     { echo "bench-quantize.sh: export $name failed:" >&2; tail -n 5 "$work/$name.log" >&2; exit 1; }
 }
+if [ -n "$full" ]; then
+  export_to O2-int4 --optimize O2 --quantize int4
+  awk -v layers="$layers" -v vocab="$vocab" -v dtype="$ckpt_dtype" -v cpus="$(nproc)" \
+      -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v cp="$(cat "$work/cp.time")" \
+      -v ckpt_size="$(du -b "$ckpt/model.safetensors" | cut -f1)" \
+      -v t="$(cat "$work/O2-int4.time")" -v size="$(du -b "$work/O2-int4" | cut -f1)" 'BEGIN {
+    printf "llama-1b-shaped GQA decoder, %d layers, vocabulary %d, tied embeddings, %s checkpoint %.0f MB\n", layers, vocab, dtype, ckpt_size / 1e6
+    printf "%d CPUs, load average %s at the end (shared machine)\n\n", cpus, load
+    split(cp, c, " "); split(t, a, " ")
+    printf "export (page cache warm; cp of the checkpoint: %.2f s, peak RSS %.0f MB)\n", c[1], c[2] / 1024
+    printf "%-10s %10s %10s %12s %12s\n", "file", "time s", "x cp", "peak RSS MB", "size MB"
+    printf "%-10s %10.2f %10.2f %12.0f %12.0f\n", "O2+int4", a[1], a[1] / c[1], a[2] / 1024, size / 1e6
+  }'
+  exit 0
+fi
 export_to plain
 export_to O2 --optimize O2
 export_to O2-int4 --optimize O2 --quantize int4
