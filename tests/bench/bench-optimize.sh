@@ -36,6 +36,8 @@ if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
 fi
 runs=20
 layers=${OXP_BENCH_LLAMA_LAYERS:-4}
+# shellcheck source=tests/bench/llama-1b.sh
+. "$(dirname "$0")/llama-1b.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-optimize-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -127,25 +129,7 @@ cat >"$work/llama/config.json" <<EOF
   "vocab_size": 32000
 }
 EOF
-{
-  echo "model.embed_tokens.weight F32 32000,2048"
-  i=0
-  while [ $i -lt "$layers" ]; do
-    p="model.layers.$i"
-    echo "$p.self_attn.q_proj.weight F32 2048,2048"
-    echo "$p.self_attn.k_proj.weight F32 512,2048"
-    echo "$p.self_attn.v_proj.weight F32 512,2048"
-    echo "$p.self_attn.o_proj.weight F32 2048,2048"
-    echo "$p.mlp.gate_proj.weight F32 8192,2048"
-    echo "$p.mlp.up_proj.weight F32 8192,2048"
-    echo "$p.mlp.down_proj.weight F32 2048,8192"
-    echo "$p.input_layernorm.weight F32 2048"
-    echo "$p.post_attention_layernorm.weight F32 2048"
-    i=$((i + 1))
-  done
-  echo "model.norm.weight F32 2048"
-  echo "lm_head.weight F32 32000,2048"
-} >"$work/llama/tensors.txt"
+llama_1b_tensors "$layers" >"$work/llama/tensors.txt"
 "$gen" --quiet --seed 1 --config "$work/llama/config.json" --tensors "$work/llama/tensors.txt" \
   "$work/llama/model"
 export_to "$work/llama/model" "$work/llama-plain" --task text-generation-with-past
