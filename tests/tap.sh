@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced by the tests/test-cli-*.sh scripts that drive `oxport` and speak
+# Sourced by the tests/test-cli*.sh scripts that drive `oxport` and speak
 # TAP, after `set -u` and a check of $G_TEST_SRCDIR (where this file is):
 #
 #   : "${G_TEST_SRCDIR:?}"
