@@ -16,40 +16,18 @@ vectors.safetensors (pixel_values → logits / last_hidden_state).
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 
-DT = {"F32": np.float32, "I64": np.int64}
-NAMES = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
-
-
-def load(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    out = {}
-    for k, v in head.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        out[k] = np.frombuffer(raw[8 + n + a:8 + n + b], DT[v["dtype"]]).reshape(v["shape"])
-    return out
+# tests/oxp_vectors.py, next to this file (no __pycache__ in the source tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oxp_vectors import read_safetensors as load, write_safetensors  # noqa: E402
 
 
 def save(path, tensors):
-    head, blobs, off = {}, [], 0
-    for k, t in sorted(tensors.items()):
-        t = np.ascontiguousarray(t)
-        b = t.tobytes()
-        head[k] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(head).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    write_safetensors(path, dict(sorted(tensors.items())))
 
 
 def ln(x, w, b, eps):

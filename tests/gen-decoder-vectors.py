@@ -15,55 +15,23 @@ CASE/vectors-model.safetensors next to each such case's vectors.safetensors.
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-DTYPES = {"F32": np.float32, "I64": np.int64, "F16": np.float16}
-NAMES = {v: k for k, v in DTYPES.items()}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": NAMES[arr.dtype.type], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(path + ".tmp", path)
+# tests/oxp_vectors.py, next to this file (no __pycache__ in the source tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oxp_vectors import cases, read_safetensors, write_safetensors  # noqa: E402
 
 
 def main(data_dir):
-    for case in sorted(os.listdir(data_dir)):
-        path = os.path.join(data_dir, case, "case.json")
-        if not os.path.exists(path):
-            continue
-        info = json.load(open(path))
+    for case_dir, info in cases(data_dir):
         if not info.get("optimum", {}).get("version", "").startswith("1.13") \
                 or not info["task"].startswith("text-generation"):
             continue
-        vectors = read_safetensors(os.path.join(data_dir, case, "vectors.safetensors"))
-        config = json.load(open(os.path.join(data_dir, case, "config.json")))
+        vectors = read_safetensors(os.path.join(case_dir, "vectors.safetensors"))
+        config = json.load(open(os.path.join(case_dir, "config.json")))
         ids = vectors["input_ids"]
         batch, seq = ids.shape
         with_past = "past_key_values.0.key" in vectors
@@ -84,8 +52,8 @@ def main(data_dir):
         for name, arr in vectors.items():
             if name not in out and not name.startswith("past_key_values"):
                 out[name] = arr
-        write_safetensors(os.path.join(data_dir, case, "vectors-model.safetensors"), out)
-        print(case, "->", ", ".join(f"{k}{list(v.shape)}" for k, v in out.items()))
+        write_safetensors(os.path.join(case_dir, "vectors-model.safetensors"), out)
+        print(os.path.basename(case_dir), "->", ", ".join(f"{k}{list(v.shape)}" for k, v in out.items()))
 
 
 if __name__ == "__main__":

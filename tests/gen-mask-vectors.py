@@ -26,43 +26,16 @@ else vectors.safetensors) this writes, next to it:
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-DTYPES = {"F32": np.float32, "I64": np.int64, "F16": np.float16}
-NAMES = {v: k for k, v in DTYPES.items()}
+# tests/oxp_vectors.py, next to this file (no __pycache__ in the source tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oxp_vectors import cases, read_safetensors, write_safetensors  # noqa: E402
+
 PAD = 3
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = np.frombuffer(data[a:b], dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, arr in tensors.items():
-        raw = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": NAMES[arr.dtype.type], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(path + ".tmp", path)
 
 
 def left_padded(v, row, pad_id):
@@ -108,16 +81,12 @@ def left_padded(v, row, pad_id):
 
 
 def main(data_dir):
-    for case in sorted(os.listdir(data_dir)):
-        path = os.path.join(data_dir, case, "case.json")
-        if not os.path.exists(path):
-            continue
-        info = json.load(open(path))
+    for case_dir, info in cases(data_dir):
         if not info["optimum"]["task"].startswith("text-generation"):
             continue
-        src = os.path.join(data_dir, case, "vectors-model.safetensors")
+        src = os.path.join(case_dir, "vectors-model.safetensors")
         if not os.path.exists(src):
-            src = os.path.join(data_dir, case, "vectors.safetensors")
+            src = os.path.join(case_dir, "vectors.safetensors")
         v = read_safetensors(src)
         rows = [r for r in range(v["attention_mask"].shape[0]) if v["attention_mask"][r].all()]
         if not rows:
@@ -126,14 +95,14 @@ def main(data_dir):
         batch = v["attention_mask"].shape[0]
         all_valid = {n: np.stack([t[row], t[row]]) for n, t in v.items()
                      if t.ndim >= 1 and t.shape[0] == batch}
-        write_safetensors(os.path.join(data_dir, case, "vectors-all-valid.safetensors"), all_valid)
-        config = json.load(open(os.path.join(data_dir, case, "config.json")))
+        write_safetensors(os.path.join(case_dir, "vectors-all-valid.safetensors"), all_valid)
+        config = json.load(open(os.path.join(case_dir, "config.json")))
         pad_id = config.get("pad_token_id")
         if pad_id is None:
             pad_id = 0
         lp = left_padded(v, row, pad_id)
         if lp is not None:
-            write_safetensors(os.path.join(data_dir, case, "vectors-left-padded.safetensors"), lp)
+            write_safetensors(os.path.join(case_dir, "vectors-left-padded.safetensors"), lp)
 
 
 if __name__ == "__main__":

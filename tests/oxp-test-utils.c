@@ -46,6 +46,51 @@ oxp_test_count_dir_entries (const char *dir)
   return n;
 }
 
+char *
+oxp_test_models_dir (const char *env_var, const char *template_name, gboolean *owned)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *err = NULL;
+  const char *python = g_getenv ("PYTHON3");
+  char *dir = g_strdup (g_getenv (env_var));
+  int status = 0;
+
+  *owned = dir == NULL;
+  if (dir != NULL)
+    return dir;
+
+  dir = oxp_test_make_tmpdir (template_name);
+  script = oxp_test_srcdir_path ("gen-test-models.py", NULL);
+  {
+    const char *argv[] = { python != NULL ? python : "python3", script, dir, NULL };
+
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                  NULL, NULL, &err, &status, &error);
+  }
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("gen-test-models.py failed: %s\n%s", error->message, err);
+  /* Subprocess tests find the models through the environment. */
+  g_setenv (env_var, dir, TRUE);
+  return dir;
+}
+
+void
+oxp_test_remove_models_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 static OxpTensor *
 greedy_ints (const char *name, gint64 rows, gint64 cols, const gint64 *values, gint64 start)
 {

@@ -12,6 +12,17 @@ char *oxp_test_make_tmpdir (const char *template_name);
 /* Number of entries in @dir (0 when it does not exist). */
 guint oxp_test_count_dir_entries (const char *dir);
 
+/* The folder of gen-test-models.py's models, shared by a test program and
+ * the subprocesses it spawns: the folder named by the environment variable
+ * @env_var when it is set (in a subprocess), else a new temporary folder
+ * (@template_name) that the script writes the models into and that @env_var
+ * names from then on; *@owned tells which (the owner removes it with
+ * oxp_test_remove_models_dir()).  Aborts when the script fails.
+ * (transfer full) */
+char *oxp_test_models_dir (const char *env_var, const char *template_name, gboolean *owned);
+/* Removes the files in @dir, then @dir. */
+void oxp_test_remove_models_dir (const char *dir);
+
 /* Greedy decoding of @n_new tokens after @prompt ([@batch, @prompt_len],
  * unpadded) through a single-file decoder (current optimum's model.onnx):
  * with @use_cache each step feeds the last presents back as the past, else

@@ -13,36 +13,10 @@
 
 set -u
 
-: "${OXPORT:?OXPORT must name the oxport program}"
 : "${G_TEST_SRCDIR:?}"
-PYTHON3=${PYTHON3:-/usr/bin/python3}
-data=$G_TEST_SRCDIR/data
+. "$G_TEST_SRCDIR/tap.sh"
 bert=$data/bert_fill-mask
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-test-cli-friendly.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  for f in "$tmp/out" "$tmp/err"; do
-    [ -s "$f" ] && sed 's/^/#   /' "$f" | head -n 20
-  done
-  return 0
-}
-check () { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-
-# run EXPECTED_STATUS ARGS...: stdout/stderr in $tmp/out, $tmp/err
-run () {
-  expected=$1; shift
-  "$OXPORT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  status=$?
-  [ "$status" -eq "$expected" ] || { echo "#   oxport $*: exit $status, expected $expected" >>"$tmp/err"; return 1; }
-}
-# json EXPR: evaluates the Python expression EXPR on d = the JSON of $tmp/out
-json () { "$PYTHON3" -c "import json,sys; d=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)" 2>>"$tmp/err"; }
 
 # --- progress ---------------------------------------------------------------
 # on_pty ARGS...: runs oxport with stdout and stderr on a pseudo-terminal,
@@ -187,5 +161,4 @@ check "--layout transformers.js refuses bf16 (transformers.js names no bf16 file
 run 1 export --layout tfjs --model "$bert" "$tmp/t4"
 check "an unknown --layout is refused" "grep -q 'layout must be optimum or transformers.js' '$tmp/err'"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -13,33 +13,10 @@
 
 set -u
 
-: "${OXPORT:?OXPORT must name the oxport program}"
 : "${G_TEST_SRCDIR:?}"
-PYTHON3=${PYTHON3:-/usr/bin/python3}
-data=$G_TEST_SRCDIR/data
+. "$G_TEST_SRCDIR/tap.sh"
 bert=$data/bert_feature-extraction
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-test-cli-layout.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  for f in "$tmp/out" "$tmp/err"; do
-    [ -s "$f" ] && sed 's/^/#   /' "$f" | head -n 20
-  done
-  return 0
-}
-check () { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-run () {
-  expected=$1; shift
-  "$OXPORT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  status=$?
-  [ "$status" -eq "$expected" ] || { echo "#   oxport $*: exit $status, expected $expected" >>"$tmp/err"; return 1; }
-}
-json () { "$PYTHON3" -c "import json,sys; d=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)" 2>>"$tmp/err"; }
 # tree DIR: every entry below DIR, relative, sorted, one line
 tree () { (cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' '); }
 wait_for () {
@@ -127,5 +104,4 @@ check "gpt2 with past, fp16, transformers.js: fp32 past inputs converted, every 
   "[ \$? -eq 0 ] && json \"len([c for r in d['validation']['reports'] for c in r['checks'] if c['check'] == 'reference' and c['passed']]) == 5\" \
    && json 'd[\"validation\"][\"reports\"][0][\"model\"].endswith(\"onnx/model_fp16.onnx\")'"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -11,37 +11,11 @@
 
 set -u
 
-: "${OXPORT:?OXPORT must name the oxport program}"
 : "${G_TEST_SRCDIR:?}"
-PYTHON3=${PYTHON3:-/usr/bin/python3}
-data=$G_TEST_SRCDIR/data
+. "$G_TEST_SRCDIR/tap.sh"
 srcdir=${OXP_TOP_SRCDIR:-$G_TEST_SRCDIR/..}
 ort_node=$srcdir/_deps/node_modules/onnxruntime-node
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-test-cli-shapes.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  for f in "$tmp/out" "$tmp/err"; do
-    [ -s "$f" ] && sed 's/^/#   /' "$f" | head -n 20
-  done
-  return 0
-}
-check () { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-
-# run EXPECTED_STATUS ARGS...: stdout/stderr in $tmp/out, $tmp/err
-run () {
-  expected=$1; shift
-  "$OXPORT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  status=$?
-  [ "$status" -eq "$expected" ] || { echo "#   oxport $*: exit $status, expected $expected" >>"$tmp/err"; return 1; }
-}
-# json EXPR: the Python expression EXPR on d = the JSON of $tmp/out
-json () { "$PYTHON3" -c "import json,sys; d=json.load(open('$tmp/out')); sys.exit(0 if ($1) else 1)" 2>>"$tmp/err"; }
 # dims FILE: "name=d0,d1,…" per graph input and output, a dim_param as @name
 dims () {
   "$PYTHON3" - "$1" <<'PY' 2>>"$tmp/err"
@@ -154,5 +128,4 @@ check "--sequence_length for an image model is refused" "grep -q 'sequence_lengt
 run 1 export --trust-remote-code --model "$bert" "$tmp/r9"
 check "--trust-remote-code is refused: oxport runs no model code" "grep -q 'oxport runs no model code' '$tmp/err'"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -11,37 +11,11 @@
 
 set -u
 
-: "${OXPORT:?OXPORT must name the oxport program}"
 : "${OXP_TOP_BUILDDIR:?}"
 : "${G_TEST_SRCDIR:?}"
-PYTHON3=${PYTHON3:-/usr/bin/python3}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-test-cli.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  for f in "$tmp/out" "$tmp/err"; do
-    [ -s "$f" ] && sed 's/^/#   /' "$f" | head -n 20
-  done
-  return 0
-}
+. "$G_TEST_SRCDIR/tap.sh"
 skip () { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
-# run EXPECTED_STATUS ARGS...: runs oxport, keeps stdout/stderr in $tmp/out, $tmp/err
-run () {
-  expected=$1; shift
-  "$OXPORT" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  status=$?
-  if [ "$status" -ne "$expected" ]; then
-    echo "#   oxport $*: exit $status, expected $expected" >>"$tmp/err"
-    return 1
-  fi
-  return 0
-}
 out_has () { grep -q -e "$1" "$tmp/out"; }
 err_has () { grep -q -e "$1" "$tmp/err"; }
 # json_check PYTHON_EXPRESSION: evaluates it with d = the JSON on stdout.
@@ -328,5 +302,4 @@ else
   for i in $(seq 1 24); do skip "bert plugin" "the bert plugin is not built"; done
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -130,29 +130,7 @@ sys.exit(0 if "position_ids" in [i.name for i in m.graph.input] else 1)' "$model
   "$OXPORT" validate "$model" --task "$task" --reference "$tmp/ref-$name.safetensors" \
     --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
-  summary=$("$py" - "$tmp/v.json" <<'PY'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no JSON report (%s)" % e); sys.exit(0)
-diffs, bad = [], []
-for r in doc.get("reports", []):
-    for c in r.get("checks", []):
-        if c.get("shapes") == "reference" or c.get("check") == "reference":
-            if c.get("max_abs_diff") is not None:
-                diffs.append((c["max_abs_diff"], c["name"]))
-            if not c.get("passed"):
-                bad.append("%s: %s" % (c["name"], c.get("reason")))
-if bad:
-    print("; ".join(bad[:3]))
-elif diffs:
-    d, w = max(diffs)
-    print("max abs diff %.3g (%s)" % (d, w))
-else:
-    print("no reference output compared")
-PY
-)
+  summary=$("$py" "$G_TEST_SRCDIR/validate-summary.py" --no-count "$tmp/v.json")
   case $summary in
     "max abs diff"*) [ "$status" -eq 0 ] && { ok "$name $task $(basename "$model"): $summary"; return; } ;;
   esac
@@ -164,31 +142,7 @@ PY
 # file_report JSON FILE: the reference comparison of FILE in the report of
 # `oxport export --json`: "max abs diff X (output)" or why it failed.
 file_report () {
-  "$py" - "$1" "$2" <<'PY'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no JSON report (%s)" % e); sys.exit(0)
-for r in (doc.get("validation") or {}).get("reports", []):
-    if not r.get("model", "").endswith("/" + sys.argv[2]):
-        continue
-    diffs, bad = [], []
-    for c in r.get("checks", []):
-        if c.get("check") == "reference" or c.get("shapes") == "reference":
-            if c.get("max_abs_diff") is not None:
-                diffs.append((c["max_abs_diff"], c["name"]))
-            if not c.get("passed"):
-                bad.append("%s: %s" % (c["name"], c.get("reason")))
-    if bad or not r.get("passed"):
-        print("FAILED %s %s" % ("; ".join(bad[:3]), r.get("error") or ""))
-    elif diffs:
-        print("max abs diff %.3g (%s)" % max(diffs))
-    else:
-        print("no reference output compared")
-    sys.exit(0)
-print("no report for %s" % sys.argv[2])
-PY
+  "$py" "$G_TEST_SRCDIR/validate-summary.py" --model "$2" "$1"
 }
 
 # case_file NAME LAYOUT FILE REFERENCE [EXPORT ARGS…]: exports the reference

@@ -51,29 +51,7 @@ check () {
   name=$1 model=$2 ref=$3 atol=$4
   "$OXPORT" validate "$model" --reference "$ref" --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
-  summary=$("$py" - "$tmp/v.json" <<'PY'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no JSON report (%s)" % e); sys.exit(0)
-diffs, bad = [], []
-for r in doc.get("reports", []):
-    for c in r.get("checks", []):
-        if c.get("shapes") == "reference" or c.get("check") == "reference":
-            if c.get("max_abs_diff") is not None:
-                diffs.append((c["max_abs_diff"], c["name"]))
-            if not c.get("passed"):
-                bad.append("%s: %s" % (c["name"], c.get("reason")))
-logits = [d for d, w in diffs if w == "logits"]
-if bad:
-    print("; ".join(bad[:3]))
-elif logits:
-    print("logits max abs diff %.3g, all %d outputs %.3g" % (max(logits), len(diffs), max(diffs)[0]))
-else:
-    print("no logits compared")
-PY
-)
+  summary=$("$py" "$G_TEST_SRCDIR/validate-summary.py" --headline logits "$tmp/v.json")
   case $summary in
     *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary (atol $atol)"; return; } ;;
   esac

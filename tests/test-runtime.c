@@ -16,38 +16,6 @@ model_path (const char *name)
   return g_build_filename (models_dir, name, NULL);
 }
 
-static void
-generate_models (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *script = oxp_test_srcdir_path ("gen-test-models.py", NULL);
-  const char *python = g_getenv ("PYTHON3");
-  const char *argv[] = { python != NULL ? python : "python3", script, models_dir, NULL };
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                NULL, NULL, &err, &status, &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("gen-test-models.py failed: %s\n%s", error->message, err);
-}
-
-static void
-remove_models (void)
-{
-  g_autoptr (GDir) dir = g_dir_open (models_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = model_path (name);
-
-      g_unlink (path);
-    }
-  g_rmdir (models_dir);
-}
-
 static gboolean
 have_runtime (void)
 {
@@ -525,18 +493,8 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  models_dir = g_strdup (g_getenv ("OXP_TEST_RUNTIME_MODELS"));
-  if (models_dir == NULL)
-    {
-      g_autoptr (GError) error = NULL;
-
-      models_dir = g_dir_make_tmp ("oxp-test-runtime-XXXXXX", &error);
-      g_assert_no_error (error);
-      owns_models = TRUE;
-      generate_models ();
-      /* Subprocess tests find the models through the environment. */
-      g_setenv ("OXP_TEST_RUNTIME_MODELS", models_dir, TRUE);
-    }
+  models_dir
+      = oxp_test_models_dir ("OXP_TEST_RUNTIME_MODELS", "oxp-test-runtime-XXXXXX", &owns_models);
 
   g_test_add_func ("/oxp/runtime/not-found/path", test_not_found_path);
   g_test_add_func ("/oxp/runtime/not-found/env", test_not_found_env);
@@ -565,7 +523,7 @@ main (int argc, char **argv)
 
   status = g_test_run ();
   if (owns_models)
-    remove_models ();
+    oxp_test_remove_models_dir (models_dir);
   g_free (models_dir);
   return status;
 }

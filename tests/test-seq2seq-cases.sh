@@ -58,29 +58,7 @@ check () {
   "$OXPORT" validate "$model" --task "$task" --reference "$ref" --atol "$atol" --json \
     >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
-  summary=$("$py" - "$tmp/v.json" <<'PY'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no JSON report (%s)" % e); sys.exit(0)
-diffs, bad = [], []
-for r in doc.get("reports", []):
-    for c in r.get("checks", []):
-        if c.get("shapes") == "reference" or c.get("check") == "reference":
-            if c.get("max_abs_diff") is not None:
-                diffs.append((c["max_abs_diff"], c["name"]))
-            if not c.get("passed"):
-                bad.append("%s: %s" % (c["name"], c.get("reason")))
-if bad:
-    print("; ".join(bad[:3]))
-elif diffs:
-    d, w = max(diffs)
-    print("%d outputs, max abs diff %.3g (%s)" % (len(diffs), d, w))
-else:
-    print("no reference output compared")
-PY
-)
+  summary=$("$py" "$G_TEST_SRCDIR/validate-summary.py" "$tmp/v.json")
   case $summary in
     *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary"; return; } ;;
   esac

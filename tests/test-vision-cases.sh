@@ -47,39 +47,7 @@ check () {
   fi
   "$OXPORT" validate "$model" --reference "$ref" --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
-  summary=$("$py" - "$tmp/v.json" <<'PY'
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no JSON report (%s)" % e); sys.exit(0)
-diffs, bad, batches, has_pixels = [], [], set(), False
-for r in doc.get("reports", []):
-    for c in r.get("checks", []):
-        if c.get("check") == "input" and c.get("name") == "pixel_values":
-            has_pixels = True
-        if c.get("check") == "run" and c.get("shapes"):
-            for item in c["shapes"].split(","):
-                k, _, v = item.partition("=")
-                if k in ("batch_size", "image_batch_size"):
-                    batches.add(v)
-        if c.get("check") == "reference":
-            if c.get("max_abs_diff") is not None:
-                diffs.append((c["max_abs_diff"], c["name"]))
-            if not c.get("passed"):
-                bad.append("%s: %s" % (c["name"], c.get("reason")))
-if bad:
-    print("; ".join(bad[:3]))
-elif has_pixels and len(batches) < 2:
-    print("pixel_values ran at batch sizes %s only" % sorted(batches))
-elif diffs:
-    d, w = max(diffs)
-    print("%d outputs, max abs diff %.3g (%s)%s" % (len(diffs), d, w,
-          ", pixel_values at batch sizes " + "/".join(sorted(batches)) if has_pixels else ""))
-else:
-    print("no reference output compared")
-PY
-)
+  summary=$("$py" "$G_TEST_SRCDIR/validate-summary.py" --batches "$tmp/v.json")
   case $summary in
     *"max abs diff"*) [ "$status" -eq 0 ] && { ok "$name: $summary"; return; } ;;
   esac

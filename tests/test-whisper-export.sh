@@ -9,77 +9,15 @@
 
 set -u
 
-n=0
-failed=0
-ok () { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok () { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-skip_all () { echo "1..0 # SKIP $1"; exit 0; }
-
-[ -n "${OXPORT:-}" ] && [ -x "$OXPORT" ] || skip_all "no oxport program (OXPORT=${OXPORT:-})"
-py=${PYTHON3:-/usr/bin/python3}
-data=$G_TEST_SRCDIR/data
+. "$G_TEST_SRCDIR/export-checks.sh"
 case_dir=$data/whisper_encoder
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxp-whisper-export-XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-# variant NAME PYTHON: a copy of the whisper case whose config.json `c`
-# the Python statement changes.
-variant () {
-  mkdir "$tmp/$1" && cp "$case_dir/model.safetensors" "$case_dir/generation_config.json" "$tmp/$1/" &&
-    "$py" -c 'import json,sys; c=json.load(open(sys.argv[1])); exec(sys.argv[3]); json.dump(c, open(sys.argv[2], "w"))' \
-      "$case_dir/config.json" "$tmp/$1/config.json" "$2"
-}
+# variant NAME PYTHON: a copy of the whisper case whose config.json `c` the
+# Python statement changes.
+variant () { case_variant "$1" "$case_dir" "$2"; }
 
 # A copy of the whisper case whose checkpoint lacks one tensor.
-drop_tensor () {
-  variant "$1" pass && "$py" - "$tmp/$1/model.safetensors" "$2" <<'PY'
-import json, struct, sys
-path, drop = sys.argv[1], sys.argv[2]
-data = open(path, "rb").read()
-n = struct.unpack("<Q", data[:8])[0]
-header, body = json.loads(data[8:8 + n]), data[8 + n:]
-out, blobs, offset = {}, [], 0
-for name, info in header.items():
-    if name == drop:
-        continue
-    if name == "__metadata__":
-        out[name] = info
-        continue
-    start, end = info["data_offsets"]
-    out[name] = dict(info, data_offsets=[offset, offset + end - start])
-    blobs.append(body[start:end])
-    offset += end - start
-text = json.dumps(out).encode()
-text += b" " * (-len(text) % 8)
-open(path, "wb").write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-PY
-}
-
-# refused NAME DIR WORDS...: the export of DIR fails with a message holding
-# every word, and leaves no output folder.
-refused () {
-  name=$1 dir=$2
-  shift 2
-  out=$tmp/out-$name
-  "$OXPORT" export --model "$dir" --no-validate "$out" >"$tmp/log" 2>&1
-  status=$?
-  if [ "$status" -eq 0 ]; then
-    not_ok "$name: the export succeeded"
-    return
-  fi
-  for word in "$@"; do
-    if ! grep -qF -- "$word" "$tmp/log"; then
-      not_ok "$name: the message does not name '$word': $(head -c 300 "$tmp/log")"
-      return
-    fi
-  done
-  if [ -e "$out" ]; then
-    not_ok "$name: $out was written"
-    return
-  fi
-  ok "$name: exit $status, $(grep -m1 error "$tmp/log")"
-}
+drop_tensor () { variant "$1" pass && edit_tensors "$1" "del t['$2']"; }
 
 drop_tensor missing model.decoder.layers.1.fc2.weight
 refused "missing layer tensor" "$tmp/missing" "$tmp/missing" model.decoder.layers.1.fc2.weight

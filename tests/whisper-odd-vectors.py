@@ -13,38 +13,19 @@ OUT (input_features [2, mels, FRAMES] -> last_hidden_state [2, ceil(FRAMES /
 """
 import json
 import math
-import struct
+import os
 import sys
 
 import numpy as np
 
-DT = {"F32": np.float32, "I64": np.int64}
-
-
-def load(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    out = {}
-    for k, v in head.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        out[k] = np.frombuffer(raw[8 + n + a:8 + n + b], DT[v["dtype"]]).reshape(v["shape"])
-    return out
+# tests/oxp_vectors.py, next to this file (no __pycache__ in the source tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oxp_vectors import read_safetensors as load, write_safetensors  # noqa: E402
 
 
 def save(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        a = np.ascontiguousarray(a, np.float32)
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [offset, offset + a.nbytes]}
-        blobs.append(a.tobytes())
-        offset += a.nbytes
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    open(path, "wb").write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    write_safetensors(path, {k: np.ascontiguousarray(a, np.float32) for k, a in tensors.items()})
 
 
 def gelu(x):

@@ -35,32 +35,9 @@
 #   OXPORT_ONNXRUNTIME  libonnxruntime.so.1 (default: the one configure found)
 set -eu
 
-builddir=$(cd "${1:-.}" && pwd)
-oxport="$builddir/oxport"
-gen="$builddir/tests/tools/oxp-gen-checkpoint"
-driver="$builddir/tests/bench/bench-decoder"
-for tool in "$oxport" "$gen" "$driver" /usr/bin/time; do
-  if [ ! -x "$tool" ]; then
-    echo "bench-decoder.sh: $tool is missing (make -C $builddir all tests/bench/bench-decoder)" >&2
-    exit 2
-  fi
-done
-[ -f "$builddir/Makefile" ] || { echo "bench-decoder.sh: $builddir is not a build folder" >&2; exit 2; }
-
-OXPORT_PLUGIN_PATH=$(make -s -C "$builddir" --no-print-directory oxp-print-plugin-path)
-OXPORT_PLUGIN_PATH_ONLY=1
-export OXPORT_PLUGIN_PATH OXPORT_PLUGIN_PATH_ONLY
-if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
-  ort=$(sed -n 's/^ONNXRUNTIME_LIBRARY = //p' "$builddir/Makefile")
-  [ -n "$ort" ] && export OXPORT_ONNXRUNTIME="$ort"
-fi
-export ORT_DISABLE_TELEMETRY=1
-
+. "$(dirname "$0")/bench-common.sh"
+bench_init bench-decoder "${1:-.}"
 models=${BENCH_MODELS:-gpt2 llama-1b llama-7b}
-work=${BENCH_WORKDIR:-$builddir/bench-decoder.tmp}
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-trap 'rm -rf "$work"' EXIT INT TERM
 
 # --- configs and tensor lists ------------------------------------------------
 
@@ -179,18 +156,6 @@ llama7b_tensors () { llama_tensors 4096 32 32 8 11008 32000 false; }
 
 # --- measuring -------------------------------------------------------------------
 
-# field FILE LABEL: a value of /usr/bin/time -v's report.
-field () { sed -n "s/^[[:space:]]*$2: //p" "$1"; }
-# wall FILE: the elapsed time of a /usr/bin/time -v report, in seconds.
-wall () {
-  field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' |
-    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
-}
-# bytes DIR: the bytes of the files in DIR.
-# (%.0f: mawk's %d stops at 2^31.)
-bytes () { find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
-mib () { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
-
 table="$work/table.txt"
 row='%-9s %-11s %8s %6s %8s %6s %6s %7s %6s %7s %7s %7s\n'
 : >"$table"
@@ -218,15 +183,7 @@ bench () {
     exit 1
   fi
 
-  # Warm page cache (as far as it holds), nothing dirty before each run.
-  cat "$dir"/ckpt/*.safetensors >/dev/null
-  sync
-  echo "== $name: cp" >&2
-  mkdir -p "$dir/cp"
-  /usr/bin/time -v -o "$dir/cp.time" cp "$dir"/ckpt/*.safetensors "$dir/cp/"
-  cp_s=$(wall "$dir/cp.time")
-  rm -rf "$dir/cp"
-  sync
+  time_cp "$name" "$dir"
 
   echo "== $name: export" >&2
   dtype_flag=

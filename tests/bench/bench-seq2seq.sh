@@ -34,36 +34,12 @@
 #   OXPORT_ONNXRUNTIME  libonnxruntime.so.1 (default: the one configure found)
 set -eu
 
-builddir=$(cd "${1:-.}" && pwd)
-oxport="$builddir/oxport"
-gen="$builddir/tests/tools/oxp-gen-checkpoint"
-driver="$builddir/tests/bench/bench-seq2seq"
-for tool in "$oxport" "$gen" "$driver" /usr/bin/time; do
-  if [ ! -x "$tool" ]; then
-    echo "bench-seq2seq.sh: $tool is missing (make -C $builddir all tests/bench/bench-seq2seq)" >&2
-    exit 2
-  fi
-done
-[ -f "$builddir/Makefile" ] || { echo "bench-seq2seq.sh: $builddir is not a build folder" >&2; exit 2; }
-srcdir=$(sed -n 's/^abs_top_srcdir = //p' "$builddir/Makefile")
+. "$(dirname "$0")/bench-common.sh"
+bench_init bench-seq2seq "${1:-.}"
 py=${PYTHON3:-/usr/bin/python3}
-
-OXPORT_PLUGIN_PATH=$(make -s -C "$builddir" --no-print-directory oxp-print-plugin-path)
-OXPORT_PLUGIN_PATH_ONLY=1
-export OXPORT_PLUGIN_PATH OXPORT_PLUGIN_PATH_ONLY
-if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
-  ort=$(sed -n 's/^ONNXRUNTIME_LIBRARY = //p' "$builddir/Makefile")
-  [ -n "$ort" ] && export OXPORT_ONNXRUNTIME="$ort"
-fi
-export ORT_DISABLE_TELEMETRY=1
-
 models=${BENCH_MODELS:-t5-small bart-base whisper-small}
-work=${BENCH_WORKDIR:-$builddir/bench-seq2seq.tmp}
 levels=${OXP_BENCH_OPTIMIZE:-plain}
 rounds=${BENCH_ROUNDS:-1}
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-trap 'rm -rf "$work"' EXIT INT TERM
 
 # config CASE PYTHON: the reference case's config.json with `c` changed.
 config () {
@@ -166,15 +142,8 @@ whisper_tensors () {
 
 # --- measuring -------------------------------------------------------------------
 
-field () { sed -n "s/^[[:space:]]*$2: //p" "$1"; }
-wall () {
-  field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' |
-    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
-}
-bytes () { find "$1" -type f -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
 onnx_bytes () { find "$1" -type f -name '*.onnx*' -exec stat -c %s {} + | awk '{ s += $1 } END { printf "%.0f", s }'; }
 median () { awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print v[m] }'; }
-mib () { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 
 table="$work/table.txt"
 row='%-16s %8s %6s %8s %6s %7s %7s %8s %8s %8s\n'
@@ -193,14 +162,7 @@ bench () {
   "$gen" --quiet --seed 1 --config "$dir/ckpt/config.json" --tensors "$dir/tensors.txt" "$dir/ckpt"
   ckpt_bytes=$(bytes "$dir/ckpt" | awk -v c="$(stat -c %s "$dir/ckpt/config.json")" '{ printf "%.0f", $1 - c }')
 
-  cat "$dir"/ckpt/*.safetensors >/dev/null
-  sync
-  echo "== $name: cp" >&2
-  mkdir -p "$dir/cp"
-  /usr/bin/time -v -o "$dir/cp.time" cp "$dir"/ckpt/*.safetensors "$dir/cp/"
-  cp_s=$(wall "$dir/cp.time")
-  rm -rf "$dir/cp"
-  sync
+  time_cp "$name" "$dir"
 
   : >"$dir/rows"
   for level in $levels; do
