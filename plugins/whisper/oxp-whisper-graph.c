@@ -151,15 +151,41 @@ conv_stem (Ctx *c)
 
 /* ---- attention ---------------------------------------------------------- */
 
-/* @x projected by "@prefix.@which" into heads; k_proj has no bias. */
+/* @x projected by "@prefix.@which": k_proj has no bias. */
+static const char *
+projection (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
+{
+  return linear (c, x, oxp_graph_intern_printf (c->graph, "%s.%s", prefix, which), c->spec->d_model,
+                 st->heads * st->head_dim,
+                 strcmp (which, "k_proj") == 0 ? OXP_LINEAR_NO_BIAS : OXP_LINEAR_DEFAULT);
+}
+
+/* The projection split into heads. */
 static const char *
 project (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
 {
-  const char *y = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.%s", prefix, which),
-                          c->spec->d_model, st->heads * st->head_dim,
-                          strcmp (which, "k_proj") == 0 ? OXP_LINEAR_NO_BIAS : OXP_LINEAR_DEFAULT);
+  const char *y = projection (c, st, x, prefix, which);
 
   return y ? oxp_block_split_heads (c->graph, y, st->heads, st->head_dim) : NULL;
+}
+
+/* The decoder self-attention's projection in the form
+ * oxp_block_self_attention_merged() takes. */
+static const char *
+decoder_heads (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
+{
+  const char *y = projection (c, st, x, prefix, which);
+
+  return y ? oxp_block_attention_heads (c->graph, y, st->heads, st->head_dim) : NULL;
+}
+
+/* The merged attention context projected by out_proj. */
+static const char *
+output_projection (Ctx *c, const Stack *st, const char *ctx, const char *prefix)
+{
+  return ctx ? linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", prefix),
+                       st->heads * st->head_dim, c->spec->d_model, OXP_LINEAR_DEFAULT)
+             : NULL;
 }
 
 /* softmax(head_dim^-0.5 · Q·Kᵀ + @mask)·V, merged and projected by out_proj. */
@@ -167,11 +193,11 @@ static const char *
 attend (Ctx *c, const Stack *st, const char *q, const char *k, const char *v, const char *mask,
         const char *prefix)
 {
-  const char *ctx = oxp_block_attention_merged (
-      c->graph, q, k, v, mask, 1.0 / sqrt ((double)st->head_dim), st->heads, st->head_dim);
-
-  return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", prefix),
-                 st->heads * st->head_dim, c->spec->d_model, OXP_LINEAR_DEFAULT);
+  return output_projection (c, st,
+                            oxp_block_attention_merged (c->graph, q, k, v, mask,
+                                                        1.0 / sqrt ((double)st->head_dim),
+                                                        st->heads, st->head_dim),
+                            prefix);
 }
 
 /* fc2(act(fc1(final_layer_norm(h)))). */
@@ -311,30 +337,31 @@ build_decoder (Ctx *c)
       const char *self_attn = oxp_graph_intern_printf (c->graph, "%s.self_attn", layer);
       const char *cross_attn = oxp_graph_intern_printf (c->graph, "%s.encoder_attn", layer);
       const char *n, *q, *k, *v, *a, *f;
+      gboolean present;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
       if ((n = layer_norm (c, h,
                            oxp_graph_intern_printf (c->graph, "%s.self_attn_layer_norm", layer)))
               == NULL
-          || (q = project (c, &st, n, self_attn, "q_proj")) == NULL
-          || (k = project (c, &st, n, self_attn, "k_proj")) == NULL
-          || (v = project (c, &st, n, self_attn, "v_proj")) == NULL)
+          || (q = decoder_heads (c, &st, n, self_attn, "q_proj")) == NULL
+          || (k = decoder_heads (c, &st, n, self_attn, "k_proj")) == NULL
+          || (v = decoder_heads (c, &st, n, self_attn, "v_proj")) == NULL)
         return FALSE;
-      if (past_in)
-        {
-          k = oxp_block_concat_past (
-              c->graph,
-              oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".decoder.key",
-                                       i),
-              k);
-          v = oxp_block_concat_past (
-              c->graph,
-              oxp_graph_intern_printf (c->graph,
-                                       "past_key_values.%" G_GINT64_FORMAT ".decoder.value", i),
-              v);
-        }
-      if (!bind_pair (c, i, "decoder", k, v)
-          || (a = attend (c, &st, q, k, v, causal, self_attn)) == NULL)
+      /* The block takes the cache (the presents are the keys after it). */
+      present = has_output (
+          c, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".decoder.key", i));
+      a = oxp_block_self_attention_merged (
+          c->graph, q, k, v,
+          past_in ? oxp_graph_intern_printf (c->graph,
+                                             "past_key_values.%" G_GINT64_FORMAT ".decoder.key", i)
+                  : NULL,
+          past_in ? oxp_graph_intern_printf (
+              c->graph, "past_key_values.%" G_GINT64_FORMAT ".decoder.value", i)
+                  : NULL,
+          causal, 1.0 / sqrt ((double)st.head_dim), st.heads, st.head_dim, present ? &k : NULL,
+          present ? &v : NULL);
+      if ((present && !bind_pair (c, i, "decoder", k, v))
+          || (a = output_projection (c, &st, a, self_attn)) == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
 
