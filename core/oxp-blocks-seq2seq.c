@@ -373,3 +373,120 @@ oxp_block_attention_merged (OxpGraph *graph, const char *query, const char *key,
   oxp_node_set_attr_float (node, "scale", (float)scale);
   return oxp_node_get_output (node, 0);
 }
+
+/**
+ * oxp_block_attention_heads:
+ * @graph: the graph to add nodes to
+ * @x: a projection [batch, seq, @n_heads·@head_dim]
+ * @n_heads: number of heads
+ * @head_dim: size of one head
+ *
+ * A query, key or value projection in the form
+ * oxp_block_self_attention_merged() takes it: below optimize level 2 split
+ * into heads by oxp_block_split_heads() (the nodes plain exports always
+ * had), from 2 on @x itself, since MultiHeadAttention splits its 3-D
+ * inputs itself and takes a past only with 3-D keys and values.
+ *
+ * Returns: (transfer none): [batch, @n_heads, seq, @head_dim], or @x at
+ *   optimize level 2 and up
+ */
+const char *
+oxp_block_attention_heads (OxpGraph *graph, const char *x, gint64 n_heads, gint64 head_dim)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+  g_return_val_if_fail (n_heads > 0 && head_dim > 0, NULL);
+
+  if (_oxp_blocks_fused_ok (graph))
+    return x;
+  return oxp_block_split_heads (graph, x, n_heads, head_dim);
+}
+
+/**
+ * oxp_block_self_attention_merged:
+ * @graph: the graph to add nodes to
+ * @query: the queries, from oxp_block_attention_heads()
+ * @key: the new tokens' keys, from oxp_block_attention_heads()
+ * @value: the new tokens' values, as @key
+ * @past_key: (nullable): the cached keys [batch, @n_heads, past, @head_dim]
+ * @past_value: (nullable): the cached values, given with @past_key
+ * @mask: (nullable): an additive bias broadcastable to [batch, @n_heads, q,
+ *   past + q] whose query and key axes are spelled out (the causal mask of
+ *   oxp_block_causal_mask_with_past(), T5's position bias added to it)
+ * @scale: the scores' scale (T5: 1.0)
+ * @n_heads: number of heads
+ * @head_dim: size of one head
+ * @present_key: (out) (optional) (transfer none): the keys with the past,
+ *   [batch, @n_heads, past + q, @head_dim]; required with a past
+ * @present_value: (out) (optional) (transfer none): the values with the past
+ *
+ * A decoder's self-attention over its cache: softmax(@scale · Q·Kᵀ +
+ * @mask)·V of the past and new keys and values, heads merged to [batch, q,
+ * @n_heads·@head_dim].  Below optimize level 2 the past is concatenated on
+ * the sequence axis, and the result is oxp_block_attention_merged() of the
+ * concatenation, node for node what plain exports always had.  From 2 on
+ * it is one com.microsoft MultiHeadAttention with 3-D query, key and value,
+ * @mask as its attention_bias, @past_key and @past_value as its past
+ * inputs and the presents as its present_key / present_value outputs, so
+ * no Concat of the cache is left outside the operator.
+ *
+ * Returns: (transfer none): the merged context (owned by @graph)
+ */
+const char *
+oxp_block_self_attention_merged (OxpGraph *graph, const char *query, const char *key,
+                                 const char *value, const char *past_key, const char *past_value,
+                                 const char *mask, double scale, gint64 n_heads, gint64 head_dim,
+                                 const char **present_key, const char **present_value)
+{
+  gboolean past = past_key != NULL;
+  gboolean presents = present_key != NULL && present_value != NULL;
+  const char *inputs[8];
+  OxpNode *node;
+
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (query != NULL && key != NULL && value != NULL, NULL);
+  g_return_val_if_fail ((past_key == NULL) == (past_value == NULL), NULL);
+  g_return_val_if_fail ((present_key == NULL) == (present_value == NULL), NULL);
+  g_return_val_if_fail (!past || presents, NULL);
+  g_return_val_if_fail (n_heads > 0 && head_dim > 0, NULL);
+
+  if (!_oxp_blocks_fused_ok (graph))
+    {
+      if (past)
+        {
+          key = oxp_block_concat_past (graph, past_key, key);
+          value = oxp_block_concat_past (graph, past_value, value);
+        }
+      if (presents)
+        {
+          *present_key = key;
+          *present_value = value;
+        }
+      return oxp_block_attention_merged (graph, query, key, value, mask, scale, n_heads, head_dim);
+    }
+
+  /* query, key, value, bias, key_padding_mask, attention_bias, past_key,
+   * past_value: ORT's past is BNSH and takes 3-D keys and values only. */
+  inputs[0] = query;
+  inputs[1] = key;
+  inputs[2] = value;
+  inputs[3] = NULL;
+  inputs[4] = NULL;
+  inputs[5] = mask;
+  inputs[6] = past_key;
+  inputs[7] = past_value;
+  node = oxp_graph_add_node (graph, "MultiHeadAttention", inputs,
+                             past   ? 8
+                             : mask ? 6
+                                    : 3,
+                             presents ? 3 : 1);
+  oxp_node_set_domain (node, "com.microsoft");
+  oxp_node_set_attr_int (node, "num_heads", n_heads);
+  oxp_node_set_attr_float (node, "scale", (float)scale);
+  if (presents)
+    {
+      *present_key = oxp_node_get_output (node, 1);
+      *present_value = oxp_node_get_output (node, 2);
+    }
+  return oxp_node_get_output (node, 0);
+}

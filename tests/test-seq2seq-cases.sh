@@ -177,7 +177,11 @@ done
 # check_fused NAME OUTDIR LEVEL: from O2 every attention of every .onnx file
 # (the merged decoder's branches too) is a com.microsoft MultiHeadAttention:
 # at least one per file and no Softmax left, so a block falling back to the
-# plain attention fails; below O2 there is none.
+# plain attention fails; below O2 there is none.  From O2 the decoder
+# self-attention's cache goes into the operator: each past_key_values.N.decoder
+# key and value feeds a MultiHeadAttention's past_key / past_value (inputs 6
+# and 7) and no Concat, and each present.N.decoder output is a
+# MultiHeadAttention's present.
 check_fused () {
   if verdict=$("$py" - "$2" "$3" <<'PY' 2>&1
 import glob, os, sys
@@ -201,6 +205,36 @@ for path in sorted(glob.glob(os.path.join(out, "*.onnx"))):
         problems.append("%s: %d MultiHeadAttention, %d Softmax" % (name, mha, softmax))
     if not fused and mha:
         problems.append("%s: %d MultiHeadAttention below O2" % (name, mha))
+    if fused:
+        model = onnx.load(path, load_external_data=False)
+        pasts = [i.name for i in model.graph.input
+                 if i.name.startswith("past_key_values.") and ".decoder." in i.name]
+        concat = sorted({x for n in nodes if n.op_type == "Concat" for x in n.input if x in pasts})
+        if concat:
+            problems.append("%s: Concat of %s" % (name, ", ".join(concat[:2])))
+        taken = set()
+        present = set()
+        for n in nodes:
+            if n.op_type == "MultiHeadAttention":
+                taken.update(n.input[6:8])
+                present.update(n.output[1:3])
+        missing = [p for p in pasts if p not in taken]
+        if missing:
+            problems.append("%s: %s is no MultiHeadAttention past" % (name, missing[0]))
+        outs = [o.name for o in model.graph.output
+                if o.name.startswith("present.") and ".decoder." in o.name]
+        # The merged decoder's outputs come from its If node: its branches' outputs.
+        branch_outs = {o.name for n in nodes if n.op_type == "If"
+                       for a in n.attribute if a.type == onnx.AttributeProto.GRAPH
+                       for o in a.g.output}
+        if not any(n.op_type == "If" for n in nodes):
+            bad = [o for o in outs if o not in present]
+            if bad:
+                problems.append("%s: %s is no MultiHeadAttention present" % (name, bad[0]))
+        elif outs and not any(o in present for o in branch_outs):
+            problems.append("%s: no branch output is a MultiHeadAttention present" % name)
+        if pasts:
+            counts[-1] += " (%d cache inputs taken)" % len(pasts)
 if not counts:
     problems.append("no .onnx file in " + out)
 if problems:

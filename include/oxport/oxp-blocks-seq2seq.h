@@ -93,4 +93,37 @@ OXP_API const char *oxp_block_attention_merged (OxpGraph   *graph,
                                                 gint64      n_heads,
                                                 gint64      head_dim);
 
+/* A query, key or value projection @x [batch, seq, @n_heads·@head_dim] in
+ * the form oxp_block_self_attention_merged() takes it: split into heads
+ * [batch, @n_heads, seq, @head_dim] below optimize level 2, as it is from
+ * 2 on (MultiHeadAttention splits it itself). */
+OXP_API const char *oxp_block_attention_heads (OxpGraph   *graph,
+                                               const char *x,
+                                               gint64      n_heads,
+                                               gint64      head_dim);
+
+/* A decoder's self-attention over its cache, heads merged to [batch, q,
+ * @n_heads·@head_dim]: @query, @key and @value from
+ * oxp_block_attention_heads(), @past_key and @past_value [batch, @n_heads,
+ * past, @head_dim] (or both NULL), @mask an additive bias broadcastable to
+ * [batch, @n_heads, q, past + q] whose last two axes are spelled out (the
+ * causal mask, T5's position bias).  @present_key and @present_value
+ * (nullable; needed with a past) receive the keys and values with the past,
+ * [batch, @n_heads, past + q, @head_dim].  Below optimize level 2 the past
+ * is concatenated before oxp_block_attention_merged(); from 2 on one
+ * com.microsoft MultiHeadAttention takes it as its past_key / past_value
+ * and gives the presents. */
+OXP_API const char *oxp_block_self_attention_merged (OxpGraph    *graph,
+                                                     const char  *query,
+                                                     const char  *key,
+                                                     const char  *value,
+                                                     const char  *past_key,
+                                                     const char  *past_value,
+                                                     const char  *mask,
+                                                     double       scale,
+                                                     gint64       n_heads,
+                                                     gint64       head_dim,
+                                                     const char **present_key,
+                                                     const char **present_value);
+
 G_END_DECLS

@@ -159,6 +159,28 @@ heads_of (Ctx *c, const char *x, const char *prefix, gint64 n_heads)
   return y ? oxp_block_split_heads (c->graph, y, n_heads, s->d_model / n_heads) : NULL;
 }
 
+/* The decoder self-attention's q, k or v in the form
+ * oxp_block_self_attention_merged() takes. */
+static const char *
+decoder_heads (Ctx *c, const char *x, const char *prefix, gint64 n_heads)
+{
+  const OxpBartSpec *s = c->spec;
+  const char *y = linear (c, x, prefix, s->d_model, s->d_model);
+
+  return y ? oxp_block_attention_heads (c->graph, y, n_heads, s->d_model / n_heads) : NULL;
+}
+
+/* The merged attention context projected by out_proj. */
+static const char *
+output_projection (Ctx *c, const char *ctx, const char *attn)
+{
+  const OxpBartSpec *s = c->spec;
+
+  return ctx ? linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", attn), s->d_model,
+                       s->d_model)
+             : NULL;
+}
+
 /* softmax(Q·Kᵀ/√head_dim + mask)·V, merged and projected by out_proj. */
 static const char *
 attend (Ctx *c, const char *q, const char *k, const char *v, const char *mask, const char *attn,
@@ -166,11 +188,12 @@ attend (Ctx *c, const char *q, const char *k, const char *v, const char *mask, c
 {
   const OxpBartSpec *s = c->spec;
   gint64 head_dim = s->d_model / n_heads;
-  const char *ctx = oxp_block_attention_merged (c->graph, q, k, v, mask,
-                                                1.0 / sqrt ((double)head_dim), n_heads, head_dim);
 
-  return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", attn), s->d_model,
-                 s->d_model);
+  return output_projection (c,
+                            oxp_block_attention_merged (c->graph, q, k, v, mask,
+                                                        1.0 / sqrt ((double)head_dim), n_heads,
+                                                        head_dim),
+                            attn);
 }
 
 /* fc2(act(fc1(x))). */
@@ -293,28 +316,29 @@ build_decoder (Ctx *c)
       const char *enc_key = cache_name (c, "past_key_values", i, "encoder.key");
       const char *enc_value = cache_name (c, "past_key_values", i, "encoder.value");
       const char *n, *q, *k, *v, *a;
+      gboolean present;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
       if ((n = sublayer_input (c, h, self_norm)) == NULL
-          || (q = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.q_proj", self_attn),
-                            s->decoder_heads))
+          || (q = decoder_heads (c, n, oxp_graph_intern_printf (c->graph, "%s.q_proj", self_attn),
+                                 s->decoder_heads))
                  == NULL
-          || (k = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.k_proj", self_attn),
-                            s->decoder_heads))
+          || (k = decoder_heads (c, n, oxp_graph_intern_printf (c->graph, "%s.k_proj", self_attn),
+                                 s->decoder_heads))
                  == NULL
-          || (v = heads_of (c, n, oxp_graph_intern_printf (c->graph, "%s.v_proj", self_attn),
-                            s->decoder_heads))
+          || (v = decoder_heads (c, n, oxp_graph_intern_printf (c->graph, "%s.v_proj", self_attn),
+                                 s->decoder_heads))
                  == NULL)
         return FALSE;
-      if (past_in)
-        {
-          k = oxp_block_concat_past (c->graph, cache_name (c, "past_key_values", i, "decoder.key"),
-                                     k);
-          v = oxp_block_concat_past (c->graph,
-                                     cache_name (c, "past_key_values", i, "decoder.value"), v);
-        }
-      if (!bind_present (c, i, "decoder", k, v)
-          || (a = attend (c, q, k, v, self_mask, self_attn, s->decoder_heads)) == NULL
+      /* The block takes the cache (the presents are the keys after it). */
+      present = has_output (c, cache_name (c, "present", i, "decoder.key"));
+      a = oxp_block_self_attention_merged (
+          c->graph, q, k, v, past_in ? cache_name (c, "past_key_values", i, "decoder.key") : NULL,
+          past_in ? cache_name (c, "past_key_values", i, "decoder.value") : NULL, self_mask,
+          1.0 / sqrt ((double)head_dim), s->decoder_heads, head_dim, present ? &k : NULL,
+          present ? &v : NULL);
+      if ((present && !bind_present (c, i, "decoder", k, v))
+          || (a = output_projection (c, a, self_attn)) == NULL
           || (h = sublayer_output (c, h, a, self_norm)) == NULL)
         return FALSE;
 

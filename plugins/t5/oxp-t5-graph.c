@@ -111,16 +111,25 @@ query (Ctx *c, const char *x, const char *prefix)
   return q ? oxp_block_split_heads (c->graph, q, s->num_heads, s->d_kv) : NULL;
 }
 
+/* The merged attention context projected by o. */
+static const char *
+output_projection (Ctx *c, const char *ctx, const char *prefix)
+{
+  const OxpT5Spec *s = c->spec;
+
+  return ctx ? linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.o", prefix),
+                       s->num_heads * s->d_kv, s->d_model)
+             : NULL;
+}
+
 /* softmax(Q·Kᵀ + bias)·V (T5 does not scale the scores), merged and projected by o. */
 static const char *
 attend (Ctx *c, const char *q, const char *k, const char *v, const char *bias, const char *prefix)
 {
   const OxpT5Spec *s = c->spec;
-  const char *ctx
-      = oxp_block_attention_merged (c->graph, q, k, v, bias, 1.0, s->num_heads, s->d_kv);
 
-  return linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.o", prefix), s->num_heads * s->d_kv,
-                 s->d_model);
+  return output_projection (
+      c, oxp_block_attention_merged (c->graph, q, k, v, bias, 1.0, s->num_heads, s->d_kv), prefix);
 }
 
 static const char *
@@ -131,6 +140,18 @@ self_kv (Ctx *c, const char *x, const char *prefix, const char *which)
                           s->d_model, s->num_heads * s->d_kv);
 
   return y ? oxp_block_split_heads (c->graph, y, s->num_heads, s->d_kv) : NULL;
+}
+
+/* The decoder self-attention's q, k or v in the form
+ * oxp_block_self_attention_merged() takes. */
+static const char *
+decoder_heads (Ctx *c, const char *x, const char *prefix, const char *which)
+{
+  const OxpT5Spec *s = c->spec;
+  const char *y = linear (c, x, oxp_graph_intern_printf (c->graph, "%s.%s", prefix, which),
+                          s->d_model, s->num_heads * s->d_kv);
+
+  return y ? oxp_block_attention_heads (c->graph, y, s->num_heads, s->d_kv) : NULL;
 }
 
 /* ---- encoder ------------------------------------------------------------ */
@@ -229,24 +250,25 @@ build_decoder (Ctx *c)
       const char *enc_key = past_name (c, "past_key_values", i, "encoder.key");
       const char *enc_value = past_name (c, "past_key_values", i, "encoder.value");
       const char *n, *q, *k, *v, *a, *f;
+      gboolean present;
 
       oxp_graph_push_scope (c->graph, "block.%" G_GINT64_FORMAT, i);
       if ((n = rms_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.0.layer_norm", p))) == NULL
-          || (q = query (c, n, self_attn)) == NULL || (k = self_kv (c, n, self_attn, "k")) == NULL
-          || (v = self_kv (c, n, self_attn, "v")) == NULL)
+          || (q = decoder_heads (c, n, self_attn, "q")) == NULL
+          || (k = decoder_heads (c, n, self_attn, "k")) == NULL
+          || (v = decoder_heads (c, n, self_attn, "v")) == NULL)
         return FALSE;
-      if (past_in)
-        {
-          k = oxp_block_concat_past (c->graph, past_name (c, "past_key_values", i, "decoder.key"),
-                                     k);
-          v = oxp_block_concat_past (c->graph, past_name (c, "past_key_values", i, "decoder.value"),
-                                     v);
-        }
-      if (has_output (c, past_name (c, "present", i, "decoder.key"))
+      /* The block takes the cache (the presents are the keys after it). */
+      present = has_output (c, past_name (c, "present", i, "decoder.key"));
+      a = oxp_block_self_attention_merged (
+          c->graph, q, k, v, past_in ? past_name (c, "past_key_values", i, "decoder.key") : NULL,
+          past_in ? past_name (c, "past_key_values", i, "decoder.value") : NULL, self_bias, 1.0,
+          s->num_heads, s->d_kv, present ? &k : NULL, present ? &v : NULL);
+      if (present
           && (!bind (c, past_name (c, "present", i, "decoder.key"), k)
               || !bind (c, past_name (c, "present", i, "decoder.value"), v)))
         return FALSE;
-      if ((a = attend (c, q, k, v, self_bias, self_attn)) == NULL)
+      if ((a = output_projection (c, a, self_attn)) == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
 

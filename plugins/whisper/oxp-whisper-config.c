@@ -16,17 +16,12 @@ struct _OxpWhisperOnnxConfig
 G_DEFINE_FINAL_TYPE (OxpWhisperOnnxConfig, oxp_whisper_onnx_config,
                      OXP_TYPE_AUDIO_TO_TEXT_ONNX_CONFIG)
 
+/* A size that must be there and positive. */
 static gboolean
 get_positive (OxpNormalizedConfig *nc, const char *key, gint64 *out, GError **error)
 {
-  if (!oxp_normalized_config_get_int (nc, key, out, error))
-    return FALSE;
-  if (*out > 0)
-    return TRUE;
-  g_set_error (error, OXP_CONFIG_ERROR, OXP_CONFIG_ERROR_INVALID_VALUE,
-               "%s: %s is %" G_GINT64_FORMAT ", expected a positive number",
-               oxp_normalized_config_get_source (nc), key, *out);
-  return FALSE;
+  return oxp_normalized_config_get_int (nc, key, out, error)
+         && oxp_normalized_config_require_positive (nc, key, *out, error);
 }
 
 /* The attention splits d_model evenly into heads (WhisperAttention raises otherwise). */

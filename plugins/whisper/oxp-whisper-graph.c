@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "oxp-whisper-private.h"
@@ -22,7 +21,6 @@ typedef struct
   OxpGraph *graph;
   OxpCheckpoint *checkpoint;
   GPtrArray *inputs; /* the config's: an If branch has none of its own */
-  GPtrArray *strings;
   GError **error;
 } Ctx;
 
@@ -34,18 +32,6 @@ typedef struct
   gint64 head_dim;
   gint64 ffn_dim;
 } Stack;
-
-static const char *G_GNUC_PRINTF (2, 3) tname (Ctx *c, const char *format, ...)
-{
-  va_list ap;
-  char *s;
-
-  va_start (ap, format);
-  s = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_ptr_array_add (c->strings, s);
-  return s;
-}
 
 static gboolean
 has_input (Ctx *c, const char *name)
@@ -97,14 +83,17 @@ conv1d (Ctx *c, const char *x, const char *prefix, gint64 in, gint64 out, gint64
   const gint64 kernel[] = { 3 };
   const char *w, *b, *y;
 
-  if (!oxp_checkpoint_expect_tensor (c->checkpoint, tname (c, "%s.weight", prefix), shape, 3,
-                                     c->error)
-      || !oxp_checkpoint_expect_tensor (c->checkpoint, tname (c, "%s.bias", prefix), &out, 1,
-                                        c->error))
+  if (!oxp_checkpoint_expect_tensor (c->checkpoint,
+                                     oxp_graph_intern_printf (c->graph, "%s.weight", prefix), shape,
+                                     3, c->error)
+      || !oxp_checkpoint_expect_tensor (
+          c->checkpoint, oxp_graph_intern_printf (c->graph, "%s.bias", prefix), &out, 1, c->error))
     return NULL;
-  w = oxp_graph_add_weight (c->graph, c->checkpoint, tname (c, "%s.weight", prefix),
+  w = oxp_graph_add_weight (c->graph, c->checkpoint,
+                            oxp_graph_intern_printf (c->graph, "%s.weight", prefix),
                             OXP_WEIGHT_NONE, c->error);
-  b = w ? oxp_graph_add_weight (c->graph, c->checkpoint, tname (c, "%s.bias", prefix),
+  b = w ? oxp_graph_add_weight (c->graph, c->checkpoint,
+                                oxp_graph_intern_printf (c->graph, "%s.bias", prefix),
                                 OXP_WEIGHT_NONE, c->error)
         : NULL;
   if (b == NULL)
@@ -162,15 +151,41 @@ conv_stem (Ctx *c)
 
 /* ---- attention ---------------------------------------------------------- */
 
-/* @x projected by "@prefix.@which" into heads; k_proj has no bias. */
+/* @x projected by "@prefix.@which": k_proj has no bias. */
+static const char *
+projection (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
+{
+  return linear (c, x, oxp_graph_intern_printf (c->graph, "%s.%s", prefix, which), c->spec->d_model,
+                 st->heads * st->head_dim,
+                 strcmp (which, "k_proj") == 0 ? OXP_LINEAR_NO_BIAS : OXP_LINEAR_DEFAULT);
+}
+
+/* The projection split into heads. */
 static const char *
 project (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
 {
-  const char *y
-      = linear (c, x, tname (c, "%s.%s", prefix, which), c->spec->d_model, st->heads * st->head_dim,
-                strcmp (which, "k_proj") == 0 ? OXP_LINEAR_NO_BIAS : OXP_LINEAR_DEFAULT);
+  const char *y = projection (c, st, x, prefix, which);
 
   return y ? oxp_block_split_heads (c->graph, y, st->heads, st->head_dim) : NULL;
+}
+
+/* The decoder self-attention's projection in the form
+ * oxp_block_self_attention_merged() takes. */
+static const char *
+decoder_heads (Ctx *c, const Stack *st, const char *x, const char *prefix, const char *which)
+{
+  const char *y = projection (c, st, x, prefix, which);
+
+  return y ? oxp_block_attention_heads (c->graph, y, st->heads, st->head_dim) : NULL;
+}
+
+/* The merged attention context projected by out_proj. */
+static const char *
+output_projection (Ctx *c, const Stack *st, const char *ctx, const char *prefix)
+{
+  return ctx ? linear (c, ctx, oxp_graph_intern_printf (c->graph, "%s.out_proj", prefix),
+                       st->heads * st->head_dim, c->spec->d_model, OXP_LINEAR_DEFAULT)
+             : NULL;
 }
 
 /* softmax(head_dim^-0.5 · Q·Kᵀ + @mask)·V, merged and projected by out_proj. */
@@ -178,25 +193,26 @@ static const char *
 attend (Ctx *c, const Stack *st, const char *q, const char *k, const char *v, const char *mask,
         const char *prefix)
 {
-  const char *ctx = oxp_block_attention_merged (
-      c->graph, q, k, v, mask, 1.0 / sqrt ((double)st->head_dim), st->heads, st->head_dim);
-
-  return linear (c, ctx, tname (c, "%s.out_proj", prefix), st->heads * st->head_dim,
-                 c->spec->d_model, OXP_LINEAR_DEFAULT);
+  return output_projection (c, st,
+                            oxp_block_attention_merged (c->graph, q, k, v, mask,
+                                                        1.0 / sqrt ((double)st->head_dim),
+                                                        st->heads, st->head_dim),
+                            prefix);
 }
 
 /* fc2(act(fc1(final_layer_norm(h)))). */
 static const char *
 feed_forward (Ctx *c, const Stack *st, const char *h, const char *layer)
 {
-  const char *n = layer_norm (c, h, tname (c, "%s.final_layer_norm", layer));
-  const char *f = n ? linear (c, n, tname (c, "%s.fc1", layer), c->spec->d_model, st->ffn_dim,
-                              OXP_LINEAR_DEFAULT)
+  const char *n
+      = layer_norm (c, h, oxp_graph_intern_printf (c->graph, "%s.final_layer_norm", layer));
+  const char *f = n ? linear (c, n, oxp_graph_intern_printf (c->graph, "%s.fc1", layer),
+                              c->spec->d_model, st->ffn_dim, OXP_LINEAR_DEFAULT)
                     : NULL;
 
   f = activation (c, f);
-  return f ? linear (c, f, tname (c, "%s.fc2", layer), st->ffn_dim, c->spec->d_model,
-                     OXP_LINEAR_DEFAULT)
+  return f ? linear (c, f, oxp_graph_intern_printf (c->graph, "%s.fc2", layer), st->ffn_dim,
+                     c->spec->d_model, OXP_LINEAR_DEFAULT)
            : NULL;
 }
 
@@ -223,12 +239,15 @@ build_encoder (Ctx *c)
 
   for (gint64 i = 0; i < s->encoder_layers; i++)
     {
-      const char *layer = tname (c, "model.encoder.layers.%" G_GINT64_FORMAT, i);
-      const char *attn = tname (c, "%s.self_attn", layer);
+      const char *layer
+          = oxp_graph_intern_printf (c->graph, "model.encoder.layers.%" G_GINT64_FORMAT, i);
+      const char *attn = oxp_graph_intern_printf (c->graph, "%s.self_attn", layer);
       const char *n, *q, *k, *v, *a, *f;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
-      if ((n = layer_norm (c, h, tname (c, "%s.self_attn_layer_norm", layer))) == NULL
+      if ((n = layer_norm (c, h,
+                           oxp_graph_intern_printf (c->graph, "%s.self_attn_layer_norm", layer)))
+              == NULL
           || (q = project (c, &st, n, attn, "q_proj")) == NULL
           || (k = project (c, &st, n, attn, "k_proj")) == NULL
           || (v = project (c, &st, n, attn, "v_proj")) == NULL
@@ -253,8 +272,10 @@ build_encoder (Ctx *c)
 static gboolean
 cross_kv (Ctx *c, const Stack *st, gint64 i, const char *prefix, const char **k, const char **v)
 {
-  const char *past_k = tname (c, "past_key_values.%" G_GINT64_FORMAT ".encoder.key", i);
-  const char *past_v = tname (c, "past_key_values.%" G_GINT64_FORMAT ".encoder.value", i);
+  const char *past_k
+      = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".encoder.key", i);
+  const char *past_v
+      = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".encoder.value", i);
 
   if (has_input (c, past_k) && has_input (c, past_v))
     {
@@ -270,12 +291,16 @@ cross_kv (Ctx *c, const Stack *st, gint64 i, const char *prefix, const char **k,
 static gboolean
 bind_pair (Ctx *c, gint64 i, const char *which, const char *k, const char *v)
 {
-  const char *key = tname (c, "present.%" G_GINT64_FORMAT ".%s.key", i, which);
+  const char *key
+      = oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".%s.key", i, which);
 
   if (!has_output (c, key))
     return TRUE;
   return bind (c, key, k)
-         && bind (c, tname (c, "present.%" G_GINT64_FORMAT ".%s.value", i, which), v);
+         && bind (
+             c,
+             oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".%s.value", i, which),
+             v);
 }
 
 static gboolean
@@ -307,30 +332,42 @@ build_decoder (Ctx *c)
 
   for (gint64 i = 0; i < s->decoder_layers; i++)
     {
-      const char *layer = tname (c, "model.decoder.layers.%" G_GINT64_FORMAT, i);
-      const char *self_attn = tname (c, "%s.self_attn", layer);
-      const char *cross_attn = tname (c, "%s.encoder_attn", layer);
+      const char *layer
+          = oxp_graph_intern_printf (c->graph, "model.decoder.layers.%" G_GINT64_FORMAT, i);
+      const char *self_attn = oxp_graph_intern_printf (c->graph, "%s.self_attn", layer);
+      const char *cross_attn = oxp_graph_intern_printf (c->graph, "%s.encoder_attn", layer);
       const char *n, *q, *k, *v, *a, *f;
+      gboolean present;
 
       oxp_graph_push_scope (c->graph, "layers.%" G_GINT64_FORMAT, i);
-      if ((n = layer_norm (c, h, tname (c, "%s.self_attn_layer_norm", layer))) == NULL
-          || (q = project (c, &st, n, self_attn, "q_proj")) == NULL
-          || (k = project (c, &st, n, self_attn, "k_proj")) == NULL
-          || (v = project (c, &st, n, self_attn, "v_proj")) == NULL)
+      if ((n = layer_norm (c, h,
+                           oxp_graph_intern_printf (c->graph, "%s.self_attn_layer_norm", layer)))
+              == NULL
+          || (q = decoder_heads (c, &st, n, self_attn, "q_proj")) == NULL
+          || (k = decoder_heads (c, &st, n, self_attn, "k_proj")) == NULL
+          || (v = decoder_heads (c, &st, n, self_attn, "v_proj")) == NULL)
         return FALSE;
-      if (past_in)
-        {
-          k = oxp_block_concat_past (
-              c->graph, tname (c, "past_key_values.%" G_GINT64_FORMAT ".decoder.key", i), k);
-          v = oxp_block_concat_past (
-              c->graph, tname (c, "past_key_values.%" G_GINT64_FORMAT ".decoder.value", i), v);
-        }
-      if (!bind_pair (c, i, "decoder", k, v)
-          || (a = attend (c, &st, q, k, v, causal, self_attn)) == NULL)
+      /* The block takes the cache (the presents are the keys after it). */
+      present = has_output (
+          c, oxp_graph_intern_printf (c->graph, "present.%" G_GINT64_FORMAT ".decoder.key", i));
+      a = oxp_block_self_attention_merged (
+          c->graph, q, k, v,
+          past_in ? oxp_graph_intern_printf (c->graph,
+                                             "past_key_values.%" G_GINT64_FORMAT ".decoder.key", i)
+                  : NULL,
+          past_in ? oxp_graph_intern_printf (
+              c->graph, "past_key_values.%" G_GINT64_FORMAT ".decoder.value", i)
+                  : NULL,
+          causal, 1.0 / sqrt ((double)st.head_dim), st.heads, st.head_dim, present ? &k : NULL,
+          present ? &v : NULL);
+      if ((present && !bind_pair (c, i, "decoder", k, v))
+          || (a = output_projection (c, &st, a, self_attn)) == NULL)
         return FALSE;
       h = oxp_graph_op (c->graph, "Add", h, a, NULL);
 
-      if ((n = layer_norm (c, h, tname (c, "%s.encoder_attn_layer_norm", layer))) == NULL
+      if ((n = layer_norm (c, h,
+                           oxp_graph_intern_printf (c->graph, "%s.encoder_attn_layer_norm", layer)))
+              == NULL
           || (q = project (c, &st, n, cross_attn, "q_proj")) == NULL
           || !cross_kv (c, &st, i, cross_attn, &k, &v) || !bind_pair (c, i, "encoder", k, v)
           || (a = attend (c, &st, q, k, v, NULL, cross_attn)) == NULL)
@@ -364,8 +401,7 @@ gboolean
 _oxp_whisper_build_graph (const OxpWhisperSpec *spec, OxpConfigBehavior behavior, GPtrArray *inputs,
                           OxpGraph *graph, OxpCheckpoint *checkpoint, GError **error)
 {
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  Ctx c = { spec, graph, checkpoint, inputs, strings, error };
+  Ctx c = { spec, graph, checkpoint, inputs, error };
 
   switch (behavior)
     {
