@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmark (not a test) of `oxport export --optimize O2` on GPT-2: ONNX
 # Runtime latency of the plain export against O2 (GroupQueryAttention,
-# multi-head, inside the If on an all-ones attention_mask), median of
-# $OXP_BENCH_RUNS runs (default 20) after warm-up, the two files' runs
-# alternating in one process (tests/bench/bench-optimize.c), so the ratio
-# is comparable on a shared, noisy machine.  gpt2-small shapes (124M: 12
+# multi-head, inside the If on an all-ones attention_mask): $OXP_BENCH_ROUNDS
+# rounds (default 5) of tests/bench/bench-optimize.c, each the median of
+# $OXP_BENCH_RUNS runs (default 20) after warm-up with the two files' runs
+# alternating in one process; the table gives the median over the rounds
+# of each latency and of the rounds' ratios (and the ratios' range), so
+# the ratio is comparable on a shared, noisy machine.  gpt2-small shapes (124M: 12
 # layers, hidden 768, 12 heads, vocabulary 50257, random fp32 weights from
 # tests/tools/oxp-gen-checkpoint), text-generation-with-past:
 #   - one new token after a past of 128 (the decode step);
@@ -32,6 +34,7 @@ if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
   [ -n "$ort" ] && export OXPORT_ONNXRUNTIME="$ort"
 fi
 runs=${OXP_BENCH_RUNS:-20}
+rounds=${OXP_BENCH_ROUNDS:-5}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-gpt2-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -93,16 +96,34 @@ export_to "$work/gpt2-O2" --optimize O2
 rm -rf "$work/gpt2/model"
 
 files="$work/gpt2-plain/model.onnx $work/gpt2-O2/model.onnx"
-# shellcheck disable=SC2086
-decode=$("$driver" 1 1 128 "$runs" $files | tr '\n' ' ')
-# shellcheck disable=SC2086
-prompt=$("$driver" 1 128 0 "$runs" $files | tr '\n' ' ')
+# measure SEQ PAST: "plain O2" medians, one line per round.
+measure () {
+  r=0
+  while [ $r -lt "$rounds" ]; do
+    # shellcheck disable=SC2086
+    "$driver" 1 "$1" "$2" "$runs" $files | tr '\n' ' '
+    echo
+    r=$((r + 1))
+  done
+}
+decode=$(measure 1 128)
+prompt=$(measure 128 0)
 
-awk -v dec="$decode" -v pr="$prompt" -v runs="$runs" -v cpus="$(nproc)" \
-    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
-  printf "ONNX Runtime CPU latency, median of %d runs after warm-up, files alternating (ms)\n", runs
-  printf "%d CPUs, load average %s at the end (shared machine: compare ratios within a row)\n", cpus, load
-  printf "%-36s %10s %10s %10s\n", "gpt2-small-shaped, input", "plain", "O2", "plain/O2"
-  split(dec, a, " "); printf "%-36s %10.2f %10.2f %10.2f\n", "1 token, past 128", a[1], a[2], a[1] / a[2]
-  split(pr, a, " "); printf "%-36s %10.2f %10.2f %10.2f\n", "prompt 128, no past", a[1], a[2], a[1] / a[2]
-}'
+# row LABEL ROUNDS: the median over the rounds of each file's median and
+# of the rounds' plain/O2 ratios.
+row () {
+  printf '%s\n' "$2" | awk -v label="$1" '
+    function median(v, n,   i, j, t) {
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    NF >= 2 { n++; p[n] = $1; o[n] = $2; q[n] = $1 / $2; lo = (n == 1 || q[n] < lo) ? q[n] : lo; hi = (n == 1 || q[n] > hi) ? q[n] : hi }
+    END { printf "%-28s %10.2f %10.2f %10.2f   %.2f-%.2f\n", label, median(p, n), median(o, n), median(q, n), lo, hi }'
+}
+
+printf 'ONNX Runtime CPU latency (ms): %d rounds, each the median of %d runs after warm-up,\n' "$rounds" "$runs"
+printf 'the files alternating run by run; %d CPUs, load average %s at the end\n' "$(nproc)" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-28s %10s %10s %10s   %s\n' "gpt2-small-shaped, input" plain O2 plain/O2 "ratio range"
+row "1 token, past 128" "$decode"
+row "prompt 128, no past" "$prompt"
