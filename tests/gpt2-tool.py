@@ -12,12 +12,15 @@
       merged decoder: true when VECTORS has a past, else false with an
       empty past of the presents' shape.
   gpt2-tool.py reference DIR OUT TASK [--position-ids] [--check VECTORS]
+                                      [--all-valid]
       writes OUT, a vectors file: inputs for TASK (feature-extraction,
       text-classification, text-generation) and the outputs of GPT-2 as
       transformers' modeling_gpt2.py computes them, in float64 numpy.
       --check VECTORS first runs the reference on the inputs of a vectors
       file written by transformers and fails unless it reproduces its
-      logits (so the reference itself is tested).
+      logits (so the reference itself is tested).  --all-valid: an
+      attention_mask of ones (no padding row), the inputs on which
+      --optimize O2 runs GroupQueryAttention.
 """
 import argparse, json, math, os, shutil, struct, sys
 
@@ -181,10 +184,13 @@ def reference(args):
     # rows with no key to see, whose outputs no two implementations agree
     # on; only the classification head, which reads the last token, is
     # compared with it.
-    mask[1, -3:] = 0
-    if args.task == "text-classification":
+    if args.all_valid:
+        pass  # no padding: where --optimize O2 takes GroupQueryAttention
+    elif args.task == "text-classification":
+        mask[1, -3:] = 0
         mask[2, :2] = 0
     else:
+        mask[1, -3:] = 0
         mask[2, -1:] = 0
     if pad is not None:
         ids[mask == 0] = pad
@@ -235,6 +241,7 @@ def main():
     b.add_argument("task")
     b.add_argument("--position-ids", action="store_true")
     b.add_argument("--check")
+    b.add_argument("--all-valid", action="store_true", help="an attention_mask of ones")
     c = sub.add_parser("merged")
     c.add_argument("vectors")
     c.add_argument("out")

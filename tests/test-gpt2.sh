@@ -13,6 +13,8 @@
 #   fp32 and fp16, a bf16 checkpoint in two shards), run in ONNX Runtime
 #   against the numpy reference of tests/gpt2-tool.py, which first proves
 #   that it reproduces transformers' own vectors;
+# - --optimize O2: one GroupQueryAttention per layer for every task, right
+#   numbers on unpadded inputs (GQA's branch) and padded ones (the plain);
 # - the tied embedding is stored once.
 
 set -u
@@ -107,12 +109,15 @@ refuse no-pad text-classification pad_token_id
 # ---- numbers ----------------------------------------------------------------
 
 # check NAME TASK ATOL [EXPORT ARGS…]: exports $tmp/NAME for TASK, writes
-# the numpy reference for the inputs the exported file takes, and
-# validates the file against it.
+# the numpy reference for the inputs the exported file takes ($ref_args
+# passed on to its tool, e.g. --all-valid), and validates the file against it.
+ref_args=
 check () {
   name=$1 task=$2 atol=$3
   shift 3
-  out=$tmp/out-$name
+  label=$(printf '%s' "$name $task $* $ref_args" | tr -s ' ')
+  tag=$(printf '%s' "$label" | tr -c 'A-Za-z0-9' '-')
+  out=$tmp/out-$tag
   if ! "$OXPORT" export --model "$tmp/$name" --task "$task" --no-validate "$@" "$out" \
        >"$tmp/log" 2>&1; then
     not_ok "$name: export failed: $(tail -n 3 "$tmp/log" | tr '\n' ' ')"
@@ -122,19 +127,19 @@ check () {
   pos=
   "$py" -c 'import onnx,sys; m=onnx.load(sys.argv[1], load_external_data=False)
 sys.exit(0 if "position_ids" in [i.name for i in m.graph.input] else 1)' "$model" && pos=--position-ids
-  if ! "$py" "$tool" reference "$tmp/$name" "$tmp/ref-$name.safetensors" "$task" $pos \
+  if ! "$py" "$tool" reference "$tmp/$name" "$tmp/ref-$tag.safetensors" "$task" $pos $ref_args \
        >"$tmp/log" 2>&1; then
     not_ok "$name: reference failed: $(tail -n 2 "$tmp/log" | tr '\n' ' ')"
     return
   fi
-  "$OXPORT" validate "$model" --task "$task" --reference "$tmp/ref-$name.safetensors" \
+  "$OXPORT" validate "$model" --task "$task" --reference "$tmp/ref-$tag.safetensors" \
     --atol "$atol" --json >"$tmp/v.json" 2>"$tmp/v.err"
   status=$?
   summary=$("$py" "$G_TEST_SRCDIR/validate-summary.py" --no-count "$tmp/v.json")
   case $summary in
-    "max abs diff"*) [ "$status" -eq 0 ] && { ok "$name $task $(basename "$model"): $summary"; return; } ;;
+    "max abs diff"*) [ "$status" -eq 0 ] && { ok "${label% } $(basename "$model"): $summary"; return; } ;;
   esac
-  not_ok "$name $task: exit $status: $summary $(head -c 300 "$tmp/v.err")"
+  not_ok "$label: exit $status: $summary $(head -c 300 "$tmp/v.err")"
 }
 
 [ -n "${OXPORT_ONNXRUNTIME:-}" ] || { echo "1..$n # ONNX Runtime checks skipped: OXPORT_ONNXRUNTIME is not set"; exit $failed; }
@@ -203,6 +208,67 @@ check untied text-generation 1e-4
 variant upcast --config reorder_and_upcast_attn=true
 check upcast text-generation 1e-4
 check upcast text-generation 5e-2 --dtype fp16
+
+# --optimize O2 runs GPT-2's attention as com.microsoft GroupQueryAttention
+# (multi-head: kv_num_heads = num_heads, no rotary) inside the If on an
+# all-ones attention_mask: on those inputs the numbers are GQA's (its one
+# scale carrying scale_attn_weights and scale_attn_by_inverse_layer_idx),
+# on the padded ones the plain branch's.
+variant noscale --config scale_attn_weights=false
+ref_args=--all-valid
+for name in untied upcast noscale; do
+  check $name text-generation 1e-4 --optimize O2
+done
+check classify text-classification 1e-4 --optimize O2
+check base-model feature-extraction 1e-4 --optimize O2
+ref_args=
+check untied text-generation 1e-4 --optimize O2
+
+# gqa_count NAME TASK EXPECTED [EXPORT ARGS…]: the export of $tmp/NAME (or
+# a public case) has EXPECTED GroupQueryAttention nodes, If branches included.
+gqa_count () {
+  name=$1 task=$2 want=$3
+  shift 3
+  src=$tmp/$name
+  [ -d "$src" ] || src=$G_TEST_SRCDIR/data/$name
+  out=$tmp/gqa-$(printf '%s' "$name $task $*" | tr -c 'A-Za-z0-9' '-')
+  if ! "$OXPORT" export --model "$src" --task "$task" --no-validate "$@" "$out" \
+       >"$tmp/log" 2>&1; then
+    not_ok "$name $task $*: export failed: $(tail -n 3 "$tmp/log" | tr '\n' ' ')"
+    return
+  fi
+  got=$("$py" - "$out/model.onnx" <<'PY'
+import onnx, sys
+def count(g):
+    n = 0
+    for node in g.node:
+        n += node.op_type == "GroupQueryAttention" and node.domain == "com.microsoft"
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                n += count(a.g)
+    return n
+print(count(onnx.load(sys.argv[1], load_external_data=False).graph))
+PY
+)
+  if [ "$got" = "$want" ]; then
+    ok "$name $task $*: $got GroupQueryAttention"
+  else
+    not_ok "$name $task $*: $got GroupQueryAttention, expected $want"
+  fi
+  rm -rf "$out"
+}
+
+# Every task the plugin builds, at O2: one per layer (n_layer 2); none in
+# the plain export nor in fp16 (ORT's CPU kernel is float32).
+gqa_count gpt2_decoder-with-past text-generation-with-past 2 --optimize O2
+gqa_count gpt2_decoder text-generation 2 --optimize O2
+gqa_count gpt2_decoder text-generation-with-past 2 --optimize O3
+gqa_count base-model feature-extraction 2 --optimize O2
+gqa_count classify text-classification 2 --optimize O2
+gqa_count untied text-generation-with-past 2 --optimize O2
+gqa_count gpt2_decoder-with-past text-generation-with-past 0
+gqa_count gpt2_decoder-with-past text-generation-with-past 0 --optimize O1
+gqa_count gpt2_decoder-with-past text-generation-with-past 0 --optimize O2 --dtype fp16
 
 # A bf16 checkpoint in two shards, as real models ship (random weights
 # from oxp-gen-checkpoint), exported to float32.

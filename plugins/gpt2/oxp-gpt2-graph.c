@@ -111,6 +111,7 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
   gint64 e = s->hidden_size, heads = s->num_heads, dim = s->head_dim;
   const char *p = oxp_graph_intern_printf (c->graph, "%sh.%" G_GINT64_FORMAT ".", c->prefix, i);
   const char *x, *qkv, *parts[3], *q, *k, *v, *ctx, *f;
+  const char *past_k = NULL, *past_v = NULL;
   double scale = 1.0;
 
   oxp_graph_push_scope (c->graph, "attn");
@@ -120,17 +121,40 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
     return NULL;
   /* c_attn's output is [query | key | value], each n_embd wide. */
   oxp_block_split (c->graph, qkv, -1, (const gint64[]){ e, e, e }, 3, parts);
-  q = oxp_block_split_heads (c->graph, parts[0], heads, dim);
-  k = oxp_block_split_heads (c->graph, parts[1], heads, dim);
-  v = oxp_block_split_heads (c->graph, parts[2], heads, dim);
   if (s->past_inputs)
     {
-      k = oxp_block_concat_past (
-          c->graph,
-          oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".key", i), k);
-      v = oxp_block_concat_past (
-          c->graph,
-          oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".value", i), v);
+      past_k = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".key", i);
+      past_v = oxp_graph_intern_printf (c->graph, "past_key_values.%" G_GINT64_FORMAT ".value", i);
+    }
+  if (s->scale_attn_weights)
+    scale /= sqrt ((double)dim);
+  if (s->scale_attn_by_inverse_layer_idx)
+    scale /= (double)(i + 1);
+
+  if (oxp_graph_get_float_type (c->graph) == OXP_DATA_TYPE_FLOAT)
+    /* In float32 the reordered, upcast form is the same computation, and
+     * the core block's is GPT2Attention's (multi-head, no rotary); from
+     * --optimize O2 it runs GroupQueryAttention where that applies. */
+    ctx = oxp_block_cached_self_attention (c->graph, parts[0], parts[1], parts[2], past_k, past_v,
+                                           NULL, NULL, 0, heads, heads, dim, scale, mask, &k, &v);
+  else
+    {
+      /* fp16/bf16: transformers' softmax runs in the model's type, or with
+       * reorder_and_upcast_attn the scores too in float32; the core block
+       * upcasts only the softmax, so neither is its form. */
+      q = oxp_block_split_heads (c->graph, parts[0], heads, dim);
+      k = oxp_block_split_heads (c->graph, parts[1], heads, dim);
+      v = oxp_block_split_heads (c->graph, parts[2], heads, dim);
+      if (past_k != NULL)
+        {
+          k = oxp_block_concat_past (c->graph, past_k, k);
+          v = oxp_block_concat_past (c->graph, past_v, v);
+        }
+      if (s->reorder_and_upcast_attn)
+        ctx = upcast_attention (c, q, k, v, mask, scale);
+      else
+        ctx = oxp_block_attention (c->graph, q, k, v, mask, scale);
+      ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
     }
   if (s->use_past)
     {
@@ -142,17 +166,6 @@ block (Ctx *c, gint64 i, const char *h, const char *mask)
           || !oxp_graph_bind_output (c->graph, value_out, v, c->error))
         return NULL;
     }
-
-  if (s->scale_attn_weights)
-    scale /= sqrt ((double)dim);
-  if (s->scale_attn_by_inverse_layer_idx)
-    scale /= (double)(i + 1);
-  /* In float32 the reordered, upcast form is the same computation. */
-  if (s->reorder_and_upcast_attn && oxp_graph_get_float_type (c->graph) != OXP_DATA_TYPE_FLOAT)
-    ctx = upcast_attention (c, q, k, v, mask, scale);
-  else
-    ctx = oxp_block_attention (c->graph, q, k, v, mask, scale);
-  ctx = oxp_block_merge_heads (c->graph, ctx, heads, dim);
   if ((ctx = conv1d (c, ctx, oxp_graph_intern_printf (c->graph, "%sattn.c_proj", p), e, e)) == NULL)
     return NULL;
   h = oxp_graph_op (c->graph, "Add", ctx, h, NULL);
