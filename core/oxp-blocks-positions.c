@@ -116,11 +116,13 @@ typedef struct
 {
   const char *attention_mask; /* int64 [batch, past + seq] */
   const char *query_ids;      /* axis 1: seq */
+  gint64 window;              /* the sliding window, or 0 */
+  const char *no_keys;        /* made by gqa_no_keys() */
 } CausalSource;
 
 static void
 note_causal_source (OxpGraph *graph, const char *causal, const char *attention_mask,
-                    const char *query_ids)
+                    const char *query_ids, gint64 window)
 {
   g_autofree char *key = g_strconcat (CAUSAL_SOURCE_KEY, causal, NULL);
   CausalSource *src = g_new (CausalSource, 1);
@@ -128,6 +130,8 @@ note_causal_source (OxpGraph *graph, const char *causal, const char *attention_m
   /* Value names live as long as the graph. */
   src->attention_mask = attention_mask;
   src->query_ids = query_ids;
+  src->window = MAX (window, 0);
+  src->no_keys = NULL;
   g_object_set_data_full (G_OBJECT (graph), key, src, g_free);
 }
 
@@ -169,9 +173,7 @@ causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
     return causal;
   causal
       = oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask), NULL);
-  /* Only the plain causal mask has GroupQueryAttention's semantics. */
-  if (window <= 0)
-    note_causal_source (graph, causal, attention_mask, query_ids);
+  note_causal_source (graph, causal, attention_mask, query_ids, window);
   return causal;
 }
 
@@ -589,7 +591,6 @@ typedef struct
 {
   const char *seqlens_k;  /* int32 [batch]: total - 1 for every row */
   const char *total;      /* int32 scalar: the mask's width, past + seq */
-  const char *no_keys;    /* bool [batch, seq, 1]: queries the mask leaves no key */
   /* With a past, for ORT's kernel limit (batch 1 only when several new
    * tokens follow a past), the extra query rows: past when batch > 1,
    * seq > 1 and past > 0, else 0; as [1], and what stays of the past. */
@@ -610,12 +611,9 @@ static const GqaInputs *
 gqa_inputs (OxpGraph *graph, const CausalSource *src)
 {
   static const gint64 first[] = { 0 };
-  static const gint64 axis[] = { 1 };
-  static const gint64 last[] = { 2 };
-  static const gint64 to_end = G_MAXINT64;
   g_autofree char *key = g_strconcat (GQA_INPUTS_KEY, src->attention_mask, NULL);
   GqaInputs *in = g_object_get_data (G_OBJECT (graph), key);
-  const char *mask = src->attention_mask, *seq, *total, *seen, *start, *ones;
+  const char *mask = src->attention_mask, *seq, *total, *ones;
 
   if (in != NULL)
     return in;
@@ -631,15 +629,6 @@ gqa_inputs (OxpGraph *graph, const CausalSource *src)
                                               1),
                        NULL);
   in->seqlens_k = _oxp_blocks_cast (graph, ones, OXP_DATA_TYPE_INT32);
-  /* no_keys: cumsum(mask)[b, total - seq + i] == 0. */
-  seen = oxp_graph_op (graph, "CumSum", mask, oxp_graph_add_constant_int64 (graph, "axis", 1),
-                       NULL);
-  start = _oxp_blocks_unsqueeze (graph, oxp_graph_op (graph, "Sub", total, seq, NULL), first, 1);
-  seen = oxp_graph_op (graph, "Slice", seen, start,
-                       oxp_graph_add_constant_int64s (graph, "ends", &to_end, 1),
-                       oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
-  seen = oxp_graph_op (graph, "Equal", seen, oxp_graph_add_constant_int64 (graph, "zero", 0), NULL);
-  in->no_keys = _oxp_blocks_unsqueeze (graph, seen, last, 1);
   {
     static const gint64 zeros[] = { 0, 0, 0, 0 };
     const char *one = oxp_graph_add_constant_int64 (graph, "one", 1), *past, *split, *z1, *z2, *z3;
@@ -670,6 +659,50 @@ gqa_inputs (OxpGraph *graph, const CausalSource *src)
   oxp_graph_pop_scope (graph);
   g_object_set_data_full (G_OBJECT (graph), key, in, g_free);
   return in;
+}
+
+/* The queries that @src's mask leaves no key, bool [batch, seq, 1]: no
+ * valid key in (p - window, p] for the query at p = total - seq + i, the
+ * count being cumsum(mask)[p] - cumsum(mask)[p - window] (the second term
+ * only with a window); once per causal mask. */
+static const char *
+gqa_no_keys (OxpGraph *graph, CausalSource *src)
+{
+  static const gint64 axis[] = { 1 };
+  static const gint64 last[] = { 2 };
+  static const gint64 to_end = G_MAXINT64;
+  const char *mask = src->attention_mask, *seen, *start, *total;
+
+  if (src->no_keys != NULL)
+    return src->no_keys;
+  oxp_graph_push_scope (graph, "gqa_no_keys");
+  total = _oxp_blocks_dim_of (graph, mask, 1);
+  seen = oxp_graph_op (graph, "CumSum", mask, oxp_graph_add_constant_int64 (graph, "axis", 1),
+                       NULL);
+  if (src->window > 0)
+    {
+      /* cumsum shifted right by window, zeros coming in. */
+      const gint64 pads[] = { 0, src->window, 0, 0 };
+      static const gint64 zero = 0;
+      const char *shifted;
+
+      shifted = oxp_graph_op (graph, "Pad", seen,
+                              oxp_graph_add_constant_int64s (graph, "pads", pads, 4), NULL);
+      shifted = oxp_graph_op (
+          graph, "Slice", shifted, oxp_graph_add_constant_int64s (graph, "starts", &zero, 1),
+          _oxp_blocks_unsqueeze (graph, total, &zero, 1),
+          oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
+      seen = oxp_graph_op (graph, "Sub", seen, shifted, NULL);
+    }
+  start = oxp_graph_op (graph, "Sub", total, _oxp_blocks_dim_of (graph, src->query_ids, 1), NULL);
+  start = _oxp_blocks_unsqueeze (graph, start, (const gint64[]){ 0 }, 1);
+  seen = oxp_graph_op (graph, "Slice", seen, start,
+                       oxp_graph_add_constant_int64s (graph, "ends", &to_end, 1),
+                       oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
+  seen = oxp_graph_op (graph, "Equal", seen, oxp_graph_add_constant_int64 (graph, "zero", 0), NULL);
+  src->no_keys = _oxp_blocks_unsqueeze (graph, seen, last, 1);
+  oxp_graph_pop_scope (graph);
+  return src->no_keys;
 }
 
 /* A rotary table [batch|1, 1, seq, rot] as [batch|1, seq, 1, rot], for
@@ -739,9 +772,13 @@ mean_values (OxpGraph *graph, const char *values, gint64 n_heads, gint64 n_kv_he
                        oxp_graph_add_constant_int64s (graph, "shape", merged, 3), NULL);
 }
 
+/* With a window, local_window_size = window: ORT 1.30's CPU kernel then
+ * keeps at least the mask's keys p - window < j <= p (window - 1 drops
+ * the oldest of them: test-llama.sh's window cases fail), and
+ * attention_bias, the window mask itself, hides any older one. */
 static OxpNode *
 gqa_node (OxpGraph *graph, const char *const *inputs, gint64 n_heads, gint64 n_kv_heads,
-          double scale)
+          double scale, gint64 window)
 {
   OxpNode *node = oxp_graph_add_node (graph, "GroupQueryAttention", inputs, 11, 3);
 
@@ -749,6 +786,8 @@ gqa_node (OxpGraph *graph, const char *const *inputs, gint64 n_heads, gint64 n_k
   oxp_node_set_attr_int (node, "num_heads", n_heads);
   oxp_node_set_attr_int (node, "kv_num_heads", n_kv_heads);
   oxp_node_set_attr_float (node, "scale", (float)scale);
+  if (window > 0)
+    oxp_node_set_attr_int (node, "local_window_size", window);
   return node;
 }
 
@@ -827,7 +866,7 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
         const char *inputs[11] = { q, news[0], news[1], pasts[0], pasts[1], in->seqlens_k,
                                    in->total, "", "", "", mask };
 
-        node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale);
+        node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale, src->window);
       }
       out = oxp_graph_op (graph, "Slice", oxp_node_get_output (node, 0), in->pad_rows, c_end,
                           c_seq, NULL);
@@ -836,11 +875,11 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
     {
       const char *inputs[11] = { q, k, value, "", "", in->seqlens_k, in->total, "", "", "", mask };
 
-      node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale);
+      node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale, src->window);
       out = oxp_node_get_output (node, 0);
     }
   pv = oxp_node_get_output (node, 2);
-  out = oxp_graph_op (graph, "Where", in->no_keys,
+  out = oxp_graph_op (graph, "Where", gqa_no_keys (graph, (CausalSource *)src),
                       mean_values (graph, pv, n_heads, n_kv_heads, head_dim), out, NULL);
   oxp_graph_pop_scope (graph);
   if (present_key != NULL)
@@ -878,11 +917,12 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
  * merged.
  *
  * From optimize level 2 (float32 graphs, @head_dim a multiple of 8), when
- * @mask is an oxp_block_causal_attention_mask() of an attention_mask: an `If` on
- * that attention_mask being all ones runs one com.microsoft
- * GroupQueryAttention (seqlens_k and total_sequence_length computed from
- * the mask), and the form above for any other mask, so the result is the
- * same for every input.
+ * @mask is an oxp_block_causal_attention_mask() or
+ * oxp_block_sliding_window_mask() of an attention_mask, this is one
+ * com.microsoft GroupQueryAttention (seqlens_k and total_sequence_length
+ * computed from the mask, @mask as its attention_bias, local_window_size
+ * for a window), with the same result as the form above for every mask,
+ * left padding included, and no `If`.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */

@@ -3,7 +3,7 @@
 # The llama plugin beyond the reference cases: bad checkpoints fail with
 # an error naming the file and the field or tensor, exit status 1 and no
 # file written; rope_scaling variants and sliding windows shorter than the
-# sequence match a numpy forward pass (gen-llama-refs.py, itself first
+# sequence match a numpy forward pass, plain and at --optimize O2 (gen-llama-refs.py, itself first
 # checked against every family's transformers reference); sequence
 # classification reads the last non-pad token; a tied head stores the
 # embeddings once.  Prints TAP.
@@ -125,7 +125,9 @@ expect_export () {
     skip "$desc: OXPORT_ONNXRUNTIME is not set"
     return
   fi
-  if ! "$OXPORT" export --model "$model" --task "$task" "$out" >"$TMP/stdout" 2>"$TMP/stderr"; then
+  # shellcheck disable=SC2086
+  if ! "$OXPORT" export ${export_opts:-} --model "$model" --task "$task" "$out" >"$TMP/stdout" \
+    2>"$TMP/stderr"; then
     sed 's/^/# /' "$TMP/stderr"
     not_ok "$desc: export failed"
     return
@@ -143,7 +145,7 @@ expect_export () {
   ok "$desc"
 }
 
-echo "1..23"
+echo "1..31"
 
 # ---- bad input ------------------------------------------------------------
 
@@ -245,6 +247,11 @@ numpy_case () {
     return
   fi
   expect_export "$desc" "$TMP/$name" "$task" "$TMP/$name-ref.safetensors"
+  # And at --optimize O2 (GroupQueryAttention, with local_window_size for
+  # the windows), against the same reference.
+  export_opts="--optimize O2"
+  expect_export "$desc, --optimize O2" "$TMP/$name" "$task" "$TMP/$name-ref.safetensors"
+  export_opts=
 }
 
 # key j visible to query i iff i - 3 < j <= i: 6 queries, then 1 over 7 keys.
