@@ -178,8 +178,8 @@ awk -v b1="$b1" -v b8="$b8" -v dec="$decode" -v pr="$prompt" -v runs="$runs" \
   printf "ONNX Runtime CPU latency, median of %d runs after warm-up, files alternating (ms)\n", runs
   printf "%d CPUs, load average %s at the end (shared machine: compare ratios within a row)\n", cpus, load
   printf "%-40s %10s %10s %10s %12s %12s\n", "model, input", "plain", "O2", "O3", "plain/O2", "plain/O3"
-  split(b1, a, " "); printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b1x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
-  split(b8, a, " "); printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b8x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
+  split(b1, a, " "); if (a[1] > 0) printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b1x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
+  split(b8, a, " "); if (a[1] > 0) printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b8x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
   split(dec, a, " "); printf "%-40s %10.2f %10.2f %10s %12.2f %12s\n", sprintf("llama-1b-shaped (%d layers) 1 token, past 128", layers), a[1], a[2], "-", a[1] / a[2], "-"
   split(pr, a, " "); printf "%-40s %10.2f %10.2f %10s %12.2f %12s\n", sprintf("llama-1b-shaped (%d layers) prompt 128", layers), a[1], a[2], "-", a[1] / a[2], "-"
   split(dec, a, " "); if (a[3] != "") printf "%-40s %10.2f %10.2f %10.2f (O2 of OXP_BENCH_BEFORE) plain/O2-before %.2f\n", "  decode, with O2 before", a[1], a[2], a[3], a[1] / a[3]
