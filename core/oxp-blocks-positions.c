@@ -110,16 +110,19 @@ oxp_block_attention_mask (OxpGraph *graph, const char *attention_mask)
 #define CAUSAL_SOURCE_KEY "oxp-causal-source:"
 #define GQA_INPUTS_KEY "oxp-gqa-inputs:"
 #define BSNH_KEY "oxp-bsnh:"
+#define PADDED_BIAS_KEY "oxp-padded-bias:"
 
 typedef struct
 {
   const char *attention_mask; /* int64 [batch, past + seq] */
   const char *query_ids;      /* axis 1: seq */
+  gint64 window;              /* the sliding window, or 0 */
+  const char *no_keys;        /* made by gqa_no_keys() */
 } CausalSource;
 
 static void
 note_causal_source (OxpGraph *graph, const char *causal, const char *attention_mask,
-                    const char *query_ids)
+                    const char *query_ids, gint64 window)
 {
   g_autofree char *key = g_strconcat (CAUSAL_SOURCE_KEY, causal, NULL);
   CausalSource *src = g_new (CausalSource, 1);
@@ -127,6 +130,8 @@ note_causal_source (OxpGraph *graph, const char *causal, const char *attention_m
   /* Value names live as long as the graph. */
   src->attention_mask = attention_mask;
   src->query_ids = query_ids;
+  src->window = MAX (window, 0);
+  src->no_keys = NULL;
   g_object_set_data_full (G_OBJECT (graph), key, src, g_free);
 }
 
@@ -168,9 +173,7 @@ causal_mask (OxpGraph *graph, const char *attention_mask, const char *query_ids,
     return causal;
   causal
       = oxp_graph_op (graph, "Min", causal, oxp_block_attention_mask (graph, attention_mask), NULL);
-  /* Only the plain causal mask has GroupQueryAttention's semantics. */
-  if (window <= 0)
-    note_causal_source (graph, causal, attention_mask, query_ids);
+  note_causal_source (graph, causal, attention_mask, query_ids, window);
   return causal;
 }
 
@@ -586,54 +589,120 @@ plain_cached_attention (OxpGraph *graph, const char *query, const char *key, con
 
 typedef struct
 {
-  const char *use_gqa;   /* bool scalar: the If's condition */
-  const char *seqlens_k; /* int32 [batch]: valid tokens - 1 */
-  const char *total;     /* int32 scalar: the mask's width, past + seq */
+  const char *seqlens_k;  /* int32 [batch]: total - 1 for every row */
+  const char *total;      /* int32 scalar: the mask's width, past + seq */
+  /* With a past, for ORT's kernel limit (batch 1 only when several new
+   * tokens follow a past), the extra query rows: past when batch > 1,
+   * seq > 1 and past > 0, else 0; as [1], and what stays of the past. */
+  const char *pad_rows;
+  const char *keep_past;
+  const char *pads_bsd; /* Pad's pads for [batch, seq, d]: pad_rows before seq */
+  const char *pads_mask;
 } GqaInputs;
 
-static const char *
-equal_i64 (OxpGraph *graph, const char *a, const char *b)
-{
-  return oxp_graph_op (graph, "Equal", a, b, NULL);
-}
-
-/* GroupQueryAttention's inputs and when it applies, made once per graph:
- * every attention_mask entry 1 (the valid tokens of every row are then
- * 0 .. total - 1, which is what seqlens_k describes) and a shape ORT's
- * kernel takes (with a past, more than one new token only for batch 1). */
+/* GroupQueryAttention's inputs, made once per graph.  Every row is
+ * described as total tokens long (seqlens_k = total - 1): the kernel's
+ * causal masking is then that of the plain mask, and the padding is left
+ * to attention_bias, the plain additive mask itself.  A query whose keys
+ * up to its position are all masked (a left pad) sees, in the plain form,
+ * every key at finfo.min, that is the mean of all the values; the kernel
+ * gives the mean of the causal ones, so those queries are marked here. */
 static const GqaInputs *
 gqa_inputs (OxpGraph *graph, const CausalSource *src)
 {
-  static const gint64 axis[] = { 1 };
+  static const gint64 first[] = { 0 };
   g_autofree char *key = g_strconcat (GQA_INPUTS_KEY, src->attention_mask, NULL);
   GqaInputs *in = g_object_get_data (G_OBJECT (graph), key);
-  const char *mask = src->attention_mask, *one, *all_ones, *seq, *total, *shape_ok, *sum;
+  const char *mask = src->attention_mask, *seq, *total, *ones;
 
   if (in != NULL)
     return in;
   in = g_new0 (GqaInputs, 1);
   oxp_graph_push_scope (graph, "gqa_inputs");
-  one = oxp_graph_add_constant_int64 (graph, "one", 1);
-  all_ones = oxp_graph_op (graph, "ReduceMin", mask, NULL);
-  _oxp_blocks_set_int (graph, "keepdims", 0);
-  all_ones = equal_i64 (graph, all_ones, one);
   seq = _oxp_blocks_dim_of (graph, src->query_ids, 1);
   total = _oxp_blocks_dim_of (graph, mask, 1);
-  shape_ok = oxp_graph_op (
-      graph, "Or", equal_i64 (graph, seq, total),
-      oxp_graph_op (graph, "Or", equal_i64 (graph, seq, one),
-                    equal_i64 (graph, _oxp_blocks_dim_of (graph, mask, 0), one), NULL),
-      NULL);
-  in->use_gqa = oxp_graph_op (graph, "And", all_ones, shape_ok, NULL);
-  sum = oxp_graph_op (graph, "ReduceSum", mask,
-                      oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
-  _oxp_blocks_set_int (graph, "keepdims", 0);
-  sum = oxp_graph_op (graph, "Sub", sum, one, NULL);
-  in->seqlens_k = _oxp_blocks_cast (graph, sum, OXP_DATA_TYPE_INT32);
   in->total = _oxp_blocks_cast (graph, total, OXP_DATA_TYPE_INT32);
+  /* seqlens_k: total - 1 in each row (Expand of the scalar to [batch]). */
+  ones = oxp_graph_op (graph, "Sub", total, oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  ones = oxp_graph_op (graph, "Expand", ones,
+                       _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, mask, 0), first,
+                                              1),
+                       NULL);
+  in->seqlens_k = _oxp_blocks_cast (graph, ones, OXP_DATA_TYPE_INT32);
+  {
+    static const gint64 zeros[] = { 0, 0, 0, 0 };
+    const char *one = oxp_graph_add_constant_int64 (graph, "one", 1), *past, *split, *z1, *z2, *z3;
+
+    past = oxp_graph_op (graph, "Sub", total, seq, NULL);
+    split = oxp_graph_op (
+        graph, "And",
+        oxp_graph_op (graph, "Greater", seq, one, NULL),
+        oxp_graph_op (graph, "And",
+                      oxp_graph_op (graph, "Greater", _oxp_blocks_dim_of (graph, mask, 0), one, NULL),
+                      oxp_graph_op (graph, "Greater", past,
+                                    oxp_graph_add_constant_int64 (graph, "zero", 0), NULL),
+                      NULL),
+        NULL);
+    in->pad_rows = oxp_graph_op (graph, "Mul", _oxp_blocks_cast (graph, split, OXP_DATA_TYPE_INT64),
+                                 past, NULL);
+    in->keep_past = _oxp_blocks_unsqueeze (
+        graph, oxp_graph_op (graph, "Sub", past, in->pad_rows, NULL), first, 1);
+    in->pad_rows = _oxp_blocks_unsqueeze (graph, in->pad_rows, first, 1);
+    z1 = oxp_graph_add_constant_int64s (graph, "zeros", zeros, 1);
+    z2 = oxp_graph_add_constant_int64s (graph, "zeros", zeros, 2);
+    z3 = oxp_graph_add_constant_int64s (graph, "zeros", zeros, 3);
+    in->pads_bsd = oxp_graph_op (graph, "Concat", z1, in->pad_rows, z3, z1, NULL);
+    _oxp_blocks_set_int (graph, "axis", 0);
+    in->pads_mask = oxp_graph_op (graph, "Concat", z2, in->pad_rows, z3, z2, NULL);
+    _oxp_blocks_set_int (graph, "axis", 0);
+  }
   oxp_graph_pop_scope (graph);
   g_object_set_data_full (G_OBJECT (graph), key, in, g_free);
   return in;
+}
+
+/* The queries that @src's mask leaves no key, bool [batch, seq, 1]: no
+ * valid key in (p - window, p] for the query at p = total - seq + i, the
+ * count being cumsum(mask)[p] - cumsum(mask)[p - window] (the second term
+ * only with a window); once per causal mask. */
+static const char *
+gqa_no_keys (OxpGraph *graph, CausalSource *src)
+{
+  static const gint64 axis[] = { 1 };
+  static const gint64 last[] = { 2 };
+  static const gint64 to_end = G_MAXINT64;
+  const char *mask = src->attention_mask, *seen, *start, *total;
+
+  if (src->no_keys != NULL)
+    return src->no_keys;
+  oxp_graph_push_scope (graph, "gqa_no_keys");
+  total = _oxp_blocks_dim_of (graph, mask, 1);
+  seen = oxp_graph_op (graph, "CumSum", mask, oxp_graph_add_constant_int64 (graph, "axis", 1),
+                       NULL);
+  if (src->window > 0)
+    {
+      /* cumsum shifted right by window, zeros coming in. */
+      const gint64 pads[] = { 0, src->window, 0, 0 };
+      static const gint64 zero = 0;
+      const char *shifted;
+
+      shifted = oxp_graph_op (graph, "Pad", seen,
+                              oxp_graph_add_constant_int64s (graph, "pads", pads, 4), NULL);
+      shifted = oxp_graph_op (
+          graph, "Slice", shifted, oxp_graph_add_constant_int64s (graph, "starts", &zero, 1),
+          _oxp_blocks_unsqueeze (graph, total, &zero, 1),
+          oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
+      seen = oxp_graph_op (graph, "Sub", seen, shifted, NULL);
+    }
+  start = oxp_graph_op (graph, "Sub", total, _oxp_blocks_dim_of (graph, src->query_ids, 1), NULL);
+  start = _oxp_blocks_unsqueeze (graph, start, (const gint64[]){ 0 }, 1);
+  seen = oxp_graph_op (graph, "Slice", seen, start,
+                       oxp_graph_add_constant_int64s (graph, "ends", &to_end, 1),
+                       oxp_graph_add_constant_int64s (graph, "axes", axis, 1), NULL);
+  seen = oxp_graph_op (graph, "Equal", seen, oxp_graph_add_constant_int64 (graph, "zero", 0), NULL);
+  src->no_keys = _oxp_blocks_unsqueeze (graph, seen, last, 1);
+  oxp_graph_pop_scope (graph);
+  return src->no_keys;
 }
 
 /* A rotary table [batch|1, 1, seq, rot] as [batch|1, seq, 1, rot], for
@@ -670,25 +739,82 @@ rotary_packed (OxpGraph *graph, const char *x, const char *cos, const char *sin,
                        oxp_graph_add_constant_int64s (graph, "shape", merge, 3), NULL);
 }
 
-/* Declares @value, made in @branch, as one of its outputs. */
-static void
-branch_output (OxpGraph *branch, const char *value, guint rank)
+/* The mean of @values [batch, kv_heads, total, head_dim] over the keys,
+ * for every query head: [batch, 1, @n_heads · @head_dim]. */
+static const char *
+mean_values (OxpGraph *graph, const char *values, gint64 n_heads, gint64 n_kv_heads,
+             gint64 head_dim)
 {
-  g_autoptr (OxpTensorSpec) spec
-      = oxp_tensor_spec_new_rank (value, oxp_graph_get_float_type (branch), rank);
+  static const gint64 keys[] = { 2 };
+  const gint64 merged[] = { 0, 1, n_heads * head_dim };
+  const char *m;
 
-  oxp_graph_add_output (branch, spec);
-  /* A value of the branch bound under its own name cannot fail. */
-  if (!oxp_graph_bind_output (branch, value, value, NULL))
-    g_return_if_reached ();
+  if (oxp_graph_get_opset (graph) >= 18)
+    m = oxp_graph_op (graph, "ReduceMean", values,
+                      oxp_graph_add_constant_int64s (graph, "axes", keys, 1), NULL);
+  else
+    {
+      m = oxp_graph_op (graph, "ReduceMean", values, NULL);
+      _oxp_blocks_set_ints (graph, "axes", keys, 1);
+    }
+  _oxp_blocks_set_int (graph, "keepdims", 1);
+  if (n_heads != n_kv_heads)
+    {
+      /* [batch, kv, 1, 1, head_dim] → [batch, kv, group, 1, head_dim]:
+       * query head h reads key/value head h / group, as repeat_kv. */
+      const gint64 group[] = { 1, 1, n_heads / n_kv_heads, 1, 1 };
+
+      m = _oxp_blocks_unsqueeze (graph, m, keys, 1);
+      m = oxp_graph_op (graph, "Expand", m, oxp_graph_add_constant_int64s (graph, "group", group, 5),
+                        NULL);
+    }
+  return oxp_graph_op (graph, "Reshape", m,
+                       oxp_graph_add_constant_int64s (graph, "shape", merged, 3), NULL);
 }
 
-/* Optimize level 2: an If on "attention_mask is all ones".  Then every
- * row's valid tokens are 0 .. total - 1, contiguous from the start of the
- * cache, which is what GroupQueryAttention's seqlens_k describes, and its
- * causal masking is the plain mask's; else (padding anywhere, e.g. the
- * left padding of batched generation) the plain form runs.  The rotary
- * stays the plain arithmetic on the model's position_ids in both. */
+/* With a window, local_window_size = window: ORT 1.30's CPU kernel then
+ * keeps at least the mask's keys p - window < j <= p (window - 1 drops
+ * the oldest of them: test-llama.sh's window cases fail), and
+ * attention_bias, the window mask itself, hides any older one. */
+static OxpNode *
+gqa_node (OxpGraph *graph, const char *const *inputs, gint64 n_heads, gint64 n_kv_heads,
+          double scale, gint64 window)
+{
+  OxpNode *node = oxp_graph_add_node (graph, "GroupQueryAttention", inputs, 11, 3);
+
+  oxp_node_set_domain (node, "com.microsoft");
+  oxp_node_set_attr_int (node, "num_heads", n_heads);
+  oxp_node_set_attr_int (node, "kv_num_heads", n_kv_heads);
+  oxp_node_set_attr_float (node, "scale", (float)scale);
+  if (window > 0)
+    oxp_node_set_attr_int (node, "local_window_size", window);
+  return node;
+}
+
+/* @mask [batch, 1, seq, total] with the extra query rows before; once per
+ * graph and mask. */
+static const char *
+padded_bias (OxpGraph *graph, const GqaInputs *in, const char *mask)
+{
+  g_autofree char *key = g_strconcat (PADDED_BIAS_KEY, mask, NULL);
+  const char *b = g_object_get_data (G_OBJECT (graph), key);
+
+  if (b == NULL)
+    {
+      b = oxp_graph_op (graph, "Pad", mask, in->pads_mask, NULL);
+      g_object_set_data (G_OBJECT (graph), key, (gpointer)b);
+    }
+  return b;
+}
+
+/* Optimize level 2: one com.microsoft GroupQueryAttention, exact for any
+ * attention_mask.  Every row is given as total tokens long, so the
+ * kernel's causal masking is the plain one, and @mask (causal and padding,
+ * finfo.min where hidden) goes in as attention_bias: a hidden key then
+ * weighs exp(finfo.min - max) = 0, as in the plain softmax.  The queries
+ * with no visible key at all (left pads) are given the plain form's result,
+ * the mean of every value.  The rotary stays the plain arithmetic on the
+ * model's position_ids. */
 static const char *
 gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *query, const char *key,
                       const char *value, const char *past_key, const char *past_value,
@@ -697,48 +823,70 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
                       const char **present_key, const char **present_value)
 {
   const GqaInputs *in = gqa_inputs (graph, src);
-  const char *cos_bsnh = cos ? bsnh_table (graph, cos) : NULL;
-  const char *sin_bsnh = sin ? bsnh_table (graph, sin) : NULL;
-  g_autoptr (OxpGraph) fused = oxp_graph_new_subgraph (graph, "gqa");
-  g_autoptr (OxpGraph) plain = oxp_graph_new_subgraph (graph, "plain");
-  const char *q = query, *k = key, *ctx, *pk, *pv;
-  const char *cond[] = { in->use_gqa };
+  const char *q = query, *k = key, *out, *pv;
   OxpNode *node;
 
-  oxp_graph_push_scope (fused, "gqa");
+
+  oxp_graph_push_scope (graph, "gqa");
   if (cos != NULL)
     {
-      q = rotary_packed (fused, query, cos_bsnh, sin_bsnh, rotary_dim, n_heads, head_dim);
-      k = rotary_packed (fused, key, cos_bsnh, sin_bsnh, rotary_dim, n_kv_heads, head_dim);
+      const char *cos_bsnh = bsnh_table (graph, cos), *sin_bsnh = bsnh_table (graph, sin);
+
+      q = rotary_packed (graph, query, cos_bsnh, sin_bsnh, rotary_dim, n_heads, head_dim);
+      k = rotary_packed (graph, key, cos_bsnh, sin_bsnh, rotary_dim, n_kv_heads, head_dim);
     }
-  {
-    const char *inputs[7] = { q, k, value, past_key, past_value, in->seqlens_k, in->total };
+  if (past_key != NULL)
+    {
+      /* The kernel's limit: the past's tail (pad_rows of it, all or
+       * nothing) moves to this step's keys and values, and as many zero
+       * query rows go before the queries, dropped from the output. */
+      static const gint64 zero = 0, seq_axis = 1, past_axis = 2, end = G_MAXINT64;
+      static const gint64 perm[] = { 0, 2, 1, 3 };
+      const gint64 merge[] = { 0, 0, n_kv_heads * head_dim };
+      const char *c_zero = oxp_graph_add_constant_int64s (graph, "zero", &zero, 1);
+      const char *c_end = oxp_graph_add_constant_int64s (graph, "end", &end, 1);
+      const char *c_past = oxp_graph_add_constant_int64s (graph, "axis", &past_axis, 1);
+      const char *c_merge = oxp_graph_add_constant_int64s (graph, "shape", merge, 3);
+      const char *pasts[2] = { past_key, past_value }, *news[2] = { k, value };
+      const char *c_seq = oxp_graph_add_constant_int64s (graph, "axis", &seq_axis, 1);
 
-    node = oxp_graph_add_node (fused, "GroupQueryAttention", inputs, 7, 3);
-    oxp_node_set_domain (node, "com.microsoft");
-    oxp_node_set_attr_int (node, "num_heads", n_heads);
-    oxp_node_set_attr_int (node, "kv_num_heads", n_kv_heads);
-    oxp_node_set_attr_float (node, "scale", (float)scale);
-  }
-  branch_output (fused, oxp_node_get_output (node, 0), 3);
-  branch_output (fused, oxp_node_get_output (node, 1), 4);
-  branch_output (fused, oxp_node_get_output (node, 2), 4);
+      for (guint i = 0; i < 2; i++)
+        {
+          const char *tail = oxp_graph_op (graph, "Slice", pasts[i], in->keep_past, c_end,
+                                           c_past, NULL);
+          tail = _oxp_blocks_transpose (graph, tail, perm, 4);
+          tail = oxp_graph_op (graph, "Reshape", tail, c_merge, NULL);
+          news[i] = oxp_graph_op (graph, "Concat", tail, news[i], NULL);
+          _oxp_blocks_set_int (graph, "axis", 1);
+          pasts[i] = oxp_graph_op (graph, "Slice", pasts[i], c_zero, in->keep_past, c_past, NULL);
+        }
+      q = oxp_graph_op (graph, "Pad", q, in->pads_bsd, NULL);
+      mask = padded_bias (graph, in, mask);
+      {
+        const char *inputs[11] = { q, news[0], news[1], pasts[0], pasts[1], in->seqlens_k,
+                                   in->total, "", "", "", mask };
 
-  oxp_graph_push_scope (plain, "plain");
-  ctx = plain_cached_attention (plain, query, key, value, past_key, past_value, cos, sin,
-                                rotary_dim, n_heads, n_kv_heads, head_dim, scale, mask, &pk, &pv);
-  branch_output (plain, ctx, 3);
-  branch_output (plain, pk, 4);
-  branch_output (plain, pv, 4);
+        node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale, src->window);
+      }
+      out = oxp_graph_op (graph, "Slice", oxp_node_get_output (node, 0), in->pad_rows, c_end,
+                          c_seq, NULL);
+    }
+  else
+    {
+      const char *inputs[11] = { q, k, value, "", "", in->seqlens_k, in->total, "", "", "", mask };
 
-  node = oxp_graph_add_node (graph, "If", cond, 1, 3);
-  oxp_node_set_attr_graph (node, "then_branch", fused);
-  oxp_node_set_attr_graph (node, "else_branch", plain);
+      node = gqa_node (graph, inputs, n_heads, n_kv_heads, scale, src->window);
+      out = oxp_node_get_output (node, 0);
+    }
+  pv = oxp_node_get_output (node, 2);
+  out = oxp_graph_op (graph, "Where", gqa_no_keys (graph, (CausalSource *)src),
+                      mean_values (graph, pv, n_heads, n_kv_heads, head_dim), out, NULL);
+  oxp_graph_pop_scope (graph);
   if (present_key != NULL)
     *present_key = oxp_node_get_output (node, 1);
   if (present_value != NULL)
-    *present_value = oxp_node_get_output (node, 2);
-  return oxp_node_get_output (node, 0);
+    *present_value = pv;
+  return out;
 }
 
 /**
@@ -769,11 +917,12 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
  * merged.
  *
  * From optimize level 2 (float32 graphs, @head_dim a multiple of 8), when
- * @mask is an oxp_block_causal_attention_mask() of an attention_mask: an `If` on
- * that attention_mask being all ones runs one com.microsoft
- * GroupQueryAttention (seqlens_k and total_sequence_length computed from
- * the mask), and the form above for any other mask, so the result is the
- * same for every input.
+ * @mask is an oxp_block_causal_attention_mask() or
+ * oxp_block_sliding_window_mask() of an attention_mask, this is one
+ * com.microsoft GroupQueryAttention (seqlens_k and total_sequence_length
+ * computed from the mask, @mask as its attention_bias, local_window_size
+ * for a window), with the same result as the form above for every mask,
+ * left padding included, and no `If`.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */

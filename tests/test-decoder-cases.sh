@@ -84,8 +84,8 @@ PY
 }
 
 # check_masks NAME MODEL CASE_DIR ATOL: MODEL on gen-mask-vectors.py's
-# other masks: all ones (where --optimize O2 takes GroupQueryAttention) and
-# a left-padded batch (where it must not), compared where the mask is 1.
+# other masks: all ones and a left-padded batch (--optimize O2's
+# GroupQueryAttention takes both), compared where the mask is 1.
 check_masks () {
   if [ -f "$3/vectors-all-valid.safetensors" ]; then
     check "$1 (mask all ones)" "$2" "$3/vectors-all-valid.safetensors" "$4"
@@ -93,6 +93,49 @@ check_masks () {
   if [ -f "$3/vectors-left-padded.safetensors" ]; then
     check "$1 (left-padded)" "$2" "$3/vectors-left-padded.safetensors" "$4" \
       --reference-mask attention_mask
+  fi
+}
+
+# check_ops NAME MODEL CASE_DIR: from --optimize O2 on, the operators a
+# decoder is meant to get: one com.microsoft GroupQueryAttention per layer
+# for the families on oxp_block_cached_self_attention() (head sizes in
+# multiples of 8, ORT's kernels), and no If anywhere (the fused attention
+# must not sit behind a per-layer condition).
+check_ops () {
+  [ -f "$2" ] || return
+  if ! "$py" -c 'import onnx' 2>/dev/null; then
+    ok "$1: operator counts # SKIP python3 has no onnx module"
+    return
+  fi
+  if msg=$("$py" - "$2" "$3/config.json" 2>&1 <<'PY'
+import json, sys
+import onnx
+counts = {}
+def walk(g):
+    for n in g.node:
+        counts[n.op_type] = counts.get(n.op_type, 0) + 1
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                walk(a.g)
+            for sub in a.graphs:
+                walk(sub)
+walk(onnx.load(sys.argv[1], load_external_data=False).graph)
+c = json.load(open(sys.argv[2]))
+layers = c.get("num_hidden_layers", c.get("n_layer"))
+if c["model_type"] == "gpt2":
+    want = [0, layers]  # its own attention, or the shared one
+else:
+    head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
+    fused = c["model_type"] in ("llama", "mistral", "qwen2", "phi3", "gemma", "gpt_neox", "opt")
+    want = [layers if fused and head_dim % 8 == 0 else 0]
+got, ifs = counts.get("GroupQueryAttention", 0), counts.get("If", 0)
+print("GroupQueryAttention %d (want %s), If %d (want 0)" % (got, " or ".join(map(str, want)), ifs))
+sys.exit(0 if got in want and ifs == 0 else 1)
+PY
+  ); then
+    ok "$1: $msg"
+  else
+    not_ok "$1: operator counts: $(echo "$msg" | tail -n 2 | tr '\n' ' ' | head -c 300)"
   fi
 }
 
@@ -127,6 +170,7 @@ for dir in "$data"/*; do
       check "$case_name --optimize $level model.onnx" "$out/model.onnx" "$ref" "$level_atol"
       check_onnx "$case_name --optimize $level model.onnx" "$out/model.onnx"
       check_masks "$case_name --optimize $level model.onnx" "$out/model.onnx" "$dir" "$level_atol"
+      [ "$level" = O1 ] || check_ops "$case_name --optimize $level model.onnx" "$out/model.onnx" "$dir"
     else
       not_ok "$case_name --optimize $level: export failed: $(tail -n 3 "$tmp/e.log" | tr '\n' ' ')"
     fi

@@ -13,6 +13,9 @@
 #     $OXP_BENCH_LLAMA_LAYERS layers (default 4 of the 16) and a 32000-token
 #     vocabulary keep the two sessions within a few GB; the per-layer work,
 #     which --optimize changes, is the 1b model's.
+#   With OXP_BENCH_BEFORE=OTHER-BUILDDIR the llama rows also time the O2
+#   export of that build's oxport (say, before a change), alternating with
+#   the others in the same run.  OXP_BENCH_SKIP_BERT=1 skips bert-base.
 #
 # Usage: tests/bench/bench-optimize.sh [BUILDDIR]   (default: the current folder)
 # Needs the build's oxport, plugins, tests/tools/oxp-gen-checkpoint and
@@ -42,6 +45,16 @@ layers=${OXP_BENCH_LLAMA_LAYERS:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-optimize-XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
+# export MODEL OUT [OPTIONS]
+export_to () {
+  model=$1 out=$2
+  shift 2
+  "$oxport" export --model "$model" --no-validate "$@" "$out" >"$out.log" 2>&1 ||
+    { echo "bench-optimize.sh: export to $out failed:" >&2; tail -n 5 "$out.log" >&2; exit 1; }
+}
+
+b1="0 0 0" b8="0 0 0"
+if [ -z "${OXP_BENCH_SKIP_BERT:-}" ]; then
 # ---- bert-base ----------------------------------------------------------
 mkdir -p "$work/bert"
 cat >"$work/bert/config.json" <<'EOF'
@@ -90,13 +103,6 @@ EOF
 "$gen" --quiet --seed 1 --config "$work/bert/config.json" --tensors "$work/bert/tensors.txt" \
   "$work/bert/model"
 
-# export MODEL OUT [OPTIONS]
-export_to () {
-  model=$1 out=$2
-  shift 2
-  "$oxport" export --model "$model" --no-validate "$@" "$out" >"$out.log" 2>&1 ||
-    { echo "bench-optimize.sh: export to $out failed:" >&2; tail -n 5 "$out.log" >&2; exit 1; }
-}
 export_to "$work/bert/model" "$work/bert-plain" --task feature-extraction
 export_to "$work/bert/model" "$work/bert-O2" --task feature-extraction --optimize O2
 export_to "$work/bert/model" "$work/bert-O3" --task feature-extraction --optimize O3
@@ -108,6 +114,7 @@ b1=$("$driver" 1 128 0 $runs $bert_files | tr '\n' ' ')
 # shellcheck disable=SC2086
 b8=$("$driver" 8 128 0 $runs $bert_files | tr '\n' ' ')
 rm -rf "$work/bert-plain" "$work/bert-O2" "$work/bert-O3"
+fi
 
 # ---- llama-1b-shaped decoder ---------------------------------------------
 mkdir -p "$work/llama"
@@ -134,8 +141,17 @@ llama_1b_tensors "$layers" >"$work/llama/tensors.txt"
   "$work/llama/model"
 export_to "$work/llama/model" "$work/llama-plain" --task text-generation-with-past
 export_to "$work/llama/model" "$work/llama-O2" --task text-generation-with-past --optimize O2
-rm -rf "$work/llama/model"
 llama_files="$work/llama-plain/model.onnx $work/llama-O2/model.onnx"
+if [ -n "${OXP_BENCH_BEFORE:-}" ]; then
+  before=$(cd "$OXP_BENCH_BEFORE" && pwd)
+  OXPORT_PLUGIN_PATH=$(make -s -C "$before" oxp-print-plugin-path) \
+    "$before/oxport" export --model "$work/llama/model" --no-validate \
+    --task text-generation-with-past --optimize O2 "$work/llama-O2-before" \
+    >"$work/llama-O2-before.log" 2>&1 ||
+    { echo "bench-optimize.sh: export with $before failed" >&2; exit 1; }
+  llama_files="$llama_files $work/llama-O2-before/model.onnx"
+fi
+rm -rf "$work/llama/model"
 # shellcheck disable=SC2086
 decode=$("$driver" 1 1 128 $runs $llama_files | tr '\n' ' ')
 # shellcheck disable=SC2086
@@ -146,8 +162,10 @@ awk -v b1="$b1" -v b8="$b8" -v dec="$decode" -v pr="$prompt" -v runs="$runs" \
   printf "ONNX Runtime CPU latency, median of %d runs after warm-up, files alternating (ms)\n", runs
   printf "%d CPUs, load average %s at the end (shared machine: compare ratios within a row)\n", cpus, load
   printf "%-40s %10s %10s %10s %12s %12s\n", "model, input", "plain", "O2", "O3", "plain/O2", "plain/O3"
-  split(b1, a, " "); printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b1x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
-  split(b8, a, " "); printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b8x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
+  split(b1, a, " "); if (a[1] > 0) printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b1x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
+  split(b8, a, " "); if (a[1] > 0) printf "%-40s %10.2f %10.2f %10.2f %12.2f %12.2f\n", "bert-base b8x128", a[1], a[2], a[3], a[1] / a[2], a[1] / a[3]
   split(dec, a, " "); printf "%-40s %10.2f %10.2f %10s %12.2f %12s\n", sprintf("llama-1b-shaped (%d layers) 1 token, past 128", layers), a[1], a[2], "-", a[1] / a[2], "-"
   split(pr, a, " "); printf "%-40s %10.2f %10.2f %10s %12.2f %12s\n", sprintf("llama-1b-shaped (%d layers) prompt 128", layers), a[1], a[2], "-", a[1] / a[2], "-"
+  split(dec, a, " "); if (a[3] != "") printf "%-40s %10.2f %10.2f %10.2f (O2 of OXP_BENCH_BEFORE) plain/O2-before %.2f\n", "  decode, with O2 before", a[1], a[2], a[3], a[1] / a[3]
+  split(pr, a, " "); if (a[3] != "") printf "%-40s %10.2f %10.2f %10.2f (O2 of OXP_BENCH_BEFORE) plain/O2-before %.2f\n", "  prompt, with O2 before", a[1], a[2], a[3], a[1] / a[3]
 }'
