@@ -384,8 +384,9 @@ OXP_API gboolean oxp_block_rotary_cos_sin_scaled (OxpGraph             *graph,
  * optional @present_key/@present_value are the rotated keys and the values
  * after the past, [batch, @n_kv_heads, past + seq, @head_dim].  From
  * optimize level 2 (float32, @head_dim a multiple of 8, @mask from
- * oxp_block_causal_attention_mask()): an If running com.microsoft
- * GroupQueryAttention when the attention_mask is all ones, this form else. */
+ * oxp_block_causal_attention_mask() or oxp_block_sliding_window_mask()):
+ * one com.microsoft GroupQueryAttention with @mask as its attention_bias,
+ * exact for every mask, left padding included. */
 OXP_API const char *oxp_block_cached_self_attention (OxpGraph    *graph,
                                                      const char  *query,
                                                      const char  *key,
