@@ -236,6 +236,22 @@ compare_with_reference (const BertCase *c, const char *model_path, double atol)
     }
 }
 
+/* Whether the file at @path holds the bytes of @needle (an operator's name
+ * in a NodeProto). */
+static gboolean
+file_contains (const char *path, const char *needle)
+{
+  g_autofree char *bytes = NULL;
+  gsize len = 0, n = strlen (needle);
+
+  if (!g_file_get_contents (path, &bytes, &len, NULL))
+    return FALSE;
+  for (gsize i = 0; i + n <= len; i++)
+    if (bytes[i] == needle[0] && memcmp (bytes + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_case (gconstpointer data)
 {
@@ -249,6 +265,9 @@ test_case (gconstpointer data)
   g_autofree char *model_path = export_case (c, &checkpoint, &config);
   double atol = json_object_get_double_member (case_json (c), "atol");
 
+  /* O2 (float32): the embeddings are one com.microsoft EmbedLayerNormalization. */
+  g_assert_cmpint (file_contains (model_path, "EmbedLayerNormalization"), ==,
+                   c->optimize >= 2 && c->float_type == OXP_DATA_TYPE_FLOAT);
   if (c->float_type == OXP_DATA_TYPE_FLOAT16)
     atol = 1e-2; /* fp16 weights and activations against the fp32 reference, relative */
   else if (c->optimize < 2)

@@ -82,12 +82,85 @@ resolve_prefix (Ctx *c)
 /* ---- embeddings ------------------------------------------------------- */
 
 static const char *
+to_int32 (Ctx *c, const char *x)
+{
+  const char *out = oxp_graph_op (c->graph, "Cast", x, NULL);
+
+  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_INT32);
+  return out;
+}
+
+/* Optimize level 2, float32: the three lookups, their sum and the LayerNorm
+ * in one com.microsoft EmbedLayerNormalization (ORT's CPU kernel is float32
+ * only; its ids are int32, cast inside so the inputs stay the plain
+ * export's).  Its mask_index output is not used: it counts the mask's ones,
+ * which is the padding only for right-padded masks, so Attention keeps the
+ * exact 2D mask.  BERT's positions are arange(seq), the kernel's default;
+ * RoBERTa's (offset past padding_idx) go in as position_ids.  Without a
+ * token_type_ids input the segment ids are zeros (row 0, as transformers'
+ * buffer), ids − ids. */
+static const char *
+embed_layer_norm (Ctx *c, const char *ids, const char *token_types)
+{
+  const OxpBertSpec *s = c->spec;
+  const char *p = c->prefix;
+  gint64 e = s->embedding_size;
+  gint64 word_shape[2] = { s->vocab_size, e }, pos_shape[2] = { s->max_positions, e };
+  gint64 type_shape[2] = { s->type_vocab_size, e };
+  const char *names[5] = {
+    oxp_graph_intern_printf (c->graph, "%sembeddings.word_embeddings.weight", p),
+    oxp_graph_intern_printf (c->graph, "%sembeddings.position_embeddings.weight", p),
+    s->type_vocab_size > 0
+        ? oxp_graph_intern_printf (c->graph, "%sembeddings.token_type_embeddings.weight", p)
+        : NULL,
+    oxp_graph_intern_printf (c->graph, "%sembeddings.LayerNorm.weight", p),
+    oxp_graph_intern_printf (c->graph, "%sembeddings.LayerNorm.bias", p),
+  };
+  const gint64 *shapes[5] = { word_shape, pos_shape, type_shape, &e, &e };
+  const char *w[5] = { NULL }, *inputs[9] = { NULL }, *ids32;
+  OxpNode *node;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      if (names[i] == NULL)
+        continue;
+      if (!oxp_checkpoint_expect_float_tensor (c->checkpoint, names[i], shapes[i], i < 3 ? 2 : 1,
+                                               c->error)
+          || (w[i]
+              = oxp_graph_add_weight (c->graph, c->checkpoint, names[i], OXP_WEIGHT_NONE, c->error))
+                 == NULL)
+        return NULL;
+    }
+
+  ids32 = to_int32 (c, ids);
+  inputs[0] = ids32;
+  if (s->type_vocab_size > 0)
+    inputs[1] = token_types ? to_int32 (c, token_types)
+                            : oxp_graph_op (c->graph, "Sub", ids32, ids32, NULL);
+  inputs[2] = w[0];
+  inputs[3] = w[1];
+  inputs[4] = w[2];
+  inputs[5] = w[3];
+  inputs[6] = w[4];
+  if (roberta_like (s))
+    inputs[8] = to_int32 (c, oxp_block_padded_position_ids (c->graph, ids, s->pad_token_id, NULL));
+  node = oxp_graph_add_node (c->graph, "EmbedLayerNormalization", inputs, inputs[8] ? 9 : 7, 2);
+  oxp_node_set_domain (node, "com.microsoft");
+  oxp_node_set_attr_float (node, "epsilon", (float)s->layer_norm_eps);
+  return oxp_node_get_output (node, 0);
+}
+
+static const char *
 embeddings (Ctx *c, const char *ids, const char *token_types)
 {
   const OxpBertSpec *s = c->spec;
   const char *p = c->prefix;
   gint64 e = s->embedding_size;
   const char *x, *pos, *pe;
+
+  if (oxp_graph_get_optimize_level (c->graph) >= 2
+      && oxp_graph_get_float_type (c->graph) == OXP_DATA_TYPE_FLOAT)
+    return embed_layer_norm (c, ids, token_types);
 
   x = oxp_block_embedding (
       c->graph, c->checkpoint, ids,

@@ -18,6 +18,7 @@
 #   the others in the same run.  OXP_BENCH_SKIP_BERT=1 skips bert-base.
 #
 # Usage: tests/bench/bench-optimize.sh [BUILDDIR]   (default: the current folder)
+# OXP_BENCH_SKIP_LLAMA=1: the bert-base rows only.
 # Needs the build's oxport, plugins, tests/tools/oxp-gen-checkpoint and
 # tests/bench/bench-optimize (`make -C BUILDDIR all tests/bench/bench-optimize`).
 # Scratch files (~4 GB) go to $TMPDIR.
@@ -114,6 +115,12 @@ b1=$("$driver" 1 128 0 $runs $bert_files | tr '\n' ' ')
 # shellcheck disable=SC2086
 b8=$("$driver" 8 128 0 $runs $bert_files | tr '\n' ' ')
 rm -rf "$work/bert-plain" "$work/bert-O2" "$work/bert-O3"
+fi
+if [ -n "${OXP_BENCH_SKIP_LLAMA:-}" ]; then
+  for row in "b1x128 $b1" "b8x128 $b8"; do
+    echo "$row" | awk '{ printf "bert-base %s ms: plain %.2f O2 %.2f O3 %.2f plain/O2 %.2f plain/O3 %.2f\n", $1, $2, $3, $4, $2 / $3, $2 / $4 }'
+  done
+  exit 0
 fi
 
 # ---- llama-1b-shaped decoder ---------------------------------------------
