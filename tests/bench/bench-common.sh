@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced by tests/bench/bench-decoder.sh and bench-seq2seq.sh (after
-# `set -eu`): what both need to time exports of random checkpoints.
+# Sourced by tests/bench/bench-decoder.sh, bench-seq2seq.sh and
+# bench-optimize-gpt2.sh (after
+# `set -eu`): what they need to time exports of random checkpoints.
 #
 # bench_init NAME BUILDDIR: NAME is the benchmark (bench-decoder), whose ONNX
 # Runtime driver is BUILDDIR/tests/bench/NAME.  Sets builddir (absolute),

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmark (not a test) of `oxport export --optimize O2` on GPT-2: ONNX
 # Runtime latency of the plain export against O2 (GroupQueryAttention,
-# multi-head, inside the If on an all-ones attention_mask): $OXP_BENCH_ROUNDS
+# multi-head, the mask as its attention_bias): $OXP_BENCH_ROUNDS
 # rounds (default 5) of tests/bench/bench-optimize.c, each the median of
 # $OXP_BENCH_RUNS runs (default 20) after warm-up with the two files' runs
 # alternating in one process; the table gives the median over the rounds
@@ -20,66 +20,18 @@
 
 set -eu
 
-builddir=$(cd "${1:-.}" && pwd)
-oxport="$builddir/oxport"
-gen="$builddir/tests/tools/oxp-gen-checkpoint"
-driver="$builddir/tests/bench/bench-optimize"
-for tool in "$oxport" "$gen" "$driver"; do
-  [ -x "$tool" ] || { echo "bench-optimize-gpt2.sh: $tool is not built" >&2; exit 2; }
-done
-OXPORT_PLUGIN_PATH=$(make -s -C "$builddir" oxp-print-plugin-path)
-export OXPORT_PLUGIN_PATH
-if [ -z "${OXPORT_ONNXRUNTIME:-}" ]; then
-  ort=$(sed -n 's/^ONNXRUNTIME_LIBRARY = //p' "$builddir/Makefile")
-  [ -n "$ort" ] && export OXPORT_ONNXRUNTIME="$ort"
-fi
+# shellcheck source=tests/bench/bench-common.sh
+. "$(dirname "$0")/bench-common.sh"
+# shellcheck source=tests/bench/gpt2-small.sh
+. "$(dirname "$0")/gpt2-small.sh"
+BENCH_WORKDIR=${BENCH_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-gpt2-XXXXXX")}
+bench_init bench-optimize "${1:-.}"
 runs=${OXP_BENCH_RUNS:-20}
 rounds=${OXP_BENCH_ROUNDS:-5}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/oxp-bench-gpt2-XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-
 mkdir -p "$work/gpt2"
-cat >"$work/gpt2/config.json" <<'EOF'
-{
-  "activation_function": "gelu_new",
-  "architectures": ["GPT2LMHeadModel"],
-  "bos_token_id": 50256,
-  "eos_token_id": 50256,
-  "layer_norm_epsilon": 1e-05,
-  "model_type": "gpt2",
-  "n_ctx": 1024,
-  "n_embd": 768,
-  "n_head": 12,
-  "n_inner": null,
-  "n_layer": 12,
-  "n_positions": 1024,
-  "scale_attn_weights": true,
-  "torch_dtype": "float32",
-  "use_cache": true,
-  "vocab_size": 50257
-}
-EOF
-# GPT2LMHeadModel's names: Conv1D weights [in, out], lm_head tied to wte.
-p=transformer.h.{0..11}
-cat >"$work/gpt2/tensors.txt" <<EOF
-transformer.wte.weight F32 50257,768
-transformer.wpe.weight F32 1024,768
-$p.ln_1.weight F32 768
-$p.ln_1.bias F32 768
-$p.attn.c_attn.weight F32 768,2304
-$p.attn.c_attn.bias F32 2304
-$p.attn.c_proj.weight F32 768,768
-$p.attn.c_proj.bias F32 768
-$p.ln_2.weight F32 768
-$p.ln_2.bias F32 768
-$p.mlp.c_fc.weight F32 768,3072
-$p.mlp.c_fc.bias F32 3072
-$p.mlp.c_proj.weight F32 3072,768
-$p.mlp.c_proj.bias F32 768
-transformer.ln_f.weight F32 768
-transformer.ln_f.bias F32 768
-EOF
+gpt2_config >"$work/gpt2/config.json"
+gpt2_tensors >"$work/gpt2/tensors.txt"
 "$gen" --quiet --seed 1 --config "$work/gpt2/config.json" --tensors "$work/gpt2/tensors.txt" \
   "$work/gpt2/model"
 
