@@ -816,7 +816,8 @@ rope_caches (OxpGraph *graph, const CausalSource *src, const RopeSource *rope, c
   hi = oxp_graph_op (graph, "Max", oxp_graph_op (graph, "Add", hi, one, NULL),
                      _oxp_blocks_dim_of (graph, src->attention_mask, 1), NULL);
   rows = oxp_graph_op (graph, "Range", lo, hi, one, NULL);
-  rows = _oxp_blocks_unsqueeze (graph, _oxp_blocks_cast (graph, rows, OXP_DATA_TYPE_FLOAT), last, 1);
+  rows
+      = _oxp_blocks_unsqueeze (graph, _oxp_blocks_cast (graph, rows, OXP_DATA_TYPE_FLOAT), last, 1);
   freqs = oxp_graph_op (graph, "Mul", rows, rope->inv_freq, NULL);
   c = oxp_graph_op (graph, "Cos", freqs, NULL);
   s = oxp_graph_op (graph, "Sin", freqs, NULL);
@@ -830,10 +831,10 @@ rope_caches (OxpGraph *graph, const CausalSource *src, const RopeSource *rope, c
   rc->cos_cache = c;
   rc->sin_cache = s;
   /* [batch|1, seq] → [batch, seq], as the kernel checks. */
-  shape = oxp_graph_op (graph, "Concat",
-                        _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 0), first, 1),
-                        _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 1), first, 1),
-                        NULL);
+  shape = oxp_graph_op (
+      graph, "Concat",
+      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 0), first, 1),
+      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 1), first, 1), NULL);
   _oxp_blocks_set_int (graph, "axis", 0);
   rc->position_ids = oxp_graph_op (
       graph, "Expand", oxp_graph_op (graph, "Sub", rope->position_ids, lo, NULL), shape, NULL);
