@@ -371,43 +371,12 @@ dynamic_inv_freq (OxpGraph *graph, const char *position_ids, const OxpRopeScalin
       NULL);
 }
 
-/* Keys under which a graph remembers, for a cosine table made by
- * oxp_block_rotary_cos_sin_scaled(), how it was made (RopeSource), and the
- * caches com.microsoft RotaryEmbedding reads (RopeCaches, once per table
- * and attention_mask), so that cached self-attention can take the fused
- * rotary while plugins keep passing the tables. */
-#define ROPE_SOURCE_KEY "oxp-rope-source:"
+/* Key under which a graph marks the cosine tables made by
+ * oxp_block_rotary_cos_sin_scaled() (rotate-half layout, the two halves
+ * repeated), so that cached self-attention can hand them to
+ * com.microsoft RotaryEmbedding while plugins keep passing the tables. */
+#define ROPE_TABLE_KEY "oxp-rope-table:"
 #define ROPE_CACHES_KEY "oxp-rope-caches:"
-
-typedef struct
-{
-  char *position_ids;      /* int64 [batch|1, seq] */
-  char *inv_freq;          /* float32 [rotary_dim / 2], maybe computed from position_ids */
-  double attention_factor; /* cos and sin multiplied by it */
-} RopeSource;
-
-static void
-rope_source_free (gpointer data)
-{
-  RopeSource *src = data;
-
-  g_free (src->position_ids);
-  g_free (src->inv_freq);
-  g_free (src);
-}
-
-static void
-note_rope_source (OxpGraph *graph, const char *cos, const char *position_ids, const char *inv_freq,
-                  double attention_factor)
-{
-  g_autofree char *key = g_strconcat (ROPE_SOURCE_KEY, cos, NULL);
-  RopeSource *src = g_new0 (RopeSource, 1);
-
-  src->position_ids = g_strdup (position_ids);
-  src->inv_freq = g_strdup (inv_freq);
-  src->attention_factor = attention_factor;
-  g_object_set_data_full (G_OBJECT (graph), key, src, rope_source_free);
-}
 
 /**
  * oxp_block_rotary_cos_sin_scaled:
@@ -519,7 +488,10 @@ oxp_block_rotary_cos_sin_scaled (OxpGraph *graph, const char *position_ids, gint
     }
   *cos_out = _oxp_blocks_unsqueeze (graph, c, heads, 1);
   *sin_out = _oxp_blocks_unsqueeze (graph, s, heads, 1);
-  note_rope_source (graph, *cos_out, position_ids, inv, attention_factor);
+  {
+    g_autofree char *key = g_strconcat (ROPE_TABLE_KEY, *cos_out, NULL);
+    g_object_set_data (G_OBJECT (graph), key, GINT_TO_POINTER (TRUE));
+  }
   return TRUE;
 }
 
@@ -785,59 +757,46 @@ typedef struct
   const char *sin_cache;
 } RopeCaches;
 
-/* RotaryEmbedding's inputs for the table @cos, made once per graph, table
- * and attention_mask: the tables' own arithmetic, cos(p · inv_freq) ·
- * attention_factor with the same inv_freq node (dynamic and longrope read
- * max(position_ids) + 1 as before), at every p from lo = min(0,
- * min(position_ids)) to hi = max(max(position_ids) + 1, total), total
- * being the attention_mask's width; the kernel reads row position_ids - lo.
- * Any position_ids are so in range, and the kernel's rows are at least
- * seq.  One half only: the tables repeat their two halves. */
+/* RotaryEmbedding's inputs for the tables @cos and @sin [tb, 1, seq,
+ * rotary_dim] (tb: batch or 1), made once per graph and table: their
+ * first halves (the second repeats it) as [tb · seq, rotary_dim / 2], the
+ * row of token (b, s) being b · seq + s (s when tb = 1).  The values are
+ * the tables' own, for every rope variant and any position_ids, and the
+ * caches have at least seq rows, as the kernel needs. */
 static const RopeCaches *
-rope_caches (OxpGraph *graph, const CausalSource *src, const RopeSource *rope, const char *cos,
+rope_caches (OxpGraph *graph, const char *cos, const char *sin, gint64 rotary_dim,
              const char *query)
 {
   static const gint64 first[] = { 0 };
-  static const gint64 last[] = { -1 };
-  g_autofree char *key = g_strconcat (ROPE_CACHES_KEY, cos, ":", src->attention_mask, NULL);
+  const gint64 flat[] = { -1, rotary_dim / 2 };
+  g_autofree char *key = g_strconcat (ROPE_CACHES_KEY, cos, NULL);
   RopeCaches *rc = g_object_get_data (G_OBJECT (graph), key);
-  const char *one, *lo, *hi, *rows, *freqs, *shape, *c, *s;
+  const char *tb, *seq, *ids, *shape, *c_flat;
 
   if (rc != NULL)
     return rc;
   rc = g_new0 (RopeCaches, 1);
   oxp_graph_push_scope (graph, "rotary_caches");
-  one = oxp_graph_add_constant_int64 (graph, "one", 1);
-  lo = oxp_graph_op (graph, "ReduceMin", rope->position_ids, NULL);
-  _oxp_blocks_set_int (graph, "keepdims", 0);
-  lo = oxp_graph_op (graph, "Min", lo, oxp_graph_add_constant_int64 (graph, "zero", 0), NULL);
-  hi = oxp_graph_op (graph, "ReduceMax", rope->position_ids, NULL);
-  _oxp_blocks_set_int (graph, "keepdims", 0);
-  hi = oxp_graph_op (graph, "Max", oxp_graph_op (graph, "Add", hi, one, NULL),
-                     _oxp_blocks_dim_of (graph, src->attention_mask, 1), NULL);
-  rows = oxp_graph_op (graph, "Range", lo, hi, one, NULL);
-  rows
-      = _oxp_blocks_unsqueeze (graph, _oxp_blocks_cast (graph, rows, OXP_DATA_TYPE_FLOAT), last, 1);
-  freqs = oxp_graph_op (graph, "Mul", rows, rope->inv_freq, NULL);
-  c = oxp_graph_op (graph, "Cos", freqs, NULL);
-  s = oxp_graph_op (graph, "Sin", freqs, NULL);
-  if (rope->attention_factor != 1.0)
-    {
-      const char *f
-          = _oxp_blocks_const_f32 (graph, "attention_factor", (float)rope->attention_factor);
-      c = oxp_graph_op (graph, "Mul", c, f, NULL);
-      s = oxp_graph_op (graph, "Mul", s, f, NULL);
-    }
-  rc->cos_cache = c;
-  rc->sin_cache = s;
-  /* [batch|1, seq] → [batch, seq], as the kernel checks. */
+  c_flat = oxp_graph_add_constant_int64s (graph, "shape", flat, 2);
+  rc->cos_cache = oxp_graph_op (
+      graph, "Reshape", _oxp_blocks_slice_last (graph, cos, 3, 0, rotary_dim / 2), c_flat, NULL);
+  rc->sin_cache = oxp_graph_op (
+      graph, "Reshape", _oxp_blocks_slice_last (graph, sin, 3, 0, rotary_dim / 2), c_flat, NULL);
+  tb = _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, cos, 0), first, 1);
+  seq = _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, cos, 2), first, 1);
+  shape = oxp_graph_op (graph, "Concat", tb, seq, NULL);
+  _oxp_blocks_set_int (graph, "axis", 0);
+  ids = oxp_graph_op (graph, "Range", oxp_graph_add_constant_int64 (graph, "zero", 0),
+                      oxp_graph_op (graph, "Mul", _oxp_blocks_dim_of (graph, cos, 0),
+                                    _oxp_blocks_dim_of (graph, cos, 2), NULL),
+                      oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  ids = oxp_graph_op (graph, "Reshape", ids, shape, NULL);
+  /* [tb, seq] → [batch, seq], as the kernel checks. */
   shape = oxp_graph_op (
       graph, "Concat",
-      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 0), first, 1),
-      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 1), first, 1), NULL);
+      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 0), first, 1), seq, NULL);
   _oxp_blocks_set_int (graph, "axis", 0);
-  rc->position_ids = oxp_graph_op (
-      graph, "Expand", oxp_graph_op (graph, "Sub", rope->position_ids, lo, NULL), shape, NULL);
+  rc->position_ids = oxp_graph_op (graph, "Expand", ids, shape, NULL);
   oxp_graph_pop_scope (graph);
   g_object_set_data_full (G_OBJECT (graph), key, rc, g_free);
   return rc;
@@ -935,7 +894,8 @@ padded_bias (OxpGraph *graph, const GqaInputs *in, const char *mask)
  * with no visible key at all (left pads) are given the plain form's result,
  * the mean of every value.  The rotary of tables from
  * oxp_block_rotary_cos_sin_scaled() is two com.microsoft RotaryEmbedding
- * (rope_caches()); that of other tables, the plain arithmetic. */
+ * reading those tables (rope_caches()); that of other tables, the plain
+ * arithmetic. */
 static const char *
 gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *query, const char *key,
                       const char *value, const char *past_key, const char *past_value,
@@ -945,20 +905,20 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
 {
   const GqaInputs *in = gqa_inputs (graph, src);
   const char *q = query, *k = key, *out, *pv;
-  const RopeSource *rope = NULL;
+  gboolean fused_rope = FALSE;
   OxpNode *node;
 
   /* RotaryEmbedding's CPU kernel is float32 only. */
   if (cos != NULL && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT)
     {
-      g_autofree char *rope_key = g_strconcat (ROPE_SOURCE_KEY, cos, NULL);
-      rope = g_object_get_data (G_OBJECT (graph), rope_key);
+      g_autofree char *rope_key = g_strconcat (ROPE_TABLE_KEY, cos, NULL);
+      fused_rope = g_object_get_data (G_OBJECT (graph), rope_key) != NULL;
     }
 
   oxp_graph_push_scope (graph, "gqa");
-  if (cos != NULL && rope != NULL)
+  if (fused_rope)
     {
-      const RopeCaches *rc = rope_caches (graph, src, rope, cos, query);
+      const RopeCaches *rc = rope_caches (graph, cos, sin, rotary_dim, query);
 
       q = rotary_fused (graph, rc, query, rotary_dim, n_heads);
       k = rotary_fused (graph, rc, key, rotary_dim, n_kv_heads);
@@ -1059,8 +1019,7 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
  * for a window), with the same result as the form above for every mask,
  * left padding included, and no `If`; with tables from
  * oxp_block_rotary_cos_sin_scaled(), the rotary on queries and keys is then
- * two com.microsoft RotaryEmbedding, reading caches computed in the graph
- * as those tables are.
+ * two com.microsoft RotaryEmbedding reading the tables themselves.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */
