@@ -371,6 +371,13 @@ dynamic_inv_freq (OxpGraph *graph, const char *position_ids, const OxpRopeScalin
       NULL);
 }
 
+/* Key under which a graph marks the cosine tables made by
+ * oxp_block_rotary_cos_sin_scaled() (rotate-half layout, the two halves
+ * repeated), so that cached self-attention can hand them to
+ * com.microsoft RotaryEmbedding while plugins keep passing the tables. */
+#define ROPE_TABLE_KEY "oxp-rope-table:"
+#define ROPE_CACHES_KEY "oxp-rope-caches:"
+
 /**
  * oxp_block_rotary_cos_sin_scaled:
  * @graph: the graph to add nodes to
@@ -481,6 +488,10 @@ oxp_block_rotary_cos_sin_scaled (OxpGraph *graph, const char *position_ids, gint
     }
   *cos_out = _oxp_blocks_unsqueeze (graph, c, heads, 1);
   *sin_out = _oxp_blocks_unsqueeze (graph, s, heads, 1);
+  {
+    g_autofree char *key = g_strconcat (ROPE_TABLE_KEY, *cos_out, NULL);
+    g_object_set_data (G_OBJECT (graph), key, GINT_TO_POINTER (TRUE));
+  }
   return TRUE;
 }
 
@@ -739,6 +750,74 @@ rotary_packed (OxpGraph *graph, const char *x, const char *cos, const char *sin,
                        oxp_graph_add_constant_int64s (graph, "shape", merge, 3), NULL);
 }
 
+typedef struct
+{
+  const char *position_ids; /* int64 [batch, seq], rows of the caches */
+  const char *cos_cache;    /* [rows, rotary_dim / 2] */
+  const char *sin_cache;
+} RopeCaches;
+
+/* RotaryEmbedding's inputs for the tables @cos and @sin [tb, 1, seq,
+ * rotary_dim] (tb: batch or 1), made once per graph and table: their
+ * first halves (the second repeats it) as [tb · seq, rotary_dim / 2], the
+ * row of token (b, s) being b · seq + s (s when tb = 1).  The values are
+ * the tables' own, for every rope variant and any position_ids, and the
+ * caches have at least seq rows, as the kernel needs. */
+static const RopeCaches *
+rope_caches (OxpGraph *graph, const char *cos, const char *sin, gint64 rotary_dim,
+             const char *query)
+{
+  static const gint64 first[] = { 0 };
+  const gint64 flat[] = { -1, rotary_dim / 2 };
+  g_autofree char *key = g_strconcat (ROPE_CACHES_KEY, cos, NULL);
+  RopeCaches *rc = g_object_get_data (G_OBJECT (graph), key);
+  const char *tb, *seq, *ids, *shape, *c_flat;
+
+  if (rc != NULL)
+    return rc;
+  rc = g_new0 (RopeCaches, 1);
+  oxp_graph_push_scope (graph, "rotary_caches");
+  c_flat = oxp_graph_add_constant_int64s (graph, "shape", flat, 2);
+  rc->cos_cache = oxp_graph_op (
+      graph, "Reshape", _oxp_blocks_slice_last (graph, cos, 3, 0, rotary_dim / 2), c_flat, NULL);
+  rc->sin_cache = oxp_graph_op (
+      graph, "Reshape", _oxp_blocks_slice_last (graph, sin, 3, 0, rotary_dim / 2), c_flat, NULL);
+  tb = _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, cos, 0), first, 1);
+  seq = _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, cos, 2), first, 1);
+  shape = oxp_graph_op (graph, "Concat", tb, seq, NULL);
+  _oxp_blocks_set_int (graph, "axis", 0);
+  ids = oxp_graph_op (graph, "Range", oxp_graph_add_constant_int64 (graph, "zero", 0),
+                      oxp_graph_op (graph, "Mul", _oxp_blocks_dim_of (graph, cos, 0),
+                                    _oxp_blocks_dim_of (graph, cos, 2), NULL),
+                      oxp_graph_add_constant_int64 (graph, "one", 1), NULL);
+  ids = oxp_graph_op (graph, "Reshape", ids, shape, NULL);
+  /* [tb, seq] → [batch, seq], as the kernel checks. */
+  shape = oxp_graph_op (
+      graph, "Concat",
+      _oxp_blocks_unsqueeze (graph, _oxp_blocks_dim_of (graph, query, 0), first, 1), seq, NULL);
+  _oxp_blocks_set_int (graph, "axis", 0);
+  rc->position_ids = oxp_graph_op (graph, "Expand", ids, shape, NULL);
+  oxp_graph_pop_scope (graph);
+  g_object_set_data_full (G_OBJECT (graph), key, rc, g_free);
+  return rc;
+}
+
+/* One com.microsoft RotaryEmbedding on [batch, seq, @n_heads · @head_dim]
+ * (rotate-half layout, the first @rotary_dim channels of each head). */
+static const char *
+rotary_fused (OxpGraph *graph, const RopeCaches *rc, const char *x, gint64 rotary_dim,
+              gint64 n_heads)
+{
+  const char *inputs[4] = { x, rc->position_ids, rc->cos_cache, rc->sin_cache };
+  OxpNode *node = oxp_graph_add_node (graph, "RotaryEmbedding", inputs, 4, 1);
+
+  oxp_node_set_domain (node, "com.microsoft");
+  oxp_node_set_attr_int (node, "interleaved", 0);
+  oxp_node_set_attr_int (node, "num_heads", n_heads);
+  oxp_node_set_attr_int (node, "rotary_embedding_dim", rotary_dim);
+  return oxp_node_get_output (node, 0);
+}
+
 /* The mean of @values [batch, kv_heads, total, head_dim] over the keys,
  * for every query head: [batch, 1, @n_heads · @head_dim]. */
 static const char *
@@ -813,8 +892,10 @@ padded_bias (OxpGraph *graph, const GqaInputs *in, const char *mask)
  * finfo.min where hidden) goes in as attention_bias: a hidden key then
  * weighs exp(finfo.min - max) = 0, as in the plain softmax.  The queries
  * with no visible key at all (left pads) are given the plain form's result,
- * the mean of every value.  The rotary stays the plain arithmetic on the
- * model's position_ids. */
+ * the mean of every value.  The rotary of tables from
+ * oxp_block_rotary_cos_sin_scaled() is two com.microsoft RotaryEmbedding
+ * reading those tables (rope_caches()); that of other tables, the plain
+ * arithmetic. */
 static const char *
 gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *query, const char *key,
                       const char *value, const char *past_key, const char *past_value,
@@ -824,11 +905,25 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
 {
   const GqaInputs *in = gqa_inputs (graph, src);
   const char *q = query, *k = key, *out, *pv;
+  gboolean fused_rope = FALSE;
   OxpNode *node;
 
+  /* RotaryEmbedding's CPU kernel is float32 only. */
+  if (cos != NULL && oxp_graph_get_float_type (graph) == OXP_DATA_TYPE_FLOAT)
+    {
+      g_autofree char *rope_key = g_strconcat (ROPE_TABLE_KEY, cos, NULL);
+      fused_rope = g_object_get_data (G_OBJECT (graph), rope_key) != NULL;
+    }
 
   oxp_graph_push_scope (graph, "gqa");
-  if (cos != NULL)
+  if (fused_rope)
+    {
+      const RopeCaches *rc = rope_caches (graph, cos, sin, rotary_dim, query);
+
+      q = rotary_fused (graph, rc, query, rotary_dim, n_heads);
+      k = rotary_fused (graph, rc, key, rotary_dim, n_kv_heads);
+    }
+  else if (cos != NULL)
     {
       const char *cos_bsnh = bsnh_table (graph, cos), *sin_bsnh = bsnh_table (graph, sin);
 
@@ -922,7 +1017,9 @@ gqa_cached_attention (OxpGraph *graph, const CausalSource *src, const char *quer
  * com.microsoft GroupQueryAttention (seqlens_k and total_sequence_length
  * computed from the mask, @mask as its attention_bias, local_window_size
  * for a window), with the same result as the form above for every mask,
- * left padding included, and no `If`.
+ * left padding included, and no `If`; with tables from
+ * oxp_block_rotary_cos_sin_scaled(), the rotary on queries and keys is then
+ * two com.microsoft RotaryEmbedding reading the tables themselves.
  *
  * Returns: (transfer none): the attention output [batch, seq, @n_heads · @head_dim]
  */

@@ -99,8 +99,9 @@ check_masks () {
 # check_ops NAME MODEL CASE_DIR: from --optimize O2 on, the operators a
 # decoder is meant to get: one com.microsoft GroupQueryAttention per layer
 # for the families on oxp_block_cached_self_attention() (head sizes in
-# multiples of 8, ORT's kernels), and no If anywhere (the fused attention
-# must not sit behind a per-layer condition).
+# multiples of 8, ORT's kernels), with two com.microsoft RotaryEmbedding
+# per layer (queries and keys) for the rotary ones, and no If anywhere (the
+# fused attention must not sit behind a per-layer condition).
 check_ops () {
   [ -f "$2" ] || return
   if ! "$py" -c 'import onnx' 2>/dev/null; then
@@ -122,15 +123,20 @@ def walk(g):
 walk(onnx.load(sys.argv[1], load_external_data=False).graph)
 c = json.load(open(sys.argv[2]))
 layers = c.get("num_hidden_layers", c.get("n_layer"))
+want_rope = 0
 if c["model_type"] == "gpt2":
     want = [0, layers]  # its own attention, or the shared one
 else:
     head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
     fused = c["model_type"] in ("llama", "mistral", "qwen2", "phi3", "gemma", "gpt_neox", "opt")
     want = [layers if fused and head_dim % 8 == 0 else 0]
+    if want[0] and c["model_type"] != "opt":
+        want_rope = 2 * layers
 got, ifs = counts.get("GroupQueryAttention", 0), counts.get("If", 0)
-print("GroupQueryAttention %d (want %s), If %d (want 0)" % (got, " or ".join(map(str, want)), ifs))
-sys.exit(0 if got in want and ifs == 0 else 1)
+rope = counts.get("RotaryEmbedding", 0)
+print("GroupQueryAttention %d (want %s), RotaryEmbedding %d (want %d), If %d (want 0)"
+      % (got, " or ".join(map(str, want)), rope, want_rope, ifs))
+sys.exit(0 if got in want and rope == want_rope and ifs == 0 else 1)
 PY
   ); then
     ok "$1: $msg"

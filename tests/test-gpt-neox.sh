@@ -74,6 +74,43 @@ if [ -n "${OXPORT_ONNXRUNTIME:-}" ]; then
     fi
   done
 
+  # The partial rotary variants again at --optimize O2: the rotary as two
+  # com.microsoft RotaryEmbedding per layer (rotary_embedding_dim, the
+  # channels past it passed through), against the same NumPy reference.
+  for variant in rotary rope-linear; do
+    name="gpt_neox_decoder $variant --optimize O2"
+    dir=$tmp/gpt_neox_decoder-$variant
+    if [ ! -f "$dir/config.json" ]; then
+      not_ok "$name: the variant was not generated"
+      continue
+    fi
+    if ! "$OXPORT" export --optimize O2 --model "$dir" --task text-generation-with-past \
+         --no-validate "$dir-o2" >"$tmp/e.log" 2>&1; then
+      not_ok "$name: export failed: $(tail -n 2 "$tmp/e.log" | tr '\n' ' ')"
+      continue
+    fi
+    "$OXPORT" validate "$dir-o2" --task text-generation-with-past \
+      --reference "$dir/reference.safetensors" >"$tmp/v.log" 2>&1
+    status=$?
+    diffs=$(grep ' vs reference: max abs diff' "$tmp/v.log" | sort -u | sed 's/^ *//' | tr '\n' ';')
+    rope=$("$py" - "$dir-o2/model.onnx" "$dir/config.json" <<'PY'
+import json, sys, onnx
+g = onnx.load(sys.argv[1], load_external_data=False).graph
+c = json.load(open(sys.argv[2]))
+got = sum(1 for n in g.node if n.op_type == "RotaryEmbedding" and n.domain == "com.microsoft")
+print("RotaryEmbedding %d (want %d)" % (got, 2 * c["num_hidden_layers"]))
+sys.exit(0 if got == 2 * c["num_hidden_layers"] else 1)
+PY
+)
+    rope_status=$?
+    if [ "$status" -eq 0 ] && [ -n "$diffs" ] && [ "$rope_status" -eq 0 ]; then
+      ok "$name: $rope; $diffs"
+    else
+      sed 's/^/# /' "$tmp/v.log" | grep -E 'FAIL|error' | head -n 5
+      not_ok "$name: validate exit $status: $diffs $rope"
+    fi
+  done
+
   # optimum 1.13's files: every one runs in ONNX Runtime (the export's own
   # validation, both branches of the merged If), which needs each branch
   # built for its own inputs; the merged file stores each weight once.

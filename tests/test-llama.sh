@@ -145,7 +145,39 @@ expect_export () {
   ok "$desc"
 }
 
-echo "1..33"
+# expect_rotary DESCRIPTION MODEL CONFIG: the --optimize O2 export MODEL
+# (of the checkpoint whose config.json is CONFIG) has its rotary as two
+# com.microsoft RotaryEmbedding per layer (queries and keys), where ORT's
+# GroupQueryAttention takes the head size (a multiple of 8).
+expect_rotary () {
+  if [ -z "$ort" ]; then
+    skip "$1: OXPORT_ONNXRUNTIME is not set"
+    return
+  fi
+  if ! "$PYTHON3" -c 'import onnx' 2>/dev/null; then
+    skip "$1: python3 has no onnx module"
+    return
+  fi
+  if msg=$("$PYTHON3" - "$2" "$3" 2>&1 <<'EOF'
+import json, sys
+import onnx
+g = onnx.load(sys.argv[1], load_external_data=False).graph
+c = json.load(open(sys.argv[2]))
+head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
+want = 2 * c["num_hidden_layers"] if head_dim % 8 == 0 else 0
+got = sum(1 for node in g.node if node.op_type == "RotaryEmbedding"
+          and node.domain == "com.microsoft")
+print("RotaryEmbedding %d (want %d)" % (got, want))
+sys.exit(0 if got == want else 1)
+EOF
+  ); then
+    ok "$1: $msg"
+  else
+    not_ok "$1: $(echo "$msg" | tail -n 2 | tr '\n' ' ' | head -c 300)"
+  fi
+}
+
+echo "1..42"
 
 # ---- bad input ------------------------------------------------------------
 
@@ -234,6 +266,7 @@ fi
 # forward pass on CASE's inputs.
 numpy_case () {
   desc=$1 name=$2 case_dir=$3 task=$4
+  nc_desc=$1
   shift 4
   make_model "$name" "$case_dir"
   while [ $# -ge 2 ]; do
@@ -252,6 +285,7 @@ numpy_case () {
   export_opts="--optimize O2"
   expect_export "$desc, --optimize O2" "$TMP/$name" "$task" "$TMP/$name-ref.safetensors"
   export_opts=
+  expect_rotary "$nc_desc, --optimize O2 operators" "$out/model.onnx" "$TMP/$name/config.json"
 }
 
 # key j visible to query i iff i - 3 < j <= i: 6 queries, then 1 over 7 keys.
@@ -328,10 +362,13 @@ if "$PYTHON3" "$G_TEST_SRCDIR/gen-llama-refs.py" "$TMP/chunk" "$TMP/chunk-inputs
   expect_export "3 new tokens after a past of 6, batch 2, left padding, --optimize O2" \
     "$TMP/chunk" text-generation-with-past "$TMP/chunk-ref.safetensors"
   export_opts=
+  expect_rotary "3 new tokens after a past, --optimize O2 operators" "$out/model.onnx" \
+    "$TMP/chunk/config.json"
 else
   sed 's/^/# /' "$TMP/stdout"
   not_ok "3 new tokens after a past: no numpy reference"
   not_ok "3 new tokens after a past, --optimize O2: no numpy reference"
+  not_ok "3 new tokens after a past, --optimize O2 operators: no numpy reference"
 fi
 
 # A GemmaModel checkpoint (no "model." prefix) for feature extraction.
