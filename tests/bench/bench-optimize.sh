@@ -125,24 +125,7 @@ fi
 
 # ---- llama-1b-shaped decoder ---------------------------------------------
 mkdir -p "$work/llama"
-cat >"$work/llama/config.json" <<EOF
-{
-  "architectures": ["LlamaForCausalLM"],
-  "hidden_act": "silu",
-  "hidden_size": 2048,
-  "intermediate_size": 8192,
-  "max_position_embeddings": 131072,
-  "model_type": "llama",
-  "num_attention_heads": 32,
-  "num_hidden_layers": $layers,
-  "num_key_value_heads": 8,
-  "head_dim": 64,
-  "rms_norm_eps": 1e-05,
-  "rope_theta": 500000.0,
-  "tie_word_embeddings": false,
-  "vocab_size": 32000
-}
-EOF
+llama_1b_config "$layers" >"$work/llama/config.json"
 llama_1b_tensors "$layers" >"$work/llama/tensors.txt"
 "$gen" --quiet --seed 1 --config "$work/llama/config.json" --tensors "$work/llama/tensors.txt" \
   "$work/llama/model"

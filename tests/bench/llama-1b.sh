@@ -4,6 +4,10 @@
 # heads, 8 key/value heads, intermediate 8192, as oxp-gen-checkpoint's
 # --tensors list.
 #
+# llama_1b_config LAYERS [VOCAB [TIED]]: prints its config.json (llama3 rope
+# theta, 131072 positions; default vocabulary 32000), with
+# tie_word_embeddings when TIED is "tied".
+#
 # llama_1b_tensors LAYERS [DTYPE [VOCAB [TIED]]]: prints the list of LAYERS
 # layers in DTYPE (default F32), a VOCAB-token vocabulary (default 32000),
 # and no lm_head.weight when TIED is "tied" (tie_word_embeddings, as the
@@ -29,4 +33,25 @@ llama_1b_tensors () {
   done
   echo "model.norm.weight $_l1b_dtype 2048"
   [ "${4:-}" = tied ] || echo "lm_head.weight $_l1b_dtype $_l1b_vocab,2048"
+}
+
+llama_1b_config () {
+  cat <<EOF
+{
+  "architectures": ["LlamaForCausalLM"],
+  "hidden_act": "silu",
+  "hidden_size": 2048,
+  "intermediate_size": 8192,
+  "max_position_embeddings": 131072,
+  "model_type": "llama",
+  "num_attention_heads": 32,
+  "num_hidden_layers": $1,
+  "num_key_value_heads": 8,
+  "head_dim": 64,
+  "rms_norm_eps": 1e-05,
+  "rope_theta": 500000.0,
+  "tie_word_embeddings": $([ "${3:-}" = tied ] && echo true || echo false),
+  "vocab_size": ${2:-32000}
+}
+EOF
 }
