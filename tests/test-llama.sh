@@ -317,23 +317,19 @@ numpy_case "dynamic rope scaling" dynamic llama_decoder-with-past text-generatio
 # which --optimize O2 works around inside the graph; no transformers case
 # has it, so the inputs are made here and the numpy pass gives the outputs.
 make_model chunk llama-gqa_decoder-with-past
-"$PYTHON3" - "$(vectors llama-gqa_decoder-with-past)" "$TMP/chunk-inputs.safetensors" <<'EOF'
-import json, struct, sys
+"$PYTHON3" - "$G_TEST_SRCDIR" "$(vectors llama-gqa_decoder-with-past)" \
+  "$TMP/chunk-inputs.safetensors" <<'EOF'
+import sys
 import numpy as np
-src, dst = sys.argv[1:3]
-data = open(src, "rb").read()
-n = struct.unpack("<Q", data[:8])[0]
-header = json.loads(data[8:8 + n])
-body = data[8 + n:]
-def get(name):
-    m = header[name]
-    a, b = m["data_offsets"]
-    return np.frombuffer(body[a:b], {"F32": "<f4", "I64": "<i8"}[m["dtype"]]).reshape(m["shape"])
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+from oxp_vectors import read_safetensors, write_safetensors  # noqa: E402
+src, dst = sys.argv[2:4]
 past, seq = 6, 3
 out = {}
-for k in header:
+for k, a in read_safetensors(src).items():
     if k.startswith("past_key_values."):
-        out[k] = np.ascontiguousarray(get(k)[:2, :, :past, :])
+        out[k] = np.ascontiguousarray(a[:2, :, :past, :])
 rng = np.random.default_rng(7)
 out["input_ids"] = rng.integers(1, 60, (2, seq)).astype(np.int64)
 mask = np.ones((2, past + seq), np.int64)
@@ -342,17 +338,7 @@ out["attention_mask"] = mask
 pos = np.cumsum(mask, 1) - 1
 pos[mask == 0] = 1
 out["position_ids"] = np.ascontiguousarray(pos[:, past:])
-meta, chunks, off = {}, [], 0
-for k, a in out.items():
-    b = a.tobytes()
-    meta[k] = {"dtype": "I64" if a.dtype == np.int64 else "F32", "shape": list(a.shape),
-               "data_offsets": [off, off + len(b)]}
-    chunks.append(b)
-    off += len(b)
-h = json.dumps(meta).encode()
-h += b" " * (-len(h) % 8)
-with open(dst, "wb") as f:
-    f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
+write_safetensors(dst, out)
 EOF
 if "$PYTHON3" "$G_TEST_SRCDIR/gen-llama-refs.py" "$TMP/chunk" "$TMP/chunk-inputs.safetensors" \
   "$TMP/chunk-ref.safetensors" >"$TMP/stdout" 2>&1; then
@@ -399,36 +385,22 @@ json.dump(c, open(sys.argv[1], "w"), indent=2)
 EOF
 edit_safetensors "$DATA/llama_decoder/model.safetensors" "$TMP/classify/model.safetensors" \
   copy lm_head.weight score.weight
-"$PYTHON3" - "$DATA/llama_text-generation/vectors-model.safetensors" "$TMP/classify-ref.safetensors" <<'EOF'
-import json, struct, sys
+"$PYTHON3" - "$G_TEST_SRCDIR" "$DATA/llama_text-generation/vectors-model.safetensors" \
+  "$TMP/classify-ref.safetensors" <<'EOF'
+import sys
 import numpy as np
-src, dst = sys.argv[1:3]
-data = open(src, "rb").read()
-n = struct.unpack("<Q", data[:8])[0]
-header = json.loads(data[8:8 + n])
-body = data[8 + n:]
-def get(name):
-    info = header[name]
-    dt = {"F32": "<f4", "I64": "<i8"}[info["dtype"]]
-    a, b = info["data_offsets"]
-    return np.frombuffer(body[a:b], dtype=dt).reshape(info["shape"])
-ids = get("input_ids")
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+from oxp_vectors import read_safetensors, write_safetensors  # noqa: E402
+src, dst = sys.argv[2:4]
+ref = read_safetensors(src)
+ids = ref["input_ids"]
 # transformers: argmax(arange(seq) * (ids != pad_token_id)); pad_token_id 0.
 last = (np.arange(ids.shape[1]) * (ids != 0)).argmax(-1)
 assert (last < ids.shape[1] - 1).any(), "the reference has no padded row"
-tensors = {"input_ids": ids, "attention_mask": get("attention_mask"),
-           "position_ids": get("position_ids"),
-           "logits": get("logits")[np.arange(ids.shape[0]), last]}
-out, chunks, offset = {}, [], 0
-for name, a in tensors.items():
-    raw = np.ascontiguousarray(a).tobytes()
-    out[name] = {"dtype": "I64" if a.dtype.kind == "i" else "F32", "shape": list(a.shape),
-                 "data_offsets": [offset, offset + len(raw)]}
-    chunks.append(raw)
-    offset += len(raw)
-head = json.dumps(out).encode()
-head += b" " * (-len(head) % 8)
-open(dst, "wb").write(struct.pack("<Q", len(head)) + head + b"".join(chunks))
+write_safetensors(dst, {"input_ids": ids, "attention_mask": ref["attention_mask"],
+                        "position_ids": ref["position_ids"],
+                        "logits": ref["logits"][np.arange(ids.shape[0]), last]})
 EOF
 expect_export "text-classification: logits at the last non-pad token" "$TMP/classify" \
   text-classification "$TMP/classify-ref.safetensors"
