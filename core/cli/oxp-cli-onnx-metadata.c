@@ -247,12 +247,6 @@ scan_graph (const guint8 *data, gsize len, GHashTable *ops, guint depth)
   return TRUE;
 }
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *)a, *(const char *const *)b);
-}
-
 GHashTable *
 oxp_cli_count_onnx_custom_operators (const char *path, GError **error)
 {
@@ -280,24 +274,4 @@ oxp_cli_count_onnx_custom_operators (const char *path, GError **error)
         }
     }
   return g_steal_pointer (&ops);
-}
-
-GPtrArray *
-oxp_cli_read_onnx_custom_operators (const char *path, GError **error)
-{
-  g_autoptr (GHashTable) ops = oxp_cli_count_onnx_custom_operators (path, error);
-  g_autoptr (GPtrArray) sorted = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer key;
-
-  if (ops == NULL)
-    return NULL;
-  g_hash_table_iter_init (&iter, ops);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      g_hash_table_iter_steal (&iter);
-      g_ptr_array_add (sorted, key);
-    }
-  g_ptr_array_sort (sorted, compare_strings);
-  return g_steal_pointer (&sorted);
 }

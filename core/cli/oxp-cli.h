@@ -126,9 +126,7 @@ JsonNode *oxp_cli_export_validation_to_json (OxpExportResult *result);
 /* metadata_props of an .onnx file (key → value). (transfer full) */
 GHashTable *oxp_cli_read_onnx_metadata (const char *path, GError **error);
 /* The operators of an .onnx file outside ai.onnx ("com.microsoft.Attention"),
- * If branches included, sorted. (transfer full) (element-type utf8) */
-GPtrArray *oxp_cli_read_onnx_custom_operators (const char *path, GError **error);
-/* The same operators, each to how many nodes use it (GUINT_TO_POINTER).
+ * If branches included, each to how many nodes use it (GUINT_TO_POINTER).
  * (transfer full) (element-type utf8 guint) */
 GHashTable *oxp_cli_count_onnx_custom_operators (const char *path, GError **error);
 /* Whether @arg names a folder rather than a model type. */
