@@ -555,6 +555,25 @@ oxp_block_rms_norm_unit_offset (OxpGraph *graph, OxpCheckpoint *checkpoint, cons
   return rms_norm (graph, checkpoint, x, prefix, hidden, eps, TRUE, error);
 }
 
+/**
+ * oxp_block_cast:
+ * @graph: the graph to add nodes to
+ * @x: the input value
+ * @to: the element type to convert to
+ *
+ * One ONNX Cast of @x to @to (ids to int32 for a contrib operator, a bool
+ * mask to the float type, a softmax back to the graph's float type).
+ *
+ * Returns: (transfer none): the output value (owned by @graph)
+ */
+const char *
+oxp_block_cast (OxpGraph *graph, const char *x, OxpDataType to)
+{
+  g_return_val_if_fail (OXP_IS_GRAPH (graph), NULL);
+  g_return_val_if_fail (x != NULL, NULL);
+  return _oxp_blocks_cast (graph, x, to);
+}
+
 /* ---- activations ------------------------------------------------------ */
 
 /**

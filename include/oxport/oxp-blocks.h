@@ -108,6 +108,9 @@ OXP_API const char *oxp_block_rms_norm_unit_offset (OxpGraph       *graph,
                                                     double          eps,
                                                     GError        **error);
 
+/* One Cast of @x to @to. */
+OXP_API const char *oxp_block_cast (OxpGraph *graph, const char *x, OxpDataType to);
+
 /* Activations.  gelu is the exact (erf) form; gelu_tanh the tanh
  * approximation (gelu_new, gelu_pytorch_tanh, gelu_fast); quick_gelu is
  * x·sigmoid(1.702x); swiglu is silu(@gate)·@up. */

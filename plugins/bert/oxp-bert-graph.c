@@ -81,15 +81,6 @@ resolve_prefix (Ctx *c)
 
 /* ---- embeddings ------------------------------------------------------- */
 
-static const char *
-to_int32 (Ctx *c, const char *x)
-{
-  const char *out = oxp_graph_op (c->graph, "Cast", x, NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_INT32);
-  return out;
-}
-
 /* Optimize level 2, float32: the three lookups, their sum and the LayerNorm
  * in one com.microsoft EmbedLayerNormalization (ORT's CPU kernel is float32
  * only; its ids are int32, cast inside so the inputs stay the plain
@@ -132,10 +123,10 @@ embed_layer_norm (Ctx *c, const char *ids, const char *token_types)
         return NULL;
     }
 
-  ids32 = to_int32 (c, ids);
+  ids32 = oxp_block_cast (c->graph, ids, OXP_DATA_TYPE_INT32);
   inputs[0] = ids32;
   if (s->type_vocab_size > 0)
-    inputs[1] = token_types ? to_int32 (c, token_types)
+    inputs[1] = token_types ? oxp_block_cast (c->graph, token_types, OXP_DATA_TYPE_INT32)
                             : oxp_graph_op (c->graph, "Sub", ids32, ids32, NULL);
   inputs[2] = w[0];
   inputs[3] = w[1];
@@ -143,7 +134,9 @@ embed_layer_norm (Ctx *c, const char *ids, const char *token_types)
   inputs[5] = w[3];
   inputs[6] = w[4];
   if (roberta_like (s))
-    inputs[8] = to_int32 (c, oxp_block_padded_position_ids (c->graph, ids, s->pad_token_id, NULL));
+    inputs[8] = oxp_block_cast (
+        c->graph, oxp_block_padded_position_ids (c->graph, ids, s->pad_token_id, NULL),
+        OXP_DATA_TYPE_INT32);
   node = oxp_graph_add_node (c->graph, "EmbedLayerNormalization", inputs, inputs[8] ? 9 : 7, 2);
   oxp_node_set_domain (node, "com.microsoft");
   oxp_node_set_attr_float (node, "epsilon", (float)s->layer_norm_eps);

@@ -148,8 +148,7 @@ text_tower (Ctx *c, const char *ids, const char *attention_mask, const char **la
     key = oxp_graph_op (c->graph, "Equal", ids,
                         oxp_graph_add_constant_int64 (c->graph, "eos_token_id", s->eos_token_id),
                         NULL);
-  key = oxp_graph_op (c->graph, "Cast", key, NULL);
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", OXP_DATA_TYPE_INT32);
+  key = oxp_block_cast (c->graph, key, OXP_DATA_TYPE_INT32);
   index = oxp_graph_op (c->graph, "ArgMax", key, NULL);
   oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
   oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "keepdims", 0);

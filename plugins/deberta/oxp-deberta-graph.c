@@ -58,15 +58,6 @@ unsqueeze (Ctx *c, const char *x, const gint64 *axes, gsize n)
 }
 
 static const char *
-cast (Ctx *c, const char *x, OxpDataType to)
-{
-  const char *out = oxp_graph_op (c->graph, "Cast", x, NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", to);
-  return out;
-}
-
-static const char *
 transpose_last (Ctx *c, const char *x)
 {
   static const gint64 perm[] = { 0, 1, 3, 2 };
@@ -225,7 +216,7 @@ embeddings (Ctx *c, const char *token_types)
       == NULL)
     return NULL;
   /* DebertaV2Embeddings zeroes the padded positions. */
-  m = cast (c, unsqueeze (c, c->mask, last, 1), oxp_graph_get_float_type (c->graph));
+  m = oxp_block_cast (c->graph, unsqueeze (c, c->mask, last, 1), oxp_graph_get_float_type (c->graph));
   return oxp_graph_op (c->graph, "Mul", x, m, NULL);
 }
 
@@ -353,7 +344,7 @@ encoder (Ctx *c, const char *h)
   /* get_attention_mask: mask_i · mask_j, [batch, 1, seq, seq], as bool. */
   mask = oxp_graph_op (c->graph, "Mul", unsqueeze (c, c->mask, keys, 2),
                        unsqueeze (c, c->mask, queries, 2), NULL);
-  mask = cast (c, mask, OXP_DATA_TYPE_BOOL);
+  mask = oxp_block_cast (c->graph, mask, OXP_DATA_TYPE_BOOL);
 
   if (s->relative_attention)
     {

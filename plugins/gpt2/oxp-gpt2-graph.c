@@ -40,15 +40,6 @@ layer_norm (Ctx *c, const char *x, const char *prefix)
                                c->spec->layer_norm_eps, c->error);
 }
 
-static const char *
-cast (Ctx *c, const char *x, OxpDataType to)
-{
-  const char *out = oxp_graph_op (c->graph, "Cast", x, NULL);
-
-  oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "to", to);
-  return out;
-}
-
 /* Plugin-local block: the int64 scalar Shape(@x)[@axis]. */
 static const char *
 dim_of (Ctx *c, const char *x, gint64 axis)
@@ -68,15 +59,15 @@ upcast_attention (Ctx *c, const char *q, const char *k, const char *v, const cha
   const char *kt, *scores, *probs;
 
   *(float *)oxp_tensor_get_mutable_data (scale_value) = (float)scale;
-  kt = oxp_graph_op (c->graph, "Transpose", cast (c, k, OXP_DATA_TYPE_FLOAT), NULL);
+  kt = oxp_graph_op (c->graph, "Transpose", oxp_block_cast (c->graph, k, OXP_DATA_TYPE_FLOAT), NULL);
   oxp_node_set_attr_ints (oxp_graph_get_last_node (c->graph), "perm", perm, 4);
-  scores = oxp_graph_op (c->graph, "MatMul", cast (c, q, OXP_DATA_TYPE_FLOAT), kt, NULL);
+  scores = oxp_graph_op (c->graph, "MatMul", oxp_block_cast (c->graph, q, OXP_DATA_TYPE_FLOAT), kt, NULL);
   scores = oxp_graph_op (c->graph, "Mul", scores,
                          oxp_graph_add_constant (c->graph, "scale", scale_value), NULL);
-  scores = oxp_graph_op (c->graph, "Add", scores, cast (c, mask, OXP_DATA_TYPE_FLOAT), NULL);
+  scores = oxp_graph_op (c->graph, "Add", scores, oxp_block_cast (c->graph, mask, OXP_DATA_TYPE_FLOAT), NULL);
   probs = oxp_graph_op (c->graph, "Softmax", scores, NULL);
   oxp_node_set_attr_int (oxp_graph_get_last_node (c->graph), "axis", -1);
-  probs = cast (c, probs, oxp_graph_get_float_type (c->graph));
+  probs = oxp_block_cast (c->graph, probs, oxp_graph_get_float_type (c->graph));
   return oxp_graph_op (c->graph, "MatMul", probs, v, NULL);
 }
 
